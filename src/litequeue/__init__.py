@@ -1,0 +1,85 @@
+"""litequeue: a durable, embeddable job queue on a single SQLite file.
+
+Layers, each importing only those above it:
+``errors``, ``models`` (leaves) -> ``_schema``, ``_store`` (the only SQL) ->
+``hookspecs``, ``_plugins``, ``_handlers`` -> ``_queue`` -> ``_child``, ``_worker``
+-> ``cli``, ``testing``. Nothing here imports ``litequeue_cv`` or ``examples``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._handlers import Backoff, Context
+from ._queue import Queue
+from ._worker import Worker
+from .errors import (
+    AttemptLost,
+    Cancel,
+    ChildProcessDied,
+    ConfigurationError,
+    DatabaseBusy,
+    DatabaseReadOnly,
+    DiskFull,
+    InvalidTransition,
+    JobNotFound,
+    JobTimeout,
+    LeaseExpired,
+    LitequeueError,
+    NotADatabase,
+    PayloadError,
+    Retry,
+    SchemaTooNew,
+    StoreError,
+    UnknownKind,
+    WorkerStopped,
+)
+from .hookspecs import hookimpl
+from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+
+__all__ = [
+    "AttemptLost",
+    "Backoff",
+    "Cancel",
+    "ChildProcessDied",
+    "ConfigurationError",
+    "Context",
+    "DatabaseBusy",
+    "DatabaseReadOnly",
+    "DiskFull",
+    "ErrorInfo",
+    "Event",
+    "EventType",
+    "InvalidTransition",
+    "Job",
+    "JobNotFound",
+    "JobStatus",
+    "JobTimeout",
+    "KeyState",
+    "LeaseExpired",
+    "LitequeueError",
+    "NotADatabase",
+    "PayloadError",
+    "Queue",
+    "QueueInfo",
+    "Retry",
+    "SchemaTooNew",
+    "StoreError",
+    "UnknownKind",
+    "Worker",
+    "WorkerStopped",
+    "hookimpl",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("litequeue-jobs")
+        except PackageNotFoundError:
+            from ._version import __version__
+
+            return __version__
+    raise AttributeError(f"module 'litequeue' has no attribute {name!r}")

@@ -1,0 +1,35 @@
+"""Behaviour litequeue ships as a plugin, registered like any other: job logging."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .hookspecs import hookimpl
+from .models import EventType
+
+if TYPE_CHECKING:
+    from .models import Event
+
+logger = logging.getLogger("litequeue.jobs")
+
+_LEVELS = {
+    EventType.FAILED: logging.WARNING,
+    EventType.RETRYING: logging.INFO,
+    EventType.LEASE_EXPIRED: logging.WARNING,
+}
+
+
+@hookimpl
+def litequeue_job_event(event: Event) -> None:
+    """Log each event: failures as warnings, the rest at debug level."""
+    level = _LEVELS.get(event.type, logging.DEBUG)
+    if logger.isEnabledFor(level):
+        logger.log(
+            level,
+            "job %d %s %s",
+            event.job_id,
+            event.type.value,
+            event.data or "",
+            extra={"job_id": event.job_id, "event_seq": event.seq},
+        )

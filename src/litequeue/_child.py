@@ -1,0 +1,149 @@
+"""Child processes for handlers registered with ``process=True``.
+
+A ``ChildProcess`` is one spawned interpreter that runs jobs one at a time,
+talking to the worker over a pipe: the worker sends ``(import_path, job, limit)``,
+the child answers with progress/log messages and one final outcome. The worker
+kills it on timeout or cancellation and replaces it after ``max_jobs`` jobs, so
+a hung or leaking handler cannot take the worker down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from ._handlers import Context, resolve
+from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
+from .models import Job
+
+__all__ = ["ChildProcess", "ChildResult"]
+
+# What a child reports at the end of a job: ("result", json-able value) |
+# ("error", type, message, traceback) | ("retry", reason, delay) | ("cancel", reason)
+ChildResult = tuple[Any, ...]
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+class ChildProcess:
+    """One child interpreter and the pipe to it."""
+
+    def __init__(self, max_jobs: int) -> None:
+        self.max_jobs = max_jobs
+        self.jobs_run = 0
+        self._conn, child_conn = _SPAWN.Pipe()
+        self._process = _SPAWN.Process(target=_child_main, args=(child_conn,), daemon=True)
+        self._process.start()
+        child_conn.close()
+
+    @property
+    def worn_out(self) -> bool:
+        return self.jobs_run >= self.max_jobs or not self._process.is_alive()
+
+    def run(
+        self,
+        import_path: str,
+        job: Job,
+        memory_limit: int | None,
+        deadline: float | None,
+        report: Callable[[str, Any, Any], bool],
+        cancelled: threading.Event,
+    ) -> ChildResult:
+        """Run one job in the child; returns its outcome or raises ``JobTimeout`` /
+        ``ChildProcessDied`` (the child is then dead)."""
+        self.jobs_run += 1
+        try:
+            self._conn.send((import_path, job, memory_limit))
+            while True:
+                wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
+                if self._conn.poll(wait):
+                    message = self._conn.recv()
+                    if message[0] in ("progress", "log"):
+                        ok = report(message[0], message[1], message[2])
+                        if message[0] == "progress":
+                            self._conn.send(ok)
+                        continue
+                    return tuple(message)
+                if cancelled.is_set():
+                    self.kill()
+                    return ("cancel", "the attempt was cancelled or lost its lease")
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.kill()
+                    raise JobTimeout(
+                        f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s "
+                        "timeout; its child process was killed"
+                    )
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self.kill()
+            code = self._process.exitcode
+            raise ChildProcessDied(
+                f"the child process running job {job.id} died (exit code {code}); "
+                "it may have crashed or hit its memory limit"
+            ) from exc
+
+    def kill(self) -> None:
+        """Stop the child at once."""
+        with contextlib.suppress(Exception):
+            self._process.kill()
+        self._process.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def close(self) -> None:
+        """Ask the child to exit after its current job, then make sure it did."""
+        with contextlib.suppress(Exception):
+            self._conn.send(None)
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self.kill()
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+
+def _child_main(conn: multiprocessing.connection.Connection) -> None:
+    """The child's loop: run jobs until told to stop or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        import_path, job, memory_limit = request
+        if memory_limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, hard))
+        try:
+            conn.send(_run(conn, import_path, job))
+        finally:
+            if memory_limit is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job) -> ChildResult:
+    def report(what: str, first: Any, second: Any) -> bool:
+        conn.send((what, first, second))
+        return bool(conn.recv()) if what == "progress" else True
+
+    try:
+        fn = resolve(import_path)
+        result = fn(Context(job, report), job.payload)
+    except Retry as exc:
+        return ("retry", str(exc), exc.delay)
+    except Cancel as exc:
+        return ("cancel", str(exc) or "cancelled by its handler")
+    except MemoryError:
+        return ("error", "MemoryError", "the handler ran out of memory (memory_limit)", None)
+    except BaseException as exc:
+        return ("error", type(exc).__name__, str(exc), traceback.format_exc())
+    return ("result", result)

@@ -1,0 +1,157 @@
+"""Handlers: what runs a job of a given kind, and the context it runs with."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from .errors import AttemptLost, ConfigurationError
+from .models import Job
+
+__all__ = ["Backoff", "Context", "HandlerSpec", "resolve"]
+
+
+@attrs.frozen(kw_only=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt ``n`` waits about ``base * factor**(n-1)``
+    seconds, capped at ``max``, each wait scaled by a random factor in
+    ``[1 - jitter, 1 + jitter]`` so failing jobs do not retry in lockstep."""
+
+    #: Wait after the first failed attempt, in seconds.
+    base: float = 1.0
+    #: Growth per attempt.
+    factor: float = 2.0
+    #: Longest wait, in seconds.
+    max: float = 300.0
+    #: Share of the wait that is random.
+    jitter: float = 0.25
+
+    def __attrs_post_init__(self) -> None:
+        if self.base < 0 or self.factor < 1 or self.max < 0 or not 0 <= self.jitter <= 1:
+            raise ConfigurationError(
+                f"backoff needs base >= 0, factor >= 1, max >= 0 and 0 <= jitter <= 1: {self}"
+            )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after attempt number ``attempt`` (1-based) failed."""
+        wait = min(self.max, self.base * self.factor ** max(attempt - 1, 0))
+        return wait * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+Handler = Callable[["Context", Any], Any]
+
+
+@attrs.frozen(kw_only=True)
+class HandlerSpec:
+    """A registered handler and how its jobs run."""
+
+    #: The job kind it handles.
+    kind: str
+    #: ``fn(ctx, payload) -> result``; may be ``async def``.
+    fn: Handler
+    #: Recorded on each job it runs; compare with ``Queue.key_states``.
+    version: str = "1"
+    #: Default ``max_attempts`` for jobs of this kind enqueued through this queue.
+    max_attempts: int | None = None
+    #: Default timeout (seconds) for jobs of this kind.
+    timeout: float | None = None
+    #: How long to wait between attempts.
+    backoff: Backoff = attrs.field(factory=Backoff)
+    #: Run in a child process (CPU-bound work; the child is killed on timeout).
+    process: bool = False
+    #: Address-space limit for the child process, in bytes (``process=True`` only).
+    memory_limit: int | None = None
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn)
+
+    @property
+    def import_path(self) -> str:
+        """``module:qualname``, how a child process finds the function."""
+        return f"{self.fn.__module__}:{self.fn.__qualname__}"
+
+    def check(self) -> HandlerSpec:
+        """Raise ``ConfigurationError`` for settings that cannot work."""
+        if not self.kind or not isinstance(self.kind, str):
+            raise ConfigurationError(f"a job kind must be a non-empty string, not {self.kind!r}")
+        if not callable(self.fn):
+            raise ConfigurationError(f"handler for {self.kind!r} is not callable: {self.fn!r}")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise ConfigurationError(f"max_attempts for {self.kind!r} must be at least 1")
+        if self.process:
+            if self.is_async:
+                raise ConfigurationError(
+                    f"handler for {self.kind!r}: process=True needs a sync function"
+                )
+            try:
+                found = resolve(self.import_path)
+            except (ImportError, AttributeError):
+                found = None
+            if found is not self.fn:
+                raise ConfigurationError(
+                    f"handler for {self.kind!r} runs in a child process, so it must be a "
+                    f"module-level function importable as {self.import_path!r}"
+                )
+        elif self.memory_limit is not None:
+            raise ConfigurationError(f"memory_limit for {self.kind!r} needs process=True")
+        return self
+
+
+def resolve(import_path: str) -> Any:
+    """Import ``module:qualname``."""
+    module_name, _, qualname = import_path.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+Reporter = Callable[[str, Any, Any], bool]
+
+
+class Context:
+    """What a handler gets besides its payload: the job, progress, logs, cancellation.
+
+    ``progress`` and ``log`` are written to the queue (and its event log) at once;
+    when the attempt has lost its job (timed out, cancelled, lease taken back)
+    ``progress`` raises ``AttemptLost`` so the handler can stop.
+    """
+
+    def __init__(
+        self, job: Job, reporter: Reporter, cancel_event: threading.Event | None = None
+    ) -> None:
+        self.job = job
+        self._report = reporter
+        self._cancel = cancel_event or threading.Event()
+
+    @property
+    def attempt(self) -> int:
+        """This run's number, 1 for the first."""
+        return self.job.attempt
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the job was cancelled, timed out, lost its lease or the worker is
+        stopping for good: a long handler should check it and return early."""
+        return self._cancel.is_set()
+
+    def progress(self, percent: float | None = None, message: str | None = None) -> None:
+        """Record how far the job is (0-100) and, optionally, what it is doing."""
+        if percent is not None and not 0 <= percent <= 100:
+            raise ConfigurationError(f"progress must be between 0 and 100, not {percent}")
+        if not self._report("progress", percent, message):
+            self._cancel.set()
+            raise AttemptLost(
+                f"job {self.job.id} attempt {self.job.attempt} no longer holds the job"
+            )
+
+    def log(self, message: str) -> None:
+        """Add a line to the job's events."""
+        self._report("log", str(message), None)

@@ -1,0 +1,78 @@
+"""Building the plugin manager a ``Queue`` owns.
+
+There is no global manager: each ``Queue`` gets its own, with the built-in plugin
+registered first, then the entry points of the ``litequeue`` group (unless
+``LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD`` is set), then the plugins passed by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Iterable
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import _builtin, hookspecs
+from .errors import ConfigurationError
+
+__all__ = ["AUTOLOAD_ENV", "make_plugin_manager", "notify_each"]
+
+#: Set this environment variable (to anything but ``""``/``0``) to skip entry points.
+AUTOLOAD_ENV = "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD"
+ENTRY_POINT_GROUP = "litequeue"
+
+logger = logging.getLogger(__name__)
+
+
+def make_plugin_manager(
+    plugins: Iterable[ModuleType | str | object] = (), *, autoload: bool | None = None
+) -> pluggy.PluginManager:
+    """A fresh manager with the built-in plugin, the entry points and ``plugins``."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(_builtin, name="litequeue.builtin")
+    if autoload is None:
+        autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    if autoload:
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if pm.has_plugin(entry_point.name) or pm.is_blocked(entry_point.name):
+                continue
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: {exc}"
+                ) from exc
+            pm.register(plugin, name=entry_point.name)
+    for plugin in plugins:
+        module = _import(plugin) if isinstance(plugin, str) else plugin
+        if not pm.is_registered(module):
+            pm.register(module)
+    pm.check_pending()
+    return pm
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ConfigurationError(f"plugin module {name!r} cannot be imported: {exc}") from exc
+
+
+def notify_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
+    """Call every implementation of a hook on its own, logging (not raising) failures.
+
+    pluggy stops at the first implementation that raises; listeners must not be
+    able to silence each other or break the caller.
+    """
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception:
+            logger.exception("plugin %r failed in %s", impl.plugin_name, hook_name)

@@ -1,0 +1,550 @@
+"""``Queue``: the public face of a queue file — enqueue, inspect, steer, listen."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Final, Self, TypeVar
+
+from . import _plugins
+from ._handlers import Backoff, Handler, HandlerSpec
+from ._store import NewJob, SQLiteStore, dumps
+from .errors import ConfigurationError
+from .models import Event, Job, JobStatus, KeyState, QueueInfo
+
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS: Final = 3
+_ENQUEUE_KEYS = frozenset(
+    {
+        "queue",
+        "priority",
+        "delay",
+        "run_at",
+        "max_attempts",
+        "timeout",
+        "unique_key",
+        "force",
+        "tags",
+        "parent_id",
+    }
+)
+F = TypeVar("F", bound=Handler)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def seconds(value: float | timedelta | None, what: str) -> float | None:
+    """Accept seconds or a ``timedelta``; refuse negatives."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError(f"{what} must be a non-negative number of seconds, not {value!r}")
+    return float(value)
+
+
+class Queue:
+    """A persistent job queue in one SQLite file.
+
+    Safe to share between threads. Opening creates the file or upgrades its schema;
+    a file written by a newer litequeue is refused (``SchemaTooNew``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durability: str = "full",
+        busy_timeout: float = 10.0,
+        plugins: Iterable[ModuleType | str | object] = (),
+        autoload_plugins: bool | None = None,
+        event_retention: float | timedelta = timedelta(days=7),
+        migrate: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.durability = durability
+        self.event_retention = seconds(event_retention, "event_retention") or 0.0
+        self._store = SQLiteStore(
+            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
+        )
+        self._handlers: dict[str, HandlerSpec] = {}
+        self._subscribers: list[Callable[[Event], Any]] = []
+        self._wakers: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        try:
+            self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
+            self.plugin_manager.hook.litequeue_register_handlers(
+                register=self._register, queue=self
+            )
+        except BaseException:
+            self._store.close()
+            raise
+
+    # -- handlers -----------------------------------------------------------------
+
+    def handler(
+        self,
+        kind: str,
+        *,
+        version: str = "1",
+        max_attempts: int | None = None,
+        timeout: float | timedelta | None = None,
+        backoff: Backoff | None = None,
+        process: bool = False,
+        memory_limit: int | None = None,
+    ) -> Callable[[F], F]:
+        """Decorator: ``fn(ctx, payload)`` runs jobs of ``kind``.
+
+        ``max_attempts`` and ``timeout`` are defaults for jobs enqueued here without
+        their own; ``process=True`` runs each job in a child process that is killed
+        on timeout (and limited to ``memory_limit`` bytes).
+        """
+
+        def decorate(fn: F) -> F:
+            self._register(
+                kind,
+                fn,
+                version=version,
+                max_attempts=max_attempts,
+                timeout=timeout,
+                backoff=backoff,
+                process=process,
+                memory_limit=memory_limit,
+            )
+            return fn
+
+        return decorate
+
+    def _register(
+        self,
+        kind: str,
+        fn: Handler,
+        /,
+        *,
+        version: str = "1",
+        max_attempts: int | None = None,
+        timeout: float | timedelta | None = None,
+        backoff: Backoff | None = None,
+        process: bool = False,
+        memory_limit: int | None = None,
+    ) -> None:
+        spec = HandlerSpec(
+            kind=kind,
+            fn=fn,
+            version=str(version),
+            max_attempts=max_attempts,
+            timeout=seconds(timeout, "timeout"),
+            backoff=backoff or Backoff(),
+            process=process,
+            memory_limit=memory_limit,
+        ).check()
+        existing = self._handlers.get(kind)
+        if existing is not None and existing.fn is not fn:
+            raise ConfigurationError(
+                f"job kind {kind!r} already has a handler ({existing.import_path})"
+            )
+        self._handlers[kind] = spec
+
+    @property
+    def handlers(self) -> Mapping[str, HandlerSpec]:
+        """The registered handlers by kind."""
+        return dict(self._handlers)
+
+    # -- enqueue ----------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: Any = None,
+        *,
+        queue: str = "default",
+        priority: int = 0,
+        delay: float | timedelta | None = None,
+        run_at: datetime | None = None,
+        max_attempts: int | None = None,
+        timeout: float | timedelta | None = None,
+        unique_key: str | None = None,
+        force: bool = False,
+        tags: Iterable[str] = (),
+        parent_id: int | None = None,
+    ) -> Job:
+        """Add a job; returns once it is committed to disk.
+
+        With a ``unique_key`` held by a queued or running job, that job is returned
+        instead (``force=True`` adds a new one anyway).
+        """
+        new = self._new_job(
+            kind, payload, queue=queue, priority=priority, delay=delay, run_at=run_at,
+            max_attempts=max_attempts, timeout=timeout, unique_key=unique_key, force=force,
+            tags=tags, parent_id=parent_id,
+        )  # fmt: skip
+        jobs, events = self._store.enqueue([new])
+        self._committed(events)
+        return jobs[0]
+
+    def enqueue_many(
+        self, items: Iterable[tuple[str, Any] | Mapping[str, Any]], **defaults: Any
+    ) -> list[Job]:
+        """Add many jobs in one transaction: all or none.
+
+        Each item is ``(kind, payload)`` or a dict with ``kind``, ``payload`` and any of
+        ``enqueue``'s keyword arguments; ``defaults`` apply to every item.
+        """
+        self._check_keys(defaults, "enqueue_many")
+        news = [self._new_job(**self._item(item, defaults)) for item in items]
+        jobs, events = self._store.enqueue(news)
+        self._committed(events)
+        return jobs
+
+    def batch(
+        self,
+        items: Iterable[tuple[str, Any] | Mapping[str, Any]],
+        *,
+        kind: str = "litequeue.batch",
+        payload: Any = None,
+        queue: str = "default",
+        tags: Iterable[str] = (),
+        unique_key: str | None = None,
+        **defaults: Any,
+    ) -> tuple[Job, list[Job]]:
+        """Add a parent job and its children in one transaction.
+
+        The parent runs no handler: it shows its children's progress and finishes
+        when they all have (``succeeded`` if every child did, else ``failed``).
+        ``defaults`` (any of ``enqueue``'s keyword arguments) apply to the children.
+        """
+        self._check_keys(defaults, "batch")
+        parent = self._new_job(kind, payload, queue=queue, tags=tags, unique_key=unique_key)
+        children = [
+            self._new_job(**self._item(item, {"queue": queue, "tags": tags, **defaults}))
+            for item in items
+        ]
+        parent_job, child_jobs, events = self._store.create_batch(parent, children)
+        self._committed(events)
+        return parent_job, child_jobs
+
+    @staticmethod
+    def _check_keys(arguments: Mapping[str, Any], where: str) -> None:
+        unknown = set(arguments) - _ENQUEUE_KEYS
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown argument(s) {sorted(unknown)}")
+
+    def _item(
+        self, item: tuple[str, Any] | Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if isinstance(item, Mapping):
+            if "kind" not in item:
+                raise ConfigurationError(f"an enqueue item needs a 'kind': {dict(item)!r}")
+            extra = {k: v for k, v in item.items() if k not in ("kind", "payload")}
+            self._check_keys(extra, "enqueue item")
+            return {**defaults, **extra, "kind": item["kind"], "payload": item.get("payload")}
+        if isinstance(item, tuple) and len(item) == 2:
+            return {**defaults, "kind": item[0], "payload": item[1]}
+        raise ConfigurationError(
+            f"an enqueue item is a (kind, payload) tuple or a dict, not {item!r}"
+        )
+
+    def _new_job(
+        self,
+        kind: str,
+        payload: Any = None,
+        *,
+        queue: str = "default",
+        priority: int = 0,
+        delay: float | timedelta | None = None,
+        run_at: datetime | None = None,
+        max_attempts: int | None = None,
+        timeout: float | timedelta | None = None,
+        unique_key: str | None = None,
+        force: bool = False,
+        tags: Iterable[str] = (),
+        parent_id: int | None = None,
+    ) -> NewJob:
+        if not isinstance(kind, str) or not kind:
+            raise ConfigurationError(f"a job kind must be a non-empty string, not {kind!r}")
+        if not isinstance(queue, str) or not queue:
+            raise ConfigurationError(f"a queue name must be a non-empty string, not {queue!r}")
+        if not isinstance(priority, int) or isinstance(priority, bool):
+            raise ConfigurationError(f"priority must be an integer, not {priority!r}")
+        if delay is not None and run_at is not None:
+            raise ConfigurationError("give delay or run_at, not both")
+        now = time.time()
+        if run_at is not None:
+            if not isinstance(run_at, datetime) or run_at.tzinfo is None:
+                raise ConfigurationError(f"run_at must be a timezone-aware datetime: {run_at!r}")
+            when = run_at.timestamp()
+        else:
+            when = now + (seconds(delay, "delay") or 0.0)
+        spec = self._handlers.get(kind)
+        if max_attempts is None:
+            max_attempts = spec.max_attempts if spec and spec.max_attempts else DEFAULT_MAX_ATTEMPTS
+        if not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ConfigurationError(
+                f"max_attempts must be a whole number >= 1, not {max_attempts!r}"
+            )
+        timeout_s = seconds(timeout, "timeout")
+        if timeout_s is None and spec is not None:
+            timeout_s = spec.timeout
+        tag_tuple = (tags,) if isinstance(tags, str) else tuple(tags)
+        if not all(isinstance(t, str) and t for t in tag_tuple):
+            raise ConfigurationError(f"tags must be non-empty strings: {tag_tuple!r}")
+        if unique_key is not None and not isinstance(unique_key, str):
+            raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
+        return NewJob(
+            kind=kind,
+            queue=queue,
+            payload=dumps(payload, f"payload of a {kind!r} job"),
+            priority=priority,
+            run_at=when,
+            max_attempts=max_attempts,
+            timeout=timeout_s,
+            unique_key=unique_key,
+            force=force,
+            tags=tag_tuple,
+            parent_id=parent_id,
+        )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job:
+        """The job with this id (``JobNotFound`` if there is none)."""
+        return self._store.get(job_id)
+
+    def jobs(
+        self,
+        status: str | JobStatus | Iterable[str | JobStatus] | None = None,
+        *,
+        queue: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        parent_id: int | None = None,
+        unique_key: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest first; page with ``before_id``."""
+        if status is None:
+            statuses: list[str] = []
+        elif isinstance(status, str):
+            statuses = [JobStatus(status).value]
+        else:
+            statuses = [JobStatus(s).value for s in status]
+        return self._store.jobs(
+            status=statuses, queue=queue, kind=kind, tag=tag, parent_id=parent_id,
+            unique_key=unique_key, before_id=before_id, limit=limit,
+        )  # fmt: skip
+
+    def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
+        """``{queue: {status: count}}``, every status present (zeros included)."""
+        counts = self._store.stats(tag=tag)
+        return {
+            queue: {status.value: by_status.get(status.value, 0) for status in JobStatus}
+            for queue, by_status in sorted(counts.items())
+        }
+
+    def key_states(
+        self, keys: Sequence[str], *, kind: str | None = None, version: str | None = None
+    ) -> dict[str, KeyState]:
+        """For each unique key: ``new``, ``active``, ``done``, ``outdated`` (done by a
+        handler version other than ``version``) or ``failed``.
+
+        ``version`` defaults to the version of the handler registered for ``kind``.
+        """
+        if version is None and kind is not None and kind in self._handlers:
+            version = self._handlers[kind].version
+        return self._store.key_states(list(keys), kind, version)
+
+    # -- steering ---------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> Job:
+        """Cancel a queued or running job (and its unfinished children). A running
+        attempt is told through ``ctx.cancelled`` and its answer is refused."""
+        job, events = self._store.cancel(job_id)
+        self._committed(events)
+        return job
+
+    def retry(self, job_id: int) -> Job:
+        """Queue a failed or cancelled job again, with a fresh budget of attempts."""
+        job, events = self._store.retry(job_id)
+        self._committed(events)
+        return job
+
+    def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
+        """Change a queue's settings for every process: ``limit`` (jobs running at
+        once, ``None`` for no limit) and ``paused``."""
+        changes: dict[str, Any] = {}
+        if limit is not UNSET:
+            if limit is not None and (not isinstance(limit, int) or limit < 0):
+                raise ConfigurationError(
+                    f"limit must be None or a whole number >= 0, not {limit!r}"
+                )
+            changes["limit"] = limit
+        if paused is not UNSET:
+            changes["paused"] = bool(paused)
+        info = self._store.set_queue(name, changes)
+        self._wake()
+        return info
+
+    def pause(self, name: str) -> QueueInfo:
+        """Stop handing out jobs of this queue (running ones finish)."""
+        return self.set_queue(name, paused=True)
+
+    def resume(self, name: str) -> QueueInfo:
+        """Hand out this queue's jobs again."""
+        return self.set_queue(name, paused=False)
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue that has settings or jobs, by name."""
+        return self._store.queues()
+
+    def prune(self, older_than: float | timedelta | None = None) -> tuple[int, int]:
+        """Delete jobs that finished, and events written, more than ``older_than``
+        ago (default: ``event_retention``). Returns ``(jobs, events)`` deleted."""
+        age = seconds(older_than, "older_than")
+        cutoff = time.time() - (self.event_retention if age is None else age)
+        return self._store.prune(cutoff)
+
+    # -- events -----------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], Any]) -> Callable[[], None]:
+        """Call ``callback(event)`` after each commit made in this process; returns a
+        function that unsubscribes. A callback that raises is logged and ignored."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def events(
+        self,
+        after: int = 0,
+        *,
+        follow: bool = False,
+        job_id: int | None = None,
+        poll_interval: float = 0.05,
+        timeout: float | None = None,
+    ) -> Iterator[Event]:
+        """Committed events with ``seq > after``, oldest first, from any process.
+
+        Without ``follow`` it ends at the newest event; with it, it waits for new
+        ones (up to ``timeout`` seconds of silence, or forever).
+        """
+        idle_since = time.monotonic()
+        while True:
+            batch = self._store.events(after, 500, job_id)
+            yield from batch
+            if batch:
+                after = batch[-1].seq
+                idle_since = time.monotonic()
+                if len(batch) == 500:
+                    continue
+            if not follow:
+                return
+            if timeout is not None and time.monotonic() - idle_since >= timeout:
+                return
+            self.wait_for_change(poll_interval)
+
+    def last_event_seq(self) -> int:
+        """The newest event's sequence number (0 for none): follow from here."""
+        return self._store.last_seq()
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        """Block until another process commits to the file, or ``timeout`` passes.
+
+        Reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory read,
+        no disk I/O). Returns True when a change was seen.
+        """
+        deadline = time.monotonic() + timeout
+        start = self._store.data_version()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(poll, remaining))
+            if self._store.data_version() != start:
+                return True
+
+    def _committed(self, events: Sequence[Event]) -> None:
+        """Deliver a commit's events to hooks and subscribers, then wake local workers."""
+        if events:
+            with self._lock:
+                subscribers = list(self._subscribers)
+            for event in events:
+                _plugins.notify_each(
+                    self.plugin_manager, "litequeue_job_event", event=event, queue=self
+                )
+                for callback in subscribers:
+                    try:
+                        callback(event)
+                    except Exception:
+                        logger.exception(
+                            "event subscriber %r failed", callback, extra={"job_id": event.job_id}
+                        )
+        self._wake()
+
+    def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
+        """Call ``waker()`` after every local commit (how in-process workers hear of
+        new jobs without polling)."""
+        with self._lock:
+            self._wakers.append(waker)
+
+        def remove() -> None:
+            with self._lock:
+                if waker in self._wakers:
+                    self._wakers.remove(waker)
+
+        return remove
+
+    def _wake(self) -> None:
+        with self._lock:
+            wakers = list(self._wakers)
+        for waker in wakers:
+            waker()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    @property
+    def store(self) -> SQLiteStore:
+        """The storage engine (for workers and tools; not a stable API)."""
+        return self._store
+
+    def schema_version(self) -> int:
+        """The migration number the file is at."""
+        return self._store.schema_version()
+
+    def close(self) -> None:
+        """Close the file. Idempotent."""
+        self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<litequeue.Queue {str(self.path)!r}>"

@@ -1,0 +1,174 @@
+"""Opening a SQLite file and bringing its schema up to date.
+
+Migrations are the numbered ``migrations/NNNN_name.sql`` files. Each one runs in
+its own ``BEGIN IMMEDIATE`` transaction together with ``PRAGMA user_version = N``,
+so a crash leaves the file at the previous version, never half-way. A file whose
+``user_version`` is above the newest migration was written by a newer litequeue
+and is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import attrs
+
+from .errors import (
+    ConfigurationError,
+    DatabaseBusy,
+    DatabaseReadOnly,
+    DiskFull,
+    NotADatabase,
+    SchemaTooNew,
+    StoreError,
+)
+
+__all__ = [
+    "DURABILITY_LEVELS",
+    "Migration",
+    "connect",
+    "load_migrations",
+    "migrate",
+    "schema_version",
+    "translate_errors",
+]
+
+#: ``durability`` name -> SQLite ``synchronous`` level.
+DURABILITY_LEVELS = {"full": "FULL", "normal": "NORMAL"}
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@attrs.frozen
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        """Split the script into statements (``executescript`` would commit early)."""
+        statements, pending = [], ""
+        for line in self.sql.splitlines(keepends=True):
+            if not pending and (not line.strip() or line.lstrip().startswith("--")):
+                continue
+            pending += line
+            if sqlite3.complete_statement(pending):
+                statements.append(pending.strip())
+                pending = ""
+        if pending.strip():
+            raise ConfigurationError(f"migration {self.version:04d} ends mid-statement")
+        return statements
+
+
+def load_migrations() -> list[Migration]:
+    """The packaged migrations, in order, numbered 1, 2, 3... with no gaps."""
+    found = []
+    for entry in resources.files("litequeue").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise ConfigurationError("litequeue's migrations are not numbered 1..N without gaps")
+    return found
+
+
+@contextlib.contextmanager
+def translate_errors(path: str | Path) -> Iterator[None]:
+    """Turn sqlite3's errors into litequeue's typed ones, naming the file."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+
+
+def _translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or ("disk i/o error" in lowered and _is_full(exc)):
+        return DiskFull(f"{path}: no space left to write (disk full or file size limit): {text}")
+    if "readonly" in lowered or "read-only" in lowered:
+        return DatabaseReadOnly(f"{path}: the database cannot be written ({text})")
+    if "unable to open" in lowered:
+        return DatabaseReadOnly(
+            f"{path}: cannot open the database file; check the path and its folder's permissions"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseBusy(f"{path}: the database stayed locked by another connection: {text}")
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return NotADatabase(f"{path}: not a SQLite database, or it is corrupt ({text})")
+    return StoreError(f"{path}: {text}")
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == 13  # SQLITE_FULL
+
+
+def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with the asked durability, in autocommit mode
+    (litequeue opens its own transactions with ``BEGIN IMMEDIATE``)."""
+    try:
+        synchronous = DURABILITY_LEVELS[durability]
+    except KeyError:
+        choices = ", ".join(map(repr, DURABILITY_LEVELS))
+        raise ConfigurationError(
+            f"durability must be one of {choices}, not {durability!r}"
+        ) from None
+    with translate_errors(path):
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(path) != ":memory:" and mode.lower() != "wal":
+                raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute("PRAGMA foreign_keys = OFF")
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The migration number the file is at (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = None) -> int:
+    """Apply the migrations the file lacks, each atomically; return the new version.
+
+    Raises ``SchemaTooNew`` when the file is ahead of this litequeue.
+    """
+    migrations = load_migrations()
+    newest = len(migrations)
+    target = newest if target is None else target
+    with translate_errors(path):
+        current = schema_version(conn)
+        if current > newest:
+            raise SchemaTooNew(
+                f"{path}: database schema version {current} was written by a newer litequeue "
+                f"(this one knows up to version {newest}); upgrade litequeue to open it"
+            )
+        for migration in migrations[current:target]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the lock.
+                if schema_version(conn) >= migration.version:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in migration.statements():
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {migration.version:d}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return schema_version(conn)

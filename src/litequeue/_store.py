@@ -1,0 +1,857 @@
+"""The store: every SQL statement litequeue runs against a queue file.
+
+Nothing else in litequeue speaks SQL. The interface is narrow (enqueue, claim,
+finish, heartbeat, read, settings, events) so that another engine, such as
+PostgreSQL with ``FOR UPDATE SKIP LOCKED``, can implement the same methods.
+
+Every write runs in one ``BEGIN IMMEDIATE`` transaction that also inserts the
+matching event rows, and returns the events so the caller can deliver them after
+the commit. Times are POSIX seconds (``time.time()``) in the file and aware UTC
+datetimes outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import _schema
+from .errors import InvalidTransition, JobNotFound, PayloadError
+from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+
+__all__ = ["Claim", "NewJob", "Outcome", "SQLiteStore"]
+
+_JOB_COLUMNS = (
+    "id, kind, queue, status, payload, result, error, priority, run_at, attempt, max_attempts,"
+    " timeout, progress, progress_message, parent_id, unique_key, tags, handler_version,"
+    " created_at, updated_at, started_at, finished_at, lease_until, run_id"
+)
+_ACTIVE = ("queued", "running")
+
+
+def dumps(value: Any, what: str) -> str:
+    """Encode as compact JSON, refusing anything that would not come back equal."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _job(row: Sequence[Any]) -> Job:
+    error = row[6]
+    return Job(
+        id=row[0],
+        kind=row[1],
+        queue=row[2],
+        status=JobStatus(row[3]),
+        payload=json.loads(row[4]),
+        result=_loads(row[5]),
+        error=None if error is None else ErrorInfo.from_dict(json.loads(error)),
+        priority=row[7],
+        run_at=_dt(row[8]),
+        attempt=row[9],
+        max_attempts=row[10],
+        timeout=row[11],
+        progress=row[12],
+        progress_message=row[13],
+        parent_id=row[14],
+        unique_key=row[15],
+        tags=tuple(json.loads(row[16])),
+        handler_version=row[17],
+        created_at=_dt(row[18]),
+        updated_at=_dt(row[19]),
+        started_at=None if row[20] is None else _dt(row[20]),
+        finished_at=None if row[21] is None else _dt(row[21]),
+        lease_until=None if row[22] is None else _dt(row[22]),
+    )
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+@attrs.frozen(kw_only=True)
+class NewJob:
+    """A job to insert, its arguments already checked and encoded."""
+
+    kind: str
+    queue: str
+    payload: str
+    priority: int
+    run_at: float
+    max_attempts: int
+    timeout: float | None
+    unique_key: str | None
+    force: bool
+    tags: tuple[str, ...]
+    parent_id: int | None
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order)."""
+
+    worker: str
+    queues: tuple[str, ...]
+    limit: int
+    lease: float
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """How one attempt ended, as the worker reports it.
+
+    ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
+    may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
+    """
+
+    job_id: int
+    run_id: int
+    status: str
+    result: str | None = None
+    error: ErrorInfo | None = None
+    retry_at: float | None = None
+    handler_version: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Running:
+    """A claimed attempt: the job and the token that fences its answers."""
+
+    job: Job
+    run_id: int
+
+
+class _Tx:
+    """One open write transaction: its clock, and the events it writes.
+
+    Events are collected while the transaction runs and inserted at its end;
+    ``delivered`` holds them, with their sequence numbers, once committed.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, now: float) -> None:
+        self.conn = conn
+        self.now = now
+        self.events: list[tuple[int, str, float, str]] = []
+        self.delivered: list[Event] = []
+
+    def event(self, job_id: int, type: EventType, data: dict[str, Any] | None = None) -> None:
+        encoded = "{}" if not data else dumps(data, "event data")
+        self.events.append((job_id, type.value, self.now, encoded))
+
+    def flush(self) -> list[Event]:
+        """Insert the collected event rows and return them with their sequence numbers.
+
+        Inside one write transaction nobody else inserts, so AUTOINCREMENT hands
+        out consecutive numbers ending at the one ``sqlite_sequence`` records.
+        """
+        if not self.events:
+            return []
+        self.conn.executemany(
+            "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", self.events
+        )
+        (last,) = self.conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+        ).fetchone()
+        first = last - len(self.events) + 1
+        return [
+            Event(seq=first + i, job_id=j, type=EventType(t), at=_dt(a), data=json.loads(d))
+            for i, (j, t, a, d) in enumerate(self.events)
+        ]
+
+
+class SQLiteStore:
+    """All reads and writes of one SQLite queue file, safe to share between threads."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durability: str = "full",
+        busy_timeout: float = 10.0,
+        migrate: bool = True,
+    ) -> None:
+        self.path = str(path)
+        self._conn = _schema.connect(self.path, durability=durability, busy_timeout=busy_timeout)
+        self._lock = threading.RLock()
+        try:
+            if migrate:
+                _schema.migrate(self._conn, self.path)
+            else:
+                self._check_version()
+        except BaseException:
+            self._conn.close()
+            raise
+        self._closed = False
+
+    def _check_version(self) -> None:
+        with _schema.translate_errors(self.path):
+            version = _schema.schema_version(self._conn)
+        newest = len(_schema.load_migrations())
+        if version != newest:
+            _schema.migrate(self._conn, self.path, target=version)  # raises if too new
+            from .errors import StoreError
+
+            raise StoreError(
+                f"{self.path}: database schema version {version} is older than this "
+                f"litequeue's ({newest}); run `litequeue migrate` or open it with migrate=True"
+            )
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def _write(self) -> _WriteTx:
+        return _WriteTx(self)
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        with self._lock, _schema.translate_errors(self.path):
+            return self._conn.execute(sql, params).fetchall()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the file."""
+        return int(self._read("PRAGMA data_version")[0][0])
+
+    def schema_version(self) -> int:
+        with self._lock, _schema.translate_errors(self.path):
+            return _schema.schema_version(self._conn)
+
+    # -- enqueue ------------------------------------------------------------------
+
+    def enqueue(self, new_jobs: Sequence[NewJob]) -> tuple[list[Job], list[Event]]:
+        """Insert jobs in one transaction. A ``unique_key`` already held by an active
+        job returns that job instead, unless ``force``."""
+        with self._write() as tx:
+            jobs = [self._insert(tx, new) for new in new_jobs]
+        return jobs, tx.delivered
+
+    def _insert(self, tx: _Tx, new: NewJob) -> Job:
+        conn, now = tx.conn, tx.now
+        if new.unique_key is not None and not new.force:
+            row = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE unique_key = ? AND status IN (?, ?)"
+                " ORDER BY id DESC LIMIT 1",
+                (new.unique_key, *_ACTIVE),
+            ).fetchone()
+            if row is not None:
+                return _job(row)
+        if new.parent_id is not None:
+            # A parent that has finished takes no new children.
+            parent = conn.execute(
+                "UPDATE jobs SET children = children + 1, updated_at = ?"
+                " WHERE id = ? AND status IN (?, ?) RETURNING id",
+                (now, new.parent_id, *_ACTIVE),
+            ).fetchone()
+            if parent is None:
+                self._require(conn, new.parent_id)
+                raise InvalidTransition(
+                    f"job {new.parent_id} has finished and cannot take new children"
+                )
+        tags = dumps(list(new.tags), "tags")
+        cursor = conn.execute(
+            "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
+            " timeout, parent_id, unique_key, tags, created_at, updated_at)"
+            " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.kind,
+                new.queue,
+                new.payload,
+                new.priority,
+                new.run_at,
+                new.max_attempts,
+                new.timeout,
+                new.parent_id,
+                new.unique_key,
+                tags,
+                now,
+                now,
+            ),
+        )
+        job_id = cursor.lastrowid
+        assert job_id is not None
+        if new.tags:
+            conn.executemany(
+                "INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)",
+                [(tag, job_id) for tag in new.tags],
+            )
+        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        return Job(
+            id=job_id,
+            kind=new.kind,
+            queue=new.queue,
+            status=JobStatus.QUEUED,
+            payload=json.loads(new.payload),
+            priority=new.priority,
+            run_at=_dt(new.run_at),
+            max_attempts=new.max_attempts,
+            timeout=new.timeout,
+            parent_id=new.parent_id,
+            unique_key=new.unique_key,
+            tags=new.tags,
+            created_at=_dt(now),
+            updated_at=_dt(now),
+        )
+
+    def create_batch(
+        self, parent: NewJob, children: Sequence[NewJob]
+    ) -> tuple[Job, list[Job], list[Event]]:
+        """Insert a parent that runs no handler of its own and waits for ``children``."""
+        with self._write() as tx:
+            conn, now = tx.conn, tx.now
+            parent_job = self._insert(tx, parent)
+            conn.execute(
+                "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ? WHERE id = ?",
+                (now, now, parent_job.id),
+            )
+            tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
+            kids = [self._insert(tx, attrs.evolve(c, parent_id=parent_job.id)) for c in children]
+            if not kids:
+                self._finish_parent(tx, parent_job.id)
+            parent_job = self._get(conn, parent_job.id)
+        return parent_job, kids, tx.delivered
+
+    # -- claim and finish -----------------------------------------------------------
+
+    def claim(
+        self, claim: Claim, outcomes: Sequence[Outcome] = ()
+    ) -> tuple[list[Running], list[Outcome], list[Event]]:
+        """Record ``outcomes`` and claim up to ``claim.limit`` jobs, in one transaction.
+
+        Returns the claimed attempts, the outcomes that were accepted (a late answer
+        from an attempt that lost its job is dropped), and the events written.
+        """
+        with self._write() as tx:
+            accepted = [o for o in outcomes if self._finish(tx, o)]
+            claimed = self._claim(tx, claim) if claim.limit > 0 else []
+        return claimed, accepted, tx.delivered
+
+    def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:
+        """Record outcomes without claiming anything."""
+        with self._write() as tx:
+            accepted = [o for o in outcomes if self._finish(tx, o)]
+        return accepted, tx.delivered
+
+    def _claim(self, tx: _Tx, claim: Claim) -> list[Running]:
+        conn, now = tx.conn, tx.now
+        self._take_back_expired(tx)
+        settings = {
+            name: (limit, paused)
+            for name, limit, paused in conn.execute(
+                "SELECT name, concurrency_limit, paused FROM queues WHERE name IN"
+                f" ({', '.join('?' * len(claim.queues))})",
+                claim.queues,
+            )
+        }
+        claimed: list[Running] = []
+        lease_until = now + claim.lease
+        for queue in claim.queues:
+            wanted = claim.limit - len(claimed)
+            if wanted <= 0:
+                break
+            limit, paused = settings.get(queue, (None, 0))
+            if paused:
+                continue
+            if limit is not None:
+                (running,) = conn.execute(
+                    "SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?"
+                    " AND lease_until IS NOT NULL",
+                    (queue,),
+                ).fetchone()
+                wanted = min(wanted, limit - running)
+                if wanted <= 0:
+                    continue
+            # One statement takes the best `wanted` due jobs of this queue.
+            rows = conn.execute(
+                "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+                " worker = ?, lease_until = ?, started_at = ?, updated_at = ?, progress = 0,"
+                " progress_message = NULL"
+                " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND queue = ?"
+                " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)"
+                f" RETURNING {_JOB_COLUMNS}",
+                (claim.worker, lease_until, now, now, queue, now, wanted),
+            ).fetchall()
+            rows.sort(key=lambda r: (-r[7], r[8], r[0]))
+            for row in rows:
+                claimed.append(Running(job=_job(row), run_id=row[23]))
+                tx.event(row[0], EventType.STARTED, {"attempt": row[9], "worker": claim.worker})
+        return claimed
+
+    def _take_back_expired(self, tx: _Tx) -> None:
+        """Return jobs whose lease ran out to the queue, or fail them when out of attempts."""
+        rows = tx.conn.execute(
+            "SELECT id, attempt, max_attempts, run_id FROM jobs"
+            " WHERE status = 'running' AND lease_until < ?",
+            (tx.now,),
+        ).fetchall()
+        for job_id, attempt, max_attempts, run_id in rows:
+            error = ErrorInfo(
+                type="LeaseExpired",
+                message=f"the worker running attempt {attempt} stopped renewing its lease",
+            )
+            retry_at = tx.now if attempt < max_attempts else None
+            self._finish(
+                tx,
+                Outcome(
+                    job_id=job_id, run_id=run_id, status="failed", error=error, retry_at=retry_at
+                ),
+                expired=True,
+            )
+
+    def _finish(self, tx: _Tx, outcome: Outcome, *, expired: bool = False) -> bool:
+        conn, now = tx.conn, tx.now
+        fence = "id = ? AND run_id = ? AND status = 'running' AND lease_until IS NOT NULL"
+        fence_args: tuple[Any, ...] = (outcome.job_id, outcome.run_id)
+        if not expired:
+            fence += " AND lease_until >= ?"
+            fence_args += (now,)
+        if outcome.status == "succeeded":
+            row = conn.execute(
+                "UPDATE jobs SET status = CASE WHEN children_finished < children"
+                " THEN 'running' ELSE 'succeeded' END,"
+                " result = ?, handler_version = ?, error = NULL, lease_until = NULL, worker = NULL,"
+                " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
+                " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ? END,"
+                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
+                (outcome.result, outcome.handler_version, now, now, *fence_args),
+            ).fetchone()
+            if row is None:
+                return False
+            status, parent_id, attempt = row
+            if status == "running":
+                tx.event(outcome.job_id, EventType.WAITING, {"attempt": attempt})
+                return True
+            tx.event(outcome.job_id, EventType.SUCCEEDED, {"attempt": attempt})
+            if parent_id is not None:
+                self._child_finished(tx, parent_id, succeeded=True)
+            return True
+        error = None if outcome.error is None else dumps(outcome.error.to_dict(), "error")
+        if outcome.status == "released":
+            row = conn.execute(
+                "UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued'"
+                " ELSE 'failed' END, error = ?, lease_until = NULL, worker = NULL, run_at = ?,"
+                " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ? END,"
+                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
+                (error, now, now, now, *fence_args),
+            ).fetchone()
+        elif outcome.status == "failed":
+            row = conn.execute(
+                "UPDATE jobs SET status = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
+                " THEN 'queued' ELSE 'failed' END, error = ?, lease_until = NULL, worker = NULL,"
+                " handler_version = coalesce(?, handler_version),"
+                " run_at = coalesce(?, run_at),"
+                " finished_at = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
+                " THEN NULL ELSE ? END,"
+                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
+                (
+                    outcome.retry_at,
+                    error,
+                    outcome.handler_version,
+                    outcome.retry_at,
+                    outcome.retry_at,
+                    now,
+                    now,
+                    *fence_args,
+                ),
+            ).fetchone()
+        elif outcome.status == "cancelled":
+            row = conn.execute(
+                "UPDATE jobs SET status = 'cancelled', error = ?, lease_until = NULL,"
+                f" worker = NULL, finished_at = ?, updated_at = ? WHERE {fence}"
+                " RETURNING status, parent_id, attempt",
+                (error, now, now, *fence_args),
+            ).fetchone()
+        else:
+            raise ValueError(f"unknown outcome status {outcome.status!r}")
+        if row is None:
+            return False
+        status, parent_id, attempt = row
+        data: dict[str, Any] = {"attempt": attempt}
+        if outcome.error is not None:
+            data["error"] = str(outcome.error)
+        if status == "queued":
+            if expired:
+                tx.event(outcome.job_id, EventType.LEASE_EXPIRED, data)
+            elif outcome.status == "released":
+                tx.event(outcome.job_id, EventType.RELEASED, data)
+            else:
+                data["run_at"] = outcome.retry_at
+                tx.event(outcome.job_id, EventType.RETRYING, data)
+            return True
+        tx.event(outcome.job_id, EventType(status), data)
+        if parent_id is not None:
+            self._child_finished(tx, parent_id, succeeded=False)
+        return True
+
+    def _child_finished(self, tx: _Tx, parent_id: int, *, succeeded: bool) -> None:
+        """Move a parent's progress on; finish it when its last child has finished."""
+        row = tx.conn.execute(
+            "UPDATE jobs SET children_finished = children_finished + 1,"
+            " progress = 100.0 * (children_finished + 1) / max(children, 1),"
+            " progress_message = (children_finished + 1) || '/' || children || ' done',"
+            " updated_at = ? WHERE id = ? AND status IN (?, ?)"
+            " RETURNING status, lease_until, children, children_finished, progress, progress_message",
+            (tx.now, parent_id, *_ACTIVE),
+        ).fetchone()
+        if row is None:
+            return  # the parent was cancelled or finished before this child
+        status, lease_until, children, done, progress, message = row
+        tx.event(parent_id, EventType.PROGRESS, {"progress": progress, "message": message})
+        if status == "running" and lease_until is None and done >= children:
+            self._finish_parent(tx, parent_id)
+
+    def _finish_parent(self, tx: _Tx, parent_id: int) -> None:
+        (unsuccessful,) = tx.conn.execute(
+            "SELECT count(*) FROM jobs WHERE parent_id = ? AND status != 'succeeded'",
+            (parent_id,),
+        ).fetchone()
+        if unsuccessful:
+            error = ErrorInfo(
+                type="ChildFailed", message=f"{unsuccessful} child job(s) did not succeed"
+            )
+            status, data = "failed", {"error": str(error)}
+            err_json: str | None = dumps(error.to_dict(), "error")
+        else:
+            status, data, err_json = "succeeded", {}, None
+        row = tx.conn.execute(
+            "UPDATE jobs SET status = ?, error = coalesce(?, error), progress = 100,"
+            " finished_at = ?, updated_at = ? WHERE id = ? RETURNING parent_id",
+            (status, err_json, tx.now, tx.now, parent_id),
+        ).fetchone()
+        tx.event(parent_id, EventType(status), data)
+        if row[0] is not None:
+            self._child_finished(tx, row[0], succeeded=status == "succeeded")
+
+    def next_due(self, queues: Sequence[str]) -> float:
+        """When the next delayed job of ``queues`` becomes due, or a lease runs out
+        (POSIX seconds; infinity when neither will happen)."""
+        marks = ", ".join("?" * len(queues))
+        (due,) = self._read(
+            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})",
+            tuple(queues),
+        )[0]
+        (lease,) = self._read(
+            "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
+        )[0]
+        times = [t for t in (due, lease) if t is not None]
+        return min(times) if times else float("inf")
+
+    def heartbeat(self, worker: str, lease: float) -> dict[int, int]:
+        """Extend the leases this worker holds; returns ``{job_id: run_id}`` still held."""
+        with self._write() as tx:
+            rows = tx.conn.execute(
+                "UPDATE jobs SET lease_until = ? WHERE status = 'running' AND worker = ?"
+                " AND lease_until IS NOT NULL RETURNING id, run_id",
+                (tx.now + lease, worker),
+            ).fetchall()
+        return dict(rows)
+
+    def progress(
+        self, job_id: int, run_id: int, progress: float | None, message: str | None
+    ) -> list[Event]:
+        """Record progress for a running attempt; ``False``-y result means the attempt lost."""
+        with self._write() as tx:
+            row = tx.conn.execute(
+                "UPDATE jobs SET progress = coalesce(?, progress),"
+                " progress_message = coalesce(?, progress_message), updated_at = ?"
+                " WHERE id = ? AND run_id = ? AND status = 'running' AND lease_until >= ?"
+                " RETURNING progress, progress_message",
+                (progress, message, tx.now, job_id, run_id, tx.now),
+            ).fetchone()
+            if row is None:
+                return []
+            tx.event(job_id, EventType.PROGRESS, {"progress": row[0], "message": row[1]})
+        return tx.delivered
+
+    def log(self, job_id: int, run_id: int, message: str) -> list[Event]:
+        """Add a log line to a running attempt's events."""
+        with self._write() as tx:
+            held = tx.conn.execute(
+                "SELECT 1 FROM jobs WHERE id = ? AND run_id = ? AND status = 'running'",
+                (job_id, run_id),
+            ).fetchone()
+            if held is None:
+                return []
+            tx.event(job_id, EventType.LOG, {"message": message})
+        return tx.delivered
+
+    # -- changes by hand ------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> tuple[Job, list[Event]]:
+        """Cancel a queued or running job and its active children."""
+        with self._write() as tx:
+            job = self._get(tx.conn, job_id)
+            if job.status.finished:
+                raise InvalidTransition(f"job {job_id} has already {job.status.value}")
+            self._cancel_tree(tx, job_id)
+            job = self._get(tx.conn, job_id)
+        return job, tx.delivered
+
+    def _cancel_tree(self, tx: _Tx, job_id: int) -> None:
+        children = [
+            r[0]
+            for r in tx.conn.execute(
+                "SELECT id FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
+                (job_id, *_ACTIVE),
+            )
+        ]
+        row = tx.conn.execute(
+            "UPDATE jobs SET status = 'cancelled', lease_until = NULL, worker = NULL,"
+            " finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
+            " RETURNING parent_id",
+            (tx.now, tx.now, job_id, *_ACTIVE),
+        ).fetchone()
+        if row is None:
+            return
+        tx.event(job_id, EventType.CANCELLED, {"by": "request"})
+        for child in children:
+            self._cancel_tree(tx, child)
+        if row[0] is not None:
+            self._child_finished(tx, row[0], succeeded=False)
+
+    def retry(self, job_id: int) -> tuple[Job, list[Event]]:
+        """Put a failed or cancelled job back in the queue with a fresh attempt budget."""
+        with self._write() as tx:
+            conn, now = tx.conn, tx.now
+            job = self._get(conn, job_id)
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+                raise InvalidTransition(
+                    f"job {job_id} is {job.status.value}; only failed or cancelled jobs can be retried"
+                )
+            conn.execute(
+                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
+                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
+                (now, now, job_id),
+            )
+            if job.parent_id is not None:
+                conn.execute(
+                    "UPDATE jobs SET children_finished = children_finished - 1, updated_at = ?"
+                    " WHERE id = ? AND status IN (?, ?)",
+                    (now, job.parent_id, *_ACTIVE),
+                )
+            tx.event(job_id, EventType.REQUEUED, {"previous": job.status.value})
+            job = self._get(conn, job_id)
+        return job, tx.delivered
+
+    # -- queue settings -------------------------------------------------------------------
+
+    def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
+        """Create or change a queue's settings (``limit``, ``paused``)."""
+        with self._write() as tx:
+            tx.conn.execute("INSERT OR IGNORE INTO queues (name) VALUES (?)", (name,))
+            if "limit" in changes:
+                tx.conn.execute(
+                    "UPDATE queues SET concurrency_limit = ? WHERE name = ?",
+                    (changes["limit"], name),
+                )
+            if "paused" in changes:
+                tx.conn.execute(
+                    "UPDATE queues SET paused = ? WHERE name = ?", (int(changes["paused"]), name)
+                )
+            row = tx.conn.execute(
+                "SELECT name, concurrency_limit, paused FROM queues WHERE name = ?", (name,)
+            ).fetchone()
+        return QueueInfo(name=row[0], limit=row[1], paused=bool(row[2]))
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue that has settings or jobs."""
+        rows = self._read(
+            "SELECT name, concurrency_limit, paused FROM queues UNION"
+            " SELECT DISTINCT queue, NULL, 0 FROM jobs WHERE queue NOT IN (SELECT name FROM queues)"
+            " ORDER BY 1"
+        )
+        return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job:
+        with self._lock, _schema.translate_errors(self.path):
+            return self._get(self._conn, job_id)
+
+    def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
+        row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _job(row)
+
+    def _require(self, conn: sqlite3.Connection, job_id: int) -> None:
+        if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is None:
+            raise JobNotFound(job_id)
+
+    def jobs(
+        self,
+        *,
+        status: Iterable[str] = (),
+        queue: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        parent_id: int | None = None,
+        unique_key: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest first."""
+        where, args = [], []
+        statuses = list(status)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args.extend(statuses)
+        for column, value in (
+            ("queue", queue),
+            ("kind", kind),
+            ("parent_id", parent_id),
+            ("unique_key", unique_key),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if tag is not None:
+            where.append("id IN (SELECT job_id FROM job_tags WHERE tag = ?)")
+            args.append(tag)
+        if before_id is not None:
+            where.append("id < ?")
+            args.append(before_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._read(
+            f"SELECT {_JOB_COLUMNS} FROM jobs{clause} ORDER BY id DESC LIMIT ?", (*args, limit)
+        )
+        return [_job(r) for r in rows]
+
+    def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
+        """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
+        if tag is None:
+            rows = self._read("SELECT queue, status, count(*) FROM jobs GROUP BY queue, status")
+        else:
+            rows = self._read(
+                "SELECT queue, status, count(*) FROM jobs WHERE id IN"
+                " (SELECT job_id FROM job_tags WHERE tag = ?) GROUP BY queue, status",
+                (tag,),
+            )
+        counts: dict[str, dict[str, int]] = {}
+        for queue, status, count in rows:
+            counts.setdefault(queue, {})[status] = count
+        return counts
+
+    def key_states(
+        self, keys: Sequence[str], kind: str | None, version: str | None
+    ) -> dict[str, KeyState]:
+        """What the newest job of each unique key says about it (see ``KeyState``)."""
+        states = dict.fromkeys(keys, KeyState.NEW)
+        with self._lock, _schema.translate_errors(self.path):
+            for key in keys:
+                sql = "SELECT status, handler_version FROM jobs WHERE unique_key = ?"
+                args: list[Any] = [key]
+                if kind is not None:
+                    sql += " AND kind = ?"
+                    args.append(kind)
+                row = self._conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+                if row is not None:
+                    states[key] = _key_state(row[0], row[1], version)
+        return states
+
+    def events(self, after: int, limit: int, job_id: int | None = None) -> list[Event]:
+        """Committed events with ``seq > after``, oldest first."""
+        if job_id is None:
+            rows = self._read(
+                "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
+            )
+        else:
+            rows = self._read(
+                "SELECT seq, job_id, type, at, data FROM events WHERE job_id = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (job_id, after, limit),
+            )
+        return [_event(r) for r in rows]
+
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 when there is none)."""
+        return int(self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0])
+
+    def prune(self, cutoff: float) -> tuple[int, int]:
+        """Delete jobs that finished before ``cutoff`` and events older than it."""
+        with self._write() as tx:
+            conn = tx.conn
+            conn.execute(
+                "DELETE FROM job_tags WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)",
+                (cutoff,),
+            )
+            jobs = conn.execute("DELETE FROM jobs WHERE finished_at < ?", (cutoff,)).rowcount
+            # Events are written in time order, so the old ones are a prefix of the log.
+            events = conn.execute(
+                "DELETE FROM events WHERE seq < coalesce((SELECT seq FROM events WHERE at >= ?"
+                " ORDER BY seq LIMIT 1), (SELECT max(seq) + 1 FROM events))",
+                (cutoff,),
+            ).rowcount
+        return jobs, events
+
+
+def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
+    if status in _ACTIVE:
+        return KeyState.ACTIVE
+    if status != "succeeded":
+        return KeyState.FAILED
+    if version is not None and handler_version != version:
+        return KeyState.OUTDATED
+    return KeyState.DONE
+
+
+def _event(row: Sequence[Any]) -> Event:
+    return Event(
+        seq=row[0], job_id=row[1], type=EventType(row[2]), at=_dt(row[3]), data=json.loads(row[4])
+    )
+
+
+class _WriteTx:
+    """``with store._write() as tx``: lock, ``BEGIN IMMEDIATE``, commit or roll back,
+    then read back the events the transaction wrote (``tx.delivered``)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> _Tx:
+        self.store._lock.acquire()
+        self._errors = _schema.translate_errors(self.store.path)
+        self._errors.__enter__()
+        try:
+            self.store._conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            self._release(type(exc), exc, exc.__traceback__)
+            raise
+        self.tx = _Tx(self.store._conn, time.time())
+        return self.tx
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        conn = self.store._conn
+        try:
+            if exc_type is None:
+                self.tx.delivered = self.tx.flush()
+                conn.execute("COMMIT")
+            else:
+                conn.execute("ROLLBACK")
+        except BaseException as inner:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return self._release(type(inner), inner, inner.__traceback__)
+        return self._release(exc_type, exc, tb)
+
+    def _release(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        try:
+            return bool(self._errors.__exit__(exc_type, exc, tb))
+        finally:
+            self.store._lock.release()

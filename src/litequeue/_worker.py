@@ -1,0 +1,573 @@
+"""``Worker``: claims jobs from a ``Queue`` and runs their handlers.
+
+One loop thread owns the conversation with the store: it records finished
+attempts and claims new ones in the same transaction, extends leases, enforces
+timeouts and wakes when jobs arrive. Handlers run elsewhere: sync functions in
+threads, ``async def`` functions on one event loop, ``process=True`` handlers in
+child processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue as queue_module
+import signal
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+import attrs
+
+from . import _plugins
+from ._child import ChildProcess, ChildResult
+from ._handlers import Context, HandlerSpec
+from ._queue import Queue
+from ._store import Claim, Outcome, Running, dumps
+from .errors import (
+    Cancel,
+    ConfigurationError,
+    JobTimeout,
+    LitequeueError,
+    Retry,
+    UnknownKind,
+    WorkerStopped,
+)
+from .models import ErrorInfo, Job
+
+__all__ = ["Worker"]
+
+logger = logging.getLogger(__name__)
+
+_WAKE = object()
+
+
+@attrs.define(eq=False)
+class _Attempt:
+    """A claimed job this worker is running."""
+
+    job: Job
+    run_id: int
+    spec: HandlerSpec | None
+    deadline: float | None  # monotonic
+    cancel: threading.Event = attrs.field(factory=threading.Event)
+    in_thread: bool = False  # a sync handler the loop must time out itself
+
+
+class Worker:
+    """Runs jobs from ``queue`` until stopped.
+
+    :param queues: the queue names to serve, in order of preference.
+    :param concurrency: jobs running at once (also the most claimed at a time).
+    :param lease: seconds a claim is held without a heartbeat; a worker that dies
+        loses its jobs to other workers after this long.
+    :param grace: seconds running jobs get to finish when the worker stops.
+    :param poll_interval: how often an idle worker checks the file for commits by
+        other processes (``PRAGMA data_version``, no disk I/O).
+    :param max_jobs_per_child: child processes are replaced after this many jobs.
+    """
+
+    def __init__(
+        self,
+        queue: Queue,
+        *,
+        queues: Iterable[str] = ("default",),
+        concurrency: int = 1,
+        lease: float = 30.0,
+        heartbeat: float | None = None,
+        grace: float = 30.0,
+        poll_interval: float = 0.002,
+        max_jobs_per_child: int = 100,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(queues, str):
+            queues = (queues,)
+        self.queue = queue
+        self.queues = tuple(queues)
+        if not self.queues:
+            raise ConfigurationError("a worker needs at least one queue name")
+        if concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, not {concurrency}")
+        if lease <= 0 or grace < 0 or poll_interval <= 0 or max_jobs_per_child < 1:
+            raise ConfigurationError("lease and poll_interval must be > 0, grace >= 0")
+        self.concurrency = concurrency
+        self.lease = float(lease)
+        self.heartbeat_interval = float(heartbeat) if heartbeat else self.lease / 3
+        self.grace = float(grace)
+        self.poll_interval = float(poll_interval)
+        self.max_jobs_per_child = max_jobs_per_child
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
+        self._inflight: dict[int, _Attempt] = {}
+        self._threads = _ThreadPool(concurrency)
+        self._loop: _AsyncLoop | None = None
+        self._children: list[ChildProcess] = []
+        self._children_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._hurry = False
+        self.jobs_done = 0
+
+    # -- public ---------------------------------------------------------------------
+
+    def run(self, *, until_empty: bool = False) -> int:
+        """Claim and run jobs until ``stop()``, SIGINT/SIGTERM, or (with
+        ``until_empty``) until nothing is claimable now and this worker's jobs are
+        done. Returns the number of attempts this worker finished."""
+        restore = self._install_signal_handlers()
+        remove_waker = self.queue._add_waker(self._wake)
+        self._stopping.clear()
+        _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
+        try:
+            self._serve(until_empty)
+        finally:
+            try:
+                self._shutdown()
+            finally:
+                remove_waker()
+                restore()
+                _plugins.notify_each(
+                    self.queue.plugin_manager, "litequeue_worker_stopped", worker=self
+                )
+        return self.jobs_done
+
+    def run_once(self) -> int:
+        """Claim as many jobs as there are free slots, run them to the end and record
+        the outcomes; returns how many were claimed. For tests and scripts."""
+        claimed = self._commit([], self.concurrency - len(self._inflight))
+        next_beat = time.monotonic() + self.heartbeat_interval
+        while self._inflight:
+            outcomes = self._wait(self._next_timeout()) or []
+            outcomes.extend(self._expire_timeouts())
+            if time.monotonic() >= next_beat:
+                self._heartbeat()
+                next_beat = time.monotonic() + self.heartbeat_interval
+            if outcomes:
+                self._commit(outcomes, 0)
+        return len(claimed)
+
+    def stop(self, *, grace: float | None = None) -> None:
+        """Stop claiming; running jobs get ``grace`` seconds (default: the worker's)."""
+        if grace is not None:
+            self.grace = grace
+        self._stopping.set()
+        self._wake()
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def _serve(self, until_empty: bool) -> None:
+        outcomes: list[Outcome] = []
+        want = True
+        seen_version = self.queue.store.data_version()
+        next_beat = time.monotonic() + self.heartbeat_interval
+        next_due = float("inf")
+        while not self._stopping.is_set():
+            free = self.concurrency - len(self._inflight)
+            if outcomes or (want and free > 0):
+                asked = free if want else 0
+                claimed = self._commit(outcomes, asked)
+                outcomes = []
+                want = asked > 0 and len(claimed) == asked
+                if not want and asked:
+                    next_due = self.queue.store.next_due(self.queues)
+            if until_empty and not want and not self._inflight:
+                return
+            now = time.monotonic()
+            if now >= next_beat:
+                self._heartbeat()
+                next_beat = now + self.heartbeat_interval
+            outcomes.extend(self._expire_timeouts())
+            timeout = min(self._next_timeout(), next_beat - now)
+            if not want and self.concurrency > len(self._inflight):
+                timeout = min(timeout, self.poll_interval, max(0.0, next_due - time.time()))
+            got = self._wait(timeout)
+            if got is None or time.time() >= next_due:
+                want = True  # woken by a local commit or a due job
+            elif not want and self.concurrency > len(self._inflight):
+                version = self.queue.store.data_version()
+                if version != seen_version:
+                    seen_version, want = version, True
+            outcomes.extend(got or ())
+            if outcomes:
+                want = True
+
+    def _wait(self, timeout: float) -> list[Outcome] | None:
+        """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit."""
+        woken = False
+        items: list[Outcome] = []
+        try:
+            first = self._inbox.get(timeout=max(0.0, timeout))
+        except queue_module.Empty:
+            return items
+        pending = [first]
+        while True:
+            for item in pending:
+                if item is _WAKE:
+                    woken = True
+                else:
+                    self._inflight.pop(item.run_id, None)  # its slot is free again
+                    items.append(item)
+            try:
+                pending = [self._inbox.get_nowait()]
+            except queue_module.Empty:
+                break
+        if woken and not items:
+            return None
+        return items
+
+    def _wake(self) -> None:
+        self._inbox.put(_WAKE)
+
+    def _commit(self, outcomes: list[Outcome], limit: int) -> list[Running]:
+        """Record outcomes and claim up to ``limit`` jobs in one transaction."""
+        if self._stopping.is_set():
+            limit = 0
+        claim = Claim(worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease)
+        claimed, accepted, events = self.queue.store.claim(claim, outcomes)
+        refused = len(outcomes) - len(accepted)
+        if refused:
+            logger.info("%d late answer(s) refused: their attempts had lost their jobs", refused)
+        self.jobs_done += len(accepted)
+        self.queue._committed(events)
+        for running in claimed:
+            self._start(running)
+        return claimed
+
+    def _start(self, running: Running) -> None:
+        job = running.job
+        spec = self.queue.handlers.get(job.kind)
+        deadline = None if job.timeout is None else time.monotonic() + job.timeout
+        attempt = _Attempt(job=job, run_id=running.run_id, spec=spec, deadline=deadline)
+        self._inflight[running.run_id] = attempt
+        if spec is None:
+            self._inbox.put(self._failure(attempt, UnknownKind(job.kind), tb=None))
+        elif spec.is_async:
+            if self._loop is None:
+                self._loop = _AsyncLoop()
+            self._loop.submit(self._run_async(attempt, spec))
+        elif spec.process:
+            self._threads.submit(lambda: self._inbox.put(self._run_in_child(attempt, spec)))
+        else:
+            attempt.in_thread = True
+            self._threads.submit(lambda: self._inbox.put(self._run_sync(attempt, spec)))
+
+    # -- running handlers ----------------------------------------------------------------
+
+    def _context(self, attempt: _Attempt) -> Context:
+        return Context(attempt.job, lambda *a: self._report(attempt, *a), attempt.cancel)
+
+    def _report(self, attempt: _Attempt, what: str, first: Any, second: Any) -> bool:
+        store = self.queue.store
+        job_id, run_id = attempt.job.id, attempt.run_id
+        if what == "progress":
+            events = store.progress(job_id, run_id, first, second)
+        else:
+            events = store.log(job_id, run_id, first)
+        self.queue._committed(events)
+        return bool(events)
+
+    def _run_sync(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
+        try:
+            result = spec.fn(self._context(attempt), attempt.job.payload)
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
+            return self._from_exception(attempt, exc)
+        return self._success(attempt, result)
+
+    async def _run_async(self, attempt: _Attempt, spec: HandlerSpec) -> None:
+        try:
+            coroutine = spec.fn(self._context(attempt), attempt.job.payload)
+            timeout = attempt.job.timeout
+            try:
+                result = await asyncio.wait_for(coroutine, timeout)
+            except TimeoutError:
+                raise JobTimeout(self._timeout_message(attempt.job)) from None
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
+            outcome = self._from_exception(attempt, exc)
+        else:
+            outcome = self._success(attempt, result)
+        self._inbox.put(outcome)
+
+    def _run_in_child(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
+        child = self._take_child()
+        try:
+            answer: ChildResult = child.run(
+                spec.import_path,
+                attempt.job,
+                spec.memory_limit,
+                attempt.deadline,
+                lambda *a: self._report(attempt, *a),
+                attempt.cancel,
+            )
+        except LitequeueError as exc:
+            return self._failure(attempt, exc, tb=None)
+        finally:
+            self._return_child(child)
+        tag = answer[0]
+        if tag == "result":
+            return self._success(attempt, answer[1])
+        if tag == "retry":
+            return self._from_exception(attempt, Retry(answer[1], delay=answer[2]))
+        if tag == "cancel":
+            return self._from_exception(attempt, Cancel(answer[1]))
+        error = ErrorInfo(type=answer[1], message=answer[2], traceback=answer[3])
+        return self._failure_info(attempt, error, None)
+
+    def _take_child(self) -> ChildProcess:
+        with self._children_lock:
+            while self._children:
+                child = self._children.pop()
+                if not child.worn_out:
+                    return child
+                child.close()
+        return ChildProcess(self.max_jobs_per_child)
+
+    def _return_child(self, child: ChildProcess) -> None:
+        if child.worn_out:
+            child.close()
+            return
+        with self._children_lock:
+            self._children.append(child)
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def _success(self, attempt: _Attempt, result: Any) -> Outcome:
+        try:
+            encoded = dumps(result, f"result of job {attempt.job.id}")
+        except LitequeueError as exc:
+            return self._failure(attempt, exc, tb=None)
+        return Outcome(
+            job_id=attempt.job.id,
+            run_id=attempt.run_id,
+            status="succeeded",
+            result=encoded,
+            handler_version=attempt.spec.version if attempt.spec else None,
+        )
+
+    def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
+        if isinstance(exc, Retry):
+            if exc.delay is not None:
+                delay: float | None = exc.delay
+            else:
+                delay = attempt.spec.backoff.delay(attempt.job.attempt) if attempt.spec else 0.0
+            error = ErrorInfo(type="Retry", message=str(exc))
+            return self._failure_info(attempt, error, delay)
+        if isinstance(exc, Cancel):
+            return Outcome(
+                job_id=attempt.job.id,
+                run_id=attempt.run_id,
+                status="cancelled",
+                error=ErrorInfo(type="Cancel", message=str(exc) or "cancelled by its handler"),
+            )
+        if not isinstance(exc, Exception):
+            logger.error("handler of job %d raised %r", attempt.job.id, exc)
+        return self._failure(attempt, exc, tb=traceback.format_exc())
+
+    def _failure(self, attempt: _Attempt, exc: BaseException, *, tb: str | None) -> Outcome:
+        error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=tb)
+        backoff = attempt.spec.backoff if attempt.spec else None
+        delay = backoff.delay(attempt.job.attempt) if backoff else 1.0
+        return self._failure_info(attempt, error, delay)
+
+    def _failure_info(self, attempt: _Attempt, error: ErrorInfo, delay: float | None) -> Outcome:
+        job = attempt.job
+        retry_at = (
+            time.time() + delay if delay is not None and job.attempt < job.max_attempts else None
+        )
+        return Outcome(
+            job_id=job.id,
+            run_id=attempt.run_id,
+            status="failed",
+            error=error,
+            retry_at=retry_at,
+            handler_version=attempt.spec.version if attempt.spec else None,
+        )
+
+    # -- leases and timeouts ------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        if not self._inflight:
+            return
+        held = self.queue.store.heartbeat(self.name, self.lease)
+        for run_id, attempt in list(self._inflight.items()):
+            if held.get(attempt.job.id) != run_id:
+                logger.warning(
+                    "job %d attempt %d lost its job (cancelled or lease taken back)",
+                    attempt.job.id,
+                    attempt.job.attempt,
+                    extra={"job_id": attempt.job.id},
+                )
+                self._abandon(attempt)
+
+    def _abandon(self, attempt: _Attempt) -> None:
+        """Forget an attempt whose handler may still be running; its answer, if it
+        ever comes, will be refused by the store."""
+        attempt.cancel.set()
+        self._inflight.pop(attempt.run_id, None)
+
+    def _expire_timeouts(self) -> list[Outcome]:
+        now = time.monotonic()
+        expired = []
+        for attempt in list(self._inflight.values()):
+            if attempt.in_thread and attempt.deadline is not None and now >= attempt.deadline:
+                error = JobTimeout(self._timeout_message(attempt.job))
+                expired.append(self._failure(attempt, error, tb=None))
+                self._abandon(attempt)
+        return expired
+
+    @staticmethod
+    def _timeout_message(job: Job) -> str:
+        return f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s timeout"
+
+    def _next_timeout(self) -> float:
+        deadlines = [a.deadline for a in self._inflight.values() if a.in_thread and a.deadline]
+        wait = self.heartbeat_interval
+        if deadlines:
+            wait = min(wait, min(deadlines) - time.monotonic())
+        return max(0.0, wait)
+
+    # -- stopping -------------------------------------------------------------------------
+
+    def _shutdown(self) -> None:
+        """Let running jobs finish within the grace period, then hand back the rest."""
+        deadline = time.monotonic() + (0.0 if self._hurry else self.grace)
+        next_beat = time.monotonic() + self.heartbeat_interval
+        while self._inflight and time.monotonic() < deadline and not self._hurry:
+            outcomes = self._wait(min(0.05, deadline - time.monotonic())) or []
+            outcomes.extend(self._expire_timeouts())
+            if outcomes:
+                self._commit(outcomes, 0)
+            if time.monotonic() >= next_beat:
+                self._heartbeat()
+                next_beat = time.monotonic() + self.heartbeat_interval
+        leftovers = []
+        for attempt in list(self._inflight.values()):
+            error = WorkerStopped(
+                f"worker {self.name} stopped before job {attempt.job.id} finished"
+            )
+            leftovers.append(
+                Outcome(
+                    job_id=attempt.job.id,
+                    run_id=attempt.run_id,
+                    status="released",
+                    error=ErrorInfo(type="WorkerStopped", message=str(error)),
+                )
+            )
+            self._abandon(attempt)
+        late = self._drain_inbox()
+        if leftovers or late:
+            self._commit(late + leftovers, 0)
+        with self._children_lock:
+            children, self._children = self._children, []
+        for child in children:
+            child.close()
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+        self._threads.close()
+        self._threads = _ThreadPool(self.concurrency)  # the worker may run again
+
+    def _drain_inbox(self) -> list[Outcome]:
+        items = []
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue_module.Empty:
+                return items
+            if item is not _WAKE:
+                self._inflight.pop(item.run_id, None)
+                items.append(item)
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handle(signum: int, _frame: FrameType | None) -> None:
+            if self._stopping.is_set():
+                self._hurry = True  # a second signal: hand back running jobs now
+            logger.info("worker %s got signal %d, stopping", self.name, signum)
+            self.stop()
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+        return restore
+
+
+class _ThreadPool:
+    """Threads that run sync handlers (and drive child processes).
+
+    A thread is started whenever every thread is busy. A thread stuck in a handler
+    past its timeout cannot be killed, so the next job simply gets a new thread;
+    when the stuck one finally returns, it exits if the pool already has ``size``
+    others.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._tasks: queue_module.SimpleQueue[Callable[[], None] | None] = (
+            queue_module.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._alive = 0
+        self._busy = 0
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._busy += 1
+            if self._busy > self._alive:
+                self._alive += 1
+                threading.Thread(target=self._work, name="litequeue-handler", daemon=True).start()
+        self._tasks.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                break
+            try:
+                task()
+            except Exception:
+                logger.exception("litequeue handler thread failed")
+            with self._lock:
+                self._busy -= 1
+                if self._alive > self._size:
+                    break
+        with self._lock:
+            self._alive -= 1
+
+    def close(self) -> None:
+        """Let idle threads exit; busy ones (stuck handlers) exit when they return."""
+        with self._lock:
+            count = self._alive
+        for _ in range(count):
+            self._tasks.put(None)
+
+
+class _AsyncLoop:
+    """One event loop in a thread for ``async def`` handlers."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="litequeue-async", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, coroutine: Any) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._loop.is_running():
+            self._loop.close()

@@ -1,0 +1,141 @@
+"""Every error litequeue raises, in one tree.
+
+Catch ``LitequeueError`` to handle them all; where an error is also a kind of
+builtin error, it subclasses that builtin too, so ``except LookupError`` works::
+
+    LitequeueError
+    ├── ConfigurationError (ValueError)    bad argument or setting
+    ├── PayloadError (TypeError)           payload or result is not JSON
+    ├── JobNotFound (LookupError)          no job with that id
+    ├── InvalidTransition                  e.g. retry a running job
+    ├── UnknownKind (LookupError)          no handler for a job's kind
+    ├── AttemptLost                        the attempt's lease expired or it was superseded
+    ├── JobTimeout (TimeoutError)          an attempt ran past its timeout
+    ├── LeaseExpired                       a worker stopped heartbeating mid-job
+    ├── WorkerStopped                      a worker stopped before the job finished
+    ├── ChildProcessDied                   a process handler's child died mid-job
+    └── StoreError                         the database itself
+        ├── SchemaTooNew                   written by a newer litequeue
+        ├── NotADatabase                   not a SQLite file, or corrupt
+        ├── DatabaseReadOnly               the file or its folder is not writable
+        ├── DiskFull                       no space (or file size limit) to write
+        └── DatabaseBusy                   another process held the lock too long
+
+``Retry`` and ``Cancel`` are not errors: a handler raises them to steer its job.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AttemptLost",
+    "Cancel",
+    "ChildProcessDied",
+    "ConfigurationError",
+    "DatabaseBusy",
+    "DatabaseReadOnly",
+    "DiskFull",
+    "InvalidTransition",
+    "JobNotFound",
+    "JobTimeout",
+    "LeaseExpired",
+    "LitequeueError",
+    "NotADatabase",
+    "PayloadError",
+    "Retry",
+    "SchemaTooNew",
+    "StoreError",
+    "UnknownKind",
+    "WorkerStopped",
+]
+
+
+class LitequeueError(Exception):
+    """Base of every error raised by litequeue."""
+
+
+class ConfigurationError(LitequeueError, ValueError):
+    """An argument or setting is out of range or of the wrong kind."""
+
+
+class PayloadError(LitequeueError, TypeError):
+    """A payload, result or event datum cannot be stored as JSON."""
+
+
+class JobNotFound(LitequeueError, LookupError):
+    """No job has the given id."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"no job with id {job_id}")
+        self.job_id = job_id
+
+
+class InvalidTransition(LitequeueError):
+    """The job's current status does not allow the requested change."""
+
+
+class UnknownKind(LitequeueError, LookupError):
+    """A worker claimed a job whose kind has no registered handler."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"no handler is registered for job kind {kind!r}")
+        self.kind = kind
+
+
+class AttemptLost(LitequeueError):
+    """The attempt no longer holds its job: its lease expired, it timed out, or it was
+    cancelled or superseded. Raised by ``ctx.progress`` so a handler can stop early."""
+
+
+class JobTimeout(LitequeueError, TimeoutError):
+    """An attempt ran longer than the job's timeout (counted from its claim)."""
+
+
+class LeaseExpired(LitequeueError):
+    """The worker holding an attempt stopped extending its lease (killed or stalled)."""
+
+
+class WorkerStopped(LitequeueError):
+    """The worker stopped before the attempt finished and the job had no attempts left."""
+
+
+class ChildProcessDied(LitequeueError):
+    """A handler's child process exited without answering (crash or memory limit)."""
+
+
+class StoreError(LitequeueError):
+    """The database could not be opened, read or written."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer litequeue; this one refuses to touch it."""
+
+
+class NotADatabase(StoreError):
+    """The file is not a SQLite database, or it is corrupt."""
+
+
+class DatabaseReadOnly(StoreError):
+    """The database file, or the folder it lives in, cannot be written."""
+
+
+class DiskFull(StoreError):
+    """SQLite could not grow the file: the disk is full or a size limit was hit."""
+
+
+class DatabaseBusy(StoreError):
+    """Another connection held the write lock for longer than ``busy_timeout``."""
+
+
+class Retry(Exception):
+    """Raised by a handler to run its job again later, counting the attempt.
+
+    ``delay`` (seconds) overrides the handler's backoff for this retry.
+    """
+
+    def __init__(self, reason: str = "retry requested", *, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Cancel(Exception):
+    """Raised by a handler to cancel its job now, without further attempts."""

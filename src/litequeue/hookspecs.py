@@ -1,0 +1,76 @@
+"""The hooks a litequeue plugin can implement, grouped by when they are called.
+
+A plugin is a module (or object) with functions marked ``@litequeue.hookimpl``
+and named like the specs below. Implementations may take fewer arguments than
+the spec lists, so new arguments can be added without breaking plugins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._queue import Queue
+    from ._worker import Worker
+    from .models import Event
+
+PROJECT = "litequeue"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class Register(Protocol):
+    """The ``register`` callable handed to ``litequeue_register_handlers``; it takes
+    the same arguments as ``Queue.handler``."""
+
+    def __call__(self, kind: str, fn: Any, /, *, version: str = "1", **options: Any) -> None: ...
+
+
+# -- when a Queue opens -------------------------------------------------------------
+
+
+@hookspec
+def litequeue_register_handlers(register: Register, queue: Queue) -> None:
+    """Register job handlers: call ``register(kind, fn, version="1", ...)`` once per kind.
+
+    :param register: takes the same arguments as ``Queue.handler``.
+    :param queue: the queue being opened.
+    """
+
+
+# -- while jobs run -----------------------------------------------------------------------
+
+
+@hookspec
+def litequeue_job_event(event: Event, queue: Queue) -> None:
+    """Hear an event after the transaction that wrote it has committed.
+
+    Each implementation is called on its own: one that raises is logged and the
+    others still run. Called in the process that made the change only; other
+    processes read ``Queue.events()``.
+
+    :param event: the committed event.
+    :param queue: the queue it happened on.
+    """
+
+
+# -- a worker's life ----------------------------------------------------------------------
+
+
+@hookspec
+def litequeue_worker_started(worker: Worker) -> None:
+    """A worker is about to claim its first job.
+
+    :param worker: the worker.
+    """
+
+
+@hookspec
+def litequeue_worker_stopped(worker: Worker) -> None:
+    """A worker has stopped: it claims nothing more and its jobs are finished or handed back.
+
+    :param worker: the worker.
+    """

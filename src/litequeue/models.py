@@ -1,0 +1,241 @@
+"""The values litequeue hands out: jobs, events and queue settings.
+
+They are frozen ``attrs`` classes built from store rows; every timestamp is a
+timezone-aware UTC ``datetime``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "ErrorInfo",
+    "Event",
+    "EventType",
+    "Job",
+    "JobStatus",
+    "KeyState",
+    "QueueInfo",
+    "from_timestamp",
+]
+
+JSON = Any  # a value that survives json.dumps/json.loads unchanged
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is in its life: ``queued -> running -> succeeded | failed | cancelled``."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True for the three end states."""
+        return self in _FINISHED
+
+
+_FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class EventType(enum.StrEnum):
+    """Every kind of event row; ``docs/events.md`` says when each is written."""
+
+    ENQUEUED = "enqueued"
+    STARTED = "started"
+    PROGRESS = "progress"
+    LOG = "log"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REQUEUED = "requeued"
+    LEASE_EXPIRED = "lease_expired"
+    RELEASED = "released"
+    WAITING = "waiting"
+
+
+class KeyState(enum.StrEnum):
+    """What ``Queue.key_states`` knows of a unique key."""
+
+    NEW = "new"  #: no job ever held the key
+    ACTIVE = "active"  #: a queued or running job holds it
+    DONE = "done"  #: succeeded with the current handler version
+    OUTDATED = "outdated"  #: succeeded, but with another handler version: re-run it
+    FAILED = "failed"  #: the latest job with the key failed or was cancelled
+
+
+def from_timestamp(value: float | None) -> datetime | None:
+    """Turn a stored POSIX timestamp into an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@attrs.frozen(kw_only=True)
+class ErrorInfo:
+    """Why an attempt failed, kept on the job."""
+
+    #: Name of the exception class, e.g. ``"ValueError"``.
+    type: str
+    #: ``str()`` of the exception.
+    message: str
+    #: The formatted traceback, or ``None`` when there is none to show.
+    traceback: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ErrorInfo:
+        return cls(
+            type=str(data.get("type", "Error")),
+            message=str(data.get("message", "")),
+            traceback=data.get("traceback"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """A snapshot of one job row."""
+
+    #: Unique, increasing id.
+    id: int
+    #: Which handler runs it.
+    kind: str
+    #: The named lane it waits in.
+    queue: str
+    #: Where it is in its life.
+    status: JobStatus
+    #: The handler's input (JSON).
+    payload: JSON
+    #: The handler's return value (JSON), once succeeded.
+    result: JSON = None
+    #: Why the latest attempt failed.
+    error: ErrorInfo | None = None
+    #: Higher runs first.
+    priority: int = 0
+    #: Not claimed before this time.
+    run_at: datetime
+    #: Number of runs so far; 0 until first claimed.
+    attempt: int = 0
+    #: Runs allowed before the job fails for good.
+    max_attempts: int = 3
+    #: Seconds an attempt may run, counted from its claim; ``None`` for no limit.
+    timeout: float | None = None
+    #: 0 to 100.
+    progress: float = 0.0
+    #: What the handler said it is doing.
+    progress_message: str | None = None
+    #: The batch this job belongs to.
+    parent_id: int | None = None
+    #: Idempotency key: one active job per key.
+    unique_key: str | None = None
+    #: Free labels to filter by, e.g. ``project:42``.
+    tags: tuple[str, ...] = ()
+    #: Version of the handler that last ran it.
+    handler_version: str | None = None
+    #: When it was enqueued.
+    created_at: datetime
+    #: When its row last changed.
+    updated_at: datetime
+    #: When its latest attempt was claimed.
+    started_at: datetime | None = None
+    #: When it reached an end state.
+    finished_at: datetime | None = None
+    #: When the current attempt's lease ends (running jobs only).
+    lease_until: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Job:
+        """Build from a store row whose JSON columns are already decoded."""
+        error = row["error"]
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            queue=row["queue"],
+            status=JobStatus(row["status"]),
+            payload=row["payload"],
+            result=row["result"],
+            error=None if error is None else ErrorInfo.from_dict(error),
+            priority=row["priority"],
+            run_at=from_timestamp(row["run_at"]),  # type: ignore[arg-type]
+            attempt=row["attempt"],
+            max_attempts=row["max_attempts"],
+            timeout=row["timeout"],
+            progress=row["progress"],
+            progress_message=row["progress_message"],
+            parent_id=row["parent_id"],
+            unique_key=row["unique_key"],
+            tags=tuple(row["tags"]),
+            handler_version=row["handler_version"],
+            created_at=from_timestamp(row["created_at"]),  # type: ignore[arg-type]
+            updated_at=from_timestamp(row["updated_at"]),  # type: ignore[arg-type]
+            started_at=from_timestamp(row["started_at"]),
+            finished_at=from_timestamp(row["finished_at"]),
+            lease_until=from_timestamp(row["lease_until"]),
+        )
+
+    def evolve(self, **changes: Any) -> Job:
+        """A copy with some fields changed."""
+        return attrs.evolve(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (timestamps as ISO 8601 strings)."""
+        return attrs.asdict(self, value_serializer=_serialize)
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """One row of the durable event log."""
+
+    #: Position in the log; strictly increasing, never reused.
+    seq: int
+    #: The job it is about.
+    job_id: int
+    #: What happened.
+    type: EventType
+    #: When it happened.
+    at: datetime
+    #: Details, depending on the type (see ``docs/events.md``).
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Event:
+        return cls(
+            seq=row["seq"],
+            job_id=row["job_id"],
+            type=EventType(row["type"]),
+            at=from_timestamp(row["at"]),  # type: ignore[arg-type]
+            data=row["data"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the time as an ISO 8601 string)."""
+        return attrs.asdict(self, value_serializer=_serialize)
+
+
+@attrs.frozen(kw_only=True)
+class QueueInfo:
+    """A queue's settings, kept in the database so every process obeys them."""
+
+    #: The queue's name.
+    name: str
+    #: Jobs that may run at once across all workers; ``None`` for no limit.
+    limit: int | None = None
+    #: A paused queue hands out no jobs.
+    paused: bool = False
+
+
+def _serialize(_inst: Any, _field: Any, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
