@@ -13,13 +13,12 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._handlers import Context, resolve
+from ._handlers import CancelFlag, Context, resolve
 from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
 from .models import Job
 
@@ -54,7 +53,7 @@ class ChildProcess:
         memory_limit: int | None,
         deadline: float | None,
         report: Callable[[str, Any, Any], bool],
-        cancelled: threading.Event,
+        cancelled: CancelFlag,
     ) -> ChildResult:
         """Run one job in the child; returns its outcome or raises ``JobTimeout`` /
         ``ChildProcessDied`` (the child is then dead)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ import attrs
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
 
-__all__ = ["Backoff", "Context", "HandlerSpec", "resolve"]
+__all__ = ["Backoff", "CancelFlag", "Context", "HandlerSpec", "resolve"]
 
 
 @attrs.frozen(kw_only=True)
@@ -68,8 +67,11 @@ class HandlerSpec:
     #: Address-space limit for the child process, in bytes (``process=True`` only).
     memory_limit: int | None = None
 
-    @property
-    def is_async(self) -> bool:
+    #: Whether ``fn`` is ``async def`` (worked out once: the worker asks per job).
+    is_async: bool = attrs.field(init=False)
+
+    @is_async.default
+    def _is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.fn)
 
     @property
@@ -114,6 +116,22 @@ def resolve(import_path: str) -> Any:
 
 
 Reporter = Callable[[str, Any, Any], bool]
+
+
+class CancelFlag:
+    """A one-way flag the worker raises and a handler polls (``ctx.cancelled``);
+    lighter than ``threading.Event``, which the worker would make for every job."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
 
 
 class Context:

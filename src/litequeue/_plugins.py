@@ -70,7 +70,7 @@ def notify_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None
     pluggy stops at the first implementation that raises; listeners must not be
     able to silence each other or break the caller.
     """
-    caller = getattr(pm.hook, hook_name)
+    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):
         try:
             impl.function(*(kwargs[name] for name in impl.argnames))

@@ -49,13 +49,17 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_STATUSES = {status.value: status for status in JobStatus}
+_EVENT_TYPES = {type_.value: type_ for type_ in EventType}
+
+
 def _job(row: Sequence[Any]) -> Job:
     error = row[6]
     return Job(
         id=row[0],
         kind=row[1],
         queue=row[2],
-        status=JobStatus(row[3]),
+        status=_STATUSES[row[3]],
         payload=json.loads(row[4]),
         result=_loads(row[5]),
         error=None if error is None else ErrorInfo.from_dict(json.loads(error)),
@@ -68,7 +72,7 @@ def _job(row: Sequence[Any]) -> Job:
         progress_message=row[13],
         parent_id=row[14],
         unique_key=row[15],
-        tags=tuple(json.loads(row[16])),
+        tags=() if row[16] == "[]" else tuple(json.loads(row[16])),
         handler_version=row[17],
         created_at=_dt(row[18]),
         updated_at=_dt(row[19]),
@@ -144,31 +148,46 @@ class _Tx:
     def __init__(self, conn: sqlite3.Connection, now: float) -> None:
         self.conn = conn
         self.now = now
-        self.events: list[tuple[int, str, float, str]] = []
+        self.events: list[tuple[int, str, float, dict[str, Any], str]] = []
         self.delivered: list[Event] = []
 
-    def event(self, job_id: int, type: EventType, data: dict[str, Any] | None = None) -> None:
-        encoded = "{}" if not data else dumps(data, "event data")
-        self.events.append((job_id, type.value, self.now, encoded))
+    def event(
+        self,
+        job_id: int,
+        type: EventType,
+        data: dict[str, Any] | None = None,
+        encoded: str | None = None,
+    ) -> None:
+        """Queue an event row; ``encoded`` may carry ``data`` already as JSON."""
+        data = data or {}
+        if encoded is None:
+            encoded = dumps(data, "event data") if data else "{}"
+        self.events.append((job_id, type.value, self.now, data, encoded))
 
     def flush(self) -> list[Event]:
         """Insert the collected event rows and return them with their sequence numbers.
 
-        Inside one write transaction nobody else inserts, so AUTOINCREMENT hands
-        out consecutive numbers ending at the one ``sqlite_sequence`` records.
+        Inside one write transaction nobody else inserts, so the rows get
+        consecutive rowids ending at ``last_insert_rowid()``.
         """
         if not self.events:
             return []
-        self.conn.executemany(
-            "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", self.events
-        )
-        (last,) = self.conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
-        ).fetchone()
-        first = last - len(self.events) + 1
+        rows = [(job_id, type_, at, encoded) for job_id, type_, at, _, encoded in self.events]
+        if len(rows) == 1:
+            last = self.conn.execute(
+                "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", rows[0]
+            ).lastrowid
+        else:
+            self.conn.executemany(
+                "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", rows
+            )
+            (last,) = self.conn.execute("SELECT last_insert_rowid()").fetchone()
+        assert last is not None
+        first = last - len(rows) + 1
+        at = _dt(self.now)
         return [
-            Event(seq=first + i, job_id=j, type=EventType(t), at=_dt(a), data=json.loads(d))
-            for i, (j, t, a, d) in enumerate(self.events)
+            Event(seq=first + i, job_id=job_id, type=_EVENT_TYPES[type_], at=at, data=data)
+            for i, (job_id, type_, _, data, _) in enumerate(self.events)
         ]
 
 
@@ -337,15 +356,54 @@ class SQLiteStore:
         from an attempt that lost its job is dropped), and the events written.
         """
         with self._write() as tx:
-            accepted = [o for o in outcomes if self._finish(tx, o)]
+            accepted = self._finish_all(tx, outcomes)
             claimed = self._claim(tx, claim) if claim.limit > 0 else []
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:
         """Record outcomes without claiming anything."""
         with self._write() as tx:
-            accepted = [o for o in outcomes if self._finish(tx, o)]
+            accepted = self._finish_all(tx, outcomes)
         return accepted, tx.delivered
+
+    def _finish_all(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        successes = [o for o in outcomes if o.status == "succeeded"]
+        accepted = self._succeed_many(tx, successes) if successes else []
+        accepted.extend(o for o in outcomes if o.status != "succeeded" and self._finish(tx, o))
+        return accepted
+
+    def _succeed_many(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Record many successes with one statement (fenced by run id, like ``_finish``).
+
+        A job with unfinished children keeps running, without a lease, until they end.
+        """
+        batch = dumps(
+            [[o.job_id, o.run_id, o.result, o.handler_version] for o in outcomes], "results"
+        )
+        rows = tx.conn.execute(
+            "UPDATE jobs SET status = CASE WHEN children_finished < children"
+            " THEN 'running' ELSE 'succeeded' END,"
+            " result = json_extract(o.value, '$[2]'), handler_version = json_extract(o.value, '$[3]'),"
+            " error = NULL, lease_until = NULL, worker = NULL,"
+            " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
+            " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ?1 END,"
+            " updated_at = ?1 FROM json_each(?2) AS o"
+            " WHERE jobs.id = json_extract(o.value, '$[0]')"
+            " AND jobs.run_id = json_extract(o.value, '$[1]')"
+            " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
+            " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt",
+            (tx.now, batch),
+        ).fetchall()
+        done = {}
+        for job_id, status, parent_id, attempt in rows:
+            done[job_id] = True
+            if status == "running":
+                tx.event(job_id, EventType.WAITING, {"attempt": attempt})
+                continue
+            tx.event(job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
+            if parent_id is not None:
+                self._child_finished(tx, parent_id, succeeded=True)
+        return [o for o in outcomes if o.job_id in done]
 
     def _claim(self, tx: _Tx, claim: Claim) -> list[Running]:
         conn, now = tx.conn, tx.now
@@ -387,9 +445,15 @@ class SQLiteStore:
                 (claim.worker, lease_until, now, now, queue, now, wanted),
             ).fetchall()
             rows.sort(key=lambda r: (-r[7], r[8], r[0]))
+            worker = dumps(claim.worker, "worker name")
             for row in rows:
                 claimed.append(Running(job=_job(row), run_id=row[23]))
-                tx.event(row[0], EventType.STARTED, {"attempt": row[9], "worker": claim.worker})
+                tx.event(
+                    row[0],
+                    EventType.STARTED,
+                    {"attempt": row[9], "worker": claim.worker},
+                    f'{{"attempt":{row[9]},"worker":{worker}}}',
+                )
         return claimed
 
     def _take_back_expired(self, tx: _Tx) -> None:
@@ -793,9 +857,11 @@ class SQLiteStore:
             )
             jobs = conn.execute("DELETE FROM jobs WHERE finished_at < ?", (cutoff,)).rowcount
             # Events are written in time order, so the old ones are a prefix of the log.
+            # The newest event always stays: seq is a rowid, and an empty table would
+            # hand out old numbers again to followers already past them.
             events = conn.execute(
                 "DELETE FROM events WHERE seq < coalesce((SELECT seq FROM events WHERE at >= ?"
-                " ORDER BY seq LIMIT 1), (SELECT max(seq) + 1 FROM events))",
+                " ORDER BY seq LIMIT 1), (SELECT max(seq) FROM events))",
                 (cutoff,),
             ).rowcount
         return jobs, events

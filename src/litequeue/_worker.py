@@ -28,7 +28,7 @@ import attrs
 
 from . import _plugins
 from ._child import ChildProcess, ChildResult
-from ._handlers import Context, HandlerSpec
+from ._handlers import CancelFlag, Context, HandlerSpec
 from ._queue import Queue
 from ._store import Claim, Outcome, Running, dumps
 from .errors import (
@@ -57,7 +57,7 @@ class _Attempt:
     run_id: int
     spec: HandlerSpec | None
     deadline: float | None  # monotonic
-    cancel: threading.Event = attrs.field(factory=threading.Event)
+    cancel: CancelFlag = attrs.field(factory=CancelFlag)
     in_thread: bool = False  # a sync handler the loop must time out itself
 
 
@@ -275,7 +275,7 @@ class Worker:
     def _run_sync(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
         try:
             result = spec.fn(self._context(attempt), attempt.job.payload)
-        except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
+        except BaseException as exc:
             return self._from_exception(attempt, exc)
         return self._success(attempt, result)
 
@@ -287,7 +287,7 @@ class Worker:
                 result = await asyncio.wait_for(coroutine, timeout)
             except TimeoutError:
                 raise JobTimeout(self._timeout_message(attempt.job)) from None
-        except BaseException as exc:  # noqa: BLE001 - every failure is recorded on the job
+        except BaseException as exc:
             outcome = self._from_exception(attempt, exc)
         else:
             outcome = self._success(attempt, result)

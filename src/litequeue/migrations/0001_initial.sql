@@ -32,7 +32,6 @@ CREATE TABLE jobs (
 
 CREATE INDEX jobs_claimable ON jobs (queue, priority DESC, run_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
-CREATE INDEX jobs_status ON jobs (status, queue);
 CREATE INDEX jobs_unique_key ON jobs (unique_key) WHERE unique_key IS NOT NULL;
 CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
@@ -45,8 +44,9 @@ CREATE TABLE job_tags (
 
 CREATE INDEX job_tags_job ON job_tags (job_id);
 
+-- seq is the rowid: the store never deletes the newest event, so numbers never go back.
 CREATE TABLE events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     job_id INTEGER NOT NULL,
     type TEXT NOT NULL,
     at REAL NOT NULL,
