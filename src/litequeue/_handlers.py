@@ -142,12 +142,10 @@ class Context:
     ``progress`` raises ``AttemptLost`` so the handler can stop.
     """
 
-    def __init__(
-        self, job: Job, reporter: Reporter, cancel_event: threading.Event | None = None
-    ) -> None:
+    def __init__(self, job: Job, reporter: Reporter, cancel: CancelFlag | None = None) -> None:
         self.job = job
         self._report = reporter
-        self._cancel = cancel_event or threading.Event()
+        self._cancel = cancel or CancelFlag()
 
     @property
     def attempt(self) -> int:

@@ -383,7 +383,8 @@ class SQLiteStore:
         rows = tx.conn.execute(
             "UPDATE jobs SET status = CASE WHEN children_finished < children"
             " THEN 'running' ELSE 'succeeded' END,"
-            " result = json_extract(o.value, '$[2]'), handler_version = json_extract(o.value, '$[3]'),"
+            " result = json_extract(o.value, '$[2]'),"
+            " handler_version = json_extract(o.value, '$[3]'),"
             " error = NULL, lease_until = NULL, worker = NULL,"
             " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
             " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ?1 END,"
@@ -569,7 +570,8 @@ class SQLiteStore:
             " progress = 100.0 * (children_finished + 1) / max(children, 1),"
             " progress_message = (children_finished + 1) || '/' || children || ' done',"
             " updated_at = ? WHERE id = ? AND status IN (?, ?)"
-            " RETURNING status, lease_until, children, children_finished, progress, progress_message",
+            " RETURNING status, lease_until, children, children_finished, progress,"
+            " progress_message",
             (tx.now, parent_id, *_ACTIVE),
         ).fetchone()
         if row is None:
@@ -695,7 +697,8 @@ class SQLiteStore:
             job = self._get(conn, job_id)
             if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 raise InvalidTransition(
-                    f"job {job_id} is {job.status.value}; only failed or cancelled jobs can be retried"
+                    f"job {job_id} is {job.status.value}; "
+                    "only failed or cancelled jobs can be retried"
                 )
             conn.execute(
                 "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
@@ -770,7 +773,8 @@ class SQLiteStore:
         limit: int = 100,
     ) -> list[Job]:
         """Jobs matching every given filter, newest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         statuses = list(status)
         if statuses:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")

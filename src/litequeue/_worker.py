@@ -473,7 +473,7 @@ class Worker:
         self._threads = _ThreadPool(self.concurrency)  # the worker may run again
 
     def _drain_inbox(self) -> list[Outcome]:
-        items = []
+        items: list[Outcome] = []
         while True:
             try:
                 item = self._inbox.get_nowait()
