@@ -79,7 +79,9 @@ class ChildProcess:
                         f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s "
                         "timeout; its child process was killed"
                     )
-        except (EOFError, OSError, BrokenPipeError) as exc:
+        except JobTimeout:
+            raise  # a TimeoutError is an OSError too, but not a dead child
+        except (EOFError, OSError) as exc:
             self.kill()
             code = self._process.exitcode
             raise ChildProcessDied(

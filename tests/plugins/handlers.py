@@ -1,0 +1,40 @@
+"""Handlers that tests import by name: child processes find them here."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import litequeue
+
+
+def square(ctx: litequeue.Context, payload: Any) -> Any:
+    ctx.progress(50, "squaring")
+    return {"value": payload["n"] ** 2, "pid": os.getpid()}
+
+
+def sleep(ctx: litequeue.Context, payload: Any) -> Any:
+    time.sleep(payload["seconds"])
+    return "slept"
+
+
+def crash(ctx: litequeue.Context, payload: Any) -> Any:
+    os._exit(3)
+
+
+def hog_memory(ctx: litequeue.Context, payload: Any) -> Any:
+    block = bytearray(payload["bytes"])
+    return len(block)
+
+
+def pid(ctx: litequeue.Context, payload: Any) -> Any:
+    return os.getpid()
+
+
+def fail(ctx: litequeue.Context, payload: Any) -> Any:
+    raise ValueError(f"bad input {payload!r}")
+
+
+def retry_later(ctx: litequeue.Context, payload: Any) -> Any:
+    raise litequeue.Retry("not yet", delay=0)

@@ -1,0 +1,280 @@
+"""The Queue API: enqueue, read, steer; what an application relies on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import litequeue
+from litequeue import ConfigurationError, JobStatus, KeyState
+from litequeue.testing import drain
+
+
+def test_enqueue_returns_a_committed_job_visible_to_another_connection(
+    queue: litequeue.Queue, db_path: Path
+) -> None:
+    job = queue.enqueue("mail.send", {"to": "a@example.com"}, tags=["project:1"], priority=5)
+    assert job.status is JobStatus.QUEUED
+    assert job.attempt == 0
+    with litequeue.Queue(db_path) as other:
+        seen = other.get(job.id)
+    assert seen.payload == {"to": "a@example.com"}
+    assert seen.tags == ("project:1",)
+    assert seen.priority == 5
+    assert seen.created_at.tzinfo is UTC
+    assert seen.run_at <= datetime.now(UTC)
+
+
+def test_job_fields_are_the_documented_ones(queue: litequeue.Queue) -> None:
+    job = queue.enqueue("k", None)
+    documented = (
+        "id kind queue status payload result error priority run_at attempt max_attempts "
+        "timeout progress progress_message parent_id unique_key tags created_at updated_at "
+        "started_at finished_at"
+    ).split()
+    for name in documented:
+        assert hasattr(job, name), name
+    with pytest.raises(AttributeError):
+        job.status = JobStatus.FAILED  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [object(), {1, 2}, b"bytes", float("nan"), {"when": datetime.now(UTC)}],
+    ids=["object", "set", "bytes", "nan", "datetime"],
+)
+def test_payload_that_is_not_json_is_refused_and_nothing_is_stored(
+    queue: litequeue.Queue, payload: object
+) -> None:
+    with pytest.raises(litequeue.PayloadError, match="payload of a 'k' job"):
+        queue.enqueue("k", payload)
+    assert queue.jobs() == []
+
+
+def test_enqueue_many_is_all_or_nothing(queue: litequeue.Queue) -> None:
+    with pytest.raises(litequeue.PayloadError):
+        queue.enqueue_many([("k", 1), ("k", object())])
+    assert queue.jobs() == []
+    jobs = queue.enqueue_many(
+        [("k", 1), {"kind": "other", "payload": 2, "priority": 3, "tags": ["x"]}], queue="q"
+    )
+    assert [(j.kind, j.payload, j.queue, j.priority) for j in jobs] == [
+        ("k", 1, "q", 0),
+        ("other", 2, "q", 3),
+    ]
+    assert jobs[1].tags == ("x",)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([("k",)], "tuple or a dict"),
+        ([{"payload": 1}], "needs a 'kind'"),
+        ([{"kind": "k", "colour": "red"}], "unknown argument"),
+    ],
+)
+def test_enqueue_many_names_a_bad_item(
+    queue: litequeue.Queue, items: list[object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        queue.enqueue_many(items)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"delay": -1}, "delay"),
+        ({"delay": 1, "run_at": datetime.now(UTC)}, "not both"),
+        ({"run_at": datetime(2030, 1, 1)}, "timezone-aware"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"priority": "high"}, "priority"),
+        ({"queue": ""}, "queue name"),
+        ({"timeout": "soon"}, "timeout"),
+        ({"tags": ["ok", ""]}, "tags"),
+    ],
+)
+def test_bad_enqueue_arguments_raise_configuration_errors(
+    queue: litequeue.Queue, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        queue.enqueue("k", None, **kwargs)  # type: ignore[arg-type]
+
+
+def test_delay_and_run_at_schedule_the_job(queue: litequeue.Queue) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    a = queue.enqueue("k", 1, run_at=later)
+    b = queue.enqueue("k", 2, delay=timedelta(minutes=5))
+    assert abs((a.run_at - later).total_seconds()) < 0.001
+    assert b.run_at > datetime.now(UTC) + timedelta(minutes=4)
+    queue.handler("k")(lambda ctx, p: p)
+    assert drain(queue) == 0  # neither is due
+
+
+def test_priority_then_age_decides_the_order(queue: litequeue.Queue) -> None:
+    order: list[int] = []
+    queue.handler("k")(lambda ctx, p: order.append(p))
+    queue.enqueue_many([("k", 1), ("k", 2), {"kind": "k", "payload": 3, "priority": 10}])
+    drain(queue)
+    assert order == [3, 1, 2]
+
+
+def test_unique_key_returns_the_active_job_unless_forced(queue: litequeue.Queue) -> None:
+    first = queue.enqueue("k", 1, unique_key="file-abc")
+    again = queue.enqueue("k", 2, unique_key="file-abc")
+    assert again.id == first.id
+    assert again.payload == 1
+    forced = queue.enqueue("k", 3, unique_key="file-abc", force=True)
+    assert forced.id != first.id
+    queue.handler("k")(lambda ctx, p: p)
+    drain(queue)
+    after_done = queue.enqueue("k", 4, unique_key="file-abc")
+    assert after_done.id not in (first.id, forced.id)
+
+
+def test_key_states_tell_new_done_outdated_failed_and_active(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.handler("cv", version="1")(lambda ctx, p: "ok")
+        q.enqueue("cv", 1, unique_key="done-v1")
+        drain(q)
+    with litequeue.Queue(db_path) as q:
+
+        def flaky(ctx: litequeue.Context, payload: object) -> None:
+            raise litequeue.Cancel("not a CV")
+
+        q.handler("cv", version="2")(flaky)
+        q.enqueue("cv", 2, unique_key="cancelled")
+        drain(q)
+        q.handler("cv2", version="2")(lambda ctx, p: 1)
+        q.enqueue("cv", 3, unique_key="waiting")
+        states = q.key_states(["done-v1", "cancelled", "waiting", "never"], kind="cv")
+    assert states == {
+        "done-v1": KeyState.OUTDATED,
+        "cancelled": KeyState.FAILED,
+        "waiting": KeyState.ACTIVE,
+        "never": KeyState.NEW,
+    }
+
+
+def test_key_states_with_explicit_version(queue: litequeue.Queue) -> None:
+    queue.handler("cv", version="7")(lambda ctx, p: 1)
+    queue.enqueue("cv", 1, unique_key="a")
+    drain(queue)
+    assert queue.key_states(["a"], version="7") == {"a": KeyState.DONE}
+    assert queue.key_states(["a"], version="8") == {"a": KeyState.OUTDATED}
+    assert queue.get(queue.jobs()[0].id).handler_version == "7"
+
+
+def test_jobs_filters_and_pages(queue: litequeue.Queue) -> None:
+    ids = [queue.enqueue("k", i, tags=[f"project:{i % 2}"], queue=f"q{i % 3}").id for i in range(9)]
+    assert [j.id for j in queue.jobs(tag="project:1")] == [i for i in reversed(ids) if (i - 1) % 2]
+    assert {j.queue for j in queue.jobs(queue="q2")} == {"q2"}
+    page = queue.jobs(limit=4)
+    assert [j.id for j in page] == list(reversed(ids))[:4]
+    rest = queue.jobs(before_id=page[-1].id)
+    assert [j.id for j in rest] == list(reversed(ids))[4:]
+    assert queue.jobs(status="succeeded") == []
+    with pytest.raises(ValueError, match="'done'"):
+        queue.jobs(status="done")
+
+
+def test_stats_count_every_status_per_queue(queue: litequeue.Queue) -> None:
+    queue.enqueue_many([("k", 1), ("k", 2)], queue="a", tags=["t"])
+    queue.enqueue("k", 3, queue="b")
+    cancelled = queue.enqueue("k", 4, queue="b")
+    queue.cancel(cancelled.id)
+    stats = queue.stats()
+    assert stats["a"] == {"queued": 2, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
+    assert stats["b"]["queued"] == 1
+    assert stats["b"]["cancelled"] == 1
+    assert set(queue.stats(tag="t")) == {"a"}
+
+
+def test_cancel_and_retry_follow_the_state_machine(queue: litequeue.Queue) -> None:
+    job = queue.enqueue("k", 1)
+    cancelled = queue.cancel(job.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.finished_at is not None
+    with pytest.raises(litequeue.InvalidTransition, match="already cancelled"):
+        queue.cancel(job.id)
+    again = queue.retry(job.id)
+    assert again.status is JobStatus.QUEUED
+    assert again.attempt == 0
+    assert again.finished_at is None
+    with pytest.raises(litequeue.InvalidTransition, match="only failed or cancelled"):
+        queue.retry(job.id)
+
+
+def test_unknown_job_ids_raise_job_not_found(queue: litequeue.Queue) -> None:
+    for call in (queue.get, queue.cancel, queue.retry):
+        with pytest.raises(litequeue.JobNotFound, match="no job with id 999") as info:
+            call(999)
+        assert isinstance(info.value, LookupError)
+
+
+def test_queue_settings_are_stored_in_the_file(queue: litequeue.Queue, db_path: Path) -> None:
+    queue.set_queue("cv", limit=1)
+    queue.pause("cv")
+    with litequeue.Queue(db_path) as other:
+        info = {q.name: q for q in other.queues()}["cv"]
+        assert (info.limit, info.paused) == (1, True)
+        other.resume("cv")
+        other.set_queue("cv", limit=None)
+    info = {q.name: q for q in queue.queues()}["cv"]
+    assert (info.limit, info.paused) == (None, False)
+    with pytest.raises(ConfigurationError, match="limit"):
+        queue.set_queue("cv", limit=-1)
+
+
+def test_handler_registration_errors(queue: litequeue.Queue) -> None:
+    queue.handler("k")(lambda ctx, p: 1)
+    with pytest.raises(ConfigurationError, match="already has a handler"):
+        queue.handler("k")(lambda ctx, p: 2)
+    with pytest.raises(ConfigurationError, match="module-level function"):
+        queue.handler("p", process=True)(lambda ctx, p: 1)
+    with pytest.raises(ConfigurationError, match="needs process=True"):
+        queue.handler("m", memory_limit=10**9)(lambda ctx, p: 1)
+    with pytest.raises(ConfigurationError, match="max_attempts"):
+        queue.handler("z", max_attempts=0)(lambda ctx, p: 1)
+
+
+def test_handler_defaults_apply_to_enqueue(queue: litequeue.Queue) -> None:
+    queue.handler("slow", max_attempts=7, timeout=timedelta(seconds=90))(lambda ctx, p: 1)
+    job = queue.enqueue("slow", None)
+    assert (job.max_attempts, job.timeout) == (7, 90.0)
+    own = queue.enqueue("slow", None, max_attempts=2, timeout=5)
+    assert (own.max_attempts, own.timeout) == (2, 5.0)
+    assert queue.enqueue("elsewhere", None).max_attempts == 3
+
+
+def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    done = queue.enqueue("k", 1)
+    drain(queue)
+    waiting = queue.enqueue("k", 2, delay=3600)
+    last = queue.last_event_seq()
+    jobs, events = queue.prune(older_than=0)
+    assert jobs == 1
+    assert events == last - 1
+    with pytest.raises(litequeue.JobNotFound):
+        queue.get(done.id)
+    assert queue.get(waiting.id).status is JobStatus.QUEUED
+    assert [e.seq for e in queue.events()] == [last]
+    # Numbering goes on from where it was, so followers never see a number twice.
+    queue.enqueue("k", 3)
+    assert queue.last_event_seq() == last + 1
+
+
+def test_queue_is_a_context_manager_and_close_is_idempotent(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.enqueue("k", 1)
+    q.close()
+    assert "queue.db" in repr(q)
+
+
+def test_durability_must_be_known(db_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="durability"):
+        litequeue.Queue(db_path, durability="paranoid")

@@ -1,0 +1,512 @@
+"""The worker: handlers of every kind, retries, timeouts, fencing, batches, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import litequeue
+from litequeue import Backoff, EventType, JobStatus
+from litequeue.testing import EventRecorder, drain
+from plugins import handlers
+
+NO_WAIT = Backoff(base=0, jitter=0)
+
+
+def test_sync_handler_result_status_and_events(queue: litequeue.Queue) -> None:
+    @queue.handler("add")
+    def add(ctx: litequeue.Context, payload: Any) -> Any:
+        ctx.progress(40, "adding")
+        ctx.log("halfway")
+        return payload["a"] + payload["b"]
+
+    with EventRecorder(queue) as recorder:
+        job = queue.enqueue("add", {"a": 1, "b": 2})
+        assert drain(queue) == 1
+    done = queue.get(job.id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert done.result == 3
+    assert done.attempt == 1
+    assert done.progress == 100
+    assert done.started_at is not None
+    assert done.finished_at is not None
+    assert done.started_at <= done.finished_at
+    assert recorder.types(job.id) == ["enqueued", "started", "progress", "log", "succeeded"]
+    assert recorder.of_type("progress")[0].data == {"progress": 40, "message": "adding"}
+
+
+def test_async_handlers_run_on_an_event_loop_concurrently(queue: litequeue.Queue) -> None:
+    running = 0
+    peak = 0
+
+    @queue.handler("io")
+    async def io(ctx: litequeue.Context, payload: Any) -> Any:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return payload
+
+    queue.enqueue_many([("io", i) for i in range(4)])
+    assert litequeue.Worker(queue, concurrency=4).run(until_empty=True) == 4
+    assert peak == 4
+    assert sorted(j.result for j in queue.jobs()) == [0, 1, 2, 3]
+
+
+def test_async_handler_timeout_is_enforced(queue: litequeue.Queue) -> None:
+    @queue.handler("hang", backoff=NO_WAIT)
+    async def hang(ctx: litequeue.Context, payload: Any) -> Any:
+        await asyncio.sleep(30)
+
+    job = queue.enqueue("hang", None, timeout=0.1, max_attempts=1)
+    litequeue.Worker(queue).run(until_empty=True)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "JobTimeout"
+
+
+def test_process_handler_runs_in_a_child_and_reports_progress(queue: litequeue.Queue) -> None:
+    import os
+
+    queue.handler("sq", process=True)(handlers.square)
+    with EventRecorder(queue) as recorder:
+        job = queue.enqueue("sq", {"n": 7})
+        litequeue.Worker(queue).run(until_empty=True)
+    done = queue.get(job.id)
+    assert done.status is JobStatus.SUCCEEDED
+    assert done.result["value"] == 49
+    assert done.result["pid"] != os.getpid()
+    assert "progress" in recorder.types(job.id)
+
+
+def test_process_children_are_recycled_after_max_jobs(queue: litequeue.Queue) -> None:
+    queue.handler("pid", process=True)(handlers.pid)
+    queue.enqueue_many([("pid", None)] * 4)
+    litequeue.Worker(queue, max_jobs_per_child=2).run(until_empty=True)
+    pids = [j.result for j in queue.jobs()]
+    assert len(set(pids)) == 2
+
+
+def test_process_timeout_kills_the_child_and_the_worker_goes_on(queue: litequeue.Queue) -> None:
+    queue.handler("sleep", process=True, backoff=NO_WAIT)(handlers.sleep)
+    queue.handler("sq", process=True)(handlers.square)
+    slow = queue.enqueue("sleep", {"seconds": 30}, timeout=0.5, max_attempts=1)
+    fine = queue.enqueue("sq", {"n": 3})
+    started = time.monotonic()
+    litequeue.Worker(queue).run(until_empty=True)
+    assert time.monotonic() - started < 15
+    failed = queue.get(slow.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "JobTimeout"
+    assert "child process was killed" in failed.error.message
+    assert queue.get(fine.id).result["value"] == 9
+
+
+def test_a_crashing_child_fails_its_job_only(queue: litequeue.Queue) -> None:
+    queue.handler("crash", process=True, backoff=NO_WAIT)(handlers.crash)
+    queue.handler("sq", process=True)(handlers.square)
+    bad = queue.enqueue("crash", None, max_attempts=2)
+    good = queue.enqueue("sq", {"n": 2})
+    litequeue.Worker(queue).run(until_empty=True)
+    failed = queue.get(bad.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.attempt == 2
+    assert failed.error is not None
+    assert failed.error.type == "ChildProcessDied"
+    assert "exit code 3" in failed.error.message
+    assert queue.get(good.id).status is JobStatus.SUCCEEDED
+
+
+def test_memory_limit_fails_the_job_with_a_memory_error(queue: litequeue.Queue) -> None:
+    queue.handler("hog", process=True, memory_limit=400 * 2**20)(handlers.hog_memory)
+    hog = queue.enqueue("hog", {"bytes": 2 * 2**30}, max_attempts=1)
+    small = queue.enqueue("hog", {"bytes": 1000})
+    litequeue.Worker(queue).run(until_empty=True)
+    failed = queue.get(hog.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "MemoryError"
+    assert queue.get(small.id).result == 1000
+
+
+def test_failures_retry_with_backoff_then_fail_with_the_traceback(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("bad", backoff=NO_WAIT)(handlers.fail)
+    with EventRecorder(queue) as recorder:
+        job = queue.enqueue("bad", {"x": 1}, max_attempts=3)
+        drain(queue)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.attempt == 3
+    assert failed.error is not None
+    assert failed.error.type == "ValueError"
+    assert "bad input {'x': 1}" in failed.error.message
+    assert failed.error.traceback is not None
+    assert "raise ValueError" in failed.error.traceback
+    assert recorder.types(job.id).count("retrying") == 2
+    assert recorder.types(job.id)[-1] == "failed"
+
+
+def test_backoff_grows_and_is_capped_with_jitter() -> None:
+    backoff = Backoff(base=2, factor=3, max=50, jitter=0.25)
+    for attempt, centre in [(1, 2), (2, 6), (3, 18), (4, 50), (9, 50)]:
+        delays = [backoff.delay(attempt) for _ in range(200)]
+        assert all(centre * 0.75 <= d <= centre * 1.25 for d in delays)
+        assert len(set(delays)) > 1  # jittered, not lockstep
+    with pytest.raises(litequeue.ConfigurationError):
+        Backoff(factor=0.5)
+
+
+def test_a_failed_job_waits_for_its_backoff(queue: litequeue.Queue) -> None:
+    queue.handler("bad", backoff=Backoff(base=60, jitter=0))(handlers.fail)
+    job = queue.enqueue("bad", None)
+    drain(queue)
+    waiting = queue.get(job.id)
+    assert waiting.status is JobStatus.QUEUED
+    assert waiting.attempt == 1
+    assert waiting.run_at > waiting.updated_at
+    assert 59 < (waiting.run_at - waiting.updated_at).total_seconds() < 61
+
+
+def test_retry_and_cancel_raised_by_a_handler(queue: litequeue.Queue) -> None:
+    calls = 0
+
+    @queue.handler("flaky")
+    def flaky(ctx: litequeue.Context, payload: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls < 2:
+            raise litequeue.Retry("upstream busy", delay=0)
+        return "ok"
+
+    @queue.handler("stop")
+    def stop(ctx: litequeue.Context, payload: Any) -> Any:
+        raise litequeue.Cancel("nothing to do")
+
+    a = queue.enqueue("flaky", None)
+    b = queue.enqueue("stop", None)
+    drain(queue)
+    assert queue.get(a.id).result == "ok"
+    assert queue.get(a.id).attempt == 2
+    cancelled = queue.get(b.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.attempt == 1
+    assert cancelled.error is not None
+    assert cancelled.error.message == "nothing to do"
+
+
+def test_retry_counts_against_max_attempts(queue: litequeue.Queue) -> None:
+    queue.handler("again")(handlers.retry_later)
+    job = queue.enqueue("again", None, max_attempts=2)
+    drain(queue)
+    assert queue.get(job.id).status is JobStatus.FAILED
+    assert queue.get(job.id).attempt == 2
+
+
+def test_unknown_kind_fails_the_attempt_with_a_named_error(queue: litequeue.Queue) -> None:
+    job = queue.enqueue("nobody.handles.this", None, max_attempts=1)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "UnknownKind"
+    assert "'nobody.handles.this'" in failed.error.message
+
+
+def test_result_that_is_not_json_fails_the_job(queue: litequeue.Queue) -> None:
+    queue.handler("bad-result")(lambda ctx, p: object())
+    job = queue.enqueue("bad-result", None, max_attempts=1)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "PayloadError"
+
+
+def test_a_sync_timeout_frees_the_slot_and_the_late_result_is_refused(
+    queue: litequeue.Queue,
+) -> None:
+    release = threading.Event()
+    finished = threading.Event()
+
+    @queue.handler("stuck", backoff=NO_WAIT)
+    def stuck(ctx: litequeue.Context, payload: Any) -> Any:
+        release.wait(10)
+        finished.set()
+        return "late"
+
+    queue.handler("quick")(lambda ctx, p: "quick")
+    job = queue.enqueue("stuck", None, timeout=0.2, max_attempts=1)
+    other = queue.enqueue("quick", None)
+    worker = litequeue.Worker(queue, concurrency=1)
+    worker.run(until_empty=True)
+    timed_out = queue.get(job.id)
+    assert timed_out.status is JobStatus.FAILED
+    assert timed_out.error is not None
+    assert timed_out.error.type == "JobTimeout"
+    assert queue.get(other.id).status is JobStatus.SUCCEEDED  # ran in a new thread
+    # The stuck attempt now answers; the store refuses it.
+    release.set()
+    assert finished.wait(5)
+    with EventRecorder(queue) as recorder:
+        worker.run(until_empty=True)
+    assert queue.get(job.id).status is JobStatus.FAILED
+    assert queue.get(job.id).result is None
+    assert recorder.events == []
+
+
+def test_cancel_reaches_a_running_handler(queue: litequeue.Queue) -> None:
+    started = threading.Event()
+    saw_cancel = threading.Event()
+
+    @queue.handler("long")
+    def long(ctx: litequeue.Context, payload: Any) -> Any:
+        started.set()
+        for _ in range(200):
+            if ctx.cancelled:
+                saw_cancel.set()
+                return "stopped"
+            time.sleep(0.01)
+        return "finished"
+
+    job = queue.enqueue("long", None)
+    worker = litequeue.Worker(queue, heartbeat=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    thread.start()
+    assert started.wait(5)
+    queue.cancel(job.id)
+    thread.join(10)
+    assert saw_cancel.is_set()
+    cancelled = queue.get(job.id)
+    assert cancelled.status is JobStatus.CANCELLED
+    assert cancelled.result is None
+
+
+def test_progress_after_losing_the_job_raises_attempt_lost(queue: litequeue.Queue) -> None:
+    raised: list[BaseException] = []
+
+    @queue.handler("p")
+    def p(ctx: litequeue.Context, payload: Any) -> Any:
+        queue.cancel(ctx.job.id)
+        try:
+            ctx.progress(10)
+        except litequeue.AttemptLost as exc:
+            raised.append(exc)
+            raise
+        return None
+
+    queue.enqueue("p", None)
+    drain(queue)
+    assert len(raised) == 1
+    with pytest.raises(litequeue.ConfigurationError):
+        litequeue.Context(queue.jobs()[0], lambda *a: True).progress(150)
+
+
+def test_claims_fill_free_slots_in_one_go(queue: litequeue.Queue) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue_many([("k", i) for i in range(5)])
+    with EventRecorder(queue) as recorder:
+        assert litequeue.Worker(queue, concurrency=3).run_once() == 3
+    started = recorder.of_type("started")
+    assert len(started) == 3
+    assert len({e.at for e in started}) == 1  # one transaction, one timestamp
+
+
+def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
+    queue.set_queue("default", limit=2)
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    @queue.handler("k")
+    def k(ctx: litequeue.Context, payload: Any) -> Any:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+
+    queue.enqueue_many([("k", i) for i in range(8)])
+    litequeue.Worker(queue, concurrency=6).run(until_empty=True)
+    assert peak == 2
+    assert queue.stats()["default"]["succeeded"] == 8
+
+
+def test_paused_queue_hands_out_nothing_and_does_not_hold_until_empty(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue("k", 1)
+    queue.pause("default")
+    assert litequeue.Worker(queue).run(until_empty=True) == 0
+    queue.resume("default")
+    assert litequeue.Worker(queue).run(until_empty=True) == 1
+
+
+def test_queues_are_served_in_the_order_given(queue: litequeue.Queue) -> None:
+    order: list[str] = []
+    queue.handler("k")(lambda ctx, p: order.append(p))
+    queue.enqueue("k", "low", queue="low")
+    queue.enqueue("k", "high", queue="high")
+    queue.enqueue("k", "elsewhere", queue="other")
+    litequeue.Worker(queue, queues=["high", "low"]).run(until_empty=True)
+    assert order == ["high", "low"]
+
+
+def test_batch_parent_tracks_children_and_finishes_with_them(queue: litequeue.Queue) -> None:
+    queue.handler("k", backoff=NO_WAIT)(lambda ctx, p: p["n"] if p["n"] else 1 / 0)
+    parent, children = queue.batch(
+        [("k", {"n": i}) for i in (1, 2, 0)], tags=["project:9"], max_attempts=1
+    )
+    assert parent.status is JobStatus.RUNNING
+    assert [c.parent_id for c in children] == [parent.id] * 3
+    assert all(c.tags == ("project:9",) for c in children)
+    with EventRecorder(queue) as recorder:
+        drain(queue)
+    done = queue.get(parent.id)
+    assert done.status is JobStatus.FAILED
+    assert done.progress == 100
+    assert done.progress_message == "3/3 done"
+    assert done.error is not None
+    assert "1 child job(s) did not succeed" in done.error.message
+    parent_events = [e for e in recorder.events if e.job_id == parent.id]
+    assert [e.data["progress"] for e in parent_events if e.type is EventType.PROGRESS] == [
+        pytest.approx(100 / 3),
+        pytest.approx(200 / 3),
+        100,
+    ]
+    assert parent_events[-1].type is EventType.FAILED
+    assert [j.id for j in queue.jobs(parent_id=parent.id)] == sorted(
+        (c.id for c in children), reverse=True
+    )
+
+
+def test_a_handler_that_fans_out_finishes_after_its_children(queue: litequeue.Queue) -> None:
+    @queue.handler("fan")
+    def fan(ctx: litequeue.Context, payload: Any) -> Any:
+        for i in range(2):
+            queue.enqueue("leaf", i, parent_id=ctx.job.id)
+        return "spawned"
+
+    queue.handler("leaf")(lambda ctx, p: p)
+    job = queue.enqueue("fan", None)
+    assert litequeue.Worker(queue).run_once() == 1
+    waiting = queue.get(job.id)
+    assert waiting.status is JobStatus.RUNNING
+    assert waiting.result == "spawned"
+    drain(queue)
+    assert queue.get(job.id).status is JobStatus.SUCCEEDED
+
+
+def test_empty_batch_succeeds_at_once_and_finished_parents_take_no_children(
+    queue: litequeue.Queue,
+) -> None:
+    parent, children = queue.batch([])
+    assert children == []
+    assert parent.status is JobStatus.SUCCEEDED
+    with pytest.raises(litequeue.InvalidTransition, match="cannot take new children"):
+        queue.enqueue("k", None, parent_id=parent.id)
+    with pytest.raises(litequeue.JobNotFound):
+        queue.enqueue("k", None, parent_id=12345)
+
+
+def test_cancelling_a_batch_cancels_its_unfinished_children(queue: litequeue.Queue) -> None:
+    parent, children = queue.batch([("k", 1), ("k", 2)])
+    queue.cancel(parent.id)
+    assert {queue.get(c.id).status for c in children} == {JobStatus.CANCELLED}
+
+
+def test_stop_hands_back_unfinished_jobs_with_the_attempt_counted(
+    queue: litequeue.Queue,
+) -> None:
+    started = threading.Event()
+
+    @queue.handler("slow")
+    def slow(ctx: litequeue.Context, payload: Any) -> Any:
+        started.set()
+        time.sleep(1)
+
+    job = queue.enqueue("slow", None)
+    worker = litequeue.Worker(queue, grace=0.1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert started.wait(5)
+    worker.stop()
+    thread.join(10)
+    released = queue.get(job.id)
+    assert released.status is JobStatus.QUEUED
+    assert released.attempt == 1
+    assert released.error is not None
+    assert released.error.type == "WorkerStopped"
+    assert [e.type for e in queue.events(job_id=job.id)][-1] is EventType.RELEASED
+
+
+def test_stop_lets_running_jobs_finish_within_the_grace_period(
+    queue: litequeue.Queue,
+) -> None:
+    started = threading.Event()
+
+    @queue.handler("short")
+    def short(ctx: litequeue.Context, payload: Any) -> Any:
+        started.set()
+        time.sleep(0.2)
+        return "done"
+
+    job = queue.enqueue("short", None)
+    worker = litequeue.Worker(queue, grace=5)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert started.wait(5)
+    worker.stop()
+    thread.join(10)
+    assert queue.get(job.id).result == "done"
+
+
+def test_an_idle_worker_wakes_for_a_job_enqueued_in_process(queue: litequeue.Queue) -> None:
+    done = threading.Event()
+    queue.handler("k")(lambda ctx, p: done.set())
+    worker = litequeue.Worker(queue, poll_interval=5)  # only the local wake-up can help
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    time.sleep(0.1)
+    queue.enqueue("k", None)
+    assert done.wait(2)
+    worker.stop()
+    thread.join(5)
+
+
+def test_worker_hooks_are_called(db_path: Path) -> None:
+    calls: list[str] = []
+
+    class Plugin:
+        @litequeue.hookimpl
+        def litequeue_worker_started(self, worker: litequeue.Worker) -> None:
+            calls.append(f"started {worker.queues}")
+
+        @litequeue.hookimpl
+        def litequeue_worker_stopped(self, worker: litequeue.Worker) -> None:
+            calls.append("stopped")
+
+    with litequeue.Queue(db_path, plugins=[Plugin()]) as q:
+        litequeue.Worker(q, queues="cv").run(until_empty=True)
+    assert calls == ["started ('cv',)", "stopped"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"concurrency": 0}, {"queues": []}, {"lease": 0}, {"grace": -1}],
+)
+def test_worker_settings_are_checked(queue: litequeue.Queue, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(litequeue.ConfigurationError):
+        litequeue.Worker(queue, **kwargs)
