@@ -183,6 +183,8 @@ class Worker:
                 self._heartbeat()
                 next_beat = now + self.heartbeat_interval
             outcomes.extend(self._expire_timeouts())
+            if outcomes:
+                continue  # record timed-out attempts before waiting any longer
             timeout = min(self._next_timeout(), next_beat - now)
             if not want and self.concurrency > len(self._inflight):
                 timeout = min(timeout, self.poll_interval, max(0.0, next_due - time.time()))
