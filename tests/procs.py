@@ -1,0 +1,93 @@
+"""Programs the multi-process tests start as real processes.
+
+``python procs.py worker DB RECORD [options]`` runs a worker whose handler
+appends ``job_id attempt pid`` to RECORD (one ``write`` per line with O_APPEND,
+so lines from many processes never interleave).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+import litequeue
+
+
+def _record(path: str, line: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def worker(args: argparse.Namespace) -> None:
+    queue = litequeue.Queue(args.db, durability=args.durability)
+
+    @queue.handler("record")
+    def record(ctx: litequeue.Context, payload: Any) -> Any:
+        _record(args.record, f"start {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
+        options = payload if isinstance(payload, dict) else {}
+        if ctx.attempt == 1 and options.get("sleep_first"):
+            time.sleep(options["sleep_first"])
+        if options.get("sleep"):
+            time.sleep(options["sleep"])
+        _record(args.record, f"end {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
+        return payload
+
+    if args.ready:
+        open(args.ready, "w").close()
+    w = litequeue.Worker(
+        queue,
+        queues=args.queue,
+        concurrency=args.concurrency,
+        lease=args.lease,
+        grace=args.grace,
+    )
+    w.run(until_empty=args.until_empty)
+    queue.close()
+
+
+def follow(args: argparse.Namespace) -> None:
+    """Print every event's seq and type as it arrives, until told how many to see."""
+    queue = litequeue.Queue(args.db)
+    if args.ready:
+        open(args.ready, "w").close()
+    seen = 0
+    for event in queue.events(after=0, follow=True, timeout=20, poll_interval=0.01):
+        print(event.seq, event.job_id, event.type.value, flush=True)
+        seen += 1
+        if seen >= args.count:
+            return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("worker")
+    w.add_argument("db")
+    w.add_argument("record")
+    w.add_argument("--queue", action="append", default=None)
+    w.add_argument("--concurrency", type=int, default=1)
+    w.add_argument("--lease", type=float, default=30.0)
+    w.add_argument("--grace", type=float, default=30.0)
+    w.add_argument("--durability", default="normal")
+    w.add_argument("--until-empty", action="store_true")
+    w.add_argument("--ready")
+    f = sub.add_parser("follow")
+    f.add_argument("db")
+    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--ready")
+    args = parser.parse_args()
+    if args.command == "worker":
+        args.queue = args.queue or ["default"]
+        worker(args)
+    else:
+        follow(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
