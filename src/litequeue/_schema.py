@@ -92,8 +92,11 @@ def translate_errors(path: str | Path) -> Iterator[None]:
 def _translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
     text = str(exc)
     lowered = text.lower()
-    if "disk is full" in lowered or ("disk i/o error" in lowered and _is_full(exc)):
-        return DiskFull(f"{path}: no space left to write (disk full or file size limit): {text}")
+    if "disk is full" in lowered or _could_not_write(exc):
+        return DiskFull(
+            f"{path}: could not write to the database (disk full, file size limit or "
+            f"write error: {text}); nothing of the failed change was kept"
+        )
     if "readonly" in lowered or "read-only" in lowered:
         return DatabaseReadOnly(f"{path}: the database cannot be written ({text})")
     if "unable to open" in lowered:
@@ -107,8 +110,12 @@ def _translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
     return StoreError(f"{path}: {text}")
 
 
-def _is_full(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) == 13  # SQLITE_FULL
+_SQLITE_FULL = 13
+_SQLITE_IOERR_WRITE = 778  # what a WAL append that hits EFBIG or ENOSPC reports
+
+
+def _could_not_write(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_FULL, _SQLITE_IOERR_WRITE)
 
 
 def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite3.Connection:

@@ -37,6 +37,7 @@ from .errors import (
     JobTimeout,
     LitequeueError,
     Retry,
+    StoreError,
     UnknownKind,
     WorkerStopped,
 )
@@ -112,6 +113,7 @@ class Worker:
         self._children_lock = threading.Lock()
         self._stopping = threading.Event()
         self._hurry = False
+        self._store_failures = 0
         self.jobs_done = 0
 
     # -- public ---------------------------------------------------------------------
@@ -171,7 +173,14 @@ class Worker:
             free = self.concurrency - len(self._inflight)
             if outcomes or (want and free > 0):
                 asked = free if want else 0
-                claimed = self._commit(outcomes, asked)
+                try:
+                    claimed = self._commit(outcomes, asked)
+                except StoreError as exc:
+                    # Disk full, locked too long...: keep the outcomes and try again.
+                    logger.error("worker %s cannot write to the queue: %s", self.name, exc)
+                    self._stopping.wait(self._store_retry_delay())
+                    continue
+                self._store_failures = 0
                 outcomes = []
                 want = asked > 0 and len(claimed) == asked
                 if not want and asked:
@@ -198,6 +207,10 @@ class Worker:
             outcomes.extend(got or ())
             if outcomes:
                 want = True
+
+    def _store_retry_delay(self) -> float:
+        self._store_failures += 1
+        return min(5.0, 0.05 * 2**self._store_failures)
 
     def _wait(self, timeout: float) -> list[Outcome] | None:
         """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit."""
@@ -395,7 +408,11 @@ class Worker:
     def _heartbeat(self) -> None:
         if not self._inflight:
             return
-        held = self.queue.store.heartbeat(self.name, self.lease)
+        try:
+            held = self.queue.store.heartbeat(self.name, self.lease)
+        except StoreError as exc:
+            logger.error("worker %s could not extend its leases: %s", self.name, exc)
+            return
         for run_id, attempt in list(self._inflight.items()):
             if held.get(attempt.job.id) != run_id:
                 logger.warning(

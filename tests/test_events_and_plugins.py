@@ -1,0 +1,204 @@
+"""Events after commit, isolated listeners, the durable log; plugins and their manager."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import litequeue
+from litequeue import EventType
+from litequeue.testing import EventRecorder, drain
+
+
+def test_subscribers_hear_events_after_commit_and_can_unsubscribe(
+    queue: litequeue.Queue, db_path: Path
+) -> None:
+    visible: list[bool] = []
+
+    def check(event: litequeue.Event) -> None:
+        # Another connection can already read what the event announces.
+        with litequeue.Queue(db_path) as other:
+            visible.append(other.get(event.job_id).status.value == event.type.value)
+
+    unsubscribe = queue.subscribe(check)
+    job = queue.enqueue("k", None)
+    queue.cancel(job.id)
+    unsubscribe()
+    queue.enqueue("k", None)
+    assert visible == [False, True]  # "enqueued" is not a status; "cancelled" is, and is read
+
+
+def test_a_failing_listener_is_logged_and_breaks_nothing(
+    queue: litequeue.Queue, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[str] = []
+
+    class Broken:
+        @litequeue.hookimpl
+        def litequeue_job_event(self, event: litequeue.Event) -> None:
+            raise RuntimeError("listener bug")
+
+    class Fine:
+        @litequeue.hookimpl
+        def litequeue_job_event(self, event: litequeue.Event) -> None:
+            heard.append(f"hook {event.type.value}")
+
+    queue.plugin_manager.register(Broken())
+    queue.plugin_manager.register(Fine())
+    queue.subscribe(lambda e: 1 / 0)
+    queue.subscribe(lambda e: heard.append(f"callback {e.type.value}"))
+    queue.handler("k")(lambda ctx, p: p)
+    with caplog.at_level(logging.ERROR):
+        job = queue.enqueue("k", 5)
+        drain(queue)
+    assert queue.get(job.id).result == 5
+    assert heard.count("hook succeeded") == 1
+    assert heard.count("callback succeeded") == 1
+    assert "listener bug" in caplog.text
+    assert "ZeroDivisionError" in caplog.text
+
+
+def test_event_log_is_ordered_and_readable_from_a_sequence_number(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    with EventRecorder(queue) as recorder:
+        queue.enqueue_many([("k", i) for i in range(3)])
+        drain(queue)
+    logged = list(queue.events())
+    assert [e.seq for e in logged] == [e.seq for e in recorder.events]
+    assert [e.seq for e in logged] == sorted(e.seq for e in logged)
+    middle = logged[4].seq
+    assert [e.seq for e in queue.events(after=middle)] == [e.seq for e in logged[5:]]
+    assert list(queue.events(after=logged[-1].seq)) == []
+    assert queue.last_event_seq() == logged[-1].seq
+    job_events = list(queue.events(job_id=logged[0].job_id))
+    assert [e.type for e in job_events] == [EventType.ENQUEUED, EventType.STARTED, EventType.SUCCEEDED]
+    assert logged[0].to_dict()["type"] == "enqueued"
+
+
+def test_follow_mode_blocks_for_new_events_from_another_connection(
+    queue: litequeue.Queue, db_path: Path
+) -> None:
+    got: list[litequeue.Event] = []
+
+    def follow() -> None:
+        for event in queue.events(after=queue.last_event_seq(), follow=True, timeout=5):
+            got.append(event)
+            if len(got) == 2:
+                return
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    time.sleep(0.1)
+    with litequeue.Queue(db_path) as other:
+        other.enqueue("k", 1)
+        other.enqueue("k", 2)
+    thread.join(10)
+    assert [e.type for e in got] == [EventType.ENQUEUED, EventType.ENQUEUED]
+
+
+def test_follow_mode_ends_after_its_timeout_of_silence(queue: litequeue.Queue) -> None:
+    started = time.monotonic()
+    assert list(queue.events(follow=True, timeout=0.2)) == []
+    assert time.monotonic() - started < 2
+
+
+def test_plugins_register_handlers_and_hear_events(db_path: Path) -> None:
+    from plugins import register_square
+
+    register_square.seen.clear()
+    with litequeue.Queue(db_path, plugins=["plugins.register_square"]) as q:
+        assert q.handlers["math.square"].version == "2"
+        job = q.enqueue("math.square", {"n": 4})
+        drain(q)
+        assert q.get(job.id).result["value"] == 16
+        assert q.get(job.id).handler_version == "2"
+    assert [e.type.value for e in register_square.seen] == [
+        "enqueued",
+        "started",
+        "progress",
+        "succeeded",
+    ]
+
+
+def test_each_queue_owns_its_plugin_manager(tmp_path: Path) -> None:
+    with (
+        litequeue.Queue(tmp_path / "a.db", plugins=["plugins.register_square"]) as a,
+        litequeue.Queue(tmp_path / "b.db") as b,
+    ):
+        assert "math.square" in a.handlers
+        assert "math.square" not in b.handlers
+        assert a.plugin_manager is not b.plugin_manager
+        assert a.plugin_manager.has_plugin("litequeue.builtin")
+
+
+def test_a_plugin_module_that_cannot_be_imported_is_a_clear_error(db_path: Path) -> None:
+    with pytest.raises(litequeue.ConfigurationError, match="'no.such.module' cannot be imported"):
+        litequeue.Queue(db_path, plugins=["no.such.module"])
+
+
+def test_a_plugin_with_a_misspelled_hook_is_refused(db_path: Path) -> None:
+    class Typo:
+        @litequeue.hookimpl
+        def litequeue_job_evnet(self, event: Any) -> None: ...
+
+    with pytest.raises(Exception, match="litequeue_job_evnet"):
+        litequeue.Queue(db_path, plugins=[Typo()])
+
+
+class FakeEntryPoint:
+    def __init__(self, name: str, value: str, target: object) -> None:
+        self.name, self.value, self._target = name, value, target
+
+    def load(self) -> object:
+        if isinstance(self._target, Exception):
+            raise self._target
+        return self._target
+
+
+def test_entry_points_load_unless_autoload_is_switched_off(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue import _plugins
+    from plugins import register_square
+
+    points = [FakeEntryPoint("square", "plugins.register_square", register_square)]
+    monkeypatch.setattr(_plugins.metadata, "entry_points", lambda group: points)
+    monkeypatch.delenv("LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD")
+    with litequeue.Queue(db_path) as q:
+        assert "math.square" in q.handlers
+    monkeypatch.setenv("LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    with litequeue.Queue(db_path) as q:
+        assert "math.square" not in q.handlers
+    with litequeue.Queue(db_path, autoload_plugins=True) as q:
+        assert "math.square" in q.handlers
+
+
+def test_a_broken_entry_point_names_itself(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue import _plugins
+
+    points = [FakeEntryPoint("broken", "broken_pkg.plugin", ImportError("no module named x"))]
+    monkeypatch.setattr(_plugins.metadata, "entry_points", lambda group: points)
+    with pytest.raises(litequeue.ConfigurationError, match="plugin 'broken' .*no module named x"):
+        litequeue.Queue(db_path, autoload_plugins=True)
+
+
+def test_builtin_plugin_logs_failures_as_warnings(
+    queue: litequeue.Queue, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue.handler("bad")(lambda ctx, p: 1 / 0)
+    with caplog.at_level(logging.DEBUG, logger="litequeue.jobs"):
+        queue.enqueue("bad", None, max_attempts=1)
+        drain(queue)
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert failed
+    assert failed[0].levelno == logging.WARNING
+    assert failed[0].job_id == 1  # type: ignore[attr-defined]

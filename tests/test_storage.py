@@ -1,0 +1,224 @@
+"""The file itself: migrations, and every way it can be bad, full or read-only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import litequeue
+from litequeue import _schema
+
+
+def schema_of(path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return [*rows, ("version", str(version), "")]
+
+
+def test_each_older_version_migrated_stepwise_equals_a_fresh_database(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    litequeue.Queue(fresh).close()
+    newest = len(_schema.load_migrations())
+    assert newest >= 1
+    for start in range(newest + 1):
+        path = tmp_path / f"from-{start}.db"
+        conn = _schema.connect(path, durability="full", busy_timeout=5)
+        assert _schema.migrate(conn, path, target=start) == start
+        conn.close()
+        with litequeue.Queue(path) as q:  # upgraded on open
+            assert q.schema_version() == newest
+        assert schema_of(path) == schema_of(fresh), f"migrating from version {start} differs"
+
+
+def test_migrations_are_numbered_and_split_into_statements() -> None:
+    migrations = _schema.load_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    for migration in migrations:
+        statements = migration.statements()
+        assert statements
+        assert all(sqlite3.complete_statement(s) for s in statements)
+
+
+def test_a_failing_migration_leaves_the_file_at_the_previous_version(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    litequeue.Queue(db_path).close()
+    good = _schema.load_migrations()
+    broken = _schema.Migration(
+        len(good) + 1, "broken", "CREATE TABLE half_done (a);\nINSERT INTO no_such_table VALUES (1);\n"
+    )
+    monkeypatch.setattr(_schema, "load_migrations", lambda: [*good, broken])
+    with pytest.raises(litequeue.StoreError, match="no_such_table"):
+        litequeue.Queue(db_path)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(good)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "half_done" not in tables
+
+
+def test_a_database_from_a_newer_litequeue_is_refused_untouched(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.enqueue("k", 1)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    before = schema_of(db_path)
+    with pytest.raises(litequeue.SchemaTooNew, match="version 999 was written by a newer"):
+        litequeue.Queue(db_path)
+    assert schema_of(db_path) == before
+
+
+def test_an_outdated_file_opened_without_migrate_says_what_to_do(db_path: Path) -> None:
+    conn = _schema.connect(db_path, durability="full", busy_timeout=5)
+    conn.close()
+    with pytest.raises(litequeue.StoreError, match="litequeue migrate"):
+        litequeue.Queue(db_path, migrate=False)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [os.urandom(8192), b"name,email\nJane,jane@example.com\n" * 200, b"SQLite format 3\x00" + b"\xff" * 4000],
+    ids=["random-bytes", "csv-text", "corrupt-header"],
+)
+def test_a_file_that_is_not_a_sqlite_database_is_a_typed_error(
+    db_path: Path, content: bytes
+) -> None:
+    db_path.write_bytes(content)
+    with pytest.raises(litequeue.NotADatabase, match=str(db_path)):
+        litequeue.Queue(db_path)
+    assert db_path.read_bytes() == content  # nothing was written into it
+
+
+def test_a_missing_folder_is_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(litequeue.StoreError, match="cannot open"):
+        litequeue.Queue(tmp_path / "no" / "such" / "folder" / "q.db")
+
+
+def _make_read_only(path: Path) -> bool:
+    """Make ``path`` unwritable even for root (immutable flag) where possible."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        return True
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode == 0
+
+
+def _undo_read_only(path: Path) -> None:
+    if os.geteuid() == 0 and shutil.which("chattr"):
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    path.chmod(0o644)
+
+
+def test_a_read_only_file_can_be_read_and_refuses_writes_with_a_typed_error(
+    db_path: Path,
+) -> None:
+    with litequeue.Queue(db_path) as q:
+        job = q.enqueue("k", {"keep": True})
+    if not _make_read_only(db_path):
+        pytest.skip("cannot make a file read-only here")
+    try:
+        with litequeue.Queue(db_path) as q:
+            assert q.get(job.id).payload == {"keep": True}
+            with pytest.raises(litequeue.DatabaseReadOnly, match=str(db_path)):
+                q.enqueue("k", {"new": True})
+            with pytest.raises(litequeue.DatabaseReadOnly):
+                q.cancel(job.id)
+            assert q.get(job.id).status is litequeue.JobStatus.QUEUED
+    finally:
+        _undo_read_only(db_path)
+    with litequeue.Queue(db_path) as q:
+        assert [j.payload for j in q.jobs()] == [{"keep": True}]
+
+
+DISK_FULL_SCRIPT = textwrap.dedent(
+    """
+    import resource, signal, sys, litequeue
+    path = sys.argv[1]
+    queue = litequeue.Queue(path)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # get EFBIG instead of being killed
+    limit = 400_000
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    acknowledged = []
+    try:
+        for i in range(100_000):
+            acknowledged.append(queue.enqueue("k", {"i": i, "pad": "x" * 2000}).id)
+    except litequeue.DiskFull as exc:
+        print("DiskFull", len(acknowledged), str(exc).replace(chr(10), " "))
+    except litequeue.LitequeueError as exc:
+        print("other", type(exc).__name__, exc)
+    # The queue still reads after the failed write.
+    print("last", queue.get(acknowledged[-1]).payload["i"])
+    print("ids", *acknowledged)
+    """
+)
+
+
+def test_a_full_disk_is_a_typed_error_and_loses_no_acknowledged_job(db_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_SCRIPT, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert "DiskFull" in lines, result.stdout
+    count = int(lines["DiskFull"].split()[0])
+    assert count > 10
+    assert str(db_path) in lines["DiskFull"]
+    acknowledged = [int(i) for i in lines["ids"].split()]
+    with litequeue.Queue(db_path) as q:
+        assert q.store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = [j.id for j in q.jobs(limit=100_000)]
+    assert sorted(stored) == acknowledged  # all acknowledged, nothing half-written
+
+
+WORKER_DISK_FULL_SCRIPT = textwrap.dedent(
+    """
+    import resource, signal, sys, threading, litequeue
+    path = sys.argv[1]
+    queue = litequeue.Queue(path)
+    queue.handler("big")(lambda ctx, p: "y" * 200_000)
+    queue.handler("small")(lambda ctx, p: "ok")
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    import os
+    size = os.path.getsize(path) + os.path.getsize(path + "-wal")
+    limit = size + 150_000
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    worker = litequeue.Worker(queue, lease=60)
+    threading.Timer(1.5, worker.stop, kwargs={"grace": 0}).start()
+    worker.run()
+    print("worker returned")
+    """
+)
+
+
+def test_a_worker_that_cannot_write_keeps_running_and_loses_nothing(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        big = q.enqueue("big", None)
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_DISK_FULL_SCRIPT, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "worker returned" in result.stdout
+    assert "cannot write to the queue" in result.stderr
+    with litequeue.Queue(db_path) as q:
+        job = q.get(big.id)
+        # The result could not be stored, so the job is not marked done; its lease
+        # (or the next worker) brings it back. Nothing claims it succeeded.
+        assert job.status in (litequeue.JobStatus.RUNNING, litequeue.JobStatus.QUEUED)
+        assert job.result is None
