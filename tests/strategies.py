@@ -1,0 +1,20 @@
+"""Hypothesis strategies shared by the property tests."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+#: Any JSON value litequeue must store and give back unchanged.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+kinds = st.text(alphabet="abcdefghijklmnopqrstuvwxyz._", min_size=1, max_size=12)
+tags = st.lists(st.text(min_size=1, max_size=10), max_size=3, unique=True)

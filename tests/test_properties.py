@@ -1,0 +1,218 @@
+"""Properties and a stateful model of the queue (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+import litequeue
+from litequeue import JobStatus
+from litequeue._store import Claim, Outcome, Running
+from strategies import json_values, kinds, tags
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=json_values, kind=kinds, labels=tags)
+def test_payloads_and_tags_come_back_unchanged(
+    queue: litequeue.Queue, payload: Any, kind: str, labels: list[str]
+) -> None:
+    job = queue.enqueue(kind, payload, tags=labels)
+    stored = queue.get(job.id)
+    assert stored.payload == payload
+    assert stored.tags == tuple(labels)
+    assert stored.kind == kind
+
+
+_workers = itertools.count()
+
+
+class QueueMachine(RuleBasedStateMachine):
+    """Drives the store the way workers do (claims, answers, deaths, late answers)
+    and checks it against a plain model of each job."""
+
+    held = Bundle("held")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.queue = litequeue.Queue(Path(self.tmp.name) / "q.db", durability="normal")
+        self.store = self.queue.store
+        self.model: dict[int, dict[str, Any]] = {}
+        self.stale: list[Running] = []
+        self.seen_run_ids: set[int] = set()
+
+    def teardown(self) -> None:
+        self.queue.close()
+        self.tmp.cleanup()
+
+    # -- actions ----------------------------------------------------------------------
+
+    @rule(max_attempts=st.integers(1, 3), priority=st.integers(-2, 2))
+    def enqueue(self, max_attempts: int, priority: int) -> None:
+        job = self.queue.enqueue("k", None, max_attempts=max_attempts, priority=priority)
+        self.model[job.id] = {"status": "queued", "attempt": 0, "max": max_attempts}
+
+    def _claim(self, limit: int, lease: float) -> list[Running]:
+        claimable = [j for j, m in self.model.items() if m["status"] == "queued"]
+        expired = [j for j, m in self.model.items() if m["status"] == "running" and m["dead"]]
+        claimed, _, _ = self.store.claim(
+            Claim(worker=f"w{next(_workers)}", queues=("default",), limit=limit, lease=lease)
+        )
+        # Dead attempts come back first: to the queue, or failed when out of attempts.
+        for job_id in expired:
+            m = self.model[job_id]
+            m["status"] = "queued" if m["attempt"] < m["max"] else "failed"
+            if m["status"] == "queued":
+                claimable.append(job_id)
+        assert len(claimed) == min(limit, len(claimable))
+        for running in claimed:
+            m = self.model[running.job.id]
+            assert running.job.id in claimable
+            assert running.run_id not in self.seen_run_ids, "an attempt was handed out twice"
+            self.seen_run_ids.add(running.run_id)
+            m.update(status="running", attempt=m["attempt"] + 1, run_id=running.run_id, dead=False)
+            assert running.job.attempt == m["attempt"]
+        return claimed
+
+    @rule(target=held, limit=st.integers(1, 3))
+    def claim(self, limit: int) -> Any:
+        return multiple(*self._claim(limit, lease=60))
+
+    @rule(limit=st.integers(1, 3))
+    def claim_and_die(self, limit: int) -> None:
+        """A worker claims and is killed: its leases are already over."""
+        for running in self._claim(limit, lease=-1):
+            self.model[running.job.id]["dead"] = True
+            self.stale.append(running)
+
+    def _answer(self, running: Running, status: str, retry: bool = False) -> bool:
+        outcome = Outcome(
+            job_id=running.job.id,
+            run_id=running.run_id,
+            status=status,
+            result="1" if status == "succeeded" else None,
+            error=None if status == "succeeded" else litequeue.ErrorInfo(type="E", message="x"),
+            retry_at=time.time() - 1 if retry else None,
+        )
+        accepted, _ = self.store.finish([outcome])
+        return bool(accepted)
+
+    def _current(self, running: Running) -> bool:
+        m = self.model[running.job.id]
+        return m["status"] == "running" and m.get("run_id") == running.run_id and not m["dead"]
+
+    @rule(running=consumes(held))
+    def succeed(self, running: Running) -> None:
+        current = self._current(running)
+        assert self._answer(running, "succeeded") == current
+        if current:
+            self.model[running.job.id]["status"] = "succeeded"
+        else:
+            self.stale.append(running)
+
+    @rule(running=consumes(held), retry=st.booleans())
+    def fail(self, running: Running, retry: bool) -> None:
+        current = self._current(running)
+        assert self._answer(running, "failed", retry) == current
+        if current:
+            m = self.model[running.job.id]
+            m["status"] = "queued" if retry and m["attempt"] < m["max"] else "failed"
+        else:
+            self.stale.append(running)
+
+    @rule(running=consumes(held))
+    def release(self, running: Running) -> None:
+        current = self._current(running)
+        assert self._answer(running, "released") == current
+        if current:
+            m = self.model[running.job.id]
+            m["status"] = "queued" if m["attempt"] < m["max"] else "failed"
+
+    @precondition(lambda self: self.stale)
+    @rule(data=st.data())
+    def late_answer_is_refused(self, data: st.DataObject) -> None:
+        running = data.draw(st.sampled_from(self.stale))
+        if self._current(running):
+            return  # a dead attempt whose job nobody has taken back yet
+        before = self.queue.get(running.job.id)
+        assert not self._answer(running, data.draw(st.sampled_from(["succeeded", "failed"])))
+        after = self.queue.get(running.job.id)
+        assert (after.status, after.attempt, after.result) == (
+            before.status,
+            before.attempt,
+            before.result,
+        )
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        job_id = data.draw(st.sampled_from(sorted(self.model)))
+        m = self.model[job_id]
+        if m["status"] in ("queued", "running"):
+            self.queue.cancel(job_id)
+            m["status"] = "cancelled"
+        else:
+            try:
+                self.queue.cancel(job_id)
+            except litequeue.InvalidTransition:
+                pass
+            else:
+                raise AssertionError("cancelling a finished job must be refused")
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def retry_by_hand(self, data: st.DataObject) -> None:
+        job_id = data.draw(st.sampled_from(sorted(self.model)))
+        m = self.model[job_id]
+        if m["status"] in ("failed", "cancelled"):
+            self.queue.retry(job_id)
+            m.update(status="queued", attempt=0)
+        else:
+            try:
+                self.queue.retry(job_id)
+            except litequeue.InvalidTransition:
+                pass
+            else:
+                raise AssertionError("only failed or cancelled jobs can be retried")
+
+    # -- invariants -----------------------------------------------------------------------
+
+    @invariant()
+    def every_job_is_accounted_for_with_the_modelled_status(self) -> None:
+        jobs = {j.id: j for j in self.queue.jobs(limit=10_000)}
+        assert set(jobs) == set(self.model)
+        for job_id, m in self.model.items():
+            job = jobs[job_id]
+            assert job.status is JobStatus(m["status"]), (job_id, job.status, m)
+            assert job.attempt == m["attempt"]
+            assert job.attempt <= job.max_attempts
+            if job.status is JobStatus.SUCCEEDED:
+                assert job.result == 1
+
+    @invariant()
+    def stats_agree_with_the_jobs(self) -> None:
+        counts = self.queue.stats().get("default", {})
+        for status in JobStatus:
+            expected = sum(1 for m in self.model.values() if m["status"] == status.value)
+            assert counts.get(status.value, 0) == expected
+
+
+QueueMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
+)
+TestQueueMachine = QueueMachine.TestCase
