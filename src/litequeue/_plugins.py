@@ -7,10 +7,11 @@ registered first, then the entry points of the ``litequeue`` group (unless
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -20,7 +21,7 @@ import pluggy
 from . import _builtin, hookspecs
 from .errors import ConfigurationError
 
-__all__ = ["AUTOLOAD_ENV", "make_plugin_manager", "notify_each"]
+__all__ = ["AUTOLOAD_ENV", "hook_functions", "make_plugin_manager", "notify_each"]
 
 #: Set this environment variable (to anything but ``""``/``0``) to skip entry points.
 AUTOLOAD_ENV = "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD"
@@ -64,15 +65,30 @@ def _import(name: str) -> ModuleType:
         raise ConfigurationError(f"plugin module {name!r} cannot be imported: {exc}") from exc
 
 
+def hook_functions(
+    pm: pluggy.PluginManager, hook_name: str
+) -> list[tuple[str, Callable[..., Any]]]:
+    """Each implementation of a hook as ``(plugin name, call)``, where ``call`` takes
+    keyword arguments and passes on only those the implementation asks for."""
+    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
+    return [
+        (impl.plugin_name, functools.partial(_call, impl.function, impl.argnames))
+        for impl in reversed(caller.get_hookimpls())
+    ]
+
+
+def _call(function: Callable[..., Any], argnames: tuple[str, ...], **kwargs: Any) -> Any:
+    return function(*(kwargs[name] for name in argnames))
+
+
 def notify_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
     """Call every implementation of a hook on its own, logging (not raising) failures.
 
     pluggy stops at the first implementation that raises; listeners must not be
     able to silence each other or break the caller.
     """
-    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):
+    for plugin_name, function in hook_functions(pm, hook_name):
         try:
-            impl.function(*(kwargs[name] for name in impl.argnames))
+            function(**kwargs)
         except Exception:
-            logger.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+            logger.exception("plugin %r failed in %s", plugin_name, hook_name)

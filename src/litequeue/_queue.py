@@ -13,8 +13,8 @@ from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._store import NewJob, SQLiteStore, dumps
-from .errors import ConfigurationError
+from ._store import NewJob, SQLiteStore, encode_json
+from .errors import ConfigurationError, PayloadError
 from .models import Event, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
@@ -56,6 +56,13 @@ def seconds(value: float | timedelta | None, what: str) -> float | None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         raise ConfigurationError(f"{what} must be a non-negative number of seconds, not {value!r}")
     return float(value)
+
+
+def _encode_payload(kind: str, payload: Any) -> str:
+    try:
+        return encode_json(payload)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"payload of a {kind!r} job is not JSON-serialisable: {exc}") from exc
 
 
 class Queue:
@@ -206,7 +213,17 @@ class Queue:
         ``enqueue``'s keyword arguments; ``defaults`` apply to every item.
         """
         self._check_keys(defaults, "enqueue_many")
-        news = [self._new_job(**self._item(item, defaults)) for item in items]
+        templates: dict[str, NewJob] = {}  # (kind, payload) items differ only in these two
+        news = []
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+                kind, payload = item
+                template = templates.get(kind)
+                if template is None:
+                    template = templates[kind] = self._new_job(kind, None, **defaults)
+                news.append(template.with_payload(_encode_payload(kind, payload)))
+            else:
+                news.append(self._new_job(**self._item(item, defaults)))
         jobs, events = self._store.enqueue(news)
         self._committed(events)
         return jobs
@@ -308,7 +325,7 @@ class Queue:
         return NewJob(
             kind=kind,
             queue=queue,
-            payload=dumps(payload, f"payload of a {kind!r} job"),
+            payload=_encode_payload(kind, payload),
             priority=priority,
             run_at=when,
             max_attempts=max_attempts,
@@ -488,10 +505,17 @@ class Queue:
         if events:
             with self._lock:
                 subscribers = list(self._subscribers)
+            hooks = _plugins.hook_functions(self.plugin_manager, "litequeue_job_event")
             for event in events:
-                _plugins.notify_each(
-                    self.plugin_manager, "litequeue_job_event", event=event, queue=self
-                )
+                for plugin_name, function in hooks:
+                    try:
+                        function(event=event, queue=self)
+                    except Exception:
+                        logger.exception(
+                            "plugin %r failed in litequeue_job_event",
+                            plugin_name,
+                            extra={"job_id": event.job_id},
+                        )
                 for callback in subscribers:
                     try:
                         callback(event)

@@ -27,7 +27,7 @@ from . import _schema
 from .errors import InvalidTransition, JobNotFound, PayloadError
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
-__all__ = ["Claim", "NewJob", "Outcome", "SQLiteStore"]
+__all__ = ["Claim", "NewJob", "Outcome", "SQLiteStore", "dumps", "encode_json"]
 
 _JOB_COLUMNS = (
     "id, kind, queue, status, payload, result, error, priority, run_at, attempt, max_attempts,"
@@ -37,10 +37,16 @@ _JOB_COLUMNS = (
 _ACTIVE = ("queued", "running")
 
 
+# One encoder, made once: ``json.dumps`` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+#: Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN included).
+encode_json = _ENCODE
+
+
 def dumps(value: Any, what: str) -> str:
     """Encode as compact JSON, refusing anything that would not come back equal."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODE(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
 
@@ -101,6 +107,27 @@ class NewJob:
     force: bool
     tags: tuple[str, ...]
     parent_id: int | None
+
+    def with_payload(self, payload: str) -> NewJob:
+        """The same job with another (encoded) payload; faster than ``attrs.evolve``."""
+        return NewJob(
+            kind=self.kind,
+            queue=self.queue,
+            payload=payload,
+            priority=self.priority,
+            run_at=self.run_at,
+            max_attempts=self.max_attempts,
+            timeout=self.timeout,
+            unique_key=self.unique_key,
+            force=self.force,
+            tags=self.tags,
+            parent_id=self.parent_id,
+        )
+
+    @property
+    def plain(self) -> bool:
+        """No unique key and no parent: nothing to look up before inserting."""
+        return self.unique_key is None and self.parent_id is None
 
 
 @attrs.frozen(kw_only=True)
@@ -164,14 +191,15 @@ class _Tx:
             encoded = dumps(data, "event data") if data else "{}"
         self.events.append((job_id, type.value, self.now, data, encoded))
 
-    def flush(self) -> list[Event]:
-        """Insert the collected event rows and return them with their sequence numbers.
+    def flush(self) -> None:
+        """Insert the collected event rows and add them, with their sequence numbers,
+        to ``delivered``.
 
         Inside one write transaction nobody else inserts, so the rows get
         consecutive rowids ending at ``last_insert_rowid()``.
         """
         if not self.events:
-            return []
+            return
         rows = [(job_id, type_, at, encoded) for job_id, type_, at, _, encoded in self.events]
         if len(rows) == 1:
             last = self.conn.execute(
@@ -185,10 +213,11 @@ class _Tx:
         assert last is not None
         first = last - len(rows) + 1
         at = _dt(self.now)
-        return [
+        self.delivered.extend(
             Event(seq=first + i, job_id=job_id, type=_EVENT_TYPES[type_], at=at, data=data)
             for i, (job_id, type_, _, data, _) in enumerate(self.events)
-        ]
+        )
+        self.events.clear()
 
 
 class SQLiteStore:
@@ -254,11 +283,98 @@ class SQLiteStore:
     # -- enqueue ------------------------------------------------------------------
 
     def enqueue(self, new_jobs: Sequence[NewJob]) -> tuple[list[Job], list[Event]]:
-        """Insert jobs in one transaction. A ``unique_key`` already held by an active
-        job returns that job instead, unless ``force``."""
+        """Insert jobs in one transaction, in order. A ``unique_key`` already held by an
+        active job returns that job instead, unless ``force``."""
+        jobs: list[Job] = []
         with self._write() as tx:
-            jobs = [self._insert(tx, new) for new in new_jobs]
+            run: list[NewJob] = []
+            for new in new_jobs:
+                if new.plain:
+                    run.append(new)
+                    continue
+                if run:
+                    jobs.extend(self._insert_plain(tx, run))
+                    run = []
+                jobs.append(self._insert(tx, new))
+            if run:
+                jobs.extend(self._insert_plain(tx, run))
         return jobs, tx.delivered
+
+    def _insert_plain(self, tx: _Tx, news: Sequence[NewJob]) -> list[Job]:
+        """Insert jobs with no unique key or parent with one ``executemany``.
+
+        Inside the write transaction nobody else inserts, so they get consecutive
+        ids ending at ``last_insert_rowid()``.
+        """
+        conn, now = tx.conn, tx.now
+        if len(news) == 1:
+            return [self._insert(tx, news[0])]
+        conn.executemany(
+            "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
+            " timeout, tags, created_at, updated_at)"
+            " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    n.kind,
+                    n.queue,
+                    n.payload,
+                    n.priority,
+                    n.run_at,
+                    n.max_attempts,
+                    n.timeout,
+                    _ENCODE(n.tags) if n.tags else "[]",
+                    now,
+                    now,
+                )
+                for n in news
+            ],
+        )
+        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        first = last - len(news) + 1
+        tagged = [(tag, first + i) for i, n in enumerate(news) for tag in n.tags]
+        if tagged:
+            conn.executemany("INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)", tagged)
+        # Their "enqueued" events, written by SQLite from the rows just inserted.
+        tx.flush()  # events written earlier in this transaction keep the lower numbers
+        conn.execute(
+            "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', created_at,"
+            " json_object('kind', kind, 'queue', queue) FROM jobs WHERE id BETWEEN ? AND ?"
+            " ORDER BY id",
+            (first, last),
+        )
+        (last_seq,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        first_seq = last_seq - len(news) + 1
+        at = _dt(now)
+        jobs = []
+        events = tx.delivered
+        for i, new in enumerate(news):
+            job_id = first + i
+            events.append(
+                Event(
+                    seq=first_seq + i,
+                    job_id=job_id,
+                    type=EventType.ENQUEUED,
+                    at=at,
+                    data={"kind": new.kind, "queue": new.queue},
+                )
+            )
+            jobs.append(
+                Job(
+                    id=job_id,
+                    kind=new.kind,
+                    queue=new.queue,
+                    status=JobStatus.QUEUED,
+                    payload=json.loads(new.payload),
+                    priority=new.priority,
+                    run_at=at if new.run_at == now else _dt(new.run_at),
+                    max_attempts=new.max_attempts,
+                    timeout=new.timeout,
+                    tags=new.tags,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        return jobs
 
     def _insert(self, tx: _Tx, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now
@@ -282,7 +398,7 @@ class SQLiteStore:
                 raise InvalidTransition(
                     f"job {new.parent_id} has finished and cannot take new children"
                 )
-        tags = dumps(list(new.tags), "tags")
+        tags = _ENCODE(new.tags) if new.tags else "[]"
         cursor = conn.execute(
             "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
             " timeout, parent_id, unique_key, tags, created_at, updated_at)"
@@ -910,7 +1026,7 @@ class _WriteTx:
         conn = self.store._conn
         try:
             if exc_type is None:
-                self.tx.delivered = self.tx.flush()
+                self.tx.flush()
                 conn.execute("COMMIT")
             else:
                 conn.execute("ROLLBACK")
