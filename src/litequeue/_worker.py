@@ -210,7 +210,7 @@ class Worker:
 
     def _store_retry_delay(self) -> float:
         self._store_failures += 1
-        return min(5.0, 0.05 * 2**self._store_failures)
+        return min(5.0, 0.05 * 2.0**self._store_failures)
 
     def _wait(self, timeout: float) -> list[Outcome] | None:
         """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit."""
