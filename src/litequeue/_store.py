@@ -88,6 +88,39 @@ def _job(row: Sequence[Any]) -> Job:
     )
 
 
+# What a claim reads back; the rest of a claimed job is known without asking.
+_CLAIMED_COLUMNS = (
+    "id, kind, payload, result, error, priority, run_at, attempt, max_attempts, timeout,"
+    " parent_id, unique_key, tags, created_at, run_id"
+)
+
+
+def _claimed_job(row: Sequence[Any], queue: str, now: datetime, lease: datetime) -> Job:
+    """A job just claimed: running, started now, leased until ``lease``."""
+    error = row[4]
+    return Job(
+        id=row[0],
+        kind=row[1],
+        queue=queue,
+        status=JobStatus.RUNNING,
+        payload=json.loads(row[2]),
+        result=None if row[3] is None else json.loads(row[3]),
+        error=None if error is None else ErrorInfo.from_dict(json.loads(error)),
+        priority=row[5],
+        run_at=datetime.fromtimestamp(row[6], UTC),
+        attempt=row[7],
+        max_attempts=row[8],
+        timeout=row[9],
+        parent_id=row[10],
+        unique_key=row[11],
+        tags=() if row[12] == "[]" else tuple(json.loads(row[12])),
+        created_at=datetime.fromtimestamp(row[13], UTC),
+        updated_at=now,
+        started_at=now,
+        lease_until=lease,
+    )
+
+
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -535,6 +568,7 @@ class SQLiteStore:
         }
         claimed: list[Running] = []
         lease_until = now + claim.lease
+        now_dt, lease_dt = _dt(now), _dt(lease_until)
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
@@ -558,18 +592,20 @@ class SQLiteStore:
                 " progress_message = NULL"
                 " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND queue = ?"
                 " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)"
-                f" RETURNING {_JOB_COLUMNS}",
+                f" RETURNING {_CLAIMED_COLUMNS}",
                 (claim.worker, lease_until, now, now, queue, now, wanted),
             ).fetchall()
-            rows.sort(key=lambda r: (-r[7], r[8], r[0]))
+            rows.sort(key=lambda r: (-r[5], r[6], r[0]))
             worker = dumps(claim.worker, "worker name")
             for row in rows:
-                claimed.append(Running(job=_job(row), run_id=row[23]))
+                claimed.append(
+                    Running(job=_claimed_job(row, queue, now_dt, lease_dt), run_id=row[14])
+                )
                 tx.event(
                     row[0],
                     EventType.STARTED,
-                    {"attempt": row[9], "worker": claim.worker},
-                    f'{{"attempt":{row[9]},"worker":{worker}}}',
+                    {"attempt": row[7], "worker": claim.worker},
+                    f'{{"attempt":{row[7]},"worker":{worker}}}',
                 )
         return claimed
 
