@@ -510,3 +510,29 @@ def test_worker_hooks_are_called(db_path: Path) -> None:
 def test_worker_settings_are_checked(queue: litequeue.Queue, kwargs: dict[str, Any]) -> None:
     with pytest.raises(litequeue.ConfigurationError):
         litequeue.Worker(queue, **kwargs)
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_an_exception_marked_not_retryable_fails_the_job_at_once(
+    queue: litequeue.Queue, process: bool
+) -> None:
+    queue.handler("permanent", process=process, backoff=NO_WAIT)(handlers.permanent)
+    job = queue.enqueue("permanent", {"name": "cv.doc"}, max_attempts=5)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.attempt == 1
+    assert failed.error is not None
+    assert (failed.error.type, failed.error.message) == ("BrokenInput", "cv.doc: not a readable file")
+
+
+def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Queue) -> None:
+    queue.handler("bad", process=True, backoff=NO_WAIT)(handlers.fail)
+    job = queue.enqueue("bad", {"x": 1}, max_attempts=2)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.attempt == 2
+    assert failed.error is not None
+    assert failed.error.type == "ValueError"
+    assert failed.error.traceback is not None

@@ -18,14 +18,15 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._handlers import CancelFlag, Context, resolve
+from ._handlers import CancelFlag, Context, is_retryable, resolve
 from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
 from .models import Job
 
 __all__ = ["ChildProcess", "ChildResult"]
 
 # What a child reports at the end of a job: ("result", json-able value) |
-# ("error", type, message, traceback) | ("retry", reason, delay) | ("cancel", reason)
+# ("error", type, message, traceback, retryable) | ("retry", reason, delay) |
+# ("cancel", reason)
 ChildResult = tuple[Any, ...]
 
 _SPAWN = multiprocessing.get_context("spawn")
@@ -144,7 +145,13 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
     except Cancel as exc:
         return ("cancel", str(exc) or "cancelled by its handler")
     except MemoryError:
-        return ("error", "MemoryError", "the handler ran out of memory (memory_limit)", None)
+        return ("error", "MemoryError", "the handler ran out of memory (memory_limit)", None, True)
     except BaseException as exc:
-        return ("error", type(exc).__name__, str(exc), traceback.format_exc())
+        return (
+            "error",
+            type(exc).__name__,
+            str(exc),
+            traceback.format_exc(),
+            is_retryable(exc),
+        )
     return ("result", result)

@@ -13,7 +13,7 @@ import attrs
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
 
-__all__ = ["Backoff", "CancelFlag", "Context", "HandlerSpec", "resolve"]
+__all__ = ["Backoff", "CancelFlag", "Context", "HandlerSpec", "is_retryable", "resolve"]
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +104,12 @@ class HandlerSpec:
         elif self.memory_limit is not None:
             raise ConfigurationError(f"memory_limit for {self.kind!r} needs process=True")
         return self
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """False for an exception whose class sets ``retryable = False``: a failure that
+    another attempt cannot fix (a corrupt input file, say) fails the job at once."""
+    return getattr(exc, "retryable", True) is not False
 
 
 def resolve(import_path: str) -> Any:

@@ -28,7 +28,7 @@ import attrs
 
 from . import _plugins
 from ._child import ChildProcess, ChildResult
-from ._handlers import CancelFlag, Context, HandlerSpec
+from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
 from ._store import Claim, Outcome, Running, dumps
 from .errors import (
@@ -331,7 +331,7 @@ class Worker:
         if tag == "cancel":
             return self._from_exception(attempt, Cancel(answer[1]))
         error = ErrorInfo(type=answer[1], message=answer[2], traceback=answer[3])
-        return self._failure_info(attempt, error, None)
+        return self._failure_info(attempt, error, self._backoff(attempt, answer[4]))
 
     def _take_child(self) -> ChildProcess:
         with self._children_lock:
@@ -385,9 +385,15 @@ class Worker:
 
     def _failure(self, attempt: _Attempt, exc: BaseException, *, tb: str | None) -> Outcome:
         error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=tb)
+        return self._failure_info(attempt, error, self._backoff(attempt, is_retryable(exc)))
+
+    @staticmethod
+    def _backoff(attempt: _Attempt, retryable: bool) -> float | None:
+        """Seconds before the next attempt; ``None`` when there must be none."""
+        if not retryable:
+            return None
         backoff = attempt.spec.backoff if attempt.spec else None
-        delay = backoff.delay(attempt.job.attempt) if backoff else 1.0
-        return self._failure_info(attempt, error, delay)
+        return backoff.delay(attempt.job.attempt) if backoff else 1.0
 
     def _failure_info(self, attempt: _Attempt, error: ErrorInfo, delay: float | None) -> Outcome:
         job = attempt.job

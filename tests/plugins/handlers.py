@@ -38,3 +38,13 @@ def fail(ctx: litequeue.Context, payload: Any) -> Any:
 
 def retry_later(ctx: litequeue.Context, payload: Any) -> Any:
     raise litequeue.Retry("not yet", delay=0)
+
+
+class BrokenInput(Exception):
+    """A failure another attempt cannot fix."""
+
+    retryable = False
+
+
+def permanent(ctx: litequeue.Context, payload: Any) -> Any:
+    raise BrokenInput(f"{payload['name']}: not a readable file")
