@@ -536,3 +536,22 @@ def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Qu
     assert failed.error is not None
     assert failed.error.type == "ValueError"
     assert failed.error.traceback is not None
+
+
+def test_an_idle_worker_writes_nothing(queue: litequeue.Queue, db_path: Path) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue("k", 1)
+    worker = litequeue.Worker(queue)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        with litequeue.Queue(db_path) as observer:
+            deadline = time.monotonic() + 5
+            while observer.stats()["default"]["succeeded"] != 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            before = observer.store.data_version()
+            time.sleep(0.3)
+            assert observer.store.data_version() == before, "an idle worker kept committing"
+    finally:
+        worker.stop()
+        thread.join(5)

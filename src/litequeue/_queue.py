@@ -500,8 +500,13 @@ class Queue:
             if self._store.data_version() != start:
                 return True
 
-    def _committed(self, events: Sequence[Event]) -> None:
-        """Deliver a commit's events to hooks and subscribers, then wake local workers."""
+    def _committed(
+        self, events: Sequence[Event], *, wake: bool = True, origin: object = None
+    ) -> None:
+        """Deliver a commit's events to hooks and subscribers, then wake the workers of
+        this process (other connections see the commit through ``data_version``, but
+        this connection does not). ``origin`` is the waker of the worker that made the
+        change: it need not wake itself."""
         if events:
             with self._lock:
                 subscribers = list(self._subscribers)
@@ -523,7 +528,8 @@ class Queue:
                         logger.exception(
                             "event subscriber %r failed", callback, extra={"job_id": event.job_id}
                         )
-        self._wake()
+        if wake and events:
+            self._wake(skip=origin)
 
     def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
         """Call ``waker()`` after every local commit (how in-process workers hear of
@@ -538,9 +544,9 @@ class Queue:
 
         return remove
 
-    def _wake(self) -> None:
+    def _wake(self, skip: object = None) -> None:
         with self._lock:
-            wakers = list(self._wakers)
+            wakers = [waker for waker in self._wakers if waker != skip]
         for waker in wakers:
             waker()
 

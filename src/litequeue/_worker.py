@@ -249,7 +249,7 @@ class Worker:
         if refused:
             logger.info("%d late answer(s) refused: their attempts had lost their jobs", refused)
         self.jobs_done += len(accepted)
-        self.queue._committed(events)
+        self.queue._committed(events, origin=self._wake)
         for running in claimed:
             self._start(running)
         return claimed
@@ -284,7 +284,7 @@ class Worker:
             events = store.progress(job_id, run_id, first, second)
         else:
             events = store.log(job_id, run_id, first)
-        self.queue._committed(events)
+        self.queue._committed(events, wake=False)
         return bool(events)
 
     def _run_sync(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
