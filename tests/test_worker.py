@@ -538,20 +538,25 @@ def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Qu
     assert failed.error.traceback is not None
 
 
-def test_an_idle_worker_writes_nothing(queue: litequeue.Queue, db_path: Path) -> None:
+def test_an_idle_worker_opens_no_transactions(queue: litequeue.Queue) -> None:
+    """An idle worker only watches the file: it must not take the write lock, or other
+    processes' enqueues would queue up behind it."""
     queue.handler("k")(lambda ctx, p: p)
     queue.enqueue("k", 1)
+    statements: list[str] = []
     worker = litequeue.Worker(queue)
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:
-        with litequeue.Queue(db_path) as observer:
-            deadline = time.monotonic() + 5
-            while observer.stats()["default"]["succeeded"] != 1 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            before = observer.store.data_version()
-            time.sleep(0.3)
-            assert observer.store.data_version() == before, "an idle worker kept committing"
+        deadline = time.monotonic() + 5
+        while queue.stats()["default"]["succeeded"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        queue.store._conn.set_trace_callback(statements.append)
+        time.sleep(0.3)
+        queue.store._conn.set_trace_callback(None)
     finally:
         worker.stop()
         thread.join(5)
+    assert not [s for s in statements if s.startswith("BEGIN")]
+    assert any("data_version" in s for s in statements)  # it was watching
