@@ -517,8 +517,12 @@ class SQLiteStore:
 
     def _finish_all(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
         successes = [o for o in outcomes if o.status == "succeeded"]
-        accepted = self._succeed_many(tx, successes) if successes else []
-        accepted.extend(o for o in outcomes if o.status != "succeeded" and self._finish(tx, o))
+        if len(successes) > 1:  # one statement for many; a lone one is cheaper on its own
+            accepted = self._succeed_many(tx, successes)
+            outcomes = [o for o in outcomes if o.status != "succeeded"]
+        else:
+            accepted = []
+        accepted.extend(o for o in outcomes if self._finish(tx, o))
         return accepted
 
     def _succeed_many(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
