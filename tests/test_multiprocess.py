@@ -51,18 +51,31 @@ def test_worker_processes_drain_one_file_running_every_job_exactly_once(
     tmp_path: Path, db_path: Path
 ) -> None:
     record = tmp_path / "record.txt"
-    with litequeue.Queue(db_path) as q:
-        ids = [j.id for j in q.enqueue_many([("record", {"i": i}) for i in range(600)])]
+    litequeue.Queue(db_path).close()
+    readies = [tmp_path / f"ready-{n}" for n in range(3)]
     workers = [
-        start_worker(db_path, record, "--concurrency", "4", "--until-empty") for _ in range(3)
+        start_worker(db_path, record, "--concurrency", "4", "--ready", str(ready))
+        for ready in readies
     ]
+    try:
+        wait_for(lambda: all(r.exists() for r in readies))
+        with litequeue.Queue(db_path) as q:
+            ids = [
+                j.id
+                for _chunk in range(6)
+                for j in q.enqueue_many([("record", {"sleep": 0.002}) for _ in range(100)])
+            ]
+            wait_for(lambda: q.stats()["default"]["succeeded"] == 600, timeout=120)
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
     for proc in workers:
-        assert proc.wait(120) == 0
+        assert proc.wait(60) == 0
     counts = ends(record)
     assert sorted(counts) == ids
     assert set(counts.values()) == {1}
     pids = {r[3] for r in read_record(record)}
-    assert len(pids) >= 2  # the work really was shared
+    assert len(pids) == 3  # the work really was shared
     with litequeue.Queue(db_path) as q:
         assert q.stats()["default"]["succeeded"] == 600
         started = [e for e in q.events() if e.type is EventType.STARTED]
