@@ -1,0 +1,100 @@
+"""From a reader's lines to a CV result. Pure: no files, no clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._contact import Contact, extract_contact
+from ._document import SourceDoc
+from ._entries import parse_degrees, parse_jobs
+from ._lists import parse_certifications, parse_languages, parse_skills, section_text
+from ._result import CVResult, Degree, Job
+from ._sections import Section, split_sections
+
+#: Sections a CV is expected to have; confidence falls for each one missing.
+_CORE = ("work_history", "education", "skills")
+
+
+def _order(sections: Sequence[Section], contact: Contact) -> list[str]:
+    order: list[str] = []
+    has_contact = bool(sections[0].items) or any(
+        (contact.name, contact.email, contact.phone, contact.links)
+    )
+    for section in sections:
+        name = section.key or section.heading
+        if name == "contact" and not has_contact:
+            continue
+        if name and name not in order:
+            order.append(name)
+    return order
+
+
+def _confidence(
+    doc: SourceDoc, contact: Contact, found: set[str], jobs: list[Job], degrees: list[Degree]
+) -> float:
+    """A 0..1 guess at how well the CV was read, from what was and was not found."""
+    score = 0.0
+    score += 0.15 if contact.name else 0.0
+    score += 0.15 if contact.email else 0.0
+    score += 0.05 if contact.phone or contact.links else 0.0
+    score += 0.3 * sum(key in found for key in _CORE) / len(_CORE)
+    dated = sum(1 for j in jobs if j.start or j.end) + sum(1 for d in degrees if d.end)
+    entries = len(jobs) + len(degrees)
+    score += 0.2 * (dated / entries if entries else 0.0)
+    words = sum(len(line.text.split()) for line in doc.lines)
+    score += 0.15 * min(1.0, words / 150)
+    return round(max(0.0, min(1.0, score)), 3)
+
+
+def _warnings(
+    doc: SourceDoc, contact: Contact, found: set[str], jobs: list[Job], degrees: list[Degree]
+) -> list[str]:
+    notes = list(doc.warnings)
+    if not contact.name:
+        notes.append("no name found at the top of the CV")
+    if not contact.email:
+        notes.append("no email address found")
+    notes.extend(f"no {key.replace('_', ' ')} section found" for key in _CORE if key not in found)
+    undated = sum(1 for j in jobs if not (j.start or j.end))
+    if undated:
+        notes.append(f"no dates found for {undated} work history entr{'y' if undated == 1 else 'ies'}")
+    if sum(len(line.text) for line in doc.lines) < 200:
+        notes.append("very little text was found in the file")
+    return notes
+
+
+def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
+    """The CV result for a document's lines (``extract_time_ms`` left at 0)."""
+    sections = split_sections(doc.lines)
+    by_key = {s.key: s for s in sections if s.key}
+    top = sections[0]
+    contact_items = list(top.items)
+    block = [(i.line.text, i.line.size or 0.0) for i in contact_items]
+    everything = [line.text for line in doc.lines] + [line.text for line in doc.margin_lines]
+    contact = extract_contact(block, everything, doc.links)
+    jobs = parse_jobs(by_key["work_history"].items) if "work_history" in by_key else []
+    degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
+    summary_items = by_key["summary"].items if "summary" in by_key else []
+    found = {s.key for s in sections if s.key and s.items}
+    others: dict[str, str] = {}
+    for section in sections:
+        if section.key is None and section.heading:
+            others.setdefault(section.heading, section_text(section.items))
+    return CVResult(
+        file_name=file_name,
+        file_type=file_type,
+        contact=contact,
+        summary=" ".join(i.text for i in summary_items) or None,
+        work_history=tuple(jobs),
+        education=tuple(degrees),
+        skills=tuple(parse_skills(by_key["skills"].items)) if "skills" in by_key else (),
+        certifications=tuple(parse_certifications(by_key["certifications"].items))
+        if "certifications" in by_key
+        else (),
+        languages=tuple(parse_languages(by_key["languages"].items)) if "languages" in by_key else (),
+        other_sections=others,
+        section_order=tuple(_order(sections, contact)),
+        raw_text="\n".join(line.text for line in doc.lines),
+        parse_confidence=_confidence(doc, contact, found, jobs, degrees),
+        warnings=tuple(_warnings(doc, contact, found, jobs, degrees)),
+    )

@@ -1,0 +1,64 @@
+"""The litequeue plugin: runs ``cv.extract`` jobs.
+
+Registered through the ``litequeue`` entry-point group, so any ``litequeue.Queue``
+opened where this package is installed can run CV jobs. Each file is parsed in
+a child process with a time and memory limit, so no file can hang or exhaust
+the worker; the child is replaced after a number of jobs, since PDF parsing
+keeps memory per page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import litequeue
+
+__all__ = ["KIND", "MEMORY_LIMIT", "QUEUE", "TIMEOUT", "VERSION", "extract_job"]
+
+#: The job kind.
+KIND = "cv.extract"
+#: The queue ``litequeue-cv`` puts its jobs in.
+QUEUE = "cv"
+#: Bumped whenever extraction changes enough that earlier results should be redone.
+VERSION = "1"
+#: Seconds one file may take, counted from the moment its job is claimed.
+TIMEOUT = 120.0
+#: Address-space limit of the child process that parses a file.
+MEMORY_LIMIT = 1536 * 2**20
+
+_STAGES = {"reading": (10.0, "reading the file"), "parsing": (60.0, "finding sections")}
+
+
+class BadPayload(ValueError):
+    """The job's payload is not ``{"path": "<file>"}``."""
+
+    retryable = False
+
+
+def extract_job(ctx: litequeue.Context, payload: Any) -> dict[str, Any]:
+    """``{"path": FILE}`` -> the CV result of ``docs/cv.md``; reports its stages as progress."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("path"), str):
+        raise BadPayload(f'a {KIND} job needs a payload {{"path": "<file>"}}, not {payload!r}')
+    from . import extract  # the readers import pdfplumber and python-docx: only in the child
+
+    def report(stage: str) -> None:
+        if stage in _STAGES:
+            ctx.progress(*_STAGES[stage])
+
+    result = extract(Path(payload["path"]), progress=report)
+    return result.to_dict()
+
+
+@litequeue.hookimpl
+def litequeue_register_handlers(register: litequeue.hookspecs.Register) -> None:
+    """Register ``cv.extract``, run in child processes."""
+    register(
+        KIND,
+        extract_job,
+        version=VERSION,
+        max_attempts=2,
+        timeout=TIMEOUT,
+        process=True,
+        memory_limit=MEMORY_LIMIT,
+    )

@@ -1,0 +1,160 @@
+"""DOCX reader: body paragraphs and tables in document order, text boxes,
+headers and footers, and hyperlink targets.
+
+The zip directory is checked before python-docx sees the file: a small file
+can inflate to gigabytes of XML, and python-docx would build all of it in
+memory.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from .._document import Line, SourceDoc
+from ..errors import CorruptFile, DocumentTooLarge
+
+#: Cap on the inflated size of all members together and of any one XML part.
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_XML_BYTES = 20 * 1024 * 1024
+_REQUIRED = ("[Content_Types].xml", "word/document.xml")
+
+
+def check_zip(path: Path) -> None:
+    """Refuse files that are not Word zips, or that would inflate past the caps."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise CorruptFile(path, "not a DOCX file (it is not a zip archive)") from exc
+    names = {i.filename for i in infos}
+    missing = [n for n in _REQUIRED if n not in names]
+    if missing:
+        raise CorruptFile(path, f"not a Word document (the archive has no {missing[0]})")
+    total = sum(i.file_size for i in infos)
+    biggest = max(
+        (i for i in infos if i.filename.endswith(".xml")), key=lambda i: i.file_size
+    )
+    if total > MAX_TOTAL_BYTES or biggest.file_size > MAX_XML_BYTES:
+        raise DocumentTooLarge(
+            path,
+            f"the document is too large: it inflates to {total // (1024 * 1024)} MB "
+            f"(limit {MAX_TOTAL_BYTES // (1024 * 1024)} MB)",
+        )
+
+
+def _style_chain(style: Any) -> Iterator[Any]:
+    while style is not None:
+        yield style
+        style = style.base_style
+
+
+def _style_attr(style: Any, attr: str) -> Any:
+    for s in _style_chain(style):
+        value = getattr(s.font, attr)
+        if value is not None:
+            return value
+    return None
+
+
+class _Walker:
+    """Collects lines and links while walking the document tree."""
+
+    def __init__(self, default_size: float | None) -> None:
+        self.default_size = default_size
+        self.lines: list[Line] = []
+        self.links: list[str] = []
+
+    def paragraph(self, para: Paragraph) -> None:
+        style = para.style
+        style_name = style.name if style is not None else ""
+        style_bold = bool(_style_attr(style, "bold"))
+        style_italic = bool(_style_attr(style, "italic"))
+        style_size = _style_attr(style, "size")
+        bold = italic = total = 0
+        size = 0.0
+        for run in para.runs:
+            n = len(run.text.strip())
+            total += n
+            if run.bold if run.bold is not None else style_bold:
+                bold += n
+            if run.italic if run.italic is not None else style_italic:
+                italic += n
+            run_size = run.font.size or style_size
+            if n and run_size is not None:
+                size = max(size, run_size.pt)
+        if not size:
+            size = style_size.pt if style_size is not None else (self.default_size or 0.0)
+        heading = style_name.startswith("Heading") or style_name == "Title"
+        numbered = para._p.pPr is not None and para._p.pPr.numPr is not None
+        for link in para.hyperlinks:
+            if link.address:
+                self.links.append(link.address)
+        for piece in para.text.replace("\t", " | ").splitlines():
+            text = " ".join(piece.split())
+            if text:
+                self.lines.append(
+                    Line(
+                        text=text,
+                        bold=total > 0 and bold * 2 > total,
+                        italic=total > 0 and italic * 2 > total,
+                        size=size or None,
+                        heading_style=heading,
+                        list_item=numbered or "List" in style_name,
+                    )
+                )
+        self.text_boxes(para)
+
+    def text_boxes(self, para: Paragraph) -> None:
+        for box in para._p.iter(qn("w:txbxContent")):
+            if any(a.tag == qn("mc:Fallback") for a in box.iterancestors()):
+                continue  # the same box again, for old readers
+            for p in box.iter(qn("w:p")):
+                self.paragraph(Paragraph(p, para._parent))
+
+    def container(self, parent: Any) -> None:
+        for item in parent.iter_inner_content():
+            if isinstance(item, Paragraph):
+                self.paragraph(item)
+            elif isinstance(item, Table):
+                self.table(item)
+
+    def table(self, table: Table) -> None:
+        for row in table.rows:
+            seen: set[int] = set()
+            for cell in row.cells:
+                if id(cell._tc) in seen:
+                    continue  # a merged cell appears once per grid column
+                seen.add(id(cell._tc))
+                self.container(cell)
+
+
+def read_docx(path: Path) -> SourceDoc:
+    """Lines in document order; header and footer text kept apart."""
+    check_zip(path)
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:
+        raise CorruptFile(path, f"the Word document is damaged ({type(exc).__name__})") from exc
+    normal = document.styles["Normal"] if "Normal" in document.styles else None
+    normal_size = normal.font.size if normal is not None else None
+    walker = _Walker(normal_size.pt if normal_size is not None else None)
+    try:
+        walker.container(document)
+        body = walker.lines
+        walker.lines = []
+        for section in document.sections:
+            for part in (section.header, section.footer):
+                if not part.is_linked_to_previous:
+                    walker.container(part)
+    except (KeyError, ValueError, AttributeError) as exc:
+        raise CorruptFile(path, f"the Word document is damaged ({type(exc).__name__})") from exc
+    margin = list(dict.fromkeys(walker.lines))
+    return SourceDoc(lines=tuple(body), links=tuple(walker.links), margin_lines=tuple(margin))
