@@ -26,6 +26,9 @@ _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
 _STRIP = " ,;:|–—-()[]"
 #: Longest heading line (in words) of an entry; longer lines are descriptions.
 _MAX_HEADER_WORDS = 14
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:inc|ltd|co|corp|llc|plc|bros|jr|sr|st|dept|univ)|\.[^\W\d_]{1,2})\.$", re.IGNORECASE
+)
 _PLACE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2}$")
 
 
@@ -56,12 +59,17 @@ def _entry_dates(item: Item) -> DateSpan | None:
     return found if len(rest.split()) <= _MAX_HEADER_WORDS else None
 
 
+def sentence_end(text: str) -> bool:
+    """Ends like a sentence, not like "Inc." or "S.A."."""
+    t = text.rstrip()
+    return t.endswith((".", ":")) and not _ABBREVIATION.search(t)
+
+
 def _header_like(item: Item) -> bool:
-    text = item.text
     return (
         not item.bullet
-        and len(text.split()) <= _MAX_HEADER_WORDS
-        and not text.rstrip().endswith((".", ":"))
+        and len(item.text.split()) <= _MAX_HEADER_WORDS
+        and not sentence_end(item.text)
     )
 
 
@@ -78,7 +86,7 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
         while start - 1 >= floor and a - (start - 1) <= 2:
             cand = items[start - 1]
             before = items[start - 2] if start - 2 >= floor else None
-            boundary = before is None or before.bullet or before.text.rstrip().endswith(".")
+            boundary = before is None or before.bullet or sentence_end(before.text)
             styled = cand.line.bold or cand.line.italic
             if not _header_like(cand) or (own and not styled and not boundary):
                 break

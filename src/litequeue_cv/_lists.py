@@ -9,6 +9,7 @@ from ._result import Certification, Language
 from ._sections import Item
 
 _LABEL = re.compile(r"^(?P<label>[^:,|]{1,30}):\s+(?=\S)")
+_LIST_SEP = re.compile(r"[,;|•·▪]")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _CERT_PAREN = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]*\b(?:19|20)\d\d\b[^()]*)\)\s*$")
 _ISSUER_SEP = re.compile(r"\s+[–—-]\s+|\s*\|\s*|,\s+")
@@ -45,10 +46,10 @@ def _joined(items: Sequence[Item]) -> list[str]:
         if (
             out
             and not item.bullet
-            and "," in out[-1]
-            and not out[-1].rstrip().endswith((",", ";", "."))
+            and _LIST_SEP.search(out[-1])
+            and not out[-1].rstrip().endswith((",", ";", ".", "|"))
             and not _LABEL.match(text)
-            and ("," in text or len(text.split()) <= 3)
+            and (_LIST_SEP.search(text) or len(text.split()) <= 3)
             and not prev_bullet
         ):
             out[-1] = f"{out[-1]} {text}"

@@ -14,9 +14,15 @@ from collections.abc import Sequence
 import attrs
 
 from ._document import Line
-from ._vocab import section_key
+from ._vocab import exact_section_key, section_key
 
 _BULLET = re.compile(r"^\s*(?:[•▪●◦‣∙·*■□➢➤►▶✓✔\uf0b7\uf0a7]|[-–—](?=\s))\s*")
+_DANGLING_DATE = re.compile(
+    r"(?:\b(?:19|20)\d\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?)"
+    r"\s*(?:[-–—]|to)(?:\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?)?\s*$",
+    re.IGNORECASE,
+)
+_YEAR_START = re.compile(r"^(?:19|20)\d\d\b|^(?:present|now|current)\b", re.IGNORECASE)
 _INLINE = re.compile(r"^(?P<head>[^:]{2,40}):\s*(?P<rest>\S.*)$")
 
 
@@ -74,7 +80,12 @@ def _styled(line: Line, body: float) -> bool:
 
 def _plausible(text: str) -> bool:
     words = text.split()
-    return 0 < len(words) <= 6 and len(text) <= 50 and "@" not in text and not text.endswith(".")
+    return (
+        0 < len(words) <= 6
+        and len(text) <= 50
+        and not any(c in text for c in "@,|")
+        and not text.endswith(".")
+    )
 
 
 def heading_of(line: Line, body: float, has_style: bool, first: bool) -> str | None:
@@ -100,13 +111,16 @@ def heading_of(line: Line, body: float, has_style: bool, first: bool) -> str | N
 def _inline(line: Line) -> tuple[str, str] | None:
     """``Skills: a, b, c`` -> (heading, content) when the label is a known section."""
     m = _INLINE.match(line.text)
-    if m and not line.list_item and section_key(m.group("head")) not in (None, "contact"):
+    if m and not line.list_item and exact_section_key(m.group("head")) not in (None, "contact"):
         return m.group("head").strip(), m.group("rest").strip()
     return None
 
 
 def _continues(prev: Item, line: Line) -> bool:
-    """A wrapped line of a bullet: not a bullet itself, indented past the mark."""
+    """A wrapped line: the rest of a bullet (indented past its mark), or a date
+    range broken in a narrow column ("Sep 2018 – Jun" / "2022")."""
+    if _DANGLING_DATE.search(prev.text) and _YEAR_START.match(line.text):
+        return True
     if not prev.bullet or prev.line.x0 is None or line.x0 is None:
         return False
     return line.x0 > prev.line.x0 + 2.0 and not line.bold and prev.line.page == line.page
@@ -122,6 +136,11 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
         inline = None if heading else _inline(line)
         if heading or inline:
             title = heading or (inline[0] if inline else "")
+            last = sections[-1]
+            wrapped = f"{last.heading} {title}"
+            if heading and last.heading and not last.items and section_key(wrapped):
+                title = wrapped  # one heading set over two lines
+                sections.pop()
             sections.append(Section(key=_canonical(title), heading=title))
             if inline:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))

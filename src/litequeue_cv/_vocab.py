@@ -291,26 +291,31 @@ def normalise_heading(text: str) -> str:
     return " ".join(t.split())
 
 
-def section_key(text: str) -> str | None:
-    """The canonical section for a heading, ``"other"`` for a known other heading, else None."""
+def exact_section_key(text: str) -> str | None:
+    """The canonical section (or ``"other"``) when the heading is a listed one."""
     t = normalise_heading(text)
-    if not t:
-        return None
     for key, names in SECTION_HEADINGS.items():
         if t in names:
             return key
-    if t in OTHER_HEADINGS:
-        return "other"
-    words = t.split()
-    if len(words) > 5:
+    return "other" if t in OTHER_HEADINGS else None
+
+
+def section_key(text: str) -> str | None:
+    """The canonical section for a heading, ``"other"`` for a known other heading, else
+    None. Unlisted headings are matched on their key words ("Relevant Work Experience")."""
+    exact = exact_section_key(text)
+    if exact is not None:
+        return exact
+    words = normalise_heading(text).split()
+    if not words or len(words) > 4:
         return None
-    if "volunteer" in t or "voluntary" in t or "research" in t or "teaching" in t:
+    if {"volunteer", "voluntary", "volunteering", "research", "teaching"} & set(words):
         return "other"
     if "experience" in words or "employment" in words:
         return "work_history"
     if "education" in words:
         return "education"
-    if "certif" in t or "licen" in t:
+    if words[-1] in {"certifications", "certificates", "certification", "licenses", "licences"}:
         return "certifications"
     if words[-1] in {"language", "languages"}:
         return "skills" if "programming" in words else "languages"

@@ -132,23 +132,28 @@ class _Split:
 
 
 def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
-    """The gutter that best separates two columns, with no segment crossing it
-    inside the band where both columns have text."""
+    """The gutter that best separates two columns. Segments above the band where
+    both columns have text (a full-width header) are read first; no segment may
+    cross the gutter inside the band."""
     candidates = {round(s.x1 + 1.0) for s in segments} | {round(s.x0 - 1.0) for s in segments}
     best: _Split | None = None
     best_score = 0
     for g in sorted(c for c in candidates if 0.15 * width < c < 0.85 * width):
         left = [s for s in segments if s.x1 <= g]
         right = [s for s in segments if s.x0 >= g]
+        if min(len(left), len(right)) < _MIN_COLUMN_SEGMENTS:
+            continue
+        band_top = max(min(s.top for s in left), min(s.top for s in right)) - 1.0
+        band_bottom = min(max(s.bottom for s in left), max(s.bottom for s in right)) + 1.0
+        above = [s for s in segments if s.bottom <= band_top]
+        below = [s for s in segments if s.top >= band_bottom and s.x0 < g < s.x1]
+        inside = [s for s in segments if s.bottom > band_top and s not in below]
+        left = [s for s in inside if s.x1 <= g]
+        right = [s for s in inside if s.x0 >= g]
         score = min(len(left), len(right))
         if score < _MIN_COLUMN_SEGMENTS or score <= best_score:
             continue
-        band_top = max(min(s.top for s in left), min(s.top for s in right))
-        band_bottom = min(max(s.bottom for s in left), max(s.bottom for s in right))
-        crossing = [s for s in segments if s.x0 < g < s.x1]
-        above = [s for s in crossing if s.bottom <= band_top + 1.0]
-        below = [s for s in crossing if s.top >= band_bottom - 1.0]
-        if len(above) + len(below) != len(crossing):
+        if len(left) + len(right) != len(inside):
             continue
         best, best_score = _Split(g, left, right, above, below), score
     return best
