@@ -22,7 +22,11 @@ _DANGLING_DATE = re.compile(
     r"\s*(?:[-–—]|to)(?:\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?)?\s*$",
     re.IGNORECASE,
 )
-_YEAR_START = re.compile(r"^(?:19|20)\d\d\b|^(?:present|now|current)\b", re.IGNORECASE)
+_YEAR_START = re.compile(
+    r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*)?(?:19|20)\d\d\b"
+    r"|^(?:present|now|current)\b",
+    re.IGNORECASE,
+)
 _INLINE = re.compile(r"^(?P<head>[^:]{2,40}):\s*(?P<rest>\S.*)$")
 
 

@@ -137,7 +137,7 @@ def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
     cross the gutter inside the band."""
     candidates = {round(s.x1 + 1.0) for s in segments} | {round(s.x0 - 1.0) for s in segments}
     best: _Split | None = None
-    best_score = 0
+    best_score = (0, 0)
     for g in sorted(c for c in candidates if 0.15 * width < c < 0.85 * width):
         left = [s for s in segments if s.x1 <= g]
         right = [s for s in segments if s.x0 >= g]
@@ -150,8 +150,8 @@ def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
         inside = [s for s in segments if s.bottom > band_top and s not in below]
         left = [s for s in inside if s.x1 <= g]
         right = [s for s in inside if s.x0 >= g]
-        score = min(len(left), len(right))
-        if score < _MIN_COLUMN_SEGMENTS or score <= best_score:
+        score = (min(len(left), len(right)), -len(below))
+        if score[0] < _MIN_COLUMN_SEGMENTS or score <= best_score:
             continue
         if len(left) + len(right) != len(inside):
             continue

@@ -1,0 +1,152 @@
+"""Accuracy, speed and memory of litequeue_cv on the shared CV corpus.
+
+Run on demand (not part of the test suite)::
+
+    PYTHONPATH=src python benchmarks/bench_cv.py [SAMPLES_DIR] [--corpus DIR] [--n 200] [--seed 4242]
+
+1. Extracts every PDF/DOCX in SAMPLES_DIR and scores it with the corpus's
+   ``score.py``: the headline cv-f1 and the cv-f1 of each layout.
+2. Generates ``--n`` fresh CVs with ``generate.py --seed`` (needs reportlab)
+   into a temporary folder and scores those the same way.
+3. Times extraction against pdfplumber's own ``extract_text()`` on the same
+   PDFs (target: at most 1.5 times), and reports the peak RSS of the process
+   over the whole run (target: under 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+
+import pdfplumber
+
+from litequeue_cv import CVError, extract
+
+DEFAULT_CORPUS = Path("/work/shared/cv-corpus")
+
+
+def _load_scorer(corpus: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cv_score", corpus / "score.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {corpus / 'score.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _predict(folder: Path, out: Path) -> tuple[list[Path], list[str]]:
+    """Write one prediction per input file; return the inputs and the failures."""
+    inputs = sorted(p for p in folder.iterdir() if p.suffix in (".pdf", ".docx"))
+    failures = []
+    for path in inputs:
+        try:
+            result = extract(path).to_dict()
+        except CVError as exc:
+            failures.append(str(exc))
+            continue
+        (out / f"{path.name}.json").write_text(json.dumps(result, ensure_ascii=False))
+    return inputs, failures
+
+
+def _score(scorer: ModuleType, truth: Path, pred: Path) -> float:
+    report = pred / "report.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        scorer.main(["--truth", str(truth), "--pred", str(pred), "--json-out", str(report)])
+    return float(json.loads(report.read_text())["headline"])
+
+
+def _layout(name: str) -> str:
+    m = re.match(r"cv-\d+-([a-z]+)", name)
+    return m.group(1) if m else "other"
+
+
+def _score_by_layout(scorer: ModuleType, truth: Path, pred: Path) -> dict[str, float]:
+    """cv-f1 of each layout, scoring a folder of links to that layout's files."""
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for t in truth.glob("*.json"):
+        groups[_layout(t.name)].append(t)
+    out = {}
+    for layout, truths in sorted(groups.items()):
+        with tempfile.TemporaryDirectory() as tmp:
+            sub = Path(tmp)
+            for t in truths:
+                for p in truth.glob(f"{t.stem}.*"):
+                    (sub / p.name).symlink_to(p)
+            out[layout] = _score(scorer, sub, pred)
+    return out
+
+
+def _report(label: str, scorer: ModuleType, folder: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        pred = Path(tmp)
+        started = time.perf_counter()
+        inputs, failures = _predict(folder, pred)
+        elapsed = time.perf_counter() - started
+        headline = _score(scorer, folder, pred)
+        layouts = _score_by_layout(scorer, folder, pred)
+    print(f"\n{label}: {len(inputs)} files in {elapsed:.1f} s, {len(failures)} failed")
+    for failure in failures:
+        print(f"  failed: {failure}")
+    for layout, value in layouts.items():
+        print(f"  {layout:10s} cv-f1 {value:.3f}")
+    print(f"  cv-f1 {headline:.3f}")
+
+
+def _timing(folder: Path) -> None:
+    pdfs = sorted(folder.glob("*.pdf"))
+    for path in pdfs[:3]:  # warm both code paths
+        extract(path)
+    plain = ours = 0.0
+    for path in pdfs:
+        t0 = time.perf_counter()
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+        t1 = time.perf_counter()
+        extract(path)
+        t2 = time.perf_counter()
+        plain += t1 - t0
+        ours += t2 - t1
+    n = len(pdfs)
+    print(
+        f"\ntiming on {n} PDFs: pdfplumber extract_text {plain / n * 1000:.1f} ms/file, "
+        f"litequeue_cv {ours / n * 1000:.1f} ms/file, ratio {ours / plain:.2f} (target <= 1.5)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("samples", nargs="?", type=Path, help="folder of CVs with truth JSON")
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="holds score.py")
+    ap.add_argument("--n", type=int, default=200, help="fresh CVs to generate (0: none)")
+    ap.add_argument("--seed", type=int, default=4242, help="seed for the fresh CVs")
+    a = ap.parse_args(argv)
+    samples = a.samples or a.corpus / "samples"
+    scorer = _load_scorer(a.corpus)
+    _report(f"samples ({samples})", scorer, samples)
+    if a.n:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, str(a.corpus / "generate.py"), "--out", tmp, "--n", str(a.n)]
+            subprocess.run([*cmd, "--seed", str(a.seed)], check=True, capture_output=True)
+            _report(f"{a.n} generated CVs (seed {a.seed})", scorer, Path(tmp))
+    _timing(samples)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak_mb:.0f} MB (target < 300 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
