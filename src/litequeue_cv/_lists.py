@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ._result import Certification, Language
-from ._sections import Item
+from ._sections import Item, strip_bullet
 
 _LABEL = re.compile(r"^(?P<label>[^:,|]{1,30}):\s+(?=\S)")
 _LIST_SEP = re.compile(r"[,;|•·▪]")
@@ -78,6 +78,7 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
         if label:
             line = line[label.end() :]
         for part in split_list(line):
+            part = strip_bullet(part)[0].strip(" -–—•")
             if 0 < len(part.split()) <= _MAX_ITEM_WORDS:
                 skills.append(part)
     return _unique(skills)

@@ -125,7 +125,7 @@ def _continues(prev: Item, line: Line) -> bool:
     range broken in a narrow column ("Sep 2018 – Jun" / "2022")."""
     if _DANGLING_DATE.search(prev.text) and _YEAR_START.match(line.text):
         return True
-    if not prev.bullet or prev.line.x0 is None or line.x0 is None:
+    if not prev.bullet or prev.line.x0 is None or line.x0 is None or line.list_item:
         return False
     return line.x0 > prev.line.x0 + 2.0 and not line.bold and prev.line.page == line.page
 
@@ -150,12 +150,12 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))
             continue
         current = sections[-1]
+        if current.items and _continues(current.items[-1], line):
+            last = current.items[-1]
+            current.items[-1] = attrs.evolve(last, text=f"{last.text} {line.text}")
+            continue
         text, bullet = strip_bullet(line.text)
         bullet = bullet or line.list_item
-        if current.items and not bullet and _continues(current.items[-1], line):
-            last = current.items[-1]
-            current.items[-1] = attrs.evolve(last, text=f"{last.text} {text}")
-            continue
         current.items.append(Item(text=text, bullet=bullet, line=line))
     return _merge(sections)
 

@@ -95,18 +95,19 @@ def _is_marker(words: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
-    """Group words into rows by their tops, then split rows at wide gaps."""
+    """Group words into rows (boxes overlapping the row's first word by half their
+    height), then split rows at wide gaps."""
     ordered = sorted(words, key=lambda w: (float(w["top"]), float(w["x0"])))
     rows: list[list[Mapping[str, Any]]] = []
-    row_top = 0.0
+    row_top = row_bottom = 0.0
     for w in ordered:
-        top = float(w["top"])
-        tolerance = max(2.0, 0.3 * float(w.get("size") or 10.0))
-        if rows and top - row_top <= tolerance:
+        top, bottom = float(w["top"]), float(w["bottom"])
+        overlap = min(bottom, row_bottom) - max(top, row_top)
+        if rows and overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
             rows[-1].append(w)
             continue
         rows.append([w])
-        row_top = top
+        row_top, row_bottom = top, bottom
     segments: list[Segment] = []
     for row in rows:
         row.sort(key=lambda w: float(w["x0"]))
@@ -114,12 +115,37 @@ def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
         for w in row[1:]:
             size = float(w.get("size") or 10.0)
             gap = float(w["x0"]) - float(current[-1]["x1"])
-            if gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size) and not _is_marker(current):
+            wide = gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size)
+            if wide and (not _is_marker(current) or gap > 2.5 * size):
                 segments.append(_make_segment(current))
                 current = []
             current.append(w)
         segments.append(_make_segment(current))
-    return segments
+    return _attach_markers(segments)
+
+
+def _attach_markers(segments: list[Segment]) -> list[Segment]:
+    """A bullet mark that landed on a row of its own, joined to the text beside it."""
+    merged = list(segments)
+    dropped: set[int] = set()
+    for i, seg in enumerate(merged):
+        if not (seg.text in _MARKERS or (len(seg.text) == 1 and not seg.text.isalnum())):
+            continue
+        j = next(
+            (
+                k
+                for k, s in enumerate(merged)
+                if k != i
+                and k not in dropped
+                and 0 <= s.x0 - seg.x1 <= 2.5 * seg.size
+                and abs(s.top - seg.top) < 0.6 * seg.size
+            ),
+            None,
+        )
+        if j is not None:
+            merged[j] = attrs.evolve(merged[j], text=f"{seg.text} {merged[j].text}", x0=seg.x0)
+            dropped.add(i)
+    return [s for k, s in enumerate(merged) if k not in dropped]
 
 
 @attrs.frozen
@@ -204,27 +230,27 @@ def _join(block: Sequence[Segment]) -> Segment:
     )
 
 
-def reading_order(segments: Sequence[Segment], width: float) -> list[Segment]:
-    """Segments of one page in the order a person reads them."""
+def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segment], list[Segment]]:
+    """Segments of one page in the order a person reads them, as (flow, aside).
+
+    ``aside`` is a narrow right-hand sidebar: the main column goes on to the
+    next page before anyone reads it, so the caller puts it after the flow.
+    """
     split = _find_split(segments, width)
     if split is None:
-        return _by_rows(segments)
+        return _by_rows(segments), []
     small, other = (
         (split.left, split.right) if len(split.left) <= len(split.right) else (split.right, split.left)
     )
     label_like = all(s.bold for s in small)
-    row_aligned = _aligned_share(small, other) > 0.6
+    row_aligned = _aligned_share(small, other) > 0.85
+    above, below = _by_rows(split.above), _by_rows(split.below)
     if not (label_like or row_aligned):
-        return (
-            _by_rows(split.above)
-            + _by_rows(split.left)
-            + _by_rows(split.right)
-            + _by_rows(split.below)
-        )
+        left_width = split.gutter - min(s.x0 for s in split.left)
+        right_width = max(s.x1 for s in split.right) - split.gutter
+        if right_width < left_width:
+            return above + _by_rows(split.left) + below, _by_rows(split.right)
+        return above + _by_rows(split.left) + _by_rows(split.right) + below, []
     if small is split.left and label_like:
-        return (
-            _by_rows(split.above)
-            + _label_rows(split.left, split.right)
-            + _by_rows(split.below)
-        )
-    return _by_rows(segments)
+        return above + _label_rows(split.left, split.right) + below, []
+    return _by_rows(segments), []

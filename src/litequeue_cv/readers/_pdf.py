@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import attrs
 import pdfplumber
 from pdfplumber.utils.exceptions import PdfminerException
 
@@ -34,51 +35,56 @@ def _open_error(path: Path, exc: Exception) -> Exception:
     return CorruptFile(path, f"the PDF is corrupt or truncated ({name})")
 
 
-def _page_lines(segments: list[Segment], page_no: int) -> list[Line]:
-    lines = []
-    for seg in segments:
-        text = _clean(seg.text)
-        if text:
-            lines.append(
-                Line(
-                    text=text,
-                    bold=seg.bold,
-                    italic=seg.italic,
-                    size=round(seg.size, 2),
-                    x0=seg.x0,
-                    page=page_no,
-                )
-            )
-    return lines
+def _line(seg: Segment, page_no: int) -> Line:
+    return Line(
+        text=_clean(seg.text),
+        bold=seg.bold,
+        italic=seg.italic,
+        size=round(seg.size, 2),
+        x0=seg.x0,
+        page=page_no,
+    )
 
 
 def _running_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.casefold())
+    return re.sub(r"\d+", "#", _clean(text).casefold())
 
 
-def _split_margins(
-    pages: list[tuple[list[Line], list[Segment], float]],
-) -> tuple[list[Line], list[Line]]:
-    """Drop page numbers and text repeated in the top or bottom margin of several pages."""
+@attrs.frozen
+class _Page:
+    number: int
+    height: float
+    flow: list[Segment]
+    aside: list[Segment]
+
+
+def _lines(pages: list[_Page]) -> tuple[list[Line], list[Line]]:
+    """Body lines (every page's flow, then the right sidebars) and the running
+    heads, footers and page numbers that were dropped."""
+
+    def in_margin(seg: Segment, height: float) -> bool:
+        return seg.top < _MARGIN_SHARE * height or seg.bottom > (1 - _MARGIN_SHARE) * height
+
     seen: Counter[str] = Counter()
-    for lines, segs, height in pages:
-        keys = {
-            _running_key(line.text)
-            for line, seg in zip(lines, segs, strict=True)
-            if seg.top < _MARGIN_SHARE * height or seg.bottom > (1 - _MARGIN_SHARE) * height
-        }
-        seen.update(keys)
-    body: list[Line] = []
+    for page in pages:
+        seen.update(
+            {_running_key(s.text) for s in page.flow + page.aside if in_margin(s, page.height)}
+        )
+    flow: list[Line] = []
+    aside: list[Line] = []
     margin: list[Line] = []
-    for lines, segs, height in pages:
-        for line, seg in zip(lines, segs, strict=True):
-            in_margin = seg.top < _MARGIN_SHARE * height or seg.bottom > (1 - _MARGIN_SHARE) * height
-            repeated = len(pages) > 1 and seen[_running_key(line.text)] > 1
-            if in_margin and (repeated or _PAGE_NUMBER.match(line.text)):
-                margin.append(line)
-            else:
-                body.append(line)
-    return body, margin
+    for page in pages:
+        for segs, out in ((page.flow, flow), (page.aside, aside)):
+            for seg in segs:
+                line = _line(seg, page.number)
+                if not line.text:
+                    continue
+                repeated = len(pages) > 1 and seen[_running_key(seg.text)] > 1
+                if in_margin(seg, page.height) and (repeated or _PAGE_NUMBER.match(line.text)):
+                    margin.append(line)
+                else:
+                    out.append(line)
+    return flow + aside, margin
 
 
 def _link_targets(page: pdfplumber.page.Page) -> list[str]:
@@ -100,7 +106,7 @@ def read_pdf(path: Path) -> SourceDoc:
         raise _open_error(path, exc) from exc
     except Exception as exc:
         raise CorruptFile(path, f"the PDF is corrupt ({type(exc).__name__})") from exc
-    pages: list[tuple[list[Line], list[Segment], float]] = []
+    pages: list[_Page] = []
     links: list[str] = []
     try:
         with pdf:
@@ -108,9 +114,8 @@ def read_pdf(path: Path) -> SourceDoc:
                 raise NoTextLayer(path, "the PDF has no pages")
             for number, page in enumerate(pdf.pages, start=1):
                 words = page.extract_words(extra_attrs=["fontname", "size"])
-                ordered = reading_order(segments_from_words(words), float(page.width))
-                kept = [s for s in ordered if _clean(s.text)]
-                pages.append((_page_lines(kept, number), kept, float(page.height)))
+                flow, aside = reading_order(segments_from_words(words), float(page.width))
+                pages.append(_Page(number, float(page.height), flow, aside))
                 links.extend(_link_targets(page))
                 page.close()
     except CVError:
@@ -119,9 +124,9 @@ def read_pdf(path: Path) -> SourceDoc:
         raise _open_error(path, exc) from exc
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise CorruptFile(path, f"the PDF is damaged ({type(exc).__name__})") from exc
-    if not any(lines for lines, _, _ in pages):
+    body, margin = _lines(pages)
+    if not body and not margin:
         raise NoTextLayer(
             path, "the PDF has no text layer (scanned or image-only pages; OCR is not supported)"
         )
-    body, margin = _split_margins(pages)
     return SourceDoc(lines=tuple(body), links=tuple(links), margin_lines=tuple(margin))
