@@ -291,13 +291,29 @@ def normalise_heading(text: str) -> str:
     return " ".join(t.split())
 
 
+def _squeezed(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(n.replace(" ", "") for n in names)
+
+
+#: The same headings without spaces, to match letter-spaced ("E X P E R I E N C E")
+#: or broken ("CE RTIFICATIONS") headings.
+_SQUEEZED = {key: _squeezed(names) for key, names in SECTION_HEADINGS.items()}
+_SQUEEZED_OTHER = _squeezed(OTHER_HEADINGS)
+
+
 def exact_section_key(text: str) -> str | None:
     """The canonical section (or ``"other"``) when the heading is a listed one."""
     t = normalise_heading(text)
     for key, names in SECTION_HEADINGS.items():
         if t in names:
             return key
-    return "other" if t in OTHER_HEADINGS else None
+    if t in OTHER_HEADINGS:
+        return "other"
+    squeezed = t.replace(" ", "")
+    for key, names in _SQUEEZED.items():
+        if squeezed in names:
+            return key
+    return "other" if squeezed in _SQUEEZED_OTHER else None
 
 
 def section_key(text: str) -> str | None:

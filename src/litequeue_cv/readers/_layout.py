@@ -212,7 +212,7 @@ def _label_rows(labels: Sequence[Segment], content: Sequence[Segment]) -> list[S
         else:
             blocks.append([s])
     content = sorted(content, key=lambda s: s.top)
-    starts = [b[0].top - _ROW_ALIGN for b in blocks] + [float("inf")]
+    starts = [b[0].top - max(_ROW_ALIGN, 0.5 * b[0].size) for b in blocks] + [float("inf")]
     out = [s for s in content if s.top < starts[0]]
     for i, block in enumerate(blocks):
         out.append(_join(block))
