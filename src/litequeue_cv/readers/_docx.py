@@ -24,6 +24,7 @@ from ..errors import CorruptFile, DocumentTooLarge
 #: Cap on the inflated size of all members together and of any one XML part.
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_XML_BYTES = 20 * 1024 * 1024
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _REQUIRED = ("[Content_Types].xml", "word/document.xml")
 
 
@@ -114,7 +115,7 @@ class _Walker:
 
     def text_boxes(self, para: Paragraph) -> None:
         for box in para._p.iter(qn("w:txbxContent")):
-            if any(a.tag == qn("mc:Fallback") for a in box.iterancestors()):
+            if any(a.tag == _MC_FALLBACK for a in box.iterancestors()):
                 continue  # the same box again, for old readers
             for p in box.iter(qn("w:p")):
                 self.paragraph(Paragraph(p, para._parent))

@@ -246,8 +246,8 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
     row_aligned = _aligned_share(small, other) > 0.85
     above, below = _by_rows(split.above), _by_rows(split.below)
     if not (label_like or row_aligned):
-        left_width = split.gutter - min(s.x0 for s in split.left)
-        right_width = max(s.x1 for s in split.right) - split.gutter
+        left_width = max(s.x1 for s in split.left) - min(s.x0 for s in split.left)
+        right_width = max(s.x1 for s in split.right) - min(s.x0 for s in split.right)
         if right_width < left_width:
             return above + _by_rows(split.left) + below, _by_rows(split.right)
         return above + _by_rows(split.left) + _by_rows(split.right) + below, []

@@ -1,0 +1,74 @@
+"""The command line and the public surface."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import litequeue_cv
+from litequeue_cv.cli import main
+from litequeue_cv.samples import Sample
+
+
+def test_public_surface() -> None:
+    assert sorted(litequeue_cv.__all__) == sorted(
+        [
+            "SCHEMA_VERSION", "CVError", "CVResult", "Certification", "Contact", "CorruptFile",
+            "Degree", "DocumentTooLarge", "EmptyFile", "EncryptedFile", "FileUnreadable", "Job",
+            "Language", "NoTextLayer", "Progress", "UnsupportedFileType", "extract",
+            "extract_dict",
+        ]
+    )
+
+
+def test_import_without_pdfplumber() -> None:
+    code = (
+        "import sys; sys.modules['pdfplumber'] = None; sys.modules['docx'] = None\n"
+        "import litequeue_cv; print(litequeue_cv.SCHEMA_VERSION)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_extract_json(samples: list[Sample], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", "--json", str(samples[0].path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == 1
+    assert data["contact"]["name"] == samples[0].truth["contact"]["name"]
+
+
+def test_extract_summary(samples: list[Sample], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", str(samples[1].path)]) == 0
+    out = capsys.readouterr().out
+    assert samples[1].truth["contact"]["email"] in out
+
+
+def test_bad_input_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    assert main(["extract", "--json", str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "empty.pdf" in captured.err and "empty" in captured.err
+
+
+def test_module_entry_point(samples: list[Sample]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "litequeue_cv", "extract", "--json", str(samples[2].path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["file_type"] == "docx"
+
+
+def test_extract_dict_matches_to_dict(samples: list[Sample]) -> None:
+    a = litequeue_cv.extract_dict(samples[3].path)
+    a.pop("extract_time_ms")
+    b = litequeue_cv.extract(samples[3].path).to_dict()
+    b.pop("extract_time_ms")
+    assert a == b
