@@ -2,7 +2,7 @@
 
 Run on demand (not part of the test suite)::
 
-    PYTHONPATH=src python benchmarks/bench_cv.py [SAMPLES_DIR] [--corpus DIR] [--n 200] [--seed 4242]
+    PYTHONPATH=src python benchmarks/bench_cv.py [SAMPLES] [--corpus DIR] [--n 200] [--seed 4242]
 
 1. Extracts every PDF/DOCX in SAMPLES_DIR and scores it with the corpus's
    ``score.py``: the headline cv-f1 and the cv-f1 of each layout.

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
 """Contact details: name, email, phone as printed, location and links."""
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def find_links(texts: Iterable[str], bare: bool) -> list[str]:
     out: list[str] = []
     for text in texts:
         clean = EMAIL.sub(" ", text)
-        found = [m for m in _URL.finditer(clean)]
+        found = list(_URL.finditer(clean))
         if bare:
             found += [
                 m
@@ -142,26 +143,33 @@ def extract_contact(
         for part in _parts(text):
             value = _LABEL.sub("", part) if _LABEL.match(part) else part
             if email is None and EMAIL.search(value):
-                email = EMAIL.search(value).group(0)  # type: ignore[union-attr]
+                email = EMAIL.findall(value)[0]
                 continue
             if phone is None and (found := _phone_part(value)):
                 phone = found
                 continue
-            if location is None and (_PLACE_LABEL.match(part) or _PLACE.match(value)):
-                if not _BARE.search(value) and len(value.split()) <= 7:
-                    location = value
+            placed = _PLACE_LABEL.match(part) or _PLACE.match(value)
+            if location is None and placed and not _BARE.search(value):
+                location = value if len(value.split()) <= 7 else None
     if email is None:
         email = next((m.group(0) for t in everything for m in EMAIL.finditer(t)), None)
     if phone is None:
         phone = next(
-            (p for t in everything for part in _parts(t) if (p := _phone_part(_LABEL.sub("", part)))),
+            (
+                p
+                for t in everything
+                for part in _parts(t)
+                if (p := _phone_part(_LABEL.sub("", part)))
+            ),
             None,
         )
     links: list[str] = []
     seen: set[str] = set()
-    for link in find_links(texts, bare=True) + find_links(everything, bare=False) + [
-        t for t in targets if not t.lower().startswith(("mailto:", "tel:"))
-    ]:
+    for link in (
+        find_links(texts, bare=True)
+        + find_links(everything, bare=False)
+        + [t for t in targets if not t.lower().startswith(("mailto:", "tel:"))]
+    ):
         key = link_key(link)
         if key not in seen and "@" not in link:
             seen.add(key)

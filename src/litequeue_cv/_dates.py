@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
 """Date grammar for CV entries: single dates and ranges in the common formats.
 
 Results follow the schema: ``"YYYY-MM"`` when a month is shown, ``"YYYY"``
@@ -103,4 +104,6 @@ def is_well_formed(value: str | None) -> bool:
     if value is None or value == "present":
         return True
     m = re.fullmatch(r"(\d{4})(?:-(\d\d))?", value)
-    return bool(m) and (m.group(2) is None or 1 <= int(m.group(2)) <= 12)
+    if m is None:
+        return False
+    return m.group(2) is None or 1 <= int(m.group(2)) <= 12

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
 """Work history and education entries from a section's items.
 
 Entries are anchored on their dates: each line holding a date range (or a
@@ -208,9 +209,10 @@ def _job(block: _Block, previous: Job | None) -> Job:
             location = f.text
             break
     body = list(block.body)
-    if location is None and body and not body[0].bullet and _place_like(body[0].text):
-        if len(body[0].text.split()) <= 3 and body[0].line.italic:
-            location = body.pop(0).text
+    first = body[0] if body else None
+    short_place = first is not None and _place_like(first.text) and len(first.text.split()) <= 3
+    if location is None and first and not first.bullet and first.line.italic and short_place:
+        location = body.pop(0).text
     company_text = company.text if company else None
     if company_text is None and previous is not None and len(block.header) == 1:
         company_text = previous.company
@@ -264,9 +266,11 @@ def parse_jobs(items: Sequence[Item]) -> list[Job]:
     """Work history entries in the order they appear."""
     jobs: list[Job] = []
     for block in split_blocks(items):
-        if block.dates is None and not any(_role_score(i.text) > 0 for i in block.header):
-            if not jobs:
-                continue
+        undated_intro = block.dates is None and not any(
+            _role_score(i.text) > 0 for i in block.header
+        )
+        if undated_intro and not jobs:
+            continue  # lines before the first entry
         jobs.append(_job(block, jobs[-1] if jobs else None))
     return [j for j in jobs if j.title or j.company]
 

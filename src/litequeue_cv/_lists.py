@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
 """List-like sections: skills, certifications, languages, and the rest kept as text."""
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def _cert(text: str) -> Certification | None:
         inner = m.group("inner")
         year = _YEAR.search(inner)
         issuer = _YEAR.sub("", inner).strip(" ,;–—-") or None
-        return Certification(name=m.group("name"), issuer=issuer, year=year.group(1) if year else None)
+        return Certification(
+            name=m.group("name"), issuer=issuer, year=year.group(1) if year else None
+        )
     years = list(_YEAR.finditer(text))
     year = years[-1] if years and years[-1].end() >= len(text) - 1 else None
     body = text[: year.start()].rstrip(" ,;(–—-") if year else text
@@ -106,7 +109,11 @@ def _cert(text: str) -> Certification | None:
     else:
         name, issuer = body, None
     name = name.strip(" ,;")
-    return Certification(name=name, issuer=issuer, year=year.group(1) if year else None) if name else None
+    return (
+        Certification(name=name, issuer=issuer, year=year.group(1) if year else None)
+        if name
+        else None
+    )
 
 
 def parse_certifications(items: Sequence[Item]) -> list[Certification]:
@@ -137,8 +144,10 @@ def parse_languages(items: Sequence[Item]) -> list[Language]:
             level = (m.group("paren") or m.group("level") or "").strip() or None
             if 0 < len(name.split()) <= 3:
                 out.append(Language(name=name, level=level))
-    seen: set[str] = set()
-    return [x for x in out if not (x.name.casefold() in seen or seen.add(x.name.casefold()))]
+    unique: dict[str, Language] = {}
+    for lang in out:
+        unique.setdefault(lang.name.casefold(), lang)
+    return list(unique.values())
 
 
 def section_text(items: Sequence[Item]) -> str:

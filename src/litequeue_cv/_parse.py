@@ -57,7 +57,9 @@ def _warnings(
     notes.extend(f"no {key.replace('_', ' ')} section found" for key in _CORE if key not in found)
     undated = sum(1 for j in jobs if not (j.start or j.end))
     if undated:
-        notes.append(f"no dates found for {undated} work history entr{'y' if undated == 1 else 'ies'}")
+        notes.append(
+            f"no dates found for {undated} work history entr{'y' if undated == 1 else 'ies'}"
+        )
     if sum(len(line.text) for line in doc.lines) < 200:
         notes.append("very little text was found in the file")
     return notes
@@ -91,7 +93,9 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         certifications=tuple(parse_certifications(by_key["certifications"].items))
         if "certifications" in by_key
         else (),
-        languages=tuple(parse_languages(by_key["languages"].items)) if "languages" in by_key else (),
+        languages=tuple(parse_languages(by_key["languages"].items))
+        if "languages" in by_key
+        else (),
         other_sections=others,
         section_order=tuple(_order(sections, contact)),
         raw_text="\n".join(line.text for line in doc.lines),

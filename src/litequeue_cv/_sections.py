@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
 """Split a CV's lines into sections, whatever the heading style or synonym.
 
 A heading is found by what it says (a known section name) backed by how it
@@ -149,14 +150,13 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
             if inline:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))
             continue
-        current = sections[-1]
-        if current.items and _continues(current.items[-1], line):
-            last = current.items[-1]
-            current.items[-1] = attrs.evolve(last, text=f"{last.text} {line.text}")
+        items = sections[-1].items
+        if items and _continues(items[-1], line):
+            items[-1] = attrs.evolve(items[-1], text=f"{items[-1].text} {line.text}")
             continue
         text, bullet = strip_bullet(line.text)
         bullet = bullet or line.list_item
-        current.items.append(Item(text=text, bullet=bullet, line=line))
+        items.append(Item(text=text, bullet=bullet, line=line))
     return _merge(sections)
 
 

@@ -33,11 +33,14 @@ def _summary(result: CVResult) -> str:
         f"  links:     {', '.join(c.links) or '-'}",
         f"  sections:  {', '.join(result.section_order) or '-'}",
     ]
-    for job in result.work_history:
-        span = f"{job.start or '?'} - {job.end or '?'}"
-        lines.append(f"  job:       {job.title or '?'} at {job.company or '?'} ({span})")
-    for d in result.education:
-        lines.append(f"  education: {d.degree or '?'}, {d.institution or '?'} ({d.end or '?'})")
+    lines.extend(
+        f"  job:       {j.title or '?'} at {j.company or '?'} ({j.start or '?'} - {j.end or '?'})"
+        for j in result.work_history
+    )
+    lines.extend(
+        f"  education: {d.degree or '?'}, {d.institution or '?'} ({d.end or '?'})"
+        for d in result.education
+    )
     if result.skills:
         lines.append(f"  skills:    {', '.join(result.skills)}")
     lines.extend(f"  warning:   {w}" for w in result.warnings)

@@ -19,18 +19,39 @@ import attrs
 _FIRST = ["Mira", "Jonas", "Leila", "Tobias", "Ingrid", "Ravi", "Elena", "Kofi", "Nadia", "Hugo"]
 _LAST = ["Varga", "Lindholm", "Okoye", "Brennan", "Castell", "Moreau", "Haddad", "Sorensen"]
 _CITIES = ["Lyon, France", "Porto, Portugal", "Leeds, UK", "Denver, CO", "Graz, Austria"]
-_COMPANIES = ["Fernwood Analytics Ltd", "Quillon Systems", "Brightwater Logistics GmbH",
-              "Copperleaf Studio", "Northgate Robotics Inc.", "Saltmarsh Energy"]
-_TITLES = ["Junior Developer", "Software Engineer", "Senior Software Engineer", "Data Analyst",
-           "Product Manager", "Platform Engineer", "Engineering Manager"]
-_SCHOOLS = ["University of Porto", "Graz University of Technology", "University of Leeds",
-            "Colorado State University"]
+_COMPANIES = [
+    "Fernwood Analytics Ltd",
+    "Quillon Systems",
+    "Brightwater Logistics GmbH",
+    "Copperleaf Studio",
+    "Northgate Robotics Inc.",
+    "Saltmarsh Energy",
+]
+_TITLES = [
+    "Junior Developer",
+    "Software Engineer",
+    "Senior Software Engineer",
+    "Data Analyst",
+    "Product Manager",
+    "Platform Engineer",
+    "Engineering Manager",
+]
+_SCHOOLS = [
+    "University of Porto",
+    "Graz University of Technology",
+    "University of Leeds",
+    "Colorado State University",
+]
 _DEGREES = [("BSc", "Computer Science"), ("MSc", "Data Science"), ("BA", "Economics")]
 _SKILLS = ["Python", "SQL", "Docker", "Rust", "Kotlin", "Terraform", "Tableau", "Go", "Spark"]
 _LANGS = [("English", "Native"), ("German", "B2"), ("Spanish", "Fluent"), ("Italian", "A2")]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_BULLETS = ["Built a reporting service used by {n} teams", "Cut build times by {n}0%",
-            "Mentored {n} new colleagues", "Moved {n} services to containers"]
+_BULLETS = [
+    "Built a reporting service used by {n} teams",
+    "Cut build times by {n}0%",
+    "Mentored {n} new colleagues",
+    "Moved {n} services to containers",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -57,13 +78,25 @@ def make_person(rng: random.Random) -> dict[str, Any]:
         end = "present" if i == 0 else f"{year}-{month:02d}"
         bullets = [b.format(n=rng.randint(2, 9)) for b in rng.sample(_BULLETS, 2)]
         jobs.append(
-            {"title": title, "company": company, "start": f"{start_y}-{start_m:02d}", "end": end,
-             "description": "\n".join(bullets)}
+            {
+                "title": title,
+                "company": company,
+                "start": f"{start_y}-{start_m:02d}",
+                "end": end,
+                "description": "\n".join(bullets),
+            }
         )
         year, month = start_y - rng.randint(0, 1), rng.randint(1, 12)
     degree, field = rng.choice(_DEGREES)
-    education = [{"institution": rng.choice(_SCHOOLS), "degree": degree, "field": field,
-                  "start": str(year - 3), "end": str(year)}]
+    education = [
+        {
+            "institution": rng.choice(_SCHOOLS),
+            "degree": degree,
+            "field": field,
+            "start": str(year - 3),
+            "end": str(year),
+        }
+    ]
     return {
         "contact": {
             "name": f"{first} {last}",
@@ -133,12 +166,12 @@ def write_pdf(path: Path, person: dict[str, Any], sidebar: bool) -> list[str]:
     main_x, main_w = 15.0, 180.0
     if sidebar:
         side_y = 32.0
-        for heading, lines in _side_lines(person):
-            side_y = block(15, side_y, 50, heading, "B", 12) + 1
-            for line in lines:
+        for title, side_lines in _side_lines(person):
+            side_y = block(15, side_y, 50, title, "B", 12) + 1
+            for line in side_lines:
                 side_y = block(15, side_y, 50, line, "", 9)
             side_y += 3
-            order.append(heading.lower() if heading != "Contact" else "contact")
+            order.append(title.lower())
         main_x, main_w, y = 75.0, 120.0, 32.0
     else:
         c = person["contact"]
@@ -151,10 +184,10 @@ def write_pdf(path: Path, person: dict[str, Any], sidebar: bool) -> list[str]:
         y += 3
         order.append({"Experience": "work_history", "Education": "education"}[heading])
     if not sidebar:
-        for heading, lines in _side_lines(person)[1:]:
-            y = block(15, y, 180, heading.upper(), "B", 13) + 1
-            y = block(15, y, 180, ", ".join(x[2:] for x in lines), "", 10) + 3
-            order.append(heading.lower())
+        for title, side_lines in _side_lines(person)[1:]:
+            y = block(15, y, 180, title.upper(), "B", 13) + 1
+            y = block(15, y, 180, ", ".join(x[2:] for x in side_lines), "", 10) + 3
+            order.append(title.lower())
     pdf.output(str(path))
     return list(dict.fromkeys(order))
 
@@ -190,7 +223,7 @@ def write_docx(path: Path, person: dict[str, Any], table: bool) -> list[str]:
             heading(side_parent, title)
             for line in lines:
                 side_parent.add_paragraph(line)
-            order.append(title.lower() if title != "Contact" else "contact")
+            order.append(title.lower())
 
     if table:
         side()

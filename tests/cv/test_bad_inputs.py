@@ -83,7 +83,9 @@ def test_encrypted_pdf(write) -> None:  # type: ignore[no-untyped-def]
     pdf.add_page()
     pdf.set_font("Helvetica", size=12)
     pdf.cell(0, 10, "Jane Doe")
-    pdf.set_encryption(owner_password="o", user_password="u", encryption_method=EncryptionMethod.RC4)
+    pdf.set_encryption(
+        owner_password="o", user_password="u", encryption_method=EncryptionMethod.RC4
+    )
     _fails(write("locked.pdf", bytes(pdf.output())), EncryptedFile, "encrypted")
 
 
@@ -146,4 +148,9 @@ def test_errors_are_value_or_os_errors() -> None:
 
 
 def test_sample_fixture_is_real(samples: list[Sample]) -> None:
-    assert {s.layout for s in samples} == {"pdf-column", "pdf-sidebar", "docx-headings", "docx-table"}
+    assert {s.layout for s in samples} == {
+        "pdf-column",
+        "pdf-sidebar",
+        "docx-headings",
+        "docx-table",
+    }

@@ -17,9 +17,23 @@ from litequeue_cv.samples import Sample
 def test_public_surface() -> None:
     assert sorted(litequeue_cv.__all__) == sorted(
         [
-            "SCHEMA_VERSION", "CVError", "CVResult", "Certification", "Contact", "CorruptFile",
-            "Degree", "DocumentTooLarge", "EmptyFile", "EncryptedFile", "FileUnreadable", "Job",
-            "Language", "NoTextLayer", "Progress", "UnsupportedFileType", "extract",
+            "SCHEMA_VERSION",
+            "CVError",
+            "CVResult",
+            "Certification",
+            "Contact",
+            "CorruptFile",
+            "Degree",
+            "DocumentTooLarge",
+            "EmptyFile",
+            "EncryptedFile",
+            "FileUnreadable",
+            "Job",
+            "Language",
+            "NoTextLayer",
+            "Progress",
+            "UnsupportedFileType",
+            "extract",
             "extract_dict",
         ]
     )
@@ -53,7 +67,8 @@ def test_bad_input_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["extract", "--json", str(empty)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "empty.pdf" in captured.err and "empty" in captured.err
+    assert "empty.pdf" in captured.err
+    assert "is empty" in captured.err
 
 
 def test_module_entry_point(samples: list[Sample]) -> None:

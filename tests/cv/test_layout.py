@@ -49,13 +49,21 @@ def test_label_gutter_is_read_row_by_row() -> None:
     for row, label in enumerate(("Skills", "Education", "Interests")):
         top = 100 + 60 * row
         words.append(_word(label, 50, top, 12, bold=True))
-        for k in range(3):
-            words.append(_word(f"{label.lower()}{k}", 200, top + 14 * k))
+        words.extend(_word(f"{label.lower()}{k}", 200, top + 14 * k) for k in range(3))
     flow, _ = _texts(words)
     assert flow == [
-        "Skills", "skills0", "skills1", "skills2",
-        "Education", "education0", "education1", "education2",
-        "Interests", "interests0", "interests1", "interests2",
+        "Skills",
+        "skills0",
+        "skills1",
+        "skills2",
+        "Education",
+        "education0",
+        "education1",
+        "education2",
+        "Interests",
+        "interests0",
+        "interests1",
+        "interests2",
     ]
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- CVs are written with typographic dashes
 """The pure parser: hand-made lines in, result out (no files)."""
 
 from __future__ import annotations
@@ -12,9 +13,22 @@ from litequeue_cv._document import Line, SourceDoc
 from litequeue_cv._parse import parse
 
 SCHEMA_KEYS = {
-    "schema_version", "file_name", "file_type", "contact", "summary", "work_history",
-    "education", "skills", "certifications", "languages", "other_sections", "section_order",
-    "raw_text", "parse_confidence", "warnings", "extract_time_ms",
+    "schema_version",
+    "file_name",
+    "file_type",
+    "contact",
+    "summary",
+    "work_history",
+    "education",
+    "skills",
+    "certifications",
+    "languages",
+    "other_sections",
+    "section_order",
+    "raw_text",
+    "parse_confidence",
+    "warnings",
+    "extract_time_ms",
 }
 
 
@@ -59,15 +73,27 @@ def test_plain_text_cv() -> None:
     ]
     assert got["work_history"][0]["description"] == "Led the platform team\nCut costs by 30%"
     edu = got["education"][0]
-    assert (edu["degree"], edu["field"], edu["institution"]) == ("BSc", "Physics", "University of Bristol")
+    assert (edu["degree"], edu["field"], edu["institution"]) == (
+        "BSc",
+        "Physics",
+        "University of Bristol",
+    )
     assert got["skills"] == ["Python", "Go", "SQL"]
-    assert got["languages"] == [{"name": "English", "level": "Native"}, {"name": "French", "level": "B2"}]
+    assert got["languages"] == [
+        {"name": "English", "level": "Native"},
+        {"name": "French", "level": "B2"},
+    ]
     assert got["certifications"] == [
         {"name": "Certified Scrum Master", "issuer": "Scrum Alliance", "year": "2020"}
     ]
     assert got["other_sections"] == {"PUBLICATIONS": "A paper about queues (2021)"}
     assert got["section_order"] == [
-        "contact", "work_history", "education", "skills", "languages", "certifications",
+        "contact",
+        "work_history",
+        "education",
+        "skills",
+        "languages",
+        "certifications",
         "PUBLICATIONS",
     ]
 
@@ -91,8 +117,18 @@ def test_inline_and_synonym_headings() -> None:
 
 def test_confidence_falls_without_structure() -> None:
     good = _parse(
-        _doc("Ada Quill", "ada@example.com", "Experience", "Engineer, Acme", "2019 - 2020",
-             "Education", "University of X", "2015", "Skills", "Go")
+        _doc(
+            "Ada Quill",
+            "ada@example.com",
+            "Experience",
+            "Engineer, Acme",
+            "2019 - 2020",
+            "Education",
+            "University of X",
+            "2015",
+            "Skills",
+            "Go",
+        )
     )
     thin = _parse(_doc("Jane Doe - jane.doe@example.com"))
     assert thin["parse_confidence"] < good["parse_confidence"]
@@ -108,7 +144,8 @@ def test_never_crashes(texts: list[str]) -> None:
     assert set(got["contact"]) == {"name", "email", "phone", "location", "links"}
     assert 0.0 <= got["parse_confidence"] <= 1.0
     for entry in got["work_history"] + got["education"]:
-        assert is_well_formed(entry["start"]) and is_well_formed(entry["end"])
+        assert is_well_formed(entry["start"])
+        assert is_well_formed(entry["end"])
 
 
 @given(

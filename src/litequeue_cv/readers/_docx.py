@@ -8,6 +8,7 @@ memory.
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,9 +41,7 @@ def check_zip(path: Path) -> None:
     if missing:
         raise CorruptFile(path, f"not a Word document (the archive has no {missing[0]})")
     total = sum(i.file_size for i in infos)
-    biggest = max(
-        (i for i in infos if i.filename.endswith(".xml")), key=lambda i: i.file_size
-    )
+    biggest = max((i for i in infos if i.filename.endswith(".xml")), key=lambda i: i.file_size)
     if total > MAX_TOTAL_BYTES or biggest.file_size > MAX_XML_BYTES:
         raise DocumentTooLarge(
             path,
@@ -144,8 +143,9 @@ def read_docx(path: Path) -> SourceDoc:
         document = docx.Document(str(path))
     except Exception as exc:
         raise CorruptFile(path, f"the Word document is damaged ({type(exc).__name__})") from exc
-    normal = document.styles["Normal"] if "Normal" in document.styles else None
-    normal_size = normal.font.size if normal is not None else None
+    normal_size = None
+    with contextlib.suppress(KeyError):
+        normal_size = document.styles["Normal"].font.size
     walker = _Walker(normal_size.pt if normal_size is not None else None)
     try:
         walker.container(document)

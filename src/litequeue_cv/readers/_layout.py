@@ -240,7 +240,9 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
     if split is None:
         return _by_rows(segments), []
     small, other = (
-        (split.left, split.right) if len(split.left) <= len(split.right) else (split.right, split.left)
+        (split.left, split.right)
+        if len(split.left) <= len(split.right)
+        else (split.right, split.left)
     )
     label_like = all(s.bold for s in small)
     row_aligned = _aligned_share(small, other) > 0.85
