@@ -523,7 +523,10 @@ def test_an_exception_marked_not_retryable_fails_the_job_at_once(
     assert failed.status is JobStatus.FAILED
     assert failed.attempt == 1
     assert failed.error is not None
-    assert (failed.error.type, failed.error.message) == ("BrokenInput", "cv.doc: not a readable file")
+    assert (failed.error.type, failed.error.message) == (
+        "BrokenInput",
+        "cv.doc: not a readable file",
+    )
 
 
 def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Queue) -> None:
@@ -560,3 +563,32 @@ def test_an_idle_worker_opens_no_transactions(queue: litequeue.Queue) -> None:
         thread.join(5)
     assert not [s for s in statements if s.startswith("BEGIN")]
     assert any("data_version" in s for s in statements)  # it was watching
+
+
+def test_process_handlers_work_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    """The child must not re-run the parent's script (multiprocessing's spawn would)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import litequeue\n"
+        "from plugins import handlers\n"
+        f"q = litequeue.Queue({str(tmp_path / 'q.db')!r})\n"
+        "q.handler('sq', process=True)(handlers.square)\n"
+        "job = q.enqueue('sq', {'n': 5})\n"
+        "litequeue.Worker(q).run(until_empty=True)\n"
+        "print('result', q.get(job.id).result['value'])\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["result 25"]
+
+
+def test_a_process_handler_defined_in_the_main_script_is_refused(queue: litequeue.Queue) -> None:
+    def main_handler(ctx: litequeue.Context, payload: Any) -> Any:
+        return None
+
+    main_handler.__module__ = "__main__"
+    with pytest.raises(litequeue.ConfigurationError, match="not the script being run"):
+        queue.handler("m", process=True)(main_handler)

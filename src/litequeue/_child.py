@@ -1,7 +1,8 @@
 """Child processes for handlers registered with ``process=True``.
 
-A ``ChildProcess`` is one spawned interpreter that runs jobs one at a time,
-talking to the worker over a pipe: the worker sends ``(import_path, job, limit)``,
+A ``ChildProcess`` is one fresh interpreter (``python -m litequeue._child``) that
+runs jobs one at a time, talking to the worker over a socket pair: the worker
+sends ``(import_path, job, limit)``,
 the child answers with progress/log messages and one final outcome. The worker
 kills it on timeout or cancellation and replaces it after ``max_jobs`` jobs, so
 a hung or leaking handler cannot take the worker down.
@@ -13,6 +14,8 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import signal
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -29,8 +32,6 @@ __all__ = ["ChildProcess", "ChildResult"]
 # ("cancel", reason)
 ChildResult = tuple[Any, ...]
 
-_SPAWN = multiprocessing.get_context("spawn")
-
 
 class ChildProcess:
     """One child interpreter and the pipe to it."""
@@ -38,14 +39,19 @@ class ChildProcess:
     def __init__(self, max_jobs: int) -> None:
         self.max_jobs = max_jobs
         self.jobs_run = 0
-        self._conn, child_conn = _SPAWN.Pipe()
-        self._process = _SPAWN.Process(target=_child_main, args=(child_conn,), daemon=True)
-        self._process.start()
+        # A plain interpreter, not multiprocessing's spawn: that one re-imports the
+        # parent's __main__ script, which runs a script without a main guard again.
+        self._conn, child_conn = multiprocessing.Pipe()
+        fd = child_conn.fileno()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "litequeue._child", str(fd)], pass_fds=(fd,), close_fds=True
+        )
         child_conn.close()
+        self._conn.send(list(sys.path))  # find handlers wherever the worker finds them
 
     @property
     def worn_out(self) -> bool:
-        return self.jobs_run >= self.max_jobs or not self._process.is_alive()
+        return self.jobs_run >= self.max_jobs or self._process.poll() is not None
 
     def run(
         self,
@@ -84,7 +90,7 @@ class ChildProcess:
             raise  # a TimeoutError is an OSError too, but not a dead child
         except (EOFError, OSError) as exc:
             self.kill()
-            code = self._process.exitcode
+            code = self._process.poll()
             raise ChildProcessDied(
                 f"the child process running job {job.id} died (exit code {code}); "
                 "it may have crashed or hit its memory limit"
@@ -94,7 +100,8 @@ class ChildProcess:
         """Stop the child at once."""
         with contextlib.suppress(Exception):
             self._process.kill()
-        self._process.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
         with contextlib.suppress(Exception):
             self._conn.close()
 
@@ -102,8 +109,9 @@ class ChildProcess:
         """Ask the child to exit after its current job, then make sure it did."""
         with contextlib.suppress(Exception):
             self._conn.send(None)
-        self._process.join(timeout=2)
-        if self._process.is_alive():
+        try:
+            self._process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
             self.kill()
         with contextlib.suppress(Exception):
             self._conn.close()
@@ -112,7 +120,8 @@ class ChildProcess:
 def _child_main(conn: multiprocessing.connection.Connection) -> None:
     """The child's loop: run jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
-    import resource
+    sys.path[:] = conn.recv()
+    import resource  # POSIX only, like process handlers themselves
 
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     while True:
@@ -155,3 +164,7 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             is_retryable(exc),
         )
     return ("result", result)
+
+
+if __name__ == "__main__":
+    _child_main(multiprocessing.connection.Connection(int(sys.argv[1])))

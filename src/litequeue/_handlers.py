@@ -96,10 +96,11 @@ class HandlerSpec:
                 found = resolve(self.import_path)
             except (ImportError, AttributeError):
                 found = None
-            if found is not self.fn:
+            if found is not self.fn or self.fn.__module__ == "__main__":
                 raise ConfigurationError(
                     f"handler for {self.kind!r} runs in a child process, so it must be a "
-                    f"module-level function importable as {self.import_path!r}"
+                    f"module-level function of an importable module (not the script being "
+                    f"run), found as {self.import_path!r}"
                 )
         elif self.memory_limit is not None:
             raise ConfigurationError(f"memory_limit for {self.kind!r} needs process=True")

@@ -40,14 +40,14 @@ def extract_job(ctx: litequeue.Context, payload: Any) -> dict[str, Any]:
     """``{"path": FILE}`` -> the CV result of ``docs/cv.md``; reports its stages as progress."""
     if not isinstance(payload, dict) or not isinstance(payload.get("path"), str):
         raise BadPayload(f'a {KIND} job needs a payload {{"path": "<file>"}}, not {payload!r}')
-    from . import extract  # the readers import pdfplumber and python-docx: only in the child
+    from .. import extract  # the readers import pdfplumber and python-docx: only in the child
 
     def report(stage: str) -> None:
         if stage in _STAGES:
             ctx.progress(*_STAGES[stage])
 
-    result = extract(Path(payload["path"]), progress=report)
-    return result.to_dict()
+    result: dict[str, Any] = extract(Path(payload["path"]), progress=report).to_dict()
+    return result
 
 
 @litequeue.hookimpl

@@ -89,10 +89,7 @@ def run_cvs(
         todo = [p for p in files if states[keys[p]] is not litequeue.KeyState.DONE]
         skipped = tuple((p, _latest(queue, keys[p])) for p in files if p not in todo)
         batch, children = queue.batch(
-            [
-                {"kind": KIND, "payload": {"path": str(p)}, "unique_key": keys[p]}
-                for p in todo
-            ],
+            [{"kind": KIND, "payload": {"path": str(p)}, "unique_key": keys[p]} for p in todo],
             kind="cv.run",
             payload={"paths": [str(p) for p in paths], "files": len(todo)},
             queue=QUEUE,
@@ -110,9 +107,7 @@ def _latest(queue: litequeue.Queue, key: str) -> litequeue.Job:
     return queue.jobs(unique_key=key, kind=KIND, limit=1)[0]
 
 
-def _work(
-    queue: litequeue.Queue, files: dict[int, Path], workers: int, console: Console
-) -> None:
+def _work(queue: litequeue.Queue, files: dict[int, Path], workers: int, console: Console) -> None:
     """Run the queue until every one of ``files``' jobs has finished, showing progress."""
     progress = Progress(
         TextColumn("{task.description}"),
@@ -201,7 +196,10 @@ def summary_table(summary: RunSummary) -> Table:
     table = Table(title="CV extraction", title_justify="left")
     for column in ("file", "status", "name", "email", "jobs", "skills", "confidence", "ms"):
         table.add_column(column, justify="right" if column in ("jobs", "skills", "ms") else "left")
-    rows = [*((p, j, "") for p, j in summary.jobs), *((p, j, " (kept)") for p, j in summary.skipped)]
+    rows = [
+        *((p, j, "") for p, j in summary.jobs),
+        *((p, j, " (kept)") for p, j in summary.skipped),
+    ]
     for path, job, note in rows:
         result: dict[str, Any] = job.result if isinstance(job.result, dict) else {}
         contact = result.get("contact") or {}
