@@ -56,10 +56,9 @@ def follow(args: argparse.Namespace) -> None:
     queue = litequeue.Queue(args.db)
     if args.ready:
         open(args.ready, "w").close()
-    seen = 0
-    for event in queue.events(after=0, follow=True, timeout=20, poll_interval=0.01):
+    events = queue.events(after=0, follow=True, timeout=20, poll_interval=0.01)
+    for seen, event in enumerate(events, start=1):
         print(event.seq, event.job_id, event.type.value, flush=True)
-        seen += 1
         if seen >= args.count:
             return
 

@@ -78,7 +78,11 @@ def test_event_log_is_ordered_and_readable_from_a_sequence_number(
     assert list(queue.events(after=logged[-1].seq)) == []
     assert queue.last_event_seq() == logged[-1].seq
     job_events = list(queue.events(job_id=logged[0].job_id))
-    assert [e.type for e in job_events] == [EventType.ENQUEUED, EventType.STARTED, EventType.SUCCEEDED]
+    assert [e.type for e in job_events] == [
+        EventType.ENQUEUED,
+        EventType.STARTED,
+        EventType.SUCCEEDED,
+    ]
     assert logged[0].to_dict()["type"] == "enqueued"
 
 
@@ -139,7 +143,9 @@ def test_each_queue_owns_its_plugin_manager(tmp_path: Path) -> None:
 
 
 def test_a_plugin_module_that_cannot_be_imported_is_a_clear_error(db_path: Path) -> None:
-    with pytest.raises(litequeue.ConfigurationError, match="'no.such.module' cannot be imported"):
+    with pytest.raises(
+        litequeue.ConfigurationError, match=r"'no\.such\.module' cannot be imported"
+    ):
         litequeue.Queue(db_path, plugins=["no.such.module"])
 
 
@@ -180,14 +186,12 @@ def test_entry_points_load_unless_autoload_is_switched_off(
         assert "math.square" in q.handlers
 
 
-def test_a_broken_entry_point_names_itself(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_broken_entry_point_names_itself(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from litequeue import _plugins
 
     points = [FakeEntryPoint("broken", "broken_pkg.plugin", ImportError("no module named x"))]
     monkeypatch.setattr(_plugins.metadata, "entry_points", lambda group: points)
-    with pytest.raises(litequeue.ConfigurationError, match="plugin 'broken' .*no module named x"):
+    with pytest.raises(litequeue.ConfigurationError, match=r"plugin 'broken' .*no module named x"):
         litequeue.Queue(db_path, autoload_plugins=True)
 
 

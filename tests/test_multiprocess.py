@@ -151,9 +151,7 @@ def test_a_concurrency_limit_holds_across_processes(tmp_path: Path, db_path: Pat
     assert max_overlap(record) <= 2
 
 
-def test_jobs_waiting_behind_a_limit_1_queue_do_not_time_out(
-    tmp_path: Path, db_path: Path
-) -> None:
+def test_jobs_waiting_behind_a_limit_1_queue_do_not_time_out(tmp_path: Path, db_path: Path) -> None:
     record = tmp_path / "record.txt"
     with litequeue.Queue(db_path) as q:
         q.set_queue("cv", limit=1)

@@ -26,7 +26,9 @@ from litequeue._store import Claim, Outcome, Running
 from strategies import json_values, kinds, tags
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(payload=json_values, kind=kinds, labels=tags)
 def test_payloads_and_tags_come_back_unchanged(
     queue: litequeue.Queue, payload: Any, kind: str, labels: list[str]
@@ -212,7 +214,5 @@ class QueueMachine(RuleBasedStateMachine):
             assert counts.get(status.value, 0) == expected
 
 
-QueueMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None
-)
+QueueMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 TestQueueMachine = QueueMachine.TestCase

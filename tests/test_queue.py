@@ -29,11 +29,29 @@ def test_enqueue_returns_a_committed_job_visible_to_another_connection(
 
 def test_job_fields_are_the_documented_ones(queue: litequeue.Queue) -> None:
     job = queue.enqueue("k", None)
-    documented = (
-        "id kind queue status payload result error priority run_at attempt max_attempts "
-        "timeout progress progress_message parent_id unique_key tags created_at updated_at "
-        "started_at finished_at"
-    ).split()
+    documented = [
+        "id",
+        "kind",
+        "queue",
+        "status",
+        "payload",
+        "result",
+        "error",
+        "priority",
+        "run_at",
+        "attempt",
+        "max_attempts",
+        "timeout",
+        "progress",
+        "progress_message",
+        "parent_id",
+        "unique_key",
+        "tags",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "finished_at",
+    ]
     for name in documented:
         assert hasattr(job, name), name
     with pytest.raises(AttributeError):

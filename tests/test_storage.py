@@ -55,7 +55,9 @@ def test_a_failing_migration_leaves_the_file_at_the_previous_version(
     litequeue.Queue(db_path).close()
     good = _schema.load_migrations()
     broken = _schema.Migration(
-        len(good) + 1, "broken", "CREATE TABLE half_done (a);\nINSERT INTO no_such_table VALUES (1);\n"
+        len(good) + 1,
+        "broken",
+        "CREATE TABLE half_done (a);\nINSERT INTO no_such_table VALUES (1);\n",
     )
     monkeypatch.setattr(_schema, "load_migrations", lambda: [*good, broken])
     with pytest.raises(litequeue.StoreError, match="no_such_table"):
@@ -86,7 +88,11 @@ def test_an_outdated_file_opened_without_migrate_says_what_to_do(db_path: Path) 
 
 @pytest.mark.parametrize(
     "content",
-    [os.urandom(8192), b"name,email\nJane,jane@example.com\n" * 200, b"SQLite format 3\x00" + b"\xff" * 4000],
+    [
+        os.urandom(8192),
+        b"name,email\nJane,jane@example.com\n" * 200,
+        b"SQLite format 3\x00" + b"\xff" * 4000,
+    ],
     ids=["random-bytes", "csv-text", "corrupt-header"],
 )
 def test_a_file_that_is_not_a_sqlite_database_is_a_typed_error(

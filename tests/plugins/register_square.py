@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import litequeue
-
 from plugins import handlers
 
 seen: list[litequeue.Event] = []
