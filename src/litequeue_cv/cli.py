@@ -1,4 +1,4 @@
-"""Command line: ``litequeue-cv extract FILE [--json]``.
+"""Command line: ``litequeue-cv extract FILE [--json]``, ``run PATH...``, ``demo``.
 
 Each subcommand is one ``_add_<name>`` function that registers its parser and
 sets ``handler``; adding a subcommand means adding one such function to
@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ._extract import extract
@@ -67,7 +68,80 @@ def _add_extract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(handler=_run_extract)
 
 
-SUBCOMMANDS: list[AddCommand] = [_add_extract]
+def _run_run(args: argparse.Namespace) -> int:
+    return _run_paths(args.paths, db=args.db, tags=args.tag, workers=args.workers)
+
+
+def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers: int) -> int:
+    """Enqueue, work through and summarise; non-zero when any file failed."""
+    import logging
+
+    from rich.console import Console
+
+    from .plugin.run import find_cv_files, run_cvs, summary_table
+
+    console = Console()
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    if not find_cv_files(paths):
+        print("error: no CV files (.pdf, .docx, .doc, .txt) under the given paths", file=sys.stderr)
+        return 2
+    # The live view reports every failure itself; keep the job log for real trouble.
+    logging.getLogger("litequeue.jobs").setLevel(logging.ERROR)
+    summary = run_cvs(paths, db=db, tags=tags, workers=workers, console=console)
+    console.print(summary_table(summary))
+    done, failed = len(summary.jobs) - len(summary.failed), len(summary.failed)
+    console.print(
+        f"{done} extracted, {failed} failed, {len(summary.skipped)} already done "
+        f"(kept from an earlier run) · jobs in {db}"
+    )
+    return 1 if failed else 0
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="extract every CV under some paths as queued jobs, with live progress",
+        description="Persist a cv.extract job for every CV under the paths, then work "
+        "through them with live progress. Files already extracted by this version are "
+        "skipped; exit status 1 when any file failed.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="CV files or folders")
+    p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
+    p.add_argument("--tag", action="append", default=[], help="label the jobs, e.g. project:42")
+    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.set_defaults(handler=_run_run)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .samples import generate
+
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="litequeue-cv-demo-"))
+    samples = generate(folder / "cvs", args.n, seed=args.seed)
+    print(f"wrote {len(samples)} sample CVs (PDF and DOCX) to {folder / 'cvs'}")
+    db = folder / "demo.db"
+    status = _run_paths([folder / "cvs"], db=db, tags=["project:demo"], workers=args.workers)
+    print(
+        f"\nTry: litequeue --db {db} jobs    (the queue)\n"
+        f"     litequeue-cv run {folder / 'cvs'} --db {db}    (a re-run skips them all)"
+    )
+    return status
+
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="write sample CVs to a temporary folder and run them")
+    p.add_argument("--n", type=int, default=12, help="how many CVs (default 12)")
+    p.add_argument("--seed", type=int, default=7, help="which made-up people")
+    p.add_argument("--dir", help="folder to write to (default: a new temporary one)")
+    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.set_defaults(handler=_run_demo)
+
+
+SUBCOMMANDS: list[AddCommand] = [_add_extract, _add_run, _add_demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

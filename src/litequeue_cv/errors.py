@@ -32,6 +32,9 @@ __all__ = [
 class CVError(Exception):
     """Base of every CV reading error; ``path`` and ``reason`` are kept for callers."""
 
+    #: Reading the same file again cannot help: a queue fails the job at once.
+    retryable = False
+
     def __init__(self, path: str | Path, reason: str) -> None:
         self.path = str(path)
         self.reason = reason

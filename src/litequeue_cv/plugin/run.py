@@ -192,26 +192,34 @@ def _line(path: Path, job: litequeue.Job, note: str = "") -> Text:
 
 
 def summary_table(summary: RunSummary) -> Table:
-    """The table printed at the end of a run."""
+    """The table printed at the end of a run; failures get their reason in full."""
     table = Table(title="CV extraction", title_justify="left")
-    for column in ("file", "status", "name", "email", "jobs", "skills", "confidence", "ms"):
-        table.add_column(column, justify="right" if column in ("jobs", "skills", "ms") else "left")
+    table.add_column("file", overflow="fold")
+    table.add_column("status")
+    table.add_column("name / reason", overflow="fold")
+    for column in ("jobs", "skills", "conf.", "ms"):
+        table.add_column(column, justify="right")
     rows = [
         *((p, j, "") for p, j in summary.jobs),
         *((p, j, " (kept)") for p, j in summary.skipped),
     ]
     for path, job, note in rows:
         result: dict[str, Any] = job.result if isinstance(job.result, dict) else {}
-        contact = result.get("contact") or {}
-        ok = job.status is litequeue.JobStatus.SUCCEEDED
-        table.add_row(
-            path.name,
-            Text(job.status.value + note, style="green" if ok else "red"),
-            contact.get("name") or ("" if ok else (job.error.message if job.error else "")),
-            contact.get("email") or "",
-            str(len(result.get("work_history") or [])) if ok else "",
-            str(len(result.get("skills") or [])) if ok else "",
-            f"{result.get('parse_confidence', 0):.2f}" if ok else "",
-            str(result.get("extract_time_ms", "")) if ok else "",
-        )
+        if job.status is litequeue.JobStatus.SUCCEEDED:
+            table.add_row(
+                path.name,
+                Text("done" + note, style="green"),
+                (result.get("contact") or {}).get("name") or "(no name found)",
+                str(len(result.get("work_history") or [])),
+                str(len(result.get("skills") or [])),
+                f"{result.get('parse_confidence', 0):.2f}",
+                str(result.get("extract_time_ms", "")),
+            )
+        else:
+            reason = job.error.message if job.error else job.status.value
+            table.add_row(
+                path.name,
+                Text(job.status.value, style="red"),
+                Text(reason.removeprefix(f"{path.name}: "), style="red"),
+            )
     return table
