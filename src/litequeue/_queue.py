@@ -167,6 +167,10 @@ class Queue:
             )
         self._handlers[kind] = spec
 
+    def handler_for(self, kind: str) -> HandlerSpec | None:
+        """The handler registered for ``kind``, if any."""
+        return self._handlers.get(kind)
+
     @property
     def handlers(self) -> Mapping[str, HandlerSpec]:
         """The registered handlers by kind."""

@@ -256,7 +256,7 @@ class Worker:
 
     def _start(self, running: Running) -> None:
         job = running.job
-        spec = self.queue.handlers.get(job.kind)
+        spec = self.queue.handler_for(job.kind)
         deadline = None if job.timeout is None else time.monotonic() + job.timeout
         attempt = _Attempt(job=job, run_id=running.run_id, spec=spec, deadline=deadline)
         self._inflight[running.run_id] = attempt
