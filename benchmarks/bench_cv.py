@@ -34,7 +34,8 @@ import pdfplumber
 
 from litequeue_cv import CVError, extract
 
-DEFAULT_CORPUS = Path("/work/shared/cv-corpus")
+#: ``shared/`` lies beside the project's checkout.
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "cv-corpus"
 
 
 def _load_scorer(corpus: Path) -> ModuleType:
