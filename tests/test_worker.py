@@ -592,3 +592,45 @@ def test_a_process_handler_defined_in_the_main_script_is_refused(queue: litequeu
     main_handler.__module__ = "__main__"
     with pytest.raises(litequeue.ConfigurationError, match="not the script being run"):
         queue.handler("m", process=True)(main_handler)
+
+
+def test_a_single_slot_worker_runs_a_stream_of_jobs_one_at_a_time_in_order(
+    queue: litequeue.Queue,
+) -> None:
+    """With concurrency 1 the handler thread claims the next job itself; the jobs must
+    still run one at a time, in queue order, each recorded before the next starts."""
+    running = 0
+    seen: list[tuple[int, int]] = []
+
+    @queue.handler("k")
+    def k(ctx: litequeue.Context, payload: Any) -> Any:
+        nonlocal running
+        running += 1
+        assert running == 1
+        previous = queue.jobs(status="succeeded", limit=1)
+        seen.append((payload, previous[0].payload if previous else -1))
+        running -= 1
+        return payload
+
+    queue.enqueue_many([("k", i) for i in range(50)])
+    assert litequeue.Worker(queue).run(until_empty=True) == 50
+    assert seen == [(i, i - 1) for i in range(50)]
+
+
+def test_a_single_slot_worker_still_times_out_a_chained_job(queue: litequeue.Queue) -> None:
+    release = threading.Event()
+    queue.handler("quick")(lambda ctx, p: p)
+
+    @queue.handler("stuck", backoff=NO_WAIT)
+    def stuck(ctx: litequeue.Context, payload: Any) -> Any:
+        release.wait(10)
+
+    queue.enqueue("quick", 1)
+    slow = queue.enqueue("stuck", None, timeout=0.2, max_attempts=1)
+    after = queue.enqueue("quick", 2)
+    started = time.monotonic()
+    litequeue.Worker(queue).run(until_empty=True)
+    release.set()
+    assert time.monotonic() - started < 5
+    assert queue.get(slow.id).error.type == "JobTimeout"  # type: ignore[union-attr]
+    assert queue.get(after.id).status is JobStatus.SUCCEEDED

@@ -114,6 +114,10 @@ class Worker:
         self._stopping = threading.Event()
         self._hurry = False
         self._store_failures = 0
+        # Guards _inflight and commits: with concurrency 1 a handler thread records its
+        # job and claims the next itself (see _run_chain).
+        self._state_lock = threading.RLock()
+        self._chain = False
         self.jobs_done = 0
 
     # -- public ---------------------------------------------------------------------
@@ -125,10 +129,12 @@ class Worker:
         restore = self._install_signal_handlers()
         remove_waker = self.queue._add_waker(self._wake)
         self._stopping.clear()
+        self._chain = self.concurrency == 1
         _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
         try:
             self._serve(until_empty)
         finally:
+            self._chain = False
             try:
                 self._shutdown()
             finally:
@@ -170,21 +176,22 @@ class Worker:
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         while not self._stopping.is_set():
-            free = self.concurrency - len(self._inflight)
-            if outcomes or (want and free > 0):
-                asked = free if want else 0
-                try:
-                    claimed = self._commit(outcomes, asked)
-                except StoreError as exc:
-                    # Disk full, locked too long...: keep the outcomes and try again.
-                    logger.error("worker %s cannot write to the queue: %s", self.name, exc)
-                    self._stopping.wait(self._store_retry_delay())
-                    continue
-                self._store_failures = 0
-                outcomes = []
-                want = asked > 0 and len(claimed) == asked
-                if not want and asked:
-                    next_due = self.queue.store.next_due(self.queues)
+            with self._state_lock:
+                free = self.concurrency - len(self._inflight)
+                if outcomes or (want and free > 0):
+                    asked = free if want else 0
+                    try:
+                        claimed = self._commit(outcomes, asked)
+                    except StoreError as exc:
+                        # Disk full, locked too long...: keep the outcomes and try again.
+                        logger.error("worker %s cannot write to the queue: %s", self.name, exc)
+                        self._stopping.wait(self._store_retry_delay())
+                        continue
+                    self._store_failures = 0
+                    outcomes = []
+                    want = asked > 0 and len(claimed) == asked
+                    if not want and asked:
+                        next_due = self.queue.store.next_due(self.queues)
             if until_empty and not want and not self._inflight:
                 return
             now = time.monotonic()
@@ -226,7 +233,8 @@ class Worker:
                 if item is _WAKE:
                     woken = True
                 else:
-                    self._inflight.pop(item.run_id, None)  # its slot is free again
+                    with self._state_lock:
+                        self._inflight.pop(item.run_id, None)  # its slot is free again
                     items.append(item)
             try:
                 pending = [self._inbox.get_nowait()]
@@ -239,29 +247,44 @@ class Worker:
     def _wake(self) -> None:
         self._inbox.put(_WAKE)
 
-    def _commit(self, outcomes: list[Outcome], limit: int) -> list[Running]:
-        """Record outcomes and claim up to ``limit`` jobs in one transaction."""
-        if self._stopping.is_set():
-            limit = 0
-        claim = Claim(worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease)
-        claimed, accepted, events = self.queue.store.claim(claim, outcomes)
-        refused = len(outcomes) - len(accepted)
-        if refused:
-            logger.info("%d late answer(s) refused: their attempts had lost their jobs", refused)
-        self.jobs_done += len(accepted)
-        self.queue._committed(events, origin=self._wake)
-        for running in claimed:
-            self._start(running)
-        return claimed
+    def _commit(self, outcomes: list[Outcome], limit: int, *, start: bool = True) -> list[Running]:
+        """Record outcomes and claim up to ``limit`` jobs in one transaction; start the
+        claimed jobs unless ``start`` is false."""
+        with self._state_lock:
+            if self._stopping.is_set():
+                limit = 0
+            claim = Claim(
+                worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
+            )
+            claimed, accepted, events = self.queue.store.claim(claim, outcomes)
+            refused = len(outcomes) - len(accepted)
+            if refused:
+                logger.info(
+                    "%d late answer(s) refused: their attempts had lost their jobs", refused
+                )
+            self.jobs_done += len(accepted)
+            self.queue._committed(events, origin=self._wake)
+            if start:
+                for running in claimed:
+                    self._dispatch(self._register(running))
+            return claimed
 
-    def _start(self, running: Running) -> None:
+    def _register(self, running: Running) -> _Attempt:
+        """Count a claimed job as this worker's."""
         job = running.job
         spec = self.queue.handler_for(job.kind)
         deadline = None if job.timeout is None else time.monotonic() + job.timeout
         attempt = _Attempt(job=job, run_id=running.run_id, spec=spec, deadline=deadline)
-        self._inflight[running.run_id] = attempt
+        attempt.in_thread = spec is not None and not spec.is_async and not spec.process
+        with self._state_lock:
+            self._inflight[running.run_id] = attempt
+        return attempt
+
+    def _dispatch(self, attempt: _Attempt) -> None:
+        """Hand a registered attempt to what runs its kind of handler."""
+        spec = attempt.spec
         if spec is None:
-            self._inbox.put(self._failure(attempt, UnknownKind(job.kind), tb=None))
+            self._inbox.put(self._failure(attempt, UnknownKind(attempt.job.kind), tb=None))
         elif spec.is_async:
             if self._loop is None:
                 self._loop = _AsyncLoop()
@@ -269,8 +292,43 @@ class Worker:
         elif spec.process:
             self._threads.submit(lambda: self._inbox.put(self._run_in_child(attempt, spec)))
         else:
-            attempt.in_thread = True
-            self._threads.submit(lambda: self._inbox.put(self._run_sync(attempt, spec)))
+            self._threads.submit(lambda: self._run_chain(attempt, spec))
+
+    def _run_chain(self, attempt: _Attempt, spec: HandlerSpec) -> None:
+        """Run a sync handler in this thread.
+
+        With concurrency 1 (inside ``run()``), the thread then records the outcome
+        and claims the next job in one transaction itself, and runs that job too if
+        it is also a sync one: no round trip through the loop thread per job. The
+        loop still watches timeouts, leases and stop requests.
+        """
+        while True:
+            outcome = self._run_sync(attempt, spec)
+            if not self._chain or self._stopping.is_set():
+                self._inbox.put(outcome)
+                return
+            with self._state_lock:
+                if self._inflight.get(attempt.run_id) is not attempt:
+                    self._inbox.put(outcome)  # timed out or lost meanwhile: to be refused
+                    return
+                del self._inflight[attempt.run_id]
+                try:
+                    claimed = self._commit([outcome], 1, start=False)
+                except StoreError as exc:
+                    logger.error("worker %s cannot write to the queue: %s", self.name, exc)
+                    self._inbox.put(outcome)  # the loop keeps trying
+                    return
+                following = [self._register(running) for running in claimed]
+            if not following:
+                self._wake()  # nothing more here: the loop watches for new jobs
+                return
+            attempt = following[0]
+            if attempt.spec is None or not attempt.in_thread:
+                self._dispatch(attempt)
+                return
+            spec = attempt.spec
+            if attempt.deadline is not None:
+                self._wake()  # the loop must watch this deadline
 
     # -- running handlers ----------------------------------------------------------------
 
@@ -419,7 +477,9 @@ class Worker:
         except StoreError as exc:
             logger.error("worker %s could not extend its leases: %s", self.name, exc)
             return
-        for run_id, attempt in list(self._inflight.items()):
+        with self._state_lock:
+            attempts = list(self._inflight.items())
+        for run_id, attempt in attempts:
             if held.get(attempt.job.id) != run_id:
                 logger.warning(
                     "job %d attempt %d lost its job (cancelled or lease taken back)",
@@ -433,12 +493,15 @@ class Worker:
         """Forget an attempt whose handler may still be running; its answer, if it
         ever comes, will be refused by the store."""
         attempt.cancel.set()
-        self._inflight.pop(attempt.run_id, None)
+        with self._state_lock:
+            self._inflight.pop(attempt.run_id, None)
 
     def _expire_timeouts(self) -> list[Outcome]:
         now = time.monotonic()
         expired = []
-        for attempt in list(self._inflight.values()):
+        with self._state_lock:
+            attempts = list(self._inflight.values())
+        for attempt in attempts:
             if attempt.in_thread and attempt.deadline is not None and now >= attempt.deadline:
                 error = JobTimeout(self._timeout_message(attempt.job))
                 expired.append(self._failure(attempt, error, tb=None))
@@ -450,7 +513,9 @@ class Worker:
         return f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s timeout"
 
     def _next_timeout(self) -> float:
-        deadlines = [a.deadline for a in self._inflight.values() if a.in_thread and a.deadline]
+        with self._state_lock:
+            attempts = list(self._inflight.values())
+        deadlines = [a.deadline for a in attempts if a.in_thread and a.deadline]
         wait = self.heartbeat_interval
         if deadlines:
             wait = min(wait, min(deadlines) - time.monotonic())
