@@ -206,3 +206,19 @@ def test_builtin_plugin_logs_failures_as_warnings(
     assert failed
     assert failed[0].levelno == logging.WARNING
     assert failed[0].job_id == 1  # type: ignore[attr-defined]
+
+
+def test_workers_prune_old_events_but_keep_finished_jobs_by_default(db_path: Path) -> None:
+    with litequeue.Queue(db_path, event_retention=0.05) as q:
+        q.handler("k")(lambda ctx, p: p)
+        done = q.enqueue("k", 1)
+        drain(q)
+        time.sleep(0.1)
+        q.enqueue("k", 2, delay=3600)
+        litequeue.Worker(q, prune_interval=60).run(until_empty=True)
+        assert [e.type for e in q.events()] == [EventType.ENQUEUED]  # only the newest is left
+        assert q.get(done.id).result == 1  # its job stays: no job_retention
+    with litequeue.Queue(db_path, job_retention=0.0) as q:
+        assert q.prune() == (1, 0)
+        with pytest.raises(litequeue.JobNotFound):
+            q.get(done.id)

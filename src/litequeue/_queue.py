@@ -81,11 +81,16 @@ class Queue:
         plugins: Iterable[ModuleType | str | object] = (),
         autoload_plugins: bool | None = None,
         event_retention: float | timedelta = timedelta(days=7),
+        job_retention: float | timedelta | None = None,
         migrate: bool = True,
     ) -> None:
         self.path = Path(path)
         self.durability = durability
+        #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
         self.event_retention = seconds(event_retention, "event_retention") or 0.0
+        #: Seconds finished jobs are kept by them; ``None`` keeps finished jobs (their
+        #: results and handler versions answer ``key_states``) until pruned by hand.
+        self.job_retention = seconds(job_retention, "job_retention")
         self._store = SQLiteStore(
             path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
@@ -434,11 +439,18 @@ class Queue:
         return self._store.queues()
 
     def prune(self, older_than: float | timedelta | None = None) -> tuple[int, int]:
-        """Delete jobs that finished, and events written, more than ``older_than``
-        ago (default: ``event_retention``). Returns ``(jobs, events)`` deleted."""
+        """Delete jobs that finished, and events written, more than ``older_than`` ago.
+
+        Without ``older_than``, events older than ``event_retention`` go, and finished
+        jobs older than ``job_retention`` if it is set. Workers call this every
+        ``prune_interval``. Returns ``(jobs, events)`` deleted.
+        """
+        now = time.time()
         age = seconds(older_than, "older_than")
-        cutoff = time.time() - (self.event_retention if age is None else age)
-        return self._store.prune(cutoff)
+        if age is not None:
+            return self._store.prune(now - age, now - age)
+        jobs_before = None if self.job_retention is None else now - self.job_retention
+        return self._store.prune(jobs_before, now - self.event_retention)
 
     # -- events -----------------------------------------------------------------------
 

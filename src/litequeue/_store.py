@@ -1007,23 +1007,30 @@ class SQLiteStore:
         """The newest event's sequence number (0 when there is none)."""
         return int(self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0])
 
-    def prune(self, cutoff: float) -> tuple[int, int]:
-        """Delete jobs that finished before ``cutoff`` and events older than it."""
+    def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
+        """Delete jobs that finished before ``jobs_before`` and events older than
+        ``events_before`` (``None``: keep them all). Returns how many of each went."""
+        jobs = events = 0
         with self._write() as tx:
             conn = tx.conn
-            conn.execute(
-                "DELETE FROM job_tags WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)",
-                (cutoff,),
-            )
-            jobs = conn.execute("DELETE FROM jobs WHERE finished_at < ?", (cutoff,)).rowcount
-            # Events are written in time order, so the old ones are a prefix of the log.
-            # The newest event always stays: seq is a rowid, and an empty table would
-            # hand out old numbers again to followers already past them.
-            events = conn.execute(
-                "DELETE FROM events WHERE seq < coalesce((SELECT seq FROM events WHERE at >= ?"
-                " ORDER BY seq LIMIT 1), (SELECT max(seq) FROM events))",
-                (cutoff,),
-            ).rowcount
+            if jobs_before is not None:
+                conn.execute(
+                    "DELETE FROM job_tags WHERE job_id IN"
+                    " (SELECT id FROM jobs WHERE finished_at < ?)",
+                    (jobs_before,),
+                )
+                jobs = conn.execute(
+                    "DELETE FROM jobs WHERE finished_at < ?", (jobs_before,)
+                ).rowcount
+            if events_before is not None:
+                # Events are written in time order, so the old ones are a prefix of the
+                # log. The newest event always stays: seq is a rowid, and an empty table
+                # would hand out old numbers again to followers already past them.
+                events = conn.execute(
+                    "DELETE FROM events WHERE seq < coalesce((SELECT seq FROM events"
+                    " WHERE at >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) FROM events))",
+                    (events_before,),
+                ).rowcount
         return jobs, events
 
 

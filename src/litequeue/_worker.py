@@ -73,6 +73,8 @@ class Worker:
     :param poll_interval: how often an idle worker checks the file for commits by
         other processes (``PRAGMA data_version``, no disk I/O).
     :param max_jobs_per_child: child processes are replaced after this many jobs.
+    :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
+        finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class Worker:
         grace: float = 30.0,
         poll_interval: float = 0.002,
         max_jobs_per_child: int = 100,
+        prune_interval: float | None = 3600.0,
         name: str | None = None,
     ) -> None:
         if isinstance(queues, str):
@@ -104,6 +107,7 @@ class Worker:
         self.grace = float(grace)
         self.poll_interval = float(poll_interval)
         self.max_jobs_per_child = max_jobs_per_child
+        self.prune_interval = prune_interval
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
@@ -175,7 +179,11 @@ class Worker:
         seen_version = self.queue.store.data_version()
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
+        next_prune = time.monotonic()
         while not self._stopping.is_set():
+            if self.prune_interval is not None and time.monotonic() >= next_prune:
+                self._prune()
+                next_prune = time.monotonic() + self.prune_interval
             with self._state_lock:
                 free = self.concurrency - len(self._inflight)
                 if outcomes or (want and free > 0):
@@ -214,6 +222,15 @@ class Worker:
             outcomes.extend(got or ())
             if outcomes:
                 want = True
+
+    def _prune(self) -> None:
+        try:
+            jobs, events = self.queue.prune()
+        except StoreError as exc:
+            logger.error("worker %s could not prune the queue: %s", self.name, exc)
+            return
+        if jobs or events:
+            logger.info("pruned %d finished job(s) and %d event(s)", jobs, events)
 
     def _store_retry_delay(self) -> float:
         self._store_failures += 1
