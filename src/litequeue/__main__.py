@@ -1,7 +1,8 @@
-"""``python -m litequeue``: the command line."""
+"""``python -m litequeue``: the command line (see ``litequeue.cli``)."""
 
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

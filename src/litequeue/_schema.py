@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,7 @@ from .errors import (
 __all__ = [
     "DURABILITY_LEVELS",
     "Migration",
+    "begin_immediate",
     "connect",
     "load_migrations",
     "migrate",
@@ -110,12 +112,40 @@ def _translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
     return StoreError(f"{path}: {text}")
 
 
+_SQLITE_BUSY = 5
 _SQLITE_FULL = 13
 _SQLITE_IOERR_WRITE = 778  # what a WAL append that hits EFBIG or ENOSPC reports
 
 
 def _could_not_write(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_FULL, _SQLITE_IOERR_WRITE)
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for the write lock.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, so a writer
+    that just misses the lock waits milliseconds for a transaction that takes
+    microseconds. Here the busy timeout is off while this loop tries again after
+    50 us, doubling up to 2 ms; other statements keep the connection's timeout.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.00005
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) != _SQLITE_BUSY:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite3.Connection:
@@ -165,7 +195,7 @@ def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = 
                 f"(this one knows up to version {newest}); upgrade litequeue to open it"
             )
         for migration in migrations[current:target]:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn, 30.0)
             try:
                 # Another process may have migrated while we waited for the lock.
                 if schema_version(conn) >= migration.version:

@@ -202,14 +202,16 @@ class _Tx:
     """One open write transaction: its clock, and the events it writes.
 
     Events are collected while the transaction runs and inserted at its end;
-    ``delivered`` holds them, with their sequence numbers, once committed.
+    ``delivered`` gives them, with their sequence numbers, once committed (the
+    ``Event`` values are built then, outside the write lock).
     """
 
     def __init__(self, conn: sqlite3.Connection, now: float) -> None:
         self.conn = conn
         self.now = now
         self.events: list[tuple[int, str, float, dict[str, Any], str]] = []
-        self.delivered: list[Event] = []
+        #: (seq, job_id, type, data) of every event written so far.
+        self.written: list[tuple[int, int, str, dict[str, Any]]] = []
 
     def event(
         self,
@@ -225,8 +227,7 @@ class _Tx:
         self.events.append((job_id, type.value, self.now, data, encoded))
 
     def flush(self) -> None:
-        """Insert the collected event rows and add them, with their sequence numbers,
-        to ``delivered``.
+        """Insert the collected event rows, noting their sequence numbers.
 
         Inside one write transaction nobody else inserts, so the rows get
         consecutive rowids ending at ``last_insert_rowid()``.
@@ -245,12 +246,20 @@ class _Tx:
             (last,) = self.conn.execute("SELECT last_insert_rowid()").fetchone()
         assert last is not None
         first = last - len(rows) + 1
-        at = _dt(self.now)
-        self.delivered.extend(
-            Event(seq=first + i, job_id=job_id, type=_EVENT_TYPES[type_], at=at, data=data)
+        self.written.extend(
+            (first + i, job_id, type_, data)
             for i, (job_id, type_, _, data, _) in enumerate(self.events)
         )
         self.events.clear()
+
+    @property
+    def delivered(self) -> list[Event]:
+        """The events written, as values (call after the commit)."""
+        at = _dt(self.now)
+        return [
+            Event(seq=seq, job_id=job_id, type=_EVENT_TYPES[type_], at=at, data=data)
+            for seq, job_id, type_, data in self.written
+        ]
 
 
 class SQLiteStore:
@@ -266,6 +275,7 @@ class SQLiteStore:
     ) -> None:
         self.path = str(path)
         self._conn = _schema.connect(self.path, durability=durability, busy_timeout=busy_timeout)
+        self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         try:
             if migrate:
@@ -379,17 +389,11 @@ class SQLiteStore:
         first_seq = last_seq - len(news) + 1
         at = _dt(now)
         jobs = []
-        events = tx.delivered
+        written = tx.written
         for i, new in enumerate(news):
             job_id = first + i
-            events.append(
-                Event(
-                    seq=first_seq + i,
-                    job_id=job_id,
-                    type=EventType.ENQUEUED,
-                    at=at,
-                    data={"kind": new.kind, "queue": new.queue},
-                )
+            written.append(
+                (first_seq + i, job_id, "enqueued", {"kind": new.kind, "queue": new.queue})
             )
             jobs.append(
                 Job(
@@ -506,7 +510,12 @@ class SQLiteStore:
         """
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
-            claimed = self._claim(tx, claim) if claim.limit > 0 else []
+            rows = self._claim(tx, claim) if claim.limit > 0 else []
+        started, lease = _dt(tx.now), _dt(tx.now + claim.lease)
+        claimed = [
+            Running(job=_claimed_job(row, queue, started, lease), run_id=row[14])
+            for row, queue in rows
+        ]
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:
@@ -559,7 +568,9 @@ class SQLiteStore:
                 self._child_finished(tx, parent_id, succeeded=True)
         return [o for o in outcomes if o.job_id in done]
 
-    def _claim(self, tx: _Tx, claim: Claim) -> list[Running]:
+    def _claim(self, tx: _Tx, claim: Claim) -> list[tuple[Any, str]]:
+        """Claim in ``tx``; returns the rows read back, each with its queue (the ``Job``
+        values are built after the commit, so the write lock is held no longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
         settings = {
@@ -570,9 +581,8 @@ class SQLiteStore:
                 claim.queues,
             )
         }
-        claimed: list[Running] = []
+        claimed: list[tuple[Any, str]] = []
         lease_until = now + claim.lease
-        now_dt, lease_dt = _dt(now), _dt(lease_until)
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
@@ -602,9 +612,7 @@ class SQLiteStore:
             rows.sort(key=lambda r: (-r[5], r[6], r[0]))
             worker = dumps(claim.worker, "worker name")
             for row in rows:
-                claimed.append(
-                    Running(job=_claimed_job(row, queue, now_dt, lease_dt), run_id=row[14])
-                )
+                claimed.append((row, queue))
                 tx.event(
                     row[0],
                     EventType.STARTED,
@@ -1062,7 +1070,7 @@ class _WriteTx:
         self._errors = _schema.translate_errors(self.store.path)
         self._errors.__enter__()
         try:
-            self.store._conn.execute("BEGIN IMMEDIATE")
+            _schema.begin_immediate(self.store._conn, self.store._busy_timeout)
         except BaseException as exc:
             self._release(type(exc), exc, exc.__traceback__)
             raise

@@ -1,91 +1,134 @@
 """The ``litequeue`` command: look at and steer a queue file from a shell.
 
-Every command takes ``--db FILE`` (or ``LITEQUEUE_DB``) and ``--json``; errors go
-to stderr as ``litequeue: error: ...`` with exit status 1 (2 for usage errors).
-It uses only litequeue's public API.
+Every command takes ``--db FILE`` (or ``LITEQUEUE_DB``), ``--json``, ``--plugin MODULE``
+and ``--durability``, before or after its name. Errors go to stderr as one line,
+``litequeue: error: ...``, with exit status 1 when litequeue refused or failed and 2
+for bad usage; never a traceback. The CLI uses only litequeue's public API.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
+import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 import litequeue
 
-__all__ = ["main"]
+__all__ = ["DB_ENV", "build_parser", "main"]
 
 DB_ENV = "LITEQUEUE_DB"
 
+Command = Callable[[argparse.Namespace], int]
+
 
 class UsageError(Exception):
-    """Bad command-line input (exit status 2)."""
+    """Bad command-line input: exit status 2."""
+
+
+class CommandError(Exception):
+    """The command cannot do what was asked (e.g. no such file): exit status 1."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error argparse has printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        status: int = args.run(args)
     except UsageError as exc:
-        print(f"litequeue: error: {exc}", file=sys.stderr)
-        return 2
-    except litequeue.LitequeueError as exc:
-        print(f"litequeue: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, 2)
+    except (CommandError, litequeue.LitequeueError) as exc:
+        return _fail(exc, 1)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``litequeue jobs | head``): say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _fail(exc: Exception, status: int) -> int:
+    print(f"litequeue: error: {exc}", file=sys.stderr)
+    return status
+
+
+# -- opening the file -------------------------------------------------------------------
+
+
+def _db_path(args: argparse.Namespace, *, create: bool) -> str:
+    """The queue file from ``--db`` or the environment; commands that only look at or
+    change existing jobs refuse a missing file rather than create an empty one."""
+    db: str | None = args.db or os.environ.get(DB_ENV)
+    if not db:
+        raise UsageError(f"no queue file: give --db FILE or set {DB_ENV}")
+    if not create and not Path(db).exists():
+        raise CommandError(f"{db}: no such queue file")
+    return db
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
+    return litequeue.Queue(
+        _db_path(args, create=create), durability=args.durability, plugins=args.plugin or ()
+    )
 
 
 # -- output -----------------------------------------------------------------------------
 
 
 def _emit_json(value: Any) -> None:
+    """One JSON document on stdout."""
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def _emit_json_line(value: Any) -> None:
+    """One JSON object per line, for streams (``events --follow``, ``worker``)."""
+    print(json.dumps(value, ensure_ascii=False), flush=True)
+
+
 def _table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
-    """Print rows as aligned columns."""
-    text = [[("" if v is None else str(v)) for v in row] for row in rows]
+    """Print rows as plain columns aligned on their widest cell."""
+    text = [["" if v is None else str(v) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in text:
+    for row in [list(headers), *text]:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _when(value: Any) -> str:
+def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _job_rows(jobs: Iterable[litequeue.Job]) -> list[tuple[Any, ...]]:
-    return [
-        (
-            job.id,
-            job.kind,
-            job.queue,
-            job.status.value,
-            f"{job.attempt}/{job.max_attempts}",
-            f"{job.progress:.0f}%",
-            _when(job.created_at),
-            str(job.error) if job.error else (job.progress_message or ""),
-        )
-        for job in jobs
-    ]
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
-JOB_HEADERS = ("id", "kind", "queue", "status", "attempt", "progress", "created", "note")
+JOB_HEADERS = ("id", "kind", "queue", "status", "attempt", "progress", "created (UTC)", "note")
 
 
-def _open(args: argparse.Namespace, *, migrate: bool = True) -> litequeue.Queue:
-    db = args.db or os.environ.get(DB_ENV)
-    if not db:
-        raise UsageError(f"give the queue file with --db FILE or the {DB_ENV} variable")
-    return litequeue.Queue(
-        db, durability=args.durability, plugins=args.plugin or (), migrate=migrate
+def _job_row(job: litequeue.Job) -> tuple[Any, ...]:
+    note = str(job.error) if job.error else (job.progress_message or "")
+    return (
+        job.id,
+        job.kind,
+        job.queue,
+        job.status.value,
+        f"{job.attempt}/{job.max_attempts}",
+        f"{job.progress:.0f}%",
+        _when(job.created_at),
+        note,
     )
 
 
@@ -93,20 +136,24 @@ def _print_job(args: argparse.Namespace, job: litequeue.Job) -> int:
     if args.json:
         _emit_json(job.to_dict())
     else:
-        _table(_job_rows([job]), JOB_HEADERS)
+        _table([_job_row(job)], JOB_HEADERS)
     return 0
 
 
-# -- commands ---------------------------------------------------------------------------
+def _event_line(event: litequeue.Event) -> str:
+    data = _compact(event.data) if event.data else ""
+    return (
+        f"{event.seq:>8}  {_when(event.at)}  job {event.job_id:<6} {event.type.value:<13} {data}"
+    ).rstrip()
+
+
+# -- enqueue ----------------------------------------------------------------------------
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
-    """Add one job; the payload is JSON."""
-    try:
-        payload = json.loads(args.payload) if args.payload is not None else None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"the payload is not valid JSON ({exc}): {args.payload!r}") from None
-    with _open(args) as queue:
+    """Add a job from a shell or a script, e.g. to re-run work or test a handler."""
+    payload = _parse_payload(args.payload)
+    with _open(args, create=True) as queue:
         job = queue.enqueue(
             args.kind,
             payload,
@@ -123,17 +170,37 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
         return _print_job(args, job)
 
 
+def _parse_payload(text: str | None) -> Any:
+    """JSON text (``-`` reads stdin); NaN and Infinity are not JSON and are refused."""
+    if text is None:
+        return None
+    source = "the payload"
+    if text == "-":
+        text, source = sys.stdin.read(), "the payload on stdin"
+
+    def refuse(constant: str) -> NoReturn:
+        raise UsageError(f"{source} is not valid JSON: {constant} is not a JSON value")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as exc:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UsageError(f"{source} is not valid JSON ({exc}): {shown!r}") from None
+
+
+# -- worker -----------------------------------------------------------------------------
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run a worker with the handlers of the loaded plugins until Ctrl-C or SIGTERM."""
-    with _open(args) as queue:
+    """Run jobs with the handlers of the loaded plugins until Ctrl-C or SIGTERM (a
+    graceful stop), or with --until-empty until nothing is due: a worker without code."""
+    with _open(args, create=True) as queue:
         if not queue.handlers:
             print(
                 "litequeue: warning: no handlers are registered (load them with --plugin "
                 "MODULE or an installed plugin); jobs will fail with UnknownKind",
                 file=sys.stderr,
             )
-        if not args.quiet:
-            queue.subscribe(lambda event: _report_finished(queue, event, args.json))
         worker = litequeue.Worker(
             queue,
             queues=args.queue or ["default"],
@@ -141,140 +208,226 @@ def cmd_worker(args: argparse.Namespace) -> int:
             lease=args.lease,
             grace=args.grace,
         )
+        if not args.quiet:
+            queue.subscribe(_Reporter(queue, as_json=args.json))
         done = worker.run(until_empty=args.until_empty)
-        if not args.quiet and not args.json:
-            print(f"worker stopped after {done} attempt(s)", file=sys.stderr)
+    if not args.quiet and not args.json:
+        print(f"worker stopped after {done} attempt(s)", file=sys.stderr)
     return 0
 
 
-_FINISHED = {"succeeded", "failed", "cancelled", "retrying"}
+class _Reporter:
+    """Prints a line for each attempt this worker finishes (events of this process)."""
+
+    REPORTED = frozenset({"succeeded", "failed", "cancelled", "retrying", "released"})
+
+    def __init__(self, queue: litequeue.Queue, *, as_json: bool) -> None:
+        self.queue = queue
+        self.as_json = as_json
+        self.lock = threading.Lock()  # handler threads commit too: keep lines whole
+
+    def __call__(self, event: litequeue.Event) -> None:
+        if event.type.value not in self.REPORTED:
+            return
+        line = _compact(event.to_dict()) if self.as_json else self.describe(event)
+        with self.lock:
+            print(line, flush=True)
+
+    def describe(self, event: litequeue.Event) -> str:
+        try:
+            job: litequeue.Job | None = self.queue.get(event.job_id)
+        except litequeue.LitequeueError:
+            job = None
+        words = [f"job {event.job_id}", job.kind if job else "", event.type.value]
+        if job and job.started_at and job.finished_at:
+            words.append(f"in {(job.finished_at - job.started_at).total_seconds():.2f}s")
+        if job and "attempt" in event.data:
+            words.append(f"(attempt {event.data['attempt']}/{job.max_attempts})")
+        line = " ".join(w for w in words if w)
+        error = event.data.get("error")
+        return f"{line}: {error}" if error else line
 
 
-def _report_finished(queue: litequeue.Queue, event: litequeue.Event, as_json: bool) -> None:
-    if event.type.value not in _FINISHED:
-        return
-    if as_json:
-        print(json.dumps(event.to_dict(), ensure_ascii=False), flush=True)
-        return
-    detail = event.data.get("error", "")
-    print(f"job {event.job_id} {event.type.value} {detail}".rstrip(), flush=True)
+# -- looking ----------------------------------------------------------------------------
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    """List jobs, newest first."""
+    """List jobs, newest first, to see what is waiting, running or broken."""
     with _open(args) as queue:
         jobs = queue.jobs(
             args.status, queue=args.queue, kind=args.kind, tag=args.tag, limit=args.limit
         )
     if args.json:
         _emit_json([job.to_dict() for job in jobs])
+    elif jobs:
+        _table([_job_row(job) for job in jobs], JOB_HEADERS)
     else:
-        _table(_job_rows(jobs), JOB_HEADERS)
+        print("no jobs")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """One job in full, with its error, traceback and events."""
+    """One job in full, with its error, traceback and history: why did it fail?"""
     with _open(args) as queue:
         job = queue.get(args.id)
         events = list(queue.events(job_id=args.id))
     if args.json:
         _emit_json({"job": job.to_dict(), "events": [e.to_dict() for e in events]})
         return 0
-    for name, value in job.to_dict().items():
-        if name not in ("error", "payload", "result"):
-            print(f"{name:>16}: {'' if value is None else value}")
-    print(f"{'payload':>16}: {json.dumps(job.payload, ensure_ascii=False)}")
-    print(f"{'result':>16}: {json.dumps(job.result, ensure_ascii=False)}")
+    for label, value in _job_fields(job):
+        print(f"{label:>16}: {value}")
     if job.error:
         print(f"{'error':>16}: {job.error}")
         if job.error.traceback:
             print(job.error.traceback.rstrip())
     print("events:")
-    _table(((e.seq, _when(e.at), e.type.value, json.dumps(e.data)) for e in events),
-           ("seq", "at", "type", "data"))  # fmt: skip
+    _table(
+        [(e.seq, _when(e.at), e.type.value, _compact(e.data) if e.data else "") for e in events],
+        ("seq", "at (UTC)", "type", "data"),
+    )
     return 0
 
 
+def _job_fields(job: litequeue.Job) -> list[tuple[str, str]]:
+    optional = {
+        "progress message": job.progress_message,
+        "parent": job.parent_id,
+        "unique key": job.unique_key,
+        "handler version": job.handler_version,
+        "timeout": None if job.timeout is None else f"{job.timeout:g}s",
+        "tags": ", ".join(job.tags) or None,
+        "started": _when(job.started_at) or None,
+        "finished": _when(job.finished_at) or None,
+        "lease until": _when(job.lease_until) or None,
+    }
+    return [
+        ("id", str(job.id)),
+        ("kind", job.kind),
+        ("queue", job.queue),
+        ("status", job.status.value),
+        ("attempt", f"{job.attempt}/{job.max_attempts}"),
+        ("priority", str(job.priority)),
+        ("progress", f"{job.progress:.0f}%"),
+        ("created (UTC)", _when(job.created_at)),
+        ("run at", _when(job.run_at)),
+        *((label, str(value)) for label, value in optional.items() if value is not None),
+        ("payload", _compact(job.payload)),
+        ("result", _compact(job.result)),
+    ]
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Counts of jobs per queue and status: is work piling up or failing?"""
+    with _open(args) as queue:
+        stats = queue.stats(tag=args.tag)
+    if args.json:
+        _emit_json(stats)
+    elif stats:
+        statuses = [s.value for s in litequeue.JobStatus]
+        rows = [[name, *(counts[s] for s in statuses)] for name, counts in stats.items()]
+        _table(rows, ("queue", *statuses))
+    else:
+        print("no jobs")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """The durable event log from --after; --follow keeps printing new events until
+    Ctrl-C, so a script can watch a queue that other processes work on."""
+    with _open(args) as queue:
+        events = queue.events(after=args.after, follow=args.follow, job_id=args.job)
+        if not args.follow:
+            found = list(events)
+            if args.json:
+                _emit_json([event.to_dict() for event in found])
+            else:
+                for event in found:
+                    print(_event_line(event))
+            return 0
+        with _sigterm_interrupts():
+            with contextlib.suppress(KeyboardInterrupt):
+                _stream_events(events, as_json=args.json)
+    return 0
+
+
+def _stream_events(events: Iterator[litequeue.Event], *, as_json: bool) -> None:
+    for event in events:
+        if as_json:
+            _emit_json_line(event.to_dict())
+        else:
+            print(_event_line(event), flush=True)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While following, SIGTERM stops like Ctrl-C does (exit status 0)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+# -- steering ---------------------------------------------------------------------------
+
+
 def cmd_cancel(args: argparse.Namespace) -> int:
-    """Cancel a queued or running job."""
+    """Stop a queued or running job (and its unfinished children) for good."""
     with _open(args) as queue:
         return _print_job(args, queue.cancel(args.id))
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    """Queue a failed or cancelled job again."""
+    """Queue a failed or cancelled job again, with a fresh budget of attempts, once
+    its cause is fixed."""
     with _open(args) as queue:
         return _print_job(args, queue.retry(args.id))
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    """Counts of jobs per queue and status."""
-    with _open(args) as queue:
-        stats = queue.stats(tag=args.tag)
-    if args.json:
-        _emit_json(stats)
-        return 0
-    statuses = [s.value for s in litequeue.JobStatus]
-    _table(([name, *(counts[s] for s in statuses)] for name, counts in stats.items()),
-           ("queue", *statuses))  # fmt: skip
-    return 0
-
-
 def cmd_queues(args: argparse.Namespace) -> int:
-    """List queues, or change one: ``limit NAME N|none``, ``pause NAME``, ``resume NAME``."""
-    if args.action not in (None, "list") and not args.name:
-        raise UsageError(f"queues {args.action} needs a queue name")
-    with _open(args) as queue:
-        if args.action == "limit":
-            if args.value is None:
-                raise UsageError("queues limit needs a number or 'none'")
-            limit = _parse_limit(args.value)
-            info = [queue.set_queue(args.name, limit=limit)]
-        elif args.action == "pause":
-            info = [queue.pause(args.name)]
-        elif args.action == "resume":
-            info = [queue.resume(args.name)]
+    """List queues and their settings, or change one for every process at once:
+    ``limit NAME N|none``, ``pause NAME``, ``resume NAME``."""
+    action = args.action or "list"
+    with _open(args, create=action != "list") as queue:
+        if action == "limit":
+            infos = [queue.set_queue(args.name, limit=_parse_limit(args.value))]
+        elif action == "pause":
+            infos = [queue.pause(args.name)]
+        elif action == "resume":
+            infos = [queue.resume(args.name)]
         else:
-            info = queue.queues()
+            infos = queue.queues()
     if args.json:
-        _emit_json([{"name": q.name, "limit": q.limit, "paused": q.paused} for q in info])
+        _emit_json([{"name": i.name, "limit": i.limit, "paused": i.paused} for i in infos])
+    elif infos:
+        rows = [(i.name, "none" if i.limit is None else i.limit, "yes" if i.paused else "no")
+                for i in infos]  # fmt: skip
+        _table(rows, ("queue", "limit", "paused"))
     else:
-        _table(((q.name, "none" if q.limit is None else q.limit, q.paused) for q in info),
-               ("queue", "limit", "paused"))  # fmt: skip
+        print("no queues")
     return 0
 
 
 def _parse_limit(text: str) -> int | None:
-    if text.lower() in ("none", "off", "unlimited"):
+    if text.lower() == "none":
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"a queue limit is a whole number or 'none', not {text!r}") from None
+    if not re.fullmatch(r"\d+", text.strip()):
+        raise UsageError(f"a queue limit is a whole number >= 0 or 'none', not {text!r}")
+    return int(text)
 
 
-def cmd_events(args: argparse.Namespace) -> int:
-    """Print the event log from ``--after``; ``--follow`` waits for new events."""
-    with _open(args) as queue:
-        try:
-            for event in queue.events(after=args.after, follow=args.follow, job_id=args.job):
-                if args.json:
-                    print(json.dumps(event.to_dict(), ensure_ascii=False), flush=True)
-                else:
-                    data = json.dumps(event.data, ensure_ascii=False) if event.data else ""
-                    print(
-                        f"{event.seq:>8}  {_when(event.at)}  job {event.job_id:<6} "
-                        f"{event.type.value:<13} {data}".rstrip(),
-                        flush=True,
-                    )
-        except KeyboardInterrupt:
-            return 0
-    return 0
+# -- maintenance ------------------------------------------------------------------------
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    """Delete finished jobs and events older than ``--older-than`` seconds."""
+    """Delete old finished jobs and events to keep the file small."""
     with _open(args) as queue:
         jobs, events = queue.prune(older_than=args.older_than)
     if args.json:
@@ -284,117 +437,187 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+_OLDER_SCHEMA = re.compile(r"schema version (\d+) is older")
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Bring the file's schema up to date (opening a queue does this too)."""
-    try:
-        with _open(args, migrate=False) as queue:
-            before = after = queue.schema_version()
-    except litequeue.SchemaTooNew:
-        raise
-    except litequeue.StoreError as exc:
-        if "older than" not in str(exc):
-            raise
-        with _open(args) as queue:
-            after = queue.schema_version()
-        before = None
+    """Upgrade a file written by an older litequeue now, rather than on the next open
+    (plugins are not loaded: this is about the file alone)."""
+    path = _db_path(args, create=False)
+    before = _version_as_is(path, args.durability)
+    with litequeue.Queue(path, durability=args.durability, autoload_plugins=False) as queue:
+        after = queue.schema_version()
     if args.json:
         _emit_json({"from": before, "to": after})
-    elif before == after:
-        print(f"schema version {after}: up to date")
     else:
-        print(f"migrated to schema version {after}")
+        note = "  (up to date)" if before == after else ""
+        print(f"schema version {before} -> {after}{note}")
     return 0
 
 
-# -- the parser -----------------------------------------------------------------------
+def _version_as_is(path: str, durability: str) -> int:
+    """The file's schema version, without migrating it."""
+    try:
+        with litequeue.Queue(
+            path, durability=durability, autoload_plugins=False, migrate=False
+        ) as queue:
+            return queue.schema_version()
+    except litequeue.StoreError as exc:
+        # An older file is refused with a plain StoreError that names its version;
+        # every other store error (too new, not a database, ...) is the user's answer.
+        found = _OLDER_SCHEMA.search(str(exc))
+        if type(exc) is not litequeue.StoreError or found is None:
+            raise
+        return int(found.group(1))
 
 
-def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
-    """``--db``, ``--json``, ``--plugin``, ``--durability``, accepted before or after the
-    command name."""
+# -- the parser -------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in the same ``litequeue: error:`` form as the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"litequeue: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, not {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, not {text!r}")
+    return value
+
+
+def _common_options(*, defaults: bool) -> _Parser:
+    """``--db``, ``--json``, ``--plugin``, ``--durability``. After the command name
+    they default to SUPPRESS, so they never reset what was given before it."""
 
     def default(value: Any) -> Any:
         return value if defaults else argparse.SUPPRESS
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=default(None), help=f"the queue file (or ${DB_ENV})")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--db", default=default(None), metavar="FILE", help=f"the queue file (or ${DB_ENV})"
+    )
     common.add_argument("--json", action="store_true", default=default(False), help="print JSON")
     common.add_argument(
         "--plugin",
         action="append",
         default=default(None),
         metavar="MODULE",
-        help="load a plugin module (repeatable)",
+        help="load a plugin module with handlers (repeatable)",
     )
     common.add_argument(
-        "--durability", choices=("full", "normal"), default=default("full"), help="default full"
+        "--durability",
+        choices=("full", "normal"),
+        default=default("full"),
+        help="as Queue(durability=...); default full",
     )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="litequeue",
         description="Look at and steer a litequeue file.",
         parents=[_common_options(defaults=True)],
     )
-    # The same options after the command; there they must not reset what was given before it.
     common = _common_options(defaults=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        doc = (run.__doc__ or "").strip().splitlines()[0]
-        p = sub.add_parser(name, help=doc, description=doc, parents=[common])
+    def add(name: str, run: Command) -> argparse.ArgumentParser:
+        doc = (run.__doc__ or "").strip()
+        summary = doc.split("\n\n")[0].split(".")[0].replace("\n", " ")
+        p = sub.add_parser(name, help=summary, description=doc, parents=[common])
         p.set_defaults(run=run)
         return p
 
-    p = add("enqueue", cmd_enqueue)
-    p.add_argument("kind")
-    p.add_argument("payload", nargs="?", help="JSON (default: null)")
-    p.add_argument("--queue", default="default")
-    p.add_argument("--priority", type=int, default=0)
-    p.add_argument("--delay", type=float, help="seconds before it may run")
-    p.add_argument("--max-attempts", type=int)
-    p.add_argument("--timeout", type=float, help="seconds per attempt, from its claim")
-    p.add_argument("--unique-key")
-    p.add_argument("--force", action="store_true", help="add even if the key is held")
-    p.add_argument("--tag", action="append", default=[])
-    p.add_argument("--parent", type=int, help="id of the batch job it belongs to")
+    _add_enqueue(add("enqueue", cmd_enqueue))
+    _add_worker(add("worker", cmd_worker))
+    _add_jobs(add("jobs", cmd_jobs))
+    for name, run in (("show", cmd_show), ("cancel", cmd_cancel), ("retry", cmd_retry)):
+        add(name, run).add_argument("id", type=int, help="the job's id")
+    add("stats", cmd_stats).add_argument("--tag", help="only jobs with this tag")
+    _add_queues(add("queues", cmd_queues), common)
+    _add_events(add("events", cmd_events))
+    add("prune", cmd_prune).add_argument(
+        "--older-than",
+        type=_seconds,
+        metavar="SECONDS",
+        help="age of finished jobs and events to delete (default: the queue's retention)",
+    )
+    add("migrate", cmd_migrate)
+    return parser
 
-    p = add("worker", cmd_worker)
-    p.add_argument("--queue", action="append", help="queue to serve (repeatable, in order)")
-    p.add_argument("--concurrency", type=int, default=1)
-    p.add_argument("--lease", type=float, default=30.0)
-    p.add_argument("--grace", type=float, default=30.0)
+
+def _add_enqueue(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", help="which handler runs it")
+    p.add_argument("payload", nargs="?", metavar="PAYLOAD_JSON", help="JSON; - reads stdin")
+    p.add_argument("--queue", default="default")
+    p.add_argument("--priority", type=int, default=0, help="higher runs first")
+    p.add_argument("--delay", type=_seconds, metavar="S", help="seconds before it may run")
+    p.add_argument("--max-attempts", type=_positive_int, metavar="N")
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per attempt")
+    p.add_argument("--unique-key", metavar="K", help="return the active job holding K")
+    p.add_argument("--force", action="store_true", help="add a new job even if K is held")
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="repeatable")
+    p.add_argument("--parent", type=int, metavar="ID", help="the batch job it belongs to")
+
+
+def _add_worker(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--queue", action="append", metavar="Q", help="repeatable, in order")
+    p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N")
+    p.add_argument("--lease", type=_positive_seconds, default=30.0, metavar="S")
+    p.add_argument("--grace", type=_seconds, default=30.0, metavar="S")
     p.add_argument("--until-empty", action="store_true", help="stop when nothing is due")
     p.add_argument("--quiet", action="store_true", help="no line per finished job")
 
-    p = add("jobs", cmd_jobs)
-    p.add_argument("--status", action="append", choices=[s.value for s in litequeue.JobStatus])
+
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    statuses = [s.value for s in litequeue.JobStatus]
+    p.add_argument("--status", action="append", choices=statuses, help="repeatable")
     p.add_argument("--queue")
     p.add_argument("--kind")
     p.add_argument("--tag")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive_int, default=50, metavar="N")
 
-    for name, run in (("show", cmd_show), ("cancel", cmd_cancel), ("retry", cmd_retry)):
-        add(name, run).add_argument("id", type=int)
 
-    add("stats", cmd_stats).add_argument("--tag")
+def _add_queues(p: argparse.ArgumentParser, common: _Parser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("list", help="every queue and its settings", parents=[common])
+    limit = actions.add_parser("limit", help="cap jobs running at once", parents=[common])
+    limit.add_argument("name")
+    limit.add_argument("value", metavar="N|none")
+    for name, what in (("pause", "hand out no jobs"), ("resume", "hand out jobs again")):
+        actions.add_parser(name, help=what, parents=[common]).add_argument("name")
 
-    p = add("queues", cmd_queues)
-    p.add_argument("action", nargs="?", choices=("list", "limit", "pause", "resume"))
-    p.add_argument("name", nargs="?")
-    p.add_argument("value", nargs="?", help="for limit: a number or 'none'")
 
-    p = add("events", cmd_events)
-    p.add_argument("--after", type=int, default=0, help="only events with a higher seq")
-    p.add_argument("--follow", action="store_true", help="keep waiting for new events")
-    p.add_argument("--job", type=int, help="one job's events")
-
-    add("prune", cmd_prune).add_argument("--older-than", type=float, help="seconds")
-    add("migrate", cmd_migrate)
-    return parser
+def _add_events(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--after", type=int, default=0, metavar="SEQ", help="events after SEQ")
+    p.add_argument("--follow", action="store_true", help="wait for new events until Ctrl-C")
+    p.add_argument("--job", type=int, metavar="ID", help="one job's events")
 
 
 if __name__ == "__main__":
