@@ -1,102 +1,45 @@
-"""The litequeue command: exit codes, JSON output, errors a user meets."""
+"""The litequeue command: exit codes, JSON shapes and the errors a user meets."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import queue as queue_module
+import signal
+import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import litequeue
 from litequeue.cli import main
 
+PLUGIN = "plugins.cli_handlers"
+TESTS = Path(__file__).parent
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+Capsys = pytest.CaptureFixture[str]
+
+
+def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_enqueue_then_jobs_shows_the_job(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
-    db = str(db_path)
-    code, out, _ = run(
-        capsys, "--db", db, "--json", "enqueue", "mail.send", '{"to": "a@example.com"}',
-        "--queue", "mail", "--priority", "3", "--tag", "project:1", "--max-attempts", "5",
-    )  # fmt: skip
-    assert code == 0
-    job = json.loads(out)
-    assert (job["kind"], job["queue"], job["status"], job["priority"]) == (
-        "mail.send",
-        "mail",
-        "queued",
-        3,
-    )
-    assert job["payload"] == {"to": "a@example.com"}
-    assert job["tags"] == ["project:1"]
-    code, out, _ = run(capsys, "jobs", "--db", db, "--json", "--tag", "project:1")
-    assert code == 0
-    assert [j["id"] for j in json.loads(out)] == [job["id"]]
-    code, out, _ = run(capsys, "--db", db, "jobs")
-    assert "mail.send" in out.splitlines()[1]
+def run_json(capsys: Capsys, db: Path, *argv: str) -> Any:
+    code, out, err = run(capsys, "--db", str(db), "--json", *argv)
+    assert code == 0, err
+    return json.loads(out)
 
 
-def test_cancel_retry_show_and_events(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
-    db = str(db_path)
-    run(capsys, "--db", db, "enqueue", "k", "1")
-    code, out, _ = run(capsys, "--db", db, "--json", "cancel", "1")
-    assert (code, json.loads(out)["status"]) == (0, "cancelled")
-    code, _, err = run(capsys, "--db", db, "cancel", "1")
-    assert code == 1
-    assert "already cancelled" in err
-    code, out, _ = run(capsys, "--db", db, "--json", "retry", "1")
-    assert (code, json.loads(out)["status"]) == (0, "queued")
-    code, out, _ = run(capsys, "--db", db, "--json", "show", "1")
-    shown = json.loads(out)
-    assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
-    code, out, _ = run(capsys, "--db", db, "--json", "events", "--after", "1")
-    assert [json.loads(line)["seq"] for line in out.splitlines()] == [2, 3]
-
-
-def test_queue_settings_persist(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
-    db = str(db_path)
-    assert run(capsys, "--db", db, "queues", "limit", "cv", "1")[0] == 0
-    assert run(capsys, "--db", db, "queues", "pause", "cv")[0] == 0
-    with litequeue.Queue(db_path) as q:
-        info = {i.name: i for i in q.queues()}["cv"]
-    assert (info.limit, info.paused) == (1, True)
-    code, out, _ = run(capsys, "--db", db, "--json", "queues", "limit", "cv", "none")
-    assert json.loads(out) == [{"name": "cv", "limit": None, "paused": True}]
-    code, _, err = run(capsys, "--db", db, "queues", "limit", "cv", "lots")
-    assert code == 2
-    assert "whole number" in err
-    assert run(capsys, "--db", db, "queues", "pause")[0] == 2
-
-
-def test_stats_prune_and_migrate(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
-    db = str(db_path)
-    run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "a")
-    code, out, _ = run(capsys, "--db", db, "--json", "stats")
-    assert json.loads(out)["a"]["queued"] == 1
-    code, out, _ = run(capsys, "--db", db, "--json", "prune", "--older-than", "0")
-    assert json.loads(out) == {"jobs": 0, "events": 0}  # the only event is the newest
-    code, out, _ = run(capsys, "--db", db, "migrate")
-    assert (code, out.strip()) == (0, "schema version 1: up to date")
-
-
-@pytest.mark.parametrize(
-    ("argv", "status", "message"),
-    [
-        (["enqueue", "k", "{not json"], 2, "not valid JSON"),
-        (["show", "404"], 1, "no job with id 404"),
-    ],
-)
-def test_errors_are_one_clear_line_with_a_status(
-    capsys: pytest.CaptureFixture[str], db_path: Path, argv: list[str], status: int, message: str
-) -> None:
-    code, out, err = run(capsys, "--db", str(db_path), *argv)
+def assert_error(code: int, out: str, err: str, status: int, message: str) -> None:
+    """One line on stderr, nothing on stdout, no traceback."""
     assert code == status
     assert out == ""
     assert err.startswith("litequeue: error: ")
@@ -104,37 +47,386 @@ def test_errors_are_one_clear_line_with_a_status(
     assert "Traceback" not in err
 
 
-def test_missing_db_and_a_file_that_is_not_a_database(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def db(db_path: Path) -> Path:
+    """A queue file that exists (commands that only read refuse a missing file)."""
+    litequeue.Queue(db_path).close()
+    return db_path
+
+
+# -- enqueue and jobs -------------------------------------------------------------------
+
+
+def test_enqueue_then_jobs_shows_the_job(capsys: Capsys, db_path: Path) -> None:
+    job = run_json(
+        capsys, db_path, "enqueue", "mail.send", '{"to": "a@example.com"}',
+        "--queue", "mail", "--priority", "3", "--tag", "project:1", "--tag", "x",
+        "--max-attempts", "5", "--timeout", "30",
+    )  # fmt: skip
+    assert job["id"] == 1
+    assert (job["kind"], job["queue"], job["status"], job["priority"]) == (
+        "mail.send",
+        "mail",
+        "queued",
+        3,
+    )
+    assert (job["payload"], job["tags"]) == ({"to": "a@example.com"}, ["project:1", "x"])
+    assert (job["max_attempts"], job["timeout"], job["attempt"]) == (5, 30.0, 0)
+    listed = run_json(capsys, db_path, "jobs", "--tag", "project:1")
+    assert listed == [job]
+    code, out, _ = run(capsys, "--db", str(db_path), "jobs")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["id", "kind", "queue", "status"]
+    assert row.split()[:5] == ["1", "mail.send", "mail", "queued", "0/5"]
+
+
+def test_enqueue_options(capsys: Capsys, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run_json(capsys, db_path, "enqueue", "k", "--unique-key", "u")
+    assert first["payload"] is None
+    assert run_json(capsys, db_path, "enqueue", "k", "--unique-key", "u")["id"] == first["id"]
+    forced = run_json(capsys, db_path, "enqueue", "k", "--unique-key", "u", "--force")
+    assert forced["id"] != first["id"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"from": "stdin"}'))
+    child = run_json(capsys, db_path, "enqueue", "k", "-", "--parent", "1", "--delay", "3600")
+    assert (child["payload"], child["parent_id"]) == ({"from": "stdin"}, 1)
+    assert child["run_at"] > child["created_at"]
+    assert [j["id"] for j in run_json(capsys, db_path, "jobs", "--limit", "2")] == [3, 2]
+
+
+def test_jobs_filters_and_an_empty_listing(capsys: Capsys, db: Path) -> None:
+    assert run(capsys, "--db", str(db), "jobs") == (0, "no jobs\n", "")
+    run(capsys, "--db", str(db), "enqueue", "a", "--queue", "q1")
+    run(capsys, "--db", str(db), "enqueue", "b", "--queue", "q2")
+    run(capsys, "--db", str(db), "cancel", "2")
+    assert [j["kind"] for j in run_json(capsys, db, "jobs", "--queue", "q1")] == ["a"]
+    assert [j["kind"] for j in run_json(capsys, db, "jobs", "--kind", "b")] == ["b"]
+    statuses = run_json(capsys, db, "jobs", "--status", "cancelled", "--status", "failed")
+    assert [j["id"] for j in statuses] == [2]
+
+
+# -- steering ---------------------------------------------------------------------------
+
+
+def test_cancel_and_retry_transitions(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "k", "1")
+    assert run_json(capsys, db_path, "cancel", "1")["status"] == "cancelled"
+    code, out, err = run(capsys, "--db", db, "cancel", "1")
+    assert_error(code, out, err, 1, "already")
+    retried = run_json(capsys, db_path, "retry", "1")
+    assert (retried["status"], retried["attempt"]) == ("queued", 0)
+    code, out, err = run(capsys, "--db", db, "retry", "1")
+    assert_error(code, out, err, 1, "only failed or cancelled jobs can be retried")
+    shown = run_json(capsys, db_path, "show", "1")
+    assert set(shown) == {"job", "events"}
+    assert shown["job"]["status"] == "queued"
+    assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
+
+
+@pytest.mark.parametrize("command", ["show", "cancel", "retry"])
+def test_an_unknown_job_id_is_exit_1(capsys: Capsys, db: Path, command: str) -> None:
+    code, out, err = run(capsys, "--db", str(db), command, "404")
+    assert_error(code, out, err, 1, "no job with id 404")
+
+
+def test_queue_settings_persist(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    assert run(capsys, "--db", db, "queues", "limit", "cv", "1")[0] == 0
+    assert run(capsys, "--db", db, "queues", "pause", "cv")[0] == 0
+    with litequeue.Queue(db_path) as q:
+        info = {i.name: i for i in q.queues()}["cv"]
+    assert (info.limit, info.paused) == (1, True)
+    changed = run_json(capsys, db_path, "queues", "limit", "cv", "none")
+    assert changed == [{"name": "cv", "limit": None, "paused": True}]
+    assert run_json(capsys, db_path, "queues", "resume", "cv")[0]["paused"] is False
+    assert run_json(capsys, db_path, "queues") == [{"name": "cv", "limit": None, "paused": False}]
+    code, out, _ = run(capsys, "--db", db, "queues", "list")
+    assert code == 0
+    assert out.splitlines()[1].split() == ["cv", "none", "no"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["queues", "limit", "cv", "lots"], "whole number"),
+        (["queues", "limit", "cv", "-1"], "whole number"),
+        (["queues", "limit", "cv"], "required"),
+        (["queues", "pause"], "required"),
+        (["queues", "shrink", "cv"], "invalid choice"),
+    ],
+)
+def test_bad_queue_settings_are_usage_errors(
+    capsys: Capsys, db: Path, argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "--db", str(db), *argv)
+    assert code == 2
+    assert "litequeue: error: " in err
+    assert message in err
+
+
+# -- the worker -------------------------------------------------------------------------
+
+
+def test_worker_until_empty_runs_plugin_handlers(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "cli.add", '{"numbers": [1, 2, 3]}')
+    run(capsys, "--db", db, "enqueue", "cli.explode", '"boom"', "--max-attempts", "1")
+    code, out, err = run(capsys, "--db", db, "--plugin", PLUGIN, "worker", "--until-empty")
+    assert code == 0, err
+    lines = sorted(out.splitlines())
+    assert lines[0].startswith("job 1 cli.add succeeded")
+    assert lines[1].startswith("job 2 cli.explode failed")
+    assert lines[1].endswith("ValueError: cannot handle 'boom'")
+    assert "worker stopped after 2 attempt(s)" in err
+    assert run_json(capsys, db_path, "show", "1")["job"]["result"] == {"sum": 6}
+
+    code, out, _ = run(capsys, "--db", db, "show", "2")
+    assert "error: ValueError: cannot handle 'boom'" in out
+    assert "Traceback (most recent call last)" in out  # the handler's, kept on the job
+    assert [line.split()[3] for line in out.splitlines()[-3:]] == ["enqueued", "started", "failed"]
+    assert run_json(capsys, db_path, "retry", "2")["status"] == "queued"
+
+
+def test_worker_json_lines_and_quiet(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    for n in range(3):
+        run(capsys, "--db", db, "enqueue", "cli.add", json.dumps({"numbers": [n]}))
+    code, out, _ = run(
+        capsys, "--db", db, "worker", "--plugin", PLUGIN, "--json", "--until-empty",
+        "--concurrency", "2",
+    )  # fmt: skip
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    assert sorted(e["job_id"] for e in events) == [1, 2, 3]
+    assert {e["type"] for e in events} == {"succeeded"}
+    run(capsys, "--db", db, "enqueue", "cli.add", '{"numbers": []}')
+    assert run(capsys, "--db", db, "worker", "--plugin", PLUGIN, "--until-empty", "--quiet") == (
+        0,
+        "",
+        "",
+    )
+
+
+def test_worker_without_handlers_warns(capsys: Capsys, db: Path) -> None:
+    code, _, err = run(capsys, "--db", str(db), "worker", "--until-empty")
+    assert code == 0
+    assert "no handlers are registered" in err
+
+
+# -- events, stats, prune, migrate ------------------------------------------------------
+
+
+def test_events_after_and_for_one_job(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "a")
+    run(capsys, "--db", db, "enqueue", "b")
+    run(capsys, "--db", db, "cancel", "1")
+    events = run_json(capsys, db_path, "events", "--after", "1")
+    assert [(e["seq"], e["job_id"], e["type"]) for e in events] == [
+        (2, 2, "enqueued"),
+        (3, 1, "cancelled"),
+    ]
+    assert set(events[0]) == {"seq", "job_id", "type", "at", "data"}
+    assert [e["seq"] for e in run_json(capsys, db_path, "events", "--job", "1")] == [1, 3]
+    assert run_json(capsys, db_path, "events", "--after", "3") == []
+    code, out, _ = run(capsys, "--db", db, "events", "--after", "2")
+    assert code == 0
+    assert out.split()[-3:] == ["cancelled", '{"by":', '"request"}']
+
+
+def test_stats_and_prune(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "a", "--tag", "t")
+    run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "b")
+    run(capsys, "--db", db, "cancel", "2")
+    stats = run_json(capsys, db_path, "stats")
+    assert stats["a"] == {
+        "queued": 1, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0,
+    }  # fmt: skip
+    assert stats["b"]["cancelled"] == 1
+    assert list(run_json(capsys, db_path, "stats", "--tag", "t")) == ["a"]
+    # The default keeps a week of events and every finished job.
+    assert run_json(capsys, db_path, "prune") == {"jobs": 0, "events": 0}
+    pruned = run_json(capsys, db_path, "prune", "--older-than", "0")
+    assert pruned["jobs"] == 1  # the cancelled job; queued ones are never pruned
+    assert [j["id"] for j in run_json(capsys, db_path, "jobs")] == [1]
+    code, out, _ = run(capsys, "--db", db, "prune", "--older-than", "0")
+    assert code == 0
+    assert out.startswith("deleted 0 finished job(s)")
+
+
+def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "migrate")
+    assert (code, out) == (0, "schema version 1 -> 1  (up to date)\n")
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # a SQLite file no litequeue has touched: version 0
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    assert run_json(capsys, old, "migrate") == {"from": 0, "to": 1}
+    assert run_json(capsys, old, "jobs") == []
+
+
+def test_migrate_refuses_a_newer_file(capsys: Capsys, db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    code, out, err = run(capsys, "--db", str(db), "migrate")
+    assert_error(code, out, err, 1, "newer litequeue")
+
+
+# -- usage ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("NaN", "NaN is not a JSON value"),
+        ("", "not valid JSON"),
+        ("{'single': 'quotes'}", "not valid JSON"),
+    ],
+)
+def test_a_payload_that_is_not_json_is_exit_2(
+    capsys: Capsys, db_path: Path, payload: str, message: str
+) -> None:
+    code, out, err = run(capsys, "--db", str(db_path), "enqueue", "k", payload)
+    assert_error(code, out, err, 2, message)
+    assert not db_path.exists()  # refused before the file was touched
+
+
+def test_missing_db_missing_file_and_a_file_that_is_not_a_database(
+    capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LITEQUEUE_DB", raising=False)
-    code, _, err = run(capsys, "jobs")
-    assert code == 2
-    assert "--db" in err
+    code, out, err = run(capsys, "jobs")
+    assert_error(code, out, err, 2, "--db FILE")
+    missing = tmp_path / "typo.db"
+    code, out, err = run(capsys, "--db", str(missing), "stats")
+    assert_error(code, out, err, 1, "no such queue file")
+    assert not missing.exists()
     notes = tmp_path / "notes.txt"
     notes.write_text("shopping list\n" * 300)
     monkeypatch.setenv("LITEQUEUE_DB", str(notes))
-    code, _, err = run(capsys, "jobs")
-    assert code == 1
-    assert "not a SQLite database" in err
+    for argv in (["jobs"], ["enqueue", "k"], ["migrate"]):
+        code, out, err = run(capsys, *argv)
+        assert_error(code, out, err, 1, "not a SQLite database")
 
 
-def test_python_m_litequeue_worker_runs_plugin_handlers(tmp_path: Path) -> None:
-    db = tmp_path / "q.db"
-    env = {**os.environ, "LITEQUEUE_DB": str(db)}
-    command = [sys.executable, "-m", "litequeue", "--plugin", "plugins.register_square"]
-    for n in (2, 3):
+def test_options_go_before_or_after_the_command(capsys: Capsys, db: Path) -> None:
+    assert run_json(capsys, db, "enqueue", "k", "--durability", "normal")["id"] == 1
+    code, out, _ = run(capsys, "jobs", "--json", "--db", str(db))
+    assert (code, [j["id"] for j in json.loads(out)]) == (0, [1])
+
+
+def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
+    assert main(["--help"]) == 0
+    assert "enqueue" in capsys.readouterr().out
+    code, _, err = run(capsys, "--db", "x.db", "enqueue", "k", "--priority", "high")
+    assert code == 2
+    assert "litequeue: error: argument --priority" in err
+    assert run(capsys, "--db", "x.db", "frobnicate")[0] == 2
+    assert run(capsys, "--db", "x.db", "jobs", "--limit", "0")[0] == 2
+    assert run(capsys, "--db", "x.db", "--plugin", "no.such.module", "worker")[0] == 1
+
+
+# -- real processes ---------------------------------------------------------------------
+
+
+def cli_env(db: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LITEQUEUE_DB": str(db),
+        "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def litequeue_command(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "litequeue", "--plugin", PLUGIN, *argv]
+
+
+def test_python_m_litequeue_enqueue_and_worker_until_empty(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "q.db")
+    for numbers in ([2, 3], [4, 5]):
         enqueued = subprocess.run(
-            [*command, "enqueue", "math.square", json.dumps({"n": n})],
-            env=env, capture_output=True, text=True, check=True,
+            litequeue_command("enqueue", "cli.add", json.dumps({"numbers": numbers})),
+            env=env, capture_output=True, text=True, check=True, timeout=30,
         )  # fmt: skip
-        assert "math.square" in enqueued.stdout
+        assert "cli.add" in enqueued.stdout
     worker = subprocess.run(
-        [*command, "--json", "worker", "--until-empty"],
-        env=env, capture_output=True, text=True, timeout=60,
+        litequeue_command("--json", "worker", "--until-empty"),
+        env=env, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert worker.returncode == 0, worker.stderr
     finished = [json.loads(line) for line in worker.stdout.splitlines()]
     assert [e["type"] for e in finished] == ["succeeded", "succeeded"]
-    with litequeue.Queue(db) as q:
-        assert sorted(j.result["value"] for j in q.jobs()) == [4, 9]
+    with litequeue.Queue(tmp_path / "q.db") as q:
+        assert sorted(j.result["sum"] for j in q.jobs()) == [5, 9]
+    bad = subprocess.run(
+        litequeue_command("enqueue", "cli.add", "{oops"),
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("litequeue: error: the payload is not valid JSON")
+
+
+class Lines:
+    """A running command whose stdout lines can be awaited with a timeout."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue_module.Queue[str] = queue_module.Queue()
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: [self.lines.put(x) for x in stdout], daemon=True).start()
+
+    def next(self, timeout: float = 20.0) -> str:
+        return self.lines.get(timeout=timeout)
+
+    def stop(self, signum: int) -> int:
+        self.proc.send_signal(signum)
+        return self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def started() -> Iterator[list[Lines]]:
+    running: list[Lines] = []
+    yield running
+    for lines in running:
+        if lines.proc.poll() is None:
+            lines.proc.kill()
+            lines.proc.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_worker_stops_gracefully_with_status_0(
+    tmp_path: Path, started: list[Lines], signum: int
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(litequeue_command("enqueue", "cli.add", '{"numbers": [1]}'), env=env, check=True)
+    worker = Lines(litequeue_command("worker"), env)
+    started.append(worker)
+    assert worker.next().startswith("job 1 cli.add succeeded")  # it is serving
+    assert worker.stop(signum) == 0
+    assert worker.proc.stderr is not None
+    assert "worker stopped after 1 attempt(s)" in worker.proc.stderr.read()
+
+
+def test_events_follow_streams_json_lines_until_ctrl_c(
+    tmp_path: Path, started: list[Lines]
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(litequeue_command("enqueue", "a"), env=env, check=True)
+    follower = Lines(litequeue_command("--json", "events", "--follow"), env)
+    started.append(follower)
+    assert json.loads(follower.next())["seq"] == 1
+    with litequeue.Queue(db) as q:  # a write from another process shows up live
+        q.enqueue("b")
+    event = json.loads(follower.next())
+    assert (event["seq"], event["job_id"], event["type"]) == (2, 2, "enqueued")
+    assert follower.stop(signal.SIGINT) == 0

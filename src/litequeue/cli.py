@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -151,7 +152,11 @@ def _event_line(event: litequeue.Event) -> str:
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
-    """Add a job from a shell or a script, e.g. to re-run work or test a handler."""
+    """Add one job.
+
+    So that a shell script, a cron line or a person testing a handler can queue work
+    without writing Python.
+    """
     payload = _parse_payload(args.payload)
     with _open(args, create=True) as queue:
         job = queue.enqueue(
@@ -192,8 +197,11 @@ def _parse_payload(text: str | None) -> Any:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run jobs with the handlers of the loaded plugins until Ctrl-C or SIGTERM (a
-    graceful stop), or with --until-empty until nothing is due: a worker without code."""
+    """Run jobs with the handlers of the loaded plugins.
+
+    So that handlers shipped as plugins need no worker script: it serves until Ctrl-C or
+    SIGTERM (a graceful stop), or with --until-empty until nothing is due.
+    """
     with _open(args, create=True) as queue:
         if not queue.handlers:
             print(
@@ -210,10 +218,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
         if not args.quiet:
             queue.subscribe(_Reporter(queue, as_json=args.json))
-        done = worker.run(until_empty=args.until_empty)
+        with _worker_logging(reported=not args.quiet):
+            done = worker.run(until_empty=args.until_empty)
     if not args.quiet and not args.json:
         print(f"worker stopped after {done} attempt(s)", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _worker_logging(*, reported: bool) -> Iterator[None]:
+    """Show litequeue's warnings on stderr as ``litequeue: WARNING: ...`` lines, unless
+    the program already configured logging. Job outcomes the reporter prints are not
+    logged a second time."""
+    if logging.getLogger().handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("litequeue: %(levelname)s: %(message)s"))
+    if reported:
+        handler.addFilter(lambda record: not record.name.startswith(JOB_LOGGER))
+    logger = logging.getLogger("litequeue")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+JOB_LOGGER = "litequeue.jobs"  # where the built-in plugin logs each job event
 
 
 class _Reporter:
@@ -252,7 +285,10 @@ class _Reporter:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    """List jobs, newest first, to see what is waiting, running or broken."""
+    """List jobs, newest first.
+
+    To see at a glance what is waiting, running or broken, filtered like Queue.jobs().
+    """
     with _open(args) as queue:
         jobs = queue.jobs(
             args.status, queue=args.queue, kind=args.kind, tag=args.tag, limit=args.limit
@@ -267,7 +303,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """One job in full, with its error, traceback and history: why did it fail?"""
+    """Show one job in full, with its error, traceback and events.
+
+    The first stop when a job failed: everything the queue knows about it.
+    """
     with _open(args) as queue:
         job = queue.get(args.id)
         events = list(queue.events(job_id=args.id))
@@ -317,7 +356,10 @@ def _job_fields(job: litequeue.Job) -> list[tuple[str, str]]:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """Counts of jobs per queue and status: is work piling up or failing?"""
+    """Count jobs per queue and status.
+
+    To tell whether work is piling up or failing, without listing it.
+    """
     with _open(args) as queue:
         stats = queue.stats(tag=args.tag)
     if args.json:
@@ -332,8 +374,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    """The durable event log from --after; --follow keeps printing new events until
-    Ctrl-C, so a script can watch a queue that other processes work on."""
+    """Print the event log after a sequence number; --follow waits for more.
+
+    So a script can watch a queue that other processes work on, and resume from the
+    last seq it saw without missing anything.
+    """
     with _open(args) as queue:
         events = queue.events(after=args.after, follow=args.follow, job_id=args.job)
         if not args.follow:
@@ -344,9 +389,8 @@ def cmd_events(args: argparse.Namespace) -> int:
                 for event in found:
                     print(_event_line(event))
             return 0
-        with _sigterm_interrupts():
-            with contextlib.suppress(KeyboardInterrupt):
-                _stream_events(events, as_json=args.json)
+        with _sigterm_interrupts(), contextlib.suppress(KeyboardInterrupt):
+            _stream_events(events, as_json=args.json)
     return 0
 
 
@@ -379,21 +423,28 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    """Stop a queued or running job (and its unfinished children) for good."""
+    """Cancel a queued or running job.
+
+    For work that should not run or finish after all; unfinished children go too.
+    """
     with _open(args) as queue:
         return _print_job(args, queue.cancel(args.id))
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    """Queue a failed or cancelled job again, with a fresh budget of attempts, once
-    its cause is fixed."""
+    """Queue a failed or cancelled job again.
+
+    Once the cause of a failure is fixed, the job gets a fresh budget of attempts.
+    """
     with _open(args) as queue:
         return _print_job(args, queue.retry(args.id))
 
 
 def cmd_queues(args: argparse.Namespace) -> int:
-    """List queues and their settings, or change one for every process at once:
-    ``limit NAME N|none``, ``pause NAME``, ``resume NAME``."""
+    """List queues, or set a limit, pause or resume one.
+
+    Settings live in the file, so a change here binds every worker in every process.
+    """
     action = args.action or "list"
     with _open(args, create=action != "list") as queue:
         if action == "limit":
@@ -427,7 +478,10 @@ def _parse_limit(text: str) -> int | None:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    """Delete old finished jobs and events to keep the file small."""
+    """Delete old finished jobs and events.
+
+    To keep the file small; without --older-than, the queue's retention applies.
+    """
     with _open(args) as queue:
         jobs, events = queue.prune(older_than=args.older_than)
     if args.json:
@@ -441,8 +495,11 @@ _OLDER_SCHEMA = re.compile(r"schema version (\d+) is older")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Upgrade a file written by an older litequeue now, rather than on the next open
-    (plugins are not loaded: this is about the file alone)."""
+    """Upgrade the file's schema and print from-version -> to-version.
+
+    So an upgrade happens at a chosen moment rather than when an app next opens the
+    file. Plugins are not loaded: this is about the file alone.
+    """
     path = _db_path(args, create=False)
     before = _version_as_is(path, args.durability)
     with litequeue.Queue(path, durability=args.durability, autoload_plugins=False) as queue:
@@ -549,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, run: Command) -> argparse.ArgumentParser:
         doc = (run.__doc__ or "").strip()
-        summary = doc.split("\n\n")[0].split(".")[0].replace("\n", " ")
+        summary = doc.splitlines()[0].rstrip(".")
         p = sub.add_parser(name, help=summary, description=doc, parents=[common])
         p.set_defaults(run=run)
         return p
