@@ -17,7 +17,7 @@ PUBLIC = {
     # errors
     "LitequeueError", "ConfigurationError", "PayloadError", "JobNotFound", "InvalidTransition",
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
-    "ChildProcessDied", "StoreError", "SchemaTooNew", "NotADatabase", "DatabaseReadOnly",
+    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase", "DatabaseReadOnly",
     "DiskFull", "DatabaseBusy",
 }  # fmt: skip
 

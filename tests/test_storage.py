@@ -192,7 +192,8 @@ def test_a_full_disk_is_a_typed_error_and_loses_no_acknowledged_job(db_path: Pat
 
 WORKER_DISK_FULL_SCRIPT = textwrap.dedent(
     """
-    import resource, signal, sys, threading, litequeue
+    import logging, resource, signal, sys, threading, litequeue
+    logging.basicConfig()  # the application decides where litequeue's log goes
     path = sys.argv[1]
     queue = litequeue.Queue(path)
     queue.handler("big")(lambda ctx, p: "y" * 200_000)

@@ -8,6 +8,7 @@ Layers, each importing only those above it:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ._handlers import Backoff, Context
@@ -30,6 +31,7 @@ from .errors import (
     PayloadError,
     Retry,
     SchemaTooNew,
+    SchemaTooOld,
     StoreError,
     UnknownKind,
     WorkerStopped,
@@ -64,12 +66,18 @@ __all__ = [
     "QueueInfo",
     "Retry",
     "SchemaTooNew",
+    "SchemaTooOld",
     "StoreError",
     "UnknownKind",
     "Worker",
     "WorkerStopped",
     "hookimpl",
 ]
+
+
+# A library does not print on its own: without logging set up by the application,
+# litequeue's records go nowhere instead of to Python's last-resort stderr handler.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:

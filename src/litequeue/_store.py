@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from . import _schema
-from .errors import InvalidTransition, JobNotFound, PayloadError
+from .errors import InvalidTransition, JobNotFound, PayloadError, SchemaTooOld
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["Claim", "NewJob", "Outcome", "SQLiteStore", "dumps", "encode_json"]
@@ -293,12 +293,7 @@ class SQLiteStore:
         newest = len(_schema.load_migrations())
         if version != newest:
             _schema.migrate(self._conn, self.path, target=version)  # raises if too new
-            from .errors import StoreError
-
-            raise StoreError(
-                f"{self.path}: database schema version {version} is older than this "
-                f"litequeue's ({newest}); run `litequeue migrate` or open it with migrate=True"
-            )
+            raise SchemaTooOld(self.path, version, newest)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -827,7 +822,10 @@ class SQLiteStore:
         with self._write() as tx:
             job = self._get(tx.conn, job_id)
             if job.status.finished:
-                raise InvalidTransition(f"job {job_id} has already {job.status.value}")
+                raise InvalidTransition(
+                    f"job {job_id} has already finished ({job.status.value}); "
+                    "only queued or running jobs can be cancelled"
+                )
             self._cancel_tree(tx, job_id)
             job = self._get(tx.conn, job_id)
         return job, tx.delivered

@@ -491,9 +491,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-_OLDER_SCHEMA = re.compile(r"schema version (\d+) is older")
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Upgrade the file's schema and print from-version -> to-version.
 
@@ -519,13 +516,8 @@ def _version_as_is(path: str, durability: str) -> int:
             path, durability=durability, autoload_plugins=False, migrate=False
         ) as queue:
             return queue.schema_version()
-    except litequeue.StoreError as exc:
-        # An older file is refused with a plain StoreError that names its version;
-        # every other store error (too new, not a database, ...) is the user's answer.
-        found = _OLDER_SCHEMA.search(str(exc))
-        if type(exc) is not litequeue.StoreError or found is None:
-            raise
-        return int(found.group(1))
+    except litequeue.SchemaTooOld as exc:
+        return exc.version
 
 
 # -- the parser -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
     ├── ChildProcessDied                   a process handler's child died mid-job
     └── StoreError                         the database itself
         ├── SchemaTooNew                   written by a newer litequeue
+        ├── SchemaTooOld                   needs migrating (opened with migrate=False)
         ├── NotADatabase                   not a SQLite file, or corrupt
         ├── DatabaseReadOnly               the file or its folder is not writable
         ├── DiskFull                       no space (or file size limit) to write
@@ -43,6 +44,7 @@ __all__ = [
     "PayloadError",
     "Retry",
     "SchemaTooNew",
+    "SchemaTooOld",
     "StoreError",
     "UnknownKind",
     "WorkerStopped",
@@ -108,6 +110,20 @@ class StoreError(LitequeueError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer litequeue; this one refuses to touch it."""
+
+
+class SchemaTooOld(StoreError):
+    """The database needs migrating and was opened with ``migrate=False``."""
+
+    def __init__(self, path: str, version: int, newest: int) -> None:
+        super().__init__(
+            f"{path}: database schema version {version} is older than this litequeue's "
+            f"({newest}); run `litequeue migrate` or open it with migrate=True"
+        )
+        #: The file's schema version.
+        self.version = version
+        #: The newest version this litequeue knows.
+        self.newest = newest
 
 
 class NotADatabase(StoreError):
