@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -173,12 +173,12 @@ class Claim:
     lease: float
 
 
-@attrs.frozen(kw_only=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How one attempt ended, as the worker reports it.
 
     ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
     may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
+    A tuple rather than an attrs class: workers make one per job.
     """
 
     job_id: int
@@ -190,8 +190,7 @@ class Outcome:
     handler_version: str | None = None
 
 
-@attrs.frozen(kw_only=True)
-class Running:
+class Running(NamedTuple):
     """A claimed attempt: the job and the token that fences its answers."""
 
     job: Job

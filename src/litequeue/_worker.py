@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
-import attrs
-
 from . import _plugins
 from ._child import ChildProcess, ChildResult
 from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
@@ -50,16 +48,20 @@ logger = logging.getLogger(__name__)
 _WAKE = object()
 
 
-@attrs.define(eq=False)
 class _Attempt:
-    """A claimed job this worker is running."""
+    """A claimed job this worker is running (a plain class: one is made per job)."""
 
-    job: Job
-    run_id: int
-    spec: HandlerSpec | None
-    deadline: float | None  # monotonic
-    cancel: CancelFlag = attrs.field(factory=CancelFlag)
-    in_thread: bool = False  # a sync handler the loop must time out itself
+    __slots__ = ("cancel", "deadline", "in_thread", "job", "run_id", "spec")
+
+    def __init__(
+        self, job: Job, run_id: int, spec: HandlerSpec | None, deadline: float | None
+    ) -> None:
+        self.job = job
+        self.run_id = run_id
+        self.spec = spec
+        self.deadline = deadline  # monotonic
+        self.cancel = CancelFlag()
+        self.in_thread = False  # a sync handler the loop must time out itself
 
 
 class Worker:
