@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -21,7 +21,6 @@ __all__ = [
     "JobStatus",
     "KeyState",
     "QueueInfo",
-    "from_timestamp",
 ]
 
 JSON = Any  # a value that survives json.dumps/json.loads unchanged
@@ -70,11 +69,6 @@ class KeyState(enum.StrEnum):
     DONE = "done"  #: succeeded with the current handler version
     OUTDATED = "outdated"  #: succeeded, but with another handler version: re-run it
     FAILED = "failed"  #: the latest job with the key failed or was cancelled
-
-
-def from_timestamp(value: float | None) -> datetime | None:
-    """Turn a stored POSIX timestamp into an aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 @attrs.frozen(kw_only=True)
@@ -154,36 +148,6 @@ class Job:
     #: When the current attempt's lease ends (running jobs only).
     lease_until: datetime | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Job:
-        """Build from a store row whose JSON columns are already decoded."""
-        error = row["error"]
-        return cls(
-            id=row["id"],
-            kind=row["kind"],
-            queue=row["queue"],
-            status=JobStatus(row["status"]),
-            payload=row["payload"],
-            result=row["result"],
-            error=None if error is None else ErrorInfo.from_dict(error),
-            priority=row["priority"],
-            run_at=from_timestamp(row["run_at"]),  # type: ignore[arg-type]
-            attempt=row["attempt"],
-            max_attempts=row["max_attempts"],
-            timeout=row["timeout"],
-            progress=row["progress"],
-            progress_message=row["progress_message"],
-            parent_id=row["parent_id"],
-            unique_key=row["unique_key"],
-            tags=tuple(row["tags"]),
-            handler_version=row["handler_version"],
-            created_at=from_timestamp(row["created_at"]),  # type: ignore[arg-type]
-            updated_at=from_timestamp(row["updated_at"]),  # type: ignore[arg-type]
-            started_at=from_timestamp(row["started_at"]),
-            finished_at=from_timestamp(row["finished_at"]),
-            lease_until=from_timestamp(row["lease_until"]),
-        )
-
     def evolve(self, **changes: Any) -> Job:
         """A copy with some fields changed."""
         return attrs.evolve(self, **changes)
@@ -207,16 +171,6 @@ class Event:
     at: datetime
     #: Details, depending on the type (see ``docs/events.md``).
     data: dict[str, Any] = attrs.field(factory=dict)
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Event:
-        return cls(
-            seq=row["seq"],
-            job_id=row["job_id"],
-            type=EventType(row["type"]),
-            at=from_timestamp(row["at"]),  # type: ignore[arg-type]
-            data=row["data"],
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the time as an ISO 8601 string)."""
