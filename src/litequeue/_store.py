@@ -35,6 +35,8 @@ _JOB_COLUMNS = (
     " created_at, updated_at, started_at, finished_at, lease_until, run_id"
 )
 _ACTIVE = ("queued", "running")
+#: Successes recorded per statement (four bound values each, well under SQLite's limit).
+_SUCCESS_CHUNK = 200
 
 
 # One encoder, made once: ``json.dumps`` with options builds a new one per call.
@@ -520,37 +522,37 @@ class SQLiteStore:
 
     def _finish_all(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
         successes = [o for o in outcomes if o.status == "succeeded"]
-        if len(successes) > 1:  # one statement for many; a lone one is cheaper on its own
-            accepted = self._succeed_many(tx, successes)
-            outcomes = [o for o in outcomes if o.status != "succeeded"]
-        else:
-            accepted = []
-        accepted.extend(o for o in outcomes if self._finish(tx, o))
+        accepted = self._succeed_many(tx, successes) if successes else []
+        accepted.extend(o for o in outcomes if o.status != "succeeded" and self._finish(tx, o))
         return accepted
 
     def _succeed_many(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
-        """Record many successes with one statement (fenced by run id, like ``_finish``).
+        """Record successes, a chunk per statement, fenced by run id like ``_finish``.
 
         A job with unfinished children keeps running, without a lease, until they end.
         """
-        batch = dumps(
-            [[o.job_id, o.run_id, o.result, o.handler_version] for o in outcomes], "results"
-        )
-        rows = tx.conn.execute(
-            "UPDATE jobs SET status = CASE WHEN children_finished < children"
-            " THEN 'running' ELSE 'succeeded' END,"
-            " result = json_extract(o.value, '$[2]'),"
-            " handler_version = json_extract(o.value, '$[3]'),"
-            " error = NULL, lease_until = NULL, worker = NULL,"
-            " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
-            " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ?1 END,"
-            " updated_at = ?1 FROM json_each(?2) AS o"
-            " WHERE jobs.id = json_extract(o.value, '$[0]')"
-            " AND jobs.run_id = json_extract(o.value, '$[1]')"
-            " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
-            " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt",
-            (tx.now, batch),
-        ).fetchall()
+        rows = []
+        for start in range(0, len(outcomes), _SUCCESS_CHUNK):
+            chunk = outcomes[start : start + _SUCCESS_CHUNK]
+            values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+            rows += tx.conn.execute(
+                "UPDATE jobs SET status = CASE WHEN children_finished < children"
+                " THEN 'running' ELSE 'succeeded' END,"
+                " result = o.column3, handler_version = o.column4,"
+                " error = NULL, lease_until = NULL, worker = NULL,"
+                " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
+                " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ? END,"
+                f" updated_at = ? FROM (VALUES {values}) AS o"
+                " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
+                " AND jobs.status = 'running' AND jobs.lease_until >= ?"
+                " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt",
+                [
+                    tx.now,
+                    tx.now,
+                    *(v for o in chunk for v in (o.job_id, o.run_id, o.result, o.handler_version)),
+                    tx.now,
+                ],
+            ).fetchall()
         done = {}
         for job_id, status, parent_id, attempt in rows:
             done[job_id] = True
@@ -637,32 +639,14 @@ class SQLiteStore:
             )
 
     def _finish(self, tx: _Tx, outcome: Outcome, *, expired: bool = False) -> bool:
+        """Record a failure, cancellation or hand-back (successes go through
+        ``_succeed_many``); False when the attempt no longer holds its job."""
         conn, now = tx.conn, tx.now
         fence = "id = ? AND run_id = ? AND status = 'running' AND lease_until IS NOT NULL"
         fence_args: tuple[Any, ...] = (outcome.job_id, outcome.run_id)
         if not expired:
             fence += " AND lease_until >= ?"
             fence_args += (now,)
-        if outcome.status == "succeeded":
-            row = conn.execute(
-                "UPDATE jobs SET status = CASE WHEN children_finished < children"
-                " THEN 'running' ELSE 'succeeded' END,"
-                " result = ?, handler_version = ?, error = NULL, lease_until = NULL, worker = NULL,"
-                " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
-                " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ? END,"
-                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
-                (outcome.result, outcome.handler_version, now, now, *fence_args),
-            ).fetchone()
-            if row is None:
-                return False
-            status, parent_id, attempt = row
-            if status == "running":
-                tx.event(outcome.job_id, EventType.WAITING, {"attempt": attempt})
-                return True
-            tx.event(outcome.job_id, EventType.SUCCEEDED, {"attempt": attempt})
-            if parent_id is not None:
-                self._child_finished(tx, parent_id, succeeded=True)
-            return True
         error = None if outcome.error is None else dumps(outcome.error.to_dict(), "error")
         if outcome.status == "released":
             row = conn.execute(
