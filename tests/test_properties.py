@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 
 import litequeue
 from litequeue import JobStatus
-from litequeue._store import Claim, Outcome, Running
+from litequeue._records import Claim, Outcome, Running
 from strategies import json_values, kinds, tags
 
 

@@ -17,8 +17,8 @@ PUBLIC = {
     # errors
     "LitequeueError", "ConfigurationError", "PayloadError", "JobNotFound", "InvalidTransition",
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
-    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase", "DatabaseReadOnly",
-    "DiskFull", "DatabaseBusy",
+    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase",
+    "DatabaseReadOnly", "DiskFull", "DatabaseBusy",
 }  # fmt: skip
 
 

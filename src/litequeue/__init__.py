@@ -1,7 +1,7 @@
 """litequeue: a durable, embeddable job queue on a single SQLite file.
 
 Layers, each importing only those above it:
-``errors``, ``models`` (leaves) -> ``_schema``, ``_store`` (the only SQL) ->
+``errors``, ``models`` (leaves) -> ``_records`` -> ``_schema``, ``_store`` (the only SQL) ->
 ``hookspecs``, ``_plugins``, ``_handlers`` -> ``_queue`` -> ``_child``, ``_worker``
 -> ``cli``, ``testing``. Nothing here imports ``litequeue_cv`` or ``examples``.
 """

@@ -13,7 +13,8 @@ from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._store import NewJob, SQLiteStore, encode_json
+from ._records import NewJob, encode_json
+from ._store import SQLiteStore
 from .errors import ConfigurationError, PayloadError
 from .models import Event, Job, JobStatus, KeyState, QueueInfo
 

@@ -19,15 +19,16 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 
 from . import _schema
-from .errors import InvalidTransition, JobNotFound, PayloadError, SchemaTooOld
+from ._records import Claim, NewJob, Outcome, Running, dumps, encode_json
+from .errors import InvalidTransition, JobNotFound, SchemaTooOld
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
-__all__ = ["Claim", "NewJob", "Outcome", "SQLiteStore", "dumps", "encode_json"]
+__all__ = ["SQLiteStore"]
 
 _JOB_COLUMNS = (
     "id, kind, queue, status, payload, result, error, priority, run_at, attempt, max_attempts,"
@@ -37,20 +38,6 @@ _JOB_COLUMNS = (
 _ACTIVE = ("queued", "running")
 #: Successes recorded per statement (four bound values each, well under SQLite's limit).
 _SUCCESS_CHUNK = 200
-
-
-# One encoder, made once: ``json.dumps`` with options builds a new one per call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-#: Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN included).
-encode_json = _ENCODE
-
-
-def dumps(value: Any, what: str) -> str:
-    """Encode as compact JSON, refusing anything that would not come back equal."""
-    try:
-        return _ENCODE(value)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
 
 
 def _loads(text: str | None) -> Any:
@@ -125,78 +112,6 @@ def _claimed_job(row: Sequence[Any], queue: str, now: datetime, lease: datetime)
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
-
-
-@attrs.frozen(kw_only=True)
-class NewJob:
-    """A job to insert, its arguments already checked and encoded."""
-
-    kind: str
-    queue: str
-    payload: str
-    priority: int
-    run_at: float
-    max_attempts: int
-    timeout: float | None
-    unique_key: str | None
-    force: bool
-    tags: tuple[str, ...]
-    parent_id: int | None
-
-    def with_payload(self, payload: str) -> NewJob:
-        """The same job with another (encoded) payload; faster than ``attrs.evolve``."""
-        return NewJob(
-            kind=self.kind,
-            queue=self.queue,
-            payload=payload,
-            priority=self.priority,
-            run_at=self.run_at,
-            max_attempts=self.max_attempts,
-            timeout=self.timeout,
-            unique_key=self.unique_key,
-            force=self.force,
-            tags=self.tags,
-            parent_id=self.parent_id,
-        )
-
-    @property
-    def plain(self) -> bool:
-        """No unique key and no parent: nothing to look up before inserting."""
-        return self.unique_key is None and self.parent_id is None
-
-
-@attrs.frozen(kw_only=True)
-class Claim:
-    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order)."""
-
-    worker: str
-    queues: tuple[str, ...]
-    limit: int
-    lease: float
-
-
-class Outcome(NamedTuple):
-    """How one attempt ended, as the worker reports it.
-
-    ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
-    may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
-    A tuple rather than an attrs class: workers make one per job.
-    """
-
-    job_id: int
-    run_id: int
-    status: str
-    result: str | None = None
-    error: ErrorInfo | None = None
-    retry_at: float | None = None
-    handler_version: str | None = None
-
-
-class Running(NamedTuple):
-    """A claimed attempt: the job and the token that fences its answers."""
-
-    job: Job
-    run_id: int
 
 
 class _Tx:
@@ -361,7 +276,7 @@ class SQLiteStore:
                     n.run_at,
                     n.max_attempts,
                     n.timeout,
-                    _ENCODE(n.tags) if n.tags else "[]",
+                    encode_json(n.tags) if n.tags else "[]",
                     now,
                     now,
                 )
@@ -431,7 +346,7 @@ class SQLiteStore:
                 raise InvalidTransition(
                     f"job {new.parent_id} has finished and cannot take new children"
                 )
-        tags = _ENCODE(new.tags) if new.tags else "[]"
+        tags = encode_json(new.tags) if new.tags else "[]"
         cursor = conn.execute(
             "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
             " timeout, parent_id, unique_key, tags, created_at, updated_at)"

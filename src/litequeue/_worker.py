@@ -28,7 +28,7 @@ from . import _plugins
 from ._child import ChildProcess, ChildResult
 from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
-from ._store import Claim, Outcome, Running, dumps
+from ._records import Claim, Outcome, Running, dumps
 from .errors import (
     Cancel,
     ConfigurationError,

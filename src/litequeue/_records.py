@@ -1,0 +1,103 @@
+"""The records the queue, the worker and the store pass each other, and their JSON.
+
+No SQL here: these are plain values. ``NewJob`` is an enqueue checked and
+encoded; ``Claim`` is what a worker asks for; ``Running`` is a claimed attempt
+with the token that fences its answers; ``Outcome`` is how an attempt ended.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+import attrs
+
+from .errors import PayloadError
+from .models import ErrorInfo, Job
+
+__all__ = ["Claim", "NewJob", "Outcome", "Running", "dumps", "encode_json"]
+
+# One encoder, made once: ``json.dumps`` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+#: Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN included).
+encode_json = _ENCODE
+
+
+def dumps(value: Any, what: str) -> str:
+    """Encode as compact JSON, refusing anything that would not come back equal."""
+    try:
+        return _ENCODE(value)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
+@attrs.frozen(kw_only=True)
+class NewJob:
+    """A job to insert, its arguments already checked and encoded."""
+
+    kind: str
+    queue: str
+    payload: str
+    priority: int
+    run_at: float
+    max_attempts: int
+    timeout: float | None
+    unique_key: str | None
+    force: bool
+    tags: tuple[str, ...]
+    parent_id: int | None
+
+    def with_payload(self, payload: str) -> NewJob:
+        """The same job with another (encoded) payload; faster than ``attrs.evolve``."""
+        return NewJob(
+            kind=self.kind,
+            queue=self.queue,
+            payload=payload,
+            priority=self.priority,
+            run_at=self.run_at,
+            max_attempts=self.max_attempts,
+            timeout=self.timeout,
+            unique_key=self.unique_key,
+            force=self.force,
+            tags=self.tags,
+            parent_id=self.parent_id,
+        )
+
+    @property
+    def plain(self) -> bool:
+        """No unique key and no parent: nothing to look up before inserting."""
+        return self.unique_key is None and self.parent_id is None
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order)."""
+
+    worker: str
+    queues: tuple[str, ...]
+    limit: int
+    lease: float
+
+
+class Outcome(NamedTuple):
+    """How one attempt ended, as the worker reports it.
+
+    ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
+    may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
+    A tuple rather than an attrs class: workers make one per job.
+    """
+
+    job_id: int
+    run_id: int
+    status: str
+    result: str | None = None
+    error: ErrorInfo | None = None
+    retry_at: float | None = None
+    handler_version: str | None = None
+
+
+class Running(NamedTuple):
+    """A claimed attempt: the job and the token that fences its answers."""
+
+    job: Job
+    run_id: int
