@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -419,6 +420,37 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """A live dashboard: queue counts, running jobs with progress, failures, events.
+
+    It follows the durable event log, so it shows the work of every worker in
+    every process. Ctrl-C (or SIGTERM) quits; --once prints one screen and exits.
+    """
+    try:
+        from rich.console import Console
+        from rich.live import Live
+
+        from ._watch import Dashboard
+    except ImportError:
+        raise CommandError(
+            "litequeue watch draws with rich: pip install 'litequeue-jobs[watch]'"
+        ) from None
+    with _open(args) as queue:
+        dashboard = Dashboard(queue, tag=args.tag)
+        dashboard.poll()
+        if args.once:
+            Console().print(dashboard.render())
+            return 0
+        with _sigterm_interrupts(), Live(dashboard.render(), auto_refresh=False) as live:
+            try:
+                while True:
+                    dashboard.poll()
+                    live.update(dashboard.render(), refresh=True)
+                    time.sleep(args.refresh)
+            except KeyboardInterrupt:
+                return 0
+
+
 # -- steering ---------------------------------------------------------------------------
 
 
@@ -618,6 +650,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="age of finished jobs and events to delete (default: the queue's retention)",
     )
     add("migrate", cmd_migrate)
+    watch = add("watch", cmd_watch)
+    watch.add_argument("--tag", help="only jobs with this tag, e.g. project:42")
+    watch.add_argument(
+        "--refresh", type=_positive_seconds, default=0.5, metavar="SECONDS", help="default 0.5"
+    )
+    watch.add_argument("--once", action="store_true", help="print one screen and exit")
     return parser
 
 
