@@ -12,7 +12,6 @@ datetimes outside it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -21,10 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from . import _schema
-from ._records import Claim, NewJob, Outcome, Running, dumps, encode_json
+from ._records import Claim, NewJob, Outcome, Running, decode_json, dumps, encode_json
 from .errors import InvalidTransition, JobNotFound, SchemaTooOld
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
@@ -41,7 +38,7 @@ _SUCCESS_CHUNK = 200
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else decode_json(text)
 
 
 _STATUSES = {status.value: status for status in JobStatus}
@@ -55,9 +52,9 @@ def _job(row: Sequence[Any]) -> Job:
         kind=row[1],
         queue=row[2],
         status=_STATUSES[row[3]],
-        payload=json.loads(row[4]),
+        payload=decode_json(row[4]),
         result=_loads(row[5]),
-        error=None if error is None else ErrorInfo.from_dict(json.loads(error)),
+        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
         priority=row[7],
         run_at=_dt(row[8]),
         attempt=row[9],
@@ -67,7 +64,7 @@ def _job(row: Sequence[Any]) -> Job:
         progress_message=row[13],
         parent_id=row[14],
         unique_key=row[15],
-        tags=() if row[16] == "[]" else tuple(json.loads(row[16])),
+        tags=() if row[16] == "[]" else tuple(decode_json(row[16])),
         handler_version=row[17],
         created_at=_dt(row[18]),
         updated_at=_dt(row[19]),
@@ -92,9 +89,9 @@ def _claimed_job(row: Sequence[Any], queue: str, now: datetime, lease: datetime)
         kind=row[1],
         queue=queue,
         status=JobStatus.RUNNING,
-        payload=json.loads(row[2]),
-        result=None if row[3] is None else json.loads(row[3]),
-        error=None if error is None else ErrorInfo.from_dict(json.loads(error)),
+        payload=decode_json(row[2]),
+        result=None if row[3] is None else decode_json(row[3]),
+        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
         priority=row[5],
         run_at=datetime.fromtimestamp(row[6], UTC),
         attempt=row[7],
@@ -102,7 +99,7 @@ def _claimed_job(row: Sequence[Any], queue: str, now: datetime, lease: datetime)
         timeout=row[9],
         parent_id=row[10],
         unique_key=row[11],
-        tags=() if row[12] == "[]" else tuple(json.loads(row[12])),
+        tags=() if row[12] == "[]" else tuple(decode_json(row[12])),
         created_at=datetime.fromtimestamp(row[13], UTC),
         updated_at=now,
         started_at=now,
@@ -312,7 +309,7 @@ class SQLiteStore:
                     kind=new.kind,
                     queue=new.queue,
                     status=JobStatus.QUEUED,
-                    payload=json.loads(new.payload),
+                    payload=decode_json(new.payload),
                     priority=new.priority,
                     run_at=at if new.run_at == now else _dt(new.run_at),
                     max_attempts=new.max_attempts,
@@ -379,7 +376,7 @@ class SQLiteStore:
             kind=new.kind,
             queue=new.queue,
             status=JobStatus.QUEUED,
-            payload=json.loads(new.payload),
+            payload=decode_json(new.payload),
             priority=new.priority,
             run_at=_dt(new.run_at),
             max_attempts=new.max_attempts,
@@ -403,7 +400,7 @@ class SQLiteStore:
                 (now, now, parent_job.id),
             )
             tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
-            kids = [self._insert(tx, attrs.evolve(c, parent_id=parent_job.id)) for c in children]
+            kids = [self._insert(tx, c._replace(parent_id=parent_job.id)) for c in children]
             if not kids:
                 self._finish_parent(tx, parent_job.id)
             parent_job = self._get(conn, parent_job.id)
@@ -950,7 +947,7 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
 
 def _event(row: Sequence[Any]) -> Event:
     return Event(
-        seq=row[0], job_id=row[1], type=EventType(row[2]), at=_dt(row[3]), data=json.loads(row[4])
+        seq=row[0], job_id=row[1], type=EventType(row[2]), at=_dt(row[3]), data=decode_json(row[4])
     )
 
 
