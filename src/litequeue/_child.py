@@ -1,6 +1,6 @@
 """Child processes for handlers registered with ``process=True``.
 
-A ``ChildProcess`` is one fresh interpreter (``python -m litequeue._child``) that
+A ``ChildProcess`` is one fresh interpreter (``python -m litequeue._child_entry``) that
 runs jobs one at a time, talking to the worker over a socket pair: the worker
 sends ``(import_path, job, limit)``,
 the child answers with progress/log messages and one final outcome. The worker
@@ -25,7 +25,7 @@ from ._handlers import CancelFlag, Context, is_retryable, resolve
 from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
 from .models import Job
 
-__all__ = ["ChildProcess", "ChildResult"]
+__all__ = ["ChildProcess", "ChildResult", "child_main"]
 
 # What a child reports at the end of a job: ("result", json-able value) |
 # ("error", type, message, traceback, retryable) | ("retry", reason, delay) |
@@ -44,7 +44,9 @@ class ChildProcess:
         self._conn, child_conn = multiprocessing.Pipe()
         fd = child_conn.fileno()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "litequeue._child", str(fd)], pass_fds=(fd,), close_fds=True
+            [sys.executable, "-m", "litequeue._child_entry", str(fd)],
+            pass_fds=(fd,),
+            close_fds=True,
         )
         child_conn.close()
         self._conn.send(list(sys.path))  # find handlers wherever the worker finds them
@@ -117,7 +119,7 @@ class ChildProcess:
             self._conn.close()
 
 
-def _child_main(conn: multiprocessing.connection.Connection) -> None:
+def child_main(conn: multiprocessing.connection.Connection) -> None:
     """The child's loop: run jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
     sys.path[:] = conn.recv()
@@ -164,7 +166,3 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             is_retryable(exc),
         )
     return ("result", result)
-
-
-if __name__ == "__main__":
-    _child_main(multiprocessing.connection.Connection(int(sys.argv[1])))

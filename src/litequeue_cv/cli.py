@@ -141,7 +141,41 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=_run_demo)
 
 
-SUBCOMMANDS: list[AddCommand] = [_add_extract, _add_run, _add_demo]
+def _run_web(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .plugin.web import create_app
+    except ImportError:
+        print("error: the web page needs: pip install 'litequeue-jobs[web]'", file=sys.stderr)
+        return 2
+    data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
+    app = create_app(
+        args.db,
+        data_dir=data,
+        token=args.token,
+        run_worker=not args.no_worker,
+        workers=args.workers,
+    )
+    link = f"http://{args.host}:{args.port}/" + (f"#token={args.token}" if args.token else "")
+    print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("web", help="a page to drop CVs on and watch them being read, live")
+    p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
+    p.add_argument("--data", help="folder for uploaded files (default: cv-data beside --db)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token", help="require this token (the page reads it from #token=...)")
+    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.add_argument("--no-worker", action="store_true", help="only serve; run a worker separately")
+    p.set_defaults(handler=_run_web)
+
+
+SUBCOMMANDS: list[AddCommand] = [_add_extract, _add_run, _add_demo, _add_web]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,170 @@
+"""The CV web page's API, in process: uploads, live events, steering, safety."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient
+
+import litequeue
+from litequeue_cv.plugin import KIND, QUEUE
+from litequeue_cv.plugin.web import create_app
+from litequeue_cv.samples import Sample
+
+SAME_ORIGIN = {"x-litequeue": "1"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", run_worker=False, poll=0.05)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def upload(
+    client: TestClient, *paths: Path, project: str = "p1", headers: dict[str, str] | None = None
+) -> Any:
+    files = [("files", (p.name, p.read_bytes())) for p in paths]
+    return client.post(
+        "/api/upload", files=files, data={"project": project}, headers=headers or SAME_ORIGIN
+    )
+
+
+def drain(client: TestClient) -> None:
+    queue: litequeue.Queue = client.app.state.queue  # type: ignore[attr-defined]
+    litequeue.Worker(queue, queues=[QUEUE], concurrency=2).run(until_empty=True)
+
+
+def read_events(client: TestClient, count: int, **headers: str) -> list[dict[str, Any]]:
+    """The first ``count`` job events of the stream, with their ids."""
+    seen: list[dict[str, Any]] = []
+    with client.stream("GET", "/api/events", headers=headers) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        current: dict[str, Any] = {}
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                current["id"] = int(line[4:])
+            elif line.startswith("data: "):
+                current.update(json.loads(line[6:]))
+            elif line == "" and "id" in current:
+                seen.append(current)
+                current = {}
+                if len(seen) == count:
+                    break
+    return seen
+
+
+def test_uploads_are_saved_under_server_names_and_queued_before_the_response(
+    client: TestClient, samples: list[Sample], tmp_path: Path
+) -> None:
+    response = upload(client, samples[0].path, samples[2].path)
+    assert response.status_code == 201
+    jobs = response.json()
+    assert [j["name"] for j in jobs] == [samples[0].path.name, samples[2].path.name]
+    assert {j["status"] for j in jobs} == {"queued"}
+    assert {j["project"] for j in jobs} == {"p1"}
+    with litequeue.Queue(tmp_path / "q.db") as q:  # committed: another connection sees them
+        stored = [q.get(j["id"]) for j in jobs]
+    assert all(s.kind == KIND and s.tags == ("project:p1",) for s in stored)
+    saved = [Path(s.payload["path"]) for s in stored]
+    assert all(p.parent == tmp_path / "data" / "uploads" for p in saved)
+    assert all(p.name != samples[0].path.name for p in saved)
+
+
+def test_jobs_move_to_succeeded_with_the_cv_readable(
+    client: TestClient, samples: list[Sample]
+) -> None:
+    jobs = upload(client, samples[0].path, samples[2].path).json()
+    drain(client)
+    state = client.get("/api/state", params={"project": "p1"}).json()
+    assert {j["status"] for j in state["jobs"]} == {"succeeded"}
+    assert state["stats"]["succeeded"] == 2
+    assert state["projects"] == ["p1"]
+    detail = client.get(f"/api/jobs/{jobs[0]['id']}").json()
+    assert detail["result"]["contact"]["name"] == samples[0].truth["contact"]["name"]
+    assert detail["person"] == samples[0].truth["contact"]["name"]
+
+
+def test_the_event_stream_resumes_from_last_event_id_without_a_gap(
+    client: TestClient, samples: list[Sample]
+) -> None:
+    upload(client, samples[0].path, samples[1].path)
+    drain(client)
+    everything = read_events(client, 8)  # 2 x (enqueued, started, progress x2, succeeded) - 2
+    seqs = [e["id"] for e in everything]
+    assert seqs == sorted(seqs)
+    cut = seqs[2]
+    resumed = read_events(client, 5, **{"last-event-id": str(cut)})
+    assert [e["id"] for e in resumed] == seqs[3:8]
+    assert everything[-1]["job"]["name"] in {samples[0].path.name, samples[1].path.name}
+
+
+def test_failed_jobs_show_their_error_and_can_be_retried_or_cancelled(
+    client: TestClient, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"not a pdf at all")
+    (job,) = upload(client, broken).json()
+    drain(client)
+    failed = client.get(f"/api/jobs/{job['id']}").json()
+    assert failed["status"] == "failed"
+    assert "broken.pdf" in failed["error"]
+    retried = client.post(f"/api/jobs/{job['id']}/retry", headers=SAME_ORIGIN)
+    assert retried.json()["status"] == "queued"
+    cancelled = client.post(f"/api/jobs/{job['id']}/cancel", headers=SAME_ORIGIN)
+    assert cancelled.json()["status"] == "cancelled"
+    again = client.post(f"/api/jobs/{job['id']}/cancel", headers=SAME_ORIGIN)
+    assert again.status_code == 409
+
+
+def test_uploads_are_limited_in_type_and_size(client: TestClient, tmp_path: Path) -> None:
+    script = tmp_path / "evil.html"
+    script.write_text("<script>alert(1)</script>")
+    response = upload(client, script)
+    assert response.status_code == 415
+    assert "evil.html" in response.json()["error"]
+    sneaky = tmp_path / "x.pdf"
+    sneaky.write_bytes(b"%PDF-1.4\n")
+    files = [("files", ("../../../etc/passwd.pdf", sneaky.read_bytes()))]
+    saved = client.post("/api/upload", files=files, headers=SAME_ORIGIN).json()
+    assert saved[0]["name"] == "passwd.pdf"  # the name is data, never a path
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF" + b"0" * (11 * 2**20))
+    assert upload(client, big).status_code == 413
+    assert not list((tmp_path / "data" / "uploads").glob("*big*"))
+
+
+def test_state_changes_from_other_origins_or_plain_forms_are_refused(
+    client: TestClient, samples: list[Sample]
+) -> None:
+    path = samples[0].path
+    files = [("files", (path.name, path.read_bytes()))]
+    foreign = client.post(
+        "/api/upload", files=files, headers={**SAME_ORIGIN, "origin": "http://evil.example"}
+    )
+    assert foreign.status_code == 403
+    plain_form = client.post("/api/upload", files=files)  # no custom header
+    assert plain_form.status_code == 403
+    assert client.get("/api/state").json()["jobs"] == []
+    page = client.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_token_can_be_required(tmp_path: Path, samples: list[Sample]) -> None:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "d", token="s3cret", run_worker=False)
+    with TestClient(app) as client:
+        assert client.get("/api/state").status_code == 401
+        assert client.get("/api/state", params={"token": "wrong"}).status_code == 401
+        assert client.get("/api/state", params={"token": "s3cret"}).status_code == 200
+        ok = upload(
+            client, samples[0].path, headers={**SAME_ORIGIN, "authorization": "Bearer s3cret"}
+        )
+        assert ok.status_code == 201
+        assert client.get("/").status_code == 200  # the page itself loads; the API asks
