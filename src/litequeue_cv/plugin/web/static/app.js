@@ -40,8 +40,8 @@ function render(job) {
   const td = document.createElement("td");
   const bar = document.createElement("progress");
   bar.max = 100;
-  bar.value = job.progress || 0;
-  td.append(bar, document.createTextNode(` ${job.message || ""}`));
+  bar.value = job.status === "succeeded" ? 100 : job.progress || 0;
+  td.append(bar, document.createTextNode(job.status === "running" ? ` ${job.message || ""}` : ""));
   tr.append(td, cell(job.status === "failed" ? job.error : job.person || ""));
   const actions = document.createElement("td");
   const button = (label, action) => {
