@@ -1,0 +1,129 @@
+"""The CV page end to end in real headless Chromium (Debian's, driven by Playwright).
+
+Runs where Chromium and Playwright are installed (``.ci/run`` installs both).
+``LITEQUEUE_SCREENSHOT=docs/img/web.png`` saves the page as docs/web.md shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright import sync_api
+
+from litequeue_cv.plugin.web import create_app
+from litequeue_cv.samples import Sample
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", workers=2, poll=0.05)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert web.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(20)
+
+
+def post_file(base: str, path: Path, project: str) -> None:
+    """Upload through the API, as another client would."""
+    boundary = "litequeue-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="project"\r\n\r\n{project}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files";'
+            f' filename="{path.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{base}/api/upload",
+        data=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}", "x-litequeue": "1"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+
+
+def succeeded(base: str, project: str) -> int:
+    with urllib.request.urlopen(f"{base}/api/state?project={project}", timeout=10) as response:
+        return int(json.load(response)["stats"].get("succeeded", 0))
+
+
+def test_upload_two_cvs_and_watch_them_succeed_then_miss_nothing_across_a_reconnect(
+    server: str, samples: list[Sample], tmp_path: Path
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            # The page's CSP forbids eval; Playwright's waits evaluate expressions.
+            viewport = {"width": 1100, "height": 480}
+            context = browser.new_context(bypass_csp=True, viewport=viewport)  # type: ignore[arg-type]
+            page = context.new_page()
+            page.goto(server + "/")
+            page.fill("#project", "e2e")
+            page.dispatch_event("#project", "change")
+            page.wait_for_function("document.getElementById('live').textContent === 'live'")
+            page.set_input_files("#picker", [str(samples[0].path), str(samples[2].path)])
+            page.wait_for_function(
+                "document.querySelectorAll('tr.job.succeeded').length === 2", timeout=60_000
+            )
+            names = page.locator("tr.job td:first-child").all_text_contents()
+            assert sorted(names) == sorted([samples[0].path.name, samples[2].path.name])
+            people = page.locator("tr.job td:nth-child(4)").all_text_contents()
+            assert samples[0].truth["contact"]["name"] in people
+
+            # Drop the stream; work happens meanwhile; reconnect: nothing is missed.
+            page.evaluate("source.close()")
+            seen_before = page.evaluate("lastSeq")
+            post_file(server, samples[1].path, "e2e")
+            deadline = time.monotonic() + 60
+            while succeeded(server, "e2e") < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert page.locator("tr.job").count() == 2  # the page has not heard yet
+            page.evaluate("follow()")
+            page.wait_for_function(
+                "document.querySelectorAll('tr.job.succeeded').length === 3", timeout=30_000
+            )
+            assert page.evaluate("lastSeq") > seen_before
+            shot = os.environ.get("LITEQUEUE_SCREENSHOT") or str(tmp_path / "web.png")
+            page.screenshot(path=shot)
+        finally:
+            browser.close()
