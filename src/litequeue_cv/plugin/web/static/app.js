@@ -59,14 +59,14 @@ function render(job) {
 async function act(id, action) {
   try {
     if (action === "view") return show(id);
-    render(await api(`/api/jobs/${id}/${action}`, { method: "POST" }));
+    render(await api(`api/jobs/${id}/${action}`, { method: "POST" }));
   } catch (error) {
     $("upload-status").textContent = error.message;
   }
 }
 
 async function show(id) {
-  const job = await api(withToken(`/api/jobs/${id}`));
+  const job = await api(withToken(`api/jobs/${id}`));
   const cv = job.result || {};
   $("detail").hidden = false;
   $("detail-title").textContent = `${job.name}: ${(cv.contact || {}).name || "no name found"}`;
@@ -91,7 +91,7 @@ async function show(id) {
 }
 
 async function load() {
-  const state = await api(withToken(`/api/state?project=${encodeURIComponent(project())}`));
+  const state = await api(withToken(`api/state?project=${encodeURIComponent(project())}`));
   rows.clear();
   $("jobs").tBodies[0].replaceChildren();
   state.jobs.slice().reverse().forEach(render);
@@ -109,7 +109,7 @@ function showStats(stats) {
 function follow() {
   if (source) source.close();
   // The browser resends the last id it saw (Last-Event-ID) when it reconnects.
-  source = new EventSource(withToken(`/api/events?after=${lastSeq}`));
+  source = new EventSource(withToken(`api/events?after=${lastSeq}`));
   source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
   source.addEventListener("error", () => { $("live").textContent = "reconnecting…"; $("live").classList.remove("on"); });
   source.addEventListener("job", (message) => {
@@ -124,7 +124,7 @@ let statsTimer = null;
 function refreshStats() {
   clearTimeout(statsTimer);
   statsTimer = setTimeout(async () => {
-    const state = await api(withToken(`/api/state?project=${encodeURIComponent(project())}`));
+    const state = await api(withToken(`api/state?project=${encodeURIComponent(project())}`));
     showStats(state.stats);
   }, 300);
 }
@@ -136,7 +136,7 @@ async function upload(files) {
   form.append("project", project());
   $("upload-status").textContent = `uploading ${files.length} file(s)…`;
   try {
-    const jobs = await api("/api/upload", { method: "POST", body: form });
+    const jobs = await api("api/upload", { method: "POST", body: form });
     jobs.forEach(render);
     $("upload-status").textContent = `${jobs.length} file(s) queued`;
   } catch (error) {
