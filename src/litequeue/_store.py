@@ -74,39 +74,6 @@ def _job(row: Sequence[Any]) -> Job:
     )
 
 
-# What a claim reads back; the rest of a claimed job is known without asking.
-_CLAIMED_COLUMNS = (
-    "id, kind, payload, result, error, priority, run_at, attempt, max_attempts, timeout,"
-    " parent_id, unique_key, tags, created_at, run_id"
-)
-
-
-def _claimed_job(row: Sequence[Any], queue: str, now: datetime, lease: datetime) -> Job:
-    """A job just claimed: running, started now, leased until ``lease``."""
-    error = row[4]
-    return Job(
-        id=row[0],
-        kind=row[1],
-        queue=queue,
-        status=JobStatus.RUNNING,
-        payload=decode_json(row[2]),
-        result=None if row[3] is None else decode_json(row[3]),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
-        priority=row[5],
-        run_at=datetime.fromtimestamp(row[6], UTC),
-        attempt=row[7],
-        max_attempts=row[8],
-        timeout=row[9],
-        parent_id=row[10],
-        unique_key=row[11],
-        tags=() if row[12] == "[]" else tuple(decode_json(row[12])),
-        created_at=datetime.fromtimestamp(row[13], UTC),
-        updated_at=now,
-        started_at=now,
-        lease_until=lease,
-    )
-
-
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
@@ -419,11 +386,7 @@ class SQLiteStore:
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
             rows = self._claim(tx, claim) if claim.limit > 0 else []
-        started, lease = _dt(tx.now), _dt(tx.now + claim.lease)
-        claimed = [
-            Running(job=_claimed_job(row, queue, started, lease), run_id=row[14])
-            for row, queue in rows
-        ]
+        claimed = [Running(job=_job(row), run_id=row[23]) for row in rows]
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:
@@ -476,9 +439,9 @@ class SQLiteStore:
                 self._child_finished(tx, parent_id, succeeded=True)
         return [o for o in outcomes if o.job_id in done]
 
-    def _claim(self, tx: _Tx, claim: Claim) -> list[tuple[Any, str]]:
-        """Claim in ``tx``; returns the rows read back, each with its queue (the ``Job``
-        values are built after the commit, so the write lock is held no longer)."""
+    def _claim(self, tx: _Tx, claim: Claim) -> list[Any]:
+        """Claim in ``tx``; returns the rows read back (the ``Job`` values are built
+        after the commit, so the write lock is held no longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
         settings = {
@@ -489,7 +452,7 @@ class SQLiteStore:
                 claim.queues,
             )
         }
-        claimed: list[tuple[Any, str]] = []
+        claimed: list[Any] = []
         lease_until = now + claim.lease
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -514,18 +477,18 @@ class SQLiteStore:
                 " progress_message = NULL"
                 " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND queue = ?"
                 " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)"
-                f" RETURNING {_CLAIMED_COLUMNS}",
+                f" RETURNING {_JOB_COLUMNS}",
                 (claim.worker, lease_until, now, now, queue, now, wanted),
             ).fetchall()
-            rows.sort(key=lambda r: (-r[5], r[6], r[0]))
+            rows.sort(key=lambda r: (-r[7], r[8], r[0]))
             worker = dumps(claim.worker, "worker name")
             for row in rows:
-                claimed.append((row, queue))
+                claimed.append(row)
                 tx.event(
                     row[0],
                     EventType.STARTED,
-                    {"attempt": row[7], "worker": claim.worker},
-                    f'{{"attempt":{row[7]},"worker":{worker}}}',
+                    {"attempt": row[9], "worker": claim.worker},
+                    f'{{"attempt":{row[9]},"worker":{worker}}}',
                 )
         return claimed
 
