@@ -13,9 +13,10 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -121,31 +122,33 @@ def _could_not_write(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_FULL, _SQLITE_IOERR_WRITE)
 
 
-def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
-    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for the write lock.
+T = TypeVar("T")
+
+
+def retry_busy(action: Callable[[], T], timeout: float) -> T:
+    """Run ``action``, trying again while the database is busy, for up to ``timeout`` s.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, so a writer
     that just misses the lock waits milliseconds for a transaction that takes
-    microseconds. Here the busy timeout is off while this loop tries again after
-    50 us, doubling up to 2 ms; other statements keep the connection's timeout.
+    microseconds. The store's connection runs with ``busy_timeout = 0`` and this
+    loop tries again after 50 us, doubling up to 2 ms.
     """
     deadline = time.monotonic() + timeout
     pause = 0.00005
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorcode", None) != _SQLITE_BUSY:
-                    raise
-                if time.monotonic() >= deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) or 0
+            if code & 0xFF != _SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for the write lock."""
+    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), timeout)
 
 
 def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite3.Connection:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _schema
 from ._records import Claim, NewJob, Outcome, Running, decode_json, dumps, encode_json
@@ -26,6 +26,8 @@ from .errors import InvalidTransition, JobNotFound, SchemaTooOld
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
 
 _JOB_COLUMNS = (
     "id, kind, queue, status, payload, result, error, priority, run_at, attempt, max_attempts,"
@@ -162,6 +164,8 @@ class SQLiteStore:
                 _schema.migrate(self._conn, self.path)
             else:
                 self._check_version()
+            # From here on, waiting for a busy file is _schema.retry_busy's job.
+            self._conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             self._conn.close()
             raise
@@ -186,17 +190,21 @@ class SQLiteStore:
     def _write(self) -> _WriteTx:
         return _WriteTx(self)
 
-    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+    def _reading(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``read`` on the connection, waiting out a busy file (WAL readers are
+        rarely blocked: only while another connection recovers the log)."""
         with self._lock, _schema.translate_errors(self.path):
-            return self._conn.execute(sql, params).fetchall()
+            return _schema.retry_busy(lambda: read(self._conn), self._busy_timeout)
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        return self._reading(lambda conn: conn.execute(sql, params).fetchall())
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
         return int(self._read("PRAGMA data_version")[0][0])
 
     def schema_version(self) -> int:
-        with self._lock, _schema.translate_errors(self.path):
-            return _schema.schema_version(self._conn)
+        return self._reading(_schema.schema_version)
 
     # -- enqueue ------------------------------------------------------------------
 
@@ -767,8 +775,7 @@ class SQLiteStore:
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, job_id: int) -> Job:
-        with self._lock, _schema.translate_errors(self.path):
-            return self._get(self._conn, job_id)
+        return self._reading(lambda conn: self._get(conn, job_id))
 
     def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
         row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -840,16 +847,19 @@ class SQLiteStore:
     ) -> dict[str, KeyState]:
         """What the newest job of each unique key says about it (see ``KeyState``)."""
         states = dict.fromkeys(keys, KeyState.NEW)
-        with self._lock, _schema.translate_errors(self.path):
+
+        def read(conn: sqlite3.Connection) -> None:
             for key in keys:
                 sql = "SELECT status, handler_version FROM jobs WHERE unique_key = ?"
                 args: list[Any] = [key]
                 if kind is not None:
                     sql += " AND kind = ?"
                     args.append(kind)
-                row = self._conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
                 if row is not None:
                     states[key] = _key_state(row[0], row[1], version)
+
+        self._reading(read)
         return states
 
     def events(self, after: int, limit: int, job_id: int | None = None) -> list[Event]:
