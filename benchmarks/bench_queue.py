@@ -1,578 +1,1072 @@
-"""litequeue side by side with other SQLite job queues and the raw sqlite3 floor.
+"""litequeue side by side with huey, persist-queue and the raw sqlite3 floor, in one run.
 
-Run on demand (``nox -s bench``), not in the test suite::
+Run on demand (``nox -s bench``), never in the test suite: timings on shared machines are noisy::
 
-    python benchmarks/bench_queue.py [--quick] [--n 8000] [--rounds 3] [--json-out FILE]
-    python benchmarks/bench_queue.py one SYSTEM OP --n N      # one measurement, JSON out
+    python benchmarks/bench_queue.py [--n 8000] [--rounds 3] [--quick] [--only SYSTEM,...]
+                                     [--ops OP,...] [--json-out FILE] [--tmp DIR]
+    python benchmarks/bench_queue.py selftest          # the exactly-once checker catches bad queues
+    python benchmarks/bench_queue.py one SYSTEM OP --n N   # one measurement, JSON on stdout
 
-Every measurement runs in a fresh process on a fresh database; rounds are
-interleaved and each figure is the median of the rounds. Every drain checks
-that each enqueued id reached a handler exactly once (duplicates and lost ids
-are reported, never hidden). Ratios compare systems measured in the same run
-at the same durability; see benchmarks/README.md for what each operation is.
+Why it is built this way: every measurement runs in a fresh interpreter on a fresh database, so no
+cache, connection or import state leaks between systems; rounds are interleaved (order shuffled per
+round) so slow drift of a shared machine hits every system alike; ratios are taken round by round
+between systems measured in the same round at the same ``synchronous`` level. Every drain, in one
+process or several, checks that each enqueued id reached a handler exactly once and reports
+duplicates and lost ids. See benchmarks/README.md for what each operation means.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
 import random
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
+CHUNK = 1000  # jobs per enqueue_many call / raw batch transaction
+CLAIM_BATCH = 100  # jobs per claim in the batch drains (litequeue Worker concurrency)
+FOLLOW_CAP = 180.0  # seconds a multi-process consumer may run before giving up
+CHILD_ENV = {**os.environ, "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
-# -- helpers shared by the measurements -------------------------------------------------
+Result = dict[str, Any]
 
 
-def _tmpdb() -> Path:
-    return Path(tempfile.mkdtemp(prefix="lq-bench-")) / "bench.db"
+# -- exactly-once ---------------------------------------------------------------------------------
 
 
-def _check(handled: list[int], expected: range) -> dict[str, Any]:
-    """Exactly-once: every id handled once, none twice, none missing."""
-    counts = Counter(handled)
+def check_once(expected: Iterable[int], seen: Iterable[Iterable[int]]) -> Result:
+    """Every expected id handled exactly once: count duplicates, lost and unexpected ids.
+
+    ``seen`` holds one list per consumer, so a job run by two processes counts as a duplicate.
+    """
+    want = set(expected)
+    counts = Counter(i for ids in seen for i in ids)
     duplicates = sum(c - 1 for c in counts.values() if c > 1)
-    lost = len(set(expected) - set(counts))
-    return {"duplicates": duplicates, "lost": lost, "exactly_once": not duplicates and not lost}
-
-
-def _each(n: int, fn: Callable[[int], object]) -> Callable[[], None]:
-    """A loop calling ``fn(i)`` for every id, to be timed."""
-
-    def loop() -> None:
-        for i in range(n):
-            fn(i)
-
-    return loop
-
-
-def _timed(fn: Callable[[], Any], n: int) -> dict[str, Any]:
-    start = time.perf_counter()
-    extra = fn() or {}
-    seconds = time.perf_counter() - start
-    return {"n": n, "seconds": seconds, "rate": n / seconds, **extra}
-
-
-def _in_processes(count: int, code: str, *args: str) -> list[subprocess.Popen[str]]:
-    env = {**os.environ, "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    return [
-        subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(count)
-    ]
-
-
-# -- raw sqlite3: the floor ---------------------------------------------------------------
-
-
-def _raw(path: Path, durability: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {durability.upper()}")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, status TEXT, priority INT,"
-        " payload TEXT)"
-    )
-    conn.execute("CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, priority, id)")
-    return conn
-
-
-_RAW_CLAIM = (
-    "UPDATE jobs SET status = 'running' WHERE id IN (SELECT id FROM jobs WHERE status = 'queued'"
-    " ORDER BY priority, id LIMIT ?) RETURNING id, payload"
-)
-
-
-def raw_op(op: str, n: int, durability: str) -> dict[str, Any]:
-    path = _tmpdb()
-    conn = _raw(path, durability)
-    insert = "INSERT INTO jobs (status, priority, payload) VALUES ('queued', 0, ?)"
-    if op == "enqueue1":
-        return _timed(_each(n, lambda i: conn.execute(insert, (json.dumps({"i": i}),))), n)
-    if op == "batch":
-
-        def batch() -> None:
-            for start in range(0, n, 1000):
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    insert, [(json.dumps({"i": i}),) for i in range(start, min(n, start + 1000))]
-                )
-                conn.execute("COMMIT")
-
-        return _timed(batch, n)
-    conn.execute("BEGIN")
-    conn.executemany(insert, [(json.dumps({"i": i}),) for i in range(n)])
-    conn.execute("COMMIT")
-    per_claim = 100 if op == "drain_batch" else 1
-    handled: list[int] = []
-
-    def drain() -> dict[str, Any]:
-        while True:
-            conn.execute("BEGIN IMMEDIATE")
-            rows = conn.execute(_RAW_CLAIM, (per_claim,)).fetchall()
-            conn.execute("COMMIT")
-            if not rows:
-                return _check(handled, range(n))
-            handled.extend(json.loads(p)["i"] for _, p in rows)
-            if per_claim == 1:
-                conn.execute("UPDATE jobs SET status = 'done' WHERE id = ?", (rows[0][0],))
-            else:
-                ids = [r[0] for r in rows]
-                conn.execute(
-                    f"UPDATE jobs SET status = 'done' WHERE id IN ({','.join('?' * len(ids))})",
-                    ids,
-                )
-
-    return _timed(drain, n)
-
-
-# -- litequeue --------------------------------------------------------------------------------
-
-_LQ_CONSUMER = """
-import json, sys, litequeue
-path, durability, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3])
-queue = litequeue.Queue(path, durability=durability)
-handled = []
-queue.handler("noop")(lambda ctx, payload: handled.append(payload["i"]))
-worker = litequeue.Worker(queue, concurrency=concurrency)
-print("ready", flush=True)
-sys.stdin.readline()  # start together, after start-up
-worker.run(until_empty=True)
-print(json.dumps(handled))
-"""
-
-
-def lq_op(op: str, n: int, durability: str) -> dict[str, Any]:
-    import litequeue
-
-    path = _tmpdb()
-    queue = litequeue.Queue(path, durability=durability, autoload_plugins=False)
-    if op == "enqueue1":
-        return _timed(_each(n, lambda i: queue.enqueue("noop", {"i": i})), n)
-    if op == "batch":
-
-        def batch() -> None:
-            for start in range(0, n, 1000):
-                queue.enqueue_many([("noop", {"i": i}) for i in range(start, min(n, start + 1000))])
-
-        return _timed(batch, n)
-    for start in range(0, n, 1000):
-        queue.enqueue_many([("noop", {"i": i}) for i in range(start, min(n, start + 1000))])
-    if op in ("drain", "drain_batch"):
-        handled: list[int] = []
-        queue.handler("noop")(lambda ctx, payload: handled.append(payload["i"]))
-        worker = litequeue.Worker(queue, concurrency=100 if op == "drain_batch" else 1)
-        return _timed(lambda: (worker.run(until_empty=True), _check(handled, range(n)))[1], n)
-    if op == "drain2":  # two worker processes, batch claims, timed from a common start
-        queue.close()
-        procs = _in_processes(2, _LQ_CONSUMER, str(path), durability, "100")
-        for proc in procs:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "ready"
-
-        def two() -> dict[str, Any]:
-            for proc in procs:
-                assert proc.stdin is not None
-                proc.stdin.write("go\n")
-                proc.stdin.flush()
-            results = [json.loads(p.communicate()[0]) for p in procs]
-            return {**_check([i for r in results for i in r], range(n)),
-                    "split": [len(r) for r in results]}  # fmt: skip
-
-        return _timed(two, n)
-    raise ValueError(op)
-
-
-# -- huey ---------------------------------------------------------------------------------------
-
-
-def huey_op(op: str, n: int, durability: str) -> dict[str, Any]:
-    from huey import SqliteHuey
-    from huey.storage import SqliteStorage
-
-    class NormalStorage(SqliteStorage):  # huey's fsync option offers only FULL or OFF
-        def _create_connection(self) -> Any:
-            conn = super()._create_connection()
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return conn
-
-    path = _tmpdb()
-    kwargs: dict[str, Any] = {"filename": str(path), "immediate": False}
-    if durability == "normal":
-        kwargs["storage_class"] = NormalStorage
-    huey = SqliteHuey("bench", **kwargs)
-    handled: list[int] = []
-
-    @huey.task()
-    def noop(i: int) -> None:
-        handled.append(i)
-
-    if op == "enqueue1":
-        return _timed(_each(n, noop), n)
-    for i in range(n):
-        noop(i)
-
-    def drain() -> dict[str, Any]:
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-        return _check(handled, range(n))
-
-    return _timed(drain, n)
-
-
-# -- persist-queue --------------------------------------------------------------------------------
-
-
-def pq_op(op: str, n: int, durability: str) -> dict[str, Any]:
-    import persistqueue
-
-    path = _tmpdb()
-    queue = persistqueue.SQLiteAckQueue(str(path.parent), multithreading=True, auto_commit=True)
-    if op == "enqueue1":
-        return _timed(_each(n, lambda i: queue.put({"i": i})), n)
-    for i in range(n):
-        queue.put({"i": i})
-    handled: list[int] = []
-
-    def drain() -> dict[str, Any]:
-        while True:
-            try:
-                item = queue.get(block=False)
-            except persistqueue.exceptions.Empty:
-                return _check(handled, range(n))
-            handled.append(item["i"])
-            queue.ack(item)
-
-    return _timed(drain, n)
-
-
-# -- latency and table growth (litequeue only) -------------------------------------------------
-
-_LQ_IDLE_WORKER = """
-import sys, time, litequeue
-path, out = sys.argv[1], sys.argv[2]
-queue = litequeue.Queue(path, durability="full")
-def record(ctx, payload):
-    with open(out, "a") as f:
-        f.write(f"{time.time() - payload['t']}\\n")
-queue.handler("lat")(record)
-open(out + ".ready", "w").close()
-litequeue.Worker(queue).run()
-"""
-
-
-def lq_latency(samples: int) -> dict[str, Any]:
-    """Enqueue one job at a time (committed at FULL) to an idle worker in another process."""
-    import litequeue
-
-    path = _tmpdb()
-    out = path.with_suffix(".lat")
-    litequeue.Queue(path).close()
-    (worker,) = _in_processes(1, _LQ_IDLE_WORKER, str(path), str(out))
-    ready = Path(str(out) + ".ready")
-    while not ready.exists():
-        time.sleep(0.01)
-    time.sleep(0.5)
-    with litequeue.Queue(path) as queue:
-        for _ in range(samples):
-            queue.enqueue("lat", {"t": time.time()})
-            time.sleep(0.01 + random.random() * 0.005)
-    time.sleep(0.3)
-    worker.terminate()
-    worker.wait(30)
-    waits = sorted(float(line) * 1000 for line in out.read_text().splitlines())
+    lost = sorted(want - counts.keys())
+    unexpected = sorted(counts.keys() - want)
     return {
-        "n": len(waits),
-        "p50_ms": waits[len(waits) // 2],
-        "p99_ms": waits[min(len(waits) - 1, int(len(waits) * 0.99))],
-        "max_ms": waits[-1],
-        "lost": samples - len(waits),
+        "duplicates": duplicates,
+        "lost": len(lost),
+        "unexpected": len(unexpected),
+        "lost_sample": lost[:5],
+        "dup_sample": sorted(i for i, c in counts.items() if c > 1)[:5],
+        "exactly_once": not duplicates and not lost and not unexpected,
     }
 
 
-def lq_claim_vs_table(finished: int, n: int) -> dict[str, Any]:
-    """Drain ``n`` jobs (one per claim, durability normal) beside ``finished`` old rows.
+class Recorder:
+    """What a no-op handler does: note the id, and when (to time multi-process runs)."""
 
-    The old rows are written straight into the jobs table with the values litequeue
-    writes for a succeeded job (a recursive CTE: enqueuing and draining a million
-    jobs first would take minutes).
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.last = 0.0
+
+    def add(self, i: int) -> None:
+        self.ids.append(i)
+        self.last = time.time()
+
+
+# -- adapters: one per system, the same small surface ---------------------------------------------
+
+
+class Adapter:
+    """One queue library driven through its public API; ``workdir`` is a fresh directory."""
+
+    has_batch = False
+
+    def __init__(self, workdir: Path, durability: str) -> None:
+        self.workdir = workdir
+        self.durability = durability
+        self.rec = Recorder()
+
+    def enqueue(self, i: int) -> None:
+        raise NotImplementedError
+
+    def enqueue_batch(self, ids: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def claim(self, batch: bool) -> int:
+        """Claim (one, or up to CLAIM_BATCH), handle and acknowledge; 0 when empty."""
+        raise NotImplementedError
+
+    def drain(self, batch: bool) -> None:
+        """Consume until the queue reports empty."""
+        while self.claim(batch):
+            pass
+
+    def follow(self, batch: bool, done: Path, deadline: float) -> None:
+        """Consume while a producer runs; stop once it is done and the queue is empty.
+
+        ``done`` appears after the producer's last commit, so an empty claim that started
+        after seeing it means every produced job has been claimed.
+        """
+        while time.time() < deadline:
+            finished = done.exists()
+            if self.claim(batch):
+                continue
+            if finished:
+                return
+            time.sleep(0.001)
+
+    def prefill(self, n: int) -> None:
+        """Untimed: put ids 0..n-1 in the queue the fastest way the library offers."""
+        if self.has_batch:
+            for start in range(0, n, CHUNK):
+                self.enqueue_batch(range(start, min(n, start + CHUNK)))
+        else:
+            for i in range(n):
+                self.enqueue(i)
+
+    def settings(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass
+
+
+def _pragmas(conn: sqlite3.Connection) -> str:
+    """Journal mode and synchronous level as the library's own connection has them."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    sync = conn.execute("PRAGMA synchronous").fetchone()[0]
+    level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(sync, sync)
+    return f"{mode}/{level}"
+
+
+class RawAdapter(Adapter):
+    """The floor: stdlib sqlite3 in autocommit, one statement per transaction.
+
+    Claim is one ``UPDATE … RETURNING`` (atomic across processes), ack a guarded ``UPDATE``:
+    two commits per job, like a queue that records a claim before running the job.
     """
-    import litequeue
 
-    path = _tmpdb()
-    litequeue.Queue(path).close()
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?)"
-        " INSERT INTO jobs (kind, queue, status, payload, result, run_at, attempt, max_attempts,"
-        " progress, handler_version, created_at, updated_at, started_at, finished_at)"
-        " SELECT 'noop', 'default', 'succeeded', json_object('i', i), 'null', 0, 1, 3, 100,"
-        " '1', 0, 0, 0, 0 FROM k",
-        (finished,),
+    has_batch = True
+    CLAIM = (
+        "UPDATE jobs SET status = 'running' WHERE id IN (SELECT id FROM jobs"
+        " WHERE status = 'queued' ORDER BY priority, id LIMIT ?) RETURNING id, payload"
     )
-    conn.close()
-    result = lq_op_on(path, n)
-    result["finished_rows"] = finished
-    return result
+    ACK = "UPDATE jobs SET status = 'done' WHERE id = ? AND status = 'running'"
+    ACK_MANY = (
+        "UPDATE jobs SET status = 'done' WHERE id IN (SELECT value FROM json_each(?))"
+        " AND status = 'running'"
+    )
+    INSERT = "INSERT INTO jobs (status, priority, payload) VALUES ('queued', 0, ?)"
+
+    def __init__(self, workdir: Path, durability: str) -> None:
+        super().__init__(workdir, durability)
+        self.conn = sqlite3.connect(workdir / "raw.db", isolation_level=None, timeout=30)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute(f"PRAGMA synchronous = {durability.upper()}")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, status TEXT NOT NULL,"
+            " priority INTEGER NOT NULL, payload TEXT NOT NULL)"
+        )
+        self.conn.execute("CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (status, priority, id)")
+
+    def enqueue(self, i: int) -> None:
+        self.conn.execute(self.INSERT, (json.dumps({"i": i}),))
+
+    def enqueue_batch(self, ids: Sequence[int]) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.executemany(self.INSERT, [(json.dumps({"i": i}),) for i in ids])
+        self.conn.execute("COMMIT")
+
+    def claim(self, batch: bool) -> int:
+        rows = self.conn.execute(self.CLAIM, (CLAIM_BATCH if batch else 1,)).fetchall()
+        for _, payload in rows:
+            self.rec.add(json.loads(payload)["i"])
+        if len(rows) == 1:
+            self.conn.execute(self.ACK, (rows[0][0],))
+        elif rows:
+            self.conn.execute(self.ACK_MANY, (json.dumps([r[0] for r in rows]),))
+        return len(rows)
+
+    def settings(self) -> str:
+        return _pragmas(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def lq_op_on(path: Path, n: int) -> dict[str, Any]:
-    import litequeue
+class RacyAdapter(RawAdapter):
+    """Selftest only, deliberately broken: claims with SELECT then an unguarded UPDATE (two
+    processes can take the same job) and silently drops every job with ``i % 50 == 7``."""
 
-    queue = litequeue.Queue(path, durability="normal", autoload_plugins=False)
-    queue.enqueue_many([("noop", {"i": i}) for i in range(n)])
-    handled: list[int] = []
-    queue.handler("noop")(lambda ctx, payload: handled.append(payload["i"]))
-    worker = litequeue.Worker(queue, concurrency=1)
-    return _timed(lambda: (worker.run(until_empty=True), _check(handled, range(n)))[1], n)
-
-
-_LQ_PRODUCER = """
-import sys, litequeue
-path, n = sys.argv[1], int(sys.argv[2])
-queue = litequeue.Queue(path, durability="normal")
-for start in range(0, n, 50):
-    queue.enqueue_many([("noop", {"i": i}) for i in range(start, min(n, start + 50))])
-print("[]")
-"""
-
-_LQ_FOREVER = """
-import json, sys, signal, litequeue
-path = sys.argv[1]
-queue = litequeue.Queue(path, durability="normal")
-handled = []
-queue.handler("noop")(lambda ctx, payload: handled.append(payload["i"]))
-litequeue.Worker(queue, concurrency=100).run()
-print(json.dumps(handled))
-"""
+    def claim(self, batch: bool) -> int:
+        row = self.conn.execute(
+            "SELECT id, payload FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return 0
+        time.sleep(0.0005)
+        self.conn.execute("UPDATE jobs SET status = 'done' WHERE id = ?", (row[0],))
+        i = json.loads(row[1])["i"]
+        if i % 50 != 7:
+            self.rec.add(i)
+        return 1
 
 
-def lq_e2e(n: int) -> dict[str, Any]:
-    """One producer and two consumer processes start together on an empty queue."""
-    import litequeue
+class VanishAdapter(RawAdapter):
+    """Selftest only, deliberately broken: never hands out ``i % 50 == 7`` and reports empty."""
 
-    path = _tmpdb()
-    litequeue.Queue(path).close()
+    CLAIM = RawAdapter.CLAIM.replace(
+        "status = 'queued'", "status = 'queued' AND payload ->> '$.i' % 50 != 7"
+    )
 
-    def run() -> dict[str, Any]:
-        consumers = _in_processes(2, _LQ_FOREVER, str(path))
-        (producer,) = _in_processes(1, _LQ_PRODUCER, str(path), str(n))
-        producer.communicate()
-        with litequeue.Queue(path) as queue:
-            while queue.stats().get("default", {}).get("succeeded", 0) < n:
+
+class LitequeueAdapter(Adapter):
+    """litequeue's public API: ``enqueue``, ``enqueue_many``, ``Worker(...).run()``."""
+
+    has_batch = True
+
+    def __init__(self, workdir: Path, durability: str) -> None:
+        super().__init__(workdir, durability)
+        import litequeue
+
+        self.lq = litequeue
+        self.queue = litequeue.Queue(
+            workdir / "litequeue.db", durability=durability, autoload_plugins=False
+        )
+        self.queue.handler("noop")(self._handle)
+
+    def _handle(self, ctx: Any, payload: dict[str, int]) -> None:
+        self.rec.add(payload["i"])
+
+    def enqueue(self, i: int) -> None:
+        self.queue.enqueue("noop", {"i": i})
+
+    def enqueue_batch(self, ids: Sequence[int]) -> None:
+        self.queue.enqueue_many([("noop", {"i": i}) for i in ids])
+
+    def drain(self, batch: bool) -> None:
+        self.lq.Worker(self.queue, concurrency=CLAIM_BATCH if batch else 1).run(until_empty=True)
+
+    def follow(self, batch: bool, done: Path, deadline: float) -> None:
+        """A plain ``Worker.run()`` (idle polling as shipped); a watcher thread stops it once
+        the producer is done and no job is queued or running anywhere."""
+        worker = self.lq.Worker(self.queue, concurrency=CLAIM_BATCH if batch else 1)
+        returned = threading.Event()
+
+        def watch() -> None:
+            while not done.exists() and time.time() < deadline:
                 time.sleep(0.005)
-        for proc in consumers:
-            proc.send_signal(2)
-        results = [json.loads(p.communicate()[0]) for p in consumers]
-        return {**_check([i for r in results for i in r], range(n)),
-                "split": [len(r) for r in results]}  # fmt: skip
+            while time.time() < deadline:
+                counts = self.queue.stats().get("default", {})
+                if not counts.get("queued") and not counts.get("running"):
+                    break
+                time.sleep(0.005)
+            while not returned.is_set():  # repeat: a stop() before run() starts would be lost
+                worker.stop()
+                returned.wait(0.05)
 
-    return _timed(run, n)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            worker.run()
+        finally:
+            returned.set()
+            watcher.join()
+
+    def settings(self) -> str:
+        conn = sqlite3.connect(self.queue.path)
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        conn.close()
+        return f"{mode}/{self.durability.upper()} (Queue(durability={self.durability!r}))"
+
+    def close(self) -> None:
+        self.queue.close()
 
 
-# -- the plan ---------------------------------------------------------------------------------
+class HueyAdapter(Adapter):
+    """huey ``SqliteHuey(immediate=False)``; consumer = the body of huey's worker loop,
+    ``dequeue()`` then ``execute()``. Dequeue deletes the row: one commit per job, no ack.
 
-SYSTEMS: dict[str, tuple[Callable[[str, int, str], dict[str, Any]], str]] = {
-    "raw-normal": (raw_op, "normal"),
-    "raw-full": (raw_op, "full"),
-    "litequeue-normal": (lq_op, "normal"),
-    "litequeue-full": (lq_op, "full"),
-    "huey-normal": (huey_op, "normal"),
-    "huey-default": (huey_op, "full"),
-    "pq-ack-default": (pq_op, "full"),
+    huey leaves ``synchronous`` at SQLite's default (FULL) and its ``fsync`` option offers
+    only FULL or OFF, so ``normal`` adds the pragma through a storage subclass.
+    """
+
+    def __init__(self, workdir: Path, durability: str) -> None:
+        super().__init__(workdir, durability)
+        from huey import SqliteHuey  # type: ignore[import-untyped]
+        from huey.storage import SqliteStorage  # type: ignore[import-untyped]
+
+        class NormalStorage(SqliteStorage):  # type: ignore[misc]
+            def _create_connection(self) -> sqlite3.Connection:
+                conn: sqlite3.Connection = super()._create_connection()
+                conn.execute("PRAGMA synchronous = NORMAL")
+                return conn
+
+        kwargs: dict[str, Any] = {"storage_class": NormalStorage} if durability == "normal" else {}
+        self.huey = SqliteHuey(
+            "bench", filename=str(workdir / "huey.db"), immediate=False, **kwargs
+        )
+        rec = self.rec
+
+        def noop(i: int) -> None:
+            rec.add(i)
+
+        # huey names a task "<module>.<name>": fix the module so every process agrees.
+        noop.__module__ = "bench_queue_tasks"
+        self.task = self.huey.task(name="noop")(noop)
+
+    def enqueue(self, i: int) -> None:
+        self.task(i)
+
+    def claim(self, batch: bool) -> int:
+        task = self.huey.dequeue()
+        if task is None:
+            return 0
+        self.huey.execute(task)
+        return 1
+
+    def settings(self) -> str:
+        return _pragmas(self.huey.storage.conn)
+
+    def close(self) -> None:
+        self.huey.storage.close()
+
+
+class PQAckAdapter(Adapter):
+    """persist-queue ``SQLiteAckQueue(dir)`` as shipped (WAL, synchronous untouched = FULL):
+    ``put``, ``get(block=False)``, ``ack``. No batch API."""
+
+    def __init__(self, workdir: Path, durability: str) -> None:
+        super().__init__(workdir, durability)
+        import persistqueue
+
+        self.empty = persistqueue.exceptions.Empty
+        self.q: Any = persistqueue.SQLiteAckQueue(str(workdir / "pq"))
+
+    def enqueue(self, i: int) -> None:
+        self.q.put({"i": i})
+
+    def claim(self, batch: bool) -> int:
+        try:
+            item = self.q.get(block=False)
+        except self.empty:
+            return 0
+        self.rec.add(item["i"])
+        self.q.ack(item)
+        return 1
+
+    def settings(self) -> str:
+        return _pragmas(self.q._putter)
+
+    def close(self) -> None:
+        self.q.close()
+
+
+@dataclass(frozen=True)
+class System:
+    """A system under test: its adapter, the durability it runs at, and what it measures."""
+
+    adapter: type[Adapter]
+    durability: str
+    ops: tuple[str, ...]
+    note: str
+
+
+SYSTEMS: dict[str, System] = {
+    "litequeue-full": System(
+        LitequeueAdapter, "full", ("enqueue1", "batch", "drain", "latency"), "library default"
+    ),
+    "litequeue-normal": System(
+        LitequeueAdapter,
+        "normal",
+        ("enqueue1", "batch", "drain", "drain_batch", "drain2", "e2e", "table-1k", "table-big"),
+        "Queue(durability='normal')",
+    ),
+    "raw-full": System(RawAdapter, "full", ("enqueue1", "batch", "drain"), "set by harness"),
+    "raw-normal": System(
+        RawAdapter,
+        "normal",
+        ("enqueue1", "batch", "drain", "drain_batch", "drain2", "e2e"),
+        "set by harness",
+    ),
+    "huey-default": System(HueyAdapter, "full", ("enqueue1", "drain"), "library default"),
+    "huey-normal": System(
+        HueyAdapter, "normal", ("enqueue1", "drain", "drain2", "e2e"), "storage subclass"
+    ),
+    "pq-ack-default": System(
+        PQAckAdapter, "full", ("enqueue1", "drain", "drain2", "e2e"), "library default"
+    ),
 }
-
-PLAN: list[tuple[str, str]] = [
-    *((s, "enqueue1") for s in SYSTEMS),
-    ("raw-normal", "batch"),
-    ("raw-full", "batch"),
-    ("litequeue-normal", "batch"),
-    ("litequeue-full", "batch"),
-    ("raw-full", "drain"),
-    ("litequeue-full", "drain"),
-    ("huey-default", "drain"),
-    ("pq-ack-default", "drain"),
-    ("raw-normal", "drain"),
-    ("litequeue-normal", "drain"),
-    ("huey-normal", "drain"),
-    ("raw-normal", "drain_batch"),
-    ("litequeue-normal", "drain_batch"),
-    ("litequeue-normal", "drain2"),
-]
+BROKEN: dict[str, System] = {
+    "broken-racy": System(RacyAdapter, "normal", (), "selftest only"),
+    "broken-vanish": System(VanishAdapter, "normal", (), "selftest only"),
+}
+OPS = ("enqueue1", "batch", "drain", "drain_batch", "drain2", "e2e", "latency", "table-1k",
+       "table-big")  # fmt: skip
 
 
-def measure_one(system: str, op: str, n: int) -> dict[str, Any]:
-    """Run one measurement in this process."""
-    if system == "litequeue" and op == "latency":
-        return lq_latency(n)
-    if system == "litequeue" and op.startswith("table"):
-        return lq_claim_vs_table(int(op.removeprefix("table")), n)
-    if system == "litequeue" and op == "e2e":
-        return lq_e2e(n)
-    fn, durability = SYSTEMS[system]
-    return fn(op, n, durability)
+def make(system: str, workdir: Path) -> Adapter:
+    spec = SYSTEMS.get(system) or BROKEN[system]
+    return spec.adapter(workdir, spec.durability)
 
 
-def _spawn(system: str, op: str, n: int) -> dict[str, Any]:
-    env = {**os.environ, "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    done = subprocess.run(
-        [sys.executable, str(HERE), "one", system, op, "--n", str(n)],
-        capture_output=True, text=True, env=env, timeout=900,
-    )  # fmt: skip
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+# -- child processes ------------------------------------------------------------------------------
 
 
-def run_plan(n: int, rounds: int, big_table: int) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for round_no in range(rounds):
-        plan = list(PLAN)
-        random.Random(round_no).shuffle(plan)
-        extra = [
-            ("litequeue", "e2e", n),
-            ("litequeue", "latency", 300),
-            ("litequeue", "table1000", 2000),
-            ("litequeue", f"table{big_table}", 2000),
-        ]
-        for system, op, count in [*((s, o, n) for s, o in plan), *extra]:
-            print(f"  round {round_no + 1}: {system} {op}", file=sys.stderr, flush=True)
-            results.setdefault((system, op), []).append(_spawn(system, op, count))
+def _start(args: list[str]) -> subprocess.Popen[str]:
+    """A helper process of this script; it prints "ready" and waits for a line on stdin."""
+    return subprocess.Popen(
+        [sys.executable, str(HERE), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=CHILD_ENV,
+    )
+
+
+def _together(procs: list[subprocess.Popen[str]]) -> float:
+    """Release processes that are all past start-up at once; returns the start time."""
+    for proc in procs:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"helper process failed to start (said {line!r})")
+    start = time.time()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    return start
+
+
+def _collect(proc: subprocess.Popen[str], timeout: float) -> Result:
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        return {"error": "helper timed out"}
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    return dict(json.loads(lines[-1])) if lines else {"error": f"helper exit {proc.returncode}"}
+
+
+def _wait_go() -> None:
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
+def child_consume(system: str, workdir: Path, mode: str, done: Path) -> None:
+    """Helper process: drain a pre-filled queue (``drain``) or follow a producer (``follow``)."""
+    adapter = make(system, workdir)
+    batch = system.startswith(("litequeue", "raw"))  # batch claims where the library has them
+    _wait_go()
+    if mode == "drain":
+        adapter.drain(batch)
+    else:
+        adapter.follow(batch, done, time.time() + FOLLOW_CAP)
+    adapter.close()
+    print(json.dumps({"ids": adapter.rec.ids, "last": adapter.rec.last}))
+
+
+def child_produce(system: str, workdir: Path, n: int, done: Path) -> None:
+    """Helper process: enqueue ids 0..n-1 one call at a time, then mark ``done``."""
+    adapter = make(system, workdir)
+    _wait_go()
+    start = time.time()
+    for i in range(n):
+        adapter.enqueue(i)
+    end = time.time()
+    adapter.close()
+    done.touch()
+    print(json.dumps({"rate": n / (end - start)}))
+
+
+def child_idle_worker(workdir: Path) -> None:
+    """Helper process for ``latency``: a default ``Worker.run()`` that records how long each job
+    waited between its producer's ``time.time()`` (taken before ``enqueue``) and its start."""
+    import litequeue
+
+    queue = litequeue.Queue(workdir / "litequeue.db", autoload_plugins=False)
+    waits: list[tuple[int, float]] = []
+
+    @queue.handler("lat")
+    def record(ctx: Any, payload: dict[str, Any]) -> None:
+        waits.append((payload["i"], time.time() - payload["t"]))
+
+    worker = litequeue.Worker(queue)
+    print("ready", flush=True)
+    worker.run()  # until SIGTERM
+    queue.close()
+    print(json.dumps({"waits": waits}))
+
+
+# -- measurements ---------------------------------------------------------------------------------
+
+
+def _timed(fn: Callable[[], object], n: int) -> Result:
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - start
+    return {"n": n, "seconds": seconds, "rate": n / seconds}
+
+
+def _enqueue_each(adapter: Adapter, n: int) -> None:
+    for i in range(n):
+        adapter.enqueue(i)
+
+
+def _enqueue_chunks(adapter: Adapter, n: int) -> None:
+    for start in range(0, n, CHUNK):
+        adapter.enqueue_batch(range(start, min(n, start + CHUNK)))
+
+
+def measure_single(system: str, op: str, n: int, workdir: Path) -> Result:
+    """enqueue1, batch, drain, drain_batch: one process, timed in-process."""
+    adapter = make(system, workdir)
+    out: Result = {"settings": adapter.settings()}
+    if op == "enqueue1":
+        out.update(_timed(lambda: _enqueue_each(adapter, n), n))
+    elif op == "batch":
+        out.update(_timed(lambda: _enqueue_chunks(adapter, n), n))
+    else:
+        adapter.prefill(n)
+        out.update(_timed(lambda: adapter.drain(op == "drain_batch"), n))
+        out.update(check_once(range(n), [adapter.rec.ids]))
+    adapter.close()
+    return out
+
+
+def measure_multi(system: str, op: str, n: int, workdir: Path) -> Result:
+    """drain2: two consumer processes on a pre-filled file; e2e: one producer and two
+    consumers start together on an empty queue. Timed from the common start to the last
+    handled job; every id checked across both consumers."""
+    adapter = make(system, workdir)  # creates the schema before the race
+    settings = adapter.settings()
+    if op == "drain2":
+        adapter.prefill(n)
+    adapter.close()
+    done = workdir / "producer.done"
+    mode = "drain" if op == "drain2" else "follow"
+    consumers = [_start(["consume", system, str(workdir), mode, str(done)]) for _ in range(2)]
+    producer = [_start(["produce", system, str(workdir), str(n), str(done)])] if op == "e2e" else []
+    start = _together([*producer, *consumers])
+    reports = [_collect(p, FOLLOW_CAP + 60) for p in consumers]
+    made = [_collect(p, FOLLOW_CAP + 60) for p in producer]
+    errors = [r["error"] for r in [*reports, *made] if "error" in r]
+    if errors:
+        return {"error": "; ".join(errors), "settings": settings}
+    end = max(r["last"] for r in reports)
+    out: Result = {
+        "settings": settings,
+        "n": n,
+        "seconds": end - start,
+        "rate": n / (end - start),
+        "split": [len(r["ids"]) for r in reports],
+        **check_once(range(n), [r["ids"] for r in reports]),
+    }
+    if made:
+        out["producer_rate"] = made[0]["rate"]
+    return out
+
+
+def measure_latency(samples: int, workdir: Path) -> Result:
+    """Enqueue one job at a time, ~10 ms apart, to an idle worker in another process."""
+    import litequeue
+
+    queue = litequeue.Queue(workdir / "litequeue.db", autoload_plugins=False)  # default: full
+    worker = _start(["idle-worker", str(workdir)])
+    assert worker.stdout is not None
+    if worker.stdout.readline().strip() != "ready":
+        return {"error": "idle worker failed to start"}
+    time.sleep(0.3)  # let it settle into idle polling
+    for k in range(samples):
+        queue.enqueue("lat", {"i": k, "t": time.time()})
+        time.sleep(0.01 + random.random() * 0.002)
+    deadline = time.time() + 10
+    while queue.stats().get("default", {}).get("succeeded", 0) < samples:
+        if time.time() > deadline:
+            break
+        time.sleep(0.01)
+    queue.close()
+    worker.send_signal(signal.SIGTERM)
+    report = _collect(worker, 60)
+    if "error" in report:
+        return report
+    waits = sorted(w * 1000 for _, w in report["waits"])
+    if not waits:
+        return {"error": "no job ran", **check_once(range(samples), [])}
+    return {
+        "n": len(waits),
+        "p50_ms": statistics.median(waits),
+        "p99_ms": waits[min(len(waits) - 1, round(0.99 * (len(waits) - 1)))],
+        "max_ms": waits[-1],
+        **check_once(range(samples), [[i for i, _ in report["waits"]]]),
+    }
+
+
+def _fill_finished_direct(path: Path, count: int) -> None:
+    """Write ``count`` succeeded jobs (and their three events each) straight through sqlite3,
+    with the column values litequeue itself writes for a finished no-op job; enqueuing and
+    draining a million jobs first would take minutes per round."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    t = time.time() - 3600  # an hour old: inside the default event retention, so not pruned
+    conn.execute("BEGIN")
+    conn.execute(
+        "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ? - 1)"
+        " INSERT INTO jobs (kind, queue, status, payload, result, priority, run_at, attempt,"
+        " max_attempts, progress, tags, handler_version, run_id, children, children_finished,"
+        " created_at, updated_at, started_at, finished_at)"
+        " SELECT 'noop', 'default', 'succeeded', json_object('i', i), 'null', 0, ?, 1, 3, 100.0,"
+        " '[]', '1', random(), 0, 0, ?, ?, ?, ? FROM k",
+        (count, t, t, t, t, t),
+    )
+    conn.execute(
+        "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', created_at,"
+        ' \'{"kind":"noop","queue":"default"}\' FROM jobs ORDER BY id'
+    )
+    conn.execute(
+        "INSERT INTO events (job_id, type, at, data) SELECT id, type, at, data FROM jobs,"
+        ' (SELECT 0 AS o, \'started\' AS type, \'{"attempt":1,"worker":"bench"}\' AS data'
+        "  UNION ALL SELECT 1, 'succeeded', '{\"attempt\":1}') JOIN (SELECT ? AS at)"
+        " ORDER BY id, o",
+        (t,),
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def measure_table(finished: int, n: int, workdir: Path) -> Result:
+    """Claim and finish ``n`` new jobs one per claim (durability normal) beside ``finished``
+    old finished jobs: claims read a partial index, so old rows should not slow them."""
+    adapter = make("litequeue-normal", workdir)
+    assert isinstance(adapter, LitequeueAdapter)
+    fill_start = time.perf_counter()
+    if finished <= 10_000:  # real rows: enqueue_many, then a batch drain
+        adapter.prefill(finished)
+        adapter.drain(batch=True)
+        adapter.rec = Recorder()
+        fill = "enqueue_many + Worker drain"
+    else:
+        adapter.close()
+        _fill_finished_direct(workdir / "litequeue.db", finished)
+        adapter = make("litequeue-normal", workdir)
+        fill = "sqlite3 INSERT of litequeue's finished-row values"
+    fill_seconds = time.perf_counter() - fill_start
+    offset = 10_000_000  # new ids, apart from the old rows' payloads
+    adapter.enqueue_batch(range(offset, offset + n))
+    out = _timed(lambda: adapter.drain(batch=False), n)
+    out.update(check_once(range(offset, offset + n), [adapter.rec.ids]))
+    adapter.close()
+    return {**out, "finished_rows": finished, "fill": fill, "fill_seconds": fill_seconds}
+
+
+def measure_one(system: str, op: str, n: int, tmp: Path | None, big: int) -> Result:
+    """One measurement in a fresh directory (and, run from the CLI, a fresh process)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"lq-bench-{system}-{op}-", dir=tmp))
+    try:
+        if op == "latency":
+            return measure_latency(n, workdir)
+        if op == "table-1k":
+            return measure_table(1000, n, workdir)
+        if op == "table-big":
+            return measure_table(big, n, workdir)
+        if op in ("drain2", "e2e"):
+            return measure_multi(system, op, n, workdir)
+        return measure_single(system, op, n, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- orchestration --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    n: int
+    rounds: int
+    big: int
+    latency_samples: int
+    table_jobs: int
+    tmp: Path | None
+
+
+def _count(op: str, cfg: Config) -> int:
+    if op == "latency":
+        return cfg.latency_samples
+    if op.startswith("table"):
+        return cfg.table_jobs
+    return cfg.n
+
+
+def spawn_one(system: str, op: str, cfg: Config) -> Result:
+    """Run one measurement in a fresh interpreter; its last stdout line is the JSON result."""
+    cmd = [sys.executable, str(HERE), "one", system, op, "--n", str(_count(op, cfg)),
+           "--big", str(cfg.big)]  # fmt: skip
+    if cfg.tmp:
+        cmd += ["--tmp", str(cfg.tmp)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=CHILD_ENV, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 900 s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        return {"error": tail[0]}
+    return dict(json.loads(lines[-1]))
+
+
+Results = dict[tuple[str, str], list[Result]]
+
+
+def run_rounds(plan: list[tuple[str, str]], cfg: Config) -> Results:
+    results: Results = {}
+    for round_no in range(cfg.rounds):
+        order = list(plan)
+        random.Random(round_no).shuffle(order)
+        for k, (system, op) in enumerate(order, 1):
+            print(f"  round {round_no + 1}/{cfg.rounds} [{k}/{len(order)}] {system} {op}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            result = spawn_one(system, op, cfg)
+            result["round"] = round_no
+            results.setdefault((system, op), []).append(result)
     return results
 
 
-# -- the report --------------------------------------------------------------------------------
+# -- report ---------------------------------------------------------------------------------------
 
 
-def _median(runs: list[dict[str, Any]], key: str = "rate") -> float:
-    values = [r[key] for r in runs if key in r]
-    return statistics.median(values) if values else float("nan")
+def _values(runs: list[Result], key: str) -> list[float]:
+    return [float(r[key]) for r in runs if key in r]
 
 
-def _ratio(results: dict[tuple[str, str], list[dict[str, Any]]], a: tuple[str, str],
-           b: tuple[str, str]) -> float:  # fmt: skip
-    """Median over rounds of a/b, each round's pair measured in the same run."""
-    pairs = zip(results.get(a, []), results.get(b, []), strict=False)
-    ratios = [x["rate"] / y["rate"] for x, y in pairs if "rate" in x and "rate" in y]
-    return statistics.median(ratios) if ratios else float("nan")
+def _by_round(runs: list[Result], key: str) -> dict[int, float]:
+    return {r["round"]: float(r[key]) for r in runs if key in r}
 
 
-def report(results: dict[tuple[str, str], list[dict[str, Any]]], big_table: int) -> list[str]:
-    lines = ["", "## Throughput (jobs/s, median of rounds [min-max]; exactly-once checked)", ""]
-    lines.append(f"{'op':<12} {'system':<18} {'jobs/s':>10}  {'range':<17} exactly once")
-    for (system, op), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if (system == "litequeue" and op in ("latency",)) or op.startswith("table"):
-            continue
-        rates = [r["rate"] for r in runs if "rate" in r]
-        if not rates:
-            lines.append(f"{op:<12} {system:<18} {'error':>10}  {runs[0].get('error', '')}")
-            continue
-        checked = [r for r in runs if "exactly_once" in r]
-        once = (
-            "-"
-            if not checked
-            else "yes"
-            if all(r["exactly_once"] for r in checked)
-            else "NO: dup {} lost {}".format(
-                [r["duplicates"] for r in checked], [r["lost"] for r in checked]
-            )
-        )
-        lines.append(
-            f"{op:<12} {system:<18} {statistics.median(rates):>10,.0f}  "
-            f"[{min(rates):,.0f}-{max(rates):,.0f}]".ljust(47)
-            + f" {once}"
-        )
-    lat = results.get(("litequeue", "latency"), [])
-    small = results.get(("litequeue", "table1000"), [])
-    big = results.get(("litequeue", f"table{big_table}"), [])
-    claim_growth = _median(small) / _median(big) if small and big else float("nan")
-    targets = [
-        ("enqueue 1-by-1, full, vs raw INSERT", _ratio(results, ("litequeue-full", "enqueue1"),
-         ("raw-full", "enqueue1")), ">= 0.70", lambda v: v >= 0.7),
-        ("enqueue 1-by-1, normal, vs raw INSERT", _ratio(results, ("litequeue-normal", "enqueue1"),
-         ("raw-normal", "enqueue1")), ">= 0.70", lambda v: v >= 0.7),
-        ("enqueue_many jobs/s (normal)", _median(results.get(("litequeue-normal", "batch"), [])),
-         ">= 150,000", lambda v: v >= 150_000),
-        ("drain c=1 full vs raw claim+ack", _ratio(results, ("litequeue-full", "drain"),
-         ("raw-full", "drain")), ">= 0.70", lambda v: v >= 0.7),
-        ("drain c=1 full vs huey-default", _ratio(results, ("litequeue-full", "drain"),
-         ("huey-default", "drain")), "> 1.00", lambda v: v > 1.0),
-        ("batch drain normal jobs/s", _median(results.get(("litequeue-normal", "drain_batch"), [])),
-         ">= 50,000", lambda v: v >= 50_000),
-        ("batch drain normal vs huey-normal", _ratio(results, ("litequeue-normal", "drain_batch"),
-         ("huey-normal", "drain")), ">= 5.0", lambda v: v >= 5.0),
-        ("2 worker procs vs 1 (batch, normal)", _ratio(results, ("litequeue-normal", "drain2"),
-         ("litequeue-normal", "drain_batch")), ">= 1.00", lambda v: v >= 1.0),
-        ("enqueue->start p50 ms", _median(lat, "p50_ms"), "<= 5", lambda v: v <= 5),
-        ("enqueue->start p99 ms", _median(lat, "p99_ms"), "<= 20", lambda v: v <= 20),
-        (f"claim cost {big_table:,} vs 1k finished rows", claim_growth, "<= 1.5",
-         lambda v: v <= 1.5),
-    ]  # fmt: skip
-    lines += ["", "## Targets", ""]
-    for name, value, target, ok in targets:
-        verdict = "PASS" if value == value and ok(value) else "MISS"
-        lines.append(f"{name:<42} {value:>12,.2f}  target {target:<10} {verdict}")
-    broken = [
-        f"{s} {o}"
-        for (s, o), runs in results.items()
-        for r in runs
-        if r.get("exactly_once") is False
-    ]
-    lines.append("")
-    lines.append(
-        "exactly-once violations: " + (", ".join(broken) if broken else "none (every run checked)")
+def ratio(results: Results, a: tuple[str, str], b: tuple[str, str]) -> list[float]:
+    """Per-round rate ratios a/b, each pair measured in the same round."""
+    ra, rb = _by_round(results.get(a, []), "rate"), _by_round(results.get(b, []), "rate")
+    return [ra[k] / rb[k] for k in sorted(ra.keys() & rb.keys())]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the final table: a measurement, the reference it is compared to, a target."""
+
+    op: str
+    system: str
+    ref: tuple[str, str] | None = None  # (system, op) whose same-round rate divides this one
+    target: str = ""
+    check: Callable[[float], bool] | None = None
+    on: str = "ratio"  # what the target applies to: "ratio", "rate", "p50_ms", "p99_ms", "once"
+    cost: bool = False  # ratio of time per job (ref rate / this rate) instead of rates
+
+
+ROWS: list[Row] = [
+    Row("enqueue1", "raw-full"),
+    Row("enqueue1", "litequeue-full", ("raw-full", "enqueue1"), ">= 0.70x", lambda v: v >= 0.70),
+    Row("enqueue1", "huey-default", ("raw-full", "enqueue1")),
+    Row("enqueue1", "pq-ack-default", ("raw-full", "enqueue1")),
+    Row("enqueue1", "raw-normal"),
+    Row("enqueue1", "litequeue-normal", ("raw-normal", "enqueue1"), ">= 0.70x",
+        lambda v: v >= 0.70),
+    Row("enqueue1", "huey-normal", ("raw-normal", "enqueue1")),
+    Row("batch", "raw-full"),
+    Row("batch", "litequeue-full", ("raw-full", "batch"), ">= 150,000/s", lambda v: v >= 150_000,
+        "rate"),
+    Row("batch", "raw-normal"),
+    Row("batch", "litequeue-normal", ("raw-normal", "batch"), ">= 150,000/s",
+        lambda v: v >= 150_000, "rate"),
+    Row("drain", "raw-full"),
+    Row("drain", "litequeue-full", ("raw-full", "drain"), ">= 0.70x", lambda v: v >= 0.70),
+    Row("drain", "litequeue-full", ("huey-default", "drain"), "> 1.00x (ahead)",
+        lambda v: v > 1.0),
+    Row("drain", "huey-default", ("raw-full", "drain")),
+    Row("drain", "pq-ack-default", ("raw-full", "drain")),
+    Row("drain", "raw-normal"),
+    Row("drain", "litequeue-normal", ("raw-normal", "drain")),
+    Row("drain", "huey-normal", ("raw-normal", "drain")),
+    Row("drain_batch", "raw-normal"),
+    Row("drain_batch", "litequeue-normal", ("raw-normal", "drain_batch"), ">= 50,000/s",
+        lambda v: v >= 50_000, "rate"),
+    Row("drain_batch", "litequeue-normal", ("huey-normal", "drain"), ">= 5.0x huey",
+        lambda v: v >= 5.0),
+    Row("drain2", "raw-normal", ("raw-normal", "drain_batch")),
+    Row("drain2", "litequeue-normal", ("litequeue-normal", "drain_batch"), ">= 1.00x (1 proc)",
+        lambda v: v >= 1.0),
+    Row("drain2", "litequeue-normal", None, "0 dup, 0 lost", lambda v: v == 0, "once"),
+    Row("drain2", "huey-normal", ("huey-normal", "drain")),
+    Row("drain2", "pq-ack-default", ("pq-ack-default", "drain")),
+    Row("e2e", "raw-normal"),
+    Row("e2e", "litequeue-normal", ("raw-normal", "e2e")),
+    Row("e2e", "litequeue-normal", None, "0 dup, 0 lost", lambda v: v == 0, "once"),
+    Row("e2e", "huey-normal", ("raw-normal", "e2e")),
+    Row("e2e", "pq-ack-default", ("raw-normal", "e2e")),
+    Row("latency", "litequeue-full", None, "p50 <= 5 ms", lambda v: v <= 5, "p50_ms"),
+    Row("latency", "litequeue-full", None, "p99 <= 20 ms", lambda v: v <= 20, "p99_ms"),
+    Row("table-1k", "litequeue-normal"),
+    Row("table-big", "litequeue-normal", ("litequeue-normal", "table-1k"),
+        "<= 1.50x time/job", lambda v: v <= 1.5, cost=True),
+]  # fmt: skip
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if v >= 100 else f"{v:,.2f}"
+
+
+def _spread(vals: list[float], unit: str = "") -> str:
+    """Median, then (min-max) when there is more than one round."""
+    if not vals:
+        return "-"
+    mid = f"{_num(statistics.median(vals))}{unit}"
+    return mid if len(vals) == 1 else f"{mid} ({_num(min(vals))}-{_num(max(vals))})"
+
+
+def _once(runs: list[Result]) -> str:
+    checked = [r for r in runs if "exactly_once" in r]
+    if not checked:
+        return "-"
+    if all(r["exactly_once"] for r in checked):
+        return f"ok {len(checked)}/{len(checked)}"
+    return "NO dup {} lost {}".format(
+        [r["duplicates"] for r in checked], [r["lost"] for r in checked]
     )
+
+
+def _table_name(rows: int) -> str:
+    return f"table-{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"table-{rows // 1000}k"
+
+
+def report(results: Results, cfg: Config) -> tuple[list[str], list[Result]]:
+    """The final table (one line per Row whose measurement ran) and its rows as data."""
+    head = f"{'op':<11} {'system':<16} {'jobs/s median (min-max)':<46} "
+    head += f"{'ratio to ref, same round':<50} "
+    head += f"{'target':<30} {'verdict':<7} once"
+    lines, data = [head, "-" * len(head)], []
+    shown: set[tuple[str, str]] = set()
+    rows = ROWS + [Row(op, s) for (s, op) in sorted(results) if not any(
+        r.op == op and r.system == s for r in ROWS)]  # fmt: skip
+    for row in rows:
+        runs = results.get((row.system, row.op))
+        if not runs:
+            continue
+        errors = [r["error"] for r in runs if "error" in r]
+        if row.op == "latency":
+            p50, p99 = _spread(_values(runs, "p50_ms")), _spread(_values(runs, "p99_ms"))
+            value = f"ms: p50 {p50}, p99 {p99}"
+        else:
+            value = _spread(_values(runs, "rate"))
+        here = (row.system, row.op)
+        ratios = (
+            []
+            if not row.ref
+            else ratio(results, *((row.ref, here) if row.cost else (here, row.ref)))
+        )
+        what = "time/job vs" if row.cost else "vs"
+        ratio_text = f"{_spread(ratios, 'x')} {what} {row.ref[0]} {row.ref[1]}" if row.ref else "-"
+        measured: float | None = None
+        if row.on == "ratio" and ratios:
+            measured = statistics.median(ratios)
+        elif row.on in ("rate", "p50_ms", "p99_ms") and _values(runs, row.on):
+            measured = statistics.median(_values(runs, row.on))
+        elif row.on == "once":
+            checked = [r for r in runs if "exactly_once" in r]
+            if checked and len(checked) == len(runs):
+                measured = sum(r["duplicates"] + r["lost"] + r["unexpected"] for r in checked)
+        verdict = ""
+        if row.check is not None:
+            verdict = "PASS" if measured is not None and row.check(measured) else "MISS"
+        if (row.system, row.op) in shown and row.on != "ratio":
+            ratio_text = "-"
+        shown.add((row.system, row.op))
+        note = f"  ERRORS: {'; '.join(errors)}" if errors else ""
+        op = _table_name(cfg.big) if row.op == "table-big" else row.op
+        lines.append(
+            f"{op:<11} {row.system:<16} {value:<46} {ratio_text:<50} "
+            f"{row.target or '-':<30} {verdict or '-':<7} {_once(runs)}{note}"
+        )
+        data.append({"op": op, "system": row.system, "value": value, "ratio": ratio_text,
+                     "target": row.target, "measured": measured, "verdict": verdict,
+                     "once": _once(runs), "errors": errors})  # fmt: skip
+    return lines, data
+
+
+def _detail(results: Results) -> list[str]:
+    """Multi-process splits, settings read back, table fill: what a reader needs to trust it."""
+    lines = []
+    for (system, op), runs in sorted(results.items()):
+        extra = []
+        settings = {r["settings"] for r in runs if r.get("settings")}
+        if settings:
+            extra.append(f"settings {', '.join(sorted(settings))}")
+        if any("split" in r for r in runs):
+            extra.append(f"jobs per consumer {[r.get('split') for r in runs]}")
+        if any("producer_rate" in r for r in runs):
+            extra.append(f"producer jobs/s {_spread(_values(runs, 'producer_rate'))}")
+        if any("finished_rows" in r for r in runs):
+            r0 = runs[0]
+            extra.append(f"{r0['finished_rows']:,} finished rows by {r0['fill']} "
+                         f"(fill {_spread(_values(runs, 'fill_seconds'))} s)")  # fmt: skip
+        if op == "latency":
+            extra.append(f"{_spread(_values(runs, 'n'))} samples, "
+                         f"max {_spread(_values(runs, 'max_ms'))} ms")  # fmt: skip
+        if extra:
+            lines.append(f"  {op:<11} {system:<16} " + "; ".join(extra))
     return lines
 
 
-def machine() -> str:
-    import litequeue
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
 
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, litequeue {litequeue.__version__}"
-    )
+
+def machine() -> Result:
+    return {
+        "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "litequeue": _version("litequeue-jobs"),
+        "huey": _version("huey"),
+        "persist-queue": _version("persist-queue"),
+    }
+
+
+# -- selftest -------------------------------------------------------------------------------------
+
+
+def selftest(tmp: Path | None) -> int:
+    """Show the exactly-once checker catches broken queues, through the real process paths."""
+    assert check_once(range(4), [[0, 1], [2, 3]])["exactly_once"]
+    bad = check_once(range(4), [[0, 1, 2], [2, 2]])
+    assert (bad["duplicates"], bad["lost"], bad["exactly_once"]) == (2, 1, False), bad
+    bad = check_once(range(3), [[0, 1, 2, 9]])
+    assert (bad["unexpected"], bad["exactly_once"]) == (1, False), bad
+    assert check_once(range(3), [[], []])["lost"] == 3
+    n = 400
+    cases: list[tuple[str, str, Callable[[Result], bool]]] = [
+        ("broken-racy", "drain2", lambda r: r["duplicates"] > 0 and r["lost"] > 0),
+        ("broken-racy", "e2e", lambda r: r["lost"] > 0 and not r["exactly_once"]),
+        ("broken-racy", "drain", lambda r: r["lost"] == n // 50 and not r["exactly_once"]),
+        ("broken-vanish", "drain", lambda r: r["lost"] == n // 50 and not r["exactly_once"]),
+        ("raw-normal", "drain2", lambda r: r["exactly_once"]),
+        ("litequeue-normal", "drain2", lambda r: r["exactly_once"]),
+        ("litequeue-normal", "e2e", lambda r: r["exactly_once"]),
+    ]
+    failed = 0
+    for system, op, expect in cases:
+        result = measure_one(system, op, n, tmp, 0)
+        ok = "error" not in result and expect(result)
+        failed += not ok
+        summary = {k: result.get(k) for k in ("duplicates", "lost", "exactly_once", "error")}
+        print(f"{'ok  ' if ok else 'FAIL'} {system:<17} {op:<7} {summary}")
+    print("selftest " + ("ok: broken queues caught, good ones clean" if not failed else "FAILED"))
+    return 1 if failed else 0
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+def _helper(args: list[str]) -> int:
+    """Subcommands the harness runs in its own child processes."""
+    cmd = args[0]
+    if cmd == "consume":
+        child_consume(args[1], Path(args[2]), args[3], Path(args[4]))
+    elif cmd == "produce":
+        child_produce(args[1], Path(args[2]), int(args[3]), Path(args[4]))
+    elif cmd == "idle-worker":
+        child_idle_worker(Path(args[1]))
+    else:
+        one = argparse.ArgumentParser(prog="bench_queue.py one")
+        one.add_argument("system", choices=[*SYSTEMS, *BROKEN])
+        one.add_argument("op", choices=OPS)
+        one.add_argument("--n", type=int, default=2000)
+        one.add_argument("--big", type=int, default=1_000_000)
+        one.add_argument("--tmp", type=Path)
+        ns = one.parse_args(args[1:])
+        print(json.dumps(measure_one(ns.system, ns.op, ns.n, ns.tmp, ns.big)))
+    return 0
+
+
+def _csv(value: str | None, allowed: Iterable[str], what: str) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = set(items) - set(allowed)
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(sorted(unknown))}")
+    return items
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "one":
-        one = argparse.ArgumentParser(prog="bench_queue.py one")
-        one.add_argument("system")
-        one.add_argument("op")
-        one.add_argument("--n", type=int, default=2000)
-        ns = one.parse_args(args[1:])
-        print(json.dumps(measure_one(ns.system, ns.op, ns.n)))
-        return 0
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=8000, help="jobs per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="N=3000, 1 round, 100k-row table")
-    parser.add_argument("--json-out", type=Path)
-    ns = parser.parse_args(args)
-    n, rounds, big = (3000, 1, 100_000) if ns.quick else (ns.n, ns.rounds, 1_000_000)
-    print(f"machine: {machine()}; N={n}, rounds={rounds}", flush=True)
-    results = run_plan(n, rounds, big)
-    print("\n".join(report(results, big)))
+    if args and args[0] in ("one", "consume", "produce", "idle-worker"):
+        return _helper(args)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("command", nargs="?", choices=["run", "selftest"], default="run")
+    parser.add_argument("--n", type=int, help="jobs per measurement (default 8000; quick 3000)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3; quick 1)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="N=3000, 1 round, 100k-row table instead of 1M (about 2 minutes)",
+    )
+    parser.add_argument("--only", help=f"systems, comma-separated: {','.join(SYSTEMS)}")
+    parser.add_argument("--ops", help=f"operations, comma-separated: {','.join(OPS)}")
+    parser.add_argument("--json-out", type=Path, help="write every run and the table as JSON")
+    parser.add_argument("--tmp", type=Path, help="directory for the databases (default: system)")
+    ns = parser.parse_args(args)  # fmt: skip
+    if ns.command == "selftest":
+        return selftest(ns.tmp)
+    cfg = Config(
+        n=ns.n or (3000 if ns.quick else 8000),
+        rounds=ns.rounds or (1 if ns.quick else 3),
+        big=100_000 if ns.quick else 1_000_000,
+        latency_samples=200 if ns.quick else 300,
+        table_jobs=2000,
+        tmp=ns.tmp,
+    )
+    systems = _csv(ns.only, SYSTEMS, "system") or list(SYSTEMS)
+    ops = _csv(ns.ops, OPS, "operation") or list(OPS)
+    plan = [(s, op) for s in systems for op in SYSTEMS[s].ops if op in ops]
+    info = machine()
+    print(f"machine: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}, "
+          f"SQLite {info['sqlite']}; litequeue {info['litequeue']}, huey {info['huey']}, "
+          f"persist-queue {info['persist-queue']}")  # fmt: skip
+    print(f"N={cfg.n}, rounds={cfg.rounds}, latency samples={cfg.latency_samples}, "
+          f"table: {cfg.table_jobs} jobs beside 1k / {cfg.big:,} finished rows; "
+          f"{len(plan)} measurements per round", flush=True)  # fmt: skip
+    started = time.time()
+    results = run_rounds(plan, cfg)
+    lines, rows = report(results, cfg)
+    print("\n" + "\n".join(lines))
+    print("\ndetail:\n" + "\n".join(_detail(results)))
+    broken = sorted(f"{s} {op}" for (s, op), runs in results.items()
+                    if any(r.get("exactly_once") is False for r in runs))  # fmt: skip
+    verdicts = Counter(r["verdict"] for r in rows if r["verdict"])
+    print(f"\nexactly-once violations: {', '.join(broken) if broken else 'none'} "
+          f"(every drain checked); targets: {verdicts['PASS']} PASS, {verdicts['MISS']} MISS; "
+          f"wall time {time.time() - started:.0f} s")  # fmt: skip
     if ns.json_out:
-        serial = {f"{s} {o}": runs for (s, o), runs in results.items()}
-        ns.json_out.write_text(json.dumps({"machine": machine(), "results": serial}, indent=2))
+        serial = {f"{s} {op}": runs for (s, op), runs in results.items()}
+        ns.json_out.write_text(json.dumps(
+            {"machine": info, "config": {**cfg.__dict__, "tmp": str(cfg.tmp)}, "table": rows,
+             "results": serial}, indent=2))  # fmt: skip
     return 0
 
 
