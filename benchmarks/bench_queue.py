@@ -876,7 +876,11 @@ def report(results: Results, cfg: Config) -> tuple[list[str], list[Result]]:
             else ratio(results, *((row.ref, here) if row.cost else (here, row.ref)))
         )
         what = "time/job vs" if row.cost else "vs"
-        ratio_text = f"{_spread(ratios, 'x')} {what} {row.ref[0]} {row.ref[1]}" if row.ref else "-"
+        ratio_text = (
+            f"{_spread(ratios, 'x')} {what} {row.ref[0]} {row.ref[1]}"
+            if ratios and row.ref
+            else "-"
+        )
         measured: float | None = None
         if row.on == "ratio" and ratios:
             measured = statistics.median(ratios)
