@@ -110,6 +110,7 @@ class QueueMachine(RuleBasedStateMachine):
             result="1" if status == "succeeded" else None,
             error=None if status == "succeeded" else litequeue.ErrorInfo(type="E", message="x"),
             retry_at=time.time() - 1 if retry else None,
+            attempt=running.job.attempt,
         )
         accepted, _ = self.store.finish([outcome])
         return bool(accepted)

@@ -21,7 +21,13 @@ import pluggy
 from . import _builtin, hookspecs
 from .errors import ConfigurationError
 
-__all__ = ["AUTOLOAD_ENV", "hook_functions", "make_plugin_manager", "notify_each"]
+__all__ = [
+    "AUTOLOAD_ENV",
+    "hook_functions",
+    "make_plugin_manager",
+    "notify_each",
+    "one_argument_callers",
+]
 
 #: Set this environment variable (to anything but ``""``/``0``) to skip entry points.
 AUTOLOAD_ENV = "LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD"
@@ -79,6 +85,31 @@ def hook_functions(
 
 def _call(function: Callable[..., Any], argnames: tuple[str, ...], **kwargs: Any) -> Any:
     return function(*(kwargs[name] for name in argnames))
+
+
+def one_argument_callers(
+    pm: pluggy.PluginManager, hook_name: str, free: str, **fixed: Any
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Like ``hook_functions`` for a hook called many times with one changing
+    argument (``free``) and the others ``fixed``: each call then costs one
+    function call, not a keyword mapping (the job-event hook runs per event)."""
+    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
+    return [
+        (impl.plugin_name, _bind(impl.function, impl.argnames, free, fixed))
+        for impl in reversed(caller.get_hookimpls())
+    ]
+
+
+def _bind(
+    function: Callable[..., Any], argnames: tuple[str, ...], free: str, fixed: dict[str, Any]
+) -> Callable[[Any], Any]:
+    if argnames == (free,):
+        return function
+
+    def call(value: Any) -> Any:
+        return function(*[value if name == free else fixed[name] for name in argnames])
+
+    return call
 
 
 def notify_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:

@@ -527,11 +527,13 @@ class Queue:
         if events:
             with self._lock:
                 subscribers = list(self._subscribers)
-            hooks = _plugins.hook_functions(self.plugin_manager, "litequeue_job_event")
+            hooks = _plugins.one_argument_callers(
+                self.plugin_manager, "litequeue_job_event", "event", queue=self
+            )
             for event in events:
                 for plugin_name, function in hooks:
                     try:
-                        function(event=event, queue=self)
+                        function(event)
                     except Exception:
                         logger.exception(
                             "plugin %r failed in litequeue_job_event",

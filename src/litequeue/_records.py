@@ -79,6 +79,8 @@ class Outcome(NamedTuple):
 
     ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
     may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
+    ``attempt`` is the attempt's number when the worker knows it (0 when not): it
+    lets the store record a lone success without reading the row back.
     A tuple rather than an attrs class: workers make one per job.
     """
 
@@ -89,6 +91,7 @@ class Outcome(NamedTuple):
     error: ErrorInfo | None = None
     retry_at: float | None = None
     handler_version: str | None = None
+    attempt: int = 0
 
 
 class Running(NamedTuple):

@@ -12,6 +12,7 @@ datetimes outside it.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
 import time
@@ -48,6 +49,12 @@ _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
 
 
 def _job(row: Sequence[Any]) -> Job:
+    created, updated = row[18], row[19]
+    created_at = _dt(created)
+    # Most timestamps of a row repeat one another (run_at is the enqueue time, a claim
+    # sets started_at and updated_at together): convert each distinct value once.
+    updated_at = created_at if updated == created else _dt(updated)
+    seen = {created: created_at, updated: updated_at}
     error = row[6]
     return Job(
         id=row[0],
@@ -58,7 +65,7 @@ def _job(row: Sequence[Any]) -> Job:
         result=_loads(row[5]),
         error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
         priority=row[7],
-        run_at=_dt(row[8]),
+        run_at=seen.get(row[8]) or _dt(row[8]),
         attempt=row[9],
         max_attempts=row[10],
         timeout=row[11],
@@ -68,10 +75,10 @@ def _job(row: Sequence[Any]) -> Job:
         unique_key=row[15],
         tags=() if row[16] == "[]" else tuple(decode_json(row[16])),
         handler_version=row[17],
-        created_at=_dt(row[18]),
-        updated_at=_dt(row[19]),
-        started_at=None if row[20] is None else _dt(row[20]),
-        finished_at=None if row[21] is None else _dt(row[21]),
+        created_at=created_at,
+        updated_at=updated_at,
+        started_at=None if row[20] is None else seen.get(row[20]) or _dt(row[20]),
+        finished_at=None if row[21] is None else seen.get(row[21]) or _dt(row[21]),
         lease_until=None if row[22] is None else _dt(row[22]),
     )
 
@@ -91,9 +98,9 @@ class _Tx:
     def __init__(self, conn: sqlite3.Connection, now: float) -> None:
         self.conn = conn
         self.now = now
-        self.events: list[tuple[int, str, float, dict[str, Any], str]] = []
+        self.events: list[tuple[int, EventType, float, dict[str, Any], str]] = []
         #: (seq, job_id, type, data) of every event written so far.
-        self.written: list[tuple[int, int, str, dict[str, Any]]] = []
+        self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
 
     def event(
         self,
@@ -106,7 +113,7 @@ class _Tx:
         data = data or {}
         if encoded is None:
             encoded = dumps(data, "event data") if data else "{}"
-        self.events.append((job_id, type.value, self.now, data, encoded))
+        self.events.append((job_id, type, self.now, data, encoded))
 
     def flush(self) -> None:
         """Insert the collected event rows, noting their sequence numbers.
@@ -139,7 +146,7 @@ class _Tx:
         """The events written, as values (call after the commit)."""
         at = _dt(self.now)
         return [
-            Event(seq=seq, job_id=job_id, type=_EVENT_TYPES[type_], at=at, data=data)
+            Event(seq=seq, job_id=job_id, type=type_, at=at, data=data)
             for seq, job_id, type_, data in self.written
         ]
 
@@ -276,7 +283,7 @@ class SQLiteStore:
         for i, new in enumerate(news):
             job_id = first + i
             written.append(
-                (first_seq + i, job_id, "enqueued", {"kind": new.kind, "queue": new.queue})
+                (first_seq + i, job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
             )
             jobs.append(
                 Job(
@@ -414,6 +421,8 @@ class SQLiteStore:
 
         A job with unfinished children keeps running, without a lease, until they end.
         """
+        if len(outcomes) == 1 and self._succeed_plain(tx, outcomes[0]):
+            return list(outcomes)
         rows = []
         for start in range(0, len(outcomes), _SUCCESS_CHUNK):
             chunk = outcomes[start : start + _SUCCESS_CHUNK]
@@ -447,6 +456,37 @@ class SQLiteStore:
                 self._child_finished(tx, parent_id, succeeded=True)
         return [o for o in outcomes if o.job_id in done]
 
+    def _succeed_plain(self, tx: _Tx, outcome: Outcome) -> bool:
+        """The common case of one worker slot: a success of a job with no parent and no
+        children, whose attempt number the worker sent. One plain ``UPDATE`` by id, no
+        ``RETURNING`` (which makes SQLite build temporary tables); False when it does
+        not apply or the attempt lost its job, for ``_succeed_many`` to settle."""
+        if not outcome.attempt:
+            return False
+        changed = tx.conn.execute(
+            "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
+            " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
+            " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
+            " AND status = 'running' AND lease_until >= ? AND children = 0"
+            " AND parent_id IS NULL",
+            (
+                outcome.result,
+                outcome.handler_version,
+                tx.now,
+                tx.now,
+                outcome.job_id,
+                outcome.run_id,
+                tx.now,
+            ),
+        ).rowcount
+        if not changed:
+            return False
+        attempt = outcome.attempt
+        tx.event(
+            outcome.job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}'
+        )
+        return True
+
     def _claim(self, tx: _Tx, claim: Claim) -> list[Any]:
         """Claim in ``tx``; returns the rows read back (the ``Job`` values are built
         after the commit, so the write lock is held no longer)."""
@@ -478,19 +518,30 @@ class SQLiteStore:
                 wanted = min(wanted, limit - running)
                 if wanted <= 0:
                     continue
-            # One statement takes the best `wanted` due jobs of this queue.
+            # The best `wanted` due jobs of this queue, read through the partial index in
+            # claim order, then marked by id: no other writer can run in between (this
+            # transaction holds the write lock), and neither statement needs the
+            # temporary tables an UPDATE ... IN (SELECT ...) RETURNING would build.
             rows = conn.execute(
-                "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-                " worker = ?, lease_until = ?, started_at = ?, updated_at = ?, progress = 0,"
-                " progress_message = NULL"
-                " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND queue = ?"
-                " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)"
-                f" RETURNING {_JOB_COLUMNS}",
-                (claim.worker, lease_until, now, now, queue, now, wanted),
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND queue = ?"
+                " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?",
+                (queue, now, wanted),
             ).fetchall()
-            rows.sort(key=lambda r: (-r[7], r[8], r[0]))
+            if not rows:
+                continue
+            taken = [
+                (*row[:3], "running", *row[4:9], row[9] + 1, row[10], row[11], 0.0, None,
+                 *row[14:19], now, now, row[21], lease_until, random.getrandbits(62))
+                for row in rows
+            ]  # fmt: skip
+            conn.executemany(
+                "UPDATE jobs SET status = 'running', attempt = ?, run_id = ?, worker = ?,"
+                " lease_until = ?, started_at = ?, updated_at = ?, progress = 0,"
+                " progress_message = NULL WHERE id = ?",
+                [(row[9], row[23], claim.worker, lease_until, now, now, row[0]) for row in taken],
+            )
             worker = dumps(claim.worker, "worker name")
-            for row in rows:
+            for row in taken:
                 claimed.append(row)
                 tx.event(
                     row[0],
@@ -920,7 +971,11 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
 
 def _event(row: Sequence[Any]) -> Event:
     return Event(
-        seq=row[0], job_id=row[1], type=EventType(row[2]), at=_dt(row[3]), data=decode_json(row[4])
+        seq=row[0],
+        job_id=row[1],
+        type=_EVENT_TYPES[row[2]],
+        at=_dt(row[3]),
+        data=decode_json(row[4]),
     )
 
 

@@ -28,12 +28,13 @@ from . import _plugins
 from ._child import ChildProcess, ChildResult
 from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
-from ._records import Claim, Outcome, Running, dumps
+from ._records import Claim, Outcome, Running, encode_json
 from .errors import (
     Cancel,
     ConfigurationError,
     JobTimeout,
     LitequeueError,
+    PayloadError,
     Retry,
     StoreError,
     UnknownKind,
@@ -430,15 +431,17 @@ class Worker:
 
     def _success(self, attempt: _Attempt, result: Any) -> Outcome:
         try:
-            encoded = dumps(result, f"result of job {attempt.job.id}")
-        except LitequeueError as exc:
-            return self._failure(attempt, exc, tb=None)
+            encoded = "null" if result is None else encode_json(result)
+        except (TypeError, ValueError) as exc:
+            error = PayloadError(f"result of job {attempt.job.id} is not JSON-serialisable: {exc}")
+            return self._failure(attempt, error, tb=None)
         return Outcome(
             job_id=attempt.job.id,
             run_id=attempt.run_id,
             status="succeeded",
             result=encoded,
             handler_version=attempt.spec.version if attempt.spec else None,
+            attempt=attempt.job.attempt,
         )
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
