@@ -38,6 +38,7 @@ __all__ = [
     "load_migrations",
     "migrate",
     "schema_version",
+    "translate",
     "translate_errors",
 ]
 
@@ -89,10 +90,11 @@ def translate_errors(path: str | Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise _translate(exc, path) from exc
+        raise translate(exc, path) from exc
 
 
-def _translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
+def translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
+    """The typed litequeue error for a sqlite3 error on ``path``."""
     text = str(exc)
     lowered = text.lower()
     if "disk is full" in lowered or _could_not_write(exc):

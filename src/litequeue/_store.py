@@ -38,6 +38,9 @@ _JOB_COLUMNS = (
 _ACTIVE = ("queued", "running")
 #: Successes recorded per statement (four bound values each, well under SQLite's limit).
 _SUCCESS_CHUNK = 200
+#: Up to this many events go in one multi-row INSERT (its rowid is the last one's);
+#: more go through ``executemany``. Small counts keep the statement cache small.
+_EVENTS_PER_INSERT = 4
 
 
 def _loads(text: str | None) -> Any:
@@ -124,9 +127,11 @@ class _Tx:
         if not self.events:
             return
         rows = [(job_id, type_, at, encoded) for job_id, type_, at, _, encoded in self.events]
-        if len(rows) == 1:
+        if len(rows) <= _EVENTS_PER_INSERT:
+            values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
             last = self.conn.execute(
-                "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", rows[0]
+                f"INSERT INTO events (job_id, type, at, data) VALUES {values}",
+                [value for row in rows for value in row],
             ).lastrowid
         else:
             self.conn.executemany(
@@ -492,39 +497,26 @@ class SQLiteStore:
         after the commit, so the write lock is held no longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
-        settings = {
-            name: (limit, paused)
-            for name, limit, paused in conn.execute(
-                "SELECT name, concurrency_limit, paused FROM queues WHERE name IN"
-                f" ({', '.join('?' * len(claim.queues))})",
-                claim.queues,
-            )
-        }
         claimed: list[Any] = []
         lease_until = now + claim.lease
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
-            limit, paused = settings.get(queue, (None, 0))
-            if paused:
-                continue
-            if limit is not None:
-                (running,) = conn.execute(
-                    "SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?"
-                    " AND lease_until IS NOT NULL",
-                    (queue,),
-                ).fetchone()
-                wanted = min(wanted, limit - running)
-                if wanted <= 0:
-                    continue
-            # The best `wanted` due jobs of this queue, read through the partial index in
-            # claim order, then marked by id: no other writer can run in between (this
-            # transaction holds the write lock), and neither statement needs the
-            # temporary tables an UPDATE ... IN (SELECT ...) RETURNING would build.
+            # The best due jobs of this queue, as many as wanted and as its settings
+            # allow (none when paused; within its limit of running jobs across every
+            # worker), read through the partial index in claim order, then marked by
+            # id: no other writer can run in between (this transaction holds the
+            # write lock), and neither statement needs the temporary tables an
+            # UPDATE ... IN (SELECT ...) RETURNING would build.
             rows = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND queue = ?"
-                " AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?",
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND queue = ?1"
+                " AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+                " LIMIT (SELECT CASE WHEN q.paused THEN 0"
+                " WHEN q.concurrency_limit IS NULL THEN ?3"
+                " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
+                " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
+                " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name))",
                 (queue, now, wanted),
             ).fetchall()
             if not rows:
@@ -981,39 +973,47 @@ def _event(row: Sequence[Any]) -> Event:
 
 class _WriteTx:
     """``with store._write() as tx``: lock, ``BEGIN IMMEDIATE``, commit or roll back,
-    then read back the events the transaction wrote (``tx.delivered``)."""
+    then read back the events the transaction wrote (``tx.delivered``).
+
+    Written out rather than built on ``translate_errors``: every job passes through
+    here, and a generator context manager costs more than the rest of this class.
+    """
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
 
     def __enter__(self) -> _Tx:
-        self.store._lock.acquire()
-        self._errors = _schema.translate_errors(self.store.path)
-        self._errors.__enter__()
+        store = self.store
+        store._lock.acquire()
         try:
-            _schema.begin_immediate(self.store._conn, self.store._busy_timeout)
-        except BaseException as exc:
-            self._release(type(exc), exc, exc.__traceback__)
+            _schema.begin_immediate(store._conn, store._busy_timeout)
+        except sqlite3.Error as exc:
+            store._lock.release()
+            raise _schema.translate(exc, store.path) from exc
+        except BaseException:
+            store._lock.release()
             raise
-        self.tx = _Tx(self.store._conn, time.time())
+        self.tx = _Tx(store._conn, time.time())
         return self.tx
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        conn = self.store._conn
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self.store
+        conn = store._conn
         try:
             if exc_type is None:
                 self.tx.flush()
                 conn.execute("COMMIT")
             else:
                 conn.execute("ROLLBACK")
-        except BaseException as inner:
+        except sqlite3.Error as inner:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            return self._release(type(inner), inner, inner.__traceback__)
-        return self._release(exc_type, exc, tb)
-
-    def _release(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        try:
-            return bool(self._errors.__exit__(exc_type, exc, tb))
+            raise _schema.translate(inner, store.path) from inner
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         finally:
-            self.store._lock.release()
+            store._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise _schema.translate(exc, store.path) from exc
