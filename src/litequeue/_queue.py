@@ -310,13 +310,14 @@ class Queue:
             raise ConfigurationError(f"priority must be an integer, not {priority!r}")
         if delay is not None and run_at is not None:
             raise ConfigurationError("give delay or run_at, not both")
-        now = time.time()
+        when: float | None = None  # due when committed
         if run_at is not None:
             if not isinstance(run_at, datetime) or run_at.tzinfo is None:
                 raise ConfigurationError(f"run_at must be a timezone-aware datetime: {run_at!r}")
             when = run_at.timestamp()
-        else:
-            when = now + (seconds(delay, "delay") or 0.0)
+        elif delay is not None:
+            wait = seconds(delay, "delay")
+            when = time.time() + wait if wait else None
         spec = self._handlers.get(kind)
         if max_attempts is None:
             max_attempts = spec.max_attempts if spec and spec.max_attempts else DEFAULT_MAX_ATTEMPTS

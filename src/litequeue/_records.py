@@ -46,7 +46,7 @@ class NewJob(NamedTuple):
     queue: str
     payload: str
     priority: int
-    run_at: float
+    run_at: float | None  # None: due at once (the commit's time)
     max_attempts: int
     timeout: float | None
     unique_key: str | None

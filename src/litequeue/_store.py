@@ -54,11 +54,10 @@ _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
 def _job(row: Sequence[Any]) -> Job:
     created, updated = row[18], row[19]
     created_at = _dt(created)
-    # Most timestamps of a row repeat one another (run_at is the enqueue time, a claim
-    # sets started_at and updated_at together): convert each distinct value once.
+    # Timestamps of a row often repeat one another (run_at is the enqueue time, a
+    # claim sets started_at and updated_at together): convert each value once.
     updated_at = created_at if updated == created else _dt(updated)
-    seen = {created: created_at, updated: updated_at}
-    error = row[6]
+    run_at, started, finished, error = row[8], row[20], row[21], row[6]
     return Job(
         id=row[0],
         kind=row[1],
@@ -68,7 +67,7 @@ def _job(row: Sequence[Any]) -> Job:
         result=_loads(row[5]),
         error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
         priority=row[7],
-        run_at=seen.get(row[8]) or _dt(row[8]),
+        run_at=created_at if run_at == created else _dt(run_at),
         attempt=row[9],
         max_attempts=row[10],
         timeout=row[11],
@@ -80,8 +79,10 @@ def _job(row: Sequence[Any]) -> Job:
         handler_version=row[17],
         created_at=created_at,
         updated_at=updated_at,
-        started_at=None if row[20] is None else seen.get(row[20]) or _dt(row[20]),
-        finished_at=None if row[21] is None else seen.get(row[21]) or _dt(row[21]),
+        started_at=None if started is None else updated_at if started == updated else _dt(started),
+        finished_at=(
+            None if finished is None else updated_at if finished == updated else _dt(finished)
+        ),
         lease_until=None if row[22] is None else _dt(row[22]),
     )
 
@@ -257,7 +258,7 @@ class SQLiteStore:
                     n.queue,
                     n.payload,
                     n.priority,
-                    n.run_at,
+                    now if n.run_at is None else n.run_at,
                     n.max_attempts,
                     n.timeout,
                     encode_json(n.tags) if n.tags else "[]",
@@ -298,7 +299,7 @@ class SQLiteStore:
                     status=JobStatus.QUEUED,
                     payload=decode_json(new.payload),
                     priority=new.priority,
-                    run_at=at if new.run_at == now else _dt(new.run_at),
+                    run_at=at if new.run_at is None else _dt(new.run_at),
                     max_attempts=new.max_attempts,
                     timeout=new.timeout,
                     tags=new.tags,
@@ -340,7 +341,7 @@ class SQLiteStore:
                 new.queue,
                 new.payload,
                 new.priority,
-                new.run_at,
+                now if new.run_at is None else new.run_at,
                 new.max_attempts,
                 new.timeout,
                 new.parent_id,
@@ -358,6 +359,7 @@ class SQLiteStore:
                 [(tag, job_id) for tag in new.tags],
             )
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        created_at = _dt(now)
         return Job(
             id=job_id,
             kind=new.kind,
@@ -365,14 +367,14 @@ class SQLiteStore:
             status=JobStatus.QUEUED,
             payload=decode_json(new.payload),
             priority=new.priority,
-            run_at=_dt(new.run_at),
+            run_at=created_at if new.run_at is None else _dt(new.run_at),
             max_attempts=new.max_attempts,
             timeout=new.timeout,
             parent_id=new.parent_id,
             unique_key=new.unique_key,
             tags=new.tags,
-            created_at=_dt(now),
-            updated_at=_dt(now),
+            created_at=created_at,
+            updated_at=created_at,
         )
 
     def create_batch(
