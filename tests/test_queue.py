@@ -58,10 +58,16 @@ def test_job_fields_are_the_documented_ones(queue: litequeue.Queue) -> None:
         job.status = JobStatus.FAILED  # type: ignore[misc]
 
 
+def _circular() -> list[object]:
+    loop: list[object] = []
+    loop.append(loop)
+    return loop
+
+
 @pytest.mark.parametrize(
     "payload",
-    [object(), {1, 2}, b"bytes", float("nan"), {"when": datetime.now(UTC)}],
-    ids=["object", "set", "bytes", "nan", "datetime"],
+    [object(), {1, 2}, b"bytes", float("nan"), {"when": datetime.now(UTC)}, _circular()],
+    ids=["object", "set", "bytes", "nan", "datetime", "circular"],
 )
 def test_payload_that_is_not_json_is_refused_and_nothing_is_stored(
     queue: litequeue.Queue, payload: object

@@ -17,10 +17,37 @@ from .models import ErrorInfo, Job
 
 __all__ = ["Claim", "NewJob", "Outcome", "Running", "decode_json", "dumps", "encode_json"]
 
-# One encoder, made once: ``json.dumps`` with options builds a new one per call.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-#: Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN included).
-encode_json = _ENCODE
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# The C encoder behind ``JSONEncoder.encode``, made once: ``encode`` builds a new one
+# per call, which costs more than encoding a small payload. No circular-reference
+# bookkeeping (a cycle ends in RecursionError, turned into ValueError below).
+_MAKE_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # None without _json
+_C_ENCODE = (
+    None
+    if _MAKE_C_ENCODER is None
+    else _MAKE_C_ENCODER(
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+)
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN
+    included)."""
+    if _C_ENCODE is None:
+        return _ENCODE(value)
+    try:
+        return "".join(_C_ENCODE(value, 0))
+    except RecursionError:
+        raise ValueError("a circular reference, or nesting too deep for JSON") from None
+
+
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner
 
 
@@ -33,7 +60,7 @@ def decode_json(text: str) -> Any:
 def dumps(value: Any, what: str) -> str:
     """Encode as compact JSON, refusing anything that would not come back equal."""
     try:
-        return _ENCODE(value)
+        return encode_json(value)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
 
@@ -56,7 +83,7 @@ class NewJob(NamedTuple):
 
     def with_payload(self, payload: str) -> NewJob:
         """The same job with another (encoded) payload."""
-        return self._replace(payload=payload)
+        return NewJob._make((self[0], self[1], payload, *self[3:]))
 
     @property
     def plain(self) -> bool:
