@@ -927,8 +927,8 @@ def _table_name(rows: int) -> str:
 
 def report(results: Results, cfg: Config) -> tuple[list[str], list[Result]]:
     """The final table (one line per Row whose measurement ran) and its rows as data."""
-    head = f"{'op':<11} {'system':<16} {'jobs/s median (min-max)':<46} "
-    head += f"{'ratio to ref, same round':<50} "
+    head = f"{'op':<11} {'system':<17} {'jobs/s median (min-max)':<46} "
+    head += f"{'ratio to ref, same round':<52} "
     head += f"{'target':<30} {'verdict':<7} once"
     lines, data = [head, "-" * len(head)], []
     shown: set[tuple[str, str]] = set()
@@ -974,7 +974,7 @@ def report(results: Results, cfg: Config) -> tuple[list[str], list[Result]]:
         note = f"  ERRORS: {'; '.join(errors)}" if errors else ""
         op = _table_name(cfg.big) if row.op == "table-big" else row.op
         lines.append(
-            f"{op:<11} {row.system:<16} {value:<46} {ratio_text:<50} "
+            f"{op:<11} {row.system:<17} {value:<46} {ratio_text:<52} "
             f"{row.target or '-':<30} {verdict or '-':<7} {_once(runs)}{note}"
         )
         data.append({"op": op, "system": row.system, "value": value, "ratio": ratio_text,
@@ -1003,7 +1003,7 @@ def _detail(results: Results) -> list[str]:
             extra.append(f"{_spread(_values(runs, 'n'))} samples, "
                          f"max {_spread(_values(runs, 'max_ms'))} ms")  # fmt: skip
         if extra:
-            lines.append(f"  {op:<11} {system:<16} " + "; ".join(extra))
+            lines.append(f"  {op:<11} {system:<17} " + "; ".join(extra))
     return lines
 
 
