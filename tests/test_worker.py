@@ -634,3 +634,23 @@ def test_a_single_slot_worker_still_times_out_a_chained_job(queue: litequeue.Que
     assert time.monotonic() - started < 5
     assert queue.get(slow.id).error.type == "JobTimeout"  # type: ignore[union-attr]
     assert queue.get(after.id).status is JobStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("slots", [1, 3])
+def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, slots: int) -> None:
+    """DESIGN.md guarantee 2: the jobs a worker takes are marked running by one
+    ``UPDATE ... RETURNING`` inside the write transaction, whatever the batch size."""
+    queue.handler("noop")(lambda ctx, payload: None)
+    queue.enqueue_many([("noop", i) for i in range(slots)])
+    statements: list[str] = []
+    queue.store._conn.set_trace_callback(statements.append)
+    try:
+        assert litequeue.Worker(queue, concurrency=slots).run_once() == slots
+    finally:
+        queue.store._conn.set_trace_callback(None)
+    begin = statements.index("BEGIN IMMEDIATE")
+    commit = statements.index("COMMIT", begin)
+    writes = [s for s in statements[begin:commit] if s.startswith("UPDATE jobs")]
+    assert len(writes) == 1
+    assert "SET status = 'running'" in writes[0]
+    assert "RETURNING" in writes[0]

@@ -12,7 +12,6 @@ datetimes outside it.
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import threading
 import time
@@ -505,37 +504,30 @@ class SQLiteStore:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
-            # The best due jobs of this queue, as many as wanted and as its settings
-            # allow (none when paused; within its limit of running jobs across every
-            # worker), read through the partial index in claim order, then marked by
-            # id: no other writer can run in between (this transaction holds the
-            # write lock), and neither statement needs the temporary tables an
-            # UPDATE ... IN (SELECT ...) RETURNING would build.
+            # One statement claims the best due jobs of this queue, as many as wanted
+            # and as its settings allow (none when paused; within its limit of
+            # running jobs across every worker). A lone job is picked with `=`
+            # rather than `IN`, which spares SQLite a temporary table.
+            pick = "=" if wanted == 1 else "IN"
             rows = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND queue = ?1"
-                " AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+                "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+                " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+                " progress = 0, progress_message = NULL"
+                f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
+                " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
                 " LIMIT (SELECT CASE WHEN q.paused THEN 0"
                 " WHEN q.concurrency_limit IS NULL THEN ?3"
                 " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
                 " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
-                " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name))",
-                (queue, now, wanted),
+                " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
+                f" RETURNING {_JOB_COLUMNS}",
+                (queue, now, wanted, claim.worker, lease_until),
             ).fetchall()
             if not rows:
                 continue
-            taken = [
-                (*row[:3], "running", *row[4:9], row[9] + 1, row[10], row[11], 0.0, None,
-                 *row[14:19], now, now, row[21], lease_until, random.getrandbits(62))
-                for row in rows
-            ]  # fmt: skip
-            conn.executemany(
-                "UPDATE jobs SET status = 'running', attempt = ?, run_id = ?, worker = ?,"
-                " lease_until = ?, started_at = ?, updated_at = ?, progress = 0,"
-                " progress_message = NULL WHERE id = ?",
-                [(row[9], row[23], claim.worker, lease_until, now, now, row[0]) for row in taken],
-            )
+            rows.sort(key=lambda r: (-r[7], r[8], r[0]))  # RETURNING has no order
             worker = dumps(claim.worker, "worker name")
-            for row in taken:
+            for row in rows:
                 claimed.append(row)
                 tx.event(
                     row[0],
