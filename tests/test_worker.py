@@ -654,3 +654,29 @@ def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, sl
     assert len(writes) == 1
     assert "SET status = 'running'" in writes[0]
     assert "RETURNING" in writes[0]
+
+
+def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> None:
+    """Short jobs share a thread; jobs that block must still run side by side, up to
+    the worker's concurrency, each starting within moments of its claim."""
+    release = threading.Event()
+    started: list[float] = []
+
+    @queue.handler("wait")
+    def wait(ctx: litequeue.Context, payload: Any) -> None:
+        started.append(time.monotonic())
+        assert release.wait(10)
+
+    queue.enqueue_many([("wait", i) for i in range(5)])
+    worker = litequeue.Worker(queue, concurrency=5)
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    begin = time.monotonic()
+    runner.start()
+    deadline = time.monotonic() + 5
+    while len(started) < 5 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    runner.join(10)
+    assert len(started) == 5  # all five ran at once: none waited for another to return
+    assert max(started) - begin < 1.0
+    assert queue.stats()["default"]["succeeded"] == 5

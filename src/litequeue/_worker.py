@@ -10,6 +10,7 @@ child processes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -240,13 +241,25 @@ class Worker:
         return min(5.0, 0.05 * 2.0**self._store_failures)
 
     def _wait(self, timeout: float) -> list[Outcome] | None:
-        """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit."""
+        """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit.
+
+        While sync jobs wait for a thread, the wait is cut into ``_ThreadPool.NUDGE``
+        slices so the pool can wake more threads when the backlog stops moving.
+        """
         woken = False
         items: list[Outcome] = []
-        try:
-            first = self._inbox.get(timeout=max(0.0, timeout))
-        except queue_module.Empty:
-            return items
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            backlog = self._threads.nudge()
+            try:
+                first = self._inbox.get(
+                    timeout=min(remaining, _ThreadPool.NUDGE) if backlog else remaining
+                )
+                break
+            except queue_module.Empty:
+                if not backlog or time.monotonic() >= deadline:
+                    return items
         pending = [first]
         while True:
             for item in pending:
@@ -310,7 +323,9 @@ class Worker:
                 self._loop = _AsyncLoop()
             self._loop.submit(self._run_async(attempt, spec))
         elif spec.process:
-            self._threads.submit(lambda: self._inbox.put(self._run_in_child(attempt, spec)))
+            self._threads.submit(
+                lambda: self._inbox.put(self._run_in_child(attempt, spec)), eager=True
+            )
         else:
             self._threads.submit(lambda: self._run_chain(attempt, spec))
 
@@ -617,51 +632,93 @@ class Worker:
 class _ThreadPool:
     """Threads that run sync handlers (and drive child processes).
 
-    A thread is started whenever every thread is busy. A thread stuck in a handler
-    past its timeout cannot be killed, so the next job simply gets a new thread;
-    when the stuck one finally returns, it exits if the pool already has ``size``
-    others.
+    Claimed jobs wait in a backlog that awake threads take from, one after
+    another, so short jobs run back to back on one thread instead of being handed
+    from thread to thread. A job submitted while no thread is awake wakes one. The
+    loop thread calls ``nudge()`` about every millisecond while a backlog remains:
+    when no job was taken since the last call (every awake thread is busy in a
+    handler that blocks), it wakes a thread for each job still waiting. A job thus
+    waits at most about a millisecond for a thread of its own. ``eager`` tasks
+    (child processes, which always block) wake a thread at once.
+
+    A thread stuck in a handler past its timeout cannot be killed; its slot is
+    given to the next job, so the pool starts a new thread when no idle one is
+    left, and a thread that finds the pool larger than ``size`` exits.
     """
+
+    #: Seconds between the loop thread's checks on a backlog that is not moving.
+    NUDGE = 0.001
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._tasks: queue_module.SimpleQueue[Callable[[], None] | None] = (
-            queue_module.SimpleQueue()
-        )
+        self._backlog: collections.deque[Callable[[], None]] = collections.deque()
         self._lock = threading.Lock()
+        self._sleepers: list[threading.Lock] = []  # each idle thread blocks on its own
         self._alive = 0
-        self._busy = 0
+        self._taken = 0  # jobs started so far, for nudge()
+        self._seen = 0  # ... as of the last check
+        self._checked = 0.0  # monotonic time of the last check
+        self._closing = False
 
-    def submit(self, task: Callable[[], None]) -> None:
+    def submit(self, task: Callable[[], None], *, eager: bool = False) -> None:
         with self._lock:
-            self._busy += 1
-            if self._busy > self._alive:
-                self._alive += 1
-                threading.Thread(target=self._work, name="litequeue-handler", daemon=True).start()
-        self._tasks.put(task)
+            if not self._backlog:
+                self._seen, self._checked = self._taken, time.monotonic()
+            self._backlog.append(task)
+            if eager or self._alive == len(self._sleepers):
+                self._wake_one()
+
+    def nudge(self) -> bool:
+        """Give each waiting job a thread if the backlog did not move since the last
+        call; True while a backlog remains."""
+        with self._lock:
+            if not self._backlog:
+                return False
+            now = time.monotonic()
+            if now - self._checked >= self.NUDGE:
+                if self._taken == self._seen:
+                    for _ in self._backlog:
+                        self._wake_one()
+                self._seen, self._checked = self._taken, now
+            return True
+
+    def _wake_one(self) -> None:
+        if self._sleepers:
+            self._sleepers.pop().release()
+        else:
+            self._alive += 1
+            threading.Thread(target=self._work, name="litequeue-handler", daemon=True).start()
 
     def _work(self) -> None:
+        asleep = threading.Lock()
+        asleep.acquire()
         while True:
-            task = self._tasks.get()
+            with self._lock:
+                task = self._backlog.popleft() if self._backlog else None
+                if task is not None:
+                    self._taken += 1
+                elif self._closing or self._alive > self._size:
+                    self._alive -= 1
+                    return
+                else:
+                    self._sleepers.append(asleep)
             if task is None:
-                break
+                asleep.acquire()  # until _wake_one or close releases it
+                continue
             try:
                 task()
             except Exception:
                 logger.exception("litequeue handler thread failed")
-            with self._lock:
-                self._busy -= 1
-                if self._alive > self._size:
-                    break
-        with self._lock:
-            self._alive -= 1
 
     def close(self) -> None:
-        """Let idle threads exit; busy ones (stuck handlers) exit when they return."""
+        """Let idle threads exit; busy ones (stuck handlers) exit when they return.
+        Jobs still in the backlog are dropped: the worker has handed them back."""
         with self._lock:
-            count = self._alive
-        for _ in range(count):
-            self._tasks.put(None)
+            self._closing = True
+            self._backlog.clear()
+            sleepers, self._sleepers = self._sleepers, []
+        for asleep in sleepers:
+            asleep.release()
 
 
 class _AsyncLoop:
