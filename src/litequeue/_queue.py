@@ -99,6 +99,10 @@ class Queue:
         self._subscribers: list[Callable[[Event], Any]] = []
         self._wakers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self._event_hook_cache: tuple[list[Any], list[tuple[str, Callable[[Event], Any]]]] = (
+            [],
+            [],
+        )
         try:
             self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
             self.plugin_manager.hook.litequeue_register_handlers(
@@ -528,9 +532,7 @@ class Queue:
         if events:
             with self._lock:
                 subscribers = list(self._subscribers)
-            hooks = _plugins.one_argument_callers(
-                self.plugin_manager, "litequeue_job_event", "event", queue=self
-            )
+            hooks = self._event_hooks()
             for event in events:
                 for plugin_name, function in hooks:
                     try:
@@ -550,6 +552,18 @@ class Queue:
                         )
         if wake and events:
             self._wake(skip=origin)
+
+    def _event_hooks(self) -> list[tuple[str, Callable[[Event], Any]]]:
+        """The ``litequeue_job_event`` implementations, bound once and bound again
+        only when plugins come or go (every commit delivers through them)."""
+        impls = self.plugin_manager.hook.litequeue_job_event.get_hookimpls()
+        known, hooks = self._event_hook_cache
+        if impls != known:
+            hooks = _plugins.one_argument_callers(
+                self.plugin_manager, "litequeue_job_event", "event", queue=self
+            )
+            self._event_hook_cache = (impls, hooks)
+        return hooks
 
     def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
         """Call ``waker()`` after every local commit (how in-process workers hear of

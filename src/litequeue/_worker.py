@@ -126,6 +126,7 @@ class Worker:
         # job and claims the next itself (see _run_chain).
         self._state_lock = threading.RLock()
         self._chain = False
+        self._claims: dict[int, Claim] = {}  # by limit: the same few are asked for again
         self.jobs_done = 0
 
     # -- public ---------------------------------------------------------------------
@@ -286,9 +287,11 @@ class Worker:
         with self._state_lock:
             if self._stopping.is_set():
                 limit = 0
-            claim = Claim(
-                worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
-            )
+            claim = self._claims.get(limit)
+            if claim is None:
+                claim = self._claims[limit] = Claim(
+                    worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
+                )
             claimed, accepted, events = self.queue.store.claim(claim, outcomes)
             refused = len(outcomes) - len(accepted)
             if refused:
