@@ -392,6 +392,25 @@ def test_batch_parent_tracks_children_and_finishes_with_them(queue: litequeue.Qu
     )
 
 
+def test_pruning_keeps_finished_children_of_a_batch_still_running(
+    queue: litequeue.Queue,
+) -> None:
+    """A batch decides succeeded or failed from all its children, so a finished child
+    must outlive pruning for as long as its parent runs."""
+    queue.handler("k", backoff=NO_WAIT)(lambda ctx, p: p["n"] if p["n"] else 1 / 0)
+    parent, (broken, later) = queue.batch(
+        [("k", {"n": 0}), {"kind": "k", "payload": {"n": 1}, "queue": "later"}],
+        max_attempts=1,
+    )
+    drain(queue)
+    assert queue.get(broken.id).status is JobStatus.FAILED
+    assert queue.prune(older_than=0)[0] == 0
+    drain(queue, queues=["later"])
+    assert queue.get(later.id).status is JobStatus.SUCCEEDED
+    assert queue.get(parent.id).status is JobStatus.FAILED  # the pruned-too-early case
+    assert queue.prune(older_than=0)[0] == 3  # once the batch is over, all of it goes
+
+
 def test_a_handler_that_fans_out_finishes_after_its_children(queue: litequeue.Queue) -> None:
     @queue.handler("fan")
     def fan(ctx: litequeue.Context, payload: Any) -> Any:

@@ -448,8 +448,9 @@ class Queue:
         """Delete jobs that finished, and events written, more than ``older_than`` ago.
 
         Without ``older_than``, events older than ``event_retention`` go, and finished
-        jobs older than ``job_retention`` if it is set. Workers call this every
-        ``prune_interval``. Returns ``(jobs, events)`` deleted.
+        jobs older than ``job_retention`` if it is set. Finished children of a batch
+        that is still running stay: the batch's outcome depends on them. Workers call
+        this every ``prune_interval``. Returns ``(jobs, events)`` deleted.
         """
         now = time.time()
         age = seconds(older_than, "older_than")

@@ -925,13 +925,18 @@ class SQLiteStore:
         with self._write() as tx:
             conn = tx.conn
             if jobs_before is not None:
+                # A running batch decides its outcome from all its children: their
+                # rows stay until it has finished.
+                old = (
+                    "finished_at < ? AND NOT EXISTS (SELECT 1 FROM jobs AS parent"
+                    " WHERE parent.id = jobs.parent_id AND parent.status IN (?, ?))"
+                )
                 conn.execute(
-                    "DELETE FROM job_tags WHERE job_id IN"
-                    " (SELECT id FROM jobs WHERE finished_at < ?)",
-                    (jobs_before,),
+                    f"DELETE FROM job_tags WHERE job_id IN (SELECT id FROM jobs WHERE {old})",
+                    (jobs_before, *_ACTIVE),
                 )
                 jobs = conn.execute(
-                    "DELETE FROM jobs WHERE finished_at < ?", (jobs_before,)
+                    f"DELETE FROM jobs WHERE {old}", (jobs_before, *_ACTIVE)
                 ).rowcount
             if events_before is not None:
                 # Events are written in time order, so the old ones are a prefix of the
