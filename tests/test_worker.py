@@ -699,3 +699,26 @@ def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> Non
     assert len(started) == 5  # all five ran at once: none waited for another to return
     assert max(started) - begin < 1.0
     assert queue.stats()["default"]["succeeded"] == 5
+
+
+def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
+    seen: dict[str, Any] = {}
+
+    @queue.handler("look")
+    def look(ctx: litequeue.Context, payload: Any) -> None:
+        seen.update(job=ctx.job, again=ctx.job, attempt=ctx.attempt, payload=payload)
+
+    job = queue.enqueue("look", {"files": ["a.pdf"]}, tags=["t"], max_attempts=2)
+    assert drain(queue) == 1
+    claimed = seen["job"]
+    assert claimed is seen["again"]
+    assert claimed.id == job.id
+    assert claimed.status is JobStatus.RUNNING
+    assert claimed.attempt == seen["attempt"] == 1
+    assert claimed.max_attempts == 2
+    assert claimed.tags == ("t",)
+    assert claimed.payload is seen["payload"]
+    assert claimed.payload == {"files": ["a.pdf"]}
+    assert claimed.started_at is not None
+    assert claimed.lease_until is not None
+    assert claimed.created_at == job.created_at

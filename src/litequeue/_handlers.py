@@ -6,7 +6,7 @@ import importlib
 import inspect
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -125,6 +125,14 @@ def resolve(import_path: str) -> Any:
 Reporter = Callable[[str, Any, Any], bool]
 
 
+class JobSource(Protocol):
+    """Something that gives the job when asked (the worker's claimed attempt, which
+    builds it only then)."""
+
+    @property
+    def job(self) -> Job: ...
+
+
 class CancelFlag:
     """A one-way flag the worker raises and a handler polls (``ctx.cancelled``);
     lighter than ``threading.Event``, which the worker would make for every job."""
@@ -149,10 +157,20 @@ class Context:
     ``progress`` raises ``AttemptLost`` so the handler can stop.
     """
 
-    def __init__(self, job: Job, reporter: Reporter, cancel: CancelFlag | None = None) -> None:
-        self.job = job
+    def __init__(
+        self, job: Job | JobSource, reporter: Reporter, cancel: CancelFlag | None = None
+    ) -> None:
+        self._job = job
         self._report = reporter
         self._cancel = cancel or CancelFlag()
+
+    @property
+    def job(self) -> Job:
+        """The job as it was claimed."""
+        job = self._job
+        if not isinstance(job, Job):
+            job = self._job = job.job
+        return job
 
     @property
     def attempt(self) -> int:

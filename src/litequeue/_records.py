@@ -8,6 +8,7 @@ with the token that fences its answers; ``Outcome`` is how an attempt ended.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import attrs
@@ -121,8 +122,49 @@ class Outcome(NamedTuple):
     attempt: int = 0
 
 
-class Running(NamedTuple):
-    """A claimed attempt: the job and the token that fences its answers."""
+class Running:
+    """A claimed attempt: the token that fences its answers, what a worker needs of
+    its job, and the full ``Job``, built from the claimed row the first time it is
+    asked for: building one costs more than running a small job, and most handlers
+    never look at ``ctx.job``."""
 
-    job: Job
-    run_id: int
+    __slots__ = (
+        "_build",
+        "_job",
+        "attempt",
+        "job_id",
+        "kind",
+        "max_attempts",
+        "payload",
+        "run_id",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        run_id: int,
+        job_id: int,
+        kind: str,
+        attempt: int,
+        max_attempts: int,
+        timeout: float | None,
+        payload: Any,
+        build: Callable[[], Job],
+    ) -> None:
+        self.run_id = run_id
+        self.job_id = job_id
+        self.kind = kind
+        self.attempt = attempt
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.payload = payload
+        self._build: Callable[[], Job] | None = build
+        self._job: Job | None = None
+
+    @property
+    def job(self) -> Job:
+        if self._job is None:
+            assert self._build is not None
+            self._job, self._build = self._build(), None
+        return self._job

@@ -50,7 +50,26 @@ _STATUSES = {status.value: status for status in JobStatus}
 _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
 
 
-def _job(row: Sequence[Any]) -> Job:
+def _running(row: Sequence[Any]) -> Running:
+    """A claimed attempt from its row (``_JOB_COLUMNS``); its ``Job`` is built when
+    first asked for, sharing the decoded payload."""
+    payload = decode_json(row[4])
+    return Running(
+        run_id=row[23],
+        job_id=row[0],
+        kind=row[1],
+        attempt=row[9],
+        max_attempts=row[10],
+        timeout=row[11],
+        payload=payload,
+        build=lambda: _job(row, payload),
+    )
+
+
+_UNDECODED: Any = object()
+
+
+def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
     created, updated = row[18], row[19]
     created_at = _dt(created)
     # Timestamps of a row often repeat one another (run_at is the enqueue time, a
@@ -62,7 +81,7 @@ def _job(row: Sequence[Any]) -> Job:
         kind=row[1],
         queue=row[2],
         status=_STATUSES[row[3]],
-        payload=decode_json(row[4]),
+        payload=decode_json(row[4]) if payload is _UNDECODED else payload,
         result=_loads(row[5]),
         error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
         priority=row[7],
@@ -407,7 +426,7 @@ class SQLiteStore:
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
             rows = self._claim(tx, claim) if claim.limit > 0 else []
-        claimed = [Running(job=_job(row), run_id=row[23]) for row in rows]
+        claimed = [_running(row) for row in rows]
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:

@@ -41,7 +41,7 @@ from .errors import (
     UnknownKind,
     WorkerStopped,
 )
-from .models import ErrorInfo, Job
+from .models import ErrorInfo
 
 __all__ = ["Worker"]
 
@@ -53,13 +53,11 @@ _WAKE = object()
 class _Attempt:
     """A claimed job this worker is running (a plain class: one is made per job)."""
 
-    __slots__ = ("cancel", "deadline", "in_thread", "job", "run_id", "spec")
+    __slots__ = ("cancel", "deadline", "in_thread", "run_id", "running", "spec")
 
-    def __init__(
-        self, job: Job, run_id: int, spec: HandlerSpec | None, deadline: float | None
-    ) -> None:
-        self.job = job
-        self.run_id = run_id
+    def __init__(self, running: Running, spec: HandlerSpec | None, deadline: float | None) -> None:
+        self.running = running
+        self.run_id = running.run_id
         self.spec = spec
         self.deadline = deadline  # monotonic
         self.cancel = CancelFlag()
@@ -307,10 +305,10 @@ class Worker:
 
     def _register(self, running: Running) -> _Attempt:
         """Count a claimed job as this worker's."""
-        job = running.job
-        spec = self.queue.handler_for(job.kind)
-        deadline = None if job.timeout is None else time.monotonic() + job.timeout
-        attempt = _Attempt(job=job, run_id=running.run_id, spec=spec, deadline=deadline)
+        spec = self.queue.handler_for(running.kind)
+        timeout = running.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        attempt = _Attempt(running, spec, deadline)
         attempt.in_thread = spec is not None and not spec.is_async and not spec.process
         with self._state_lock:
             self._inflight[running.run_id] = attempt
@@ -320,7 +318,7 @@ class Worker:
         """Hand a registered attempt to what runs its kind of handler."""
         spec = attempt.spec
         if spec is None:
-            self._inbox.put(self._failure(attempt, UnknownKind(attempt.job.kind), tb=None))
+            self._inbox.put(self._failure(attempt, UnknownKind(attempt.running.kind), tb=None))
         elif spec.is_async:
             if self._loop is None:
                 self._loop = _AsyncLoop()
@@ -371,11 +369,11 @@ class Worker:
     # -- running handlers ----------------------------------------------------------------
 
     def _context(self, attempt: _Attempt) -> Context:
-        return Context(attempt.job, lambda *a: self._report(attempt, *a), attempt.cancel)
+        return Context(attempt.running, lambda *a: self._report(attempt, *a), attempt.cancel)
 
     def _report(self, attempt: _Attempt, what: str, first: Any, second: Any) -> bool:
         store = self.queue.store
-        job_id, run_id = attempt.job.id, attempt.run_id
+        job_id, run_id = attempt.running.job_id, attempt.run_id
         if what == "progress":
             events = store.progress(job_id, run_id, first, second)
         else:
@@ -385,19 +383,19 @@ class Worker:
 
     def _run_sync(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
         try:
-            result = spec.fn(self._context(attempt), attempt.job.payload)
+            result = spec.fn(self._context(attempt), attempt.running.payload)
         except BaseException as exc:
             return self._from_exception(attempt, exc)
         return self._success(attempt, result)
 
     async def _run_async(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         try:
-            coroutine = spec.fn(self._context(attempt), attempt.job.payload)
-            timeout = attempt.job.timeout
+            coroutine = spec.fn(self._context(attempt), attempt.running.payload)
+            timeout = attempt.running.timeout
             try:
                 result = await asyncio.wait_for(coroutine, timeout)
             except TimeoutError:
-                raise JobTimeout(self._timeout_message(attempt.job)) from None
+                raise JobTimeout(self._timeout_message(attempt.running)) from None
         except BaseException as exc:
             outcome = self._from_exception(attempt, exc)
         else:
@@ -409,7 +407,7 @@ class Worker:
         try:
             answer: ChildResult = child.run(
                 spec.import_path,
-                attempt.job,
+                attempt.running.job,
                 spec.memory_limit,
                 attempt.deadline,
                 lambda *a: self._report(attempt, *a),
@@ -451,15 +449,17 @@ class Worker:
         try:
             encoded = "null" if result is None else encode_json(result)
         except (TypeError, ValueError) as exc:
-            error = PayloadError(f"result of job {attempt.job.id} is not JSON-serialisable: {exc}")
+            error = PayloadError(
+                f"result of job {attempt.running.job_id} is not JSON-serialisable: {exc}"
+            )
             return self._failure(attempt, error, tb=None)
         return Outcome(
-            job_id=attempt.job.id,
+            job_id=attempt.running.job_id,
             run_id=attempt.run_id,
             status="succeeded",
             result=encoded,
             handler_version=attempt.spec.version if attempt.spec else None,
-            attempt=attempt.job.attempt,
+            attempt=attempt.running.attempt,
         )
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
@@ -467,18 +467,18 @@ class Worker:
             if exc.delay is not None:
                 delay: float | None = exc.delay
             else:
-                delay = attempt.spec.backoff.delay(attempt.job.attempt) if attempt.spec else 0.0
+                delay = attempt.spec.backoff.delay(attempt.running.attempt) if attempt.spec else 0.0
             error = ErrorInfo(type="Retry", message=str(exc))
             return self._failure_info(attempt, error, delay)
         if isinstance(exc, Cancel):
             return Outcome(
-                job_id=attempt.job.id,
+                job_id=attempt.running.job_id,
                 run_id=attempt.run_id,
                 status="cancelled",
                 error=ErrorInfo(type="Cancel", message=str(exc) or "cancelled by its handler"),
             )
         if not isinstance(exc, Exception):
-            logger.error("handler of job %d raised %r", attempt.job.id, exc)
+            logger.error("handler of job %d raised %r", attempt.running.job_id, exc)
         return self._failure(attempt, exc, tb=traceback.format_exc())
 
     def _failure(self, attempt: _Attempt, exc: BaseException, *, tb: str | None) -> Outcome:
@@ -491,15 +491,17 @@ class Worker:
         if not retryable:
             return None
         backoff = attempt.spec.backoff if attempt.spec else None
-        return backoff.delay(attempt.job.attempt) if backoff else 1.0
+        return backoff.delay(attempt.running.attempt) if backoff else 1.0
 
     def _failure_info(self, attempt: _Attempt, error: ErrorInfo, delay: float | None) -> Outcome:
-        job = attempt.job
+        running = attempt.running
         retry_at = (
-            time.time() + delay if delay is not None and job.attempt < job.max_attempts else None
+            time.time() + delay
+            if delay is not None and running.attempt < running.max_attempts
+            else None
         )
         return Outcome(
-            job_id=job.id,
+            job_id=running.job_id,
             run_id=attempt.run_id,
             status="failed",
             error=error,
@@ -520,12 +522,12 @@ class Worker:
         with self._state_lock:
             attempts = list(self._inflight.items())
         for run_id, attempt in attempts:
-            if held.get(attempt.job.id) != run_id:
+            if held.get(attempt.running.job_id) != run_id:
                 logger.warning(
                     "job %d attempt %d lost its job (cancelled or lease taken back)",
-                    attempt.job.id,
-                    attempt.job.attempt,
-                    extra={"job_id": attempt.job.id},
+                    attempt.running.job_id,
+                    attempt.running.attempt,
+                    extra={"job_id": attempt.running.job_id},
                 )
                 self._abandon(attempt)
 
@@ -543,14 +545,17 @@ class Worker:
             attempts = list(self._inflight.values())
         for attempt in attempts:
             if attempt.in_thread and attempt.deadline is not None and now >= attempt.deadline:
-                error = JobTimeout(self._timeout_message(attempt.job))
+                error = JobTimeout(self._timeout_message(attempt.running))
                 expired.append(self._failure(attempt, error, tb=None))
                 self._abandon(attempt)
         return expired
 
     @staticmethod
-    def _timeout_message(job: Job) -> str:
-        return f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s timeout"
+    def _timeout_message(running: Running) -> str:
+        return (
+            f"job {running.job_id} attempt {running.attempt} ran past its"
+            f" {running.timeout or 0:g} s timeout"
+        )
 
     def _next_timeout(self) -> float:
         with self._state_lock:
@@ -578,11 +583,11 @@ class Worker:
         leftovers = []
         for attempt in list(self._inflight.values()):
             error = WorkerStopped(
-                f"worker {self.name} stopped before job {attempt.job.id} finished"
+                f"worker {self.name} stopped before job {attempt.running.job_id} finished"
             )
             leftovers.append(
                 Outcome(
-                    job_id=attempt.job.id,
+                    job_id=attempt.running.job_id,
                     run_id=attempt.run_id,
                     status="released",
                     error=ErrorInfo(type="WorkerStopped", message=str(error)),
