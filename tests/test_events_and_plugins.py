@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import pytest
 
 import litequeue
 from litequeue import EventType
+from litequeue._records import Written
+from litequeue.hookspecs import wants
 from litequeue.testing import EventRecorder, drain
 
 
@@ -222,3 +226,51 @@ def test_workers_prune_old_events_but_keep_finished_jobs_by_default(db_path: Pat
         assert q.prune() == (1, 0)
         with pytest.raises(litequeue.JobNotFound):
             q.get(done.id)
+
+
+class _FailuresOnly:
+    """A plugin that asks, with ``wants``, for failure events alone."""
+
+    def __init__(self) -> None:
+        self.heard: list[EventType] = []
+
+    @litequeue.hookimpl
+    @wants(lambda type_: type_ is EventType.FAILED)
+    def litequeue_job_event(self, event: litequeue.Event) -> None:
+        self.heard.append(event.type)
+
+
+def test_a_hook_marked_with_wants_hears_only_those_events(db_path: Path) -> None:
+    failures = _FailuresOnly()
+    with litequeue.Queue(db_path, plugins=[failures], autoload_plugins=False) as q:
+        q.handler("ok")(lambda ctx, p: p)
+        q.handler("bad")(lambda ctx, p: 1 / 0)
+        with EventRecorder(q) as recorder:
+            q.enqueue("ok", 1)
+            q.enqueue("bad", 2, max_attempts=1)
+            drain(q)
+    assert failures.heard == [EventType.FAILED]
+    assert len(recorder.events) == 6  # subscribers still hear every event
+
+
+def test_events_nobody_wants_are_not_built(db_path: Path) -> None:
+    failures = _FailuresOnly()
+    with litequeue.Queue(db_path, plugins=[failures], autoload_plugins=False) as q:
+        written = Written(
+            [(1, 7, EventType.STARTED, {}), (2, 7, EventType.FAILED, {"attempt": 1})], time.time()
+        )
+        with logging_level(logging.WARNING):  # the built-in plugin logs failures only
+            q._committed(written, wake=False)
+    assert failures.heard == [EventType.FAILED]
+    assert list(written._built) == [1]
+
+
+@contextlib.contextmanager
+def logging_level(level: int) -> Iterator[None]:
+    logger = logging.getLogger("litequeue.jobs")
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .hookspecs import hookimpl
+from .hookspecs import hookimpl, wants
 from .models import EventType
 
 if TYPE_CHECKING:
@@ -20,7 +20,12 @@ _LEVELS = {
 }
 
 
+def _logged(type_: EventType) -> bool:
+    return logger.isEnabledFor(_LEVELS.get(type_, logging.DEBUG))
+
+
 @hookimpl
+@wants(_logged)
 def litequeue_job_event(event: Event) -> None:
     """Log each event: failures as warnings, the rest at debug level."""
     level = _LEVELS.get(event.type, logging.DEBUG)

@@ -89,13 +89,18 @@ def _call(function: Callable[..., Any], argnames: tuple[str, ...], **kwargs: Any
 
 def one_argument_callers(
     pm: pluggy.PluginManager, hook_name: str, free: str, **fixed: Any
-) -> list[tuple[str, Callable[[Any], Any]]]:
+) -> list[tuple[str, Callable[[Any], Any], Callable[[Any], bool] | None]]:
     """Like ``hook_functions`` for a hook called many times with one changing
     argument (``free``) and the others ``fixed``: each call then costs one
-    function call, not a keyword mapping (the job-event hook runs per event)."""
+    function call, not a keyword mapping (the job-event hook runs per event).
+    The third item is the predicate set with ``hookspecs.wants``, if any."""
     caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
     return [
-        (impl.plugin_name, _bind(impl.function, impl.argnames, free, fixed))
+        (
+            impl.plugin_name,
+            _bind(impl.function, impl.argnames, free, fixed),
+            getattr(impl.function, hookspecs.WANTS_ATTRIBUTE, None),
+        )
         for impl in reversed(caller.get_hookimpls())
     ]
 

@@ -13,10 +13,10 @@ from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import NewJob, encode_json
+from ._records import NewJob, Written, encode_json
 from ._store import SQLiteStore
 from .errors import ConfigurationError, PayloadError
-from .models import Event, Job, JobStatus, KeyState, QueueInfo
+from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -99,10 +99,7 @@ class Queue:
         self._subscribers: list[Callable[[Event], Any]] = []
         self._wakers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
-        self._event_hook_cache: tuple[list[Any], list[tuple[str, Callable[[Event], Any]]]] = (
-            [],
-            [],
-        )
+        self._event_hook_cache: tuple[list[Any], list[Any]] = ([], [])
         try:
             self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
             self.plugin_manager.hook.litequeue_register_handlers(
@@ -523,19 +520,31 @@ class Queue:
             if self._store.data_version() != start:
                 return True
 
-    def _committed(
-        self, events: Sequence[Event], *, wake: bool = True, origin: object = None
-    ) -> None:
+    def _committed(self, events: Written, *, wake: bool = True, origin: object = None) -> None:
         """Deliver a commit's events to hooks and subscribers, then wake the workers of
         this process (other connections see the commit through ``data_version``, but
         this connection does not). ``origin`` is the waker of the worker that made the
-        change: it need not wake itself."""
+        change: it need not wake itself.
+
+        Subscribers hear every event; a hook marked with ``hookspecs.wants`` hears the
+        types it asks for, and an event nobody wants is not even built."""
         if events:
             with self._lock:
                 subscribers = list(self._subscribers)
             hooks = self._event_hooks()
-            for event in events:
-                for plugin_name, function in hooks:
+            listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]] = {}
+            for index, type_ in enumerate(events.types):
+                chosen = listening.get(type_)
+                if chosen is None:
+                    chosen = listening[type_] = [
+                        (name, function)
+                        for name, function, wanted in hooks
+                        if wanted is None or wanted(type_)
+                    ]
+                if not chosen and not subscribers:
+                    continue
+                event = events[index]
+                for plugin_name, function in chosen:
                     try:
                         function(event)
                     except Exception:
@@ -554,7 +563,9 @@ class Queue:
         if wake and events:
             self._wake(skip=origin)
 
-    def _event_hooks(self) -> list[tuple[str, Callable[[Event], Any]]]:
+    def _event_hooks(
+        self,
+    ) -> list[tuple[str, Callable[[Event], Any], Callable[[EventType], bool] | None]]:
         """The ``litequeue_job_event`` implementations, bound once and bound again
         only when plugins come or go (every commit delivers through them)."""
         impls = self.plugin_manager.hook.litequeue_job_event.get_hookimpls()

@@ -8,15 +8,25 @@ with the token that fences its answers; ``Outcome`` is how an attempt ended.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, overload
 
 import attrs
 
 from .errors import PayloadError
-from .models import ErrorInfo, Job
+from .models import ErrorInfo, Event, EventType, Job
 
-__all__ = ["Claim", "NewJob", "Outcome", "Running", "decode_json", "dumps", "encode_json"]
+__all__ = [
+    "Claim",
+    "NewJob",
+    "Outcome",
+    "Running",
+    "Written",
+    "decode_json",
+    "dumps",
+    "encode_json",
+]
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
@@ -168,3 +178,45 @@ class Running:
             assert self._build is not None
             self._job, self._build = self._build(), None
         return self._job
+
+
+class Written(Sequence[Event]):
+    """The events one transaction wrote, as ``(seq, job_id, type, data)`` rows; each
+    ``Event`` value is built when first read. A busy worker writes several events per
+    job, and when no listener wants one (see ``hookspecs.wants``), none is built."""
+
+    __slots__ = ("_at", "_built", "_rows", "_when")
+
+    def __init__(self, rows: list[tuple[int, int, EventType, dict[str, Any]]], when: float) -> None:
+        self._rows = rows
+        self._when = when
+        self._at: datetime | None = None
+        self._built: dict[int, Event] = {}
+
+    @property
+    def types(self) -> list[EventType]:
+        return [row[2] for row in self._rows]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self._rows))[index]]
+        if index < 0:
+            index += len(self._rows)
+        event = self._built.get(index)
+        if event is None:
+            if self._at is None:
+                self._at = datetime.fromtimestamp(self._when, UTC)
+            seq, job_id, type_, data = self._rows[index]
+            event = self._built[index] = Event(
+                seq=seq, job_id=job_id, type=type_, at=self._at, data=data
+            )
+        return event

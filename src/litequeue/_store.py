@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _schema
-from ._records import Claim, NewJob, Outcome, Running, decode_json, dumps, encode_json
+from ._records import (
+    Claim,
+    NewJob,
+    Outcome,
+    Running,
+    Written,
+    decode_json,
+    dumps,
+    encode_json,
+)
 from .errors import InvalidTransition, JobNotFound, SchemaTooOld
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
@@ -166,13 +175,9 @@ class _Tx:
         self.events.clear()
 
     @property
-    def delivered(self) -> list[Event]:
-        """The events written, as values (call after the commit)."""
-        at = _dt(self.now)
-        return [
-            Event(seq=seq, job_id=job_id, type=type_, at=at, data=data)
-            for seq, job_id, type_, data in self.written
-        ]
+    def delivered(self) -> Written:
+        """The events written, as values built when read (call after the commit)."""
+        return Written(self.written, self.now)
 
 
 class SQLiteStore:
@@ -239,7 +244,7 @@ class SQLiteStore:
 
     # -- enqueue ------------------------------------------------------------------
 
-    def enqueue(self, new_jobs: Sequence[NewJob]) -> tuple[list[Job], list[Event]]:
+    def enqueue(self, new_jobs: Sequence[NewJob]) -> tuple[list[Job], Written]:
         """Insert jobs in one transaction, in order. A ``unique_key`` already held by an
         active job returns that job instead, unless ``force``."""
         jobs: list[Job] = []
@@ -397,7 +402,7 @@ class SQLiteStore:
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
-    ) -> tuple[Job, list[Job], list[Event]]:
+    ) -> tuple[Job, list[Job], Written]:
         """Insert a parent that runs no handler of its own and waits for ``children``."""
         with self._write() as tx:
             conn, now = tx.conn, tx.now
@@ -417,7 +422,7 @@ class SQLiteStore:
 
     def claim(
         self, claim: Claim, outcomes: Sequence[Outcome] = ()
-    ) -> tuple[list[Running], list[Outcome], list[Event]]:
+    ) -> tuple[list[Running], list[Outcome], Written]:
         """Record ``outcomes`` and claim up to ``claim.limit`` jobs, in one transaction.
 
         Returns the claimed attempts, the outcomes that were accepted (a late answer
@@ -429,7 +434,7 @@ class SQLiteStore:
         claimed = [_running(row) for row in rows]
         return claimed, accepted, tx.delivered
 
-    def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], list[Event]]:
+    def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
         """Record outcomes without claiming anything."""
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
@@ -710,7 +715,7 @@ class SQLiteStore:
 
     def progress(
         self, job_id: int, run_id: int, progress: float | None, message: str | None
-    ) -> list[Event]:
+    ) -> Written:
         """Record progress for a running attempt; ``False``-y result means the attempt lost."""
         with self._write() as tx:
             row = tx.conn.execute(
@@ -721,11 +726,11 @@ class SQLiteStore:
                 (progress, message, tx.now, job_id, run_id, tx.now),
             ).fetchone()
             if row is None:
-                return []
+                return Written([], tx.now)
             tx.event(job_id, EventType.PROGRESS, {"progress": row[0], "message": row[1]})
         return tx.delivered
 
-    def log(self, job_id: int, run_id: int, message: str) -> list[Event]:
+    def log(self, job_id: int, run_id: int, message: str) -> Written:
         """Add a log line to a running attempt's events."""
         with self._write() as tx:
             held = tx.conn.execute(
@@ -733,13 +738,13 @@ class SQLiteStore:
                 (job_id, run_id),
             ).fetchone()
             if held is None:
-                return []
+                return Written([], tx.now)
             tx.event(job_id, EventType.LOG, {"message": message})
         return tx.delivered
 
     # -- changes by hand ------------------------------------------------------------------
 
-    def cancel(self, job_id: int) -> tuple[Job, list[Event]]:
+    def cancel(self, job_id: int) -> tuple[Job, Written]:
         """Cancel a queued or running job and its active children."""
         with self._write() as tx:
             job = self._get(tx.conn, job_id)
@@ -774,7 +779,7 @@ class SQLiteStore:
         if row[0] is not None:
             self._child_finished(tx, row[0], succeeded=False)
 
-    def retry(self, job_id: int) -> tuple[Job, list[Event]]:
+    def retry(self, job_id: int) -> tuple[Job, Written]:
         """Put a failed or cancelled job back in the queue with a fresh attempt budget."""
         with self._write() as tx:
             conn, now = tx.conn, tx.now

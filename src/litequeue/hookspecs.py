@@ -7,19 +7,43 @@ the spec lists, so new arguments can be added without breaking plugins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
 
 if TYPE_CHECKING:
     from ._queue import Queue
     from ._worker import Worker
-    from .models import Event
+    from .models import Event, EventType
 
 PROJECT = "litequeue"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: Where ``wants`` keeps its predicate on the implementation.
+WANTS_ATTRIBUTE = "litequeue_wants"
+
+
+def wants(predicate: Callable[[EventType], bool]) -> Callable[[F], F]:
+    """Mark a ``litequeue_job_event`` implementation as interested only in events
+    whose type passes ``predicate`` (asked at each event, so it may follow, say, a
+    logger's level). When no implementation and no ``Queue.subscribe`` callback
+    wants an event, litequeue does not even build its ``Event`` value: a busy
+    worker writes several events per job. Put it under ``@hookimpl``::
+
+        @hookimpl
+        @wants(lambda type: type is EventType.FAILED)
+        def litequeue_job_event(event): ...
+    """
+
+    def mark(function: F) -> F:
+        setattr(function, WANTS_ATTRIBUTE, predicate)
+        return function
+
+    return mark
 
 
 class Register(Protocol):
@@ -50,7 +74,8 @@ def litequeue_job_event(event: Event, queue: Queue) -> None:
 
     Each implementation is called on its own: one that raises is logged and the
     others still run. Called in the process that made the change only; other
-    processes read ``Queue.events()``.
+    processes read ``Queue.events()``. An implementation marked with ``@wants(...)``
+    hears only the event types it asks for.
 
     :param event: the committed event.
     :param queue: the queue it happened on.
