@@ -146,6 +146,10 @@ class _Tx:
             encoded = dumps(data, "event data") if data else "{}"
         self.events.append((job_id, type, self.now, data, encoded))
 
+    def succeeded(self, job_id: int, attempt: int) -> None:
+        """The ``succeeded`` event of an attempt (one per job: its JSON by hand)."""
+        self.event(job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
+
     def flush(self) -> None:
         """Insert the collected event rows, noting their sequence numbers.
 
@@ -481,7 +485,7 @@ class SQLiteStore:
             if status == "running":
                 tx.event(job_id, EventType.WAITING, {"attempt": attempt})
                 continue
-            tx.event(job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
+            tx.succeeded(job_id, attempt)
             if parent_id is not None:
                 self._child_finished(tx, parent_id, succeeded=True)
         return [o for o in outcomes if o.job_id in done]
@@ -511,10 +515,7 @@ class SQLiteStore:
         ).rowcount
         if not changed:
             return False
-        attempt = outcome.attempt
-        tx.event(
-            outcome.job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}'
-        )
+        tx.succeeded(outcome.job_id, outcome.attempt)
         return True
 
     def _claim(self, tx: _Tx, claim: Claim) -> list[Any]:
@@ -1010,11 +1011,10 @@ class _WriteTx:
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             store._lock.release()
-            raise _schema.translate(exc, store.path) from exc
-        except BaseException:
-            store._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise _schema.translate(exc, store.path) from exc
             raise
         self.tx = _Tx(store._conn, time.time())
         return self.tx
@@ -1028,13 +1028,11 @@ class _WriteTx:
                 conn.execute("COMMIT")
             else:
                 conn.execute("ROLLBACK")
-        except sqlite3.Error as inner:
+        except BaseException as inner:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise _schema.translate(inner, store.path) from inner
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            if isinstance(inner, sqlite3.Error):
+                raise _schema.translate(inner, store.path) from inner
             raise
         finally:
             store._lock.release()

@@ -29,13 +29,12 @@ from . import _plugins
 from ._child import ChildProcess, ChildResult
 from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
-from ._records import Claim, Outcome, Running, encode_json
+from ._records import Claim, Outcome, Running, dumps
 from .errors import (
     Cancel,
     ConfigurationError,
     JobTimeout,
     LitequeueError,
-    PayloadError,
     Retry,
     StoreError,
     UnknownKind,
@@ -53,11 +52,10 @@ _WAKE = object()
 class _Attempt:
     """A claimed job this worker is running (a plain class: one is made per job)."""
 
-    __slots__ = ("cancel", "deadline", "in_thread", "run_id", "running", "spec")
+    __slots__ = ("cancel", "deadline", "in_thread", "running", "spec")
 
     def __init__(self, running: Running, spec: HandlerSpec | None, deadline: float | None) -> None:
         self.running = running
-        self.run_id = running.run_id
         self.spec = spec
         self.deadline = deadline  # monotonic
         self.cancel = CancelFlag()
@@ -344,10 +342,10 @@ class Worker:
                 self._inbox.put(outcome)
                 return
             with self._state_lock:
-                if self._inflight.get(attempt.run_id) is not attempt:
+                if self._inflight.get(attempt.running.run_id) is not attempt:
                     self._inbox.put(outcome)  # timed out or lost meanwhile: to be refused
                     return
-                del self._inflight[attempt.run_id]
+                del self._inflight[attempt.running.run_id]
                 try:
                     claimed = self._commit([outcome], 1, start=False)
                 except StoreError as exc:
@@ -373,7 +371,7 @@ class Worker:
 
     def _report(self, attempt: _Attempt, what: str, first: Any, second: Any) -> bool:
         store = self.queue.store
-        job_id, run_id = attempt.running.job_id, attempt.run_id
+        job_id, run_id = attempt.running.job_id, attempt.running.run_id
         if what == "progress":
             events = store.progress(job_id, run_id, first, second)
         else:
@@ -447,15 +445,16 @@ class Worker:
 
     def _success(self, attempt: _Attempt, result: Any) -> Outcome:
         try:
-            encoded = "null" if result is None else encode_json(result)
-        except (TypeError, ValueError) as exc:
-            error = PayloadError(
-                f"result of job {attempt.running.job_id} is not JSON-serialisable: {exc}"
+            encoded = (
+                "null"
+                if result is None
+                else dumps(result, f"result of job {attempt.running.job_id}")
             )
-            return self._failure(attempt, error, tb=None)
+        except LitequeueError as exc:
+            return self._failure(attempt, exc, tb=None)
         return Outcome(
             job_id=attempt.running.job_id,
-            run_id=attempt.run_id,
+            run_id=attempt.running.run_id,
             status="succeeded",
             result=encoded,
             handler_version=attempt.spec.version if attempt.spec else None,
@@ -473,7 +472,7 @@ class Worker:
         if isinstance(exc, Cancel):
             return Outcome(
                 job_id=attempt.running.job_id,
-                run_id=attempt.run_id,
+                run_id=attempt.running.run_id,
                 status="cancelled",
                 error=ErrorInfo(type="Cancel", message=str(exc) or "cancelled by its handler"),
             )
@@ -502,7 +501,7 @@ class Worker:
         )
         return Outcome(
             job_id=running.job_id,
-            run_id=attempt.run_id,
+            run_id=attempt.running.run_id,
             status="failed",
             error=error,
             retry_at=retry_at,
@@ -536,7 +535,7 @@ class Worker:
         ever comes, will be refused by the store."""
         attempt.cancel.set()
         with self._state_lock:
-            self._inflight.pop(attempt.run_id, None)
+            self._inflight.pop(attempt.running.run_id, None)
 
     def _expire_timeouts(self) -> list[Outcome]:
         now = time.monotonic()
@@ -588,7 +587,7 @@ class Worker:
             leftovers.append(
                 Outcome(
                     job_id=attempt.running.job_id,
-                    run_id=attempt.run_id,
+                    run_id=attempt.running.run_id,
                     status="released",
                     error=ErrorInfo(type="WorkerStopped", message=str(error)),
                 )
