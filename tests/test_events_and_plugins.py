@@ -90,6 +90,21 @@ def test_event_log_is_ordered_and_readable_from_a_sequence_number(
     assert logged[0].to_dict()["type"] == "enqueued"
 
 
+def test_events_of_big_transactions_are_delivered_as_logged(queue: litequeue.Queue) -> None:
+    # A claim of 99 jobs writes 99 "started" events at once, in statements of several
+    # sizes; the events heard after commit are the rows in the file, one for one.
+    queue.handler("k")(lambda ctx, p: p)
+    with EventRecorder(queue) as recorder:
+        queue.enqueue_many([("k", i) for i in range(99)])
+        litequeue.Worker(queue, concurrency=99).run(until_empty=True)
+    logged = list(queue.events())
+    assert len(logged) == 3 * 99
+    assert [e.to_dict() for e in recorder.events] == [e.to_dict() for e in logged]
+    started = [e for e in logged if e.type is EventType.STARTED]
+    assert sorted(e.job_id for e in started) == sorted({e.job_id for e in logged})
+    assert all(e.data["attempt"] == 1 for e in started)
+
+
 def test_follow_mode_blocks_for_new_events_from_another_connection(
     queue: litequeue.Queue, db_path: Path
 ) -> None:

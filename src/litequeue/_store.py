@@ -46,9 +46,14 @@ _JOB_COLUMNS = (
 _ACTIVE = ("queued", "running")
 #: Successes recorded per statement (four bound values each, well under SQLite's limit).
 _SUCCESS_CHUNK = 200
-#: Up to this many events go in one multi-row INSERT (its rowid is the last one's);
-#: more go through ``executemany``. Small counts keep the statement cache small.
-_EVENTS_PER_INSERT = 4
+#: Events go in multi-row INSERTs of these sizes, largest first: a few statements per
+#: transaction, four distinct ones in the statement cache, and per row about half
+#: the cost of ``executemany``.
+_EVENT_CHUNKS = (64, 16, 4, 1)
+_INSERT_EVENTS = {
+    size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
+    for size in _EVENT_CHUNKS
+}
 
 
 def _loads(text: str | None) -> Any:
@@ -129,7 +134,7 @@ class _Tx:
     def __init__(self, conn: sqlite3.Connection, now: float) -> None:
         self.conn = conn
         self.now = now
-        self.events: list[tuple[int, EventType, float, dict[str, Any], str]] = []
+        self.events: list[tuple[int, EventType, dict[str, Any], str]] = []
         #: (seq, job_id, type, data) of every event written so far.
         self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
 
@@ -144,7 +149,7 @@ class _Tx:
         data = data or {}
         if encoded is None:
             encoded = dumps(data, "event data") if data else "{}"
-        self.events.append((job_id, type, self.now, data, encoded))
+        self.events.append((job_id, type, data, encoded))
 
     def succeeded(self, job_id: int, attempt: int) -> None:
         """The ``succeeded`` event of an attempt (one per job: its JSON by hand)."""
@@ -154,29 +159,26 @@ class _Tx:
         """Insert the collected event rows, noting their sequence numbers.
 
         Inside one write transaction nobody else inserts, so the rows get
-        consecutive rowids ending at ``last_insert_rowid()``.
+        consecutive rowids ending at the last statement's ``lastrowid``.
         """
-        if not self.events:
+        events = self.events
+        if not events:
             return
-        rows = [(job_id, type_, at, encoded) for job_id, type_, at, _, encoded in self.events]
-        if len(rows) <= _EVENTS_PER_INSERT:
-            values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
-            last = self.conn.execute(
-                f"INSERT INTO events (job_id, type, at, data) VALUES {values}",
-                [value for row in rows for value in row],
-            ).lastrowid
-        else:
-            self.conn.executemany(
-                "INSERT INTO events (job_id, type, at, data) VALUES (?, ?, ?, ?)", rows
-            )
-            (last,) = self.conn.execute("SELECT last_insert_rowid()").fetchone()
+        now = self.now
+        values = [v for job_id, type_, _, encoded in events for v in (job_id, type_, now, encoded)]
+        count, done, last = len(events), 0, None
+        for size in _EVENT_CHUNKS:
+            while count - done >= size:
+                last = self.conn.execute(
+                    _INSERT_EVENTS[size], values[4 * done : 4 * (done + size)]
+                ).lastrowid
+                done += size
         assert last is not None
-        first = last - len(rows) + 1
+        first = last - count + 1
         self.written.extend(
-            (first + i, job_id, type_, data)
-            for i, (job_id, type_, _, data, _) in enumerate(self.events)
+            (first + i, job_id, type_, data) for i, (job_id, type_, data, _) in enumerate(events)
         )
-        self.events.clear()
+        events.clear()
 
     @property
     def delivered(self) -> Written:

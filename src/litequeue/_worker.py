@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import os
 import queue as queue_module
@@ -49,16 +50,17 @@ logger = logging.getLogger(__name__)
 _WAKE = object()
 
 
-class _Attempt:
-    """A claimed job this worker is running (a plain class: one is made per job)."""
+class _Attempt(CancelFlag):
+    """A claimed job this worker is running, and the flag its handler polls for
+    cancellation (a plain class: one is made per job)."""
 
-    __slots__ = ("cancel", "deadline", "in_thread", "running", "spec")
+    __slots__ = ("deadline", "in_thread", "running", "spec")
 
     def __init__(self, running: Running, spec: HandlerSpec | None, deadline: float | None) -> None:
+        self._set = False
         self.running = running
         self.spec = spec
         self.deadline = deadline  # monotonic
-        self.cancel = CancelFlag()
         self.in_thread = False  # a sync handler the loop must time out itself
 
 
@@ -257,20 +259,21 @@ class Worker:
             except queue_module.Empty:
                 if not backlog or time.monotonic() >= deadline:
                     return items
-        pending = [first]
+        item = first
         while True:
-            for item in pending:
-                if item is _WAKE:
-                    woken = True
-                else:
-                    with self._state_lock:
-                        self._inflight.pop(item.run_id, None)  # its slot is free again
-                    items.append(item)
+            if item is _WAKE:
+                woken = True
+            else:
+                items.append(item)
             try:
-                pending = [self._inbox.get_nowait()]
+                item = self._inbox.get_nowait()
             except queue_module.Empty:
                 break
-        if woken and not items:
+        if items:
+            with self._state_lock:
+                for outcome in items:
+                    self._inflight.pop(outcome.run_id, None)  # its slot is free again
+        elif woken:
             return None
         return items
 
@@ -296,10 +299,21 @@ class Worker:
                 )
             self.jobs_done += len(accepted)
             self.queue._committed(events, origin=self._wake)
-            if start:
-                for running in claimed:
-                    self._dispatch(self._register(running))
+            if start and claimed:
+                self._start([self._register(running) for running in claimed])
             return claimed
+
+    def _start(self, attempts: list[_Attempt]) -> None:
+        """Dispatch registered attempts; sync ones reach the thread pool together."""
+        in_threads: list[Callable[[], None]] = []
+        for attempt in attempts:
+            spec = attempt.spec
+            if attempt.in_thread and spec is not None:
+                in_threads.append(functools.partial(self._run_chain, attempt, spec))
+            else:
+                self._dispatch(attempt)
+        if in_threads:
+            self._threads.submit_many(in_threads)
 
     def _register(self, running: Running) -> _Attempt:
         """Count a claimed job as this worker's."""
@@ -313,7 +327,8 @@ class Worker:
         return attempt
 
     def _dispatch(self, attempt: _Attempt) -> None:
-        """Hand a registered attempt to what runs its kind of handler."""
+        """Hand a registered attempt that does not run in a thread of its own (see
+        ``_start``) to what runs its kind of handler."""
         spec = attempt.spec
         if spec is None:
             self._inbox.put(self._failure(attempt, UnknownKind(attempt.running.kind), tb=None))
@@ -321,12 +336,10 @@ class Worker:
             if self._loop is None:
                 self._loop = _AsyncLoop()
             self._loop.submit(self._run_async(attempt, spec))
-        elif spec.process:
+        else:  # process=True: a pool thread drives the child
             self._threads.submit(
                 lambda: self._inbox.put(self._run_in_child(attempt, spec)), eager=True
             )
-        else:
-            self._threads.submit(lambda: self._run_chain(attempt, spec))
 
     def _run_chain(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         """Run a sync handler in this thread.
@@ -367,7 +380,7 @@ class Worker:
     # -- running handlers ----------------------------------------------------------------
 
     def _context(self, attempt: _Attempt) -> Context:
-        return Context(attempt.running, lambda *a: self._report(attempt, *a), attempt.cancel)
+        return Context(attempt.running, functools.partial(self._report, attempt), attempt)
 
     def _report(self, attempt: _Attempt, what: str, first: Any, second: Any) -> bool:
         store = self.queue.store
@@ -408,8 +421,8 @@ class Worker:
                 attempt.running.job,
                 spec.memory_limit,
                 attempt.deadline,
-                lambda *a: self._report(attempt, *a),
-                attempt.cancel,
+                functools.partial(self._report, attempt),
+                attempt,
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
@@ -533,7 +546,7 @@ class Worker:
     def _abandon(self, attempt: _Attempt) -> None:
         """Forget an attempt whose handler may still be running; its answer, if it
         ever comes, will be refused by the store."""
-        attempt.cancel.set()
+        attempt.set()  # raises the attempt's cancel flag
         with self._state_lock:
             self._inflight.pop(attempt.running.run_id, None)
 
@@ -673,6 +686,15 @@ class _ThreadPool:
                 self._seen, self._checked = self._taken, time.monotonic()
             self._backlog.append(task)
             if eager or self._alive == len(self._sleepers):
+                self._wake_one()
+
+    def submit_many(self, tasks: list[Callable[[], None]]) -> None:
+        """``submit`` each of ``tasks``, taking the lock once."""
+        with self._lock:
+            if not self._backlog:
+                self._seen, self._checked = self._taken, time.monotonic()
+            self._backlog.extend(tasks)
+            if self._alive == len(self._sleepers):
                 self._wake_one()
 
     def nudge(self) -> bool:
