@@ -40,6 +40,34 @@ def test_payloads_and_tags_come_back_unchanged(
     assert stored.kind == kind
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    items=st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), json_values, st.sampled_from([(), ("t",)])),
+        min_size=2,
+        max_size=12,
+    )
+)
+def test_enqueue_many_stores_every_payload_in_order(
+    queue: litequeue.Queue, items: list[tuple[str, Any, tuple[str, ...]]]
+) -> None:
+    # Tuples and dicts mixed: runs of jobs that differ only in payload share a statement.
+    jobs = queue.enqueue_many(
+        [
+            (kind, payload) if not labels else {"kind": kind, "payload": payload, "tags": labels}
+            for kind, payload, labels in items
+        ]
+    )
+    ids = [job.id for job in jobs]
+    assert ids == list(range(ids[0], ids[0] + len(items)))
+    for job, (kind, payload, labels) in zip(jobs, items, strict=True):
+        stored = queue.get(job.id)
+        assert (stored.kind, stored.payload, stored.tags) == (kind, payload, labels)
+        assert job == stored
+
+
 _workers = itertools.count()
 
 
