@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,15 +44,37 @@ _JOB_COLUMNS = (
     " created_at, updated_at, started_at, finished_at, lease_until, run_id"
 )
 _ACTIVE = ("queued", "running")
-#: Successes recorded per statement (four bound values each, well under SQLite's limit).
-_SUCCESS_CHUNK = 200
-#: Events go in multi-row INSERTs of these sizes, largest first: a few statements per
-#: transaction, four distinct ones in the statement cache, and per row about half
-#: the cost of ``executemany``.
-_EVENT_CHUNKS = (64, 16, 4, 1)
+#: Rows written per statement when many are: several rows per statement cost much less
+#: than one each, and a few fixed sizes keep the statements few and prepared once (a
+#: statement for every count would be compiled again and again).
+_CHUNK_SIZES = (64, 16, 4, 2, 1)
+
+
+def _chunks(count: int) -> Iterator[tuple[int, int]]:
+    """``(start, size)`` pieces of ``range(count)``, the sizes from ``_CHUNK_SIZES``."""
+    start = 0
+    for size in _CHUNK_SIZES:
+        while count - start >= size:
+            yield start, size
+            start += size
+
+
 _INSERT_EVENTS = {
     size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
-    for size in _EVENT_CHUNKS
+    for size in _CHUNK_SIZES
+}
+_SUCCEED = {
+    size: "UPDATE jobs SET status = CASE WHEN children_finished < children"
+    " THEN 'running' ELSE 'succeeded' END,"
+    " result = o.column3, handler_version = o.column4,"
+    " error = NULL, lease_until = NULL, worker = NULL,"
+    " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
+    " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ?1 END,"
+    " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
+    " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
+    " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
+    " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt"
+    for size in _CHUNK_SIZES
 }
 
 
@@ -171,15 +193,13 @@ class _Tx:
             return
         now = self.now
         values = [v for job_id, type_, _, encoded in events for v in (job_id, type_, now, encoded)]
-        count, done, last = len(events), 0, None
-        for size in _EVENT_CHUNKS:
-            while count - done >= size:
-                last = self.conn.execute(
-                    _INSERT_EVENTS[size], values[4 * done : 4 * (done + size)]
-                ).lastrowid
-                done += size
+        last = None
+        for start, size in _chunks(len(events)):
+            last = self.conn.execute(
+                _INSERT_EVENTS[size], values[4 * start : 4 * (start + size)]
+            ).lastrowid
         assert last is not None
-        first = last - count + 1
+        first = last - len(events) + 1
         self.written.extend(
             (first + i, job_id, type_, data) for i, (job_id, type_, data, _) in enumerate(events)
         )
@@ -471,27 +491,12 @@ class SQLiteStore:
         """
         if len(outcomes) == 1 and self._succeed_plain(tx, outcomes[0]):
             return list(outcomes)
+        now = tx.now
+        values = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
         rows = []
-        for start in range(0, len(outcomes), _SUCCESS_CHUNK):
-            chunk = outcomes[start : start + _SUCCESS_CHUNK]
-            values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        for start, size in _chunks(len(outcomes)):
             rows += tx.conn.execute(
-                "UPDATE jobs SET status = CASE WHEN children_finished < children"
-                " THEN 'running' ELSE 'succeeded' END,"
-                " result = o.column3, handler_version = o.column4,"
-                " error = NULL, lease_until = NULL, worker = NULL,"
-                " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
-                " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ? END,"
-                f" updated_at = ? FROM (VALUES {values}) AS o"
-                " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
-                " AND jobs.status = 'running' AND jobs.lease_until >= ?"
-                " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt",
-                [
-                    tx.now,
-                    tx.now,
-                    *(v for o in chunk for v in (o.job_id, o.run_id, o.result, o.handler_version)),
-                    tx.now,
-                ],
+                _SUCCEED[size], [now, *values[4 * start : 4 * (start + size)]]
             ).fetchall()
         done = {}
         for job_id, status, parent_id, attempt in rows:
