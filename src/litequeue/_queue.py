@@ -532,19 +532,15 @@ class Queue:
             with self._lock:
                 subscribers = list(self._subscribers)
             hooks = self._event_hooks()
-            types = events.types
-            listening = {
-                type_: [
-                    (name, function)
-                    for name, function, wanted in hooks
-                    if wanted is None or wanted(type_)
-                ]
-                for type_ in set(types)
-            }
-            if not subscribers and not any(listening.values()):
-                types = []  # a busy worker's usual commit: nobody listens
-            for index, type_ in enumerate(types):
-                chosen = listening[type_]
+            listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]] = {}
+            for index, type_ in enumerate(events.types):
+                chosen = listening.get(type_)
+                if chosen is None:
+                    chosen = listening[type_] = [
+                        (name, function)
+                        for name, function, wanted in hooks
+                        if wanted is None or wanted(type_)
+                    ]
                 if not chosen and not subscribers:
                     continue
                 event = events[index]

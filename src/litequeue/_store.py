@@ -193,13 +193,16 @@ class _Tx:
             return
         now = self.now
         values = [v for job_id, type_, _, encoded in events for v in (job_id, type_, now, encoded)]
-        last = None
-        for start, size in _chunks(len(events)):
-            last = self.conn.execute(
-                _INSERT_EVENTS[size], values[4 * start : 4 * (start + size)]
-            ).lastrowid
+        count = len(events)
+        if count <= 2:  # most transactions: one statement, nothing to cut
+            last = self.conn.execute(_INSERT_EVENTS[count], values).lastrowid
+        else:
+            for start, size in _chunks(count):
+                last = self.conn.execute(
+                    _INSERT_EVENTS[size], values[4 * start : 4 * (start + size)]
+                ).lastrowid
         assert last is not None
-        first = last - len(events) + 1
+        first = last - count + 1
         self.written.extend(
             (first + i, job_id, type_, data) for i, (job_id, type_, data, _) in enumerate(events)
         )
@@ -570,15 +573,18 @@ class SQLiteStore:
             if not rows:
                 continue
             rows.sort(key=lambda r: (-r[7], r[8], r[0]))  # RETURNING has no order
-            worker = dumps(claim.worker, "worker name")
-            for row in rows:
-                claimed.append(row)
-                tx.event(
+            claimed += rows
+            name, encoded_name = claim.worker, dumps(claim.worker, "worker name")
+            started = EventType.STARTED
+            tx.events.extend(  # as tx.event would, without a call per job
+                (
                     row[0],
-                    EventType.STARTED,
-                    {"attempt": row[9], "worker": claim.worker},
-                    f'{{"attempt":{row[9]},"worker":{worker}}}',
+                    started,
+                    {"attempt": row[9], "worker": name},
+                    f'{{"attempt":{row[9]},"worker":{encoded_name}}}',
                 )
+                for row in rows
+            )
         return claimed
 
     def _take_back_expired(self, tx: _Tx) -> None:

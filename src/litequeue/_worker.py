@@ -300,7 +300,7 @@ class Worker:
             self.jobs_done += len(accepted)
             self.queue._committed(events, origin=self._wake)
             if start and claimed:
-                self._start([self._register(running) for running in claimed])
+                self._start(self._register(claimed))
             return claimed
 
     def _start(self, attempts: list[_Attempt]) -> None:
@@ -315,16 +315,20 @@ class Worker:
         if in_threads:
             self._threads.submit_many(in_threads)
 
-    def _register(self, running: Running) -> _Attempt:
-        """Count a claimed job as this worker's."""
-        spec = self.queue.handler_for(running.kind)
-        timeout = running.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        attempt = _Attempt(running, spec, deadline)
-        attempt.in_thread = spec is not None and not spec.is_async and not spec.process
+    def _register(self, claimed: list[Running]) -> list[_Attempt]:
+        """Count claimed jobs as this worker's."""
+        now = time.monotonic()
+        handler_for = self.queue.handler_for
+        attempts = []
         with self._state_lock:
-            self._inflight[running.run_id] = attempt
-        return attempt
+            for running in claimed:
+                spec = handler_for(running.kind)
+                timeout = running.timeout
+                attempt = _Attempt(running, spec, None if timeout is None else now + timeout)
+                attempt.in_thread = spec is not None and not spec.is_async and not spec.process
+                self._inflight[running.run_id] = attempt
+                attempts.append(attempt)
+        return attempts
 
     def _dispatch(self, attempt: _Attempt) -> None:
         """Hand a registered attempt that does not run in a thread of its own (see
@@ -365,7 +369,7 @@ class Worker:
                     logger.error("worker %s cannot write to the queue: %s", self.name, exc)
                     self._inbox.put(outcome)  # the loop keeps trying
                     return
-                following = [self._register(running) for running in claimed]
+                following = self._register(claimed)
             if not following:
                 self._wake()  # nothing more here: the loop watches for new jobs
                 return
