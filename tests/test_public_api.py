@@ -18,7 +18,7 @@ PUBLIC = {
     "LitequeueError", "ConfigurationError", "PayloadError", "JobNotFound", "InvalidTransition",
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
     "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase",
-    "DatabaseReadOnly", "DiskFull", "DatabaseBusy",
+    "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
 }  # fmt: skip
 
 

@@ -86,6 +86,28 @@ def test_an_outdated_file_opened_without_migrate_says_what_to_do(db_path: Path) 
         litequeue.Queue(db_path, migrate=False)
 
 
+def test_an_sqlite_older_than_3_35_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What a Python linked against an old system SQLite would report.
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(litequeue.SQLiteTooOld, match=r"SQLite 3\.35\.0 or newer.* uses 3\.31\.1"):
+        litequeue.Queue(tmp_path / "q.db")
+    assert not (tmp_path / "q.db").exists()  # refused before anything was created
+
+
+def test_an_sqlite_without_json_functions_is_refused_by_name() -> None:
+    class WithoutJson:
+        """Answers like a connection to an SQLite built without its JSON functions."""
+
+        def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("no such function: json_array")
+
+    with pytest.raises(litequeue.SQLiteTooOld, match=r"JSON functions.*json_array"):
+        _schema.require_sqlite_features(WithoutJson())  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -20,7 +20,8 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
         ├── NotADatabase                   not a SQLite file, or corrupt
         ├── DatabaseReadOnly               the file or its folder is not writable
         ├── DiskFull                       no space (or file size limit) to write
-        └── DatabaseBusy                   another process held the lock too long
+        ├── DatabaseBusy                   another process held the lock too long
+        └── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
 
 ``Retry`` and ``Cancel`` are not errors: a handler raises them to steer its job.
 """
@@ -43,6 +44,7 @@ __all__ = [
     "NotADatabase",
     "PayloadError",
     "Retry",
+    "SQLiteTooOld",
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
@@ -140,6 +142,11 @@ class DiskFull(StoreError):
 
 class DatabaseBusy(StoreError):
     """Another connection held the write lock for longer than ``busy_timeout``."""
+
+
+class SQLiteTooOld(StoreError):
+    """The SQLite library Python's ``sqlite3`` module uses is older than 3.35 (no
+    ``UPDATE ... RETURNING``) or was built without its JSON functions."""
 
 
 class Retry(Exception):
