@@ -57,7 +57,7 @@ class _Attempt(CancelFlag):
     __slots__ = ("deadline", "in_thread", "running", "spec")
 
     def __init__(self, running: Running, spec: HandlerSpec | None, deadline: float | None) -> None:
-        self._set = False
+        self._set = False  # the CancelFlag state, without a call to its __init__ per job
         self.running = running
         self.spec = spec
         self.deadline = deadline  # monotonic
