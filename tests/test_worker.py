@@ -701,6 +701,24 @@ def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> Non
     assert queue.stats()["default"]["succeeded"] == 5
 
 
+def test_ctx_job_equals_the_stored_job_while_it_runs(queue: litequeue.Queue) -> None:
+    # Every field, on a first attempt and on a retry that carries the first one's error.
+    seen: list[tuple[litequeue.Job, litequeue.Job]] = []
+
+    @queue.handler("twice")
+    def twice(ctx: litequeue.Context, payload: Any) -> None:
+        seen.append((ctx.job, queue.get(ctx.job.id)))
+        if ctx.attempt == 1:
+            raise litequeue.Retry("once more", delay=0)
+
+    queue.enqueue("twice", [1, "a"], tags=["x", "y"], priority=3, timeout=60, unique_key="k")
+    assert drain(queue) == 2
+    assert len(seen) == 2
+    for claimed, stored in seen:
+        assert claimed == stored
+    assert seen[1][0].error is not None and seen[1][0].error.message == "once more"
+
+
 def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
     seen: dict[str, Any] = {}
 

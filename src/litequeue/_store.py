@@ -43,6 +43,11 @@ _JOB_COLUMNS = (
     " timeout, progress, progress_message, parent_id, unique_key, tags, handler_version,"
     " created_at, updated_at, started_at, finished_at, lease_until, run_id"
 )
+#: What a claim reads back: the columns it does not set itself (see ``_claimed_row``).
+_CLAIMED_COLUMNS = (
+    "id, kind, queue, payload, result, error, priority, run_at, attempt, max_attempts,"
+    " timeout, parent_id, unique_key, tags, handler_version, created_at, run_id"
+)
 _ACTIVE = ("queued", "running")
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
@@ -86,20 +91,36 @@ _STATUSES = {status.value: status for status in JobStatus}
 _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
 
 
-def _running(row: Sequence[Any]) -> Running:
-    """A claimed attempt from its row (``_JOB_COLUMNS``); its ``Job`` is built when
+def _running(row: Sequence[Any], now: float, lease_until: float) -> Running:
+    """A claimed attempt from its row (``_CLAIMED_COLUMNS``); its ``Job`` is built when
     first asked for, sharing the decoded payload."""
-    payload = decode_json(row[4])
+    payload = decode_json(row[3])
     return Running(
-        run_id=row[23],
+        run_id=row[16],
         job_id=row[0],
         kind=row[1],
-        attempt=row[9],
-        max_attempts=row[10],
-        timeout=row[11],
+        attempt=row[8],
+        max_attempts=row[9],
+        timeout=row[10],
         payload=payload,
-        build=lambda: _job(row, payload),
+        build=lambda: _job(_claimed_row(row, now, lease_until), payload),
     )
+
+
+def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[Any, ...]:
+    """The ``_JOB_COLUMNS`` row of a job as its claim left it: the claim read back only
+    what it did not set (a claimed job was queued, so it had no ``finished_at``)."""
+    # fmt: off
+    (
+        job_id, kind, queue, payload, result, error, priority, run_at, attempt, max_attempts,
+        timeout, parent_id, unique_key, tags, handler_version, created_at, run_id,
+    ) = row
+    return (
+        job_id, kind, queue, "running", payload, result, error, priority, run_at, attempt,
+        max_attempts, timeout, 0.0, None, parent_id, unique_key, tags, handler_version,
+        created_at, now, now, None, lease_until, run_id,
+    )
+    # fmt: on
 
 
 _UNDECODED: Any = object()
@@ -472,7 +493,8 @@ class SQLiteStore:
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
             rows = self._claim(tx, claim) if claim.limit > 0 else []
-        claimed = [_running(row) for row in rows]
+        lease_until = tx.now + claim.lease
+        claimed = [_running(row, tx.now, lease_until) for row in rows]
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
@@ -567,12 +589,12 @@ class SQLiteStore:
                 " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
                 " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
                 " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
-                f" RETURNING {_JOB_COLUMNS}",
+                f" RETURNING {_CLAIMED_COLUMNS}",
                 (queue, now, wanted, claim.worker, lease_until),
             ).fetchall()
             if not rows:
                 continue
-            rows.sort(key=lambda r: (-r[7], r[8], r[0]))  # RETURNING has no order
+            rows.sort(key=lambda r: (-r[6], r[7], r[0]))  # RETURNING has no order
             claimed += rows
             name, encoded_name = claim.worker, dumps(claim.worker, "worker name")
             started = EventType.STARTED
@@ -580,8 +602,8 @@ class SQLiteStore:
                 (
                     row[0],
                     started,
-                    {"attempt": row[9], "worker": name},
-                    f'{{"attempt":{row[9]},"worker":{encoded_name}}}',
+                    {"attempt": row[8], "worker": name},
+                    f'{{"attempt":{row[8]},"worker":{encoded_name}}}',
                 )
                 for row in rows
             )
