@@ -716,7 +716,9 @@ def test_ctx_job_equals_the_stored_job_while_it_runs(queue: litequeue.Queue) -> 
     assert len(seen) == 2
     for claimed, stored in seen:
         assert claimed == stored
-    assert seen[1][0].error is not None and seen[1][0].error.message == "once more"
+    retried = seen[1][0]
+    assert retried.error is not None
+    assert retried.error.message == "once more"
 
 
 def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
