@@ -29,7 +29,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def types(session: nox.Session) -> None:
     """Type-check src/ with mypy --strict."""
-    session.install("-e", ".[cv]", "mypy")
+    session.install("-e", ".[cv,web]", "mypy")
     session.run("mypy", *session.posargs)
 
 
