@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import litequeue
-from litequeue import ConfigurationError, JobStatus, KeyState
+from litequeue import ConfigurationError, JobStatus, KeyState, _store
 from litequeue.testing import drain
 
 
@@ -290,6 +291,38 @@ def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
     # Numbering goes on from where it was, so followers never see a number twice.
     queue.enqueue("k", 3)
     assert queue.last_event_seq() == last + 1
+
+
+def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(
+    queue: litequeue.Queue, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between its transactions another connection can write: a big prune does not
+    # hold the file for its whole length.
+    monkeypatch.setattr(_store, "_PRUNE_CHUNK", 3)
+    queue.handler("k")(lambda ctx, p: p)
+    finished = queue.enqueue_many([("k", i) for i in range(10)])
+    drain(queue)
+    keep = queue.enqueue("k", "later", delay=3600)
+    last = queue.last_event_seq()
+    commits: list[int] = []
+    with litequeue.Queue(db_path) as other:
+        original = queue._store._write
+
+        def write() -> Any:
+            commits.append(other.enqueue("k", "meanwhile", delay=3600).id)
+            return original()
+
+        monkeypatch.setattr(queue._store, "_write", write)
+        jobs, events = queue.prune(older_than=0)
+    assert jobs == 10
+    assert events == last  # all older than the cutoff; newer ones (below) remain
+    assert len(commits) >= 4 + 10  # ceil(10 / 3) job chunks, ceil(31 / 3) event chunks
+    assert [e.job_id for e in queue.events()] == commits
+    for job in finished:
+        with pytest.raises(litequeue.JobNotFound):
+            queue.get(job.id)
+    assert queue.get(keep.id).status is JobStatus.QUEUED
+    assert all(queue.get(job_id).status is JobStatus.QUEUED for job_id in commits)
 
 
 def test_queue_is_a_context_manager_and_close_is_idempotent(db_path: Path) -> None:

@@ -49,6 +49,8 @@ _CLAIMED_COLUMNS = (
     " timeout, parent_id, unique_key, tags, handler_version, created_at, run_id"
 )
 _ACTIVE = ("queued", "running")
+#: Rows ``prune`` deletes per transaction.
+_PRUNE_CHUNK = 10_000
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
 #: statement for every count would be compiled again and again).
@@ -992,33 +994,59 @@ class SQLiteStore:
 
     def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
         """Delete jobs that finished before ``jobs_before`` and events older than
-        ``events_before`` (``None``: keep them all). Returns how many of each went."""
+        ``events_before`` (``None``: keep them all). Returns how many of each went.
+
+        Rows go ``_PRUNE_CHUNK`` at a time, each chunk in its own transaction, so the
+        first prune of a busy file does not hold the write lock for seconds while
+        producers and workers wait.
+        """
         jobs = events = 0
-        with self._write() as tx:
-            conn = tx.conn
-            if jobs_before is not None:
-                # A running batch decides its outcome from all its children: their
-                # rows stay until it has finished.
-                old = (
-                    "finished_at < ? AND NOT EXISTS (SELECT 1 FROM jobs AS parent"
-                    " WHERE parent.id = jobs.parent_id AND parent.status IN (?, ?))"
-                )
-                conn.execute(
-                    f"DELETE FROM job_tags WHERE job_id IN (SELECT id FROM jobs WHERE {old})",
-                    (jobs_before, *_ACTIVE),
-                )
-                jobs = conn.execute(
-                    f"DELETE FROM jobs WHERE {old}", (jobs_before, *_ACTIVE)
-                ).rowcount
-            if events_before is not None:
-                # Events are written in time order, so the old ones are a prefix of the
-                # log. The newest event always stays: seq is a rowid, and an empty table
-                # would hand out old numbers again to followers already past them.
-                events = conn.execute(
-                    "DELETE FROM events WHERE seq < coalesce((SELECT seq FROM events"
-                    " WHERE at >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) FROM events))",
-                    (events_before,),
-                ).rowcount
+        if jobs_before is not None:
+            # A running batch decides its outcome from all its children: their rows
+            # stay until it has finished.
+            old = (
+                "SELECT id FROM jobs WHERE finished_at < ? AND NOT EXISTS (SELECT 1 FROM jobs"
+                " AS parent WHERE parent.id = jobs.parent_id AND parent.status IN (?, ?))"
+                " LIMIT ?"
+            )
+            while True:
+                with self._write() as tx:
+                    ids = [
+                        row[0]
+                        for row in tx.conn.execute(old, (jobs_before, *_ACTIVE, _PRUNE_CHUNK))
+                    ]
+                    if ids:
+                        listed = encode_json(ids)
+                        tx.conn.execute(
+                            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))",
+                            (listed,),
+                        )
+                        tx.conn.execute(
+                            "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+                            (listed,),
+                        )
+                jobs += len(ids)
+                if len(ids) < _PRUNE_CHUNK:
+                    break
+        if events_before is not None:
+            # Events are written in time order, so the old ones are a prefix of the log,
+            # below the first event at or after the cutoff. The newest event always
+            # stays: seq is a rowid, and an empty table would hand out old numbers again
+            # to followers already past them.
+            ((end,),) = self._read(
+                "SELECT coalesce((SELECT seq FROM events WHERE at >= ? ORDER BY seq LIMIT 1),"
+                " (SELECT max(seq) FROM events), 0)",
+                (events_before,),
+            )
+            while True:
+                with self._write() as tx:
+                    deleted = tx.conn.execute(
+                        "DELETE FROM events WHERE seq < min(?, (SELECT min(seq) FROM events) + ?)",
+                        (end, _PRUNE_CHUNK),
+                    ).rowcount
+                events += deleted
+                if not deleted:
+                    break
         return jobs, events
 
 
