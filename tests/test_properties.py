@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -21,7 +23,7 @@ from hypothesis.stateful import (
 )
 
 import litequeue
-from litequeue import JobStatus
+from litequeue import JobStatus, _store
 from litequeue._records import Claim, Outcome, Running
 from strategies import json_values, kinds, tags
 
@@ -66,6 +68,22 @@ def test_enqueue_many_stores_every_payload_in_order(
         stored = queue.get(job.id)
         assert (stored.kind, stored.payload, stored.tags) == (kind, payload, labels)
         assert job == stored
+
+
+def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The payloads of a run travel as one JSON text, which SQLite caps (a billion bytes
+    # by default). Scaled down: a 2,000-byte cap, 4,000 bytes of payloads.
+    queue.store._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 2_000)
+    monkeypatch.setattr(_store, "_RUN_CHARS", 1_000)
+    payloads = [{"i": i, "pad": "x" * 70} for i in range(50)]
+    jobs = queue.enqueue_many([("k", p) for p in payloads])
+    assert [job.id for job in jobs] == list(range(jobs[0].id, jobs[0].id + 50))
+    assert [queue.get(job.id).payload for job in jobs] == payloads
+    monkeypatch.setattr(_store, "_RUN_ROWS", 3)  # and by count, in order
+    more = queue.enqueue_many([("k", i) for i in range(10)])
+    assert [queue.get(job.id).payload for job in more] == list(range(10))
 
 
 _workers = itertools.count()

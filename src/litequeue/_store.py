@@ -49,6 +49,10 @@ _CLAIMED_COLUMNS = (
     " timeout, parent_id, unique_key, tags, handler_version, created_at, run_id"
 )
 _ACTIVE = ("queued", "running")
+#: Most jobs, and payload characters, in one INSERT of ``enqueue_many``: the payloads
+#: travel as one JSON text, which SQLite caps (a billion bytes by default).
+_RUN_ROWS = 10_000
+_RUN_CHARS = 16_000_000
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
 #: Rows written per statement when many are: several rows per statement cost much less
@@ -334,8 +338,14 @@ class SQLiteStore:
         start = 0
         while start < len(news):
             first_new = news[start]
-            end = start + 1
-            while end < len(news) and _same_but_payload(news[end], first_new):
+            end, size = start + 1, len(first_new.payload)
+            while (
+                end < len(news)
+                and end - start < _RUN_ROWS
+                and size < _RUN_CHARS
+                and _same_but_payload(news[end], first_new)
+            ):
+                size += len(news[end].payload)
                 end += 1
             conn.execute(
                 "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
