@@ -174,6 +174,25 @@ class QueueMachine(RuleBasedStateMachine):
         else:
             self.stale.append(running)
 
+    @rule(first=consumes(held), second=consumes(held), late=st.integers(0, 2))
+    def succeed_together(self, first: Running, second: Running, late: int) -> None:
+        """Several successes in one call, late answers among them (the way a busy
+        worker records a batch): each is accepted or refused on its own."""
+        answers = [first, second, *self.stale[-late:]] if late else [first, second]
+        current = {r.run_id for r in answers if self._current(r)}
+        accepted, _ = self.store.finish(
+            [
+                Outcome(job_id=r.job.id, run_id=r.run_id, status="succeeded", result="1")
+                for r in answers
+            ]
+        )
+        assert {o.run_id for o in accepted} == current
+        for running in (first, second):
+            if running.run_id in current:
+                self.model[running.job.id]["status"] = "succeeded"
+            else:
+                self.stale.append(running)
+
     @rule(running=consumes(held), retry=st.booleans())
     def fail(self, running: Running, retry: bool) -> None:
         current = self._current(running)

@@ -10,6 +10,7 @@ import pytest
 
 import litequeue
 from litequeue import ConfigurationError, JobStatus, KeyState, _store
+from litequeue._records import Claim, Outcome
 from litequeue.testing import drain
 
 
@@ -323,6 +324,24 @@ def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(
             queue.get(job.id)
     assert queue.get(keep.id).status is JobStatus.QUEUED
     assert all(queue.get(job_id).status is JobStatus.QUEUED for job_id in commits)
+
+
+def test_a_late_answer_recorded_with_the_current_one_is_still_refused(
+    queue: litequeue.Queue,
+) -> None:
+    # A worker records a batch of answers at once; one of them comes from an attempt
+    # whose lease ran out, of a job another attempt now holds and answers too.
+    queue.enqueue("k", None)
+    (dead,), _, _ = queue.store.claim(Claim(worker="a", queues=("default",), limit=1, lease=-1))
+    (alive,), _, _ = queue.store.claim(Claim(worker="b", queues=("default",), limit=1, lease=60))
+    assert alive.job_id == dead.job_id
+    answers = [
+        Outcome(job_id=r.job_id, run_id=r.run_id, status="succeeded", result=f'"{r.attempt}"')
+        for r in (alive, dead)
+    ]
+    accepted, _ = queue.store.finish(answers)
+    assert [o.run_id for o in accepted] == [alive.run_id]
+    assert queue.get(alive.job_id).result == "2"
 
 
 def test_queue_is_a_context_manager_and_close_is_idempotent(db_path: Path) -> None:

@@ -84,7 +84,7 @@ _SUCCEED = {
     " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
     " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
     " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
-    " RETURNING jobs.id, jobs.status, jobs.parent_id, jobs.attempt"
+    " RETURNING jobs.id, jobs.run_id, jobs.status, jobs.parent_id, jobs.attempt"
     for size in _CHUNK_SIZES
 }
 
@@ -535,16 +535,16 @@ class SQLiteStore:
             rows += tx.conn.execute(
                 _SUCCEED[size], [now, *values[4 * start : 4 * (start + size)]]
             ).fetchall()
-        done = {}
-        for job_id, status, parent_id, attempt in rows:
-            done[job_id] = True
+        done = set()  # by attempt: a late answer of the same job is not accepted with it
+        for job_id, run_id, status, parent_id, attempt in rows:
+            done.add(run_id)
             if status == "running":
                 tx.event(job_id, EventType.WAITING, {"attempt": attempt})
                 continue
             tx.succeeded(job_id, attempt)
             if parent_id is not None:
                 self._child_finished(tx, parent_id, succeeded=True)
-        return [o for o in outcomes if o.job_id in done]
+        return [o for o in outcomes if o.run_id in done]
 
     def _succeed_plain(self, tx: _Tx, outcome: Outcome) -> bool:
         """The common case of one worker slot: a success of a job with no parent and no
