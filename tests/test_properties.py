@@ -115,6 +115,14 @@ class QueueMachine(RuleBasedStateMachine):
         job = self.queue.enqueue("k", None, max_attempts=max_attempts, priority=priority)
         self.model[job.id] = {"status": "queued", "attempt": 0, "max": max_attempts}
 
+    @rule(count=st.integers(2, 5), max_attempts=st.integers(1, 3), priority=st.integers(-2, 2))
+    def enqueue_several(self, count: int, max_attempts: int, priority: int) -> None:
+        items = [
+            {"kind": "k", "payload": None, "max_attempts": max_attempts, "priority": priority}
+        ] * count
+        for job in self.queue.enqueue_many(items):
+            self.model[job.id] = {"status": "queued", "attempt": 0, "max": max_attempts}
+
     def _claim(self, limit: int, lease: float) -> list[Running]:
         claimable = [j for j, m in self.model.items() if m["status"] == "queued"]
         expired = [j for j, m in self.model.items() if m["status"] == "running" and m["dead"]]
