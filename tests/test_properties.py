@@ -103,8 +103,12 @@ class QueueMachine(RuleBasedStateMachine):
         self.model: dict[int, dict[str, Any]] = {}
         self.stale: list[Running] = []
         self.seen_run_ids: set[int] = set()
+        self.pruned: set[int] = set()
+        self.prune_chunk = _store._PRUNE_CHUNK
+        _store._PRUNE_CHUNK = 2  # several transactions per prune
 
     def teardown(self) -> None:
+        _store._PRUNE_CHUNK = self.prune_chunk
         self.queue.close()
         self.tmp.cleanup()
 
@@ -170,7 +174,9 @@ class QueueMachine(RuleBasedStateMachine):
         return bool(accepted)
 
     def _current(self, running: Running) -> bool:
-        m = self.model[running.job.id]
+        m = self.model.get(running.job.id)
+        if m is None:  # pruned
+            return False
         return m["status"] == "running" and m.get("run_id") == running.run_id and not m["dead"]
 
     @rule(running=consumes(held))
@@ -223,8 +229,8 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def late_answer_is_refused(self, data: st.DataObject) -> None:
         running = data.draw(st.sampled_from(self.stale))
-        if self._current(running):
-            return  # a dead attempt whose job nobody has taken back yet
+        if self._current(running) or running.job.id in self.pruned:
+            return  # a dead attempt whose job nobody has taken back yet, or gone
         before = self.queue.get(running.job.id)
         assert not self._answer(running, data.draw(st.sampled_from(["succeeded", "failed"])))
         after = self.queue.get(running.job.id)
@@ -265,6 +271,19 @@ class QueueMachine(RuleBasedStateMachine):
                 pass
             else:
                 raise AssertionError("only failed or cancelled jobs can be retried")
+
+    @rule()
+    def prune(self) -> None:
+        """Prune finished jobs now: never an active one; the finished ones go (all but
+        those finished in the very instant of the cutoff)."""
+        self.queue.prune(older_than=0)
+        for job_id, m in list(self.model.items()):
+            try:
+                self.queue.get(job_id)
+            except litequeue.JobNotFound:
+                assert m["status"] not in ("queued", "running"), "an active job was pruned"
+                del self.model[job_id]
+                self.pruned.add(job_id)
 
     # -- invariants -----------------------------------------------------------------------
 
