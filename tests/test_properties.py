@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 )
 
 import litequeue
-from litequeue import JobStatus, _store
+from litequeue import EventType, JobStatus, _store
 from litequeue._records import Claim, Outcome, Running
 from strategies import json_values, kinds, tags
 
@@ -84,6 +84,54 @@ def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
     monkeypatch.setattr(_store, "_RUN_ROWS", 3)  # and by count, in order
     more = queue.enqueue_many([("k", i) for i in range(10)])
     assert [queue.get(job.id).payload for job in more] == list(range(10))
+
+
+class _Fatal(Exception):
+    retryable = False
+
+
+def _behave(ctx: litequeue.Context, payload: dict[str, Any]) -> Any:
+    """A handler that does what its payload says: how a batch's answers get mixed."""
+    what = payload["do"]
+    if what == "cancel":
+        raise litequeue.Cancel("not wanted")
+    if what == "fatal":
+        raise _Fatal("broken input")
+    if what == "retry_once" and ctx.attempt == 1:
+        raise litequeue.Retry("not yet", delay=0)
+    return payload["i"]
+
+
+_EXPECTED = {  # behaviour -> (status, attempts)
+    "ok": (JobStatus.SUCCEEDED, 1),
+    "retry_once": (JobStatus.SUCCEEDED, 2),
+    "fatal": (JobStatus.FAILED, 1),
+    "cancel": (JobStatus.CANCELLED, 1),
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    behaviours=st.lists(st.sampled_from(sorted(_EXPECTED)), min_size=1, max_size=40),
+    concurrency=st.integers(1, 8),
+)
+def test_a_worker_records_every_mix_of_answers(
+    queue: litequeue.Queue, behaviours: list[str], concurrency: int
+) -> None:
+    # Every job ends as its handler decided, with as many `started` events as attempts,
+    # whatever answers share a transaction.
+    queue.handler("behave", max_attempts=3)(_behave)
+    jobs = queue.enqueue_many([("behave", {"i": i, "do": b}) for i, b in enumerate(behaviours)])
+    litequeue.Worker(queue, concurrency=concurrency).run(until_empty=True)
+    for job, behaviour in zip(jobs, behaviours, strict=True):
+        stored = queue.get(job.id)
+        assert (stored.status, stored.attempt) == _EXPECTED[behaviour], behaviour
+        if stored.status is JobStatus.SUCCEEDED:
+            assert stored.result == job.payload["i"]
+        started = [e for e in queue.events(job_id=job.id) if e.type is EventType.STARTED]
+        assert [e.data["attempt"] for e in started] == list(range(1, stored.attempt + 1))
 
 
 _workers = itertools.count()
