@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 import litequeue
 from litequeue import EventType, JobStatus, _store
 from litequeue._records import Claim, Outcome, Running
+from litequeue.testing import EventRecorder
 from strategies import json_values, kinds, tags
 
 
@@ -123,8 +124,14 @@ def test_a_worker_records_every_mix_of_answers(
     # Every job ends as its handler decided, with as many `started` events as attempts,
     # whatever answers share a transaction.
     queue.handler("behave", max_attempts=3)(_behave)
-    jobs = queue.enqueue_many([("behave", {"i": i, "do": b}) for i, b in enumerate(behaviours)])
-    litequeue.Worker(queue, concurrency=concurrency).run(until_empty=True)
+    start = queue.last_event_seq()
+    with EventRecorder(queue) as recorder:
+        jobs = queue.enqueue_many([("behave", {"i": i, "do": b}) for i, b in enumerate(behaviours)])
+        litequeue.Worker(queue, concurrency=concurrency).run(until_empty=True)
+    # Listeners heard exactly the log, in its order.
+    assert [e.to_dict() for e in recorder.events] == [
+        e.to_dict() for e in queue.events(after=start)
+    ]
     for job, behaviour in zip(jobs, behaviours, strict=True):
         stored = queue.get(job.id)
         assert (stored.status, stored.attempt) == _EXPECTED[behaviour], behaviour
