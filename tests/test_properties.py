@@ -141,6 +141,29 @@ def test_a_worker_records_every_mix_of_answers(
         assert [e.data["attempt"] for e in started] == list(range(1, stored.attempt + 1))
 
 
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    behaviours=st.lists(st.sampled_from(sorted(_EXPECTED)), min_size=1, max_size=12),
+    concurrency=st.integers(1, 6),
+)
+def test_a_batch_ends_succeeded_only_when_every_child_did(
+    queue: litequeue.Queue, behaviours: list[str], concurrency: int
+) -> None:
+    queue.handler("behave", max_attempts=3)(_behave)
+    parent, children = queue.batch(
+        [("behave", {"i": i, "do": b}) for i, b in enumerate(behaviours)]
+    )
+    litequeue.Worker(queue, concurrency=concurrency).run(until_empty=True)
+    ends = [queue.get(child.id).status for child in children]
+    assert ends == [_EXPECTED[b][0] for b in behaviours]
+    finished = queue.get(parent.id)
+    every = all(end is JobStatus.SUCCEEDED for end in ends)
+    assert finished.status is (JobStatus.SUCCEEDED if every else JobStatus.FAILED)
+    assert finished.finished_at is not None
+
+
 _workers = itertools.count()
 
 
