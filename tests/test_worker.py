@@ -675,6 +675,42 @@ def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, sl
     assert "RETURNING" in writes[0]
 
 
+def test_producer_threads_and_a_worker_share_one_queue(queue: litequeue.Queue) -> None:
+    # The same Queue object used by four producer threads while a worker serves it:
+    # each job runs exactly once and the worker hears of new jobs without a poll.
+    ran: list[int] = []
+    lock = threading.Lock()
+
+    @queue.handler("count")
+    def count(ctx: litequeue.Context, payload: int) -> None:
+        with lock:
+            ran.append(payload)
+
+    worker = litequeue.Worker(queue, concurrency=5, poll_interval=60)
+    serving = threading.Thread(target=worker.run)
+    serving.start()
+
+    def produce(first: int) -> None:
+        for n in range(first, first + 100, 2):
+            queue.enqueue("count", n)
+            queue.enqueue_many([("count", n + 1)])
+
+    producers = [threading.Thread(target=produce, args=(k * 100,)) for k in range(4)]
+    for producer in producers:
+        producer.start()
+    for producer in producers:
+        producer.join()
+    deadline = time.monotonic() + 30
+    while len(ran) < 400 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop()
+    serving.join(timeout=30)
+    assert sorted(ran) == list(range(400))
+    counts = queue.stats()["default"]
+    assert counts["succeeded"] == 400
+    assert counts["queued"] == counts["running"] == counts["failed"] == 0
+
+
 def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> None:
     """Short jobs share a thread; jobs that block must still run side by side, up to
     the worker's concurrency, each starting within moments of its claim."""
