@@ -313,7 +313,7 @@ class Worker:
             else:
                 self._dispatch(attempt)
         if in_threads:
-            self._threads.submit_many(in_threads)
+            self._threads.submit(in_threads)
 
     def _register(self, claimed: list[Running]) -> list[_Attempt]:
         """Count claimed jobs as this worker's."""
@@ -342,7 +342,7 @@ class Worker:
             self._loop.submit(self._run_async(attempt, spec))
         else:  # process=True: a pool thread drives the child
             self._threads.submit(
-                lambda: self._inbox.put(self._run_in_child(attempt, spec)), eager=True
+                [lambda: self._inbox.put(self._run_in_child(attempt, spec))], eager=True
             )
 
     def _run_chain(self, attempt: _Attempt, spec: HandlerSpec) -> None:
@@ -518,7 +518,7 @@ class Worker:
         )
         return Outcome(
             job_id=running.job_id,
-            run_id=attempt.running.run_id,
+            run_id=running.run_id,
             status="failed",
             error=error,
             retry_at=retry_at,
@@ -684,21 +684,17 @@ class _ThreadPool:
         self._checked = 0.0  # monotonic time of the last check
         self._closing = False
 
-    def submit(self, task: Callable[[], None], *, eager: bool = False) -> None:
-        with self._lock:
-            if not self._backlog:
-                self._seen, self._checked = self._taken, time.monotonic()
-            self._backlog.append(task)
-            if eager or self._alive == len(self._sleepers):
-                self._wake_one()
-
-    def submit_many(self, tasks: list[Callable[[], None]]) -> None:
-        """``submit`` each of ``tasks``, taking the lock once."""
+    def submit(self, tasks: list[Callable[[], None]], *, eager: bool = False) -> None:
+        """Add ``tasks`` to the backlog, waking a thread if none is awake, or one per
+        task when ``eager``."""
         with self._lock:
             if not self._backlog:
                 self._seen, self._checked = self._taken, time.monotonic()
             self._backlog.extend(tasks)
-            if self._alive == len(self._sleepers):
+            if eager:
+                for _ in tasks:
+                    self._wake_one()
+            elif self._alive == len(self._sleepers):
                 self._wake_one()
 
     def nudge(self) -> bool:
