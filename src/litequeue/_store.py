@@ -70,6 +70,20 @@ def _chunks(count: int) -> Iterator[tuple[int, int]]:
             start += size
 
 
+def _execute_in_chunks(
+    conn: sqlite3.Connection, statements: dict[int, str], values: list[Any], *first: Any
+) -> Iterator[sqlite3.Cursor]:
+    """Run ``statements[size]`` over ``values`` (four per row, flattened), cut into
+    ``_chunks``; ``first`` is bound before each chunk's rows. A count that is itself a
+    chunk size (most transactions write one or two rows) goes without cutting."""
+    count = len(values) // 4
+    if count in statements:
+        yield conn.execute(statements[count], [*first, *values] if first else values)
+        return
+    for start, size in _chunks(count):
+        yield conn.execute(statements[size], [*first, *values[4 * start : 4 * (start + size)]])
+
+
 _INSERT_EVENTS = {
     size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
     for size in _CHUNK_SIZES
@@ -220,16 +234,11 @@ class _Tx:
             return
         now = self.now
         values = [v for job_id, type_, _, encoded in events for v in (job_id, type_, now, encoded)]
-        count = len(events)
-        if count <= 2:  # most transactions: one statement, nothing to cut
-            last = self.conn.execute(_INSERT_EVENTS[count], values).lastrowid
-        else:
-            for start, size in _chunks(count):
-                last = self.conn.execute(
-                    _INSERT_EVENTS[size], values[4 * start : 4 * (start + size)]
-                ).lastrowid
+        last = None
+        for cursor in _execute_in_chunks(self.conn, _INSERT_EVENTS, values):
+            last = cursor.lastrowid
         assert last is not None
-        first = last - count + 1
+        first = last - len(events) + 1
         self.written.extend(
             (first + i, job_id, type_, data) for i, (job_id, type_, data, _) in enumerate(events)
         )
@@ -530,11 +539,11 @@ class SQLiteStore:
             return list(outcomes)
         now = tx.now
         values = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
-        rows = []
-        for start, size in _chunks(len(outcomes)):
-            rows += tx.conn.execute(
-                _SUCCEED[size], [now, *values[4 * start : 4 * (start + size)]]
-            ).fetchall()
+        rows = [
+            row
+            for cursor in _execute_in_chunks(tx.conn, _SUCCEED, values, now)
+            for row in cursor.fetchall()
+        ]
         done = set()  # by attempt: a late answer of the same job is not accepted with it
         for job_id, run_id, status, parent_id, attempt in rows:
             done.add(run_id)
