@@ -105,7 +105,7 @@ def test_an_sqlite_without_json_functions_is_refused_by_name() -> None:
             raise sqlite3.OperationalError("no such function: json_array")
 
     with pytest.raises(litequeue.SQLiteTooOld, match=r"JSON functions.*json_array"):
-        _schema.require_sqlite_features(WithoutJson())  # type: ignore[arg-type]
+        _schema.require_json_functions(WithoutJson())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

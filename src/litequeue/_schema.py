@@ -38,7 +38,8 @@ __all__ = [
     "connect",
     "load_migrations",
     "migrate",
-    "require_sqlite_features",
+    "require_json_functions",
+    "require_sqlite_version",
     "schema_version",
     "translate",
     "translate_errors",
@@ -165,13 +166,13 @@ def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite
         raise ConfigurationError(
             f"durability must be one of {choices}, not {durability!r}"
         ) from None
-    require_sqlite_features()
+    require_sqlite_version()  # before the file is created
     with translate_errors(path):
         conn = sqlite3.connect(
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            require_sqlite_features(conn)
+            require_json_functions(conn)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
@@ -187,24 +188,26 @@ def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite
 MIN_SQLITE = (3, 35, 0)
 
 
-def require_sqlite_features(conn: sqlite3.Connection | None = None) -> None:
-    """Refuse an SQLite older than ``MIN_SQLITE``, or (given a connection) one built
-    without the JSON functions that batch writes use, with an error that says so
-    rather than a syntax error on the first claim."""
+def require_sqlite_version() -> None:
+    """Refuse an SQLite older than ``MIN_SQLITE`` with an error that says so, rather
+    than a syntax error on the first claim."""
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         needed = ".".join(map(str, MIN_SQLITE))
         raise SQLiteTooOld(
             f"litequeue needs SQLite {needed} or newer; Python's sqlite3 module uses"
             f" {sqlite3.sqlite_version}"
         )
-    if conn is not None:
-        try:
-            conn.execute("SELECT json_array_length(json_array(1))").fetchone()
-        except sqlite3.OperationalError as exc:
-            raise SQLiteTooOld(
-                f"litequeue needs SQLite's JSON functions, which the SQLite"
-                f" {sqlite3.sqlite_version} Python uses lacks ({exc})"
-            ) from exc
+
+
+def require_json_functions(conn: sqlite3.Connection) -> None:
+    """Refuse an SQLite built without the JSON functions that batch writes use."""
+    try:
+        conn.execute("SELECT json_array_length(json_array(1))").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise SQLiteTooOld(
+            f"litequeue needs SQLite's JSON functions, which the SQLite"
+            f" {sqlite3.sqlite_version} Python uses lacks ({exc})"
+        ) from exc
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
