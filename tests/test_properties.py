@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 )
 
 import litequeue
-from litequeue import EventType, JobStatus, _store
+from litequeue import EventType, JobStatus, _records, _store
 from litequeue._records import Claim, Outcome, Running
 from litequeue.testing import EventRecorder
 from strategies import json_values, kinds, tags
@@ -77,12 +77,12 @@ def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
     # The payloads of a run travel as one JSON text, which SQLite caps (a billion bytes
     # by default). Scaled down: a 2,000-byte cap, 4,000 bytes of payloads.
     queue.store._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 2_000)
-    monkeypatch.setattr(_store, "_RUN_CHARS", 1_000)
+    monkeypatch.setattr(_records, "RUN_CHARS", 1_000)
     payloads = [{"i": i, "pad": "x" * 70} for i in range(50)]
     jobs = queue.enqueue_many([("k", p) for p in payloads])
     assert [job.id for job in jobs] == list(range(jobs[0].id, jobs[0].id + 50))
     assert [queue.get(job.id).payload for job in jobs] == payloads
-    monkeypatch.setattr(_store, "_RUN_ROWS", 3)  # and by count, in order
+    monkeypatch.setattr(_records, "RUN_ROWS", 3)  # and by count, in order
     more = queue.enqueue_many([("k", i) for i in range(10)])
     assert [queue.get(job.id).payload for job in more] == list(range(10))
 

@@ -13,9 +13,9 @@ from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import NewJob, Written, encode_json
+from ._records import JobRun, NewJob, Written, job_runs, payload_json
 from ._store import SQLiteStore
-from .errors import ConfigurationError, PayloadError
+from .errors import ConfigurationError
 from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
@@ -59,11 +59,43 @@ def seconds(value: float | timedelta | None, what: str) -> float | None:
     return float(value)
 
 
-def _encode_payload(kind: str, payload: Any) -> str:
-    try:
-        return encode_json(payload)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError(f"payload of a {kind!r} job is not JSON-serialisable: {exc}") from exc
+def _deliver(
+    events: Written,
+    listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]],
+    subscribers: list[Callable[[Event], Any]],
+) -> None:
+    """Hand each event to the hooks listening for its type, then to every subscriber;
+    one that raises is logged and the others still hear it."""
+    for index, type_ in enumerate(events.types):
+        chosen = listening[type_]
+        if not chosen and not subscribers:
+            continue
+        event = events[index]
+        for plugin_name, function in chosen:
+            try:
+                function(event)
+            except Exception:
+                logger.exception(
+                    "plugin %r failed in litequeue_job_event",
+                    plugin_name,
+                    extra={"job_id": event.job_id},
+                )
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:
+                logger.exception(
+                    "event subscriber %r failed", callback, extra={"job_id": event.job_id}
+                )
+
+
+def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob | JobRun]:
+    """What inserts ``template``'s jobs with these payloads: runs, or one lone job."""
+    if template is None or not payloads:
+        return ()
+    if len(payloads) == 1:
+        return (template._replace(payload=payload_json(template.kind, payloads[0])),)
+    return job_runs(template, payloads)
 
 
 class Queue:
@@ -225,16 +257,29 @@ class Queue:
         """
         self._check_keys(defaults, "enqueue_many")
         templates: dict[str, NewJob] = {}  # (kind, payload) items differ only in these two
-        news = []
+        news: list[NewJob | JobRun] = []
+        template: NewJob | None = None  # of the latest jobs, while they differ only in payload
+        payloads: list[Any] = []
         for item in items:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
                 kind, payload = item
-                template = templates.get(kind)
-                if template is None:
-                    template = templates[kind] = self._new_job(kind, None, **defaults)
-                news.append(template.with_payload(_encode_payload(kind, payload)))
+                same = templates.get(kind)
+                if same is None:
+                    same = templates[kind] = self._new_job(kind, None, **defaults)
             else:
-                news.append(self._new_job(**self._item(item, defaults)))
+                arguments = self._item(item, defaults)
+                payload = arguments.pop("payload")
+                same = self._new_job(**arguments)
+                if not same.plain:  # a unique key or a parent: inserted on its own
+                    news.extend(_insertions(template, payloads))
+                    template, payloads = None, []
+                    news.append(same._replace(payload=payload_json(same.kind, payload)))
+                    continue
+            if same is not template and same != template:
+                news.extend(_insertions(template, payloads))
+                template, payloads = same, []
+            payloads.append(payload)
+        news.extend(_insertions(template, payloads))
         jobs, events = self._store.enqueue(news)
         self._committed(events)
         return jobs
@@ -337,7 +382,7 @@ class Queue:
         return NewJob(
             kind=kind,
             queue=queue,
-            payload=_encode_payload(kind, payload),
+            payload=payload_json(kind, payload),
             priority=priority,
             run_at=when,
             max_attempts=max_attempts,
@@ -532,34 +577,16 @@ class Queue:
             with self._lock:
                 subscribers = list(self._subscribers)
             hooks = self._event_hooks()
-            listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]] = {}
-            for index, type_ in enumerate(events.types):
-                chosen = listening.get(type_)
-                if chosen is None:
-                    chosen = listening[type_] = [
-                        (name, function)
-                        for name, function, wanted in hooks
-                        if wanted is None or wanted(type_)
-                    ]
-                if not chosen and not subscribers:
-                    continue
-                event = events[index]
-                for plugin_name, function in chosen:
-                    try:
-                        function(event)
-                    except Exception:
-                        logger.exception(
-                            "plugin %r failed in litequeue_job_event",
-                            plugin_name,
-                            extra={"job_id": event.job_id},
-                        )
-                for callback in subscribers:
-                    try:
-                        callback(event)
-                    except Exception:
-                        logger.exception(
-                            "event subscriber %r failed", callback, extra={"job_id": event.job_id}
-                        )
+            listening = {
+                type_: [
+                    (name, function)
+                    for name, function, wanted in hooks
+                    if wanted is None or wanted(type_)
+                ]
+                for type_ in events.type_set
+            }
+            if subscribers or any(listening.values()):
+                _deliver(events, listening, subscribers)
         if wake and events:
             self._wake(skip=origin)
 

@@ -8,7 +8,8 @@ with the token that fences its answers; ``Outcome`` is how an attempt ended.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, overload
 
@@ -19,6 +20,7 @@ from .models import ErrorInfo, Event, EventType, Job
 
 __all__ = [
     "Claim",
+    "JobRun",
     "NewJob",
     "Outcome",
     "Running",
@@ -26,6 +28,8 @@ __all__ = [
     "decode_json",
     "dumps",
     "encode_json",
+    "job_runs",
+    "payload_json",
 ]
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -92,14 +96,64 @@ class NewJob(NamedTuple):
     tags: tuple[str, ...]
     parent_id: int | None
 
-    def with_payload(self, payload: str) -> NewJob:
-        """The same job with another (encoded) payload."""
-        return NewJob._make((self[0], self[1], payload, *self[3:]))
-
     @property
     def plain(self) -> bool:
         """No unique key and no parent: nothing to look up before inserting."""
         return self.unique_key is None and self.parent_id is None
+
+
+#: Most jobs, and payload characters, in one ``JobRun``: its payloads travel as one
+#: JSON text, and SQLite caps a text (a billion bytes by default).
+RUN_ROWS = 10_000
+RUN_CHARS = 16_000_000
+
+
+class JobRun(NamedTuple):
+    """Jobs that differ only in their payloads, in order, for one statement to insert.
+
+    ``template`` holds what they share (its own payload is not used); ``payloads``
+    is the JSON array of theirs. When ``boxed``, each payload sits in a one-item
+    array: SQLite's ``json_each`` gives objects and arrays back as JSON text, but
+    a number or a string as an SQL value.
+    """
+
+    template: NewJob
+    payloads: str
+    size: int
+    boxed: bool
+
+
+def job_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
+    """``template``'s jobs with these payloads, in runs of at most ``RUN_ROWS`` jobs and
+    ``RUN_CHARS`` characters (one job alone may be longer).
+
+    The payloads are encoded together, in one call: a third of the cost of encoding
+    them one by one.
+    """
+    for start in range(0, len(payloads), RUN_ROWS):
+        yield from _encoded_runs(template, payloads[start : start + RUN_ROWS])
+
+
+def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
+    boxed = not all(isinstance(payload, (dict, list, tuple)) for payload in payloads)
+    try:
+        text = encode_json([[payload] for payload in payloads] if boxed else payloads)
+    except (TypeError, ValueError):
+        # Encode them one by one: the payload at fault raises, named. If none does
+        # (one nested just too deep to fit in the array), their texts make the array.
+        texts = [payload_json(template.kind, payload) for payload in payloads]
+        text = "[" + ",".join([f"[{t}]" for t in texts] if boxed else texts) + "]"
+    if len(text) > RUN_CHARS and len(payloads) > 1:
+        half = len(payloads) // 2
+        yield from _encoded_runs(template, payloads[:half])
+        yield from _encoded_runs(template, payloads[half:])
+    else:
+        yield JobRun(template, text, len(payloads), boxed)
+
+
+def payload_json(kind: str, payload: Any) -> str:
+    """A job's payload as JSON, or ``PayloadError`` naming its kind."""
+    return dumps(payload, f"payload of a {kind!r} job")
 
 
 @attrs.frozen(kw_only=True)
@@ -180,10 +234,17 @@ class Running:
         return self._job
 
 
+_TYPE = operator.itemgetter(2)
+
+
 class Written(Sequence[Event]):
     """The events one transaction wrote, as ``(seq, job_id, type, data)`` rows; each
     ``Event`` value is built when first read. A busy worker writes several events per
-    job, and when no listener wants one (see ``hookspecs.wants``), none is built."""
+    job, and when no listener wants one (see ``hookspecs.wants``), none is built.
+
+    Rows may share one ``data`` dict (the events of an ``enqueue_many`` run do): each
+    ``Event`` gets its own copy.
+    """
 
     __slots__ = ("_at", "_built", "_rows", "_when")
 
@@ -195,7 +256,13 @@ class Written(Sequence[Event]):
 
     @property
     def types(self) -> list[EventType]:
-        return [row[2] for row in self._rows]
+        """The type of each event, in order."""
+        return list(map(_TYPE, self._rows))
+
+    @property
+    def type_set(self) -> set[EventType]:
+        """The types of event written."""
+        return set(map(_TYPE, self._rows))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -217,6 +284,6 @@ class Written(Sequence[Event]):
                 self._at = datetime.fromtimestamp(self._when, UTC)
             seq, job_id, type_, data = self._rows[index]
             event = self._built[index] = Event(
-                seq=seq, job_id=job_id, type=type_, at=self._at, data=data
+                seq=seq, job_id=job_id, type=type_, at=self._at, data=dict(data)
             )
         return event
