@@ -105,6 +105,22 @@ def test_events_of_big_transactions_are_delivered_as_logged(queue: litequeue.Que
     assert all(e.data["attempt"] == 1 for e in started)
 
 
+def test_each_event_has_its_own_data(queue: litequeue.Queue) -> None:
+    # The events of one enqueue_many are written together; a listener that changes
+    # one event's data changes no other event.
+    heard: list[litequeue.Event] = []
+
+    def scribble(event: litequeue.Event) -> None:
+        event.data["seen"] = True
+        heard.append(event)
+
+    queue.subscribe(scribble)
+    queue.enqueue_many([("k", i) for i in range(5)])
+    assert len({id(event.data) for event in heard}) == 5
+    assert [event.data for event in heard] == [{"kind": "k", "queue": "default", "seen": True}] * 5
+    assert [event.data for event in queue.events()] == [{"kind": "k", "queue": "default"}] * 5
+
+
 def test_follow_mode_blocks_for_new_events_from_another_connection(
     queue: litequeue.Queue, db_path: Path
 ) -> None:

@@ -71,6 +71,37 @@ def test_enqueue_many_stores_every_payload_in_order(
         assert job == stored
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payloads=st.lists(
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(st.text(max_size=8), children, max_size=4)
+            ),
+            max_leaves=12,
+        ).filter(lambda value: isinstance(value, list | dict)),
+        min_size=2,
+        max_size=12,
+    )
+)
+def test_enqueue_many_keeps_objects_and_arrays_exactly(
+    queue: litequeue.Queue, payloads: list[Any]
+) -> None:
+    # A run of objects and arrays only is unpacked by SQLite without boxing each
+    # payload: numbers of any size or precision must come back as they went in.
+    jobs = queue.enqueue_many([("k", payload) for payload in payloads])
+    assert [queue.get(job.id).payload for job in jobs] == payloads
+    assert [job.payload for job in jobs] == payloads
+
+
 def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
     queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

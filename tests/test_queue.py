@@ -80,8 +80,10 @@ def test_payload_that_is_not_json_is_refused_and_nothing_is_stored(
 
 
 def test_enqueue_many_is_all_or_nothing(queue: litequeue.Queue) -> None:
-    with pytest.raises(litequeue.PayloadError):
+    with pytest.raises(litequeue.PayloadError, match="payload of a 'k' job"):
         queue.enqueue_many([("k", 1), ("k", object())])
+    with pytest.raises(litequeue.PayloadError, match="payload of a 'k' job"):
+        queue.enqueue_many([("k", {"a": 1}), ("k", [float("nan")]), ("k", {})])
     assert queue.jobs() == []
     jobs = queue.enqueue_many(
         [("k", 1), {"kind": "other", "payload": 2, "priority": 3, "tags": ["x"]}], queue="q"
