@@ -7,6 +7,7 @@ with the token that fences its answers; ``Outcome`` is how an attempt ended.
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -135,7 +136,7 @@ def job_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
 
 
 def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
-    boxed = not all(isinstance(payload, (dict, list, tuple)) for payload in payloads)
+    boxed = not all(map(isinstance, payloads, itertools.repeat((dict, list, tuple))))
     try:
         text = encode_json([[payload] for payload in payloads] if boxed else payloads)
     except (TypeError, ValueError):

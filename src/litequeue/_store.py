@@ -371,20 +371,20 @@ class SQLiteStore:
             )
         # Their "enqueued" events, written by SQLite from the rows just inserted.
         tx.flush()  # events written earlier in this transaction keep the lower numbers
+        kind, queue = template.kind, template.queue
+        data = {"kind": kind, "queue": queue}  # one for all: Written copies it into each Event
         conn.execute(
-            "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', created_at,"
-            " json_object('kind', kind, 'queue', queue) FROM jobs WHERE id BETWEEN ? AND ?"
-            " ORDER BY id",
-            (ids[0], last),
+            "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', ?, ?"
+            " FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id",
+            (now, encode_json(data), ids[0], last),
         )
         (last_seq,) = conn.execute("SELECT last_insert_rowid()").fetchone()
-        kind, queue = template.kind, template.queue
-        tx.written.extend(  # one data dict for all: Written copies it into each Event
+        tx.written.extend(
             zip(
                 range(last_seq - run.size + 1, last_seq + 1),
                 ids,
                 itertools.repeat(EventType.ENQUEUED),
-                itertools.repeat({"kind": kind, "queue": queue}),
+                itertools.repeat(data),
             )
         )
         at = _dt(now)
