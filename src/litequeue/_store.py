@@ -243,7 +243,11 @@ class _Tx:
         if not events:
             return
         now = self.now
-        values = [v for job_id, type_, _, encoded in events for v in (job_id, type_, now, encoded)]
+        # The type's plain string: sqlite3 binds an enum member (a str subclass) only
+        # after looking for adapters, which costs more than the rest of the row.
+        values = [
+            v for job_id, type_, _, encoded in events for v in (job_id, type_._value_, now, encoded)
+        ]
         last = None
         for cursor in _execute_in_chunks(self.conn, _INSERT_EVENTS, values):
             last = cursor.lastrowid
