@@ -189,13 +189,14 @@ class Outcome(NamedTuple):
 
 class Running:
     """A claimed attempt: the token that fences its answers, what a worker needs of
-    its job, and the full ``Job``, built from the claimed row the first time it is
-    asked for: building one costs more than running a small job, and most handlers
-    never look at ``ctx.job``."""
+    its job, and the full ``Job``, built the first time it is asked for (by
+    ``build(row, payload)``, shared by the jobs of one claim): building one costs more
+    than running a small job, and most handlers never look at ``ctx.job``."""
 
     __slots__ = (
         "_build",
         "_job",
+        "_row",
         "attempt",
         "job_id",
         "kind",
@@ -205,9 +206,8 @@ class Running:
         "timeout",
     )
 
-    def __init__(
+    def __init__(  # positional: one is made per claimed job
         self,
-        *,
         run_id: int,
         job_id: int,
         kind: str,
@@ -215,7 +215,8 @@ class Running:
         max_attempts: int,
         timeout: float | None,
         payload: Any,
-        build: Callable[[], Job],
+        row: Sequence[Any],
+        build: Callable[[Sequence[Any], Any], Job],
     ) -> None:
         self.run_id = run_id
         self.job_id = job_id
@@ -224,14 +225,14 @@ class Running:
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.payload = payload
-        self._build: Callable[[], Job] | None = build
+        self._row = row
+        self._build = build
         self._job: Job | None = None
 
     @property
     def job(self) -> Job:
         if self._job is None:
-            assert self._build is not None
-            self._job, self._build = self._build(), None
+            self._job = self._build(self._row, self.payload)
         return self._job
 
 

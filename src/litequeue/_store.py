@@ -12,6 +12,7 @@ datetimes outside it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import threading
@@ -109,20 +110,18 @@ _STATUSES = {status.value: status for status in JobStatus}
 _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
 
 
-def _running(row: Sequence[Any], now: float, lease_until: float) -> Running:
-    """A claimed attempt from its row (``_CLAIMED_COLUMNS``); its ``Job`` is built when
-    first asked for, sharing the decoded payload."""
-    payload = decode_json(row[3])
-    return Running(
-        run_id=row[16],
-        job_id=row[0],
-        kind=row[1],
-        attempt=row[8],
-        max_attempts=row[9],
-        timeout=row[10],
-        payload=payload,
-        build=lambda: _job(_claimed_row(row, now, lease_until), payload),
-    )
+def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> list[Running]:
+    """The claimed attempts from their rows (``_CLAIMED_COLUMNS``); the ``Job`` of each
+    is built when first asked for, sharing the decoded payload."""
+    build = functools.partial(_claimed_job, now, lease_until)
+    return [
+        Running(row[16], row[0], row[1], row[8], row[9], row[10], decode_json(row[3]), row, build)
+        for row in rows
+    ]
+
+
+def _claimed_job(now: float, lease_until: float, row: Sequence[Any], payload: Any) -> Job:
+    return _job(_claimed_row(row, now, lease_until), payload)
 
 
 def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[Any, ...]:
@@ -231,7 +230,9 @@ class _Tx:
 
     def succeeded(self, job_id: int, attempt: int) -> None:
         """The ``succeeded`` event of an attempt (one per job: its JSON by hand)."""
-        self.event(job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
+        self.events.append(
+            (job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
+        )
 
     def flush(self) -> None:
         """Insert the collected event rows, noting their sequence numbers.
@@ -509,7 +510,7 @@ class SQLiteStore:
             accepted = self._finish_all(tx, outcomes)
             rows = self._claim(tx, claim) if claim.limit > 0 else []
         lease_until = tx.now + claim.lease
-        claimed = [_running(row, tx.now, lease_until) for row in rows]
+        claimed = _running(rows, tx.now, lease_until)
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:

@@ -113,7 +113,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
-        self._threads = _ThreadPool(concurrency)
+        self._threads = _ThreadPool(concurrency, self._run_in_thread)
         self._loop: _AsyncLoop | None = None
         self._children: list[ChildProcess] = []
         self._children_lock = threading.Lock()
@@ -305,11 +305,10 @@ class Worker:
 
     def _start(self, attempts: list[_Attempt]) -> None:
         """Dispatch registered attempts; sync ones reach the thread pool together."""
-        in_threads: list[Callable[[], None]] = []
+        in_threads = []
         for attempt in attempts:
-            spec = attempt.spec
-            if attempt.in_thread and spec is not None:
-                in_threads.append(functools.partial(self._run_chain, attempt, spec))
+            if attempt.in_thread:
+                in_threads.append(attempt)
             else:
                 self._dispatch(attempt)
         if in_threads:
@@ -341,9 +340,17 @@ class Worker:
                 self._loop = _AsyncLoop()
             self._loop.submit(self._run_async(attempt, spec))
         else:  # process=True: a pool thread drives the child
-            self._threads.submit(
-                [lambda: self._inbox.put(self._run_in_child(attempt, spec))], eager=True
-            )
+            self._threads.submit([attempt], eager=True)
+
+    def _run_in_thread(self, attempt: _Attempt) -> None:
+        """What a pool thread does with an attempt: run its sync handler, or drive the
+        child process that runs it."""
+        spec = attempt.spec
+        assert spec is not None  # attempts of unknown kinds fail without a thread
+        if spec.process:
+            self._inbox.put(self._run_in_child(attempt, spec))
+        else:
+            self._run_chain(attempt, spec)
 
     def _run_chain(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         """Run a sync handler in this thread.
@@ -469,13 +476,16 @@ class Worker:
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
-        return Outcome(
-            job_id=attempt.running.job_id,
-            run_id=attempt.running.run_id,
-            status="succeeded",
-            result=encoded,
-            handler_version=attempt.spec.version if attempt.spec else None,
-            attempt=attempt.running.attempt,
+        running = attempt.running
+        return Outcome(  # positional: one is made per job
+            running.job_id,
+            running.run_id,
+            "succeeded",
+            encoded,
+            None,
+            None,
+            attempt.spec.version if attempt.spec else None,
+            running.attempt,
         )
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
@@ -621,7 +631,7 @@ class Worker:
             self._loop.close()
             self._loop = None
         self._threads.close()
-        self._threads = _ThreadPool(self.concurrency)  # the worker may run again
+        self._threads = _ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
 
     def _drain_inbox(self) -> list[Outcome]:
         items: list[Outcome] = []
@@ -654,7 +664,8 @@ class Worker:
 
 
 class _ThreadPool:
-    """Threads that run sync handlers (and drive child processes).
+    """Threads that take claimed attempts and ``run`` them: sync handlers, and the
+    child processes of ``process=True`` handlers, which a thread drives.
 
     Claimed jobs wait in a backlog that awake threads take from, one after
     another, so short jobs run back to back on one thread instead of being handed
@@ -673,9 +684,10 @@ class _ThreadPool:
     #: Seconds between the loop thread's checks on a backlog that is not moving.
     NUDGE = 0.001
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, run: Callable[[_Attempt], None]) -> None:
         self._size = size
-        self._backlog: collections.deque[Callable[[], None]] = collections.deque()
+        self._run = run
+        self._backlog: collections.deque[_Attempt] = collections.deque()
         self._lock = threading.Lock()
         self._sleepers: list[threading.Lock] = []  # each idle thread blocks on its own
         self._alive = 0
@@ -684,9 +696,9 @@ class _ThreadPool:
         self._checked = 0.0  # monotonic time of the last check
         self._closing = False
 
-    def submit(self, tasks: list[Callable[[], None]], *, eager: bool = False) -> None:
-        """Add ``tasks`` to the backlog, waking a thread if none is awake, or one per
-        task when ``eager``."""
+    def submit(self, tasks: list[_Attempt], *, eager: bool = False) -> None:
+        """Add attempts to the backlog, for ``run``, waking a thread if none is awake,
+        or one per attempt when ``eager``."""
         with self._lock:
             if not self._backlog:
                 self._seen, self._checked = self._taken, time.monotonic()
@@ -735,7 +747,7 @@ class _ThreadPool:
                 asleep.acquire()  # until _wake_one or close releases it
                 continue
             try:
-                task()
+                self._run(task)
             except Exception:
                 logger.exception("litequeue handler thread failed")
 
