@@ -79,6 +79,11 @@ class Worker:
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
     """
 
+    #: Seconds the loop waits for the next answer of a burst before recording those
+    #: it has, and the longest it gathers one burst (see ``_wait``).
+    ANSWER_GAP = 0.001
+    BURST = 0.01
+
     def __init__(
         self,
         queue: Queue,
@@ -260,6 +265,7 @@ class Worker:
                 if not backlog or time.monotonic() >= deadline:
                     return items
         item = first
+        burst_ends = time.monotonic() + self.BURST
         while True:
             if item is _WAKE:
                 woken = True
@@ -268,7 +274,18 @@ class Worker:
             try:
                 item = self._inbox.get_nowait()
             except queue_module.Empty:
-                break
+                # Short jobs answer in bursts. While the answers keep coming and more of
+                # this worker's jobs are out, take them too: one transaction then records
+                # the lot and claims as many, rather than a few now and the rest next
+                # (which then repeats, each claim split in two).
+                if not (
+                    items and len(self._inflight) > len(items) and time.monotonic() < burst_ends
+                ):
+                    break
+                try:
+                    item = self._inbox.get(timeout=self.ANSWER_GAP)
+                except queue_module.Empty:
+                    break
         if items:
             with self._state_lock:
                 for outcome in items:
