@@ -737,6 +737,35 @@ def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> Non
     assert queue.stats()["default"]["succeeded"] == 5
 
 
+def test_a_finished_job_is_recorded_while_others_keep_running(queue: litequeue.Queue) -> None:
+    """Answers are gathered into one transaction only while they keep coming: a job
+    that returns is recorded at once, even while a slow one runs on."""
+    release = threading.Event()
+
+    @queue.handler("slow")
+    def slow(ctx: litequeue.Context, payload: Any) -> None:
+        assert release.wait(10)
+
+    queue.handler("quick")(lambda ctx, payload: payload)
+    slow_job = queue.enqueue("slow")
+    quick_jobs = queue.enqueue_many([("quick", i) for i in range(3)])
+    worker = litequeue.Worker(queue, concurrency=4)
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    runner.start()
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+            queue.get(job.id).status is not JobStatus.SUCCEEDED for job in quick_jobs
+        ):
+            time.sleep(0.01)
+        assert [queue.get(job.id).result for job in quick_jobs] == [0, 1, 2]
+        assert queue.get(slow_job.id).status is JobStatus.RUNNING
+    finally:
+        release.set()
+        runner.join(10)
+    assert queue.get(slow_job.id).status is JobStatus.SUCCEEDED
+
+
 def test_ctx_job_equals_the_stored_job_while_it_runs(queue: litequeue.Queue) -> None:
     # Every field, on a first attempt and on a retry that carries the first one's error.
     seen: list[tuple[litequeue.Job, litequeue.Job]] = []
