@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,31 @@ def test_payload_that_is_not_json_is_refused_and_nothing_is_stored(
 ) -> None:
     with pytest.raises(litequeue.PayloadError, match="payload of a 'k' job"):
         queue.enqueue("k", payload)
+    assert queue.jobs() == []
+
+
+def test_text_with_lone_surrogates_is_stored_and_comes_back(queue: litequeue.Queue) -> None:
+    # os.fsdecode gives such text for a file name that is not UTF-8; UTF-8 (and so
+    # SQLite) cannot hold it, JSON escapes can.
+    name = os.fsdecode(b"cv-\xe9t\xe9.pdf")
+    assert name == "cv-\udce9t\udce9.pdf"
+    payloads = [{"path": name}, [name], name]
+    jobs = [queue.enqueue("k", payloads[0])]
+    jobs += queue.enqueue_many([("k", p) for p in payloads[:2]])  # objects and arrays
+    jobs += queue.enqueue_many([("k", p) for p in payloads])  # and a string among them
+    expected = [payloads[0], *payloads[:2], *payloads]
+    assert [queue.get(job.id).payload for job in jobs] == expected
+    assert [job.payload for job in jobs] == expected
+
+
+@pytest.mark.parametrize("field", ["kind", "queue", "unique_key", "tags"])
+def test_names_with_lone_surrogates_are_refused(queue: litequeue.Queue, field: str) -> None:
+    bad = os.fsdecode(b"x\xff")
+    arguments: dict[str, Any] = {"kind": "k", field: [bad] if field == "tags" else bad}
+    with pytest.raises(litequeue.ConfigurationError, match="lone surrogate"):
+        queue.enqueue(payload=None, **arguments)
+    with pytest.raises(litequeue.ConfigurationError, match="lone surrogate"):
+        queue.enqueue_many([arguments])
     assert queue.jobs() == []
 
 

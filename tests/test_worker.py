@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -735,6 +736,26 @@ def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> Non
     assert len(started) == 5  # all five ran at once: none waited for another to return
     assert max(started) - begin < 1.0
     assert queue.stats()["default"]["succeeded"] == 5
+
+
+def test_results_and_logs_with_lone_surrogates_are_kept(queue: litequeue.Queue) -> None:
+    # A handler may return a file name decoded with surrogateescape: the worker
+    # records it (as JSON escapes) and goes on with the other jobs.
+    name = os.fsdecode(b"r\xe9sum\xe9.pdf")
+
+    @queue.handler("name")
+    def give_name(ctx: litequeue.Context, payload: Any) -> str:
+        ctx.log(f"read {name}")
+        return name
+
+    queue.handler("other")(lambda ctx, payload: payload)
+    named = queue.enqueue("name")
+    others = queue.enqueue_many([("other", i) for i in range(3)])
+    assert litequeue.Worker(queue, concurrency=4).run(until_empty=True) == 4
+    assert queue.get(named.id).result == name
+    assert [queue.get(job.id).result for job in others] == [0, 1, 2]
+    logs = [e.data["message"] for e in queue.events() if e.type is EventType.LOG]
+    assert logs == [f"read {name}"]
 
 
 def test_a_finished_job_is_recorded_while_others_keep_running(queue: litequeue.Queue) -> None:

@@ -29,11 +29,13 @@ __all__ = [
     "decode_json",
     "dumps",
     "encode_json",
+    "is_utf8",
     "job_runs",
     "payload_json",
 ]
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
 
 
 def _refuse(value: Any) -> Any:
@@ -55,13 +57,29 @@ _C_ENCODE = (
 
 def encode_json(value: Any) -> str:
     """Compact JSON; raises TypeError/ValueError for what JSON cannot hold (NaN
-    included)."""
-    if _C_ENCODE is None:
-        return _ENCODE(value)
+    included).
+
+    Text is kept as it is (not ``\\u`` escaped) unless it holds a lone surrogate,
+    which UTF-8, and so SQLite, cannot store (a file name decoded with
+    ``surrogateescape`` has them): then the value is encoded with ASCII escapes,
+    which decode to the same text.
+    """
     try:
-        return "".join(_C_ENCODE(value, 0))
+        text = _ENCODE(value) if _C_ENCODE is None else "".join(_C_ENCODE(value, 0))
     except RecursionError:
         raise ValueError("a circular reference, or nesting too deep for JSON") from None
+    if not text.isascii() and not is_utf8(text):
+        return _ENCODE_ASCII(value)
+    return text
+
+
+def is_utf8(text: str) -> bool:
+    """True unless ``text`` holds a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner
