@@ -549,6 +549,26 @@ def test_an_exception_marked_not_retryable_fails_the_job_at_once(
     )
 
 
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_an_exception_that_cannot_be_printed_still_fails_its_job(
+    queue: litequeue.Queue, process: bool
+) -> None:
+    queue.handler("odd", process=process, max_attempts=1)(handlers.unprintable)
+    job = queue.enqueue("odd")
+    worker = litequeue.Worker(queue)
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    runner.start()
+    runner.join(20)
+    if runner.is_alive():  # the job hung as running: stop the worker to end the test
+        worker.stop(grace=0)
+        runner.join(10)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "Unprintable"
+    assert failed.error.message == "<str() of this Unprintable failed: RuntimeError>"
+
+
 def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Queue) -> None:
     queue.handler("bad", process=True, backoff=NO_WAIT)(handlers.fail)
     job = queue.enqueue("bad", {"x": 1}, max_attempts=2)

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._handlers import CancelFlag, Context, is_retryable, resolve
+from ._handlers import CancelFlag, Context, describe, is_retryable, resolve
 from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
 from .models import Job
 
@@ -152,16 +152,16 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
         fn = resolve(import_path)
         result = fn(Context(job, report), job.payload)
     except Retry as exc:
-        return ("retry", str(exc), exc.delay)
+        return ("retry", describe(exc), exc.delay)
     except Cancel as exc:
-        return ("cancel", str(exc) or "cancelled by its handler")
+        return ("cancel", describe(exc) or "cancelled by its handler")
     except MemoryError:
         return ("error", "MemoryError", "the handler ran out of memory (memory_limit)", None, True)
     except BaseException as exc:
         return (
             "error",
             type(exc).__name__,
-            str(exc),
+            describe(exc),
             traceback.format_exc(),
             is_retryable(exc),
         )

@@ -113,6 +113,15 @@ def is_retryable(exc: BaseException) -> bool:
     return getattr(exc, "retryable", True) is not False
 
 
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, or a stand-in when the exception cannot describe itself: a
+    handler's failure is recorded whatever it raised."""
+    try:
+        return str(exc)
+    except Exception as failure:
+        return f"<str() of this {type(exc).__name__} failed: {type(failure).__name__}>"
+
+
 def resolve(import_path: str) -> Any:
     """Import ``module:qualname``."""
     module_name, _, qualname = import_path.partition(":")

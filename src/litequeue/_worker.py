@@ -28,7 +28,7 @@ from typing import Any
 
 from . import _plugins
 from ._child import ChildProcess, ChildResult
-from ._handlers import CancelFlag, Context, HandlerSpec, is_retryable
+from ._handlers import CancelFlag, Context, HandlerSpec, describe, is_retryable
 from ._queue import Queue
 from ._records import Claim, Outcome, Running, dumps
 from .errors import (
@@ -511,21 +511,21 @@ class Worker:
                 delay: float | None = exc.delay
             else:
                 delay = attempt.spec.backoff.delay(attempt.running.attempt) if attempt.spec else 0.0
-            error = ErrorInfo(type="Retry", message=str(exc))
+            error = ErrorInfo(type="Retry", message=describe(exc))
             return self._failure_info(attempt, error, delay)
         if isinstance(exc, Cancel):
             return Outcome(
                 job_id=attempt.running.job_id,
                 run_id=attempt.running.run_id,
                 status="cancelled",
-                error=ErrorInfo(type="Cancel", message=str(exc) or "cancelled by its handler"),
+                error=ErrorInfo(type="Cancel", message=describe(exc) or "cancelled by its handler"),
             )
         if not isinstance(exc, Exception):
             logger.error("handler of job %d raised %r", attempt.running.job_id, exc)
         return self._failure(attempt, exc, tb=traceback.format_exc())
 
     def _failure(self, attempt: _Attempt, exc: BaseException, *, tb: str | None) -> Outcome:
-        error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=tb)
+        error = ErrorInfo(type=type(exc).__name__, message=describe(exc), traceback=tb)
         return self._failure_info(attempt, error, self._backoff(attempt, is_retryable(exc)))
 
     @staticmethod

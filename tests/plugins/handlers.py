@@ -48,3 +48,14 @@ class BrokenInput(Exception):
 
 def permanent(ctx: litequeue.Context, payload: Any) -> Any:
     raise BrokenInput(f"{payload['name']}: not a readable file")
+
+
+class Unprintable(Exception):
+    """An exception that cannot say what it is."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def unprintable(ctx: litequeue.Context, payload: Any) -> Any:
+    raise Unprintable()
