@@ -7,7 +7,6 @@ registered first, then the entry points of the ``litequeue`` group (unless
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import os
@@ -23,7 +22,6 @@ from .errors import ConfigurationError
 
 __all__ = [
     "AUTOLOAD_ENV",
-    "hook_functions",
     "make_plugin_manager",
     "notify_each",
     "one_argument_callers",
@@ -71,29 +69,13 @@ def _import(name: str) -> ModuleType:
         raise ConfigurationError(f"plugin module {name!r} cannot be imported: {exc}") from exc
 
 
-def hook_functions(
-    pm: pluggy.PluginManager, hook_name: str
-) -> list[tuple[str, Callable[..., Any]]]:
-    """Each implementation of a hook as ``(plugin name, call)``, where ``call`` takes
-    keyword arguments and passes on only those the implementation asks for."""
-    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
-    return [
-        (impl.plugin_name, functools.partial(_call, impl.function, impl.argnames))
-        for impl in reversed(caller.get_hookimpls())
-    ]
-
-
-def _call(function: Callable[..., Any], argnames: tuple[str, ...], **kwargs: Any) -> Any:
-    return function(*(kwargs[name] for name in argnames))
-
-
 def one_argument_callers(
     pm: pluggy.PluginManager, hook_name: str, free: str, **fixed: Any
 ) -> list[tuple[str, Callable[[Any], Any], Callable[[Any], bool] | None]]:
-    """Like ``hook_functions`` for a hook called many times with one changing
-    argument (``free``) and the others ``fixed``: each call then costs one
-    function call, not a keyword mapping (the job-event hook runs per event).
-    The third item is the predicate set with ``hookspecs.wants``, if any."""
+    """Each implementation of a hook called many times with one changing argument
+    (``free``) and the others ``fixed``, as ``(plugin name, call, predicate)``: each
+    call then costs one function call (the job-event hook runs per event). The
+    predicate is the one set with ``hookspecs.wants``, if any."""
     caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
     return [
         (
@@ -118,13 +100,15 @@ def _bind(
 
 
 def notify_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
-    """Call every implementation of a hook on its own, logging (not raising) failures.
+    """Call every implementation of a hook on its own, with the arguments it asks for,
+    logging (not raising) failures.
 
     pluggy stops at the first implementation that raises; listeners must not be
     able to silence each other or break the caller.
     """
-    for plugin_name, function in hook_functions(pm, hook_name):
+    caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
         try:
-            function(**kwargs)
+            impl.function(*(kwargs[name] for name in impl.argnames))
         except Exception:
-            logger.exception("plugin %r failed in %s", plugin_name, hook_name)
+            logger.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
