@@ -234,6 +234,20 @@ class _Tx:
             (job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
         )
 
+    def started(self, attempts: Iterable[tuple[int, int]], worker: str) -> None:
+        """The ``started`` events of claimed ``(job id, attempt)`` pairs (one per job:
+        their JSON by hand)."""
+        encoded = dumps(worker, "worker name")
+        self.events.extend(
+            (
+                job_id,
+                EventType.STARTED,
+                {"attempt": attempt, "worker": worker},
+                f'{{"attempt":{attempt},"worker":{encoded}}}',
+            )
+            for job_id, attempt in attempts
+        )
+
     def flush(self) -> None:
         """Insert the collected event rows, noting their sequence numbers.
 
@@ -612,17 +626,7 @@ class SQLiteStore:
                 continue
             rows.sort(key=lambda r: (-r[6], r[7], r[0]))  # RETURNING has no order
             claimed += rows
-            name, encoded_name = claim.worker, dumps(claim.worker, "worker name")
-            started = EventType.STARTED
-            tx.events.extend(  # as tx.event would, without a call per job
-                (
-                    row[0],
-                    started,
-                    {"attempt": row[8], "worker": name},
-                    f'{{"attempt":{row[8]},"worker":{encoded_name}}}',
-                )
-                for row in rows
-            )
+            tx.started(((row[0], row[8]) for row in rows), claim.worker)
         return claimed
 
     def _take_back_expired(self, tx: _Tx) -> None:
