@@ -60,6 +60,27 @@ _PRUNE_CHUNK = 10_000
 _CHUNK_SIZES = (64, 16, 4, 2, 1)
 
 
+#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
+#: settings allow (none when paused; within its limit of running jobs across every
+#: worker). A lone job is picked with `=` rather than `IN`, which spares SQLite a
+#: temporary table.
+_CLAIM = (
+    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+    " progress = 0, progress_message = NULL"
+    " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
+    " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+    " LIMIT (SELECT CASE WHEN q.paused THEN 0"
+    " WHEN q.concurrency_limit IS NULL THEN ?3"
+    " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
+    " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
+    " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
+    f" RETURNING {_CLAIMED_COLUMNS}"
+)
+_CLAIM_ONE = _CLAIM.format(pick="=")
+_CLAIM_MANY = _CLAIM.format(pick="IN")
+
+
 def _chunks(count: int) -> Iterator[tuple[int, int]]:
     """``(start, size)`` pieces of ``range(count)``, the sizes from ``_CHUNK_SIZES``."""
     start = 0
@@ -603,23 +624,8 @@ class SQLiteStore:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
-            # One statement claims the best due jobs of this queue, as many as wanted
-            # and as its settings allow (none when paused; within its limit of
-            # running jobs across every worker). A lone job is picked with `=`
-            # rather than `IN`, which spares SQLite a temporary table.
-            pick = "=" if wanted == 1 else "IN"
             rows = conn.execute(
-                "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-                " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-                " progress = 0, progress_message = NULL"
-                f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-                " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
-                " LIMIT (SELECT CASE WHEN q.paused THEN 0"
-                " WHEN q.concurrency_limit IS NULL THEN ?3"
-                " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
-                " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
-                " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
-                f" RETURNING {_CLAIMED_COLUMNS}",
+                _CLAIM_ONE if wanted == 1 else _CLAIM_MANY,
                 (queue, now, wanted, claim.worker, lease_until),
             ).fetchall()
             if not rows:
