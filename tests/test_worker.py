@@ -766,6 +766,8 @@ def test_results_and_logs_with_lone_surrogates_are_kept(queue: litequeue.Queue) 
     @queue.handler("name")
     def give_name(ctx: litequeue.Context, payload: Any) -> str:
         ctx.log(f"read {name}")
+        with pytest.raises(litequeue.ConfigurationError, match="lone surrogate"):
+            ctx.progress(50, f"reading {name}")  # a progress message is a plain column
         return name
 
     queue.handler("other")(lambda ctx, payload: payload)

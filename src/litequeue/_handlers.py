@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from ._records import check_storable
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
 
@@ -196,6 +197,8 @@ class Context:
         """Record how far the job is (0-100) and, optionally, what it is doing."""
         if percent is not None and not 0 <= percent <= 100:
             raise ConfigurationError(f"progress must be between 0 and 100, not {percent}")
+        if message is not None:
+            check_storable(message)
         if not self._report("progress", percent, message):
             self._cancel.set()
             raise AttemptLost(

@@ -13,7 +13,7 @@ from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import JobRun, NewJob, Written, is_utf8, job_runs, payload_json
+from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
 from ._store import SQLiteStore
 from .errors import ConfigurationError
 from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
@@ -87,14 +87,6 @@ def _deliver(
                 logger.exception(
                     "event subscriber %r failed", callback, extra={"job_id": event.job_id}
                 )
-
-
-def _check_storable(*names: str) -> None:
-    """Refuse names (kinds, queues, keys, tags, versions) that UTF-8 cannot encode; a
-    payload with such text is stored with JSON escapes instead."""
-    for name in names:
-        if not name.isascii() and not is_utf8(name):
-            raise ConfigurationError(f"{name!r} holds a lone surrogate, which cannot be stored")
 
 
 def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob | JobRun]:
@@ -197,7 +189,7 @@ class Queue:
         process: bool = False,
         memory_limit: int | None = None,
     ) -> None:
-        _check_storable(str(version))
+        check_storable(str(version))
         spec = HandlerSpec(
             kind=kind,
             fn=fn,
@@ -388,7 +380,7 @@ class Queue:
             raise ConfigurationError(f"tags must be non-empty strings: {tag_tuple!r}")
         if unique_key is not None and not isinstance(unique_key, str):
             raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
-        _check_storable(kind, queue, unique_key or "", *tag_tuple)
+        check_storable(kind, queue, unique_key or "", *tag_tuple)
         return NewJob(
             kind=kind,
             queue=queue,

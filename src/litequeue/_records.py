@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, overload
 
 import attrs
 
-from .errors import PayloadError
+from .errors import ConfigurationError, PayloadError
 from .models import ErrorInfo, Event, EventType, Job
 
 __all__ = [
@@ -26,10 +26,10 @@ __all__ = [
     "Outcome",
     "Running",
     "Written",
+    "check_storable",
     "decode_json",
     "dumps",
     "encode_json",
-    "is_utf8",
     "job_runs",
     "payload_json",
 ]
@@ -68,12 +68,20 @@ def encode_json(value: Any) -> str:
         text = _ENCODE(value) if _C_ENCODE is None else "".join(_C_ENCODE(value, 0))
     except RecursionError:
         raise ValueError("a circular reference, or nesting too deep for JSON") from None
-    if not text.isascii() and not is_utf8(text):
+    if not text.isascii() and not _is_utf8(text):
         return _ENCODE_ASCII(value)
     return text
 
 
-def is_utf8(text: str) -> bool:
+def check_storable(*names: str) -> None:
+    """Refuse names and labels (kinds, queues, keys, tags, versions, progress messages)
+    that UTF-8 cannot encode; JSON values with such text are stored escaped instead."""
+    for name in names:
+        if not name.isascii() and not _is_utf8(name):
+            raise ConfigurationError(f"{name!r} holds a lone surrogate, which cannot be stored")
+
+
+def _is_utf8(text: str) -> bool:
     """True unless ``text`` holds a lone surrogate, which UTF-8 cannot encode."""
     try:
         text.encode("utf-8")
