@@ -189,11 +189,12 @@ class Queue:
         process: bool = False,
         memory_limit: int | None = None,
     ) -> None:
-        check_storable(str(version))
+        version = str(version)
+        check_storable(version)
         spec = HandlerSpec(
             kind=kind,
             fn=fn,
-            version=str(version),
+            version=version,
             max_attempts=max_attempts,
             timeout=seconds(timeout, "timeout"),
             backoff=backoff or Backoff(),
@@ -273,8 +274,8 @@ class Queue:
                 same = self._new_job(**arguments)
                 if not same.plain:  # a unique key or a parent: inserted on its own
                     news.extend(_insertions(template, payloads))
+                    news.extend(_insertions(same, [payload]))
                     template, payloads = None, []
-                    news.append(same._replace(payload=payload_json(same.kind, payload)))
                     continue
             if same is not template and same != template:
                 news.extend(_insertions(template, payloads))

@@ -543,8 +543,8 @@ class SQLiteStore:
         """
         with self._write() as tx:
             accepted = self._finish_all(tx, outcomes)
-            rows = self._claim(tx, claim) if claim.limit > 0 else []
-        lease_until = tx.now + claim.lease
+            lease_until = tx.now + claim.lease
+            rows = self._claim(tx, claim, lease_until) if claim.limit > 0 else []
         claimed = _running(rows, tx.now, lease_until)
         return claimed, accepted, tx.delivered
 
@@ -613,13 +613,13 @@ class SQLiteStore:
         tx.succeeded(outcome.job_id, outcome.attempt)
         return True
 
-    def _claim(self, tx: _Tx, claim: Claim) -> list[Any]:
-        """Claim in ``tx``; returns the rows read back (the ``Job`` values are built
-        after the commit, so the write lock is held no longer)."""
+    def _claim(self, tx: _Tx, claim: Claim, lease_until: float) -> list[Any]:
+        """Claim in ``tx``, leased until ``lease_until``; returns the rows read back
+        (the ``Job`` values are built after the commit, so the write lock is held no
+        longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
         claimed: list[Any] = []
-        lease_until = now + claim.lease
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
