@@ -240,6 +240,7 @@ def test_stats_and_prune(capsys: Capsys, db_path: Path) -> None:
     run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "a", "--tag", "t")
     run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "b")
     run(capsys, "--db", db, "cancel", "2")
+    run(capsys, "--db", db, "enqueue", "k", "null", "--queue", "c")  # prune keeps the newest
     stats = run_json(capsys, db_path, "stats")
     assert stats["a"] == {
         "queued": 1, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0,
@@ -250,7 +251,7 @@ def test_stats_and_prune(capsys: Capsys, db_path: Path) -> None:
     assert run_json(capsys, db_path, "prune") == {"jobs": 0, "events": 0}
     pruned = run_json(capsys, db_path, "prune", "--older-than", "0")
     assert pruned["jobs"] == 1  # the cancelled job; queued ones are never pruned
-    assert [j["id"] for j in run_json(capsys, db_path, "jobs")] == [1]
+    assert [j["id"] for j in run_json(capsys, db_path, "jobs")] == [3, 1]
     code, out, _ = run(capsys, "--db", db, "prune", "--older-than", "0")
     assert code == 0
     assert out.startswith("deleted 0 finished job(s)")
@@ -328,6 +329,16 @@ def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
     assert run(capsys, "--db", "x.db", "frobnicate")[0] == 2
     assert run(capsys, "--db", "x.db", "jobs", "--limit", "0")[0] == 2
     assert run(capsys, "--db", "x.db", "--plugin", "no.such.module", "worker")[0] == 1
+
+
+def test_a_plugin_that_fails_to_import_is_one_line_not_a_traceback(
+    capsys: Capsys, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cli_broken_plugin.py").write_text("raise RuntimeError('half-installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run(capsys, "--db", str(db_path), "enqueue", "k", "null")
+    code, out, err = run(capsys, "--db", str(db_path), "--plugin", "cli_broken_plugin", "stats")
+    assert_error(code, out, err, 1, "'cli_broken_plugin' cannot be imported: RuntimeError")
 
 
 # -- real processes ---------------------------------------------------------------------

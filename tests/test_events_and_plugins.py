@@ -90,6 +90,23 @@ def test_event_log_is_ordered_and_readable_from_a_sequence_number(
     assert logged[0].to_dict()["type"] == "enqueued"
 
 
+def test_events_without_follow_end_at_the_events_that_existed_when_asked(
+    queue: litequeue.Queue,
+) -> None:
+    """More events than one read returns, and new ones written while reading: the
+    reader still ends, at the newest event there was when it was asked."""
+    queue.enqueue_many([("k", n) for n in range(1200)])
+    newest = queue.last_event_seq()
+    reader = queue.events(after=0)
+    queue.enqueue("k", "after the call")
+    seen = []
+    for event in reader:
+        seen.append(event.seq)
+        queue.enqueue("k", "while reading")
+    assert seen == list(range(1, newest + 1))
+    assert queue.last_event_seq() == newest + 1 + len(seen)
+
+
 def test_events_of_big_transactions_are_delivered_as_logged(queue: litequeue.Queue) -> None:
     # A claim of 99 jobs writes 99 "started" events at once, in statements of several
     # sizes; the events heard after commit are the rows in the file, one for one.
@@ -189,8 +206,46 @@ def test_a_plugin_with_a_misspelled_hook_is_refused(db_path: Path) -> None:
         @litequeue.hookimpl
         def litequeue_job_evnet(self, event: Any) -> None: ...
 
-    with pytest.raises(Exception, match="litequeue_job_evnet"):
+    with pytest.raises(litequeue.ConfigurationError, match="litequeue_job_evnet"):
         litequeue.Queue(db_path, plugins=[Typo()])
+
+
+def test_a_plugin_module_that_fails_while_importing_is_a_clear_error(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "explodes_on_import.py").write_text("raise RuntimeError('boom at import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(
+        litequeue.ConfigurationError,
+        match=r"'explodes_on_import' cannot be imported: RuntimeError: boom at import",
+    ):
+        litequeue.Queue(db_path, plugins=["explodes_on_import"])
+
+
+def test_a_plugin_that_calls_register_wrongly_is_named(db_path: Path) -> None:
+    class Wrong:
+        @litequeue.hookimpl
+        def litequeue_register_handlers(self, register: Any) -> None:
+            register("k", lambda ctx, p: 1, bogus=True)
+
+    with pytest.raises(litequeue.ConfigurationError, match=r"failed to register.*bogus"):
+        litequeue.Queue(db_path, plugins=[Wrong()])
+    assert litequeue.Queue(db_path).handlers == {}  # the failed open left nothing behind
+
+
+def test_register_takes_the_same_arguments_as_handler(db_path: Path) -> None:
+    def square(ctx: Any, payload: Any) -> Any:
+        return payload * payload
+
+    class Positional:
+        @litequeue.hookimpl
+        def litequeue_register_handlers(self, register: Any) -> None:
+            register("sq", square, "2")
+            register(kind="sq.kw", fn=square, version="3", max_attempts=5)
+
+    with litequeue.Queue(db_path, plugins=[Positional()]) as q:
+        assert (q.handlers["sq"].version, q.handlers["sq.kw"].version) == ("2", "3")
+        assert q.handlers["sq.kw"].max_attempts == 5
 
 
 class FakeEntryPoint:

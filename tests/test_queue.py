@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ def test_enqueue_returns_a_committed_job_visible_to_another_connection(
     with litequeue.Queue(db_path) as other:
         seen = other.get(job.id)
     assert seen.payload == {"to": "a@example.com"}
-    assert seen.tags == ("project:1",)
+    assert seen.tags == ["project:1"]
     assert seen.priority == 5
     assert seen.created_at.tzinfo is UTC
     assert seen.run_at <= datetime.now(UTC)
@@ -118,7 +119,7 @@ def test_enqueue_many_is_all_or_nothing(queue: litequeue.Queue) -> None:
         ("k", 1, "q", 0),
         ("other", 2, "q", 3),
     ]
-    assert jobs[1].tags == ("x",)
+    assert jobs[1].tags == ["x"]
 
 
 @pytest.mark.parametrize(
@@ -291,6 +292,39 @@ def test_handler_registration_errors(queue: litequeue.Queue) -> None:
         queue.handler("m", memory_limit=10**9)(lambda ctx, p: 1)
     with pytest.raises(ConfigurationError, match="max_attempts"):
         queue.handler("z", max_attempts=0)(lambda ctx, p: 1)
+    with pytest.raises(ConfigurationError, match="max_attempts"):
+        queue.handler("z", max_attempts="3")(lambda ctx, p: 1)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="backoff"):
+        queue.handler("z", backoff=2.0)(lambda ctx, p: 1)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="backoff needs"):
+        litequeue.Backoff(base="1")  # type: ignore[arg-type]
+    assert "z" not in queue.handlers
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda q: q.jobs(status="bogus"), "unknown job status 'bogus'"),
+        (lambda q: q.jobs(status=["queued", 5]), "unknown job status 5"),
+        (lambda q: q.jobs(limit="10"), "limit must be"),
+        (lambda q: q.jobs(queue=3), "queue must be a string"),
+        (lambda q: q.jobs(before_id="9"), "before_id must be a job id"),
+        (lambda q: q.events(after="0"), "after must be"),
+        (lambda q: q.events(after=-1), "after must be"),
+        (lambda q: q.events(job_id="1"), "job_id must be"),
+        (lambda q: q.events(follow=True, timeout=-1), "timeout must be"),
+    ],
+)
+def test_bad_read_arguments_raise_configuration_errors(
+    queue: litequeue.Queue, call: Callable[[litequeue.Queue], Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        call(queue)
+
+
+def test_a_negative_busy_timeout_is_refused(db_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="busy_timeout"):
+        litequeue.Queue(db_path, busy_timeout=-1)
 
 
 def test_handler_defaults_apply_to_enqueue(queue: litequeue.Queue) -> None:
@@ -320,6 +354,19 @@ def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
     # Numbering goes on from where it was, so followers never see a number twice.
     queue.enqueue("k", 3)
     assert queue.last_event_seq() == last + 1
+
+
+def test_prune_keeps_the_newest_job_so_ids_are_never_given_out_twice(
+    queue: litequeue.Queue,
+) -> None:
+    old = queue.enqueue("k", "old")
+    queue.cancel(old.id)
+    assert queue.prune(older_than=0)[0] == 0  # finished, but the newest: it stays
+    new = queue.enqueue("k", "new")
+    assert new.id > old.id
+    assert queue.prune(older_than=0)[0] == 1
+    newer = queue.enqueue("k", "newer")
+    assert newer.id > new.id
 
 
 def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(

@@ -223,6 +223,24 @@ def test_unknown_kind_fails_the_attempt_with_a_named_error(queue: litequeue.Queu
     assert "'nobody.handles.this'" in failed.error.message
 
 
+def test_unknown_kind_retries_with_the_default_exponential_backoff(
+    queue: litequeue.Queue,
+) -> None:
+    job = queue.enqueue("nobody.handles.this", None, max_attempts=3)
+    waits = []
+    for _ in range(2):
+        worker = litequeue.Worker(queue)
+        while worker.run_once() == 0:  # until its retry is due
+            time.sleep(0.05)
+        failed = queue.get(job.id)
+        assert failed.status is JobStatus.QUEUED
+        assert failed.finished_at is None
+        waits.append((failed.run_at - failed.updated_at).total_seconds())
+    base = litequeue.Backoff()
+    assert base.base * 0.75 <= waits[0] <= base.base * 1.25
+    assert base.base * base.factor * 0.75 <= waits[1] <= base.base * base.factor * 1.25
+
+
 def test_result_that_is_not_json_fails_the_job(queue: litequeue.Queue) -> None:
     queue.handler("bad-result")(lambda ctx, p: object())
     job = queue.enqueue("bad-result", None, max_attempts=1)
@@ -265,14 +283,17 @@ def test_a_sync_timeout_frees_the_slot_and_the_late_result_is_refused(
     assert recorder.events == []
 
 
-def test_cancel_reaches_a_running_handler(queue: litequeue.Queue) -> None:
+@pytest.mark.parametrize("via", ["this queue", "another connection"])
+def test_cancel_reaches_a_running_handler(queue: litequeue.Queue, db_path: Path, via: str) -> None:
+    """Cancelled through the worker's own queue, the handler hears it at once; through
+    another connection (another process), at the worker's next heartbeat."""
     started = threading.Event()
     saw_cancel = threading.Event()
 
     @queue.handler("long")
     def long(ctx: litequeue.Context, payload: Any) -> Any:
         started.set()
-        for _ in range(200):
+        for _ in range(500):
             if ctx.cancelled:
                 saw_cancel.set()
                 return "stopped"
@@ -280,13 +301,19 @@ def test_cancel_reaches_a_running_handler(queue: litequeue.Queue) -> None:
         return "finished"
 
     job = queue.enqueue("long", None)
-    worker = litequeue.Worker(queue, heartbeat=0.05)
+    here = via == "this queue"
+    worker = litequeue.Worker(queue, heartbeat=None if here else 0.05)  # 10 s when here
     thread = threading.Thread(target=worker.run, kwargs={"until_empty": True})
     thread.start()
     assert started.wait(5)
-    queue.cancel(job.id)
+    if here:
+        queue.cancel(job.id)
+    else:
+        with litequeue.Queue(db_path) as other:
+            other.cancel(job.id)
+    assert saw_cancel.wait(1.0)
     thread.join(10)
-    assert saw_cancel.is_set()
+    assert not thread.is_alive()
     cancelled = queue.get(job.id)
     assert cancelled.status is JobStatus.CANCELLED
     assert cancelled.result is None
@@ -372,7 +399,7 @@ def test_batch_parent_tracks_children_and_finishes_with_them(queue: litequeue.Qu
     )
     assert parent.status is JobStatus.RUNNING
     assert [c.parent_id for c in children] == [parent.id] * 3
-    assert all(c.tags == ("project:9",) for c in children)
+    assert all(c.tags == ["project:9"] for c in children)
     with EventRecorder(queue) as recorder:
         drain(queue)
     done = queue.get(parent.id)
@@ -409,7 +436,9 @@ def test_pruning_keeps_finished_children_of_a_batch_still_running(
     drain(queue, queues=["later"])
     assert queue.get(later.id).status is JobStatus.SUCCEEDED
     assert queue.get(parent.id).status is JobStatus.FAILED  # the pruned-too-early case
+    newest = queue.enqueue("k", {"n": 2})  # prune keeps the newest job: its id stays taken
     assert queue.prune(older_than=0)[0] == 3  # once the batch is over, all of it goes
+    assert [job.id for job in queue.jobs()] == [newest.id]
 
 
 def test_a_handler_that_fans_out_finishes_after_its_children(queue: litequeue.Queue) -> None:
@@ -472,6 +501,37 @@ def test_stop_hands_back_unfinished_jobs_with_the_attempt_counted(
     assert [e.type for e in queue.events(job_id=job.id)][-1] is EventType.RELEASED
 
 
+def test_stop_hands_back_a_job_on_its_last_attempt_to_run_again(
+    queue: litequeue.Queue,
+) -> None:
+    """A stop is not the job's failure: even with no attempts left it goes back queued."""
+    started = threading.Event()
+    runs: list[int] = []
+
+    @queue.handler("once")
+    def once(ctx: litequeue.Context, payload: Any) -> Any:
+        runs.append(ctx.job.attempt)
+        if len(runs) == 1:
+            started.set()
+            time.sleep(1)
+        return "done"
+
+    job = queue.enqueue("once", None, max_attempts=1)
+    worker = litequeue.Worker(queue, grace=0.1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert started.wait(5)
+    worker.stop()
+    thread.join(10)
+    handed_back = queue.get(job.id)
+    assert (handed_back.status, handed_back.attempt) == (JobStatus.QUEUED, 1)
+    time.sleep(1)  # the first run's thread ends
+    litequeue.Worker(queue).run(until_empty=True)
+    finished = queue.get(job.id)
+    assert (finished.status, finished.attempt, finished.result) == (JobStatus.SUCCEEDED, 2, "done")
+    assert runs == [1, 2]
+
+
 def test_stop_lets_running_jobs_finish_within_the_grace_period(
     queue: litequeue.Queue,
 ) -> None:
@@ -525,11 +585,40 @@ def test_worker_hooks_are_called(db_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"concurrency": 0}, {"queues": []}, {"lease": 0}, {"grace": -1}],
+    [
+        {"concurrency": 0},
+        {"concurrency": "2"},
+        {"concurrency": 1.5},
+        {"queues": []},
+        {"queues": ["cv", ""]},
+        {"lease": 0},
+        {"lease": "30"},
+        {"grace": -1},
+        {"heartbeat": 0},
+        {"poll_interval": float("nan")},
+        {"max_jobs_per_child": 0},
+        {"prune_interval": -5},
+    ],
 )
 def test_worker_settings_are_checked(queue: litequeue.Queue, kwargs: dict[str, Any]) -> None:
-    with pytest.raises(litequeue.ConfigurationError):
+    (name,) = kwargs
+    with pytest.raises(litequeue.ConfigurationError, match=name):
         litequeue.Worker(queue, **kwargs)
+
+
+def test_a_stop_before_run_makes_run_return_at_once(queue: litequeue.Queue) -> None:
+    """``Thread(target=worker.run).start(); worker.stop()`` may stop it before ``run``
+    has begun: the stop must not be lost. Afterwards the worker can run again."""
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue("k", 1)
+    worker = litequeue.Worker(queue)
+    worker.stop()
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert queue.jobs()[0].status is JobStatus.QUEUED  # it claimed nothing
+    assert worker.run(until_empty=True) == 1
 
 
 @pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
@@ -844,7 +933,7 @@ def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
     assert claimed.status is JobStatus.RUNNING
     assert claimed.attempt == seen["attempt"] == 1
     assert claimed.max_attempts == 2
-    assert claimed.tags == ("t",)
+    assert claimed.tags == ["t"]
     assert claimed.payload is seen["payload"]
     assert claimed.payload == {"files": ["a.pdf"]}
     assert claimed.started_at is not None

@@ -33,7 +33,14 @@ class Backoff:
     jitter: float = 0.25
 
     def __attrs_post_init__(self) -> None:
-        if self.base < 0 or self.factor < 1 or self.max < 0 or not 0 <= self.jitter <= 1:
+        numbers = (self.base, self.factor, self.max, self.jitter)
+        if (
+            not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers)
+            or self.base < 0
+            or self.factor < 1
+            or self.max < 0
+            or not 0 <= self.jitter <= 1
+        ):
             raise ConfigurationError(
                 f"backoff needs base >= 0, factor >= 1, max >= 0 and 0 <= jitter <= 1: {self}"
             )
@@ -86,8 +93,28 @@ class HandlerSpec:
             raise ConfigurationError(f"a job kind must be a non-empty string, not {self.kind!r}")
         if not callable(self.fn):
             raise ConfigurationError(f"handler for {self.kind!r} is not callable: {self.fn!r}")
-        if self.max_attempts is not None and self.max_attempts < 1:
-            raise ConfigurationError(f"max_attempts for {self.kind!r} must be at least 1")
+        if self.max_attempts is not None and (
+            not isinstance(self.max_attempts, int)
+            or isinstance(self.max_attempts, bool)
+            or self.max_attempts < 1
+        ):
+            raise ConfigurationError(
+                f"max_attempts for {self.kind!r} must be a whole number >= 1,"
+                f" not {self.max_attempts!r}"
+            )
+        if self.memory_limit is not None and (
+            not isinstance(self.memory_limit, int)
+            or isinstance(self.memory_limit, bool)
+            or self.memory_limit < 1
+        ):
+            raise ConfigurationError(
+                f"memory_limit for {self.kind!r} must be a number of bytes >= 1,"
+                f" not {self.memory_limit!r}"
+            )
+        if not isinstance(self.backoff, Backoff):
+            raise ConfigurationError(
+                f"backoff for {self.kind!r} must be a litequeue.Backoff, not {self.backoff!r}"
+            )
         if self.process:
             if self.is_async:
                 raise ConfigurationError(

@@ -25,6 +25,7 @@ __all__ = [
     "make_plugin_manager",
     "notify_each",
     "one_argument_callers",
+    "register_handlers",
 ]
 
 #: Set this environment variable (to anything but ``""``/``0``) to skip entry points.
@@ -37,7 +38,11 @@ logger = logging.getLogger(__name__)
 def make_plugin_manager(
     plugins: Iterable[ModuleType | str | object] = (), *, autoload: bool | None = None
 ) -> pluggy.PluginManager:
-    """A fresh manager with the built-in plugin, the entry points and ``plugins``."""
+    """A fresh manager with the built-in plugin, the entry points and ``plugins``.
+
+    A plugin that cannot be imported, or whose hooks do not match the specs (a
+    misspelled hook, an argument the spec does not have), is a ``ConfigurationError``
+    naming it."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(_builtin, name="litequeue.builtin")
@@ -47,26 +52,57 @@ def make_plugin_manager(
         for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
             if pm.has_plugin(entry_point.name) or pm.is_blocked(entry_point.name):
                 continue
+            what = f"plugin {entry_point.name!r} ({entry_point.value})"
             try:
                 plugin = entry_point.load()
             except Exception as exc:
-                raise ConfigurationError(
-                    f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: {exc}"
-                ) from exc
-            pm.register(plugin, name=entry_point.name)
+                raise ConfigurationError(f"{what} failed to load: {_said(exc)}") from exc
+            _register(pm, plugin, what, name=entry_point.name)
     for plugin in plugins:
         module = _import(plugin) if isinstance(plugin, str) else plugin
         if not pm.is_registered(module):
-            pm.register(module)
-    pm.check_pending()
+            _register(pm, module, f"plugin {getattr(module, '__name__', module)!r}")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(f"a plugin does not match litequeue's hooks: {exc}") from exc
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, what: str, name: str | None = None) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise ConfigurationError(f"{what} cannot be registered: {exc}") from exc
 
 
 def _import(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
-    except ImportError as exc:
-        raise ConfigurationError(f"plugin module {name!r} cannot be imported: {exc}") from exc
+    except Exception as exc:
+        raise ConfigurationError(
+            f"plugin module {name!r} cannot be imported: {_said(exc)}"
+        ) from exc
+
+
+def _said(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def register_handlers(pm: pluggy.PluginManager, register: Callable[..., None], queue: Any) -> None:
+    """Call each plugin's ``litequeue_register_handlers`` on its own, so that a plugin
+    that fails (calls ``register`` wrongly, raises) is named in the error."""
+    caller: pluggy.HookCaller = pm.hook.litequeue_register_handlers
+    arguments = {"register": register, "queue": queue}
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(*(arguments[name] for name in impl.argnames))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"plugin {impl.plugin_name!r}: {exc}") from exc
+        except Exception as exc:
+            raise ConfigurationError(
+                f"plugin {impl.plugin_name!r} failed to register its handlers: {_said(exc)}"
+            ) from exc
 
 
 def one_argument_callers(

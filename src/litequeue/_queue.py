@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 from . import _plugins
 from ._handlers import Backoff, Handler, HandlerSpec
@@ -23,6 +23,8 @@ __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS: Final = 3
+_EVENT_PAGE: Final = 500  # events read per query by ``Queue.events``
+_STATUS_NAMES: Final = tuple(status.value for status in JobStatus)
 _ENQUEUE_KEYS = frozenset(
     {
         "queue",
@@ -98,6 +100,34 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
     return job_runs(template, payloads)
 
 
+C = TypeVar("C", bound=Callable[..., Any])
+
+
+class _Callbacks(Generic[C]):
+    """Callbacks that any thread may add, remove or call."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[C] = []
+        self._lock = threading.Lock()
+
+    def add(self, callback: C) -> Callable[[], None]:
+        """Add ``callback``; returns a function that removes it (idempotent)."""
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return remove
+
+    def current(self) -> list[C]:
+        """A copy to call outside the lock (a callback may add or remove others)."""
+        with self._lock:
+            return list(self._callbacks)
+
+
 class Queue:
     """A persistent job queue in one SQLite file.
 
@@ -119,6 +149,8 @@ class Queue:
     ) -> None:
         self.path = Path(path)
         self.durability = durability
+        if seconds(busy_timeout, "busy_timeout") is None:
+            raise ConfigurationError("busy_timeout must be a number of seconds, not None")
         #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
         self.event_retention = seconds(event_retention, "event_retention") or 0.0
         #: Seconds finished jobs are kept by them; ``None`` keeps finished jobs (their
@@ -128,15 +160,15 @@ class Queue:
             path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
         self._handlers: dict[str, HandlerSpec] = {}
-        self._subscribers: list[Callable[[Event], Any]] = []
-        self._wakers: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
+        self._subscribers: _Callbacks[Callable[[Event], Any]] = _Callbacks()
+        #: In-process workers: woken after each local commit...
+        self._wakers: _Callbacks[Callable[[], None]] = _Callbacks()
+        #: ...and told at once of the jobs cancelled here (others learn it by heartbeat).
+        self._cancel_listeners: _Callbacks[Callable[[list[int]], None]] = _Callbacks()
         self._event_hook_cache: tuple[list[Any], list[Any]] = ([], [])
         try:
             self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
-            self.plugin_manager.hook.litequeue_register_handlers(
-                register=self._register, queue=self
-            )
+            _plugins.register_handlers(self.plugin_manager, self._register, self)
         except BaseException:
             self._store.close()
             raise
@@ -180,9 +212,8 @@ class Queue:
         self,
         kind: str,
         fn: Handler,
-        /,
-        *,
         version: str = "1",
+        *,
         max_attempts: int | None = None,
         timeout: float | timedelta | None = None,
         backoff: Backoff | None = None,
@@ -417,10 +448,27 @@ class Queue:
         """Jobs matching every given filter, newest first; page with ``before_id``."""
         if status is None:
             statuses: list[str] = []
-        elif isinstance(status, str):
-            statuses = [JobStatus(status).value]
         else:
-            statuses = [JobStatus(s).value for s in status]
+            asked = [status] if isinstance(status, str) else list(status)
+            unknown = [s for s in asked if s not in _STATUS_NAMES]
+            if unknown:
+                raise ConfigurationError(
+                    f"unknown job status {unknown[0]!r}; one of {', '.join(_STATUS_NAMES)}"
+                )
+            statuses = [JobStatus(s).value for s in asked]
+        for what, text in (
+            ("queue", queue),
+            ("kind", kind),
+            ("tag", tag),
+            ("unique_key", unique_key),
+        ):
+            if text is not None and not isinstance(text, str):
+                raise ConfigurationError(f"{what} must be a string, not {text!r}")
+        for what, number in (("parent_id", parent_id), ("before_id", before_id)):
+            if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+                raise ConfigurationError(f"{what} must be a job id (an integer), not {number!r}")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ConfigurationError(f"limit must be a whole number >= 0, not {limit!r}")
         return self._store.jobs(
             status=statuses, queue=queue, kind=kind, tag=tag, parent_id=parent_id,
             unique_key=unique_key, before_id=before_id, limit=limit,
@@ -453,6 +501,9 @@ class Queue:
         attempt is told through ``ctx.cancelled`` and its answer is refused."""
         job, events = self._store.cancel(job_id)
         self._committed(events)
+        cancelled = [event.job_id for event in events if event.type is EventType.CANCELLED]
+        for listener in self._cancel_listeners.current():
+            listener(cancelled)
         return job
 
     def retry(self, job_id: int) -> Job:
@@ -509,15 +560,7 @@ class Queue:
     def subscribe(self, callback: Callable[[Event], Any]) -> Callable[[], None]:
         """Call ``callback(event)`` after each commit made in this process; returns a
         function that unsubscribes. A callback that raises is logged and ignored."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def events(
         self,
@@ -530,20 +573,40 @@ class Queue:
     ) -> Iterator[Event]:
         """Committed events with ``seq > after``, oldest first, from any process.
 
-        Without ``follow`` it ends at the newest event; with it, it waits for new
-        ones (up to ``timeout`` seconds of silence, or forever).
+        Without ``follow`` it yields the events that exist when it is called and ends
+        (events committed while it is read are left for the next call); with it, it
+        goes on waiting for new ones (up to ``timeout`` seconds of silence, or forever).
         """
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ConfigurationError(f"after must be an event sequence number >= 0, not {after!r}")
+        if job_id is not None and (not isinstance(job_id, int) or isinstance(job_id, bool)):
+            raise ConfigurationError(f"job_id must be a job id (an integer), not {job_id!r}")
+        if follow:
+            seconds(poll_interval, "poll_interval")
+            seconds(timeout, "timeout")
+            return self._follow(after, job_id, poll_interval, timeout)
+        return self._read_events(after, self._store.last_seq(), job_id)
+
+    def _read_events(self, after: int, until: int, job_id: int | None) -> Iterator[Event]:
+        while after < until:
+            batch = self._store.events(after, _EVENT_PAGE, job_id, until=until)
+            yield from batch
+            if len(batch) < _EVENT_PAGE:
+                return
+            after = batch[-1].seq
+
+    def _follow(
+        self, after: int, job_id: int | None, poll_interval: float, timeout: float | None
+    ) -> Iterator[Event]:
         idle_since = time.monotonic()
         while True:
-            batch = self._store.events(after, 500, job_id)
+            batch = self._store.events(after, _EVENT_PAGE, job_id)
             yield from batch
             if batch:
                 after = batch[-1].seq
                 idle_since = time.monotonic()
-                if len(batch) == 500:
+                if len(batch) == _EVENT_PAGE:
                     continue
-            if not follow:
-                return
             if timeout is not None and time.monotonic() - idle_since >= timeout:
                 return
             self.wait_for_change(poll_interval)
@@ -577,8 +640,7 @@ class Queue:
         Subscribers hear every event; a hook marked with ``hookspecs.wants`` hears the
         types it asks for, and an event nobody wants is not even built."""
         if events:
-            with self._lock:
-                subscribers = list(self._subscribers)
+            subscribers = self._subscribers.current()
             hooks = self._event_hooks()
             listening = {
                 type_: [
@@ -609,22 +671,18 @@ class Queue:
 
     def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
         """Call ``waker()`` after every local commit (how in-process workers hear of
-        new jobs without polling)."""
-        with self._lock:
-            self._wakers.append(waker)
+        new jobs without polling); returns a function that removes it."""
+        return self._wakers.add(waker)
 
-        def remove() -> None:
-            with self._lock:
-                if waker in self._wakers:
-                    self._wakers.remove(waker)
-
-        return remove
+    def _on_cancel(self, listener: Callable[[list[int]], None]) -> Callable[[], None]:
+        """Call ``listener(job_ids)`` after each ``cancel()`` made through this queue;
+        returns a function that removes it."""
+        return self._cancel_listeners.add(listener)
 
     def _wake(self, skip: object = None) -> None:
-        with self._lock:
-            wakers = [waker for waker in self._wakers if waker != skip]
-        for waker in wakers:
-            waker()
+        for waker in self._wakers.current():
+            if waker != skip:
+                waker()
 
     # -- lifecycle --------------------------------------------------------------------
 

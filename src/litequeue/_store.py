@@ -54,6 +54,7 @@ _CLAIMED_COLUMNS = (
 _ACTIVE = ("queued", "running")
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
+_MAX_ROWID = 2**63 - 1
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
 #: statement for every count would be compiled again and again).
@@ -188,7 +189,7 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         progress_message=row[13],
         parent_id=row[14],
         unique_key=row[15],
-        tags=() if row[16] == "[]" else tuple(decode_json(row[16])),
+        tags=[] if row[16] == "[]" else decode_json(row[16]),
         handler_version=row[17],
         created_at=created_at,
         updated_at=updated_at,
@@ -205,12 +206,15 @@ def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job
     model's ``__dict__`` (its fields), at a third of the cost of attrs' ``__init__``
     (thousands are made per ``enqueue_many``)."""
     fields = model.__dict__
+    tags = fields["tags"]
     new, set_dict = object.__new__, object.__setattr__  # Job's own __setattr__ refuses
     jobs = []
     for job_id, payload in zip(ids, payloads, strict=True):
         values = fields.copy()
         values["id"] = job_id
         values["payload"] = payload
+        if tags:
+            values["tags"] = tags.copy()  # each its own list, as a Job read back has
         job = new(Job)
         set_dict(job, "__dict__", values)
         jobs.append(job)
@@ -438,7 +442,7 @@ class SQLiteStore:
             run_at=at if template.run_at is None else _dt(template.run_at),
             max_attempts=template.max_attempts,
             timeout=template.timeout,
-            tags=template.tags,
+            tags=list(template.tags),
             created_at=at,
             updated_at=at,
         )
@@ -508,7 +512,7 @@ class SQLiteStore:
             timeout=new.timeout,
             parent_id=new.parent_id,
             unique_key=new.unique_key,
-            tags=new.tags,
+            tags=list(new.tags),
             created_at=created_at,
             updated_at=created_at,
         )
@@ -667,12 +671,13 @@ class SQLiteStore:
             fence_args += (now,)
         error = None if outcome.error is None else dumps(outcome.error.to_dict(), "error")
         if outcome.status == "released":
+            # A stopping worker's hand-back is not the job's failure: it goes back to the
+            # queue even from its last attempt (the attempt stays counted).
             row = conn.execute(
-                "UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued'"
-                " ELSE 'failed' END, error = ?, lease_until = NULL, worker = NULL, run_at = ?,"
-                " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ? END,"
-                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
-                (error, now, now, now, *fence_args),
+                "UPDATE jobs SET status = 'queued', error = ?, lease_until = NULL,"
+                f" worker = NULL, run_at = ?, updated_at = ? WHERE {fence}"
+                " RETURNING status, parent_id, attempt",
+                (error, now, now, *fence_args),
             ).fetchone()
         elif outcome.status == "failed":
             row = conn.execute(
@@ -997,18 +1002,22 @@ class SQLiteStore:
         self._reading(read)
         return states
 
-    def events(self, after: int, limit: int, job_id: int | None = None) -> list[Event]:
-        """Committed events with ``seq > after``, oldest first."""
+    def events(
+        self, after: int, limit: int, job_id: int | None = None, *, until: int | None = None
+    ) -> list[Event]:
+        """Committed events with ``after < seq <= until``, oldest first."""
+        end = _MAX_ROWID if until is None else until
         if job_id is None:
             rows = self._read(
-                "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, limit),
+                "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? AND seq <= ?"
+                " ORDER BY seq LIMIT ?",
+                (after, end, limit),
             )
         else:
             rows = self._read(
                 "SELECT seq, job_id, type, at, data FROM events WHERE job_id = ? AND seq > ?"
-                " ORDER BY seq LIMIT ?",
-                (job_id, after, limit),
+                " AND seq <= ? ORDER BY seq LIMIT ?",
+                (job_id, after, end, limit),
             )
         return [_event(r) for r in rows]
 
@@ -1027,11 +1036,13 @@ class SQLiteStore:
         jobs = events = 0
         if jobs_before is not None:
             # A running batch decides its outcome from all its children: their rows
-            # stay until it has finished.
+            # stay until it has finished. The newest job stays too: ids are rowids, and
+            # a new job would get the id of a deleted newest one, which the event log
+            # and the callers that kept it still name.
             old = (
-                "SELECT id FROM jobs WHERE finished_at < ? AND NOT EXISTS (SELECT 1 FROM jobs"
-                " AS parent WHERE parent.id = jobs.parent_id AND parent.status IN (?, ?))"
-                " LIMIT ?"
+                "SELECT id FROM jobs WHERE finished_at < ? AND id < (SELECT max(id) FROM jobs)"
+                " AND NOT EXISTS (SELECT 1 FROM jobs AS parent WHERE parent.id = jobs.parent_id"
+                " AND parent.status IN (?, ?)) LIMIT ?"
             )
             while True:
                 with self._write() as tx:

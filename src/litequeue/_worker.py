@@ -28,7 +28,7 @@ from typing import Any
 
 from . import _plugins
 from ._child import ChildProcess, ChildResult
-from ._handlers import CancelFlag, Context, HandlerSpec, describe, is_retryable
+from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, describe, is_retryable
 from ._queue import Queue
 from ._records import Claim, Outcome, Running, dumps
 from .errors import (
@@ -62,6 +62,32 @@ class _Attempt(CancelFlag):
         self.spec = spec
         self.deadline = deadline  # monotonic
         self.in_thread = False  # a sync handler the loop must time out itself
+
+
+#: The retry waits of a job with no handler here (an unknown kind): the defaults.
+_DEFAULT_BACKOFF = Backoff()
+
+
+def _backoff_of(attempt: _Attempt) -> Backoff:
+    return attempt.spec.backoff if attempt.spec else _DEFAULT_BACKOFF
+
+
+def _whole(value: int, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(f"{what} must be a whole number >= 1, not {value!r}")
+    return value
+
+
+def _seconds(value: float, what: str, *, zero: bool = False) -> float:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not (value >= 0 if zero else value > 0)
+        or value == float("inf")
+    ):
+        bound = ">= 0" if zero else "> 0"
+        raise ConfigurationError(f"{what} must be a number of seconds {bound}, not {value!r}")
+    return float(value)
 
 
 class Worker:
@@ -102,19 +128,21 @@ class Worker:
             queues = (queues,)
         self.queue = queue
         self.queues = tuple(queues)
-        if not self.queues:
-            raise ConfigurationError("a worker needs at least one queue name")
-        if concurrency < 1:
-            raise ConfigurationError(f"concurrency must be at least 1, not {concurrency}")
-        if lease <= 0 or grace < 0 or poll_interval <= 0 or max_jobs_per_child < 1:
-            raise ConfigurationError("lease and poll_interval must be > 0, grace >= 0")
-        self.concurrency = concurrency
-        self.lease = float(lease)
-        self.heartbeat_interval = float(heartbeat) if heartbeat else self.lease / 3
-        self.grace = float(grace)
-        self.poll_interval = float(poll_interval)
-        self.max_jobs_per_child = max_jobs_per_child
-        self.prune_interval = prune_interval
+        if not self.queues or not all(isinstance(q, str) and q for q in self.queues):
+            raise ConfigurationError(
+                f"queues must be one or more queue names (non-empty strings), not {self.queues!r}"
+            )
+        self.concurrency = _whole(concurrency, "concurrency")
+        self.max_jobs_per_child = _whole(max_jobs_per_child, "max_jobs_per_child")
+        self.lease = _seconds(lease, "lease")
+        self.heartbeat_interval = (
+            self.lease / 3 if heartbeat is None else _seconds(heartbeat, "heartbeat")
+        )
+        self.grace = _seconds(grace, "grace", zero=True)
+        self.poll_interval = _seconds(poll_interval, "poll_interval")
+        self.prune_interval = (
+            None if prune_interval is None else _seconds(prune_interval, "prune_interval")
+        )
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
@@ -137,10 +165,13 @@ class Worker:
     def run(self, *, until_empty: bool = False) -> int:
         """Claim and run jobs until ``stop()``, SIGINT/SIGTERM, or (with
         ``until_empty``) until nothing is claimable now and this worker's jobs are
-        done. Returns the number of attempts this worker finished."""
+        done. Returns the number of attempts this worker finished.
+
+        A ``stop()`` made before ``run()`` makes it return at once; once it has
+        returned, the worker can run again."""
         restore = self._install_signal_handlers()
         remove_waker = self.queue._add_waker(self._wake)
-        self._stopping.clear()
+        remove_cancel_listener = self.queue._on_cancel(self._cancelled_here)
         self._chain = self.concurrency == 1
         _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
         try:
@@ -150,7 +181,12 @@ class Worker:
             try:
                 self._shutdown()
             finally:
+                # Cleared here, not at the start: a stop() that comes before run() (a
+                # thread started, then stopped at once) still stops it.
+                self._stopping.clear()
+                self._hurry = False
                 remove_waker()
+                remove_cancel_listener()
                 restore()
                 _plugins.notify_each(
                     self.queue.plugin_manager, "litequeue_worker_stopped", worker=self
@@ -510,7 +546,7 @@ class Worker:
             if exc.delay is not None:
                 delay: float | None = exc.delay
             else:
-                delay = attempt.spec.backoff.delay(attempt.running.attempt) if attempt.spec else 0.0
+                delay = _backoff_of(attempt).delay(attempt.running.attempt)
             error = ErrorInfo(type="Retry", message=describe(exc))
             return self._failure_info(attempt, error, delay)
         if isinstance(exc, Cancel):
@@ -533,8 +569,7 @@ class Worker:
         """Seconds before the next attempt; ``None`` when there must be none."""
         if not retryable:
             return None
-        backoff = attempt.spec.backoff if attempt.spec else None
-        return backoff.delay(attempt.running.attempt) if backoff else 1.0
+        return _backoff_of(attempt).delay(attempt.running.attempt)
 
     def _failure_info(self, attempt: _Attempt, error: ErrorInfo, delay: float | None) -> Outcome:
         running = attempt.running
@@ -573,6 +608,18 @@ class Worker:
                     extra={"job_id": attempt.running.job_id},
                 )
                 self._abandon(attempt)
+
+    def _cancelled_here(self, job_ids: list[int]) -> None:
+        """Jobs cancelled through this process's queue: their handlers see
+        ``ctx.cancelled`` at once (a cancel from another process is seen at the next
+        heartbeat) and their slots are free."""
+        wanted = set(job_ids)
+        with self._state_lock:
+            hit = [a for a in self._inflight.values() if a.running.job_id in wanted]
+        for attempt in hit:
+            self._abandon(attempt)
+        if hit:
+            self._wake()
 
     def _abandon(self, attempt: _Attempt) -> None:
         """Forget an attempt whose handler may still be running; its answer, if it

@@ -137,7 +137,7 @@ class Job:
     #: Idempotency key: one active job per key.
     unique_key: str | None = None
     #: Free labels to filter by, e.g. ``project:42``.
-    tags: tuple[str, ...] = ()
+    tags: list[str] = attrs.field(factory=list)
     #: Version of the handler that last ran it.
     handler_version: str | None = None
     #: When it was enqueued.

@@ -99,7 +99,7 @@ def test_run_extracts_skips_what_is_done_and_reruns_after_a_version_change(
     assert first.failed == []
     assert first.batch is not None
     assert first.batch.status is litequeue.JobStatus.SUCCEEDED
-    assert first.batch.tags == ("project:7",)
+    assert first.batch.tags == ["project:7"]
     again = run_module.run_cvs([folder], db=db, workers=2)
     assert (len(again.jobs), len(again.skipped)) == (0, len(samples))
     monkeypatch.setattr(plugin, "VERSION", "2")

@@ -69,7 +69,7 @@ def test_uploads_are_saved_under_server_names_and_queued_before_the_response(
     assert {j["project"] for j in jobs} == {"p1"}
     with litequeue.Queue(tmp_path / "q.db") as q:  # committed: another connection sees them
         stored = [q.get(j["id"]) for j in jobs]
-    assert all(s.kind == KIND and s.tags == ("project:p1",) for s in stored)
+    assert all(s.kind == KIND and s.tags == ["project:p1"] for s in stored)
     saved = [Path(s.payload["path"]) for s in stored]
     assert all(p.parent == tmp_path / "data" / "uploads" for p in saved)
     assert all(p.name != samples[0].path.name for p in saved)
