@@ -1,8 +1,8 @@
 """Programs the multi-process tests start as real processes.
 
 ``python procs.py worker DB RECORD [options]`` runs a worker whose handler
-appends ``job_id attempt pid`` to RECORD (one ``write`` per line with O_APPEND,
-so lines from many processes never interleave).
+(``plugins.handlers.record``) appends ``start|end job_id attempt pid time`` to
+RECORD.
 """
 
 from __future__ import annotations
@@ -10,34 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from typing import Any
 
 import litequeue
-
-
-def _record(path: str, line: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+from plugins import handlers
 
 
 def worker(args: argparse.Namespace) -> None:
     queue = litequeue.Queue(args.db, durability=args.durability)
-
-    @queue.handler("record")
-    def record(ctx: litequeue.Context, payload: Any) -> Any:
-        _record(args.record, f"start {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
-        options = payload if isinstance(payload, dict) else {}
-        if ctx.attempt == 1 and options.get("sleep_first"):
-            time.sleep(options["sleep_first"])
-        if options.get("sleep"):
-            time.sleep(options["sleep"])
-        _record(args.record, f"end {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
-        return payload
-
+    os.environ[handlers.RECORD_ENV] = args.record  # child processes inherit it
+    queue.handler("record", process=args.process)(handlers.record)
     if args.ready:
         open(args.ready, "w").close()
     w = litequeue.Worker(
@@ -75,6 +56,7 @@ def main() -> None:
     w.add_argument("--grace", type=float, default=30.0)
     w.add_argument("--durability", default="normal")
     w.add_argument("--until-empty", action="store_true")
+    w.add_argument("--process", action="store_true", help="run the handler in child processes")
     w.add_argument("--ready")
     f = sub.add_parser("follow")
     f.add_argument("db")

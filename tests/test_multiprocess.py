@@ -47,6 +47,19 @@ def ends(record: Path) -> collections.Counter[int]:
     return collections.Counter(r[1] for r in read_record(record) if r[0] == "end")
 
 
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (an orphan's zombie may linger
+    where nothing reaps it, as in some containers)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+MODES = pytest.mark.parametrize("mode", [[], ["--process"]], ids=["thread", "process"])
+
+
 def test_worker_processes_drain_one_file_running_every_job_exactly_once(
     tmp_path: Path, db_path: Path
 ) -> None:
@@ -82,17 +95,23 @@ def test_worker_processes_drain_one_file_running_every_job_exactly_once(
         assert len(started) == 600
 
 
+@MODES
 def test_kill_9_mid_job_is_recovered_through_the_lease_with_the_attempt_counted(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, db_path: Path, mode: list[str]
 ) -> None:
+    """In process mode the killed worker's child ends itself too: the job must not
+    run on there while the rescuer runs it again."""
     record = tmp_path / "record.txt"
     with litequeue.Queue(db_path) as q:
         job = q.enqueue("record", {"sleep_first": 60})
         other = q.enqueue("record", {})
-    victim = start_worker(db_path, record, "--lease", "1")
+    victim = start_worker(db_path, record, "--lease", "1", *mode)
     wait_for(lambda: any(r[0] == "start" and r[1] == job.id for r in read_record(record)))
+    runner = read_record(record)[0][3]  # the worker, or its child process
+    assert runner == victim.pid or mode
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
+    wait_for(lambda: not alive(runner), timeout=5)
     with litequeue.Queue(db_path) as q:
         held = q.get(job.id)
         assert held.status is JobStatus.RUNNING  # nobody has taken it back yet
@@ -107,7 +126,7 @@ def test_kill_9_mid_job_is_recovered_through_the_lease_with_the_attempt_counted(
         assert EventType.LEASE_EXPIRED in types
         assert q.get(other.id).status is JobStatus.SUCCEEDED
     attempts = [(r[0], r[2], r[3]) for r in read_record(record) if r[1] == job.id]
-    assert attempts[0] == ("start", 1, victim.pid)
+    assert attempts[0] == ("start", 1, runner)
     assert [a[:2] for a in attempts[1:]] == [("start", 2), ("end", 2)]
 
 
@@ -220,16 +239,19 @@ def test_graceful_sigterm_finishes_running_jobs_and_loses_nothing(
     assert set(counts.values()) == {1}
 
 
+@MODES
 def test_sigterm_past_the_grace_period_hands_jobs_back_counted(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, db_path: Path, mode: list[str]
 ) -> None:
     record = tmp_path / "record.txt"
     with litequeue.Queue(db_path) as q:
         job = q.enqueue("record", {"sleep_first": 30})
-    worker = start_worker(db_path, record, "--grace", "0.2")
+    worker = start_worker(db_path, record, "--grace", "0.2", *mode)
     wait_for(lambda: bool(read_record(record)))
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0
+    # A job handed back does not run on anywhere (a child process is killed with it).
+    assert not alive(read_record(record)[0][3])
     with litequeue.Queue(db_path) as q:
         handed_back = q.get(job.id)
         assert handed_back.status is JobStatus.QUEUED
@@ -239,6 +261,27 @@ def test_sigterm_past_the_grace_period_hands_jobs_back_counted(
     with litequeue.Queue(db_path) as q:
         assert q.get(job.id).status is JobStatus.SUCCEEDED
         assert q.get(job.id).attempt == 2
+
+
+def test_sigterm_to_the_whole_process_group_still_gives_child_jobs_their_grace(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """systemd (KillMode=control-group) and ``kill -- -PGID`` signal the worker's
+    children too: the job in a child process must still finish within the grace."""
+    record = tmp_path / "record.txt"
+    with litequeue.Queue(db_path) as q:
+        job = q.enqueue("record", {"sleep": 1})
+    worker = subprocess.Popen(
+        [sys.executable, str(PROCS), "worker", str(db_path), str(record), "--process"],
+        start_new_session=True,
+    )
+    wait_for(lambda: bool(read_record(record)))
+    os.killpg(worker.pid, signal.SIGTERM)
+    assert worker.wait(30) == 0
+    with litequeue.Queue(db_path) as q:
+        done = q.get(job.id)
+        assert (done.status, done.attempt) == (JobStatus.SUCCEEDED, 1)
+    assert [r[0] for r in read_record(record)] == ["start", "end"]
 
 
 def test_an_idle_worker_in_another_process_wakes_soon_after_an_enqueue(

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -100,12 +102,17 @@ class ChildProcess:
 
     def kill(self) -> None:
         """Stop the child at once."""
+        self.kill_process()
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def kill_process(self) -> None:
+        """Kill the child and wait for it, leaving the pipe to the thread that reads
+        it (which then finds it closed)."""
         with contextlib.suppress(Exception):
             self._process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
-        with contextlib.suppress(Exception):
-            self._conn.close()
 
     def close(self) -> None:
         """Ask the child to exit after its current job, then make sure it did."""
@@ -119,9 +126,22 @@ class ChildProcess:
             self._conn.close()
 
 
+#: How often a child checks that its worker is still alive, in seconds.
+PARENT_CHECK = 0.25
+
+
 def child_main(conn: multiprocessing.connection.Connection) -> None:
-    """The child's loop: run jobs until told to stop or the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
+    """The child's loop: run jobs until told to stop or the pipe closes.
+
+    The worker decides when its children stop: a Ctrl-C or a SIGTERM sent to the
+    whole process group (systemd's default) must not kill a job the worker is
+    giving its grace period. A worker that dies outright (``kill -9``) cannot stop
+    its children, so each one ends itself when its parent is gone: the job comes
+    back through its lease, and must not also run on here.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     sys.path[:] = conn.recv()
     import resource  # POSIX only, like process handlers themselves
 
@@ -141,6 +161,15 @@ def child_main(conn: multiprocessing.connection.Connection) -> None:
         finally:
             if memory_limit is not None:
                 resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _exit_with_parent(parent: int) -> None:
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="litequeue-parent-watch", daemon=True).start()
 
 
 def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job) -> ChildResult:

@@ -148,7 +148,8 @@ class Worker:
         self._inflight: dict[int, _Attempt] = {}
         self._threads = _ThreadPool(concurrency, self._run_in_thread)
         self._loop: _AsyncLoop | None = None
-        self._children: list[ChildProcess] = []
+        self._children: list[ChildProcess] = []  # idle
+        self._busy_children: set[ChildProcess] = set()
         self._children_lock = threading.Lock()
         self._stopping = threading.Event()
         self._hurry = False
@@ -507,16 +508,21 @@ class Worker:
             while self._children:
                 child = self._children.pop()
                 if not child.worn_out:
+                    self._busy_children.add(child)
                     return child
                 child.close()
-        return ChildProcess(self.max_jobs_per_child)
+        child = ChildProcess(self.max_jobs_per_child)
+        with self._children_lock:
+            self._busy_children.add(child)
+        return child
 
     def _return_child(self, child: ChildProcess) -> None:
-        if child.worn_out:
-            child.close()
-            return
         with self._children_lock:
-            self._children.append(child)
+            self._busy_children.discard(child)
+            if not child.worn_out:
+                self._children.append(child)
+                return
+        child.close()
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -684,11 +690,21 @@ class Worker:
                 )
             )
             self._abandon(attempt)
-        late = self._drain_inbox()
-        if leftovers or late:
-            self._commit(late + leftovers, 0)
         with self._children_lock:
             children, self._children = self._children, []
+            busy = list(self._busy_children)
+        # A handed-back job must not run on in a child process while another worker
+        # runs it again: its child dies before the hand-back is recorded.
+        for child in busy:
+            child.kill_process()
+        # Answers that came in since the grace period ended stand, except those of
+        # the attempts handed back: abandoning them (a raised cancel flag, a killed
+        # child) makes answers of its own, which must not turn a hand-back into a
+        # cancellation or a failure.
+        released = {outcome.run_id for outcome in leftovers}
+        late = [outcome for outcome in self._drain_inbox() if outcome.run_id not in released]
+        if leftovers or late:
+            self._commit(late + leftovers, 0)
         for child in children:
             child.close()
         if self._loop is not None:

@@ -8,6 +8,31 @@ from typing import Any
 
 import litequeue
 
+#: The file ``record`` appends to (an environment variable: child processes inherit it).
+RECORD_ENV = "LITEQUEUE_TEST_RECORD"
+
+
+def _append(line: str) -> None:
+    """One ``write`` per line with O_APPEND: lines from many processes never mix."""
+    fd = os.open(os.environ[RECORD_ENV], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def record(ctx: litequeue.Context, payload: Any) -> Any:
+    """Note the start and the end of each attempt; sleep as the payload says
+    (``sleep``, or ``sleep_first`` on the first attempt only)."""
+    _append(f"start {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
+    options = payload if isinstance(payload, dict) else {}
+    if ctx.attempt == 1 and options.get("sleep_first"):
+        time.sleep(options["sleep_first"])
+    if options.get("sleep"):
+        time.sleep(options["sleep"])
+    _append(f"end {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
+    return payload
+
 
 def square(ctx: litequeue.Context, payload: Any) -> Any:
     ctx.progress(50, "squaring")
