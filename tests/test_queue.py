@@ -147,7 +147,17 @@ def test_enqueue_many_names_a_bad_item(
         ({"priority": "high"}, "priority"),
         ({"queue": ""}, "queue name"),
         ({"timeout": "soon"}, "timeout"),
+        ({"timeout": 0}, "timeout"),  # a job that could never succeed
         ({"tags": ["ok", ""]}, "tags"),
+        ({"tags": None}, "tags"),
+        # Beyond what SQLite or datetime can hold: refused before anything is written.
+        ({"delay": float("inf")}, "delay"),
+        ({"delay": 1e300}, "delay"),
+        ({"delay": float("nan")}, "delay"),
+        ({"priority": 2**63}, "priority"),
+        ({"max_attempts": 2**63}, "max_attempts"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"parent_id": "1"}, "parent_id"),
     ],
 )
 def test_bad_enqueue_arguments_raise_configuration_errors(
@@ -155,6 +165,39 @@ def test_bad_enqueue_arguments_raise_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         queue.enqueue("k", None, **kwargs)  # type: ignore[arg-type]
+    assert queue.jobs() == []
+
+
+def test_ids_no_job_can_have_are_not_found(queue: litequeue.Queue) -> None:
+    for call in (queue.get, queue.cancel, queue.retry):
+        with pytest.raises(litequeue.JobNotFound):
+            call(2**64)
+    with pytest.raises(litequeue.JobNotFound):
+        queue.enqueue("k", None, parent_id=2**64)
+    job = queue.enqueue("k", None)
+    assert queue.jobs(before_id=2**64) == [job]
+    assert queue.jobs(parent_id=-(2**64)) == []
+    assert list(queue.events(job_id=2**64)) == []
+    assert queue.jobs(limit=2**64) == [job]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda q: q.set_queue(""), "queue name"),
+        (lambda q: q.set_queue(None), "queue name"),
+        (lambda q: q.pause(5), "queue name"),
+        (lambda q: q.set_queue("cv", limit=2**63), "limit"),
+        (lambda q: q.set_queue("cv", limit=True), "limit"),
+        (lambda q: q.set_queue("a\udcff"), "lone surrogate"),
+    ],
+)
+def test_bad_queue_settings_raise_configuration_errors(
+    queue: litequeue.Queue, call: Callable[[litequeue.Queue], Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        call(queue)
+    assert queue.queues() == []
 
 
 def test_delay_and_run_at_schedule_the_job(queue: litequeue.Queue) -> None:

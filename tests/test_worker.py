@@ -335,8 +335,10 @@ def test_progress_after_losing_the_job_raises_attempt_lost(queue: litequeue.Queu
     queue.enqueue("p", None)
     drain(queue)
     assert len(raised) == 1
-    with pytest.raises(litequeue.ConfigurationError):
-        litequeue.Context(queue.jobs()[0], lambda *a: True).progress(150)
+    context = litequeue.Context(queue.jobs()[0], lambda *a: True)
+    for bad in [(150,), ("50",), (50, 5)]:
+        with pytest.raises(litequeue.ConfigurationError, match="progress"):
+            context.progress(*bad)
 
 
 def test_claims_fill_free_slots_in_one_go(queue: litequeue.Queue) -> None:
@@ -656,6 +658,72 @@ def test_an_exception_that_cannot_be_printed_still_fails_its_job(
     assert failed.error is not None
     assert failed.error.type == "Unprintable"
     assert failed.error.message == "<str() of this Unprintable failed: RuntimeError>"
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+@pytest.mark.parametrize("delay", sorted(handlers.BAD_DELAYS))
+def test_a_retry_with_a_bad_delay_fails_the_attempt_and_breaks_nothing(
+    queue: litequeue.Queue, process: bool, delay: str
+) -> None:
+    """An infinite, huge or non-numeric ``Retry(delay=...)`` once crashed the worker,
+    left the job running for ever or made every later listing fail."""
+    queue.handler("bad", process=process)(handlers.retry_with_bad_delay)
+    queue.handler("good", process=process)(handlers.pid)
+    bad = queue.enqueue("bad", {"delay": delay}, max_attempts=2)
+    good = queue.enqueue("good", None)
+    worker = litequeue.Worker(queue, concurrency=2)
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    runner.start()
+    runner.join(20)
+    if runner.is_alive():
+        worker.stop(grace=0)
+        runner.join(10)
+    retrying = queue.get(bad.id)
+    assert retrying.status is JobStatus.QUEUED  # a failed attempt, retried with backoff
+    assert retrying.error is not None
+    assert retrying.error.type == "ConfigurationError"
+    assert "Retry delay" in retrying.error.message
+    assert queue.get(good.id).status is JobStatus.SUCCEEDED
+    assert len(queue.jobs()) == 2  # listings still read every row
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_an_exception_whose_retryable_fails_is_retried(
+    queue: litequeue.Queue, process: bool
+) -> None:
+    queue.handler("unsure", process=process, backoff=NO_WAIT)(handlers.unsure)
+    job = queue.enqueue("unsure", None, max_attempts=2)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert (failed.status, failed.attempt) == (JobStatus.FAILED, 2)
+    assert failed.error is not None
+    assert failed.error.type == "UnsureError"
+
+
+def test_a_child_process_that_cannot_start_fails_the_attempt(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of processes or memory: the job must not stay running for as long as the
+    worker lives."""
+    from litequeue import _worker
+
+    def no_more_processes(max_jobs: int) -> Any:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(_worker, "ChildProcess", no_more_processes)
+    queue.handler("sq", process=True)(handlers.square)
+    job = queue.enqueue("sq", {"n": 3}, max_attempts=1)
+    worker = litequeue.Worker(queue)
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    runner.start()
+    runner.join(20)
+    if runner.is_alive():
+        worker.stop(grace=0)
+        runner.join(10)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "BlockingIOError"
 
 
 def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Queue) -> None:

@@ -23,7 +23,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._handlers import CancelFlag, Context, describe, is_retryable, resolve
+from ._handlers import CancelFlag, Context, is_retryable, resolve
+from ._records import describe
 from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
 from .models import Job
 

@@ -138,16 +138,10 @@ class HandlerSpec:
 def is_retryable(exc: BaseException) -> bool:
     """False for an exception whose class sets ``retryable = False``: a failure that
     another attempt cannot fix (a corrupt input file, say) fails the job at once."""
-    return getattr(exc, "retryable", True) is not False
-
-
-def describe(exc: BaseException) -> str:
-    """``str(exc)``, or a stand-in when the exception cannot describe itself: a
-    handler's failure is recorded whatever it raised."""
     try:
-        return str(exc)
-    except Exception as failure:
-        return f"<str() of this {type(exc).__name__} failed: {type(failure).__name__}>"
+        return getattr(exc, "retryable", True) is not False
+    except Exception:  # a property that fails says nothing: retry as usual
+        return True
 
 
 def resolve(import_path: str) -> Any:
@@ -222,9 +216,15 @@ class Context:
 
     def progress(self, percent: float | None = None, message: str | None = None) -> None:
         """Record how far the job is (0-100) and, optionally, what it is doing."""
-        if percent is not None and not 0 <= percent <= 100:
-            raise ConfigurationError(f"progress must be between 0 and 100, not {percent}")
+        if percent is not None and (
+            not isinstance(percent, int | float)
+            or isinstance(percent, bool)
+            or not 0 <= percent <= 100
+        ):
+            raise ConfigurationError(f"progress must be a number from 0 to 100, not {percent!r}")
         if message is not None:
+            if not isinstance(message, str):
+                raise ConfigurationError(f"a progress message is a string, not {message!r}")
             check_storable(message)
         if not self._report("progress", percent, message):
             self._cancel.set()

@@ -12,6 +12,8 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 from . import _plugins
+from ._checks import INT64_MAX, seconds, whole
+from ._checks import job_id as job_id_checked
 from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
 from ._store import SQLiteStore
@@ -48,17 +50,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-def seconds(value: float | timedelta | None, what: str) -> float | None:
-    """Accept seconds or a ``timedelta``; refuse negatives."""
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        value = value.total_seconds()
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise ConfigurationError(f"{what} must be a non-negative number of seconds, not {value!r}")
-    return float(value)
 
 
 def _deliver(
@@ -98,6 +89,22 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
     if len(payloads) == 1:
         return (template._replace(payload=payload_json(template.kind, payloads[0])),)
     return job_runs(template, payloads)
+
+
+def _queue_name(name: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"a queue name must be a non-empty string, not {name!r}")
+    check_storable(name)
+
+
+def _id_bound(value: int | None, what: str) -> int | None:
+    """A job id filter: an integer, brought within SQLite's range (no job lies
+    beyond it, so the answer is the same)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigurationError(f"{what} must be a job id (an integer), not {value!r}")
+    return max(-INT64_MAX - 1, min(value, INT64_MAX))
 
 
 C = TypeVar("C", bound=Callable[..., Any])
@@ -149,13 +156,14 @@ class Queue:
     ) -> None:
         self.path = Path(path)
         self.durability = durability
-        if seconds(busy_timeout, "busy_timeout") is None:
-            raise ConfigurationError("busy_timeout must be a number of seconds, not None")
+        seconds(busy_timeout, "busy_timeout")
         #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
-        self.event_retention = seconds(event_retention, "event_retention") or 0.0
+        self.event_retention = seconds(event_retention, "event_retention", forever=True)
         #: Seconds finished jobs are kept by them; ``None`` keeps finished jobs (their
         #: results and handler versions answer ``key_states``) until pruned by hand.
-        self.job_retention = seconds(job_retention, "job_retention")
+        self.job_retention = (
+            None if job_retention is None else seconds(job_retention, "job_retention", forever=True)
+        )
         self._store = SQLiteStore(
             path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
@@ -227,7 +235,7 @@ class Queue:
             fn=fn,
             version=version,
             max_attempts=max_attempts,
-            timeout=seconds(timeout, "timeout"),
+            timeout=None if timeout is None else seconds(timeout, "timeout", zero=False),
             backoff=backoff or Backoff(),
             process=process,
             memory_limit=memory_limit,
@@ -383,10 +391,8 @@ class Queue:
     ) -> NewJob:
         if not isinstance(kind, str) or not kind:
             raise ConfigurationError(f"a job kind must be a non-empty string, not {kind!r}")
-        if not isinstance(queue, str) or not queue:
-            raise ConfigurationError(f"a queue name must be a non-empty string, not {queue!r}")
-        if not isinstance(priority, int) or isinstance(priority, bool):
-            raise ConfigurationError(f"priority must be an integer, not {priority!r}")
+        _queue_name(queue)
+        whole(priority, "priority", low=-INT64_MAX - 1)
         if delay is not None and run_at is not None:
             raise ConfigurationError("give delay or run_at, not both")
         when: float | None = None  # due when committed
@@ -400,18 +406,23 @@ class Queue:
         spec = self._handlers.get(kind)
         if max_attempts is None:
             max_attempts = spec.max_attempts if spec and spec.max_attempts else DEFAULT_MAX_ATTEMPTS
-        if not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigurationError(
-                f"max_attempts must be a whole number >= 1, not {max_attempts!r}"
-            )
-        timeout_s = seconds(timeout, "timeout")
-        if timeout_s is None and spec is not None:
-            timeout_s = spec.timeout
-        tag_tuple = (tags,) if isinstance(tags, str) else tuple(tags)
+        whole(max_attempts, "max_attempts")
+        if timeout is not None:
+            timeout_s: float | None = seconds(timeout, "timeout", zero=False)
+        else:
+            timeout_s = spec.timeout if spec is not None else None
+        if isinstance(tags, str):
+            tag_tuple: tuple[str, ...] = (tags,)
+        elif isinstance(tags, Iterable):
+            tag_tuple = tuple(tags)
+        else:
+            raise ConfigurationError(f"tags must be strings, not {tags!r}")
         if not all(isinstance(t, str) and t for t in tag_tuple):
             raise ConfigurationError(f"tags must be non-empty strings: {tag_tuple!r}")
         if unique_key is not None and not isinstance(unique_key, str):
             raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
+        if parent_id is not None:
+            job_id_checked(parent_id, "parent_id")
         check_storable(kind, queue, unique_key or "", *tag_tuple)
         return NewJob(
             kind=kind,
@@ -431,7 +442,7 @@ class Queue:
 
     def get(self, job_id: int) -> Job:
         """The job with this id (``JobNotFound`` if there is none)."""
-        return self._store.get(job_id)
+        return self._store.get(job_id_checked(job_id))
 
     def jobs(
         self,
@@ -464,14 +475,12 @@ class Queue:
         ):
             if text is not None and not isinstance(text, str):
                 raise ConfigurationError(f"{what} must be a string, not {text!r}")
-        for what, number in (("parent_id", parent_id), ("before_id", before_id)):
-            if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-                raise ConfigurationError(f"{what} must be a job id (an integer), not {number!r}")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ConfigurationError(f"limit must be a whole number >= 0, not {limit!r}")
         return self._store.jobs(
-            status=statuses, queue=queue, kind=kind, tag=tag, parent_id=parent_id,
-            unique_key=unique_key, before_id=before_id, limit=limit,
+            status=statuses, queue=queue, kind=kind, tag=tag,
+            parent_id=_id_bound(parent_id, "parent_id"), unique_key=unique_key,
+            before_id=_id_bound(before_id, "before_id"), limit=min(limit, INT64_MAX),
         )  # fmt: skip
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
@@ -499,7 +508,7 @@ class Queue:
     def cancel(self, job_id: int) -> Job:
         """Cancel a queued or running job (and its unfinished children). A running
         attempt is told through ``ctx.cancelled`` and its answer is refused."""
-        job, events = self._store.cancel(job_id)
+        job, events = self._store.cancel(job_id_checked(job_id))
         self._committed(events)
         cancelled = [event.job_id for event in events if event.type is EventType.CANCELLED]
         for listener in self._cancel_listeners.current():
@@ -508,20 +517,17 @@ class Queue:
 
     def retry(self, job_id: int) -> Job:
         """Queue a failed or cancelled job again, with a fresh budget of attempts."""
-        job, events = self._store.retry(job_id)
+        job, events = self._store.retry(job_id_checked(job_id))
         self._committed(events)
         return job
 
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
         once, ``None`` for no limit) and ``paused``."""
+        _queue_name(name)
         changes: dict[str, Any] = {}
         if limit is not UNSET:
-            if limit is not None and (not isinstance(limit, int) or limit < 0):
-                raise ConfigurationError(
-                    f"limit must be None or a whole number >= 0, not {limit!r}"
-                )
-            changes["limit"] = limit
+            changes["limit"] = None if limit is None else whole(limit, "limit", low=0)
         if paused is not UNSET:
             changes["paused"] = bool(paused)
         info = self._store.set_queue(name, changes)
@@ -549,8 +555,8 @@ class Queue:
         this every ``prune_interval``. Returns ``(jobs, events)`` deleted.
         """
         now = time.time()
-        age = seconds(older_than, "older_than")
-        if age is not None:
+        if older_than is not None:
+            age = seconds(older_than, "older_than", forever=True)
             return self._store.prune(now - age, now - age)
         jobs_before = None if self.job_retention is None else now - self.job_retention
         return self._store.prune(jobs_before, now - self.event_retention)
@@ -577,13 +583,12 @@ class Queue:
         (events committed while it is read are left for the next call); with it, it
         goes on waiting for new ones (up to ``timeout`` seconds of silence, or forever).
         """
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            raise ConfigurationError(f"after must be an event sequence number >= 0, not {after!r}")
-        if job_id is not None and (not isinstance(job_id, int) or isinstance(job_id, bool)):
-            raise ConfigurationError(f"job_id must be a job id (an integer), not {job_id!r}")
+        whole(after, "after", low=0)
+        job_id = _id_bound(job_id, "job_id")
         if follow:
-            seconds(poll_interval, "poll_interval")
-            seconds(timeout, "timeout")
+            seconds(poll_interval, "poll_interval", zero=False)
+            if timeout is not None:
+                seconds(timeout, "timeout", forever=True)
             return self._follow(after, job_id, poll_interval, timeout)
         return self._read_events(after, self._store.last_seq(), job_id)
 

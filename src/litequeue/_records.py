@@ -28,6 +28,7 @@ __all__ = [
     "Written",
     "check_storable",
     "decode_json",
+    "describe",
     "dumps",
     "encode_json",
     "job_runs",
@@ -99,12 +100,21 @@ def decode_json(text: str) -> Any:
     return _SCAN(text, 0)[0]
 
 
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, or a stand-in when the exception cannot describe itself: a
+    handler's failure is recorded whatever it raised."""
+    try:
+        return str(exc)
+    except Exception as failure:
+        return f"<str() of this {type(exc).__name__} failed: {type(failure).__name__}>"
+
+
 def dumps(value: Any, what: str) -> str:
     """Encode as compact JSON, refusing anything that would not come back equal."""
     try:
         return encode_json(value)
-    except (TypeError, ValueError) as exc:
-        raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from exc
+    except Exception as exc:  # a dict subclass's items() may raise anything, say
+        raise PayloadError(f"{what} is not JSON-serialisable: {describe(exc)}") from exc
 
 
 class NewJob(NamedTuple):

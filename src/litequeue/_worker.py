@@ -27,10 +27,11 @@ from types import FrameType
 from typing import Any
 
 from . import _plugins
+from ._checks import seconds, whole
 from ._child import ChildProcess, ChildResult
-from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, describe, is_retryable
+from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
-from ._records import Claim, Outcome, Running, dumps
+from ._records import Claim, Outcome, Running, describe, dumps
 from .errors import (
     Cancel,
     ConfigurationError,
@@ -70,24 +71,6 @@ _DEFAULT_BACKOFF = Backoff()
 
 def _backoff_of(attempt: _Attempt) -> Backoff:
     return attempt.spec.backoff if attempt.spec else _DEFAULT_BACKOFF
-
-
-def _whole(value: int, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigurationError(f"{what} must be a whole number >= 1, not {value!r}")
-    return value
-
-
-def _seconds(value: float, what: str, *, zero: bool = False) -> float:
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not (value >= 0 if zero else value > 0)
-        or value == float("inf")
-    ):
-        bound = ">= 0" if zero else "> 0"
-        raise ConfigurationError(f"{what} must be a number of seconds {bound}, not {value!r}")
-    return float(value)
 
 
 class Worker:
@@ -132,16 +115,18 @@ class Worker:
             raise ConfigurationError(
                 f"queues must be one or more queue names (non-empty strings), not {self.queues!r}"
             )
-        self.concurrency = _whole(concurrency, "concurrency")
-        self.max_jobs_per_child = _whole(max_jobs_per_child, "max_jobs_per_child")
-        self.lease = _seconds(lease, "lease")
+        self.concurrency = whole(concurrency, "concurrency")
+        self.max_jobs_per_child = whole(max_jobs_per_child, "max_jobs_per_child")
+        self.lease = seconds(lease, "lease", zero=False)
         self.heartbeat_interval = (
-            self.lease / 3 if heartbeat is None else _seconds(heartbeat, "heartbeat")
+            self.lease / 3 if heartbeat is None else seconds(heartbeat, "heartbeat", zero=False)
         )
-        self.grace = _seconds(grace, "grace", zero=True)
-        self.poll_interval = _seconds(poll_interval, "poll_interval")
+        self.grace = seconds(grace, "grace")
+        self.poll_interval = seconds(poll_interval, "poll_interval", zero=False)
         self.prune_interval = (
-            None if prune_interval is None else _seconds(prune_interval, "prune_interval")
+            None
+            if prune_interval is None
+            else seconds(prune_interval, "prune_interval", zero=False)
         )
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
@@ -402,9 +387,26 @@ class Worker:
         spec = attempt.spec
         assert spec is not None  # attempts of unknown kinds fail without a thread
         if spec.process:
-            self._inbox.put(self._run_in_child(attempt, spec))
+            try:
+                outcome = self._run_in_child(attempt, spec)
+            except Exception as exc:  # a child that cannot start (no processes left...)
+                outcome = self._internal_failure(attempt, exc)
+            self._inbox.put(outcome)
         else:
             self._run_chain(attempt, spec)
+
+    def _internal_failure(self, attempt: _Attempt, exc: Exception) -> Outcome:
+        """The failure of an attempt that litequeue's own code around the handler could
+        not carry through: recorded like a handler's, so the job does not stay
+        running (its lease renewed by heartbeats) for as long as the worker lives."""
+        logger.error(
+            "worker %s could not run job %d: %s",
+            self.name,
+            attempt.running.job_id,
+            describe(exc),
+            exc_info=exc,
+        )
+        return self._failure(attempt, exc, tb=traceback.format_exc())
 
     def _run_chain(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         """Run a sync handler in this thread.
@@ -426,8 +428,11 @@ class Worker:
                 del self._inflight[attempt.running.run_id]
                 try:
                     claimed = self._commit([outcome], 1, start=False)
-                except StoreError as exc:
-                    logger.error("worker %s cannot write to the queue: %s", self.name, exc)
+                except Exception as exc:
+                    if not isinstance(exc, StoreError):
+                        logger.exception("worker %s failed to record an answer", self.name)
+                    else:
+                        logger.error("worker %s cannot write to the queue: %s", self.name, exc)
                     self._inbox.put(outcome)  # the loop keeps trying
                     return
                 following = self._register(claimed)
@@ -461,8 +466,14 @@ class Worker:
         try:
             result = spec.fn(self._context(attempt), attempt.running.payload)
         except BaseException as exc:
-            return self._from_exception(attempt, exc)
-        return self._success(attempt, result)
+            try:
+                return self._from_exception(attempt, exc)  # here, for its traceback
+            except Exception as inner:
+                return self._internal_failure(attempt, inner)
+        try:
+            return self._success(attempt, result)
+        except Exception as exc:
+            return self._internal_failure(attempt, exc)
 
     async def _run_async(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         try:
@@ -549,10 +560,14 @@ class Worker:
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
         if isinstance(exc, Retry):
-            if exc.delay is not None:
-                delay: float | None = exc.delay
-            else:
+            delay = exc.delay
+            if delay is None:
                 delay = _backoff_of(attempt).delay(attempt.running.attempt)
+            else:
+                try:
+                    delay = seconds(delay, "Retry delay")
+                except ConfigurationError as bad:
+                    return self._failure(attempt, bad, tb=None)  # backoff as for a failure
             error = ErrorInfo(type="Retry", message=describe(exc))
             return self._failure_info(attempt, error, delay)
         if isinstance(exc, Cancel):

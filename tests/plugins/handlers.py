@@ -84,3 +84,28 @@ class Unprintable(Exception):
 
 def unprintable(ctx: litequeue.Context, payload: Any) -> Any:
     raise Unprintable()
+
+
+BAD_DELAYS: dict[str, Any] = {
+    "inf": float("inf"),
+    "nan": float("nan"),
+    "huge": 1e300,
+    "text": "5",
+    "negative": -1,
+}
+
+
+def retry_with_bad_delay(ctx: litequeue.Context, payload: Any) -> Any:
+    raise litequeue.Retry("later", delay=BAD_DELAYS[payload["delay"]])
+
+
+class UnsureError(Exception):
+    """An exception whose ``retryable`` cannot be read."""
+
+    @property
+    def retryable(self) -> bool:
+        raise RuntimeError("cannot tell")
+
+
+def unsure(ctx: litequeue.Context, payload: Any) -> Any:
+    raise UnsureError("failed, retryable unknown")
