@@ -472,6 +472,60 @@ def test_empty_batch_succeeds_at_once_and_finished_parents_take_no_children(
         queue.enqueue("k", None, parent_id=12345)
 
 
+def test_a_batch_child_held_by_another_batch_stays_there_and_the_new_one_finishes(
+    queue: litequeue.Queue,
+) -> None:
+    """Running a batch again after an interruption: its children's unique keys are
+    held by the first batch's unfinished jobs. The new batch must not wait for ever."""
+    first, (held,) = queue.batch([{"kind": "k", "payload": 1, "unique_key": "file-a"}])
+    again, (same,) = queue.batch([{"kind": "k", "payload": 1, "unique_key": "file-a"}])
+    assert (same.id, same.parent_id) == (held.id, first.id)
+    assert queue.get(again.id).status is JobStatus.SUCCEEDED  # nothing of its own to wait for
+    mixed, kids = queue.batch([{"kind": "k", "payload": 1, "unique_key": "file-a"}, ("k", 2)])
+    assert [kid.parent_id for kid in kids] == [first.id, mixed.id]
+    queue.handler("k")(lambda ctx, p: p)
+    drain(queue)
+    assert queue.get(mixed.id).status is JobStatus.SUCCEEDED
+    assert queue.get(first.id).status is JobStatus.SUCCEEDED
+
+
+def test_retrying_a_failed_batch_runs_its_failed_children_again(queue: litequeue.Queue) -> None:
+    broken = {"yes"}
+    queue.handler("k")(lambda ctx, p: 1 / 0 if p in broken else p)
+    parent, children = queue.batch([("k", "ok"), ("k", "yes")], max_attempts=1)
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.FAILED
+    broken.clear()
+    again = queue.retry(parent.id)
+    assert again.status is JobStatus.RUNNING  # waiting for its children, no handler of its own
+    assert (again.progress, again.progress_message, again.error) == (50, "1/2 done", None)
+    assert [queue.get(c.id).status for c in children] == [JobStatus.SUCCEEDED, JobStatus.QUEUED]
+    drain(queue)
+    done = queue.get(parent.id)
+    assert (done.status, done.progress, done.progress_message) == (
+        JobStatus.SUCCEEDED,
+        100,
+        "2/2 done",
+    )
+    assert done.attempt == 0  # no worker ever claimed the parent
+
+
+def test_retrying_the_failed_child_of_a_failed_batch_reopens_the_batch(
+    queue: litequeue.Queue,
+) -> None:
+    broken = {"yes"}
+    queue.handler("k")(lambda ctx, p: 1 / 0 if p in broken else p)
+    parent, (good, bad) = queue.batch([("k", "ok"), ("k", "yes")], max_attempts=1)
+    drain(queue)
+    broken.clear()
+    queue.retry(bad.id)
+    waiting = queue.get(parent.id)
+    assert (waiting.status, waiting.progress) == (JobStatus.RUNNING, 50)
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.SUCCEEDED
+    assert queue.get(parent.id).progress == 100
+
+
 def test_cancelling_a_batch_cancels_its_unfinished_children(queue: litequeue.Queue) -> None:
     parent, children = queue.batch([("k", 1), ("k", 2)])
     queue.cancel(parent.id)

@@ -530,7 +530,9 @@ class SQLiteStore:
             )
             tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
             kids = [self._insert(tx, c._replace(parent_id=parent_job.id)) for c in children]
-            if not kids:
+            # A child whose unique key an active job holds is that job, which stays in
+            # its own batch: this one waits for the children it made, if any.
+            if not any(kid.parent_id == parent_job.id for kid in kids):
                 self._finish_parent(tx, parent_job.id)
             parent_job = self._get(conn, parent_job.id)
         return parent_job, kids, tx.delivered
@@ -859,29 +861,79 @@ class SQLiteStore:
             self._child_finished(tx, row[0], succeeded=False)
 
     def retry(self, job_id: int) -> tuple[Job, Written]:
-        """Put a failed or cancelled job back in the queue with a fresh attempt budget."""
+        """Put a failed or cancelled job back with a fresh attempt budget.
+
+        A batch parent goes back to waiting, and its failed and cancelled children
+        back to the queue. A child's failed parent waits again for it.
+        """
         with self._write() as tx:
-            conn, now = tx.conn, tx.now
-            job = self._get(conn, job_id)
+            job = self._get(tx.conn, job_id)
             if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
                 raise InvalidTransition(
                     f"job {job_id} is {job.status.value}; "
                     "only failed or cancelled jobs can be retried"
                 )
+            self._requeue(tx, job.id, job.status)
+            if job.parent_id is not None:
+                self._child_back(tx, job.parent_id)
+            job = self._get(tx.conn, job_id)
+        return job, tx.delivered
+
+    def _requeue(self, tx: _Tx, job_id: int, previous: JobStatus) -> None:
+        conn, now = tx.conn, tx.now
+        (children,) = conn.execute("SELECT children FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        tx.event(job_id, EventType.REQUEUED, {"previous": previous.value})
+        if not children:
             conn.execute(
                 "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
                 " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
                 (now, now, job_id),
             )
-            if job.parent_id is not None:
-                conn.execute(
-                    "UPDATE jobs SET children_finished = children_finished - 1, updated_at = ?"
-                    " WHERE id = ? AND status IN (?, ?)",
-                    (now, job.parent_id, *_ACTIVE),
-                )
-            tx.event(job_id, EventType.REQUEUED, {"previous": job.status.value})
-            job = self._get(conn, job_id)
-        return job, tx.delivered
+            return
+        again = conn.execute(
+            "SELECT id, status FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
+            (job_id, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
+        ).fetchall()
+        conn.execute(
+            "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
+            " finished_at = NULL, updated_at = ? WHERE id = ?",
+            (now, job_id),
+        )
+        for child_id, status in again:
+            self._requeue(tx, child_id, JobStatus(status))
+        self._children_back(tx, job_id, len(again))
+
+    def _child_back(self, tx: _Tx, parent_id: int) -> None:
+        """One finished child of ``parent_id`` runs again: a parent still waiting counts
+        one child less as finished; a failed one waits again (and so on up), while a
+        cancelled one stays cancelled."""
+        (status,) = tx.conn.execute("SELECT status FROM jobs WHERE id = ?", (parent_id,)).fetchone()
+        if status == JobStatus.FAILED.value:
+            tx.event(parent_id, EventType.REQUEUED, {"previous": status})
+            row = tx.conn.execute(
+                "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
+                " finished_at = NULL, updated_at = ? WHERE id = ? RETURNING parent_id",
+                (tx.now, parent_id),
+            ).fetchone()
+            if row[0] is not None:
+                self._child_back(tx, row[0])
+        elif status not in _ACTIVE:
+            return
+        self._children_back(tx, parent_id, 1)
+
+    def _children_back(self, tx: _Tx, parent_id: int, count: int) -> None:
+        """``count`` of a waiting parent's finished children run again: its progress
+        goes back; with none left to wait for, it finishes."""
+        if count:
+            tx.conn.execute(
+                "UPDATE jobs SET children_finished = children_finished - ?1,"
+                " progress = 100.0 * (children_finished - ?1) / max(children, 1),"
+                " progress_message = (children_finished - ?1) || '/' || children || ' done',"
+                " updated_at = ?2 WHERE id = ?3",
+                (count, tx.now, parent_id),
+            )
+        else:
+            self._finish_parent(tx, parent_id)  # nothing to run again: it ends as it was
 
     # -- queue settings -------------------------------------------------------------------
 
