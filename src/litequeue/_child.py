@@ -24,13 +24,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ._handlers import CancelFlag, Context, is_retryable, resolve
-from ._records import describe
-from .errors import Cancel, ChildProcessDied, JobTimeout, Retry
+from ._records import describe, dumps
+from .errors import Cancel, ChildProcessDied, JobTimeout, PayloadError, Retry
 from .models import Job
 
 __all__ = ["ChildProcess", "ChildResult", "child_main"]
 
-# What a child reports at the end of a job: ("result", json-able value) |
+# What a child reports at the end of a job: ("result", the value as JSON text) |
 # ("error", type, message, traceback, retryable) | ("retry", reason, delay) |
 # ("cancel", reason)
 ChildResult = tuple[Any, ...]
@@ -195,4 +195,9 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             traceback.format_exc(),
             is_retryable(exc),
         )
-    return ("result", result)
+    # Encoded here: a value that is not JSON (a lambda, say) would not even pickle,
+    # and the child would die sending it.
+    try:
+        return ("result", None if result is None else dumps(result, f"result of job {job.id}"))
+    except PayloadError as exc:
+        return ("error", "PayloadError", describe(exc), None, True)

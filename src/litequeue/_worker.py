@@ -506,7 +506,7 @@ class Worker:
             self._return_child(child)
         tag = answer[0]
         if tag == "result":
-            return self._success(attempt, answer[1])
+            return self._succeeded(attempt, "null" if answer[1] is None else answer[1])
         if tag == "retry":
             return self._from_exception(attempt, Retry(answer[1], delay=answer[2]))
         if tag == "cancel":
@@ -546,6 +546,11 @@ class Worker:
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
+        return self._succeeded(attempt, encoded)
+
+    @staticmethod
+    def _succeeded(attempt: _Attempt, encoded: str) -> Outcome:
+        """The success of ``attempt``, its result already JSON text."""
         running = attempt.running
         return Outcome(  # positional: one is made per job
             running.job_id,

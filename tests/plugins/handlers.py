@@ -109,3 +109,7 @@ class UnsureError(Exception):
 
 def unsure(ctx: litequeue.Context, payload: Any) -> Any:
     raise UnsureError("failed, retryable unknown")
+
+
+def not_json(ctx: litequeue.Context, payload: Any) -> Any:
+    return lambda: "a function is neither JSON nor picklable"
