@@ -81,6 +81,33 @@ def test_payload_that_is_not_json_is_refused_and_nothing_is_stored(
     assert queue.jobs() == []
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [{1: "one"}, {"a": [{"1": 1, 1: 2}]}, ({True: "yes"},), {None: 0}],
+    ids=["int", "both-1s", "bool-in-tuple", "none"],
+)
+def test_a_dict_key_that_is_not_a_string_is_refused_not_changed(
+    queue: litequeue.Queue, payload: object
+) -> None:
+    """JSON would turn the key 1 into "1", and keep one value of {1: a, "1": b}."""
+    with pytest.raises(litequeue.PayloadError, match="not a string"):
+        queue.enqueue("k", payload)
+    for items in (
+        [("k", payload)],
+        [("k", {"fine": 1}), ("k", payload)],
+        [("k", 1), ("k", payload)],
+    ):
+        with pytest.raises(litequeue.PayloadError, match="not a string"):
+            queue.enqueue_many(items)
+    assert queue.jobs() == []
+    tuples = ({"a": (1, 2)}, (3, [4]))  # come back as lists, which is JSON's way
+    assert [job.payload for job in queue.enqueue_many([("k", t) for t in tuples])] == [
+        {"a": [1, 2]},
+        [3, [4]],
+    ]
+    assert queue.enqueue("k", tuples[1]).payload == [3, [4]]
+
+
 def test_text_with_lone_surrogates_is_stored_and_comes_back(queue: litequeue.Queue) -> None:
     # os.fsdecode gives such text for a file name that is not UTF-8; UTF-8 (and so
     # SQLite) cannot hold it, JSON escapes can.

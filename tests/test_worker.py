@@ -241,9 +241,12 @@ def test_unknown_kind_retries_with_the_default_exponential_backoff(
     assert base.base * base.factor * 0.75 <= waits[1] <= base.base * base.factor * 1.25
 
 
+@pytest.mark.parametrize("handler", [handlers.not_json, handlers.int_keys])
 @pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
-def test_result_that_is_not_json_fails_the_job(queue: litequeue.Queue, process: bool) -> None:
-    queue.handler("bad-result", process=process)(handlers.not_json)
+def test_result_that_is_not_json_fails_the_job(
+    queue: litequeue.Queue, process: bool, handler: Any
+) -> None:
+    queue.handler("bad-result", process=process)(handler)
     job = queue.enqueue("bad-result", None, max_attempts=1)
     drain(queue)
     failed = queue.get(job.id)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._handlers import CancelFlag, Context, is_retryable, resolve
-from ._records import describe, dumps
+from ._records import describe, value_json
 from .errors import Cancel, ChildProcessDied, JobTimeout, PayloadError, Retry
 from .models import Job
 
@@ -198,6 +198,6 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
     # Encoded here: a value that is not JSON (a lambda, say) would not even pickle,
     # and the child would die sending it.
     try:
-        return ("result", None if result is None else dumps(result, f"result of job {job.id}"))
+        return ("result", None if result is None else value_json(result, f"result of job {job.id}"))
     except PayloadError as exc:
         return ("error", "PayloadError", describe(exc), None, True)

@@ -33,6 +33,7 @@ __all__ = [
     "encode_json",
     "job_runs",
     "payload_json",
+    "value_json",
 ]
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -117,6 +118,49 @@ def dumps(value: Any, what: str) -> str:
         raise PayloadError(f"{what} is not JSON-serialisable: {describe(exc)}") from exc
 
 
+def value_json(value: Any, what: str) -> str:
+    """A payload or result as JSON, refusing what would come back changed beyond a
+    tuple turned list: NaN, cycles, and keys that are not strings (JSON would turn
+    ``1`` into ``"1"``, and of ``{1: a, "1": b}`` keep one)."""
+    text = dumps(value, what)
+    if value is not None and not isinstance(value, str | int | float):
+        _check_keys(value, decode_json(text), what)
+    return text
+
+
+def _check_keys(value: Any, decoded: Any, what: str) -> None:
+    """``PayloadError`` if ``value``, which encoded to what decoded to ``decoded``,
+    holds a dict key that is not a string. Comparing costs a twentieth of walking the
+    value; only values that differ (tuples do) are walked."""
+    if decoded == value:
+        return
+    key = _odd_key(value)
+    if key is not _NO_KEY:
+        raise PayloadError(
+            f"{what} holds the dict key {key!r}, which is not a string (JSON object keys"
+            " are strings)"
+        )
+
+
+_NO_KEY: Any = object()
+
+
+def _odd_key(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return key
+            found = _odd_key(item)
+            if found is not _NO_KEY:
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = _odd_key(item)
+            if found is not _NO_KEY:
+                return found
+    return _NO_KEY
+
+
 class NewJob(NamedTuple):
     """A job to insert, its arguments already checked and encoded (a tuple: batches of
     thousands are built at a time)."""
@@ -149,14 +193,15 @@ class JobRun(NamedTuple):
     """Jobs that differ only in their payloads, in order, for one statement to insert.
 
     ``template`` holds what they share (its own payload is not used); ``payloads``
-    is the JSON array of theirs. When ``boxed``, each payload sits in a one-item
+    is the JSON array of theirs, and ``values`` the payloads decoded back from it
+    (what the inserted jobs hold). When ``boxed``, each payload sits in a one-item
     array: SQLite's ``json_each`` gives objects and arrays back as JSON text, but
     a number or a string as an SQL value.
     """
 
     template: NewJob
     payloads: str
-    size: int
+    values: list[Any]
     boxed: bool
 
 
@@ -173,8 +218,9 @@ def job_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
 
 def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]:
     boxed = not all(map(isinstance, payloads, itertools.repeat((dict, list, tuple))))
+    array = [[payload] for payload in payloads] if boxed else payloads
     try:
-        text = encode_json([[payload] for payload in payloads] if boxed else payloads)
+        text = encode_json(array)
     except (TypeError, ValueError):
         # Encode them one by one: the payload at fault raises, named. If none does
         # (one nested just too deep to fit in the array), their texts make the array.
@@ -184,13 +230,19 @@ def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]
         half = len(payloads) // 2
         yield from _encoded_runs(template, payloads[:half])
         yield from _encoded_runs(template, payloads[half:])
-    else:
-        yield JobRun(template, text, len(payloads), boxed)
+        return
+    decoded = decode_json(text)
+    if decoded != array:  # tuples, or a key that is not a string: find which payload
+        for payload, value in zip(payloads, decoded, strict=True):
+            _check_keys(
+                payload, value[0] if boxed else value, f"payload of a {template.kind!r} job"
+            )
+    yield JobRun(template, text, [box[0] for box in decoded] if boxed else decoded, boxed)
 
 
 def payload_json(kind: str, payload: Any) -> str:
     """A job's payload as JSON, or ``PayloadError`` naming its kind."""
-    return dumps(payload, f"payload of a {kind!r} job")
+    return value_json(payload, f"payload of a {kind!r} job")
 
 
 @attrs.frozen(kw_only=True)

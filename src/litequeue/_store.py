@@ -407,7 +407,7 @@ class SQLiteStore:
             ),
         )
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
-        ids = range(last - run.size + 1, last + 1)
+        ids = range(last - len(run.values) + 1, last + 1)
         if template.tags:
             conn.executemany(
                 "INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)",
@@ -425,7 +425,7 @@ class SQLiteStore:
         (last_seq,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         tx.written.extend(
             zip(
-                range(last_seq - run.size + 1, last_seq + 1),
+                range(last_seq - len(run.values) + 1, last_seq + 1),
                 ids,
                 itertools.repeat(EventType.ENQUEUED),
                 itertools.repeat(data),
@@ -446,8 +446,7 @@ class SQLiteStore:
             created_at=at,
             updated_at=at,
         )
-        payloads = decode_json(run.payloads)
-        return _copies(model, ids, [box[0] for box in payloads] if run.boxed else payloads)
+        return _copies(model, ids, run.values)
 
     def _insert(self, tx: _Tx, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now

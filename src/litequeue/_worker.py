@@ -31,7 +31,7 @@ from ._checks import seconds, whole
 from ._child import ChildProcess, ChildResult
 from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
-from ._records import Claim, Outcome, Running, describe, dumps
+from ._records import Claim, Outcome, Running, describe, value_json
 from .errors import (
     Cancel,
     ConfigurationError,
@@ -542,7 +542,7 @@ class Worker:
             encoded = (
                 "null"
                 if result is None
-                else dumps(result, f"result of job {attempt.running.job_id}")
+                else value_json(result, f"result of job {attempt.running.job_id}")
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)

@@ -113,3 +113,7 @@ def unsure(ctx: litequeue.Context, payload: Any) -> Any:
 
 def not_json(ctx: litequeue.Context, payload: Any) -> Any:
     return lambda: "a function is neither JSON nor picklable"
+
+
+def int_keys(ctx: litequeue.Context, payload: Any) -> Any:
+    return {1: "one", "1": "also one"}
