@@ -519,7 +519,7 @@ def test_retrying_the_failed_child_of_a_failed_batch_reopens_the_batch(
 ) -> None:
     broken = {"yes"}
     queue.handler("k")(lambda ctx, p: 1 / 0 if p in broken else p)
-    parent, (good, bad) = queue.batch([("k", "ok"), ("k", "yes")], max_attempts=1)
+    parent, (_, bad) = queue.batch([("k", "ok"), ("k", "yes")], max_attempts=1)
     drain(queue)
     broken.clear()
     queue.retry(bad.id)

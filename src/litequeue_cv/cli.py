@@ -2,7 +2,9 @@
 
 Each subcommand is one ``_add_<name>`` function that registers its parser and
 sets ``handler``; adding a subcommand means adding one such function to
-``SUBCOMMANDS``.
+``SUBCOMMANDS``. Errors are one line on stderr, ``litequeue-cv: error: ...``, as
+in the ``litequeue`` command: exit status 1 for a file or queue that cannot be
+used, 2 for bad usage, 130 for an interrupted run; never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ._extract import extract
 from ._result import CVResult
@@ -20,6 +22,13 @@ from .errors import CVError
 
 #: ``_add_<name>(subparsers)`` functions, one per subcommand.
 AddCommand = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+#: Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+def _fail(message: object, status: int) -> int:
+    print(f"litequeue-cv: error: {message}", file=sys.stderr)
+    return status
 
 
 def _summary(result: CVResult) -> str:
@@ -52,8 +61,7 @@ def _run_extract(args: argparse.Namespace) -> int:
     try:
         result = extract(args.file)
     except CVError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc, 1)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -78,25 +86,31 @@ def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers:
 
     from rich.console import Console
 
+    from .plugin import QueueError
     from .plugin.run import find_cv_files, run_cvs, summary_table
 
     console = Console()
     missing = [p for p in paths if not p.exists()]
     if missing:
-        print(f"error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
+        return _fail(f"no such file or folder: {', '.join(map(str, missing))}", 2)
     if not find_cv_files(paths):
-        print("error: no CV files (.pdf, .docx, .doc, .txt) under the given paths", file=sys.stderr)
-        return 2
+        return _fail("no CV files (.pdf, .docx, .doc, .txt) under the given paths", 2)
     # The live view reports every failure itself; keep the job log for real trouble.
     logging.getLogger("litequeue.jobs").setLevel(logging.ERROR)
-    summary = run_cvs(paths, db=db, tags=tags, workers=workers, console=console)
+    try:
+        summary = run_cvs(paths, db=db, tags=tags, workers=workers, console=console)
+    except QueueError as exc:
+        return _fail(exc, 1)
     console.print(summary_table(summary))
-    done, failed = len(summary.jobs) - len(summary.failed), len(summary.failed)
+    failed, left = len(summary.failed), len(summary.left)
     console.print(
-        f"{done} extracted, {failed} failed, {len(summary.skipped)} already done "
-        f"(kept from an earlier run) · jobs in {db}"
+        f"{len(summary.jobs) - failed - left} extracted, {failed} failed, "
+        f"{len(summary.skipped)} already done (kept from an earlier run)"
+        + (f", {left} left for the next run (interrupted)" if left else "")
+        + f" · jobs in {db}"
     )
+    if left:
+        return INTERRUPTED
     return 1 if failed else 0
 
 
@@ -106,12 +120,15 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="extract every CV under some paths as queued jobs, with live progress",
         description="Persist a cv.extract job for every CV under the paths, then work "
         "through them with live progress. Files already extracted by this version are "
-        "skipped; exit status 1 when any file failed.",
+        "skipped; exit status 1 when any file failed, 130 when interrupted (Ctrl-C: "
+        "the next run picks up the rest).",
     )
     p.add_argument("paths", nargs="+", type=Path, help="CV files or folders")
     p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
     p.add_argument("--tag", action="append", default=[], help="label the jobs, e.g. project:42")
-    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.add_argument(
+        "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
+    )
     p.set_defaults(handler=_run_run)
 
 
@@ -134,10 +151,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="write sample CVs to a temporary folder and run them")
-    p.add_argument("--n", type=int, default=12, help="how many CVs (default 12)")
+    p.add_argument("--n", type=_positive_int, default=12, help="how many CVs (default 12)")
     p.add_argument("--seed", type=int, default=7, help="which made-up people")
     p.add_argument("--dir", help="folder to write to (default: a new temporary one)")
-    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.add_argument(
+        "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
+    )
     p.set_defaults(handler=_run_demo)
 
 
@@ -147,16 +166,20 @@ def _run_web(args: argparse.Namespace) -> int:
 
         from .plugin.web import create_app
     except ImportError:
-        print("error: the web page needs: pip install 'litequeue-jobs[web]'", file=sys.stderr)
-        return 2
+        return _fail("the web page needs: pip install 'litequeue-jobs[web]'", 2)
+    from .plugin import QueueError
+
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
-    app = create_app(
-        args.db,
-        data_dir=data,
-        token=args.token,
-        run_worker=not args.no_worker,
-        workers=args.workers,
-    )
+    try:
+        app = create_app(
+            args.db,
+            data_dir=data,
+            token=args.token,
+            run_worker=not args.no_worker,
+            workers=args.workers,
+        )
+    except (QueueError, OSError) as exc:  # the queue file or the upload folder
+        return _fail(exc, 1)
     link = f"http://{args.host}:{args.port}/" + (f"#token={args.token}" if args.token else "")
     print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -170,7 +193,9 @@ def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--token", help="require this token (the page reads it from #token=...)")
-    p.add_argument("--workers", type=int, default=2, help="files parsed at once (default 2)")
+    p.add_argument(
+        "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
+    )
     p.add_argument("--no-worker", action="store_true", help="only serve; run a worker separately")
     p.set_defaults(handler=_run_web)
 
@@ -178,9 +203,31 @@ def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 SUBCOMMANDS: list[AddCommand] = [_add_extract, _add_run, _add_demo, _add_web]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in the same ``litequeue-cv: error:`` form as the rest
+    (its subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"litequeue-cv: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type, so that ``--workers 0`` is bad usage rather than a queue error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(prog="litequeue-cv", description="Read CVs into JSON.")
+    parser: argparse.ArgumentParser = _Parser(
+        prog="litequeue-cv", description="Read CVs into JSON."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(sub)
@@ -189,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error argparse has printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
     handler: Callable[[argparse.Namespace], Any] = args.handler
-    return int(handler(args))
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:  # before or after a run's worker, which handles it itself
+        return INTERRUPTED

@@ -4,8 +4,8 @@ Every error names the file and says why in plain words, so a failed job tells
 its owner what to fix. The tree::
 
     CVError(Exception)
-    ├── FileUnreadable(CVError, OSError)   missing path, a directory, no permission
-    ├── UnsupportedFileType(CVError, ValueError)   .doc, images, anything not PDF/DOCX/TXT
+    ├── FileUnreadable(CVError, OSError)   missing path, a directory, a named pipe, no permission
+    ├── UnsupportedFileType(CVError, ValueError)   .doc, images, other zips, not PDF/DOCX/TXT
     ├── EmptyFile(CVError, ValueError)     zero bytes
     ├── CorruptFile(CVError, ValueError)   not the format its name claims, truncated, damaged
     ├── EncryptedFile(CVError, ValueError) password-protected PDF
@@ -42,7 +42,7 @@ class CVError(Exception):
 
 
 class FileUnreadable(CVError, OSError):
-    """The path does not exist, is a directory, or cannot be opened."""
+    """The path does not exist, is not a regular file, or cannot be opened."""
 
 
 class UnsupportedFileType(CVError, ValueError):

@@ -23,6 +23,8 @@ from litequeue_cv import (
 )
 from litequeue_cv.samples import Sample
 
+from .pdf_bytes import one_page_pdf
+
 
 def _fails(path: Path, error: type[CVError], words: str) -> None:
     with pytest.raises(error) as info:
@@ -110,6 +112,38 @@ def test_pdf_without_pages(write) -> None:  # type: ignore[no-untyped-def]
     _fails(write("nopages.pdf", body), NoTextLayer, "no pages")
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"mediabox": b"[0 0 1e308 1e308]"},  # not numbers to pdfminer: pdfplumber refuses it
+        {"mediabox": b"[0 0 612]"},
+        {"stream_filter": b"/Filter /NoSuchFilter"},
+        {"stream_filter": b"/Filter /RunLengthDecode"},  # the text is not run-length data
+    ],
+)
+def test_damaged_pdf(write, damage: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+    assert extract(write("intact.pdf", one_page_pdf())).contact.name == "Jane Doe"
+    _fails(write("damaged.pdf", one_page_pdf(**damage)), CorruptFile, "corrupt")
+
+
+@pytest.mark.parametrize("name", ["cv.doc", "cv.pdf", "cv.txt", "cv"])
+def test_a_docx_under_another_name_is_read_as_docx(  # type: ignore[no-untyped-def]
+    write, sample_of, name: str
+) -> None:
+    sample = sample_of("docx-headings")
+    result = extract(write(name, sample.path.read_bytes()))
+    assert result.file_type == "docx"
+    assert result.contact.name == sample.truth["contact"]["name"]
+
+
+def test_a_zip_that_is_not_a_word_document(write) -> None:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        zf.writestr("content.xml", "<office:document-content/>")
+    _fails(write("cv.odt", buf.getvalue()), UnsupportedFileType, "not a Word document")
+
+
 @pytest.mark.parametrize("name", ["old.doc", "old.docx"])
 def test_legacy_doc(write, name: str) -> None:  # type: ignore[no-untyped-def]
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
@@ -129,6 +163,14 @@ def test_directory(tmp_path: Path) -> None:
     folder = tmp_path / "folder.pdf"
     folder.mkdir()
     _fails(folder, FileUnreadable, "directory")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(20)
+def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "cv.pdf"
+    os.mkfifo(pipe)  # opening it to read would wait for a writer forever
+    _fails(pipe, FileUnreadable, "not a regular file (it is a named pipe)")
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")

@@ -13,6 +13,8 @@ import litequeue_cv
 from litequeue_cv.cli import main
 from litequeue_cv.samples import Sample
 
+from .pdf_bytes import one_page_pdf
+
 
 def test_public_surface() -> None:
     assert sorted(litequeue_cv.__all__) == sorted(
@@ -61,14 +63,25 @@ def test_extract_summary(samples: list[Sample], capsys: pytest.CaptureFixture[st
     assert samples[1].truth["contact"]["email"] in out
 
 
-def test_bad_input_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    empty = tmp_path / "empty.pdf"
-    empty.write_bytes(b"")
-    assert main(["extract", "--json", str(empty)]) == 1
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (
+            one_page_pdf(mediabox=b"[0 0 1e308 1e308]"),
+            "the PDF is corrupt or truncated (MalformedPDFException)",
+        ),
+    ],
+)
+def test_bad_input_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, reason: str
+) -> None:
+    path = tmp_path / "cv.pdf"
+    path.write_bytes(data)
+    assert main(["extract", "--json", str(path)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "empty.pdf" in captured.err
-    assert "is empty" in captured.err
+    assert captured.err == f"litequeue-cv: error: cv.pdf: {reason}\n"
 
 
 def test_module_entry_point(samples: list[Sample]) -> None:

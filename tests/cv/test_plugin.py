@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -14,6 +17,8 @@ from litequeue.testing import EventRecorder
 from litequeue_cv import cli, plugin
 from litequeue_cv.plugin import run as run_module
 from litequeue_cv.samples import Sample
+
+from .pdf_bytes import one_page_pdf
 
 
 def test_the_plugin_is_registered_under_the_litequeue_entry_point_group() -> None:
@@ -35,6 +40,7 @@ def bad_files(folder: Path) -> dict[str, Path]:
         "random.pdf": os.urandom(4096),
         "legacy.doc": bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 2000,
         "not-a-zip.docx": b"just some words\n" * 20,
+        "bad-mediabox.pdf": one_page_pdf(mediabox=b"[0 0 1e308 1e308]"),
     }
     paths = {}
     for name, data in files.items():
@@ -85,6 +91,7 @@ def test_every_bad_file_fails_its_own_job_at_once_and_the_worker_goes_on(
             assert failed.error.message.startswith(f"{name}: "), failed.error.message
         assert "too large" in q.get(jobs["bomb.docx"].id).error.message  # type: ignore[union-attr]
         assert "unsupported file type" in q.get(jobs["legacy.doc"].id).error.message  # type: ignore[union-attr]
+        assert q.get(jobs["bad-mediabox.pdf"].id).error.type == "CorruptFile"  # type: ignore[union-attr]
         assert q.get(good.id).status is litequeue.JobStatus.SUCCEEDED
         assert q.get(nonsense.id).error.type == "BadPayload"  # type: ignore[union-attr]
 
@@ -119,6 +126,79 @@ def test_run_command_exit_codes(
     assert "random.pdf" in capsys.readouterr().out
     assert cli.main(["run", str(tmp_path / "nowhere"), "--db", str(tmp_path / "c.db")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_run_reports_a_named_pipe_as_a_failed_file(tmp_path: Path, samples: list[Sample]) -> None:
+    folder = tmp_path / "cvs"
+    folder.mkdir()
+    (folder / "good.pdf").write_bytes(samples[0].path.read_bytes())
+    os.mkfifo(folder / "pipe.pdf")  # reading it would wait for a writer forever
+    summary = run_module.run_cvs([folder], db=tmp_path / "q.db", workers=1)
+    assert len(summary.jobs) == 2
+    [(path, job)] = summary.failed
+    assert path.name == "pipe.pdf"
+    assert job.error is not None
+    assert job.error.message == "pipe.pdf: not a regular file (it is a named pipe)"
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["--workers", "0"], 2),
+        (["--workers", "-1"], 2),
+        (["--db", "{tmp}"], 1),  # a folder
+        (["--db", "{tmp}/no-such-folder/q.db"], 1),
+    ],
+)
+def test_run_errors_are_one_line_without_a_traceback(
+    tmp_path: Path,
+    samples: list[Sample],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    status: int,
+) -> None:
+    argv = ["run", str(samples[0].path), *(a.format(tmp=tmp_path) for a in args)]
+    assert cli.main(argv) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("litequeue-cv: error: ")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_run_and_the_next_run_does_the_rest(
+    tmp_path: Path, samples: list[Sample]
+) -> None:
+    folder = tmp_path / "cvs"
+    folder.mkdir()
+    pdfs = [s.path for s in samples if s.path.suffix == ".pdf"]
+    for copy in range(7):  # distinct bytes, so distinct jobs: enough work to interrupt
+        for pdf in pdfs:
+            data = pdf.read_bytes() + b"\n%% copy %d\n" % copy
+            (folder / f"{copy}-{pdf.name}").write_bytes(data)
+    total = 7 * len(pdfs)
+    db = tmp_path / "q.db"
+    command = [sys.executable, "-m", "litequeue_cv", "run", str(folder), "--db", str(db)]
+    proc = subprocess.Popen(
+        [*command, "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the live view prints a line as each file is done
+            if line.startswith("✓"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # does nothing once it has exited
+    assert proc.returncode == cli.INTERRUPTED, rest
+    assert "left for the next run (interrupted)" in " ".join(rest.split())  # rich wraps it
+    first = run_module.run_cvs([folder], db=db)
+    assert first.failed == []
+    assert first.left == []
+    assert 0 < len(first.jobs) < total
+    assert len(first.jobs) + len(first.skipped) == total
 
 
 def test_demo_writes_samples_and_extracts_them(

@@ -14,7 +14,7 @@ from typing import Any
 
 import litequeue
 
-__all__ = ["KIND", "MEMORY_LIMIT", "QUEUE", "TIMEOUT", "VERSION", "extract_job"]
+__all__ = ["KIND", "MEMORY_LIMIT", "QUEUE", "TIMEOUT", "VERSION", "QueueError", "extract_job"]
 
 #: The job kind.
 KIND = "cv.extract"
@@ -26,6 +26,10 @@ VERSION = "1"
 TIMEOUT = 120.0
 #: Address-space limit of the child process that parses a file.
 MEMORY_LIMIT = 1536 * 2**20
+
+#: What the queue raises when it refuses its file or a setting (a folder, a file that
+#: is not a queue): the command line, which does not import litequeue, reports it.
+QueueError = litequeue.LitequeueError
 
 _STAGES = {"reading": (10.0, "reading the file"), "parsing": (60.0, "finding sections")}
 

@@ -3,15 +3,15 @@ them with live progress, and end with a summary.
 
 Every file becomes a ``cv.extract`` job keyed by its content hash, all of them
 children of one batch job, committed before any work starts: interrupt the run
-and the next one picks up where it stopped. Files already extracted by the same
-handler version are skipped; those done by an older version run again.
+(Ctrl-C or SIGTERM: the worker stops gracefully, and the run ends there) and the
+next one picks up where it stopped. Files already extracted by the same handler
+version are skipped; those done by an older version run again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ def find_cv_files(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in CV_SUFFIXES:
+                # Not only regular files: a named pipe called cv.pdf fails its job, visibly.
+                if not child.is_dir() and child.suffix.lower() in CV_SUFFIXES:
                     found[child.resolve()] = None
         else:
             found[path.resolve()] = None
@@ -47,6 +48,8 @@ def find_cv_files(paths: Iterable[Path]) -> list[Path]:
 
 def content_key(path: Path) -> str:
     """The unique key of a file's job: its content hash, so a renamed copy is known."""
+    if not path.is_file():
+        return f"cv:unreadable:{path}"  # reading a named pipe would block; the job says why
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -67,7 +70,16 @@ class RunSummary:
 
     @property
     def failed(self) -> list[tuple[Path, litequeue.Job]]:
-        return [(p, j) for p, j in self.jobs if j.status is not litequeue.JobStatus.SUCCEEDED]
+        return [
+            (p, j)
+            for p, j in self.jobs
+            if j.status.finished and j.status is not litequeue.JobStatus.SUCCEEDED
+        ]
+
+    @property
+    def left(self) -> list[tuple[Path, litequeue.Job]]:
+        """Files not done because the run was interrupted; the next run does them."""
+        return [(p, j) for p, j in self.jobs if not j.status.finished]
 
 
 def run_cvs(
@@ -108,7 +120,8 @@ def _latest(queue: litequeue.Queue, key: str) -> litequeue.Job:
 
 
 def _work(queue: litequeue.Queue, files: dict[int, Path], workers: int, console: Console) -> None:
-    """Run the queue until every one of ``files``' jobs has finished, showing progress."""
+    """Run the queue until every one of ``files``' jobs has finished, or until the
+    worker is stopped by Ctrl-C or SIGTERM, showing progress."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -147,14 +160,30 @@ def _work(queue: litequeue.Queue, files: dict[int, Path], workers: int, console:
 
     unsubscribe = queue.subscribe(on_event)
     worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
+    ended = threading.Event()
+    watcher = threading.Thread(target=_stop_when_finished, args=(queue, files, worker, ended))
     try:
         with progress:
-            while not _all_finished(queue, files):
-                worker.run(until_empty=True)
-                if not _all_finished(queue, files):
-                    time.sleep(0.2)  # a retry waiting for its backoff
+            watcher.start()
+            worker.run()  # returns once the watcher stops it, or after a signal's graceful stop
     finally:
+        ended.set()
+        watcher.join()
         unsubscribe()
+
+
+def _stop_when_finished(
+    queue: litequeue.Queue, files: dict[int, Path], worker: litequeue.Worker, ended: threading.Event
+) -> None:
+    """Stop ``worker`` once every job of ``files`` has finished (polled: another
+    process may run some of them), or at once if this thread fails."""
+    pending = list(files)
+    try:
+        while pending and not ended.wait(0.1):
+            while pending and queue.get(pending[-1]).status.finished:
+                pending.pop()  # the last job tends to finish last: one read per poll
+    finally:
+        worker.stop()
 
 
 _ENDED = frozenset(
@@ -165,10 +194,6 @@ _ENDED = frozenset(
         litequeue.EventType.RETRYING,
     }
 )
-
-
-def _all_finished(queue: litequeue.Queue, files: dict[int, Path]) -> bool:
-    return all(queue.get(job_id).status.finished for job_id in files)
 
 
 def _line(path: Path, job: litequeue.Job, note: str = "") -> Text:
@@ -200,7 +225,7 @@ def summary_table(summary: RunSummary) -> Table:
     for column in ("jobs", "skills", "conf.", "ms"):
         table.add_column(column, justify="right")
     rows = [
-        *((p, j, "") for p, j in summary.jobs),
+        *((p, j, "") for p, j in summary.jobs if j.status.finished),
         *((p, j, " (kept)") for p, j in summary.skipped),
     ]
     for path, job, note in rows:

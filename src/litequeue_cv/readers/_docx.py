@@ -20,7 +20,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from .._document import Line, SourceDoc
-from ..errors import CorruptFile, DocumentTooLarge
+from ..errors import CorruptFile, DocumentTooLarge, UnsupportedFileType
+from . import SUPPORTED, WORD_SUFFIXES
 
 #: Cap on the inflated size of all members together and of any one XML part.
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -38,6 +39,11 @@ def check_zip(path: Path) -> None:
         raise CorruptFile(path, "not a DOCX file (it is not a zip archive)") from exc
     names = {i.filename for i in infos}
     missing = [n for n in _REQUIRED if n not in names]
+    if missing and path.suffix.lower() not in WORD_SUFFIXES:
+        # Read as DOCX for its zip signature, but named as another zip format (.odt, .xlsx).
+        raise UnsupportedFileType(
+            path, f"unsupported file type (a zip archive, not a Word document); {SUPPORTED}"
+        )
     if missing:
         raise CorruptFile(path, f"not a Word document (the archive has no {missing[0]})")
     total = sum(i.file_size for i in infos)

@@ -27,7 +27,8 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _open_error(path: Path, exc: Exception) -> Exception:
+def _damage(path: Path, exc: Exception) -> CVError:
+    """The typed error for what pdfplumber or pdfminer raised on this file."""
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     name = type(cause).__name__
     if "Password" in name or "Encrypt" in name:
@@ -100,16 +101,10 @@ def _link_targets(page: pdfplumber.page.Page) -> list[str]:
 
 def read_pdf(path: Path) -> SourceDoc:
     """Lines of every page in reading order, with link annotations."""
-    try:
-        pdf = pdfplumber.open(path)
-    except PdfminerException as exc:
-        raise _open_error(path, exc) from exc
-    except Exception as exc:
-        raise CorruptFile(path, f"the PDF is corrupt ({type(exc).__name__})") from exc
     pages: list[_Page] = []
     links: list[str] = []
     try:
-        with pdf:
+        with pdfplumber.open(path) as pdf:
             if not pdf.pages:
                 raise NoTextLayer(path, "the PDF has no pages")
             for number, page in enumerate(pdf.pages, start=1):
@@ -120,10 +115,13 @@ def read_pdf(path: Path) -> SourceDoc:
                 page.close()
     except CVError:
         raise
-    except PdfminerException as exc:
-        raise _open_error(path, exc) from exc
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise CorruptFile(path, f"the PDF is damaged ({type(exc).__name__})") from exc
+    except (OSError, MemoryError):
+        raise  # the disk or the memory limit, not the file's bytes: a retry may help
+    except Exception as exc:
+        # On bytes they cannot follow, pdfminer and pdfplumber raise their own errors
+        # (PSEOF, MalformedPDFException, ...) and builtin ones alike (KeyError,
+        # RecursionError, ...): all of them mean the file is damaged.
+        raise _damage(path, exc) from exc
     body, margin = _lines(pages)
     if not body and not margin:
         raise NoTextLayer(
