@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -71,6 +72,35 @@ def test_async_handler_timeout_is_enforced(queue: litequeue.Queue) -> None:
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None
     assert failed.error.type == "JobTimeout"
+
+
+def test_an_async_handler_that_outlives_its_timeout_anyway_has_timed_out(
+    queue: litequeue.Queue,
+) -> None:
+    """One blocks the event loop, one swallows its cancellation: both return a value
+    after their timeout, which must not count as a success."""
+
+    @queue.handler("blocks")
+    async def blocks(ctx: litequeue.Context, payload: Any) -> Any:
+        time.sleep(0.4)
+        return "late"
+
+    @queue.handler("stubborn")
+    async def stubborn(ctx: litequeue.Context, payload: Any) -> Any:
+        for _ in range(8):
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.05)
+        return "late"
+
+    jobs = [
+        queue.enqueue(kind, None, timeout=0.1, max_attempts=1) for kind in ("blocks", "stubborn")
+    ]
+    litequeue.Worker(queue).run(until_empty=True)
+    for job in jobs:
+        failed = queue.get(job.id)
+        assert (failed.status, failed.result) == (JobStatus.FAILED, None)
+        assert failed.error is not None
+        assert failed.error.type == "JobTimeout"
 
 
 def test_process_handler_runs_in_a_child_and_reports_progress(queue: litequeue.Queue) -> None:

@@ -483,6 +483,10 @@ class Worker:
                 result = await asyncio.wait_for(coroutine, timeout)
             except TimeoutError:
                 raise JobTimeout(self._timeout_message(attempt.running)) from None
+            if attempt.deadline is not None and time.monotonic() > attempt.deadline:
+                # It blocked the loop past its time, or swallowed its cancellation and
+                # returned anyway: a result past the timeout is no result.
+                raise JobTimeout(self._timeout_message(attempt.running))
         except BaseException as exc:
             outcome = self._from_exception(attempt, exc)
         else:
