@@ -198,6 +198,9 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
     # Encoded here: a value that is not JSON (a lambda, say) would not even pickle,
     # and the child would die sending it.
     try:
-        return ("result", None if result is None else value_json(result, f"result of job {job.id}"))
+        return (
+            "result",
+            None if result is None else value_json(result, f"result of job {job.id}")[0],
+        )
     except PayloadError as exc:
         return ("error", "PayloadError", describe(exc), None, True)

@@ -87,7 +87,8 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
     if template is None or not payloads:
         return ()
     if len(payloads) == 1:
-        return (template._replace(payload=payload_json(template.kind, payloads[0])),)
+        text, value = payload_json(template.kind, payloads[0])
+        return (template._replace(payload=text, value=value),)
     return job_runs(template, payloads)
 
 
@@ -411,8 +412,10 @@ class Queue:
             timeout_s: float | None = seconds(timeout, "timeout", zero=False)
         else:
             timeout_s = spec.timeout if spec is not None else None
-        if isinstance(tags, str):
-            tag_tuple: tuple[str, ...] = (tags,)
+        if isinstance(tags, tuple):
+            tag_tuple: tuple[str, ...] = tags
+        elif isinstance(tags, str):
+            tag_tuple = (tags,)
         elif isinstance(tags, Iterable):
             tag_tuple = tuple(tags)
         else:
@@ -424,10 +427,12 @@ class Queue:
         if parent_id is not None:
             job_id_checked(parent_id, "parent_id")
         check_storable(kind, queue, unique_key or "", *tag_tuple)
+        text, value = payload_json(kind, payload)
         return NewJob(
             kind=kind,
             queue=queue,
-            payload=payload_json(kind, payload),
+            payload=text,
+            value=value,
             priority=priority,
             run_at=when,
             max_attempts=max_attempts,

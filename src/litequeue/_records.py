@@ -118,14 +118,20 @@ def dumps(value: Any, what: str) -> str:
         raise PayloadError(f"{what} is not JSON-serialisable: {describe(exc)}") from exc
 
 
-def value_json(value: Any, what: str) -> str:
-    """A payload or result as JSON, refusing what would come back changed beyond a
-    tuple turned list: NaN, cycles, and keys that are not strings (JSON would turn
-    ``1`` into ``"1"``, and of ``{1: a, "1": b}`` keep one)."""
+def value_json(value: Any, what: str) -> tuple[str, Any]:
+    """A payload or result as JSON, and the value it reads back as; refusing what
+    would come back changed beyond a tuple turned list: NaN, cycles, and keys that are
+    not strings (JSON would turn ``1`` into ``"1"``, and of ``{1: a, "1": b}`` keep
+    one)."""
     text = dumps(value, what)
-    if value is not None and not isinstance(value, str | int | float):
-        _check_keys(value, decode_json(text), what)
-    return text
+    if type(value) in _EXACT_SCALARS:
+        return text, value  # reads back as itself
+    decoded = decode_json(text)
+    _check_keys(value, decoded, what)
+    return text, decoded
+
+
+_EXACT_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _check_keys(value: Any, decoded: Any, what: str) -> None:
@@ -168,6 +174,8 @@ class NewJob(NamedTuple):
     kind: str
     queue: str
     payload: str
+    #: The payload as it reads back from ``payload`` (what the inserted job holds).
+    value: Any
     priority: int
     run_at: float | None  # None: due at once (the commit's time)
     max_attempts: int
@@ -224,7 +232,7 @@ def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]
     except (TypeError, ValueError):
         # Encode them one by one: the payload at fault raises, named. If none does
         # (one nested just too deep to fit in the array), their texts make the array.
-        texts = [payload_json(template.kind, payload) for payload in payloads]
+        texts = [payload_json(template.kind, payload)[0] for payload in payloads]
         text = "[" + ",".join([f"[{t}]" for t in texts] if boxed else texts) + "]"
     if len(text) > RUN_CHARS and len(payloads) > 1:
         half = len(payloads) // 2
@@ -240,8 +248,9 @@ def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]
     yield JobRun(template, text, [box[0] for box in decoded] if boxed else decoded, boxed)
 
 
-def payload_json(kind: str, payload: Any) -> str:
-    """A job's payload as JSON, or ``PayloadError`` naming its kind."""
+def payload_json(kind: str, payload: Any) -> tuple[str, Any]:
+    """A job's payload as JSON and as it reads back, or ``PayloadError`` naming its
+    kind."""
     return value_json(payload, f"payload of a {kind!r} job")
 
 

@@ -504,7 +504,7 @@ class SQLiteStore:
             kind=new.kind,
             queue=new.queue,
             status=JobStatus.QUEUED,
-            payload=decode_json(new.payload),
+            payload=new.value,
             priority=new.priority,
             run_at=created_at if new.run_at is None else _dt(new.run_at),
             max_attempts=new.max_attempts,

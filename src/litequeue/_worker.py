@@ -546,7 +546,7 @@ class Worker:
             encoded = (
                 "null"
                 if result is None
-                else value_json(result, f"result of job {attempt.running.job_id}")
+                else value_json(result, f"result of job {attempt.running.job_id}")[0]
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
