@@ -20,6 +20,28 @@ from plugins import handlers
 NO_WAIT = Backoff(base=0, jitter=0)
 
 
+def stop_once_started(worker: litequeue.Worker, started: threading.Event) -> None:
+    """Run ``worker`` in a thread, ``stop()`` it once a handler sets ``started``, and
+    wait for ``run()`` to return."""
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    assert started.wait(5)
+    worker.stop()
+    runner.join(10)
+    assert not runner.is_alive()
+
+
+def drain_or_stop(worker: litequeue.Worker, timeout: float = 20) -> None:
+    """``worker.run(until_empty=True)``, stopped after ``timeout`` seconds: a job left
+    running by a bug then fails the test's assertions instead of hanging it."""
+    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
+    runner.start()
+    runner.join(timeout)
+    if runner.is_alive():
+        worker.stop(grace=0)
+        runner.join(10)
+
+
 def test_sync_handler_result_status_and_events(queue: litequeue.Queue) -> None:
     @queue.handler("add")
     def add(ctx: litequeue.Context, payload: Any) -> Any:
@@ -578,11 +600,7 @@ def test_stop_hands_back_unfinished_jobs_with_the_attempt_counted(
 
     job = queue.enqueue("slow", None)
     worker = litequeue.Worker(queue, grace=0.1)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert started.wait(5)
-    worker.stop()
-    thread.join(10)
+    stop_once_started(worker, started)
     released = queue.get(job.id)
     assert released.status is JobStatus.QUEUED
     assert released.attempt == 1
@@ -608,11 +626,7 @@ def test_stop_hands_back_a_job_on_its_last_attempt_to_run_again(
 
     job = queue.enqueue("once", None, max_attempts=1)
     worker = litequeue.Worker(queue, grace=0.1)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert started.wait(5)
-    worker.stop()
-    thread.join(10)
+    stop_once_started(worker, started)
     handed_back = queue.get(job.id)
     assert (handed_back.status, handed_back.attempt) == (JobStatus.QUEUED, 1)
     time.sleep(1)  # the first run's thread ends
@@ -635,11 +649,7 @@ def test_stop_lets_running_jobs_finish_within_the_grace_period(
 
     job = queue.enqueue("short", None)
     worker = litequeue.Worker(queue, grace=5)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert started.wait(5)
-    worker.stop()
-    thread.join(10)
+    stop_once_started(worker, started)
     assert queue.get(job.id).result == "done"
 
 
@@ -735,12 +745,7 @@ def test_an_exception_that_cannot_be_printed_still_fails_its_job(
     queue.handler("odd", process=process, max_attempts=1)(handlers.unprintable)
     job = queue.enqueue("odd")
     worker = litequeue.Worker(queue)
-    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
-    runner.start()
-    runner.join(20)
-    if runner.is_alive():  # the job hung as running: stop the worker to end the test
-        worker.stop(grace=0)
-        runner.join(10)
+    drain_or_stop(worker)
     failed = queue.get(job.id)
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None
@@ -760,12 +765,7 @@ def test_a_retry_with_a_bad_delay_fails_the_attempt_and_breaks_nothing(
     bad = queue.enqueue("bad", {"delay": delay}, max_attempts=2)
     good = queue.enqueue("good", None)
     worker = litequeue.Worker(queue, concurrency=2)
-    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
-    runner.start()
-    runner.join(20)
-    if runner.is_alive():
-        worker.stop(grace=0)
-        runner.join(10)
+    drain_or_stop(worker)
     retrying = queue.get(bad.id)
     assert retrying.status is JobStatus.QUEUED  # a failed attempt, retried with backoff
     assert retrying.error is not None
@@ -802,12 +802,7 @@ def test_a_child_process_that_cannot_start_fails_the_attempt(
     queue.handler("sq", process=True)(handlers.square)
     job = queue.enqueue("sq", {"n": 3}, max_attempts=1)
     worker = litequeue.Worker(queue)
-    runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
-    runner.start()
-    runner.join(20)
-    if runner.is_alive():
-        worker.stop(grace=0)
-        runner.join(10)
+    drain_or_stop(worker)
     failed = queue.get(job.id)
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from ._checks import whole
 from ._records import check_storable
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
@@ -93,24 +94,10 @@ class HandlerSpec:
             raise ConfigurationError(f"a job kind must be a non-empty string, not {self.kind!r}")
         if not callable(self.fn):
             raise ConfigurationError(f"handler for {self.kind!r} is not callable: {self.fn!r}")
-        if self.max_attempts is not None and (
-            not isinstance(self.max_attempts, int)
-            or isinstance(self.max_attempts, bool)
-            or self.max_attempts < 1
-        ):
-            raise ConfigurationError(
-                f"max_attempts for {self.kind!r} must be a whole number >= 1,"
-                f" not {self.max_attempts!r}"
-            )
-        if self.memory_limit is not None and (
-            not isinstance(self.memory_limit, int)
-            or isinstance(self.memory_limit, bool)
-            or self.memory_limit < 1
-        ):
-            raise ConfigurationError(
-                f"memory_limit for {self.kind!r} must be a number of bytes >= 1,"
-                f" not {self.memory_limit!r}"
-            )
+        if self.max_attempts is not None:
+            whole(self.max_attempts, f"max_attempts for {self.kind!r}")
+        if self.memory_limit is not None:
+            whole(self.memory_limit, f"memory_limit (bytes) for {self.kind!r}")
         if not isinstance(self.backoff, Backoff):
             raise ConfigurationError(
                 f"backoff for {self.kind!r} must be a litequeue.Backoff, not {self.backoff!r}"
