@@ -4,41 +4,74 @@
 
 The sequence number of the last event shown is kept in ``<db>.seen``; run it
 again and it resumes there, missing nothing (the same guarantee a browser gets
-from the Last-Event-ID of the web page's stream).
+from the Last-Event-ID of the web page's stream). Ctrl-C or SIGTERM ends it.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
+from types import FrameType
 
 import litequeue
 
 
-def main() -> None:
+def _sequence_number(text: str) -> int:
+    if not text.strip().isdecimal():
+        raise argparse.ArgumentTypeError(f"expected an event number >= 0, not {text!r}")
+    return int(text)
+
+
+def _resume_point(seen_file: Path) -> int:
+    """Where the last run stopped; a damaged record starts from the beginning."""
+    try:
+        return _sequence_number(seen_file.read_text())
+    except (OSError, argparse.ArgumentTypeError):
+        return 0
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _line(event: litequeue.Event) -> str:
+    line = f"#{event.seq:<6} job {event.job_id:<5} {event.type.value:<10}"
+    if event.type is litequeue.EventType.PROGRESS:
+        return line + f" {event.data.get('progress', 0):5.1f}% {event.data.get('message') or ''}"
+    if "error" in event.data:
+        return line + f" {event.data['error']}"
+    return line
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("db", type=Path)
-    parser.add_argument("--after", type=int, help="start after this event (default: resume)")
+    parser.add_argument("db", type=Path, help="an existing queue file")
+    parser.add_argument(
+        "--after", type=_sequence_number, help="start after this event (default: resume)"
+    )
     args = parser.parse_args()
+    if not args.db.is_file():
+        parser.error(f"{args.db}: no such queue file")  # a typo must not make a new one
     seen_file = args.db.with_name(args.db.name + ".seen")
-    after = args.after
-    if after is None:
-        after = int(seen_file.read_text()) if seen_file.exists() else 0
-    with litequeue.Queue(args.db) as queue:
-        try:
+    after = _resume_point(seen_file) if args.after is None else args.after
+    _stop_on_sigterm()
+    try:
+        with litequeue.Queue(args.db, migrate=False) as queue:
             for event in queue.events(after=after, follow=True):
-                line = f"#{event.seq:<6} job {event.job_id:<5} {event.type.value:<10}"
-                if event.type is litequeue.EventType.PROGRESS:
-                    line += (
-                        f" {event.data.get('progress', 0):5.1f}% {event.data.get('message') or ''}"
-                    )
-                elif "error" in event.data:
-                    line += f" {event.data['error']}"
-                print(line, flush=True)
+                print(_line(event), flush=True)
                 seen_file.write_text(str(event.seq))
-        except KeyboardInterrupt:
-            pass
+    except litequeue.LitequeueError as exc:
+        print(f"follow_events: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -268,6 +268,28 @@ def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -
     assert run_json(capsys, old, "jobs") == []
 
 
+def test_look_only_commands_leave_another_applications_database_unchanged(
+    capsys: Capsys, tmp_path: Path
+) -> None:
+    """``--db`` pointed at the wrong file by mistake: nothing is added to it, and its
+    journal mode stays as it was."""
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    conn.close()
+    before = app.read_bytes()
+    for command in (["stats"], ["jobs"], ["show", "1"], ["events"], ["queues"], ["cancel", "1"]):
+        code, out, err = run(capsys, "--db", str(app), *command)
+        assert_error(code, out, err, 1, "not a litequeue queue file yet")
+    assert app.read_bytes() == before
+    assert not Path(f"{app}-wal").exists()
+    with sqlite3.connect(app) as conn:
+        conn.execute("PRAGMA user_version = 3")  # the application's own numbering
+    conn.close()
+    code, out, err = run(capsys, "--db", str(app), "stats")
+    assert_error(code, out, err, 1, "another application's database?")
+
+
 def test_migrate_refuses_a_newer_file(capsys: Capsys, db: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA user_version = 99")

@@ -13,7 +13,7 @@ import pytest
 import litequeue
 from litequeue import ConfigurationError, JobStatus, KeyState, _store
 from litequeue._records import Claim, Outcome
-from litequeue.testing import drain
+from litequeue.testing import drain, run_once
 
 
 def test_enqueue_returns_a_committed_job_visible_to_another_connection(
@@ -424,6 +424,14 @@ def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
     # Numbering goes on from where it was, so followers never see a number twice.
     queue.enqueue("k", 3)
     assert queue.last_event_seq() == last + 1
+
+
+def test_testing_helpers_take_one_queue_name_as_a_string(queue: litequeue.Queue) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue("k", 1, queue="cv")
+    queue.enqueue("k", 2, queue="cv")
+    assert run_once(queue, queues="cv") == 1
+    assert drain(queue, queues="cv") == 1  # once read as the queues "c" and "v"
 
 
 def test_prune_keeps_the_newest_job_so_ids_are_never_given_out_twice(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ._records import encode_json
 from .hookspecs import hookimpl, wants
 from .models import EventType
 
@@ -35,6 +36,6 @@ def litequeue_job_event(event: Event) -> None:
             "job %d %s %s",
             event.job_id,
             event.type.value,
-            event.data or "",
+            encode_json(event.data) if event.data else "",  # as `litequeue events` shows it
             extra={"job_id": event.job_id, "event_seq": event.seq},
         )

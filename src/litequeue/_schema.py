@@ -27,6 +27,7 @@ from .errors import (
     DiskFull,
     NotADatabase,
     SchemaTooNew,
+    SchemaTooOld,
     SQLiteTooOld,
     StoreError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "connect",
     "load_migrations",
     "migrate",
+    "require_current",
     "require_json_functions",
     "require_sqlite_version",
     "schema_version",
@@ -156,9 +158,15 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), timeout)
 
 
-def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite3.Connection:
+def connect(
+    path: str | Path, *, durability: str, busy_timeout: float, current: bool = False
+) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with the asked durability, in autocommit mode
-    (litequeue opens its own transactions with ``BEGIN IMMEDIATE``)."""
+    (litequeue opens its own transactions with ``BEGIN IMMEDIATE``).
+
+    With ``current``, a file not at this litequeue's schema version is refused
+    before anything about it changes (switching to WAL is a change a foreign
+    database would keep)."""
     try:
         synchronous = DURABILITY_LEVELS[durability]
     except KeyError:
@@ -173,6 +181,8 @@ def connect(path: str | Path, *, durability: str, busy_timeout: float) -> sqlite
         )
         try:
             require_json_functions(conn)
+            if current:
+                require_current(conn, path)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
@@ -215,6 +225,35 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
+    """``SchemaTooOld`` or ``SchemaTooNew`` unless the file is at the newest version."""
+    newest = len(load_migrations())
+    with translate_errors(path):
+        version = schema_version(conn)
+        if version == newest:
+            return
+        _refuse_newer(conn, path, version, newest)
+        raise SchemaTooOld(str(path), version, newest)
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _refuse_newer(conn: sqlite3.Connection, path: str | Path, version: int, newest: int) -> None:
+    if version <= newest:
+        return
+    if "jobs" not in _tables(conn):
+        raise SchemaTooNew(
+            f"{path}: not a litequeue queue file (its user_version is {version} and it has"
+            " no jobs table): another application's database?"
+        )
+    raise SchemaTooNew(
+        f"{path}: database schema version {version} was written by a newer litequeue "
+        f"(this one knows up to version {newest}); upgrade litequeue to open it"
+    )
+
+
 def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = None) -> int:
     """Apply the migrations the file lacks, each atomically; return the new version.
 
@@ -225,11 +264,7 @@ def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = 
     target = newest if target is None else target
     with translate_errors(path):
         current = schema_version(conn)
-        if current > newest:
-            raise SchemaTooNew(
-                f"{path}: database schema version {current} was written by a newer litequeue "
-                f"(this one knows up to version {newest}); upgrade litequeue to open it"
-            )
+        _refuse_newer(conn, path, current, newest)
         for migration in migrations[current:target]:
             begin_immediate(conn, 30.0)
             try:

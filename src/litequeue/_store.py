@@ -34,7 +34,7 @@ from ._records import (
     dumps,
     encode_json,
 )
-from .errors import InvalidTransition, JobNotFound, SchemaTooOld
+from .errors import InvalidTransition, JobNotFound
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["SQLiteStore"]
@@ -325,28 +325,20 @@ class SQLiteStore:
         migrate: bool = True,
     ) -> None:
         self.path = str(path)
-        self._conn = _schema.connect(self.path, durability=durability, busy_timeout=busy_timeout)
+        self._conn = _schema.connect(
+            self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
+        )
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path)
-            else:
-                self._check_version()
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             self._conn.close()
             raise
         self._closed = False
-
-    def _check_version(self) -> None:
-        with _schema.translate_errors(self.path):
-            version = _schema.schema_version(self._conn)
-        newest = len(_schema.load_migrations())
-        if version != newest:
-            _schema.migrate(self._conn, self.path, target=version)  # raises if too new
-            raise SchemaTooOld(self.path, version, newest)
 
     # -- plumbing ---------------------------------------------------------------
 

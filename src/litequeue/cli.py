@@ -83,8 +83,14 @@ def _db_path(args: argparse.Namespace, *, create: bool) -> str:
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
+    """The queue; only commands that may create it (``create``) bring an older file's
+    schema up to date: the others refuse a file that is not a current queue file
+    rather than change it (an application's own database, given by mistake)."""
     return litequeue.Queue(
-        _db_path(args, create=create), durability=args.durability, plugins=args.plugin or ()
+        _db_path(args, create=create),
+        durability=args.durability,
+        plugins=args.plugin or (),
+        migrate=create,
     )
 
 
@@ -573,21 +579,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
+def _seconds(text: str, *, zero: bool = True) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, not {text!r}")
+    if not (value >= 0 if zero else value > 0):  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"expected seconds {'>= 0' if zero else '> 0'}, not {text!r}"
+        )
     return value
 
 
 def _positive_seconds(text: str) -> float:
-    value = _seconds(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, not {text!r}")
-    return value
+    return _seconds(text, zero=False)
 
 
 def _common_options(*, defaults: bool) -> _Parser:

@@ -16,7 +16,7 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
     ├── ChildProcessDied                   a process handler's child died mid-job
     └── StoreError                         the database itself
         ├── SchemaTooNew                   written by a newer litequeue
-        ├── SchemaTooOld                   needs migrating (opened with migrate=False)
+        ├── SchemaTooOld                   needs migrating (migrate=False, look-only CLI)
         ├── NotADatabase                   not a SQLite file, or corrupt
         ├── DatabaseReadOnly               the file or its folder is not writable
         ├── DiskFull                       no space (or file size limit) to write
@@ -118,10 +118,14 @@ class SchemaTooOld(StoreError):
     """The database needs migrating and was opened with ``migrate=False``."""
 
     def __init__(self, path: str, version: int, newest: int) -> None:
-        super().__init__(
-            f"{path}: database schema version {version} is older than this litequeue's "
-            f"({newest}); run `litequeue migrate` or open it with migrate=True"
-        )
+        if version == 0:
+            said = f"{path}: not a litequeue queue file yet (no litequeue schema in it)"
+        else:
+            said = (
+                f"{path}: database schema version {version} is older than this"
+                f" litequeue's ({newest})"
+            )
+        super().__init__(f"{said}; run `litequeue migrate` or open it with migrate=True")
         #: The file's schema version.
         self.version = version
         #: The newest version this litequeue knows.

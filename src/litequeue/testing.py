@@ -42,7 +42,7 @@ def drain(
 
     ``max_jobs`` guards against a handler that keeps enqueueing work.
     """
-    worker = Worker(queue, queues=tuple(queues), concurrency=concurrency)
+    worker = Worker(queue, queues=queues, concurrency=concurrency)  # a str is one queue
     total = 0
     while total < max_jobs:
         ran = worker.run_once()
