@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 import litequeue
 from litequeue import EventType, JobStatus, _records, _store
 from litequeue._records import Claim, Outcome, Running
-from litequeue.testing import EventRecorder
+from litequeue.testing import EventRecorder, drain
 from strategies import json_values, kinds, tags
 
 
@@ -419,3 +419,79 @@ class QueueMachine(RuleBasedStateMachine):
 
 QueueMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 TestQueueMachine = QueueMachine.TestCase
+
+
+class BatchMachine(RuleBasedStateMachine):
+    """Batches through failures, cancellations and retries of parents and children:
+    a parent's status and progress always follow its children's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.queue = litequeue.Queue(Path(self.tmp.name) / "q.db", durability="normal")
+        self.broken: set[int] = set()
+        self.names = itertools.count()
+        self.queue.handler("part", max_attempts=1)(self._part)
+        self.parents: list[int] = []
+
+    def _part(self, ctx: litequeue.Context, payload: Any) -> Any:
+        if payload in self.broken:
+            raise ValueError(f"part {payload} is broken")
+        return payload
+
+    def teardown(self) -> None:
+        self.queue.close()
+        self.tmp.cleanup()
+
+    def _pick(self, data: st.DataObject, statuses: tuple[JobStatus, ...]) -> int | None:
+        ids = [j.id for j in self.queue.jobs(status=statuses, limit=10_000)]
+        return data.draw(st.sampled_from(ids)) if ids else None
+
+    @rule(size=st.integers(0, 3), broken=st.integers(0, 3))
+    def make_batch(self, size: int, broken: int) -> None:
+        names = [next(self.names) for _ in range(size)]
+        self.broken.update(names[:broken])
+        parent, _ = self.queue.batch([("part", n) for n in names])
+        self.parents.append(parent.id)
+
+    @rule()
+    def drain(self) -> None:
+        drain(self.queue)
+
+    @rule(data=st.data())
+    def mend_a_part(self, data: st.DataObject) -> None:
+        if self.broken:
+            self.broken.discard(data.draw(st.sampled_from(sorted(self.broken))))
+
+    @rule(data=st.data())
+    def retry_a_job(self, data: st.DataObject) -> None:
+        job_id = self._pick(data, (JobStatus.FAILED, JobStatus.CANCELLED))
+        if job_id is not None:
+            self.queue.retry(job_id)
+
+    @rule(data=st.data())
+    def cancel_a_job(self, data: st.DataObject) -> None:
+        job_id = self._pick(data, (JobStatus.QUEUED, JobStatus.RUNNING))
+        if job_id is not None:
+            self.queue.cancel(job_id)
+
+    @invariant()
+    def parents_follow_their_children(self) -> None:
+        for parent_id in self.parents:
+            parent = self.queue.get(parent_id)
+            kids = [k.status for k in self.queue.jobs(parent_id=parent_id, limit=100)]
+            done = sum(status.finished for status in kids)
+            assert parent.status is not JobStatus.QUEUED  # a parent runs no handler
+            assert 0 <= parent.progress <= 100
+            if parent.status is JobStatus.RUNNING:
+                assert done < len(kids), "every child finished, the parent did not"
+                assert parent.progress == pytest.approx(100 * done / len(kids))
+            elif parent.status is JobStatus.SUCCEEDED:
+                assert all(status is JobStatus.SUCCEEDED for status in kids)
+            elif parent.status is JobStatus.FAILED:
+                assert done == len(kids)
+                assert any(status is not JobStatus.SUCCEEDED for status in kids)
+
+
+BatchMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestBatchMachine = BatchMachine.TestCase

@@ -905,50 +905,53 @@ class SQLiteStore:
                 (now, now, job_id),
             )
             return
+        self._reopen(tx, job_id)
         again = conn.execute(
             "SELECT id, status FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
             (job_id, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
         ).fetchall()
-        conn.execute(
-            "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
-            " finished_at = NULL, updated_at = ? WHERE id = ?",
-            (now, job_id),
-        )
         for child_id, status in again:
             self._requeue(tx, child_id, JobStatus(status))
-        self._children_back(tx, job_id, len(again))
+        self._recount(tx, job_id)
+
+    def _reopen(self, tx: _Tx, parent_id: int) -> None:
+        """A finished parent waits for its children again."""
+        tx.conn.execute(
+            "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
+            " finished_at = NULL, updated_at = ? WHERE id = ?",
+            (tx.now, parent_id),
+        )
 
     def _child_back(self, tx: _Tx, parent_id: int) -> None:
-        """One finished child of ``parent_id`` runs again: a parent still waiting counts
-        one child less as finished; a failed one waits again (and so on up), while a
-        cancelled one stays cancelled."""
-        (status,) = tx.conn.execute("SELECT status FROM jobs WHERE id = ?", (parent_id,)).fetchone()
+        """A finished child of ``parent_id`` runs again: a failed parent waits again
+        (and so on up), a waiting one counts again; a cancelled one stays cancelled."""
+        (status, grandparent) = tx.conn.execute(
+            "SELECT status, parent_id FROM jobs WHERE id = ?", (parent_id,)
+        ).fetchone()
         if status == JobStatus.FAILED.value:
             tx.event(parent_id, EventType.REQUEUED, {"previous": status})
-            row = tx.conn.execute(
-                "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
-                " finished_at = NULL, updated_at = ? WHERE id = ? RETURNING parent_id",
-                (tx.now, parent_id),
-            ).fetchone()
-            if row[0] is not None:
-                self._child_back(tx, row[0])
+            self._reopen(tx, parent_id)
+            if grandparent is not None:
+                self._child_back(tx, grandparent)
         elif status not in _ACTIVE:
             return
-        self._children_back(tx, parent_id, 1)
+        self._recount(tx, parent_id)
 
-    def _children_back(self, tx: _Tx, parent_id: int, count: int) -> None:
-        """``count`` of a waiting parent's finished children run again: its progress
-        goes back; with none left to wait for, it finishes."""
-        if count:
-            tx.conn.execute(
-                "UPDATE jobs SET children_finished = children_finished - ?1,"
-                " progress = 100.0 * (children_finished - ?1) / max(children, 1),"
-                " progress_message = (children_finished - ?1) || '/' || children || ' done',"
-                " updated_at = ?2 WHERE id = ?3",
-                (count, tx.now, parent_id),
-            )
-        else:
-            self._finish_parent(tx, parent_id)  # nothing to run again: it ends as it was
+    def _recount(self, tx: _Tx, parent_id: int) -> None:
+        """Count a waiting parent's finished children from their rows (a cancelled
+        batch's children were not counted as they ended): its progress follows, and
+        with none left to wait for, it finishes."""
+        children, done = tx.conn.execute(
+            "UPDATE jobs SET children_finished = k.done,"
+            " progress = 100.0 * k.done / max(jobs.children, 1),"
+            " progress_message = k.done || '/' || jobs.children || ' done', updated_at = ?1"
+            " FROM (SELECT count(*) AS done FROM jobs WHERE parent_id = ?2"
+            " AND status NOT IN ('queued', 'running')) AS k"
+            " WHERE jobs.id = ?2 RETURNING jobs.children, jobs.children_finished",
+            (tx.now, parent_id),
+        ).fetchone()
+        if done >= children:
+            self._finish_parent(tx, parent_id)
 
     # -- queue settings -------------------------------------------------------------------
 
