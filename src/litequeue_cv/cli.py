@@ -1,20 +1,24 @@
-"""Command line: ``litequeue-cv extract FILE [--json]``, ``run PATH...``, ``demo``.
+"""Command line: ``litequeue-cv extract FILE [--json]``, ``run PATH...``, ``demo``, ``web``.
 
 Each subcommand is one ``_add_<name>`` function that registers its parser and
 sets ``handler``; adding a subcommand means adding one such function to
 ``SUBCOMMANDS``. Errors are one line on stderr, ``litequeue-cv: error: ...``, as
 in the ``litequeue`` command: exit status 1 for a file or queue that cannot be
-used, 2 for bad usage, 130 for an interrupted run; never a traceback.
+used (or a port that cannot be listened on), 2 for bad usage, 130 for an
+interrupted run (a web server stopped by Ctrl-C or SIGTERM exits 0); never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 from ._extract import extract
 from ._result import CVResult
@@ -162,28 +166,48 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _run_web(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .plugin.web import create_app
+        from .plugin.web import create_app, serve
     except ImportError:
         return _fail("the web page needs: pip install 'litequeue-jobs[web]'", 2)
     from .plugin import QueueError
 
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
     try:
-        app = create_app(
-            args.db,
-            data_dir=data,
-            token=args.token,
-            run_worker=not args.no_worker,
-            workers=args.workers,
-        )
-    except (QueueError, OSError) as exc:  # the queue file or the upload folder
-        return _fail(exc, 1)
-    link = f"http://{args.host}:{args.port}/" + (f"#token={args.token}" if args.token else "")
-    print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        # Bound first, so a taken port or an unknown host is one error line, and the
+        # link is printed only once connections can be made.
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        return _fail(f"cannot listen: {exc.strerror or exc}", 1)  # names the address
+    with sock:
+        try:
+            app = create_app(
+                args.db,
+                data_dir=data,
+                token=args.token,
+                run_worker=not args.no_worker,
+                workers=args.workers,
+            )
+        except (QueueError, OSError) as exc:  # the queue file or the upload folder
+            return _fail(exc, 1)
+        link = _link(sock, args.token)
+        print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
+        serve(app, sock)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def _link(sock: socket.socket, token: str | None) -> str:
+    """The page's address (with the port bound, for ``--port 0``); the token is
+    percent-encoded, since the page decodes it (``+``, ``&``, ``#`` or ``%`` would
+    otherwise change it)."""
+    host, port = sock.getsockname()[:2]
+    host = f"[{host}]" if ":" in host else host
+    fragment = f"#token={quote(token, safe='')}" if token else ""
+    return f"http://{host}:{port}/{fragment}"
 
 
 def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -191,7 +215,7 @@ def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
     p.add_argument("--data", help="folder for uploaded files (default: cv-data beside --db)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=_port, default=8765, help="(default 8765; 0: any free port)")
     p.add_argument("--token", help="require this token (the page reads it from #token=...)")
     p.add_argument(
         "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
@@ -221,6 +245,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
     return value
+
+
+def _port(text: str) -> int:
+    """An argparse type: a port socket can bind, so ``--port 70000`` is bad usage."""
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0..65535, not {text!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 import litequeue
 from litequeue_cv.plugin import KIND, QUEUE
-from litequeue_cv.plugin.web import create_app
+from litequeue_cv.plugin.web import MAX_FILES, MAX_UPLOAD, create_app
 from litequeue_cv.samples import Sample
 
 SAME_ORIGIN = {"x-litequeue": "1"}
@@ -166,3 +166,87 @@ def test_a_token_can_be_required(tmp_path: Path, samples: list[Sample]) -> None:
         )
         assert ok.status_code == 201
         assert client.get("/").status_code == 200  # the page itself loads; the API asks
+
+
+def uploaded_files(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "data" / "uploads").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("second", "status"),
+    [(("b.exe", b"MZ"), 415), (("big.txt", b"a" * (MAX_UPLOAD + 1)), 413)],
+)
+def test_a_refused_upload_keeps_none_of_its_files(
+    client: TestClient, tmp_path: Path, second: tuple[str, bytes], status: int
+) -> None:
+    files = [("files", ("a.txt", b"Jane Doe")), ("files", second)]
+    response = client.post("/api/upload", files=files, headers=SAME_ORIGIN)
+    assert response.status_code == status
+    assert second[0] in response.json()["error"]
+    assert uploaded_files(tmp_path) == []
+    assert client.get("/api/state").json()["jobs"] == []
+
+
+def test_too_many_files_in_one_upload_are_refused(client: TestClient, tmp_path: Path) -> None:
+    files = [("files", (f"{i}.txt", b"x")) for i in range(MAX_FILES + 1)]
+    response = client.post("/api/upload", files=files, headers=SAME_ORIGIN)
+    assert response.status_code == 413
+    assert f"at most {MAX_FILES} files" in response.json()["error"]
+    assert uploaded_files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "words"),
+    [
+        (litequeue.DatabaseBusy("q.db: the database stayed locked"), 503, "busy"),
+        (litequeue.DiskFull("q.db: database or disk is full"), 500, "cannot be used"),
+    ],
+)
+def test_a_queue_file_that_cannot_take_the_jobs_gives_json_and_keeps_no_file(
+    client: TestClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    error: litequeue.StoreError,
+    status: int,
+    words: str,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(client.app.state.queue, "enqueue_many", refuse)  # type: ignore[attr-defined]
+    files = [("files", ("a.txt", b"Jane Doe"))]
+    response = client.post("/api/upload", files=files, headers=SAME_ORIGIN)
+    assert response.status_code == status
+    assert words in response.json()["error"]
+    assert uploaded_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("token", ["sécret", "ab+cd&e%f#g"], ids=["non-ASCII", "URL-special"])
+def test_any_token_works_and_any_wrong_one_is_refused(tmp_path: Path, token: str) -> None:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "d", token=token, run_worker=False)
+    with TestClient(app) as client:
+        assert client.get("/api/state", params={"token": token}).status_code == 200
+        bearer = {"authorization": f"Bearer {token}".encode()}  # UTF-8 on the wire
+        assert client.get("/api/state", headers=bearer).status_code == 200
+        for wrong in ("é", "wrong", token[:-1]):
+            assert client.get("/api/state", params={"token": wrong}).status_code == 401
+        assert (
+            client.get("/api/state", headers={"authorization": b"Bearer \xe9"}).status_code == 401
+        )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"params": {"after": "²"}},
+        {"headers": {"last-event-id": b"\xb2"}},
+        {"params": {"after": str(2**63)}},
+    ],
+    ids=["after-superscript", "last-event-id-superscript", "past-sqlite"],
+)
+def test_an_event_stream_start_that_is_not_a_sequence_number_is_refused(
+    client: TestClient, where: dict[str, Any]
+) -> None:
+    response = client.get("/api/events", **where)
+    assert response.status_code == 400
+    assert "Last-Event-ID" in response.json()["error"]

@@ -7,11 +7,11 @@ Server-Sent Events fed from ``Queue.events(after=...)``: a browser that
 reconnects sends its Last-Event-ID and misses nothing, and a reload shows the
 same state, because everything shown is read from the queue file.
 
-Safe by default: it binds 127.0.0.1, caps upload size and type, never uses a
-client's file name on disk, refuses state-changing requests from other origins
-(and without its custom header), sends a strict Content-Security-Policy (the
-page puts every name and CV text in with ``textContent``), and can require a
-token.
+Safe by default: it binds 127.0.0.1, caps upload size, count and type while
+the body streams in, never uses a client's file name on disk, refuses
+state-changing requests from other origins (and without its custom header),
+sends a strict Content-Security-Policy (the page puts every name and CV text in
+with ``textContent``), and can require a token.
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ import asyncio
 import contextlib
 import json
 import secrets
+import signal
+import socket
 import threading
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import anyio
+import uvicorn
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -39,14 +41,19 @@ from starlette.staticfiles import StaticFiles
 import litequeue
 
 from .. import KIND, QUEUE
+from ._upload import Refused, receive
 
-__all__ = ["ALLOWED_SUFFIXES", "MAX_UPLOAD", "create_app"]
+__all__ = ["ALLOWED_SUFFIXES", "MAX_FILES", "MAX_UPLOAD", "create_app", "serve"]
 
 STATIC = Path(__file__).with_name("static")
 #: File types the page takes (others are refused with 415).
 ALLOWED_SUFFIXES = frozenset({".pdf", ".docx", ".txt"})
 #: Largest file accepted, in bytes.
 MAX_UPLOAD = 10 * 2**20
+#: Most files in one upload request.
+MAX_FILES = 20
+_SHUTDOWN_GRACE = 10  # seconds open requests get once the server is told to stop
+_LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
 _HEADER = "x-litequeue"  # state-changing requests must carry it: a cross-site form cannot
 _SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"
@@ -88,14 +95,17 @@ class _Guard(BaseHTTPMiddleware):
 
     def __init__(self, app: Any, token: str | None) -> None:
         super().__init__(app)
-        self.token = token
+        # compare_digest takes only ASCII str; as UTF-8 bytes any token works.
+        self.token = None if token is None else token.encode()
+
+    def _authorized(self, request: Request) -> bool:
+        if self.token is None or not request.url.path.startswith("/api/"):
+            return True  # the page itself loads without a token; it reads it from #token=
+        return secrets.compare_digest(_given_token(request), self.token)
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if self.token is not None and request.url.path.startswith("/api/"):
-            given = request.headers.get("authorization", "").removeprefix("Bearer ")
-            given = given or request.query_params.get("token", "")
-            if not secrets.compare_digest(given, self.token):
-                return _error(401, "a valid token is needed (?token= or Authorization: Bearer)")
+        if not self._authorized(request):
+            return _error(401, "a valid token is needed (?token= or Authorization: Bearer)")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
             host = request.headers.get("host", "")
@@ -109,12 +119,44 @@ class _Guard(BaseHTTPMiddleware):
         return response
 
 
+def _given_token(request: Request) -> bytes:
+    """The request's token as sent: a header's bytes (Starlette decodes headers as
+    Latin-1), a query value's UTF-8."""
+    header = request.headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").encode("latin-1")
+    return request.query_params.get("token", "").encode()
+
+
+def _after(request: Request) -> int | None:
+    """Where an event stream starts: ``Last-Event-ID`` or ``?after=``; None if that
+    is not a sequence number (``str.isdigit`` also takes digits such as "²")."""
+    text = request.headers.get("last-event-id") or request.query_params.get("after", "0")
+    if not (text.isascii() and text.isdigit()) or int(text) > _LAST_SEQ:
+        return None
+    return int(text)
+
+
 def _read_events(queue: litequeue.Queue, after: int) -> list[litequeue.Event]:
     return list(queue.events(after=after))
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _busy(request: Request, exc: Exception) -> Response:
+    response = _error(503, f"the queue file is busy, try again: {exc}")
+    response.headers["retry-after"] = "1"
+    return response
+
+
+def _store_failed(request: Request, exc: Exception) -> Response:
+    return _error(500, f"the queue file cannot be used: {exc}")
+
+
+def _never() -> bool:
+    return False
 
 
 def create_app(
@@ -179,54 +221,55 @@ def create_app(
             return _error(409, str(exc))
         return JSONResponse(summary(changed))
 
+    # Room for every file at its largest, plus the form's own lines.
+    max_request = MAX_FILES * max_upload + 2**20
+
     async def upload(request: Request) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_upload * 20:
-            return _error(413, "upload too large")
-        form = await request.form(max_files=20, max_fields=5)
-        project = str(form.get("project") or "").strip()[:80]
-        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        if not files:
+        length = request.headers.get("content-length", "")
+        if length.isascii() and length.isdigit() and int(length) > max_request:
+            return _error(413, f"upload larger than {max_request // 2**20} MB")
+        try:
+            got = await receive(
+                request,
+                uploads,
+                suffixes=ALLOWED_SUFFIXES,
+                max_file=max_upload,
+                max_files=MAX_FILES,
+                max_request=max_request,
+            )
+        except Refused as exc:
+            return _error(exc.status, str(exc))
+        if not got.files:
             return _error(400, "no files in the upload (field 'files')")
-        saved = []
-        for item in files:
-            name = Path(item.filename or "cv").name[:200]
-            suffix = Path(name).suffix.lower()
-            if suffix not in ALLOWED_SUFFIXES:
-                kinds = ", ".join(sorted(ALLOWED_SUFFIXES))
-                return _error(415, f"{name}: only {kinds} files are taken")
-            target = uploads / f"{uuid.uuid4().hex}{suffix}"
-            size = 0
-            with target.open("wb") as out:
-                while chunk := await item.read(1 << 16):
-                    size += len(chunk)
-                    if size > max_upload:
-                        out.close()
-                        target.unlink()
-                        return _error(413, f"{name}: larger than {max_upload // 2**20} MB")
-                    out.write(chunk)
-            saved.append((name, target))
 
         def enqueue() -> list[litequeue.Job]:
-            tags = [f"project:{project}"] if project else []
+            tags = [f"project:{got.project}"] if got.project else []
             return queue.enqueue_many(
-                [{"kind": KIND, "payload": {"path": str(t), "name": n}} for n, t in saved],
+                [{"kind": KIND, "payload": {"path": str(t), "name": n}} for n, t in got.files],
                 queue=QUEUE,
                 tags=tags,
             )
 
-        jobs = await run(enqueue)  # committed before the response
+        try:
+            jobs = await run(enqueue)  # committed before the response
+        except Exception:
+            got.discard()  # no job will ever read them
+            raise
         return JSONResponse([summary(j) for j in jobs], status_code=201)
 
     async def events(request: Request) -> Response:
-        start = request.headers.get("last-event-id") or request.query_params.get("after", "0")
-        after = int(start) if start.isdigit() else 0
+        start = _after(request)
+        if start is None:
+            return _error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
+        after = start
+        # Set by serve(): uvicorn waits for open responses before it stops the worker.
+        stopping: Callable[[], bool] = request.app.state.stopping
 
         async def stream() -> AsyncIterator[str]:
             nonlocal after
             yield "retry: 1000\n\n"
             idle = 0.0
-            while not await request.is_disconnected():
+            while not (stopping() or await request.is_disconnected()):
                 batch = await run(_read_events, queue, after)
                 for event in batch:
                     after = event.seq
@@ -274,6 +317,34 @@ def create_app(
         Route("/api/jobs/{job_id:int}/{action}", change, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Guard, token=token)], lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_Guard, token=token)],
+        exception_handlers={litequeue.DatabaseBusy: _busy, litequeue.StoreError: _store_failed},
+        lifespan=lifespan,
+    )
     app.state.queue = queue
+    app.state.stopping = _never
     return app
+
+
+def serve(app: Starlette, sock: socket.socket) -> None:
+    """Serve ``app`` on the listening ``sock`` until SIGINT or SIGTERM, then stop the
+    worker: open event streams end as soon as uvicorn is told to exit."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=_SHUTDOWN_GRACE)
+    )
+    app.state.stopping = lambda: server.should_exit
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    # uvicorn takes the signals only while it runs, and re-raises the one that
+    # stopped it when done; around it, a signal just asks it to stop, so a stop by
+    # signal ends in status 0 rather than KeyboardInterrupt or death by SIGTERM.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,18 +1,24 @@
 // The CV page: every value from the server goes in with textContent, never as HTML.
 "use strict";
 
-const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+// The CLI prints the token percent-encoded, so "+", "&", "#" and "%" survive; one typed
+// by hand that does not decode is taken as it is.
+const token = (() => {
+  const raw = (location.hash.match(/(?:^#|&)token=([^&]*)/) || [])[1] || "";
+  try { return decodeURIComponent(raw); } catch { return raw; }
+})();
 const rows = new Map(); // job id -> <tr>
 let lastSeq = 0;
 let source = null;
 
 const $ = (id) => document.getElementById(id);
 const project = () => $("project").value.trim();
+// Every API call carries the token in the query: a header could not hold a non-Latin-1 one.
 const withToken = (url) => (token ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : url);
 
 async function api(path, options = {}) {
-  const headers = { "x-litequeue": "1", ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  const response = await fetch(path, { ...options, headers: { ...headers, ...(options.headers || {}) } });
+  const headers = { "x-litequeue": "1", ...(options.headers || {}) };
+  const response = await fetch(withToken(path), { ...options, headers });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
   return body;
@@ -66,7 +72,7 @@ async function act(id, action) {
 }
 
 async function show(id) {
-  const job = await api(withToken(`api/jobs/${id}`));
+  const job = await api(`api/jobs/${id}`);
   const cv = job.result || {};
   $("detail").hidden = false;
   $("detail-title").textContent = `${job.name}: ${(cv.contact || {}).name || "no name found"}`;
@@ -91,7 +97,7 @@ async function show(id) {
 }
 
 async function load() {
-  const state = await api(withToken(`api/state?project=${encodeURIComponent(project())}`));
+  const state = await api(`api/state?project=${encodeURIComponent(project())}`);
   rows.clear();
   $("jobs").tBodies[0].replaceChildren();
   state.jobs.slice().reverse().forEach(render);
@@ -124,7 +130,7 @@ let statsTimer = null;
 function refreshStats() {
   clearTimeout(statsTimer);
   statsTimer = setTimeout(async () => {
-    const state = await api(withToken(`api/state?project=${encodeURIComponent(project())}`));
+    const state = await api(`api/state?project=${encodeURIComponent(project())}`);
     showStats(state.stats);
   }, 300);
 }
