@@ -706,6 +706,81 @@ def test_worker_settings_are_checked(queue: litequeue.Queue, kwargs: dict[str, A
         litequeue.Worker(queue, **kwargs)
 
 
+def test_a_worker_runs_one_run_at_a_time(queue: litequeue.Queue) -> None:
+    """A second run() at once would clear the first's stop flag on its way out and
+    leave the other running for ever."""
+    started = threading.Event()
+    queue.handler("k")(lambda ctx, p: started.set() or time.sleep(0.5))
+    queue.enqueue("k", None)
+    worker = litequeue.Worker(queue)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    assert started.wait(5)
+    with pytest.raises(litequeue.ConfigurationError, match="already running"):
+        worker.run()
+    worker.stop()
+    runner.join(10)
+    assert not runner.is_alive()
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_stop_at_any_moment_leaves_no_job_running(
+    queue: litequeue.Queue, concurrency: int
+) -> None:
+    """Answers gathered when the stop came, and the job a handler thread was claiming
+    (concurrency 1), are recorded or handed back: none is left running for its lease
+    to run out."""
+    import random
+
+    queue.handler("k")(lambda ctx, p: p)
+    for _ in range(25):
+        queue.enqueue_many([("k", i) for i in range(200)])
+        worker = litequeue.Worker(queue, concurrency=concurrency, prune_interval=None)
+        stopper = threading.Timer(random.uniform(0.002, 0.03), worker.stop)
+        stopper.start()
+        worker.run()
+        stopper.join()
+        assert queue.jobs(status="running") == []
+
+
+def test_heartbeats_do_not_cancel_the_job_a_handler_thread_just_claimed(
+    queue: litequeue.Queue,
+) -> None:
+    """With concurrency 1 the handler's thread records its job and claims the next; a
+    heartbeat between asking the store and listing the worker's jobs took that next
+    job for lost."""
+    cancelled: list[int] = []
+
+    @queue.handler("k")
+    def k(ctx: litequeue.Context, payload: Any) -> Any:
+        time.sleep(0.0005)  # long enough for the next heartbeat to come
+        if ctx.cancelled:
+            cancelled.append(ctx.job.id)
+        return payload
+
+    queue.enqueue_many([("k", i) for i in range(3000)])
+    litequeue.Worker(queue, heartbeat=0.002, prune_interval=None).run(until_empty=True)
+    assert cancelled == []
+    assert queue.stats()["default"]["succeeded"] == 3000
+
+
+def test_a_job_cancelled_by_a_listener_of_its_claim_never_starts(
+    queue: litequeue.Queue,
+) -> None:
+    ran: list[int] = []
+    queue.handler("k")(lambda ctx, p: ran.append(p))
+    job = queue.enqueue("k", 1)
+
+    def cancel_on_start(event: litequeue.Event) -> None:
+        if event.type is EventType.STARTED:
+            queue.cancel(event.job_id)
+
+    queue.subscribe(cancel_on_start)
+    drain_or_stop(litequeue.Worker(queue))
+    assert queue.get(job.id).status is JobStatus.CANCELLED
+    assert ran == []
+
+
 def test_a_stop_before_run_makes_run_return_at_once(queue: litequeue.Queue) -> None:
     """``Thread(target=worker.run).start(); worker.stop()`` may stop it before ``run``
     has begun: the stop must not be lost. Afterwards the worker can run again."""
@@ -807,6 +882,66 @@ def test_a_child_process_that_cannot_start_fails_the_attempt(
     assert failed.status is JobStatus.FAILED
     assert failed.error is not None
     assert failed.error.type == "BlockingIOError"
+
+
+def test_a_child_whose_progress_cannot_be_recorded_does_not_answer_for_the_next_job(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """The worker fails to record a child's progress (the file stays locked): that child
+    still waits for its answer, and must not take the next job's request for it and
+    finish the old job under the new job's id."""
+    import sqlite3
+
+    queue = litequeue.Queue(db_path, busy_timeout=0.3)
+    queue.handler("report", process=True)(handlers.report_when_told)
+    go = tmp_path / "go"
+    first = queue.enqueue("report", {"go": str(go)}, max_attempts=1)
+    second = queue.enqueue("report", {}, max_attempts=1)
+
+    def lock_while_first_reports() -> None:
+        while queue.get(first.id).status is not JobStatus.RUNNING:
+            time.sleep(0.01)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        go.touch()
+        time.sleep(1.0)
+        other.execute("COMMIT")
+        other.close()
+
+    locker = threading.Thread(target=lock_while_first_reports)
+    locker.start()
+    drain_or_stop(litequeue.Worker(queue))
+    locker.join()
+    failed, answered = queue.get(first.id), queue.get(second.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert failed.error.type == "DatabaseBusy"
+    assert (answered.status, answered.result) == (JobStatus.SUCCEEDED, {"job": second.id})
+    queue.close()
+
+
+def test_a_timed_out_child_takes_the_processes_its_handler_started_with_it(
+    queue: litequeue.Queue, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    queue.handler("spawn", process=True, timeout=1.0)(handlers.start_a_grandchild)
+    job = queue.enqueue("spawn", {"pidfile": str(pidfile)}, max_attempts=1)
+    drain_or_stop(litequeue.Worker(queue))
+    assert queue.get(job.id).error.type == "JobTimeout"  # type: ignore[union-attr]
+    grandchild = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    """Exists and is not a zombie (an orphan's zombie may linger unreaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Queue) -> None:

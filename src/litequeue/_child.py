@@ -46,10 +46,13 @@ class ChildProcess:
         # parent's __main__ script, which runs a script without a main guard again.
         self._conn, child_conn = multiprocessing.Pipe()
         fd = child_conn.fileno()
+        # A process group of its own, so that killing the child also kills what its
+        # handler started (a job must not run on in a grandchild).
         self._process = subprocess.Popen(
             [sys.executable, "-m", "litequeue._child_entry", str(fd)],
             pass_fds=(fd,),
             close_fds=True,
+            start_new_session=True,
         )
         child_conn.close()
         self._conn.send(list(sys.path))  # find handlers wherever the worker finds them
@@ -77,7 +80,13 @@ class ChildProcess:
                 if self._conn.poll(wait):
                     message = self._conn.recv()
                     if message[0] in ("progress", "log"):
-                        ok = report(message[0], message[1], message[2])
+                        try:
+                            ok = report(message[0], message[1], message[2])
+                        except BaseException:
+                            # The child waits for the answer: it must not read the next
+                            # job's request as one, and finish this job under its id.
+                            self.kill()
+                            raise
                         if message[0] == "progress":
                             self._conn.send(ok)
                         continue
@@ -110,6 +119,8 @@ class ChildProcess:
     def kill_process(self) -> None:
         """Kill the child and wait for it, leaving the pipe to the thread that reads
         it (which then finds it closed)."""
+        with contextlib.suppress(OSError):
+            os.killpg(self._process.pid, signal.SIGKILL)  # the child and its own children
         with contextlib.suppress(Exception):
             self._process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -134,11 +145,12 @@ PARENT_CHECK = 0.25
 def child_main(conn: multiprocessing.connection.Connection) -> None:
     """The child's loop: run jobs until told to stop or the pipe closes.
 
-    The worker decides when its children stop: a Ctrl-C or a SIGTERM sent to the
-    whole process group (systemd's default) must not kill a job the worker is
-    giving its grace period. A worker that dies outright (``kill -9``) cannot stop
-    its children, so each one ends itself when its parent is gone: the job comes
-    back through its lease, and must not also run on here.
+    The worker decides when its children stop: a Ctrl-C or a SIGTERM meant for it
+    (each child has a process group of its own, but a signal can still come to all,
+    as systemd sends it) must not kill a job the worker is giving its grace period.
+    A worker that dies outright (``kill -9``) cannot stop its children, so each one
+    ends itself, with what its handler started, when its parent is gone: the job
+    comes back through its lease, and must not also run on here.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -168,7 +180,7 @@ def _exit_with_parent(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK)
-        os._exit(1)
+        os.killpg(0, signal.SIGKILL)  # this child and whatever its handler started
 
     threading.Thread(target=watch, name="litequeue-parent-watch", daemon=True).start()
 

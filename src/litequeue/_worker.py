@@ -143,6 +143,7 @@ class Worker:
         # job and claims the next itself (see _run_chain).
         self._state_lock = threading.RLock()
         self._chain = False
+        self._running = False  # inside run(): one at a time
         self._claims: dict[int, Claim] = {}  # by limit: the same few are asked for again
         self.jobs_done = 0
 
@@ -155,6 +156,10 @@ class Worker:
 
         A ``stop()`` made before ``run()`` makes it return at once; once it has
         returned, the worker can run again."""
+        with self._state_lock:
+            if self._running:
+                raise ConfigurationError(f"worker {self.name} is already running")
+            self._running = True
         restore = self._install_signal_handlers()
         remove_waker = self.queue._add_waker(self._wake)
         remove_cancel_listener = self.queue._on_cancel(self._cancelled_here)
@@ -171,6 +176,7 @@ class Worker:
                 # thread started, then stopped at once) still stops it.
                 self._stopping.clear()
                 self._hurry = False
+                self._running = False
                 remove_waker()
                 remove_cancel_listener()
                 restore()
@@ -252,6 +258,8 @@ class Worker:
             outcomes.extend(got or ())
             if outcomes:
                 want = True
+        for outcome in outcomes:  # gathered before the stop: _shutdown records them
+            self._inbox.put(outcome)
 
     def _prune(self) -> None:
         try:
@@ -319,9 +327,12 @@ class Worker:
     def _wake(self) -> None:
         self._inbox.put(_WAKE)
 
-    def _commit(self, outcomes: list[Outcome], limit: int, *, start: bool = True) -> list[Running]:
+    def _commit(
+        self, outcomes: list[Outcome], limit: int, *, start: bool = True
+    ) -> list[_Attempt]:
         """Record outcomes and claim up to ``limit`` jobs in one transaction; start the
-        claimed jobs unless ``start`` is false."""
+        claimed attempts unless ``start`` is false. They count as this worker's before
+        the commit's events are delivered: a listener may cancel one at once."""
         with self._state_lock:
             if self._stopping.is_set():
                 limit = 0
@@ -337,15 +348,18 @@ class Worker:
                     "%d late answer(s) refused: their attempts had lost their jobs", refused
                 )
             self.jobs_done += len(accepted)
+            attempts = self._register(claimed) if claimed else []
             self.queue._committed(events, origin=self._wake)
-            if start and claimed:
-                self._start(self._register(claimed))
-            return claimed
+            if start and attempts:
+                self._start(attempts)
+            return attempts
 
     def _start(self, attempts: list[_Attempt]) -> None:
         """Dispatch registered attempts; sync ones reach the thread pool together."""
         in_threads = []
         for attempt in attempts:
+            if attempt.is_set():
+                continue  # cancelled by a listener of the claim's events: never started
             if attempt.in_thread:
                 in_threads.append(attempt)
             else:
@@ -427,7 +441,7 @@ class Worker:
                     return
                 del self._inflight[attempt.running.run_id]
                 try:
-                    claimed = self._commit([outcome], 1, start=False)
+                    following = self._commit([outcome], 1, start=False)
                 except Exception as exc:
                     if not isinstance(exc, StoreError):
                         logger.exception("worker %s failed to record an answer", self.name)
@@ -435,7 +449,6 @@ class Worker:
                         logger.error("worker %s cannot write to the queue: %s", self.name, exc)
                     self._inbox.put(outcome)  # the loop keeps trying
                     return
-                following = self._register(claimed)
             if not following:
                 self._wake()  # nothing more here: the loop watches for new jobs
                 return
@@ -620,7 +633,11 @@ class Worker:
     # -- leases and timeouts ------------------------------------------------------------
 
     def _heartbeat(self) -> None:
-        if not self._inflight:
+        # Only attempts known before the store is asked can be judged by its answer: a
+        # handler thread may claim a job in between (concurrency 1), which it holds.
+        with self._state_lock:
+            attempts = list(self._inflight.items())
+        if not attempts:
             return
         try:
             held = self.queue.store.heartbeat(self.name, self.lease)
@@ -628,8 +645,8 @@ class Worker:
             logger.error("worker %s could not extend its leases: %s", self.name, exc)
             return
         with self._state_lock:
-            attempts = list(self._inflight.items())
-        for run_id, attempt in attempts:
+            still = [(r, a) for r, a in attempts if self._inflight.get(r) is a]
+        for run_id, attempt in still:
             if held.get(attempt.running.job_id) != run_id:
                 logger.warning(
                     "job %d attempt %d lost its job (cancelled or lease taken back)",
@@ -692,16 +709,18 @@ class Worker:
         """Let running jobs finish within the grace period, then hand back the rest."""
         deadline = time.monotonic() + (0.0 if self._hurry else self.grace)
         next_beat = time.monotonic() + self.heartbeat_interval
-        while self._inflight and time.monotonic() < deadline and not self._hurry:
+        while self._running_count() and time.monotonic() < deadline and not self._hurry:
             outcomes = self._wait(min(0.05, deadline - time.monotonic())) or []
             outcomes.extend(self._expire_timeouts())
             if outcomes:
-                self._commit(outcomes, 0)
+                self._record_at_stop(outcomes)
             if time.monotonic() >= next_beat:
                 self._heartbeat()
                 next_beat = time.monotonic() + self.heartbeat_interval
         leftovers = []
-        for attempt in list(self._inflight.values()):
+        with self._state_lock:  # a handler thread may be claiming its next job (see _run_chain)
+            unfinished = list(self._inflight.values())
+        for attempt in unfinished:
             error = WorkerStopped(
                 f"worker {self.name} stopped before job {attempt.running.job_id} finished"
             )
@@ -728,7 +747,7 @@ class Worker:
         released = {outcome.run_id for outcome in leftovers}
         late = [outcome for outcome in self._drain_inbox() if outcome.run_id not in released]
         if leftovers or late:
-            self._commit(late + leftovers, 0)
+            self._record_at_stop(late + leftovers)
         for child in children:
             child.close()
         if self._loop is not None:
@@ -736,6 +755,25 @@ class Worker:
             self._loop = None
         self._threads.close()
         self._threads = _ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
+
+    def _record_at_stop(self, outcomes: list[Outcome]) -> None:
+        """Record answers while stopping; a file that cannot be written (disk full)
+        does not keep the worker from stopping: those jobs come back through their
+        leases."""
+        try:
+            self._commit(outcomes, 0)
+        except StoreError as exc:
+            logger.error(
+                "worker %s could not record %d answer(s) as it stopped (their jobs come"
+                " back when their leases run out): %s",
+                self.name,
+                len(outcomes),
+                exc,
+            )
+
+    def _running_count(self) -> int:
+        with self._state_lock:
+            return len(self._inflight)
 
     def _drain_inbox(self) -> list[Outcome]:
         items: list[Outcome] = []

@@ -117,3 +117,24 @@ def not_json(ctx: litequeue.Context, payload: Any) -> Any:
 
 def int_keys(ctx: litequeue.Context, payload: Any) -> Any:
     return {1: "one", "1": "also one"}
+
+
+def report_when_told(ctx: litequeue.Context, payload: Any) -> Any:
+    """Report progress once the file ``payload["go"]`` exists, then answer who it is."""
+    if payload.get("go"):
+        while not os.path.exists(payload["go"]):
+            time.sleep(0.01)
+        ctx.progress(10, "working")
+    return {"job": ctx.job.id}
+
+
+def start_a_grandchild(ctx: litequeue.Context, payload: Any) -> Any:
+    """Start a process of its own, note its pid, and wait for it (60 s)."""
+    import subprocess
+    import sys
+
+    grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open(payload["pidfile"], "w") as handle:
+        handle.write(str(grandchild.pid))
+    grandchild.wait()
+    return "the grandchild ended"
