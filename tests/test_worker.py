@@ -31,6 +31,15 @@ def stop_once_started(worker: litequeue.Worker, started: threading.Event) -> Non
     assert not runner.is_alive()
 
 
+def assert_failed(queue: litequeue.Queue, job_id: int, error_type: str) -> litequeue.Job:
+    """The job, after checking it failed for good with ``error_type``."""
+    job = queue.get(job_id)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.type == error_type
+    return job
+
+
 def drain_or_stop(worker: litequeue.Worker, timeout: float = 20) -> None:
     """``worker.run(until_empty=True)``, stopped after ``timeout`` seconds: a job left
     running by a bug then fails the test's assertions instead of hanging it."""
@@ -90,10 +99,7 @@ def test_async_handler_timeout_is_enforced(queue: litequeue.Queue) -> None:
 
     job = queue.enqueue("hang", None, timeout=0.1, max_attempts=1)
     litequeue.Worker(queue).run(until_empty=True)
-    failed = queue.get(job.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "JobTimeout"
+    assert_failed(queue, job.id, "JobTimeout")
 
 
 def test_an_async_handler_that_outlives_its_timeout_anyway_has_timed_out(
@@ -155,10 +161,7 @@ def test_process_timeout_kills_the_child_and_the_worker_goes_on(queue: litequeue
     started = time.monotonic()
     litequeue.Worker(queue).run(until_empty=True)
     assert time.monotonic() - started < 15
-    failed = queue.get(slow.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "JobTimeout"
+    failed = assert_failed(queue, slow.id, "JobTimeout")
     assert "child process was killed" in failed.error.message
     assert queue.get(fine.id).result["value"] == 9
 
@@ -183,10 +186,7 @@ def test_memory_limit_fails_the_job_with_a_memory_error(queue: litequeue.Queue) 
     hog = queue.enqueue("hog", {"bytes": 2 * 2**30}, max_attempts=1)
     small = queue.enqueue("hog", {"bytes": 1000})
     litequeue.Worker(queue).run(until_empty=True)
-    failed = queue.get(hog.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "MemoryError"
+    assert_failed(queue, hog.id, "MemoryError")
     assert queue.get(small.id).result == 1000
 
 
@@ -268,10 +268,7 @@ def test_retry_counts_against_max_attempts(queue: litequeue.Queue) -> None:
 def test_unknown_kind_fails_the_attempt_with_a_named_error(queue: litequeue.Queue) -> None:
     job = queue.enqueue("nobody.handles.this", None, max_attempts=1)
     drain(queue)
-    failed = queue.get(job.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "UnknownKind"
+    failed = assert_failed(queue, job.id, "UnknownKind")
     assert "'nobody.handles.this'" in failed.error.message
 
 
@@ -301,10 +298,7 @@ def test_result_that_is_not_json_fails_the_job(
     queue.handler("bad-result", process=process)(handler)
     job = queue.enqueue("bad-result", None, max_attempts=1)
     drain(queue)
-    failed = queue.get(job.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "PayloadError"
+    assert_failed(queue, job.id, "PayloadError")
 
 
 def test_a_sync_timeout_frees_the_slot_and_the_late_result_is_refused(
@@ -324,10 +318,7 @@ def test_a_sync_timeout_frees_the_slot_and_the_late_result_is_refused(
     other = queue.enqueue("quick", None)
     worker = litequeue.Worker(queue, concurrency=1)
     worker.run(until_empty=True)
-    timed_out = queue.get(job.id)
-    assert timed_out.status is JobStatus.FAILED
-    assert timed_out.error is not None
-    assert timed_out.error.type == "JobTimeout"
+    assert_failed(queue, job.id, "JobTimeout")
     assert queue.get(other.id).status is JobStatus.SUCCEEDED  # ran in a new thread
     # The stuck attempt now answers; the store refuses it.
     release.set()
@@ -821,10 +812,7 @@ def test_an_exception_that_cannot_be_printed_still_fails_its_job(
     job = queue.enqueue("odd")
     worker = litequeue.Worker(queue)
     drain_or_stop(worker)
-    failed = queue.get(job.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "Unprintable"
+    failed = assert_failed(queue, job.id, "Unprintable")
     assert failed.error.message == "<str() of this Unprintable failed: RuntimeError>"
 
 
@@ -878,10 +866,7 @@ def test_a_child_process_that_cannot_start_fails_the_attempt(
     job = queue.enqueue("sq", {"n": 3}, max_attempts=1)
     worker = litequeue.Worker(queue)
     drain_or_stop(worker)
-    failed = queue.get(job.id)
-    assert failed.status is JobStatus.FAILED
-    assert failed.error is not None
-    assert failed.error.type == "BlockingIOError"
+    assert_failed(queue, job.id, "BlockingIOError")
 
 
 def test_a_child_whose_progress_cannot_be_recorded_does_not_answer_for_the_next_job(

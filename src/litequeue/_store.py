@@ -473,38 +473,23 @@ class SQLiteStore:
                 )
         tags = encode_json(new.tags) if new.tags else "[]"
         run_at = now if new.run_at is None else new.run_at
+        values = (
+            new.kind,
+            new.queue,
+            new.payload,
+            new.priority,
+            run_at,
+            new.max_attempts,
+            tags,
+            now,
+        )
         if new.timeout is None and new.plain:
             # Most jobs: their NULLs left to the column defaults (sqlite3 binds None
             # only after looking for an adapter, which costs more than the column).
-            cursor = conn.execute(
-                _INSERT_JOB_PLAIN,
-                (
-                    new.kind,
-                    new.queue,
-                    new.payload,
-                    new.priority,
-                    run_at,
-                    new.max_attempts,
-                    tags,
-                    now,
-                ),
-            )
+            cursor = conn.execute(_INSERT_JOB_PLAIN, values)
         else:
             cursor = conn.execute(
-                _INSERT_JOB,
-                (
-                    new.kind,
-                    new.queue,
-                    new.payload,
-                    new.priority,
-                    run_at,
-                    new.max_attempts,
-                    tags,
-                    now,
-                    new.timeout,
-                    new.parent_id,
-                    new.unique_key,
-                ),
+                _INSERT_JOB, (*values, new.timeout, new.parent_id, new.unique_key)
             )
         job_id = cursor.lastrowid
         assert job_id is not None

@@ -327,9 +327,7 @@ class Worker:
     def _wake(self) -> None:
         self._inbox.put(_WAKE)
 
-    def _commit(
-        self, outcomes: list[Outcome], limit: int, *, start: bool = True
-    ) -> list[_Attempt]:
+    def _commit(self, outcomes: list[Outcome], limit: int, *, start: bool = True) -> list[_Attempt]:
         """Record outcomes and claim up to ``limit`` jobs in one transaction; start the
         claimed attempts unless ``start`` is false. They count as this worker's before
         the commit's events are delivered: a listener may cancel one at once."""
