@@ -268,6 +268,18 @@ def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -
     assert run_json(capsys, old, "jobs") == []
 
 
+def test_a_payload_with_a_lone_surrogate_prints_as_a_json_escape(
+    capsys: Capsys, db_path: Path
+) -> None:
+    code, _, err = run(capsys, "--db", str(db_path), "enqueue", "k", '{"name": "\\udcff"}')
+    assert (code, err) == (0, "")
+    (job,) = run_json(capsys, db_path, "jobs")
+    assert job["payload"] == {"name": "\udcff"}
+    code, out, _ = run(capsys, "--db", str(db_path), "show", "1")
+    assert code == 0
+    assert "\\udcff" in out
+
+
 def test_look_only_commands_leave_another_applications_database_unchanged(
     capsys: Capsys, tmp_path: Path
 ) -> None:

@@ -37,6 +37,57 @@ def test_subscribers_hear_events_after_commit_and_can_unsubscribe(
     assert visible == [False, True]  # "enqueued" is not a status; "cancelled" is, and is read
 
 
+def test_unsubscribing_stops_delivery_at_once_and_only_for_that_subscription(
+    queue: litequeue.Queue,
+) -> None:
+    heard: list[str] = []
+    again: list[int] = []
+
+    def once(event: litequeue.Event) -> None:
+        heard.append(event.type.value)
+        unsubscribe_once()  # the rest of this commit's events are not for it
+
+    unsubscribe_once = queue.subscribe(once)
+    queue.enqueue_many([("k", 1), ("k", 2), ("k", 3)])
+    assert heard == ["enqueued"]
+    first = queue.subscribe(again.append)
+    queue.subscribe(again.append)  # the same callback, subscribed a second time
+    first()
+    first()  # idempotent: the second subscription stays
+    queue.enqueue("k", 4)
+    assert len(again) == 1
+
+
+def test_a_wants_predicate_that_raises_breaks_nothing(db_path: Path) -> None:
+    """The commit stands and its caller hears of no error; the hook hears the events
+    (rather than miss them unseen) and the failure is logged."""
+    heard: list[str] = []
+
+    def broken_predicate(type_: litequeue.EventType) -> bool:
+        raise ZeroDivisionError("a bug in the plugin")
+
+    class Picky:
+        @litequeue.hookimpl
+        @wants(broken_predicate)
+        def litequeue_job_event(self, event: litequeue.Event) -> None:
+            heard.append(event.type.value)
+
+    with litequeue.Queue(db_path, plugins=[Picky()]) as queue:
+        queue.handler("k")(lambda ctx, p: p)
+        job = queue.enqueue("k", 1)
+        assert drain(queue) == 1
+        assert queue.get(job.id).status is litequeue.JobStatus.SUCCEEDED
+    assert heard == ["enqueued", "started", "succeeded"]
+
+
+def test_plugins_given_as_one_name_or_without_hooks(db_path: Path) -> None:
+    with litequeue.Queue(db_path, plugins="plugins.register_square") as queue:
+        assert "math.square" in queue.handlers
+    for nothing in (42, object()):
+        with pytest.raises(litequeue.ConfigurationError, match="implements none of"):
+            litequeue.Queue(db_path, plugins=[nothing])
+
+
 def test_a_failing_listener_is_logged_and_breaks_nothing(
     queue: litequeue.Queue, caplog: pytest.LogCaptureFixture
 ) -> None:

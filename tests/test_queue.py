@@ -282,6 +282,31 @@ def test_key_states_tell_new_done_outdated_failed_and_active(db_path: Path) -> N
     }
 
 
+def test_key_states_agree_with_enqueue_about_a_key_another_kind_holds(
+    queue: litequeue.Queue,
+) -> None:
+    """Unique keys are shared by all kinds: a key an active job of another kind holds
+    is ACTIVE, as enqueueing it would return that job."""
+    thumb = queue.enqueue("thumb", None, unique_key="sha-1")
+    assert queue.key_states(["sha-1"], kind="cv.extract") == {"sha-1": KeyState.ACTIVE}
+    assert queue.enqueue("cv.extract", None, unique_key="sha-1").id == thumb.id
+    queue.cancel(thumb.id)  # finished: what it did says nothing of cv.extract
+    assert queue.key_states("sha-1", kind="cv.extract") == {"sha-1": KeyState.NEW}
+
+
+def test_enqueue_many_applies_a_shared_parent_or_unique_key_to_every_item(
+    queue: litequeue.Queue,
+) -> None:
+    parent, _ = queue.batch([("k", 0)])
+    kids = queue.enqueue_many([("k", 1), ("k", 2), ("k", 3)], parent_id=parent.id)
+    assert [queue.get(kid.id).parent_id for kid in kids] == [parent.id] * 3
+    keyed = queue.enqueue_many([("k", 4), ("k", 5)], unique_key="K")
+    assert keyed[0].id == keyed[1].id  # the second finds the key held by the first
+    assert queue.get(keyed[0].id).unique_key == "K"
+    with pytest.raises(litequeue.JobNotFound):
+        queue.enqueue_many([("k", 6), ("k", 7)], parent_id=10**9)
+
+
 def test_key_states_with_explicit_version(queue: litequeue.Queue) -> None:
     queue.handler("cv", version="7")(lambda ctx, p: 1)
     queue.enqueue("cv", 1, unique_key="a")

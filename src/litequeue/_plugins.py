@@ -58,10 +58,13 @@ def make_plugin_manager(
             except Exception as exc:
                 raise ConfigurationError(f"{what} failed to load: {_said(exc)}") from exc
             _register(pm, plugin, what, name=entry_point.name)
-    for plugin in plugins:
+    for plugin in [plugins] if isinstance(plugins, str) else plugins:  # a str is one name
         module = _import(plugin) if isinstance(plugin, str) else plugin
         if not pm.is_registered(module):
-            _register(pm, module, f"plugin {getattr(module, '__name__', module)!r}")
+            what = f"plugin {getattr(module, '__name__', module)!r}"
+            _register(pm, module, what)
+            if not pm.get_hookcallers(module):
+                raise ConfigurationError(f"{what} implements none of litequeue's hooks")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -55,10 +55,11 @@ UNSET: Any = _Unset()
 def _deliver(
     events: Written,
     listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]],
-    subscribers: list[Callable[[Event], Any]],
+    subscribers: list[_Added[Callable[[Event], Any]]],
 ) -> None:
-    """Hand each event to the hooks listening for its type, then to every subscriber;
-    one that raises is logged and the others still hear it."""
+    """Hand each event to the hooks listening for its type, then to every subscriber
+    still subscribed (one may unsubscribe itself or another on the way); one that
+    raises is logged and the others still hear it."""
     for index, type_ in enumerate(events.types):
         chosen = listening[type_]
         if not chosen and not subscribers:
@@ -73,13 +74,27 @@ def _deliver(
                     plugin_name,
                     extra={"job_id": event.job_id},
                 )
-        for callback in subscribers:
+        for subscriber in subscribers:
+            if not subscriber.active:
+                continue
             try:
-                callback(event)
+                subscriber.callback(event)
             except Exception:
                 logger.exception(
-                    "event subscriber %r failed", callback, extra={"job_id": event.job_id}
+                    "event subscriber %r failed",
+                    subscriber.callback,
+                    extra={"job_id": event.job_id},
                 )
+
+
+def _asks_for(plugin_name: str, wanted: Callable[[EventType], bool], type_: EventType) -> bool:
+    """A hook's ``wants`` predicate; one that raises is logged and the hook hears the
+    event anyway: a listener must not break the commit, nor miss events unseen."""
+    try:
+        return bool(wanted(type_))
+    except Exception:
+        logger.exception("plugin %r failed deciding whether it wants %s", plugin_name, type_)
+        return True
 
 
 def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob | JobRun]:
@@ -111,29 +126,44 @@ def _id_bound(value: int | None, what: str) -> int | None:
 C = TypeVar("C", bound=Callable[..., Any])
 
 
+class _Added(Generic[C]):
+    """One ``add`` of a callback: the same callback added twice is two of these, and
+    removing one leaves the other."""
+
+    __slots__ = ("active", "callback")
+
+    def __init__(self, callback: C) -> None:
+        self.callback = callback
+        self.active = True
+
+
 class _Callbacks(Generic[C]):
     """Callbacks that any thread may add, remove or call."""
 
     def __init__(self) -> None:
-        self._callbacks: list[C] = []
+        self._added: list[_Added[C]] = []
         self._lock = threading.Lock()
 
     def add(self, callback: C) -> Callable[[], None]:
-        """Add ``callback``; returns a function that removes it (idempotent)."""
+        """Add ``callback``; returns a function that removes this addition of it
+        (idempotent)."""
+        added = _Added(callback)
         with self._lock:
-            self._callbacks.append(callback)
+            self._added.append(added)
 
         def remove() -> None:
             with self._lock:
-                if callback in self._callbacks:
-                    self._callbacks.remove(callback)
+                if added.active:
+                    added.active = False
+                    self._added.remove(added)
 
         return remove
 
-    def current(self) -> list[C]:
-        """A copy to call outside the lock (a callback may add or remove others)."""
+    def current(self) -> list[_Added[C]]:
+        """A copy to call outside the lock (a callback may add or remove others); one
+        removed meanwhile is no longer ``active``."""
         with self._lock:
-            return list(self._callbacks)
+            return list(self._added)
 
 
 class Queue:
@@ -312,11 +342,11 @@ class Queue:
                 arguments = self._item(item, defaults)
                 payload = arguments.pop("payload")
                 same = self._new_job(**arguments)
-                if not same.plain:  # a unique key or a parent: inserted on its own
-                    news.extend(_insertions(template, payloads))
-                    news.extend(_insertions(same, [payload]))
-                    template, payloads = None, []
-                    continue
+            if not same.plain:  # a unique key or a parent (its own or shared): on its own
+                news.extend(_insertions(template, payloads))
+                news.extend(_insertions(same, [payload]))
+                template, payloads = None, []
+                continue
             if same is not template and same != template:
                 news.extend(_insertions(template, payloads))
                 template, payloads = same, []
@@ -506,7 +536,10 @@ class Queue:
         """
         if version is None and kind is not None and kind in self._handlers:
             version = self._handlers[kind].version
-        return self._store.key_states(list(keys), kind, version)
+        asked = [keys] if isinstance(keys, str) else list(keys)  # a str is one key
+        if not all(isinstance(key, str) for key in asked):
+            raise ConfigurationError(f"unique keys are strings: {asked!r}")
+        return self._store.key_states(asked, kind, version)
 
     # -- steering ---------------------------------------------------------------------
 
@@ -517,7 +550,7 @@ class Queue:
         self._committed(events)
         cancelled = [event.job_id for event in events if event.type is EventType.CANCELLED]
         for listener in self._cancel_listeners.current():
-            listener(cancelled)
+            listener.callback(cancelled)
         return job
 
     def retry(self, job_id: int) -> Job:
@@ -656,7 +689,7 @@ class Queue:
                 type_: [
                     (name, function)
                     for name, function, wanted in hooks
-                    if wanted is None or wanted(type_)
+                    if wanted is None or _asks_for(name, wanted, type_)
                 ]
                 for type_ in events.type_set
             }
@@ -691,8 +724,8 @@ class Queue:
 
     def _wake(self, skip: object = None) -> None:
         for waker in self._wakers.current():
-            if waker != skip:
-                waker()
+            if waker.callback != skip:
+                waker.callback()
 
     # -- lifecycle --------------------------------------------------------------------
 

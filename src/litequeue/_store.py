@@ -1040,17 +1040,19 @@ class SQLiteStore:
     def key_states(
         self, keys: Sequence[str], kind: str | None, version: str | None
     ) -> dict[str, KeyState]:
-        """What the newest job of each unique key says about it (see ``KeyState``)."""
+        """What the jobs of each unique key say about it (see ``KeyState``): an active
+        job of any kind holds the key (an enqueue with it would return that job, unique
+        keys being shared by all kinds), else the newest finished job of ``kind``."""
         states = dict.fromkeys(keys, KeyState.NEW)
+        sql = (
+            "SELECT status, handler_version FROM jobs WHERE unique_key = ?1"
+            " AND (status IN ('queued', 'running') OR ?2 IS NULL OR kind = ?2)"
+            " ORDER BY status IN ('queued', 'running') DESC, id DESC LIMIT 1"
+        )
 
         def read(conn: sqlite3.Connection) -> None:
             for key in keys:
-                sql = "SELECT status, handler_version FROM jobs WHERE unique_key = ?"
-                args: list[Any] = [key]
-                if kind is not None:
-                    sql += " AND kind = ?"
-                    args.append(kind)
-                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+                row = conn.execute(sql, (key, kind)).fetchone()
                 if row is not None:
                     states[key] = _key_state(row[0], row[1], version)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ class CommandError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
+    _escape_unencodable_text()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -61,6 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return status
+
+
+def _escape_unencodable_text() -> None:
+    """Print text the terminal's encoding cannot hold (a lone surrogate, which a job may
+    hold: a file name that is not UTF-8) as a backslash escape, which in JSON output is
+    the JSON escape of the same character, instead of failing after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _fail(exc: Exception, status: int) -> int:
