@@ -328,21 +328,25 @@ class Queue:
         ``enqueue``'s keyword arguments; ``defaults`` apply to every item.
         """
         self._check_keys(defaults, "enqueue_many")
-        templates: dict[str, NewJob] = {}  # (kind, payload) items differ only in these two
+        # (kind, payload) items differ only in these two; with whether they are plain
+        templates: dict[str, tuple[NewJob, bool]] = {}
         news: list[NewJob | JobRun] = []
         template: NewJob | None = None  # of the latest jobs, while they differ only in payload
         payloads: list[Any] = []
         for item in items:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
                 kind, payload = item
-                same = templates.get(kind)
-                if same is None:
-                    same = templates[kind] = self._new_job(kind, None, **defaults)
+                known = templates.get(kind)
+                if known is None:
+                    made = self._new_job(kind, None, **defaults)
+                    known = templates[kind] = (made, made.plain)
+                same, plain = known
             else:
                 arguments = self._item(item, defaults)
                 payload = arguments.pop("payload")
                 same = self._new_job(**arguments)
-            if not same.plain:  # a unique key or a parent (its own or shared): on its own
+                plain = same.plain
+            if not plain:  # a unique key or a parent (its own or shared): on its own
                 news.extend(_insertions(template, payloads))
                 news.extend(_insertions(same, [payload]))
                 template, payloads = None, []
