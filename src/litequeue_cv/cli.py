@@ -67,10 +67,21 @@ def _run_extract(args: argparse.Namespace) -> int:
     except CVError as exc:
         return _fail(exc, 1)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(_json_text(result.to_dict()))
     else:
         print(_summary(result))
     return 0
+
+
+def _json_text(value: Any) -> str:
+    """JSON as text, non-ASCII kept; with ASCII escapes when it holds a lone surrogate
+    (a file name that is not UTF-8), which valid UTF-8 cannot carry."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, indent=2)
+    return text
 
 
 def _add_extract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +57,19 @@ def test_extract_json(samples: list[Sample], capsys: pytest.CaptureFixture[str])
     data = json.loads(capsys.readouterr().out)
     assert data["schema_version"] == 1
     assert data["contact"]["name"] == samples[0].truth["contact"]["name"]
+
+
+def test_extract_json_of_a_file_whose_name_is_not_utf8(
+    samples: list[Sample], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Such a name decodes with lone surrogates, which UTF-8 output cannot carry: the
+    JSON escapes them and reads back as the same name."""
+    odd = tmp_path / os.fsdecode(b"cv-\xe9t\xe9.pdf")
+    shutil.copy(samples[0].path, odd)
+    assert main(["extract", "--json", str(odd)]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")  # valid UTF-8
+    assert json.loads(out)["file_name"] == odd.name
 
 
 def test_extract_summary(samples: list[Sample], capsys: pytest.CaptureFixture[str]) -> None:
