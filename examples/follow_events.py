@@ -32,11 +32,29 @@ def _resume_point(seen_file: Path) -> int:
         return 0
 
 
-def _stop_on_sigterm() -> None:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+class _Stop:
+    """Ctrl-C and SIGTERM end the program, but never between showing an event and
+    noting its number: the next run resumes right after the last event shown."""
 
-    signal.signal(signal.SIGTERM, stop)
+    def __init__(self) -> None:
+        self.busy = False
+        self.asked = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._signal)
+
+    def _signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.busy:
+            self.asked = True  # once the event's number is noted
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> None:
+        self.busy = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.busy = False
+        if self.asked:
+            raise KeyboardInterrupt
 
 
 def _line(event: litequeue.Event) -> str:
@@ -59,12 +77,13 @@ def main() -> int:
         parser.error(f"{args.db}: no such queue file")  # a typo must not make a new one
     seen_file = args.db.with_name(args.db.name + ".seen")
     after = _resume_point(seen_file) if args.after is None else args.after
-    _stop_on_sigterm()
+    stop = _Stop()
     try:
         with litequeue.Queue(args.db, migrate=False) as queue:
             for event in queue.events(after=after, follow=True):
-                print(_line(event), flush=True)
-                seen_file.write_text(str(event.seq))
+                with stop:
+                    print(_line(event), flush=True)
+                    seen_file.write_text(str(event.seq))
     except litequeue.LitequeueError as exc:
         print(f"follow_events: error: {exc}", file=sys.stderr)
         return 1
