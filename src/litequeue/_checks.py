@@ -12,9 +12,10 @@ import math
 from datetime import timedelta
 from typing import Final
 
+from ._records import check_storable
 from .errors import ConfigurationError, JobNotFound
 
-__all__ = ["INT64_MAX", "MAX_SECONDS", "job_id", "seconds", "whole"]
+__all__ = ["INT64_MAX", "MAX_SECONDS", "id_filter", "job_id", "queue_name", "seconds", "whole"]
 
 INT64_MAX: Final = 2**63 - 1
 #: The longest delay, timeout or age accepted: about a hundred years.
@@ -58,3 +59,20 @@ def job_id(value: int, what: str = "job id") -> int:
     if not 1 <= value <= INT64_MAX:
         raise JobNotFound(value)
     return value
+
+
+def id_filter(value: int | None, what: str) -> int | None:
+    """A job id to filter by: an integer, brought within SQLite's range (no job lies
+    beyond it, so the answer is the same)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigurationError(f"{what} must be a job id (an integer), not {value!r}")
+    return max(-INT64_MAX - 1, min(value, INT64_MAX))
+
+
+def queue_name(name: str, what: str = "a queue name") -> None:
+    """A non-empty string that UTF-8, and so the file, can hold."""
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"{what} must be a non-empty string, not {name!r}")
+    check_storable(name)

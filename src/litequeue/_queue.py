@@ -12,7 +12,7 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 from . import _plugins
-from ._checks import INT64_MAX, seconds, whole
+from ._checks import INT64_MAX, id_filter, queue_name, seconds, whole
 from ._checks import job_id as job_id_checked
 from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
@@ -105,22 +105,6 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
         text, value = payload_json(template.kind, payloads[0])
         return (template._replace(payload=text, value=value),)
     return job_runs(template, payloads)
-
-
-def _queue_name(name: str) -> None:
-    if not isinstance(name, str) or not name:
-        raise ConfigurationError(f"a queue name must be a non-empty string, not {name!r}")
-    check_storable(name)
-
-
-def _id_bound(value: int | None, what: str) -> int | None:
-    """A job id filter: an integer, brought within SQLite's range (no job lies
-    beyond it, so the answer is the same)."""
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigurationError(f"{what} must be a job id (an integer), not {value!r}")
-    return max(-INT64_MAX - 1, min(value, INT64_MAX))
 
 
 C = TypeVar("C", bound=Callable[..., Any])
@@ -426,7 +410,7 @@ class Queue:
     ) -> NewJob:
         if not isinstance(kind, str) or not kind:
             raise ConfigurationError(f"a job kind must be a non-empty string, not {kind!r}")
-        _queue_name(queue)
+        queue_name(queue)
         whole(priority, "priority", low=-INT64_MAX - 1)
         if delay is not None and run_at is not None:
             raise ConfigurationError("give delay or run_at, not both")
@@ -460,7 +444,7 @@ class Queue:
             raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
         if parent_id is not None:
             job_id_checked(parent_id, "parent_id")
-        check_storable(kind, queue, unique_key or "", *tag_tuple)
+        check_storable(kind, unique_key or "", *tag_tuple)  # the queue's name: above
         text, value = payload_json(kind, payload)
         return NewJob(
             kind=kind,
@@ -518,8 +502,8 @@ class Queue:
             raise ConfigurationError(f"limit must be a whole number >= 0, not {limit!r}")
         return self._store.jobs(
             status=statuses, queue=queue, kind=kind, tag=tag,
-            parent_id=_id_bound(parent_id, "parent_id"), unique_key=unique_key,
-            before_id=_id_bound(before_id, "before_id"), limit=min(limit, INT64_MAX),
+            parent_id=id_filter(parent_id, "parent_id"), unique_key=unique_key,
+            before_id=id_filter(before_id, "before_id"), limit=min(limit, INT64_MAX),
         )  # fmt: skip
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
@@ -566,7 +550,7 @@ class Queue:
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
         once, ``None`` for no limit) and ``paused``."""
-        _queue_name(name)
+        queue_name(name)
         changes: dict[str, Any] = {}
         if limit is not UNSET:
             changes["limit"] = None if limit is None else whole(limit, "limit", low=0)
@@ -626,7 +610,7 @@ class Queue:
         goes on waiting for new ones (up to ``timeout`` seconds of silence, or forever).
         """
         whole(after, "after", low=0)
-        job_id = _id_bound(job_id, "job_id")
+        job_id = id_filter(job_id, "job_id")
         if follow:
             seconds(poll_interval, "poll_interval", zero=False)
             if timeout is not None:

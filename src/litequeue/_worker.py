@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from . import _plugins
-from ._checks import seconds, whole
+from ._checks import queue_name, seconds, whole
 from ._child import ChildProcess, ChildResult
 from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
 from ._queue import Queue
@@ -111,10 +111,10 @@ class Worker:
             queues = (queues,)
         self.queue = queue
         self.queues = tuple(queues)
-        if not self.queues or not all(isinstance(q, str) and q for q in self.queues):
-            raise ConfigurationError(
-                f"queues must be one or more queue names (non-empty strings), not {self.queues!r}"
-            )
+        if not self.queues:
+            raise ConfigurationError("queues must name one queue or more, not none")
+        for name in self.queues:
+            queue_name(name, "each of queues")
         self.concurrency = whole(concurrency, "concurrency")
         self.max_jobs_per_child = whole(max_jobs_per_child, "max_jobs_per_child")
         self.lease = seconds(lease, "lease", zero=False)
