@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _schema
+from ._checks import INT64_MAX
 from ._records import (
     Claim,
     JobRun,
@@ -54,7 +55,6 @@ _CLAIMED_COLUMNS = (
 _ACTIVE = ("queued", "running")
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
-_MAX_ROWID = 2**63 - 1
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
 #: statement for every count would be compiled again and again).
@@ -1063,7 +1063,7 @@ class SQLiteStore:
         self, after: int, limit: int, job_id: int | None = None, *, until: int | None = None
     ) -> list[Event]:
         """Committed events with ``after < seq <= until``, oldest first."""
-        end = _MAX_ROWID if until is None else until
+        end = INT64_MAX if until is None else until  # the largest rowid
         if job_id is None:
             rows = self._read(
                 "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? AND seq <= ?"
