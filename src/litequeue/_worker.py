@@ -10,8 +10,6 @@ child processes.
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import functools
 import logging
 import os
@@ -30,6 +28,7 @@ from . import _plugins
 from ._checks import queue_name, seconds, whole
 from ._child import ChildProcess, ChildResult
 from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
+from ._pool import AsyncLoop, ThreadPool
 from ._queue import Queue
 from ._records import Claim, Outcome, Running, describe, value_json
 from .errors import (
@@ -131,8 +130,8 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
-        self._threads = _ThreadPool(concurrency, self._run_in_thread)
-        self._loop: _AsyncLoop | None = None
+        self._threads: ThreadPool[_Attempt] = ThreadPool(concurrency, self._run_in_thread)
+        self._loop: AsyncLoop | None = None
         self._children: list[ChildProcess] = []  # idle
         self._busy_children: set[ChildProcess] = set()
         self._children_lock = threading.Lock()
@@ -277,7 +276,7 @@ class Worker:
     def _wait(self, timeout: float) -> list[Outcome] | None:
         """Outcomes that arrive within ``timeout``; ``None`` when woken by a local commit.
 
-        While sync jobs wait for a thread, the wait is cut into ``_ThreadPool.NUDGE``
+        While sync jobs wait for a thread, the wait is cut into ``ThreadPool.NUDGE``
         slices so the pool can wake more threads when the backlog stops moving.
         """
         woken = False
@@ -288,7 +287,7 @@ class Worker:
             backlog = self._threads.nudge()
             try:
                 first = self._inbox.get(
-                    timeout=min(remaining, _ThreadPool.NUDGE) if backlog else remaining
+                    timeout=min(remaining, ThreadPool.NUDGE) if backlog else remaining
                 )
                 break
             except queue_module.Empty:
@@ -388,7 +387,7 @@ class Worker:
             self._inbox.put(self._failure(attempt, UnknownKind(attempt.running.kind), tb=None))
         elif spec.is_async:
             if self._loop is None:
-                self._loop = _AsyncLoop()
+                self._loop = AsyncLoop()
             self._loop.submit(self._run_async(attempt, spec))
         else:  # process=True: a pool thread drives the child
             self._threads.submit([attempt], eager=True)
@@ -752,7 +751,7 @@ class Worker:
             self._loop.close()
             self._loop = None
         self._threads.close()
-        self._threads = _ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
+        self._threads = ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
 
     def _record_at_stop(self, outcomes: list[Outcome]) -> None:
         """Record answers while stopping; a file that cannot be written (disk full)
@@ -801,123 +800,3 @@ class Worker:
                 signal.signal(sig, old)
 
         return restore
-
-
-class _ThreadPool:
-    """Threads that take claimed attempts and ``run`` them: sync handlers, and the
-    child processes of ``process=True`` handlers, which a thread drives.
-
-    Claimed jobs wait in a backlog that awake threads take from, one after
-    another, so short jobs run back to back on one thread instead of being handed
-    from thread to thread. A job submitted while no thread is awake wakes one. The
-    loop thread calls ``nudge()`` about every millisecond while a backlog remains:
-    when no job was taken since the last call (every awake thread is busy in a
-    handler that blocks), it wakes a thread for each job still waiting. A job thus
-    waits at most about a millisecond for a thread of its own. ``eager`` tasks
-    (child processes, which always block) wake a thread at once.
-
-    A thread stuck in a handler past its timeout cannot be killed; its slot is
-    given to the next job, so the pool starts a new thread when no idle one is
-    left, and a thread that finds the pool larger than ``size`` exits.
-    """
-
-    #: Seconds between the loop thread's checks on a backlog that is not moving.
-    NUDGE = 0.001
-
-    def __init__(self, size: int, run: Callable[[_Attempt], None]) -> None:
-        self._size = size
-        self._run = run
-        self._backlog: collections.deque[_Attempt] = collections.deque()
-        self._lock = threading.Lock()
-        self._sleepers: list[threading.Lock] = []  # each idle thread blocks on its own
-        self._alive = 0
-        self._taken = 0  # jobs started so far, for nudge()
-        self._seen = 0  # ... as of the last check
-        self._checked = 0.0  # monotonic time of the last check
-        self._closing = False
-
-    def submit(self, tasks: list[_Attempt], *, eager: bool = False) -> None:
-        """Add attempts to the backlog, for ``run``, waking a thread if none is awake,
-        or one per attempt when ``eager``."""
-        with self._lock:
-            if not self._backlog:
-                self._seen, self._checked = self._taken, time.monotonic()
-            self._backlog.extend(tasks)
-            if eager:
-                for _ in tasks:
-                    self._wake_one()
-            elif self._alive == len(self._sleepers):
-                self._wake_one()
-
-    def nudge(self) -> bool:
-        """Give each waiting job a thread if the backlog did not move since the last
-        call; True while a backlog remains."""
-        with self._lock:
-            if not self._backlog:
-                return False
-            now = time.monotonic()
-            if now - self._checked >= self.NUDGE:
-                if self._taken == self._seen:
-                    for _ in self._backlog:
-                        self._wake_one()
-                self._seen, self._checked = self._taken, now
-            return True
-
-    def _wake_one(self) -> None:
-        if self._sleepers:
-            self._sleepers.pop().release()
-        else:
-            self._alive += 1
-            threading.Thread(target=self._work, name="litequeue-handler", daemon=True).start()
-
-    def _work(self) -> None:
-        asleep = threading.Lock()
-        asleep.acquire()
-        while True:
-            with self._lock:
-                task = self._backlog.popleft() if self._backlog else None
-                if task is not None:
-                    self._taken += 1
-                elif self._closing or self._alive > self._size:
-                    self._alive -= 1
-                    return
-                else:
-                    self._sleepers.append(asleep)
-            if task is None:
-                asleep.acquire()  # until _wake_one or close releases it
-                continue
-            try:
-                self._run(task)
-            except Exception:
-                logger.exception("litequeue handler thread failed")
-
-    def close(self) -> None:
-        """Let idle threads exit; busy ones (stuck handlers) exit when they return.
-        Jobs still in the backlog are dropped: the worker has handed them back."""
-        with self._lock:
-            self._closing = True
-            self._backlog.clear()
-            sleepers, self._sleepers = self._sleepers, []
-        for asleep in sleepers:
-            asleep.release()
-
-
-class _AsyncLoop:
-    """One event loop in a thread for ``async def`` handlers."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="litequeue-async", daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, coroutine: Any) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-
-    def close(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        if not self._loop.is_running():
-            self._loop.close()
