@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import litequeue
-from litequeue import ConfigurationError, JobStatus, KeyState, _store
+from litequeue import ConfigurationError, EventType, JobStatus, KeyState, _store
 from litequeue._records import Claim, Outcome
 from litequeue.testing import drain, run_once
 
@@ -504,22 +504,57 @@ def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(
     assert all(queue.get(job_id).status is JobStatus.QUEUED for job_id in commits)
 
 
+@pytest.mark.parametrize("attempt_known", [False, True])
 def test_a_late_answer_recorded_with_the_current_one_is_still_refused(
-    queue: litequeue.Queue,
+    queue: litequeue.Queue, attempt_known: bool
 ) -> None:
     # A worker records a batch of answers at once; one of them comes from an attempt
-    # whose lease ran out, of a job another attempt now holds and answers too.
+    # whose lease ran out, of a job another attempt now holds and answers too. With
+    # the attempt numbers known, the store first tries plain updates by id, which
+    # must be undone whole when one of them is refused.
     queue.enqueue("k", None)
     (dead,), _, _ = queue.store.claim(Claim(worker="a", queues=("default",), limit=1, lease=-1))
     (alive,), _, _ = queue.store.claim(Claim(worker="b", queues=("default",), limit=1, lease=60))
     assert alive.job_id == dead.job_id
     answers = [
-        Outcome(job_id=r.job_id, run_id=r.run_id, status="succeeded", result=f'"{r.attempt}"')
+        Outcome(
+            job_id=r.job_id,
+            run_id=r.run_id,
+            status="succeeded",
+            result=f'"{r.attempt}"',
+            attempt=r.attempt if attempt_known else 0,
+        )
         for r in (alive, dead)
     ]
     accepted, _ = queue.store.finish(answers)
     assert [o.run_id for o in accepted] == [alive.run_id]
     assert queue.get(alive.job_id).result == "2"
+    assert [(e.type, e.data) for e in queue.events(job_id=alive.job_id)][-1:] == [
+        (EventType.SUCCEEDED, {"attempt": 2})
+    ]
+
+
+def test_answers_recorded_together_when_one_job_took_children_while_running(
+    queue: litequeue.Queue,
+) -> None:
+    # Two answers in one transaction, attempts known; one job gained a child while it
+    # ran, so it waits for it, and the other one succeeds.
+    queue.enqueue_many([("k", 1), ("k", 2)])
+    claimed, _, _ = queue.store.claim(Claim(worker="w", queues=("default",), limit=2, lease=60))
+    fan, plain = claimed
+    child = queue.enqueue("k", 3, parent_id=fan.job_id)
+    answers = [
+        Outcome(r.job_id, r.run_id, "succeeded", "null", attempt=r.attempt) for r in claimed
+    ]
+    accepted, written = queue.store.finish(answers)
+    assert accepted == answers
+    assert [(e.job_id, e.type) for e in written] == [
+        (fan.job_id, EventType.WAITING),
+        (plain.job_id, EventType.SUCCEEDED),
+    ]
+    assert queue.get(fan.job_id).status is JobStatus.RUNNING
+    assert queue.get(plain.job_id).status is JobStatus.SUCCEEDED
+    assert queue.get(child.id).status is JobStatus.QUEUED
 
 
 def test_queue_is_a_context_manager_and_close_is_idempotent(db_path: Path) -> None:

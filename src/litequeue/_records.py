@@ -269,8 +269,9 @@ class Outcome(NamedTuple):
 
     ``status`` is ``succeeded``, ``failed`` (``retry_at`` set when another attempt
     may run), ``cancelled`` or ``released`` (handed back unfinished at stop).
-    ``attempt`` is the attempt's number when the worker knows it (0 when not): it
-    lets the store record a lone success without reading the row back.
+    ``attempt`` is the attempt's number when the worker knows it (0 when not), and
+    ``parent_id`` the job's parent as claimed: a success of a job with no parent
+    whose attempt is known is recorded without reading its row back.
     A tuple rather than an attrs class: workers make one per job.
     """
 
@@ -282,6 +283,7 @@ class Outcome(NamedTuple):
     retry_at: float | None = None
     handler_version: str | None = None
     attempt: int = 0
+    parent_id: int | None = None
 
 
 class Running:
@@ -298,6 +300,7 @@ class Running:
         "job_id",
         "kind",
         "max_attempts",
+        "parent_id",
         "payload",
         "run_id",
         "timeout",
@@ -311,6 +314,7 @@ class Running:
         attempt: int,
         max_attempts: int,
         timeout: float | None,
+        parent_id: int | None,
         payload: Any,
         row: Sequence[Any],
         build: Callable[[Sequence[Any], Any], Job],
@@ -321,6 +325,7 @@ class Running:
         self.attempt = attempt
         self.max_attempts = max_attempts
         self.timeout = timeout
+        self.parent_id = parent_id
         self.payload = payload
         self._row = row
         self._build = build

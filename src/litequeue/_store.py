@@ -146,7 +146,18 @@ def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> l
     is built when first asked for, sharing the decoded payload."""
     build = functools.partial(_claimed_job, now, lease_until)
     return [
-        Running(row[16], row[0], row[1], row[8], row[9], row[10], decode_json(row[3]), row, build)
+        Running(
+            row[16],
+            row[0],
+            row[1],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            decode_json(row[3]),
+            row,
+            build,
+        )
         for row in rows
     ]
 
@@ -232,6 +243,16 @@ def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+#: A success of a job with no parent and no children (see ``_succeed_plain``).
+_SUCCEED_PLAIN = (
+    "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
+    " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
+    " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
+    " AND status = 'running' AND lease_until >= ? AND children = 0"
+    " AND parent_id IS NULL"
+)
 
 
 class _Tx:
@@ -571,7 +592,7 @@ class SQLiteStore:
 
         A job with unfinished children keeps running, without a lease, until they end.
         """
-        if len(outcomes) == 1 and self._succeed_plain(tx, outcomes[0]):
+        if self._succeed_plain(tx, outcomes):
             return list(outcomes)
         now = tx.now
         values = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
@@ -591,32 +612,29 @@ class SQLiteStore:
                 self._child_finished(tx, parent_id, succeeded=True)
         return [o for o in outcomes if o.run_id in done]
 
-    def _succeed_plain(self, tx: _Tx, outcome: Outcome) -> bool:
-        """The common case of one worker slot: a success of a job with no parent and no
-        children, whose attempt number the worker sent. One plain ``UPDATE`` by id, no
-        ``RETURNING`` (which makes SQLite build temporary tables); False when it does
-        not apply or the attempt lost its job, for ``_succeed_many`` to settle."""
-        if not outcome.attempt:
+    def _succeed_plain(self, tx: _Tx, outcomes: Sequence[Outcome]) -> bool:
+        """The common case: successes of jobs with no parent and no children, whose
+        attempt numbers the worker sent, each still held by its attempt. Plain
+        ``UPDATE``s by id, without the ``RETURNING`` (which makes SQLite build a
+        temporary table) and the reading back that ``_succeed_many`` needs to settle
+        the other cases; when any of them does not apply, nothing is changed and
+        False returned."""
+        if not all(o.attempt and o.parent_id is None for o in outcomes):
             return False
-        changed = tx.conn.execute(
-            "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
-            " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
-            " AND status = 'running' AND lease_until >= ? AND children = 0"
-            " AND parent_id IS NULL",
-            (
-                outcome.result,
-                outcome.handler_version,
-                tx.now,
-                tx.now,
-                outcome.job_id,
-                outcome.run_id,
-                tx.now,
-            ),
-        ).rowcount
-        if not changed:
-            return False
-        tx.succeeded(outcome.job_id, outcome.attempt)
+        conn, now = tx.conn, tx.now
+        rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now) for o in outcomes]
+        if len(rows) == 1:
+            if not conn.execute(_SUCCEED_PLAIN, rows[0]).rowcount:
+                return False
+        else:
+            conn.execute("SAVEPOINT plain_successes")
+            if conn.executemany(_SUCCEED_PLAIN, rows).rowcount != len(rows):
+                conn.execute("ROLLBACK TO plain_successes")
+                conn.execute("RELEASE plain_successes")
+                return False
+            conn.execute("RELEASE plain_successes")
+        for outcome in outcomes:
+            tx.succeeded(outcome.job_id, outcome.attempt)
         return True
 
     def _claim(self, tx: _Tx, claim: Claim, lease_until: float) -> list[Any]:

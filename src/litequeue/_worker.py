@@ -575,6 +575,7 @@ class Worker:
             None,
             attempt.spec.version if attempt.spec else None,
             running.attempt,
+            running.parent_id,
         )
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
