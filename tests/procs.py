@@ -27,6 +27,7 @@ def worker(args: argparse.Namespace) -> None:
         concurrency=args.concurrency,
         lease=args.lease,
         grace=args.grace,
+        name=args.name,
     )
     w.run(until_empty=args.until_empty)
     queue.close()
@@ -58,6 +59,7 @@ def main() -> None:
     w.add_argument("--until-empty", action="store_true")
     w.add_argument("--process", action="store_true", help="run the handler in child processes")
     w.add_argument("--ready")
+    w.add_argument("--name")
     f = sub.add_parser("follow")
     f.add_argument("db")
     f.add_argument("--count", type=int, required=True)

@@ -130,6 +130,34 @@ def test_kill_9_mid_job_is_recovered_through_the_lease_with_the_attempt_counted(
     assert [a[:2] for a in attempts[1:]] == [("start", 2), ("end", 2)]
 
 
+@pytest.mark.parametrize("name", [[], ["--name", "shared"]], ids=["default-names", "same-name"])
+def test_a_busy_worker_takes_back_the_job_of_a_killed_one_whatever_their_names(
+    tmp_path: Path, db_path: Path, name: list[str]
+) -> None:
+    """A live worker's heartbeats extend its own attempts' leases only, even when
+    both workers carry one name: the killed worker's job is taken back while the
+    live one is still busy with another."""
+    record = tmp_path / "record.txt"
+    with litequeue.Queue(db_path) as q:
+        lost = q.enqueue("record", {"sleep_first": 60})
+    victim = start_worker(db_path, record, "--lease", "1", *name)
+    wait_for(lambda: bool(read_record(record)))
+    with litequeue.Queue(db_path) as q:
+        busy = q.enqueue("record", {"sleep": 8})
+    survivor = start_worker(db_path, record, "--lease", "1", "--concurrency", "2", *name)
+    try:
+        wait_for(lambda: any(r[1] == busy.id for r in read_record(record)))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        wait_for(lambda: any(r[1:3] == (lost.id, 2) for r in read_record(record)), timeout=7)
+        assert ("end", busy.id) not in [r[:2] for r in read_record(record)]  # still busy
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(30) == 0
+    runs = [(r[0], r[2], r[3]) for r in read_record(record) if r[1] == lost.id]
+    assert runs == [("start", 1, victim.pid), ("start", 2, survivor.pid), ("end", 2, survivor.pid)]
+
+
 def test_a_restarted_worker_does_not_steal_jobs_a_live_worker_holds(
     tmp_path: Path, db_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -1210,3 +1211,17 @@ def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
     assert claimed.started_at is not None
     assert claimed.lease_until is not None
     assert claimed.created_at == job.created_at
+
+
+def test_a_worker_is_known_by_the_name_given_or_one_of_its_own(queue: litequeue.Queue) -> None:
+    # The name is what `started` events and `litequeue jobs` show of a worker.
+    assert litequeue.Worker(queue, name="mailer-1").name == "mailer-1"
+    served = litequeue.Worker(queue, queues=["cv", "mail"])
+    other = litequeue.Worker(queue, queues=["cv", "mail"])
+    assert served.name.startswith(f"{socket.gethostname()}:{os.getpid()}:")
+    assert served.name != other.name
+    queue.handler("k")(lambda ctx, payload: None)
+    queue.enqueue("k", None, queue="mail")
+    assert served.run_once() == 1
+    started = [e for e in queue.events() if e.type is EventType.STARTED]
+    assert [e.data["worker"] for e in started] == [served.name]

@@ -802,13 +802,19 @@ class SQLiteStore:
         times = [t for t in (due, lease) if t is not None]
         return min(times) if times else float("inf")
 
-    def heartbeat(self, worker: str, lease: float) -> dict[int, int]:
-        """Extend the leases this worker holds; returns ``{job_id: run_id}`` still held."""
+    def heartbeat(self, attempts: Sequence[tuple[int, int]], lease: float) -> dict[int, int]:
+        """Extend the leases of these ``(job_id, run_id)`` attempts; returns
+        ``{job_id: run_id}`` of those still holding their jobs.
+
+        By attempt, not by worker name: two workers given the same name must not
+        keep each other's jobs leased (a dead one's would never be taken back)."""
         with self._write() as tx:
             rows = tx.conn.execute(
-                "UPDATE jobs SET lease_until = ? WHERE status = 'running' AND worker = ?"
-                " AND lease_until IS NOT NULL RETURNING id, run_id",
-                (tx.now + lease, worker),
+                "UPDATE jobs SET lease_until = ? WHERE status = 'running'"
+                " AND lease_until IS NOT NULL AND (id, run_id) IN (SELECT"
+                " json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+                " RETURNING id, run_id",
+                (tx.now + lease, encode_json([list(pair) for pair in attempts])),
             ).fetchall()
         return dict(rows)
 

@@ -112,8 +112,8 @@ class Worker:
         self.queues = tuple(queues)
         if not self.queues:
             raise ConfigurationError("queues must name one queue or more, not none")
-        for name in self.queues:
-            queue_name(name, "each of queues")
+        for each in self.queues:
+            queue_name(each, "each of queues")
         self.concurrency = whole(concurrency, "concurrency")
         self.max_jobs_per_child = whole(max_jobs_per_child, "max_jobs_per_child")
         self.lease = seconds(lease, "lease", zero=False)
@@ -638,7 +638,9 @@ class Worker:
         if not attempts:
             return
         try:
-            held = self.queue.store.heartbeat(self.name, self.lease)
+            held = self.queue.store.heartbeat(
+                [(a.running.job_id, run_id) for run_id, a in attempts], self.lease
+            )
         except StoreError as exc:
             logger.error("worker %s could not extend its leases: %s", self.name, exc)
             return
