@@ -543,9 +543,7 @@ def test_answers_recorded_together_when_one_job_took_children_while_running(
     claimed, _, _ = queue.store.claim(Claim(worker="w", queues=("default",), limit=2, lease=60))
     fan, plain = claimed
     child = queue.enqueue("k", 3, parent_id=fan.job_id)
-    answers = [
-        Outcome(r.job_id, r.run_id, "succeeded", "null", attempt=r.attempt) for r in claimed
-    ]
+    answers = [Outcome(r.job_id, r.run_id, "succeeded", "null", attempt=r.attempt) for r in claimed]
     accepted, written = queue.store.finish(answers)
     assert accepted == answers
     assert [(e.job_id, e.type) for e in written] == [
