@@ -292,7 +292,8 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     before = app.read_bytes()
     for command in (["stats"], ["jobs"], ["show", "1"], ["events"], ["queues"], ["cancel", "1"]):
         code, out, err = run(capsys, "--db", str(app), *command)
-        assert_error(code, out, err, 1, "not a litequeue queue file yet")
+        assert_error(code, out, err, 1, "not a litequeue queue file (it holds other tables: users)")
+        assert "migrate" not in err  # which would add litequeue's tables to it
     assert app.read_bytes() == before
     assert not Path(f"{app}-wal").exists()
     with sqlite3.connect(app) as conn:
@@ -300,6 +301,16 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")
+
+
+def test_look_only_commands_on_an_empty_file_suggest_migrate(
+    capsys: Capsys, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    code, out, err = run(capsys, "--db", str(empty), "stats")
+    assert_error(code, out, err, 1, "not a litequeue queue file yet")
+    assert "run `litequeue migrate`" in err
 
 
 def test_migrate_refuses_a_newer_file(capsys: Capsys, db: Path) -> None:
@@ -475,3 +486,45 @@ def test_events_follow_streams_json_lines_until_ctrl_c(
     event = json.loads(follower.next())
     assert (event["seq"], event["job_id"], event["type"]) == (2, 2, "enqueued")
     assert follower.stop(signal.SIGINT) == 0
+
+
+def installed_script(name: str) -> Path:
+    script = Path(sys.executable).with_name(name)
+    if not script.exists():
+        pytest.skip(f"no installed {name} script beside {sys.executable}")
+    return script
+
+
+def test_the_installed_script_finds_a_plugin_in_the_current_directory(tmp_path: Path) -> None:
+    # A plugin saved next to the database, as cli.md shows, without PYTHONPATH.
+    (tmp_path / "here_plugin.py").write_text(
+        "import litequeue\n\n@litequeue.hookimpl\ndef litequeue_register_handlers(register):\n"
+        "    register('here.double', lambda ctx, n: 2 * n)\n"
+    )
+    env = {**cli_env(tmp_path / "q.db"), "PYTHONPATH": ""}
+    script = str(installed_script("litequeue"))
+    for argv in (["enqueue", "here.double", "21"], ["worker", "--until-empty", "--quiet"]):
+        done = subprocess.run(
+            [script, "--plugin", "here_plugin", *argv],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert (done.returncode, done.stderr) == (0, "")
+    with litequeue.Queue(tmp_path / "q.db") as q:
+        assert [job.result for job in q.jobs()] == [42]
+
+
+def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `litequeue jobs | head -c 0`: the pipe is closed before anything is written.
+    env = cli_env(tmp_path / "q.db")
+    subprocess.run(litequeue_command("enqueue", "k", "1"), env=env, check=True, timeout=30)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        for json_output in ([], ["--json"]):
+            done = subprocess.run(
+                [sys.executable, "-m", "litequeue", *json_output, "jobs"],
+                env=env, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=30,
+            )  # fmt: skip
+            assert (done.returncode, done.stderr) == (1, "")
+    finally:
+        os.close(write_end)

@@ -1225,3 +1225,28 @@ def test_a_worker_is_known_by_the_name_given_or_one_of_its_own(queue: litequeue.
     assert served.run_once() == 1
     started = [e for e in queue.events() if e.type is EventType.STARTED]
     assert [e.data["worker"] for e in started] == [served.name]
+
+
+async def _sleep_async(ctx: litequeue.Context, payload: Any) -> None:
+    await asyncio.sleep(payload["seconds"])
+
+
+@pytest.mark.parametrize("runs_in", ["thread", "async", "process"])
+def test_a_job_enqueued_without_the_handler_gets_its_timeout_where_it_runs(
+    db_path: Path, runs_in: str
+) -> None:
+    # The usual split: a producer that never registers the handler (a web app) and
+    # a worker that does. The job carries no timeout; the worker's handler has one.
+    with litequeue.Queue(db_path) as producer:
+        job = producer.enqueue("slow", {"seconds": 30})
+    assert job.timeout is None
+    with litequeue.Queue(db_path, durability="normal") as consumer:
+        function = {"thread": handlers.sleep, "async": _sleep_async, "process": handlers.sleep}
+        consumer.handler("slow", timeout=0.5, process=runs_in == "process")(function[runs_in])
+        started = time.monotonic()
+        assert litequeue.Worker(consumer).run_once() == 1
+        assert time.monotonic() - started < 10
+        error = consumer.get(job.id).error
+    assert error is not None
+    assert error.type == "JobTimeout"
+    assert "0.5 s timeout" in error.message

@@ -96,10 +96,7 @@ class ChildProcess:
                     return ("cancel", "the attempt was cancelled or lost its lease")
                 if deadline is not None and time.monotonic() >= deadline:
                     self.kill()
-                    raise JobTimeout(
-                        f"job {job.id} attempt {job.attempt} ran past its {job.timeout:g} s "
-                        "timeout; its child process was killed"
-                    )
+                    raise JobTimeout("the job ran past its timeout; its child process was killed")
         except JobTimeout:
             raise  # a TimeoutError is an OSError too, but not a dead child
         except (EOFError, OSError) as exc:

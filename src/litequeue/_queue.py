@@ -212,8 +212,10 @@ class Queue:
         """Decorator: ``fn(ctx, payload)`` runs jobs of ``kind``.
 
         ``max_attempts`` and ``timeout`` are defaults for jobs enqueued here without
-        their own; ``process=True`` runs each job in a child process that is killed
-        on timeout (and limited to ``memory_limit`` bytes).
+        their own, and a worker applies ``timeout`` to a job that has none (one
+        enqueued where this handler is not registered); ``process=True`` runs each
+        job in a child process that is killed on timeout (and limited to
+        ``memory_limit`` bytes).
         """
 
         def decorate(fn: F) -> F:

@@ -233,7 +233,7 @@ def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
         if version == newest:
             return
         _refuse_newer(conn, path, version, newest)
-        raise SchemaTooOld(str(path), version, newest)
+        raise SchemaTooOld(str(path), version, newest, sorted(_tables(conn)) if not version else [])
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

@@ -54,13 +54,19 @@ class _Attempt(CancelFlag):
     """A claimed job this worker is running, and the flag its handler polls for
     cancellation (a plain class: one is made per job)."""
 
-    __slots__ = ("deadline", "in_thread", "running", "spec")
+    __slots__ = ("deadline", "in_thread", "running", "spec", "timeout")
 
-    def __init__(self, running: Running, spec: HandlerSpec | None, deadline: float | None) -> None:
+    def __init__(self, running: Running, spec: HandlerSpec | None, now: float) -> None:
         self._set = False  # the CancelFlag state, without a call to its __init__ per job
         self.running = running
         self.spec = spec
-        self.deadline = deadline  # monotonic
+        # The job's own timeout, or its handler's here: a job enqueued where the
+        # handler was not registered carries none.
+        timeout = running.timeout
+        if timeout is None and spec is not None:
+            timeout = spec.timeout
+        self.timeout = timeout
+        self.deadline = None if timeout is None else now + timeout  # monotonic, from the claim
         self.in_thread = False  # a sync handler the loop must time out itself
 
 
@@ -372,8 +378,7 @@ class Worker:
         with self._state_lock:
             for running in claimed:
                 spec = handler_for(running.kind)
-                timeout = running.timeout
-                attempt = _Attempt(running, spec, None if timeout is None else now + timeout)
+                attempt = _Attempt(running, spec, now)
                 attempt.in_thread = spec is not None and not spec.is_async and not spec.process
                 self._inflight[running.run_id] = attempt
                 attempts.append(attempt)
@@ -488,15 +493,14 @@ class Worker:
     async def _run_async(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         try:
             coroutine = spec.fn(self._context(attempt), attempt.running.payload)
-            timeout = attempt.running.timeout
             try:
-                result = await asyncio.wait_for(coroutine, timeout)
+                result = await asyncio.wait_for(coroutine, attempt.timeout)
             except TimeoutError:
-                raise JobTimeout(self._timeout_message(attempt.running)) from None
+                raise JobTimeout(self._timeout_message(attempt)) from None
             if attempt.deadline is not None and time.monotonic() > attempt.deadline:
                 # It blocked the loop past its time, or swallowed its cancellation and
                 # returned anyway: a result past the timeout is no result.
-                raise JobTimeout(self._timeout_message(attempt.running))
+                raise JobTimeout(self._timeout_message(attempt))
         except BaseException as exc:
             outcome = self._from_exception(attempt, exc)
         else:
@@ -514,6 +518,9 @@ class Worker:
                 functools.partial(self._report, attempt),
                 attempt,
             )
+        except JobTimeout:
+            killed = f"{self._timeout_message(attempt)}; its child process was killed"
+            return self._failure(attempt, JobTimeout(killed), tb=None)
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
         finally:
@@ -682,16 +689,16 @@ class Worker:
             attempts = list(self._inflight.values())
         for attempt in attempts:
             if attempt.in_thread and attempt.deadline is not None and now >= attempt.deadline:
-                error = JobTimeout(self._timeout_message(attempt.running))
+                error = JobTimeout(self._timeout_message(attempt))
                 expired.append(self._failure(attempt, error, tb=None))
                 self._abandon(attempt)
         return expired
 
     @staticmethod
-    def _timeout_message(running: Running) -> str:
+    def _timeout_message(attempt: _Attempt) -> str:
         return (
-            f"job {running.job_id} attempt {running.attempt} ran past its"
-            f" {running.timeout or 0:g} s timeout"
+            f"job {attempt.running.job_id} attempt {attempt.running.attempt} ran past its"
+            f" {attempt.timeout or 0:g} s timeout"
         )
 
     def _next_timeout(self) -> float:

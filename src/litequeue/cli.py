@@ -93,6 +93,16 @@ def _db_path(args: argparse.Namespace, *, create: bool) -> str:
     return db
 
 
+def _plugin_modules(args: argparse.Namespace) -> list[str]:
+    """The ``--plugin`` modules, importable from the current directory as with
+    ``python -m litequeue`` (an installed ``litequeue`` script sees only its own)."""
+    if args.plugin:
+        here = os.getcwd()
+        if "" not in sys.path and here not in sys.path:
+            sys.path.insert(0, here)
+    return list(args.plugin or ())
+
+
 def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
     """The queue; only commands that may create it (``create``) bring an older file's
     schema up to date: the others refuse a file that is not a current queue file
@@ -100,7 +110,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
     return litequeue.Queue(
         _db_path(args, create=create),
         durability=args.durability,
-        plugins=args.plugin or (),
+        plugins=_plugin_modules(args),
         migrate=create,
     )
 

@@ -28,6 +28,8 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "AttemptLost",
     "Cancel",
@@ -117,15 +119,26 @@ class SchemaTooNew(StoreError):
 class SchemaTooOld(StoreError):
     """The database needs migrating and was opened with ``migrate=False``."""
 
-    def __init__(self, path: str, version: int, newest: int) -> None:
-        if version == 0:
-            said = f"{path}: not a litequeue queue file yet (no litequeue schema in it)"
+    def __init__(
+        self, path: str, version: int, newest: int, other_tables: Sequence[str] = ()
+    ) -> None:
+        if version == 0 and other_tables:
+            # Most likely another application's database: no advice to add tables to it.
+            said = (
+                f"{path}: not a litequeue queue file (it holds other tables:"
+                f" {', '.join(other_tables)}): another application's database?"
+            )
+        elif version == 0:
+            said = (
+                f"{path}: not a litequeue queue file yet (no litequeue schema in it);"
+                " run `litequeue migrate` or open it with migrate=True"
+            )
         else:
             said = (
                 f"{path}: database schema version {version} is older than this"
-                f" litequeue's ({newest})"
+                f" litequeue's ({newest}); run `litequeue migrate` or open it with migrate=True"
             )
-        super().__init__(f"{said}; run `litequeue migrate` or open it with migrate=True")
+        super().__init__(said)
         #: The file's schema version.
         self.version = version
         #: The newest version this litequeue knows.

@@ -1,4 +1,4 @@
-"""litequeue_cv: read a CV (PDF, DOCX or TXT) into the result of cv-schema.md.
+"""litequeue_cv: read a CV (PDF, DOCX or TXT) into the result of docs/cv-result.md.
 
 Layers: ``errors``, ``_document`` and ``_result`` are leaves; ``readers`` (the
 only modules importing pdfplumber and python-docx) produce a ``SourceDoc``;

@@ -37,5 +37,5 @@ def extract(path: str | os.PathLike[str], progress: Progress | None = None) -> C
 
 
 def extract_dict(path: str | os.PathLike[str], progress: Progress | None = None) -> dict[str, Any]:
-    """``extract(path).to_dict()``: the JSON object of cv-schema.md."""
+    """``extract(path).to_dict()``: the JSON object of docs/cv-result.md."""
     return extract(path, progress).to_dict()

@@ -1,4 +1,4 @@
-"""The CV result, shaped exactly as ``cv-schema.md`` describes (schema version 1)."""
+"""The CV result, shaped exactly as docs/cv-result.md describes (schema version 1)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class CVResult:
         return attrs.evolve(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of cv-schema.md: every key present, in the documented order."""
+        """The JSON object of docs/cv-result.md: every key present, in the documented order."""
         return {
             "schema_version": SCHEMA_VERSION,
             "file_name": self.file_name,

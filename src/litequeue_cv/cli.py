@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -287,3 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args))
     except KeyboardInterrupt:  # before or after a run's worker, which handles it itself
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``litequeue-cv extract --json cv.pdf | head``).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -115,3 +115,22 @@ def test_extract_dict_matches_to_dict(samples: list[Sample]) -> None:
     b = litequeue_cv.extract(samples[3].path).to_dict()
     b.pop("extract_time_ms")
     assert a == b
+
+
+def test_a_reader_gone_away_ends_the_command_quietly(samples: list[Sample]) -> None:
+    # `litequeue-cv extract --json cv.pdf | head -c 0`: the pipe is closed before
+    # anything is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "litequeue_cv", "extract", "--json", str(samples[0].path)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == ""
