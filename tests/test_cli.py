@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import litequeue
+from litequeue import _schema
 from litequeue.cli import main
 
 PLUGIN = "plugins.cli_handlers"
@@ -258,13 +259,14 @@ def test_stats_and_prune(capsys: Capsys, db_path: Path) -> None:
 
 
 def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -> None:
+    newest = len(_schema.load_migrations())
     code, out, _ = run(capsys, "--db", str(db), "migrate")
-    assert (code, out) == (0, "schema version 1 -> 1  (up to date)\n")
+    assert (code, out) == (0, f"schema version {newest} -> {newest}  (up to date)\n")
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as conn:  # a SQLite file no litequeue has touched: version 0
         conn.execute("CREATE TABLE notes (text TEXT)")
     conn.close()
-    assert run_json(capsys, old, "migrate") == {"from": 0, "to": 1}
+    assert run_json(capsys, old, "migrate") == {"from": 0, "to": newest}
     assert run_json(capsys, old, "jobs") == []
 
 

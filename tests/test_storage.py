@@ -8,12 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 import litequeue
-from litequeue import _schema
+from litequeue import JobStatus, _schema
 
 
 def schema_of(path: Path) -> list[tuple[str, str, str]]:
@@ -251,3 +252,28 @@ def test_a_worker_that_cannot_write_keeps_running_and_loses_nothing(db_path: Pat
         # (or the next worker) brings it back. Nothing claims it succeeded.
         assert job.status in (litequeue.JobStatus.RUNNING, litequeue.JobStatus.QUEUED)
         assert job.result is None
+
+
+def test_batch_parents_of_a_version_1_file_are_still_batches_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    # Version 1 had no batch column: a batch parent was a job never claimed, with
+    # children. After the upgrade its retry waits for its children again.
+    path = tmp_path / "v1.db"
+    conn = _schema.connect(path, durability="full", busy_timeout=5)
+    _schema.migrate(conn, path, target=1)
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO jobs (id, kind, queue, status, payload, max_attempts, run_at, created_at,"
+        " updated_at, run_id, children, children_finished, parent_id, error)"
+        " VALUES (?, ?, 'default', ?, 'null', 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (1, "litequeue.batch", "failed", now, now, now, None, 1, 1, None, '{"type": "X"}'),
+            (2, "k", "failed", now, now, now, 77, 0, 0, 1, '{"type": "RuntimeError"}'),
+        ],
+    )
+    conn.close()
+    with litequeue.Queue(path) as q:
+        assert q.schema_version() == len(_schema.load_migrations())
+        assert q.retry(1).status is JobStatus.RUNNING  # waiting for its child again
+        assert q.get(2).status is JobStatus.QUEUED

@@ -756,21 +756,24 @@ def test_heartbeats_do_not_cancel_the_job_a_handler_thread_just_claimed(
     assert queue.stats()["default"]["succeeded"] == 3000
 
 
+@pytest.mark.parametrize("concurrency", [1, 2])
 def test_a_job_cancelled_by_a_listener_of_its_claim_never_starts(
-    queue: litequeue.Queue,
+    queue: litequeue.Queue, concurrency: int
 ) -> None:
+    # The second job is claimed as the first one is recorded: with one slot, by the
+    # handler thread itself, which must not run it either.
     ran: list[int] = []
     queue.handler("k")(lambda ctx, p: ran.append(p))
-    job = queue.enqueue("k", 1)
+    _, second = queue.enqueue_many([("k", 1), ("k", 2)])
 
     def cancel_on_start(event: litequeue.Event) -> None:
-        if event.type is EventType.STARTED:
+        if event.type is EventType.STARTED and event.job_id == second.id:
             queue.cancel(event.job_id)
 
     queue.subscribe(cancel_on_start)
-    drain_or_stop(litequeue.Worker(queue))
-    assert queue.get(job.id).status is JobStatus.CANCELLED
-    assert ran == []
+    drain_or_stop(litequeue.Worker(queue, concurrency=concurrency))
+    assert queue.get(second.id).status is JobStatus.CANCELLED
+    assert ran == [1]
 
 
 def test_a_stop_before_run_makes_run_return_at_once(queue: litequeue.Queue) -> None:
@@ -1214,7 +1217,7 @@ def test_ctx_job_is_the_job_as_claimed(queue: litequeue.Queue) -> None:
 
 
 def test_a_worker_is_known_by_the_name_given_or_one_of_its_own(queue: litequeue.Queue) -> None:
-    # The name is what `started` events and `litequeue jobs` show of a worker.
+    # The name is what `started` events show of a worker.
     assert litequeue.Worker(queue, name="mailer-1").name == "mailer-1"
     served = litequeue.Worker(queue, queues=["cv", "mail"])
     other = litequeue.Worker(queue, queues=["cv", "mail"])
@@ -1250,3 +1253,129 @@ def test_a_job_enqueued_without_the_handler_gets_its_timeout_where_it_runs(
     assert error is not None
     assert error.type == "JobTimeout"
     assert "0.5 s timeout" in error.message
+
+
+def test_retry_of_a_job_that_failed_after_taking_children_runs_its_handler_again(
+    queue: litequeue.Queue,
+) -> None:
+    runs: list[int] = []
+
+    @queue.handler("fan", max_attempts=1)
+    def fan(ctx: litequeue.Context, payload: Any) -> Any:
+        runs.append(ctx.attempt)
+        if len(runs) == 1:
+            queue.enqueue("leaf", None, parent_id=ctx.job.id)
+            raise RuntimeError("half way")
+        return "done"
+
+    queue.handler("leaf")(lambda ctx, payload: None)
+    job = queue.enqueue("fan", None)
+    drain(queue)
+    assert queue.get(job.id).status is JobStatus.FAILED
+    assert queue.retry(job.id).status is JobStatus.QUEUED
+    drain(queue)
+    assert runs == [1, 1]
+    done = queue.get(job.id)
+    assert (done.status, done.result) == (JobStatus.SUCCEEDED, "done")
+
+
+def test_retry_of_a_job_whose_child_failed_runs_the_child_not_the_handler(
+    queue: litequeue.Queue,
+) -> None:
+    runs: list[str] = []
+    leaf_fails = [True]
+
+    @queue.handler("fan")
+    def fan(ctx: litequeue.Context, payload: Any) -> Any:
+        runs.append("fan")
+        queue.enqueue("leaf", None, parent_id=ctx.job.id)
+        return "spawned"
+
+    @queue.handler("leaf", max_attempts=1)
+    def leaf(ctx: litequeue.Context, payload: Any) -> None:
+        runs.append("leaf")
+        if leaf_fails.pop():
+            raise RuntimeError("leaf broke")
+
+    leaf_fails.append(False)  # the second run of the leaf succeeds
+    leaf_fails.reverse()
+    job = queue.enqueue("fan", None)
+    drain(queue)
+    failed = queue.get(job.id)
+    assert (failed.status, failed.error.type) == (JobStatus.FAILED, "ChildFailed")  # type: ignore[union-attr]
+    assert queue.retry(job.id).status is JobStatus.RUNNING  # waits for its child again
+    drain(queue)
+    assert runs == ["fan", "leaf", "leaf"]
+    done = queue.get(job.id)
+    assert (done.status, done.result) == (JobStatus.SUCCEEDED, "spawned")
+
+
+def test_a_batch_submitted_again_keeps_waiting_for_its_children(queue: litequeue.Queue) -> None:
+    # The second submission's only child is held by a job outside the batch: the
+    # batch gains no child, and must still wait for the one it has.
+    queue.handler("k")(lambda ctx, payload: payload)
+    queue.enqueue("k", "x", unique_key="file-x")
+    first, _ = queue.batch([("k", "a")], unique_key="import")
+    again, kids = queue.batch([{"kind": "k", "unique_key": "file-x"}], unique_key="import")
+    assert again.id == first.id
+    assert [kid.parent_id for kid in kids] == [None]
+    assert again.status is JobStatus.RUNNING
+    drain(queue)
+    assert queue.get(first.id).status is JobStatus.SUCCEEDED
+
+
+def test_a_batch_whose_unique_key_a_plain_job_holds_is_refused(queue: litequeue.Queue) -> None:
+    ran: list[Any] = []
+    queue.handler("k")(lambda ctx, payload: ran.append(payload))
+    plain = queue.enqueue("k", "mine", unique_key="import")
+    with pytest.raises(litequeue.InvalidTransition, match=f"held by job {plain.id}.*not a batch"):
+        queue.batch([("k", "child")], unique_key="import")
+    assert [job.id for job in queue.jobs()] == [plain.id]  # nothing added
+    drain(queue)
+    assert ran == ["mine"]
+    assert queue.get(plain.id).status is JobStatus.SUCCEEDED
+
+
+def test_a_job_whose_child_failed_before_it_returned_fails(queue: litequeue.Queue) -> None:
+    # The child ends first (the handler waits for it): the job must not succeed past it.
+    @queue.handler("leaf", max_attempts=1)
+    def leaf(ctx: litequeue.Context, payload: Any) -> None:
+        raise RuntimeError("leaf broke")
+
+    @queue.handler("fan")
+    def fan(ctx: litequeue.Context, payload: Any) -> Any:
+        child = queue.enqueue("leaf", None, parent_id=ctx.job.id)
+        litequeue.Worker(queue).run_once()  # the child runs and fails, here and now
+        assert queue.get(child.id).status is JobStatus.FAILED
+        return "spawned"
+
+    job = queue.enqueue("fan", None)
+    assert litequeue.Worker(queue).run_once() == 1
+    failed = queue.get(job.id)
+    assert (failed.status, failed.error.type) == (JobStatus.FAILED, "ChildFailed")  # type: ignore[union-attr]
+    assert failed.result == "spawned"
+
+
+def test_an_async_result_that_fails_its_own_check_fails_the_attempt(queue: litequeue.Queue) -> None:
+    class Odd(list[int]):
+        def __eq__(self, other: object) -> bool:
+            raise RuntimeError("no comparing me")
+
+        __hash__ = None  # type: ignore[assignment]
+
+    async def odd(ctx: litequeue.Context, payload: Any) -> Any:
+        return Odd([1])
+
+    queue.handler("odd", max_attempts=1)(odd)
+    job = queue.enqueue("odd", None)
+    drain_or_stop(litequeue.Worker(queue), timeout=5)
+    failed = queue.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error is not None
+    assert "no comparing me" in failed.error.message
+
+
+@pytest.mark.parametrize("name", ["", "w\udcff", 42])
+def test_a_worker_name_that_cannot_be_written_is_refused(queue: litequeue.Queue, name: Any) -> None:
+    with pytest.raises(litequeue.ConfigurationError, match="name"):
+        litequeue.Worker(queue, name=name)

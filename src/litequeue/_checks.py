@@ -15,7 +15,16 @@ from typing import Final
 from ._records import check_storable
 from .errors import ConfigurationError, JobNotFound
 
-__all__ = ["INT64_MAX", "MAX_SECONDS", "id_filter", "job_id", "queue_name", "seconds", "whole"]
+__all__ = [
+    "INT64_MAX",
+    "MAX_SECONDS",
+    "id_filter",
+    "job_id",
+    "queue_name",
+    "seconds",
+    "text_filter",
+    "whole",
+]
 
 INT64_MAX: Final = 2**63 - 1
 #: The longest delay, timeout or age accepted: about a hundred years.
@@ -75,4 +84,18 @@ def queue_name(name: str, what: str = "a queue name") -> None:
     """A non-empty string that UTF-8, and so the file, can hold."""
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"{what} must be a non-empty string, not {name!r}")
-    check_storable(name)
+    try:
+        check_storable(name)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{what}: {exc}") from None
+
+
+def text_filter(value: str | None, what: str) -> str | None:
+    """A text to filter by, such as a tag: a string the file could hold (one with a
+    lone surrogate could match nothing, and SQLite cannot even be handed it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what} must be a string, not {value!r}")
+    check_storable(value)
+    return value

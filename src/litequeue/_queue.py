@@ -12,7 +12,7 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 from . import _plugins
-from ._checks import INT64_MAX, id_filter, queue_name, seconds, whole
+from ._checks import INT64_MAX, id_filter, queue_name, seconds, text_filter, whole
 from ._checks import job_id as job_id_checked
 from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
@@ -492,25 +492,18 @@ class Queue:
                     f"unknown job status {unknown[0]!r}; one of {', '.join(_STATUS_NAMES)}"
                 )
             statuses = [JobStatus(s).value for s in asked]
-        for what, text in (
-            ("queue", queue),
-            ("kind", kind),
-            ("tag", tag),
-            ("unique_key", unique_key),
-        ):
-            if text is not None and not isinstance(text, str):
-                raise ConfigurationError(f"{what} must be a string, not {text!r}")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ConfigurationError(f"limit must be a whole number >= 0, not {limit!r}")
         return self._store.jobs(
-            status=statuses, queue=queue, kind=kind, tag=tag,
-            parent_id=id_filter(parent_id, "parent_id"), unique_key=unique_key,
+            status=statuses, queue=text_filter(queue, "queue"), kind=text_filter(kind, "kind"),
+            tag=text_filter(tag, "tag"), parent_id=id_filter(parent_id, "parent_id"),
+            unique_key=text_filter(unique_key, "unique_key"),
             before_id=id_filter(before_id, "before_id"), limit=min(limit, INT64_MAX),
         )  # fmt: skip
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}``, every status present (zeros included)."""
-        counts = self._store.stats(tag=tag)
+        counts = self._store.stats(tag=text_filter(tag, "tag"))
         return {
             queue: {status.value: by_status.get(status.value, 0) for status in JobStatus}
             for queue, by_status in sorted(counts.items())
@@ -529,7 +522,11 @@ class Queue:
         asked = [keys] if isinstance(keys, str) else list(keys)  # a str is one key
         if not all(isinstance(key, str) for key in asked):
             raise ConfigurationError(f"unique keys are strings: {asked!r}")
-        return self._store.key_states(asked, kind, version)
+        for key in asked:
+            text_filter(key, "a unique key")
+        return self._store.key_states(
+            asked, text_filter(kind, "kind"), text_filter(version, "version")
+        )
 
     # -- steering ---------------------------------------------------------------------
 

@@ -118,17 +118,19 @@ _INSERT_EVENTS = {
     size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
     for size in _CHUNK_SIZES
 }
+#: Successes, fenced by run id. A job that took children keeps running, without a
+#: lease, and its children decide how it ends (``_finish_parent``).
 _SUCCEED = {
-    size: "UPDATE jobs SET status = CASE WHEN children_finished < children"
-    " THEN 'running' ELSE 'succeeded' END,"
+    size: "UPDATE jobs SET status = CASE WHEN children > 0 THEN 'running' ELSE 'succeeded' END,"
     " result = o.column3, handler_version = o.column4,"
     " error = NULL, lease_until = NULL, worker = NULL,"
     " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
-    " finished_at = CASE WHEN children_finished < children THEN NULL ELSE ?1 END,"
+    " finished_at = CASE WHEN children > 0 THEN NULL ELSE ?1 END,"
     " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
     " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
     " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
-    " RETURNING jobs.id, jobs.run_id, jobs.status, jobs.parent_id, jobs.attempt"
+    " RETURNING jobs.id, jobs.run_id, jobs.status, jobs.parent_id, jobs.attempt,"
+    " jobs.children_finished >= jobs.children"
     for size in _CHUNK_SIZES
 }
 
@@ -470,16 +472,22 @@ class SQLiteStore:
         )
         return _copies(model, ids, run.values)
 
+    def _holder(self, conn: sqlite3.Connection, new: NewJob) -> Job | None:
+        """The active job that holds ``new``'s unique key, which ``new`` then is."""
+        if new.unique_key is None or new.force:
+            return None
+        row = conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE unique_key = ? AND status IN (?, ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (new.unique_key, *_ACTIVE),
+        ).fetchone()
+        return None if row is None else _job(row)
+
     def _insert(self, tx: _Tx, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now
-        if new.unique_key is not None and not new.force:
-            row = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE unique_key = ? AND status IN (?, ?)"
-                " ORDER BY id DESC LIMIT 1",
-                (new.unique_key, *_ACTIVE),
-            ).fetchone()
-            if row is not None:
-                return _job(row)
+        holder = self._holder(conn, new)
+        if holder is not None:
+            return holder
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
             parent = conn.execute(
@@ -541,22 +549,39 @@ class SQLiteStore:
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
     ) -> tuple[Job, list[Job], Written]:
-        """Insert a parent that runs no handler of its own and waits for ``children``."""
+        """Insert a parent that runs no handler of its own and waits for ``children``.
+
+        A batch whose unique key an active batch holds is that batch, which takes the
+        children not already held by active jobs; a key held by a job that is not a
+        batch is refused (``InvalidTransition``).
+        """
         with self._write() as tx:
             conn, now = tx.conn, tx.now
-            parent_job = self._insert(tx, parent)
-            conn.execute(
-                "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ? WHERE id = ?",
-                (now, now, parent_job.id),
-            )
-            tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
+            parent_job = self._holder(conn, parent)
+            if parent_job is None:
+                parent_job = self._insert(tx, parent)
+                conn.execute(
+                    "UPDATE jobs SET status = 'running', batch = 1, started_at = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    (now, now, parent_job.id),
+                )
+                tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
+            elif not self._is_batch(conn, parent_job.id):
+                raise InvalidTransition(
+                    f"unique key {parent.unique_key!r} is held by job {parent_job.id}"
+                    f" ({parent_job.kind}, {parent_job.status.value}), which is not a batch"
+                )
             kids = [self._insert(tx, c._replace(parent_id=parent_job.id)) for c in children]
             # A child whose unique key an active job holds is that job, which stays in
-            # its own batch: this one waits for the children it made, if any.
-            if not any(kid.parent_id == parent_job.id for kid in kids):
-                self._finish_parent(tx, parent_job.id)
+            # its own batch: this one waits for its own children, and with none
+            # unfinished (none made here, say) it is over at once.
+            self._recount(tx, parent_job.id)
             parent_job = self._get(conn, parent_job.id)
         return parent_job, kids, tx.delivered
+
+    @staticmethod
+    def _is_batch(conn: sqlite3.Connection, job_id: int) -> bool:
+        return bool(conn.execute("SELECT batch FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
 
     # -- claim and finish -----------------------------------------------------------
 
@@ -602,10 +627,13 @@ class SQLiteStore:
             for row in cursor.fetchall()
         ]
         done = set()  # by attempt: a late answer of the same job is not accepted with it
-        for job_id, run_id, status, parent_id, attempt in rows:
+        for job_id, run_id, status, parent_id, attempt, children_done in rows:
             done.add(run_id)
             if status == "running":
-                tx.event(job_id, EventType.WAITING, {"attempt": attempt})
+                if children_done:  # they all ended before it did
+                    self._finish_parent(tx, job_id)
+                else:
+                    tx.event(job_id, EventType.WAITING, {"attempt": attempt})
                 continue
             tx.succeeded(job_id, attempt)
             if parent_id is not None:
@@ -904,13 +932,20 @@ class SQLiteStore:
         return job, tx.delivered
 
     def _requeue(self, tx: _Tx, job_id: int, previous: JobStatus) -> None:
+        """Put a finished job back: to run its handler again, or, for a job whose
+        work is its children's (a batch parent, or a job whose handler finished and
+        waited for the children it made), to wait for them again, with its failed
+        and cancelled children back in the queue."""
         conn, now = tx.conn, tx.now
-        (children,) = conn.execute("SELECT children FROM jobs WHERE id = ?", (job_id,)).fetchone()
         tx.event(job_id, EventType.REQUEUED, {"previous": previous.value})
-        if not children:
+        if not self._waits_for_children(conn, job_id):
+            # Its children may have ended after it failed, uncounted: count them now.
             conn.execute(
                 "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
+                " updated_at = ?, progress = 0, progress_message = NULL,"
+                " children_finished = (SELECT count(*) FROM jobs AS child"
+                " WHERE child.parent_id = jobs.id AND child.status NOT IN ('queued', 'running'))"
+                " WHERE id = ?",
                 (now, now, job_id),
             )
             return
@@ -922,6 +957,16 @@ class SQLiteStore:
         for child_id, status in again:
             self._requeue(tx, child_id, JobStatus(status))
         self._recount(tx, job_id)
+
+    @staticmethod
+    def _waits_for_children(conn: sqlite3.Connection, job_id: int) -> bool:
+        """Whether what is left of the job is waiting for its children: a batch
+        parent's, or a job's whose handler returned (its result is kept)."""
+        (waits,) = conn.execute(
+            "SELECT children > 0 AND (batch OR result IS NOT NULL) FROM jobs WHERE id = ?",
+            (job_id,),
+        ).fetchone()
+        return bool(waits)
 
     def _reopen(self, tx: _Tx, parent_id: int) -> None:
         """A finished parent waits for its children again."""
@@ -937,7 +982,7 @@ class SQLiteStore:
         (status, grandparent) = tx.conn.execute(
             "SELECT status, parent_id FROM jobs WHERE id = ?", (parent_id,)
         ).fetchone()
-        if status == JobStatus.FAILED.value:
+        if status == JobStatus.FAILED.value and self._waits_for_children(tx.conn, parent_id):
             tx.event(parent_id, EventType.REQUEUED, {"previous": status})
             self._reopen(tx, parent_id)
             if grandparent is not None:

@@ -133,6 +133,8 @@ class Worker:
             if prune_interval is None
             else seconds(prune_interval, "prune_interval", zero=False)
         )
+        if name is not None:
+            queue_name(name, "name")  # the same rules: it is written into events
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
@@ -455,6 +457,9 @@ class Worker:
                 self._wake()  # nothing more here: the loop watches for new jobs
                 return
             attempt = following[0]
+            if attempt.is_set():
+                self._wake()  # cancelled by a listener of its claim's events: never started
+                return
             if attempt.spec is None or not attempt.in_thread:
                 self._dispatch(attempt)
                 return
@@ -502,9 +507,15 @@ class Worker:
                 # returned anyway: a result past the timeout is no result.
                 raise JobTimeout(self._timeout_message(attempt))
         except BaseException as exc:
-            outcome = self._from_exception(attempt, exc)
+            try:
+                outcome = self._from_exception(attempt, exc)
+            except Exception as inner:
+                outcome = self._internal_failure(attempt, inner)
         else:
-            outcome = self._success(attempt, result)
+            try:
+                outcome = self._success(attempt, result)
+            except Exception as exc:  # the result's own methods failed while it was checked
+                outcome = self._internal_failure(attempt, exc)
         self._inbox.put(outcome)
 
     def _run_in_child(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
