@@ -355,3 +355,38 @@ def test_enqueue_is_durable_when_the_process_is_killed_right_after(
     with litequeue.Queue(db_path) as q:
         for job_id in acknowledged:
             assert q.get(job_id).status is JobStatus.QUEUED
+
+
+OPEN_AT_ONCE = """
+import os, sys, litequeue
+path, go = sys.argv[1], sys.argv[2]
+open(f"{go}.{os.getpid()}", "w").close()  # ready
+os.close(os.open(go, os.O_RDONLY))  # a named pipe: blocks until the test opens it
+with litequeue.Queue(path, autoload_plugins=False) as q:
+    q.enqueue("k", os.getpid())
+"""
+
+
+def test_processes_creating_one_queue_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Switching a new file to WAL gets "busy" at once, without SQLite's busy wait,
+    while another process does the same: opening waits as for any other write."""
+    for trial in range(4):
+        path, go = tmp_path / f"new-{trial}.db", tmp_path / f"go-{trial}"
+        os.mkfifo(go)
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        wait_for(lambda: len(list(tmp_path.glob(f"go-{trial}.*"))) == 6)  # noqa: B023
+        release = os.open(go, os.O_RDWR)  # lets them all through together
+        time.sleep(0.5)
+        os.close(release)
+        for opener in openers:
+            _, err = opener.communicate(timeout=60)
+            assert opener.returncode == 0, err
+        with litequeue.Queue(path) as q:
+            assert len(q.jobs()) == 6

@@ -213,6 +213,43 @@ def test_a_full_disk_is_a_typed_error_and_loses_no_acknowledged_job(db_path: Pat
     assert sorted(stored) == acknowledged  # all acknowledged, nothing half-written
 
 
+BIG_WRITE_SCRIPT = textwrap.dedent(
+    """
+    import os, resource, signal, sys, litequeue
+    path = sys.argv[1]
+    queue = litequeue.Queue(path)
+    queue.enqueue("k", 1)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limit = os.path.getsize(path) + os.path.getsize(path + "-wal") + 200_000
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    writes = {
+        "one": lambda: queue.enqueue("k", "x" * 3_000_000),
+        "many": lambda: queue.enqueue_many([("k", "y" * 1000)] * 3000),
+    }
+    for name, write in writes.items():
+        try:
+            write()
+            print(name, "written")
+        except litequeue.LitequeueError as exc:
+            print(name, type(exc).__name__)
+    print("count", len(queue.jobs(limit=10_000)))
+    """
+)
+
+
+def test_a_write_too_big_for_the_disk_is_disk_full_and_keeps_nothing(db_path: Path) -> None:
+    # SQLite spills such a write to the file mid-statement, fails there and rolls
+    # the transaction back itself: the error must still say DiskFull.
+    result = subprocess.run(
+        [sys.executable, "-c", BIG_WRITE_SCRIPT, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["one DiskFull", "many DiskFull", "count 1"]
+
+
 WORKER_DISK_FULL_SCRIPT = textwrap.dedent(
     """
     import logging, resource, signal, sys, threading, litequeue
@@ -277,3 +314,34 @@ def test_batch_parents_of_a_version_1_file_are_still_batches_after_the_upgrade(
         assert q.schema_version() == len(_schema.load_migrations())
         assert q.retry(1).status is JobStatus.RUNNING  # waiting for its child again
         assert q.get(2).status is JobStatus.QUEUED
+
+
+def test_a_file_from_a_newer_litequeue_is_refused_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY)")
+        conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(litequeue.SchemaTooNew):
+        litequeue.Queue(path)  # migrate=True, as an application opens it
+    assert path.read_bytes() == before  # still in rollback mode: no WAL switch
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_migrate_false_does_not_create_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(litequeue.StoreError, match="no such queue file"):
+        litequeue.Queue(tmp_path / "missing.db", migrate=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_an_upgrade_waits_no_longer_than_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = _schema.connect(path, durability="full", busy_timeout=5)  # version 0, WAL
+    conn.execute("BEGIN IMMEDIATE")  # another process's long write
+    started = time.monotonic()
+    with pytest.raises(litequeue.DatabaseBusy):
+        litequeue.Queue(path, busy_timeout=0.5)
+    assert time.monotonic() - started < 5
+    conn.execute("ROLLBACK")
+    conn.close()

@@ -474,7 +474,7 @@ def test_pruning_keeps_finished_children_of_a_batch_still_running(
     queue: litequeue.Queue,
 ) -> None:
     """A batch decides succeeded or failed from all its children, so a finished child
-    must outlive pruning for as long as its parent runs."""
+    must outlive pruning for as long as its parent runs, or can be retried."""
     queue.handler("k", backoff=NO_WAIT)(lambda ctx, p: p["n"] if p["n"] else 1 / 0)
     parent, (broken, later) = queue.batch(
         [("k", {"n": 0}), {"kind": "k", "payload": {"n": 1}, "queue": "later"}],
@@ -487,8 +487,47 @@ def test_pruning_keeps_finished_children_of_a_batch_still_running(
     assert queue.get(later.id).status is JobStatus.SUCCEEDED
     assert queue.get(parent.id).status is JobStatus.FAILED  # the pruned-too-early case
     newest = queue.enqueue("k", {"n": 2})  # prune keeps the newest job: its id stays taken
-    assert queue.prune(older_than=0)[0] == 3  # once the batch is over, all of it goes
+    assert queue.prune(older_than=0)[0] == 3  # the parent, then its children go
     assert [job.id for job in queue.jobs()] == [newest.id]
+
+
+def test_a_failed_batch_keeps_its_children_through_a_prune_and_can_be_retried(
+    queue: litequeue.Queue,
+) -> None:
+    # Its children finished before it did: a prune between the two times used to
+    # take them, and a retry then waited for ever.
+    failures = [ZeroDivisionError]
+
+    @queue.handler("k", backoff=NO_WAIT)
+    def k(ctx: litequeue.Context, payload: int) -> int:
+        if payload and failures:
+            raise failures.pop()
+        return payload
+
+    parent, kids = queue.batch(
+        [("k", 0), ("k", 0), {"kind": "k", "payload": 1, "queue": "later"}], max_attempts=1
+    )
+    drain(queue)
+    time.sleep(0.3)
+    drain(queue, queues=["later"])
+    assert queue.get(parent.id).status is JobStatus.FAILED
+    assert queue.prune(older_than=0.2)[0] == 0
+    assert queue.retry(parent.id).status is JobStatus.RUNNING
+    drain(queue, queues=["later"])
+    assert queue.get(parent.id).status is JobStatus.SUCCEEDED
+    assert queue.get(kids[2].id).status is JobStatus.SUCCEEDED
+
+
+def test_retry_of_a_child_whose_batch_was_pruned_runs_the_child(queue: litequeue.Queue) -> None:
+    queue.handler("k", backoff=NO_WAIT)(lambda ctx, p: 1 / 0 if p else p)
+    parent, (_, _, broken) = queue.batch([("k", 0), ("k", 0), ("k", 1)], max_attempts=1)
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.FAILED
+    queue.retry(parent.id)  # and cancelled: pruned with its children, all but the newest
+    queue.cancel(parent.id)
+    assert queue.prune(older_than=0)[0] == 3
+    assert [job.id for job in queue.jobs()] == [broken.id]
+    assert queue.retry(broken.id).status is JobStatus.QUEUED
 
 
 def test_a_handler_that_fans_out_finishes_after_its_children(queue: litequeue.Queue) -> None:

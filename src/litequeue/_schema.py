@@ -123,10 +123,23 @@ def translate(exc: sqlite3.Error, path: str | Path) -> StoreError:
 _SQLITE_BUSY = 5
 _SQLITE_FULL = 13
 _SQLITE_IOERR_WRITE = 778  # what a WAL append that hits EFBIG or ENOSPC reports
+_SQLITE_IOERR_SHMSIZE = 4874  # the -shm file could not grow, for the same reasons
 
 
 def _could_not_write(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (_SQLITE_FULL, _SQLITE_IOERR_WRITE)
+    return getattr(exc, "sqlite_errorcode", None) in (
+        _SQLITE_FULL,
+        _SQLITE_IOERR_WRITE,
+        _SQLITE_IOERR_SHMSIZE,
+    )
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if there still is one: after some errors (an
+    I/O error mid-statement, a full disk) SQLite has rolled it back itself, and a
+    ``ROLLBACK`` then would fail and hide the error that counts."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 T = TypeVar("T")
@@ -164,9 +177,10 @@ def connect(
     """Open ``path`` in WAL mode with the asked durability, in autocommit mode
     (litequeue opens its own transactions with ``BEGIN IMMEDIATE``).
 
-    With ``current``, a file not at this litequeue's schema version is refused
-    before anything about it changes (switching to WAL is a change a foreign
-    database would keep)."""
+    A file written by a newer litequeue (or another application's, numbered past
+    litequeue's versions) is refused before anything about it changes: switching
+    to WAL is a change it would keep. With ``current``, so is a missing file or
+    one not at this litequeue's schema version."""
     try:
         synchronous = DURABILITY_LEVELS[durability]
     except KeyError:
@@ -175,15 +189,25 @@ def connect(
             f"durability must be one of {choices}, not {durability!r}"
         ) from None
     require_sqlite_version()  # before the file is created
+    if current and str(path) != ":memory:" and not Path(path).exists():
+        raise StoreError(f"{path}: no such queue file")
     with translate_errors(path):
         conn = sqlite3.connect(
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
             require_json_functions(conn)
+            # Refused files are refused before anything about them changes.
             if current:
                 require_current(conn, path)
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            else:
+                newest = len(load_migrations())
+                _refuse_newer(conn, path, schema_version(conn), newest)
+            # A file still in rollback mode answers "busy" to this at once, without
+            # waiting (several processes creating one queue file together).
+            mode = retry_busy(
+                lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0], busy_timeout
+            )
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -254,7 +278,13 @@ def _refuse_newer(conn: sqlite3.Connection, path: str | Path, version: int, newe
     )
 
 
-def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = None) -> int:
+def migrate(
+    conn: sqlite3.Connection,
+    path: str | Path,
+    *,
+    target: int | None = None,
+    busy_timeout: float = 30.0,
+) -> int:
     """Apply the migrations the file lacks, each atomically; return the new version.
 
     Raises ``SchemaTooNew`` when the file is ahead of this litequeue.
@@ -266,7 +296,7 @@ def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = 
         current = schema_version(conn)
         _refuse_newer(conn, path, current, newest)
         for migration in migrations[current:target]:
-            begin_immediate(conn, 30.0)
+            begin_immediate(conn, busy_timeout)
             try:
                 # Another process may have migrated while we waited for the lock.
                 if schema_version(conn) >= migration.version:
@@ -277,6 +307,6 @@ def migrate(conn: sqlite3.Connection, path: str | Path, *, target: int | None = 
                 conn.execute(f"PRAGMA user_version = {migration.version:d}")
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
         return schema_version(conn)

@@ -355,7 +355,7 @@ class SQLiteStore:
         self._lock = threading.RLock()
         try:
             if migrate:
-                _schema.migrate(self._conn, self.path)
+                _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
@@ -943,8 +943,8 @@ class SQLiteStore:
             conn.execute(
                 "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
                 " updated_at = ?, progress = 0, progress_message = NULL,"
-                " children_finished = (SELECT count(*) FROM jobs AS child"
-                " WHERE child.parent_id = jobs.id AND child.status NOT IN ('queued', 'running'))"
+                " children_finished = children - (SELECT count(*) FROM jobs AS child"
+                " WHERE child.parent_id = jobs.id AND child.status IN ('queued', 'running'))"
                 " WHERE id = ?",
                 (now, now, job_id),
             )
@@ -979,9 +979,12 @@ class SQLiteStore:
     def _child_back(self, tx: _Tx, parent_id: int) -> None:
         """A finished child of ``parent_id`` runs again: a failed parent waits again
         (and so on up), a waiting one counts again; a cancelled one stays cancelled."""
-        (status, grandparent) = tx.conn.execute(
+        row = tx.conn.execute(
             "SELECT status, parent_id FROM jobs WHERE id = ?", (parent_id,)
         ).fetchone()
+        if row is None:
+            return  # the parent is gone (pruned): nothing waits for this child
+        status, grandparent = row
         if status == JobStatus.FAILED.value and self._waits_for_children(tx.conn, parent_id):
             tx.event(parent_id, EventType.REQUEUED, {"previous": status})
             self._reopen(tx, parent_id)
@@ -994,13 +997,15 @@ class SQLiteStore:
     def _recount(self, tx: _Tx, parent_id: int) -> None:
         """Count a waiting parent's finished children from their rows (a cancelled
         batch's children were not counted as they ended): its progress follows, and
-        with none left to wait for, it finishes."""
+        with none left to wait for, it finishes. A child whose row is gone (pruned)
+        had finished."""
         children, done = tx.conn.execute(
-            "UPDATE jobs SET children_finished = k.done,"
-            " progress = 100.0 * k.done / max(jobs.children, 1),"
-            " progress_message = k.done || '/' || jobs.children || ' done', updated_at = ?1"
-            " FROM (SELECT count(*) AS done FROM jobs WHERE parent_id = ?2"
-            " AND status NOT IN ('queued', 'running')) AS k"
+            "UPDATE jobs SET children_finished = jobs.children - k.left,"
+            " progress = 100.0 * (jobs.children - k.left) / max(jobs.children, 1),"
+            " progress_message = (jobs.children - k.left) || '/' || jobs.children || ' done',"
+            " updated_at = ?1"
+            " FROM (SELECT count(*) AS left FROM jobs WHERE parent_id = ?2"
+            " AND status IN ('queued', 'running')) AS k"
             " WHERE jobs.id = ?2 RETURNING jobs.children, jobs.children_finished",
             (tx.now, parent_id),
         ).fetchone()
@@ -1161,21 +1166,19 @@ class SQLiteStore:
         """
         jobs = events = 0
         if jobs_before is not None:
-            # A running batch decides its outcome from all its children: their rows
-            # stay until it has finished. The newest job stays too: ids are rowids, and
+            # A batch decides its outcome from all its children: their rows stay while
+            # it runs, and while it can be retried (failed or cancelled), which puts
+            # its failed children back. The newest job stays too: ids are rowids, and
             # a new job would get the id of a deleted newest one, which the event log
             # and the callers that kept it still name.
             old = (
                 "SELECT id FROM jobs WHERE finished_at < ? AND id < (SELECT max(id) FROM jobs)"
                 " AND NOT EXISTS (SELECT 1 FROM jobs AS parent WHERE parent.id = jobs.parent_id"
-                " AND parent.status IN (?, ?)) LIMIT ?"
+                " AND parent.status != 'succeeded') LIMIT ?"
             )
             while True:
                 with self._write() as tx:
-                    ids = [
-                        row[0]
-                        for row in tx.conn.execute(old, (jobs_before, *_ACTIVE, _PRUNE_CHUNK))
-                    ]
+                    ids = [row[0] for row in tx.conn.execute(old, (jobs_before, _PRUNE_CHUNK))]
                     if ids:
                         listed = encode_json(ids)
                         tx.conn.execute(
@@ -1187,7 +1190,7 @@ class SQLiteStore:
                             (listed,),
                         )
                 jobs += len(ids)
-                if len(ids) < _PRUNE_CHUNK:
+                if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:
             # Events are written in time order, so the old ones are a prefix of the log,
@@ -1263,10 +1266,9 @@ class _WriteTx:
                 self.tx.flush()
                 conn.execute("COMMIT")
             else:
-                conn.execute("ROLLBACK")
+                _schema.rollback(conn)
         except BaseException as inner:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _schema.rollback(conn)
             if isinstance(inner, sqlite3.Error):
                 raise _schema.translate(inner, store.path) from inner
             raise
