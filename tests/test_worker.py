@@ -1393,6 +1393,8 @@ def test_a_job_whose_child_failed_before_it_returned_fails(queue: litequeue.Queu
     failed = queue.get(job.id)
     assert (failed.status, failed.error.type) == (JobStatus.FAILED, "ChildFailed")  # type: ignore[union-attr]
     assert failed.result == "spawned"
+    last = list(queue.events(job_id=job.id))[-1]
+    assert (last.type, last.data["attempt"]) == (EventType.FAILED, 1)
 
 
 def test_an_async_result_that_fails_its_own_check_fails_the_attempt(queue: litequeue.Queue) -> None:

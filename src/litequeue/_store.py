@@ -631,7 +631,7 @@ class SQLiteStore:
             done.add(run_id)
             if status == "running":
                 if children_done:  # they all ended before it did
-                    self._finish_parent(tx, job_id)
+                    self._finish_parent(tx, job_id, attempt=attempt)
                 else:
                     tx.event(job_id, EventType.WAITING, {"attempt": attempt})
                 continue
@@ -794,19 +794,22 @@ class SQLiteStore:
         if status == "running" and lease_until is None and done >= children:
             self._finish_parent(tx, parent_id)
 
-    def _finish_parent(self, tx: _Tx, parent_id: int) -> None:
+    def _finish_parent(self, tx: _Tx, parent_id: int, *, attempt: int | None = None) -> None:
+        """End a job that waited for its children: ``succeeded`` if they all did, else
+        ``failed``; ``attempt`` is that of its own handler when it has just returned."""
         (unsuccessful,) = tx.conn.execute(
             "SELECT count(*) FROM jobs WHERE parent_id = ? AND status != 'succeeded'",
             (parent_id,),
         ).fetchone()
+        data: dict[str, Any] = {} if attempt is None else {"attempt": attempt}
         if unsuccessful:
             error = ErrorInfo(
                 type="ChildFailed", message=f"{unsuccessful} child job(s) did not succeed"
             )
-            status, data = "failed", {"error": str(error)}
-            err_json: str | None = dumps(error.to_dict(), "error")
+            status, err_json = "failed", dumps(error.to_dict(), "error")
+            data["error"] = str(error)
         else:
-            status, data, err_json = "succeeded", {}, None
+            status, err_json = "succeeded", None
         row = tx.conn.execute(
             "UPDATE jobs SET status = ?, error = coalesce(?, error), progress = 100,"
             " finished_at = ?, updated_at = ? WHERE id = ? RETURNING parent_id",
