@@ -291,29 +291,33 @@ def test_a_worker_that_cannot_write_keeps_running_and_loses_nothing(db_path: Pat
         assert job.result is None
 
 
-def test_batch_parents_of_a_version_1_file_are_still_batches_after_the_upgrade(
-    tmp_path: Path,
-) -> None:
-    # Version 1 had no batch column: a batch parent was a job never claimed, with
-    # children. After the upgrade its retry waits for its children again.
+def test_batch_parents_written_by_older_code_are_still_batches(tmp_path: Path) -> None:
+    # Rows as version 1 of the schema holds them: a failed batch parent (started by
+    # the batch, never claimed), a job that failed in its handler after taking a
+    # child, and a job cancelled before it ran with a child given to it.
     path = tmp_path / "v1.db"
-    conn = _schema.connect(path, durability="full", busy_timeout=5)
-    _schema.migrate(conn, path, target=1)
+    litequeue.Queue(path).close()
     now = time.time()
-    conn.executemany(
-        "INSERT INTO jobs (id, kind, queue, status, payload, max_attempts, run_at, created_at,"
-        " updated_at, run_id, children, children_finished, parent_id, error)"
-        " VALUES (?, ?, 'default', ?, 'null', 1, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (1, "litequeue.batch", "failed", now, now, now, None, 1, 1, None, '{"type": "X"}'),
-            (2, "k", "failed", now, now, now, 77, 0, 0, 1, '{"type": "RuntimeError"}'),
-        ],
-    )
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO jobs (id, kind, queue, status, payload, max_attempts, run_at,"
+            " created_at, updated_at, started_at, run_id, children, children_finished,"
+            " parent_id) VALUES (?, ?, 'default', ?, 'null', 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, "litequeue.batch", "failed", now, now, now, now, None, 1, 1, None),
+                (2, "k", "failed", now, now, now, now, 77, 1, 1, None),
+                (3, "k", "cancelled", now, now, now, None, None, 1, 1, None),
+                (4, "k", "failed", now, now, now, now, 78, 0, 0, 1),
+                (5, "k", "succeeded", now, now, now, now, 79, 0, 0, 2),
+                (6, "k", "succeeded", now, now, now, now, 80, 0, 0, 3),
+            ],
+        )
     conn.close()
     with litequeue.Queue(path) as q:
-        assert q.schema_version() == len(_schema.load_migrations())
-        assert q.retry(1).status is JobStatus.RUNNING  # waiting for its child again
-        assert q.get(2).status is JobStatus.QUEUED
+        assert q.retry(1).status is JobStatus.RUNNING  # waits for its child again
+        assert q.get(4).status is JobStatus.QUEUED
+        assert q.retry(2).status is JobStatus.QUEUED  # runs its handler again
+        assert q.retry(3).status is JobStatus.QUEUED
 
 
 def test_a_file_from_a_newer_litequeue_is_refused_unchanged(tmp_path: Path) -> None:

@@ -1420,3 +1420,71 @@ def test_an_async_result_that_fails_its_own_check_fails_the_attempt(queue: liteq
 def test_a_worker_name_that_cannot_be_written_is_refused(queue: litequeue.Queue, name: Any) -> None:
     with pytest.raises(litequeue.ConfigurationError, match="name"):
         litequeue.Worker(queue, name=name)
+
+
+def test_retry_of_a_job_that_failed_after_taking_children_puts_them_back_too(
+    queue: litequeue.Queue,
+) -> None:
+    # Its first run made a child that failed, then failed itself: the retry gives
+    # both another run, and the job can succeed.
+    broken = [True]
+
+    @queue.handler("fan", max_attempts=1)
+    def fan(ctx: litequeue.Context, payload: Any) -> Any:
+        if broken[0]:
+            queue.enqueue("leaf", None, parent_id=ctx.job.id, queue="later")
+            raise RuntimeError("half way")
+        return "ok"
+
+    @queue.handler("leaf", max_attempts=1)
+    def leaf(ctx: litequeue.Context, payload: Any) -> None:
+        if broken[0]:
+            raise RuntimeError("leaf broke")
+
+    job = queue.enqueue("fan", None)
+    drain(queue, queues=["default", "later"])
+    assert queue.get(job.id).status is JobStatus.FAILED
+    broken[0] = False
+    assert queue.retry(job.id).status is JobStatus.QUEUED
+    (child,) = queue.jobs(parent_id=job.id)
+    assert child.status is JobStatus.QUEUED
+    drain(queue, queues=["default", "later"])
+    done = queue.get(job.id)
+    assert (done.status, done.result) == (JobStatus.SUCCEEDED, "ok")
+
+
+def test_a_nested_retry_finishes_each_job_once_and_the_top_one_last(
+    queue: litequeue.Queue,
+) -> None:
+    # top -> (middle -> (inner -> leaf), other); the handlers of top, middle and
+    # inner return after making their children, so those wait for them.
+    @queue.handler("node")
+    def node(ctx: litequeue.Context, payload: Any) -> None:
+        for kind, kid in payload:
+            queue.enqueue(
+                kind, kid, parent_id=ctx.job.id, queue="later" if kind == "leaf" else "default"
+            )
+
+    queue.handler("leaf")(lambda ctx, payload: None)
+    tree = [("node", [("node", [("leaf", None)])]), ("leaf", None)]
+    top = queue.enqueue("node", tree)
+    drain(queue)  # the three nodes run; the two leaves wait in "later"
+    middle, other = queue.jobs(parent_id=top.id)[::-1]
+    (inner,) = queue.jobs(parent_id=middle.id)
+    (leaf,) = queue.jobs(parent_id=inner.id)
+    queue.cancel(top.id)  # the whole tree
+    queue.retry(leaf.id)
+    drain(queue, queues=["later"])
+    seq = queue.last_event_seq()
+    assert queue.retry(top.id).status is JobStatus.RUNNING
+    assert queue.get(top.id).status is JobStatus.RUNNING  # other is queued again
+    assert queue.get(other.id).status is JobStatus.QUEUED
+    drain(queue, queues=["later"])
+    assert queue.get(top.id).status is JobStatus.SUCCEEDED
+    ends = [
+        e.job_id
+        for e in queue.events(after=seq)
+        if e.type in (EventType.SUCCEEDED, EventType.FAILED)
+    ]
+    assert sorted(ends) == sorted([inner.id, middle.id, other.id, top.id])
+    assert ends[-1] == top.id

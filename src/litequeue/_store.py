@@ -53,6 +53,9 @@ _CLAIMED_COLUMNS = (
     " timeout, parent_id, unique_key, tags, handler_version, created_at, run_id"
 )
 _ACTIVE = ("queued", "running")
+#: A batch parent: it started (``create_batch``) without ever being claimed, and a job
+#: gets a ``started_at`` nowhere else than from a claim, which also sets ``run_id``.
+_BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
 #: Rows written per statement when many are: several rows per statement cost much less
@@ -561,7 +564,7 @@ class SQLiteStore:
             if parent_job is None:
                 parent_job = self._insert(tx, parent)
                 conn.execute(
-                    "UPDATE jobs SET status = 'running', batch = 1, started_at = ?, updated_at = ?"
+                    "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ?"
                     " WHERE id = ?",
                     (now, now, parent_job.id),
                 )
@@ -581,7 +584,8 @@ class SQLiteStore:
 
     @staticmethod
     def _is_batch(conn: sqlite3.Connection, job_id: int) -> bool:
-        return bool(conn.execute("SELECT batch FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
+        query = f"SELECT {_BATCH_PARENT} FROM jobs WHERE id = ?"
+        return bool(conn.execute(query, (job_id,)).fetchone()[0])
 
     # -- claim and finish -----------------------------------------------------------
 
@@ -935,38 +939,44 @@ class SQLiteStore:
         return job, tx.delivered
 
     def _requeue(self, tx: _Tx, job_id: int, previous: JobStatus) -> None:
-        """Put a finished job back: to run its handler again, or, for a job whose
-        work is its children's (a batch parent, or a job whose handler finished and
-        waited for the children it made), to wait for them again, with its failed
-        and cancelled children back in the queue."""
+        """Put a finished job back, with its failed and cancelled children: to run its
+        handler again, or, for a job whose work is its children's (a batch parent, or
+        a job whose handler returned and waited for the children it made), to wait
+        for them again."""
         conn, now = tx.conn, tx.now
         tx.event(job_id, EventType.REQUEUED, {"previous": previous.value})
-        if not self._waits_for_children(conn, job_id):
-            # Its children may have ended after it failed, uncounted: count them now.
+        waits = self._waits_for_children(conn, job_id)
+        if waits:
+            self._reopen(tx, job_id)
+        else:
             conn.execute(
                 "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-                " updated_at = ?, progress = 0, progress_message = NULL,"
-                " children_finished = children - (SELECT count(*) FROM jobs AS child"
-                " WHERE child.parent_id = jobs.id AND child.status IN ('queued', 'running'))"
-                " WHERE id = ?",
+                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
                 (now, now, job_id),
             )
-            return
-        self._reopen(tx, job_id)
         again = conn.execute(
             "SELECT id, status FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
             (job_id, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
         ).fetchall()
+        # Counted from the rows before they go back: a child put back may end at once
+        # (one that only waits for children that have ended), and counts on from here.
+        conn.execute(
+            "UPDATE jobs SET children_finished = children - (SELECT count(*) FROM jobs AS child"
+            " WHERE child.parent_id = jobs.id AND child.status IN (?, ?, ?, ?)) WHERE id = ?",
+            (*_ACTIVE, JobStatus.FAILED.value, JobStatus.CANCELLED.value, job_id),
+        )
         for child_id, status in again:
             self._requeue(tx, child_id, JobStatus(status))
-        self._recount(tx, job_id)
+        if waits:
+            self._recount(tx, job_id)
 
     @staticmethod
     def _waits_for_children(conn: sqlite3.Connection, job_id: int) -> bool:
         """Whether what is left of the job is waiting for its children: a batch
         parent's, or a job's whose handler returned (its result is kept)."""
         (waits,) = conn.execute(
-            "SELECT children > 0 AND (batch OR result IS NOT NULL) FROM jobs WHERE id = ?",
+            f"SELECT children > 0 AND ({_BATCH_PARENT} OR result IS NOT NULL) FROM jobs"
+            " WHERE id = ?",
             (job_id,),
         ).fetchone()
         return bool(waits)
@@ -1002,16 +1012,23 @@ class SQLiteStore:
         batch's children were not counted as they ended): its progress follows, and
         with none left to wait for, it finishes. A child whose row is gone (pruned)
         had finished."""
-        children, done = tx.conn.execute(
+        row = tx.conn.execute(
             "UPDATE jobs SET children_finished = jobs.children - k.left,"
             " progress = 100.0 * (jobs.children - k.left) / max(jobs.children, 1),"
             " progress_message = (jobs.children - k.left) || '/' || jobs.children || ' done',"
             " updated_at = ?1"
             " FROM (SELECT count(*) AS left FROM jobs WHERE parent_id = ?2"
             " AND status IN ('queued', 'running')) AS k"
-            " WHERE jobs.id = ?2 RETURNING jobs.children, jobs.children_finished",
+            " WHERE jobs.id = ?2 AND jobs.status IN ('queued', 'running')"
+            " RETURNING jobs.children, jobs.children_finished, jobs.status = 'running'"
+            " AND jobs.lease_until IS NULL",
             (tx.now, parent_id),
         ).fetchone()
+        if row is None:
+            return  # it ended meanwhile (a child put back ended at once, and with it)
+        children, done, waiting = row
+        if not waiting:
+            return  # its own handler has yet to run or return
         if done >= children:
             self._finish_parent(tx, parent_id)
 
