@@ -1488,3 +1488,25 @@ def test_a_nested_retry_finishes_each_job_once_and_the_top_one_last(
     ]
     assert sorted(ends) == sorted([inner.id, middle.id, other.id, top.id])
     assert ends[-1] == top.id
+
+
+def test_a_waiting_parent_shows_the_share_of_its_children_finished(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("leaf")(lambda ctx, payload: None)
+    parent, _ = queue.batch([("leaf", 1), ("leaf", 2)])
+    assert litequeue.Worker(queue).run_once() == 1
+    assert queue.get(parent.id).progress_message == "1/2 done"
+    queue.enqueue("leaf", 3, parent_id=parent.id)  # one more to wait for
+    waiting = queue.get(parent.id)
+    assert (round(waiting.progress, 1), waiting.progress_message) == (33.3, "1/3 done")
+
+    @queue.handler("fan")
+    def fan(ctx: litequeue.Context, payload: Any) -> None:
+        queue.enqueue("leaf", None, parent_id=ctx.job.id, queue="later")
+        queue.enqueue("leaf", None, parent_id=ctx.job.id, queue="later")
+
+    job = queue.enqueue("fan", None, queue="fans")
+    drain(queue, queues=["fans"])
+    returned = queue.get(job.id)  # its handler returned: it waits for both children
+    assert (returned.progress, returned.progress_message) == (0.0, "0/2 done")

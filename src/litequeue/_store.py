@@ -56,6 +56,8 @@ _ACTIVE = ("queued", "running")
 #: A batch parent: it started (``create_batch``) without ever being claimed, and a job
 #: gets a ``started_at`` nowhere else than from a claim, which also sets ``run_id``.
 _BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
+#: A job waiting for its children: running, with no attempt of its own out.
+_WAITING = "(status = 'running' AND lease_until IS NULL)"
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
 #: Rows written per statement when many are: several rows per statement cost much less
@@ -127,7 +129,9 @@ _SUCCEED = {
     size: "UPDATE jobs SET status = CASE WHEN children > 0 THEN 'running' ELSE 'succeeded' END,"
     " result = o.column3, handler_version = o.column4,"
     " error = NULL, lease_until = NULL, worker = NULL,"
-    " progress = CASE WHEN children > 0 THEN progress ELSE 100 END,"
+    " progress = CASE WHEN children > 0 THEN 100.0 * children_finished / children ELSE 100 END,"
+    " progress_message = CASE WHEN children > 0"
+    " THEN children_finished || '/' || children || ' done' ELSE progress_message END,"
     " finished_at = CASE WHEN children > 0 THEN NULL ELSE ?1 END,"
     " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
     " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
@@ -493,8 +497,13 @@ class SQLiteStore:
             return holder
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
+            # A parent that waits shows the share of its children finished.
             parent = conn.execute(
-                "UPDATE jobs SET children = children + 1, updated_at = ?"
+                "UPDATE jobs SET children = children + 1, updated_at = ?,"
+                f" progress = CASE WHEN {_WAITING} THEN 100.0 * children_finished"
+                " / (children + 1) ELSE progress END,"
+                f" progress_message = CASE WHEN {_WAITING} THEN children_finished || '/'"
+                " || (children + 1) || ' done' ELSE progress_message END"
                 " WHERE id = ? AND status IN (?, ?) RETURNING id",
                 (now, new.parent_id, *_ACTIVE),
             ).fetchone()
