@@ -66,7 +66,6 @@ class FanOutMachine(RuleBasedStateMachine):
         self.calls: dict[int, int] = {}  # job id -> handler calls
         self.started: dict[int, int] = {}  # job id -> started events heard
         self.last: dict[int, str] = {}  # job id -> how its last handler call ended
-        self.returned: set[int] = set()  # jobs whose handler returned (answer accepted)
         self.violations: list[str] = []
         self.held_children = 0
         self.dead_starts: dict[int, int] = {}  # job id -> attempts claimed by dead workers
@@ -92,7 +91,9 @@ class FanOutMachine(RuleBasedStateMachine):
     def _enter(self, ctx: litequeue.Context) -> int:
         job_id = ctx.job.id
         self.calls[job_id] = self.calls.get(job_id, 0) + 1
-        if job_id in self.returned:
+        # An answer that was accepted is kept as the result (a returned answer may be
+        # refused: its job cancelled meanwhile, or its lease gone).
+        if self.queue.get(job_id).result is not None:
             self.violations.append(f"handler of job {job_id} ran again after it had returned")
         return job_id
 
@@ -104,7 +105,6 @@ class FanOutMachine(RuleBasedStateMachine):
             raise _Fatal("broken")
         if mode == "cancel":
             raise litequeue.Cancel("unwanted")
-        self.returned.add(job_id)
         return {"n": payload["n"]}
 
     def _fan(self, ctx: litequeue.Context, payload: Any) -> Any:
@@ -141,7 +141,6 @@ class FanOutMachine(RuleBasedStateMachine):
             with contextlib.suppress(litequeue.InvalidTransition):  # it ran already
                 self.queue.cancel(made[0])
         self.last[job_id] = "return"
-        self.returned.add(job_id)
         return {"n": payload["n"]}
 
     # -- helpers --------------------------------------------------------------------------
@@ -178,7 +177,7 @@ class FanOutMachine(RuleBasedStateMachine):
     def _waits(self, job: Job) -> bool:
         """Docs: a batch parent, or a job whose handler returned, waits for its
         children on retry; others run their handler again."""
-        return job.id in self.batches or job.id in self.returned
+        return job.id in self.batches or job.result is not None
 
     # -- rules ----------------------------------------------------------------------------
 
