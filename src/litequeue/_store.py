@@ -123,15 +123,31 @@ _INSERT_EVENTS = {
     size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
     for size in _CHUNK_SIZES
 }
+
+
+def _share_finished(done: str, children: str) -> tuple[str, str]:
+    """SQL of a parent's progress while it waits: the share of its children finished,
+    as a percentage and as a message such as "2/5 done"."""
+    return (
+        f"100.0 * ({done}) / max({children}, 1)",
+        f"({done}) || '/' || ({children}) || ' done'",
+    )
+
+
+_FINISHED_SHARE, _FINISHED_MESSAGE = _share_finished("children_finished", "children")
+_ADDED_SHARE, _ADDED_MESSAGE = _share_finished("children_finished", "children + 1")
+_ENDED_SHARE, _ENDED_MESSAGE = _share_finished("children_finished + 1", "children")
+_LEFT_SHARE, _LEFT_MESSAGE = _share_finished("jobs.children - k.left", "jobs.children")
+
 #: Successes, fenced by run id. A job that took children keeps running, without a
 #: lease, and its children decide how it ends (``_finish_parent``).
 _SUCCEED = {
     size: "UPDATE jobs SET status = CASE WHEN children > 0 THEN 'running' ELSE 'succeeded' END,"
     " result = o.column3, handler_version = o.column4,"
     " error = NULL, lease_until = NULL, worker = NULL,"
-    " progress = CASE WHEN children > 0 THEN 100.0 * children_finished / children ELSE 100 END,"
-    " progress_message = CASE WHEN children > 0"
-    " THEN children_finished || '/' || children || ' done' ELSE progress_message END,"
+    f" progress = CASE WHEN children > 0 THEN {_FINISHED_SHARE} ELSE 100 END,"
+    f" progress_message = CASE WHEN children > 0 THEN {_FINISHED_MESSAGE}"
+    " ELSE progress_message END,"
     " finished_at = CASE WHEN children > 0 THEN NULL ELSE ?1 END,"
     " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
     " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
@@ -261,6 +277,15 @@ _SUCCEED_PLAIN = (
     " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
     " AND status = 'running' AND lease_until >= ? AND children = 0"
     " AND parent_id IS NULL"
+)
+
+#: One more child for an active parent; one that waits shows the share of its children
+#: finished.
+_ADD_CHILD = (
+    "UPDATE jobs SET children = children + 1, updated_at = ?,"
+    f" progress = CASE WHEN {_WAITING} THEN {_ADDED_SHARE} ELSE progress END,"
+    f" progress_message = CASE WHEN {_WAITING} THEN {_ADDED_MESSAGE} ELSE progress_message END"
+    " WHERE id = ? AND status IN (?, ?) RETURNING id"
 )
 
 
@@ -497,16 +522,7 @@ class SQLiteStore:
             return holder
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
-            # A parent that waits shows the share of its children finished.
-            parent = conn.execute(
-                "UPDATE jobs SET children = children + 1, updated_at = ?,"
-                f" progress = CASE WHEN {_WAITING} THEN 100.0 * children_finished"
-                " / (children + 1) ELSE progress END,"
-                f" progress_message = CASE WHEN {_WAITING} THEN children_finished || '/'"
-                " || (children + 1) || ' done' ELSE progress_message END"
-                " WHERE id = ? AND status IN (?, ?) RETURNING id",
-                (now, new.parent_id, *_ACTIVE),
-            ).fetchone()
+            parent = conn.execute(_ADD_CHILD, (now, new.parent_id, *_ACTIVE)).fetchone()
             if parent is None:
                 self._require(conn, new.parent_id)
                 raise InvalidTransition(
@@ -793,8 +809,7 @@ class SQLiteStore:
         """Move a parent's progress on; finish it when its last child has finished."""
         row = tx.conn.execute(
             "UPDATE jobs SET children_finished = children_finished + 1,"
-            " progress = 100.0 * (children_finished + 1) / max(children, 1),"
-            " progress_message = (children_finished + 1) || '/' || children || ' done',"
+            f" progress = {_ENDED_SHARE}, progress_message = {_ENDED_MESSAGE},"
             " updated_at = ? WHERE id = ? AND status IN (?, ?)"
             " RETURNING status, lease_until, children, children_finished, progress,"
             " progress_message",
@@ -1023,8 +1038,7 @@ class SQLiteStore:
         had finished."""
         row = tx.conn.execute(
             "UPDATE jobs SET children_finished = jobs.children - k.left,"
-            " progress = 100.0 * (jobs.children - k.left) / max(jobs.children, 1),"
-            " progress_message = (jobs.children - k.left) || '/' || jobs.children || ' done',"
+            f" progress = {_LEFT_SHARE}, progress_message = {_LEFT_MESSAGE},"
             " updated_at = ?1"
             " FROM (SELECT count(*) AS left FROM jobs WHERE parent_id = ?2"
             " AND status IN ('queued', 'running')) AS k"
