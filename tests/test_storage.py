@@ -170,6 +170,16 @@ def test_a_read_only_file_can_be_read_and_refuses_writes_with_a_typed_error(
         assert [j.payload for j in q.jobs()] == [{"keep": True}]
 
 
+def run_script(script: str, db_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` on the queue file in a fresh interpreter (file size limits apply to
+    a whole process); it must exit cleanly."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(db_path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 DISK_FULL_SCRIPT = textwrap.dedent(
     """
     import resource, signal, sys, litequeue
@@ -194,13 +204,7 @@ DISK_FULL_SCRIPT = textwrap.dedent(
 
 
 def test_a_full_disk_is_a_typed_error_and_loses_no_acknowledged_job(db_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", DISK_FULL_SCRIPT, str(db_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_script(DISK_FULL_SCRIPT, db_path)
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert "DiskFull" in lines, result.stdout
     count = int(lines["DiskFull"].split()[0])
@@ -240,13 +244,7 @@ BIG_WRITE_SCRIPT = textwrap.dedent(
 def test_a_write_too_big_for_the_disk_is_disk_full_and_keeps_nothing(db_path: Path) -> None:
     # SQLite spills such a write to the file mid-statement, fails there and rolls
     # the transaction back itself: the error must still say DiskFull.
-    result = subprocess.run(
-        [sys.executable, "-c", BIG_WRITE_SCRIPT, str(db_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_script(BIG_WRITE_SCRIPT, db_path)
     assert result.stdout.split("\n")[:3] == ["one DiskFull", "many DiskFull", "count 1"]
 
 
@@ -274,13 +272,7 @@ WORKER_DISK_FULL_SCRIPT = textwrap.dedent(
 def test_a_worker_that_cannot_write_keeps_running_and_loses_nothing(db_path: Path) -> None:
     with litequeue.Queue(db_path) as q:
         big = q.enqueue("big", None)
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER_DISK_FULL_SCRIPT, str(db_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_script(WORKER_DISK_FULL_SCRIPT, db_path)
     assert "worker returned" in result.stdout
     assert "cannot write to the queue" in result.stderr
     with litequeue.Queue(db_path) as q:
