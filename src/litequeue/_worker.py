@@ -486,14 +486,8 @@ class Worker:
         try:
             result = spec.fn(self._context(attempt), attempt.running.payload)
         except BaseException as exc:
-            try:
-                return self._from_exception(attempt, exc)  # here, for its traceback
-            except Exception as inner:
-                return self._internal_failure(attempt, inner)
-        try:
-            return self._success(attempt, result)
-        except Exception as exc:
-            return self._internal_failure(attempt, exc)
+            return self._from_exception(attempt, exc)  # here, for its traceback
+        return self._success(attempt, result)
 
     async def _run_async(self, attempt: _Attempt, spec: HandlerSpec) -> None:
         try:
@@ -507,15 +501,9 @@ class Worker:
                 # returned anyway: a result past the timeout is no result.
                 raise JobTimeout(self._timeout_message(attempt))
         except BaseException as exc:
-            try:
-                outcome = self._from_exception(attempt, exc)
-            except Exception as inner:
-                outcome = self._internal_failure(attempt, inner)
+            outcome = self._from_exception(attempt, exc)
         else:
-            try:
-                outcome = self._success(attempt, result)
-            except Exception as exc:  # the result's own methods failed while it was checked
-                outcome = self._internal_failure(attempt, exc)
+            outcome = self._success(attempt, result)
         self._inbox.put(outcome)
 
     def _run_in_child(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
@@ -570,6 +558,8 @@ class Worker:
     # -- outcomes -------------------------------------------------------------------------
 
     def _success(self, attempt: _Attempt, result: Any) -> Outcome:
+        """The outcome of a handler's return: a success, or the failure of a result
+        that is not JSON, or whose own methods fail while it is checked."""
         try:
             encoded = (
                 "null"
@@ -578,6 +568,8 @@ class Worker:
             )
         except LitequeueError as exc:
             return self._failure(attempt, exc, tb=None)
+        except Exception as exc:
+            return self._internal_failure(attempt, exc)
         return self._succeeded(attempt, encoded)
 
     @staticmethod
@@ -597,6 +589,15 @@ class Worker:
         )
 
     def _from_exception(self, attempt: _Attempt, exc: BaseException) -> Outcome:
+        """The outcome of what a handler raised (call it in the ``except`` block: a
+        failure keeps the traceback); one that cannot be read is recorded as
+        litequeue's own failure around the handler."""
+        try:
+            return self._outcome_of(attempt, exc)
+        except Exception as inner:
+            return self._internal_failure(attempt, inner)
+
+    def _outcome_of(self, attempt: _Attempt, exc: BaseException) -> Outcome:
         if isinstance(exc, Retry):
             delay = exc.delay
             if delay is None:
