@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
+# ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
 """Date grammar for CV entries: single dates and ranges in the common formats.
 
 Results follow the schema: ``"YYYY-MM"`` when a month is shown, ``"YYYY"``
@@ -232,3 +232,20 @@ def is_well_formed(value: str | None) -> bool:
     if m is None:
         return False
     return m.group(2) is None or 1 <= int(m.group(2)) <= 12
+
+
+_OPEN_START = re.compile(rf"^\s*(?:{_DATE}){_SEP}(?!\s*(?:{_DATE}|{_PRESENT}))", re.IGNORECASE)
+_LEADING = re.compile(rf"^\s*(?:{_DATE}|{_PRESENT})(?![^\W\d_])", re.IGNORECASE)
+
+
+def open_start(text: str) -> int | None:
+    """Where "June 2020 – " ends when a line starts with a range whose end is missing
+    (a narrow date column wraps it onto the next line), else None."""
+    m = _OPEN_START.match(text)
+    return m.end() if m else None
+
+
+def leading_date(text: str) -> int | None:
+    """Where a date (or "Present") that starts the text ends, else None."""
+    m = _LEADING.match(text)
+    return m.end() if m else None

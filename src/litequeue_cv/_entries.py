@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
+# ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
 """Work history and education entries from a section's items.
 
 Entries are anchored on their dates: each line holding a date range (or a
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._dates import DateSpan, find_dates
+from ._dates import DateSpan, find_dates, leading_date, open_start
 from ._result import Degree, Job
 from ._sections import Item
 from ._vocab import DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
@@ -25,11 +25,21 @@ _SPLIT = re.compile(r"\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+
 _AT = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
 _STRIP = " ,;:|–—-()[]"
-#: Longest heading line (in words) of an entry; longer lines are descriptions.
+#: Longest heading line (in words, in characters) of an entry; longer lines are descriptions.
 _MAX_HEADER_WORDS = 14
+_MAX_HEADER_CHARS = 100
+#: Most lines an entry's heading spans ("Title" / "Company, City" / "Dates").
+_MAX_HEADER_LINES = 3
+#: Legal forms that follow a company name after a comma ("ABC Company, Inc.").
+_LEGAL = re.compile(
+    r"^(?:inc|ltd|llc|llp|plc|gmbh|ag|sa|s\.a|bv|nv|co|corp|pty(?: ltd)?|limited|s\.?r\.?l)\.?$",
+    re.IGNORECASE,
+)
 _ABBREVIATION = re.compile(
     r"(?:\b(?:inc|ltd|co|corp|llc|plc|bros|jr|sr|st|dept|univ)|\.[^\W\d_]{1,2})\.$", re.IGNORECASE
 )
+_SENTENCE_BREAK = re.compile(r"[a-z]{3}\.\s+[A-Z]")
+_GRADE = re.compile(r"^(?:c?gpa|grade|note|cgpa|percentage)\b", re.IGNORECASE)
 _PLACE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2}$")
 
 
@@ -69,13 +79,61 @@ def sentence_end(text: str) -> bool:
 def _header_like(item: Item) -> bool:
     return (
         not item.bullet
+        and any(c.isalpha() for c in item.text)
         and len(item.text.split()) <= _MAX_HEADER_WORDS
+        and len(item.text) <= _MAX_HEADER_CHARS
         and not sentence_end(item.text)
+        and not _SENTENCE_BREAK.search(item.text)
     )
+
+
+def mend_wrapped_ranges(items: Sequence[Item]) -> list[Item]:
+    """A date column too narrow for "June 2020 – Present" puts "Present" at the start
+    of the next line: the end goes back to its range."""
+    out = list(items)
+    for i in range(len(out) - 1):
+        cut = open_start(out[i].text)
+        if cut is None or out[i].bullet:
+            continue
+        nxt = out[i + 1].text
+        end = leading_date(nxt)
+        if end is None:
+            continue
+        text = out[i].text
+        out[i] = attrs.evolve(out[i], text=f"{text[:cut]}{nxt[:end].strip()} {text[cut:]}")
+        out[i + 1] = attrs.evolve(out[i + 1], text=nxt[end:].strip())
+    return [item for item in out if item.text]
 
 
 def _own_text(item: Item, dates: DateSpan) -> str:
     return (item.text[: dates.span[0]] + item.text[dates.span[1] :]).strip(_STRIP)
+
+
+def _pull_after(
+    items: Sequence[Item], start: int, stop: int, room: int, loose: bool = False
+) -> int:
+    """How many lines after an entry's dated line still belong to its heading: short,
+    not bullets, set apart (bold, italic) or a few words ("Resident Advisor"); any
+    short line when the entry opens with its dates (``loose``)."""
+    taken = 0
+    while taken < room and start + taken < stop:
+        item = items[start + taken]
+        styled = item.line.bold or item.line.italic
+        if not _header_like(item) or not (loose or styled or len(item.text.split()) <= 8):
+            break
+        taken += 1
+    return taken
+
+
+def _blocks_dates_first(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[_Block]:
+    """Entries that open with their dated line; the short lines under it complete it."""
+    blocks = [_Block(list(items[: anchors[0][0]]), None, None, [])] if anchors[0][0] else []
+    for k, (a, dates) in enumerate(anchors):
+        end = anchors[k + 1][0] if k + 1 < len(anchors) else len(items)
+        extra = _pull_after(items, a + 1, end, _MAX_HEADER_LINES - 1, loose=True)
+        header = list(items[a : a + 1 + extra])
+        blocks.append(_Block(header, dates, 0, list(items[a + 1 + extra : end])))
+    return blocks
 
 
 def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[_Block]:
@@ -89,7 +147,7 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
             before = items[start - 2] if start - 2 >= floor else None
             boundary = before is None or before.bullet or sentence_end(before.text)
             styled = cand.line.bold or cand.line.italic
-            if not _header_like(cand) or (own and not styled and not boundary):
+            if not _header_like(cand) or (k and own and not styled and not boundary):
                 break
             start -= 1
         starts.append(start)
@@ -99,11 +157,13 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
     for k, (a, dates) in enumerate(anchors):
         end = starts[k + 1] if k + 1 < len(anchors) else len(items)
         header = list(items[starts[k] : a + 1])
-        body = list(items[a + 1 : end])
-        if not _own_text(items[a], dates) and len(header) == 1:
-            while body and _header_like(body[0]) and len(header) < 3 and body[0].line.bold:
-                header.append(body.pop(0))
-        blocks.append(_Block(header, dates, len(header) - 1 if a >= starts[k] else None, body))
+        room = _MAX_HEADER_LINES - len(header)
+        extra = _pull_after(items, a + 1, end, room) if room > 0 else 0
+        if extra and not all(i.line.bold or i.line.italic for i in items[a + 1 : a + 1 + extra]):
+            extra = extra if len(header) == 1 else 0
+        header += items[a + 1 : a + 1 + extra]
+        body = list(items[a + 1 + extra : end])
+        blocks.append(_Block(header, dates, len(header) - 1 - extra, body))
     return blocks
 
 
@@ -127,9 +187,17 @@ def _blocks_by_style(items: Sequence[Item]) -> list[_Block]:
 
 
 def split_blocks(items: Sequence[Item]) -> list[_Block]:
-    """Entries of a section, each a header, its dates and a body."""
+    """Entries of a section, each a header, its dates and a body. Where the first
+    entry opens with its dates, every entry does; otherwise the heading lines sit
+    above the dated line."""
+    items = mend_wrapped_ranges(items)
     anchors = [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
-    return _blocks_by_dates(items, anchors) if anchors else _blocks_by_style(items)
+    if not anchors:
+        return _blocks_by_style(items)
+    first, dates = anchors[0]
+    if first == 0 and _own_text(items[0], dates):
+        return _blocks_dates_first(items, anchors)
+    return _blocks_by_dates(items, anchors)
 
 
 def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
@@ -147,8 +215,13 @@ def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
         if title_part and title_part.strip(_STRIP):
             frags.append(_Frag(title_part.strip(_STRIP), n, bold, italic, title=True))
         for piece in _SPLIT.split(text):
-            piece = piece.strip(_STRIP)
-            if piece:
+            piece = piece.strip(_STRIP.replace(".", "") if _LEGAL.match(piece.strip()) else _STRIP)
+            if not piece:
+                continue
+            last = frags[-1] if frags else None
+            if _LEGAL.match(piece) and last is not None and last.line == n:
+                frags[-1] = attrs.evolve(last, text=f"{last.text}, {piece}")
+            else:
                 frags.append(_Frag(piece, n, bold, italic))
     return frags
 
@@ -176,6 +249,17 @@ def _place_like(text: str) -> bool:
     return words[0] in REMOTE_WORDS or bool(_PLACE.match(text))
 
 
+def _location(frags: Sequence[_Frag]) -> str | None:
+    """The first run of place-like fragments on one line, joined ("Kent, Ohio")."""
+    run: list[_Frag] = []
+    for f in frags:
+        if _place_like(f.text) and (not run or (f.line == run[-1].line and len(run) < 3)):
+            run.append(f)
+        elif run:
+            break
+    return ", ".join(f.text for f in run) or None
+
+
 def _description(items: Sequence[Item]) -> str | None:
     parts: list[str] = []
     prev_bullet = True
@@ -201,13 +285,7 @@ def _job(block: _Block, previous: Job | None) -> Job:
             title = next((f for f in frags if f.italic), frags[0]) if len(styles) > 1 else frags[0]
     rest = [f for f in frags if f is not title]
     company = next((f for f in rest if f.text.casefold() not in REMOTE_WORDS), None)
-    location = None
-    for f in rest:
-        if f is company:
-            continue
-        if _place_like(f.text):
-            location = f.text
-            break
+    location = _location([f for f in rest if f is not company])
     body = list(block.body)
     first = body[0] if body else None
     short_place = first is not None and _place_like(first.text) and len(first.text.split()) <= 3
@@ -231,14 +309,20 @@ def _split_degree(text: str) -> tuple[str, str | None]:
     if not m:
         return text, None
     degree = text[: m.end()].strip(_STRIP)
-    rest = re.sub(r"^\s*(?:in|of|[-–—:,(])\s*", "", text[m.end() :], flags=re.IGNORECASE)
+    rest = text[m.end() :]
+    if abbreviation := re.match(r"\s*\(([A-Z][\w.]{1,8})\)?", rest):
+        degree = f"{degree} ({abbreviation.group(1)})"  # "Master of Business Administration (MBA)"
+        rest = rest[abbreviation.end() :]
+    rest = re.sub(r"^\s*(?:in|of|[-–—:,(])\s*", "", rest, flags=re.IGNORECASE)
     return degree, rest.strip(_STRIP) or None
 
 
 def _degree(block: _Block) -> Degree:
-    frags = _fragments(block, split_at=False)
+    frags = [f for f in _fragments(block, split_at=False) if not _GRADE.match(f.text)]
     inst = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
-    deg = next((f for f in frags if f is not inst and DEGREE.match(f.text)), None)
+    degrees = [f for f in frags if f is not inst and DEGREE.match(f.text)]
+    # the longest names its subject too ("PhD in Computer Science" over a "PhD" gutter)
+    deg = max(degrees, key=lambda f: len(f.text), default=None)
     degree = field = None
     if deg is not None:
         degree, field = _split_degree(deg.text)
@@ -248,11 +332,11 @@ def _degree(block: _Block) -> Degree:
             if nxt is not None and nxt is not inst and nxt.line == deg.line:
                 field = nxt.text
     if inst is None:
-        used = {id(deg)}
-        inst = next(
-            (f for f in frags if id(f) not in used and f.text != field and not _place_like(f.text)),
-            None,
-        )
+        others = [f for f in frags if f not in degrees and f.text != field]
+        inst = next((f for f in others if not _place_like(f.text)), None)
+        if inst is None and deg is not None:
+            # "PhD in Computer Science, CalTech, Pasadena, USA": the name after the degree
+            inst = next((f for f in others if f.line == deg.line), None)
     return Degree(
         institution=inst.text if inst else None,
         degree=degree,

@@ -50,7 +50,7 @@ def _joined(items: Sequence[Item]) -> list[str]:
             and _LIST_SEP.search(out[-1])
             and not out[-1].rstrip().endswith((",", ";", ".", "|"))
             and not _LABEL.match(text)
-            and (_LIST_SEP.search(text) or len(text.split()) <= 3)
+            and (_LIST_SEP.search(text) or len(text.split()) <= 3 or text[:1].islower())
             and not prev_bullet
         ):
             out[-1] = f"{out[-1]} {text}"
@@ -80,6 +80,7 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
             line = line[label.end() :]
         for part in split_list(line):
             part = strip_bullet(part)[0].strip(" -–—•")
+            part = re.sub(r"^and\s+", "", part)  # "a, b, and c"
             if 0 < len(part.split()) <= _MAX_ITEM_WORDS:
                 skills.append(part)
     return _unique(skills)

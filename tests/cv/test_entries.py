@@ -1,0 +1,137 @@
+# ruff: noqa: RUF001 -- CVs are written with typographic dashes
+"""Work and education entries from the layouts real CVs use, as hand-made lines."""
+
+from __future__ import annotations
+
+from litequeue_cv._document import Line, SourceDoc
+from litequeue_cv._parse import parse
+from litequeue_cv._result import CVResult
+
+
+def _cv(*lines: Line | str) -> CVResult:
+    head = (Line(text="Jo Bloggs", bold=True, size=20.0),)
+    body = tuple(line if isinstance(line, Line) else Line(text=line, size=10.0) for line in lines)
+    doc = SourceDoc(lines=head + body)
+    return parse(doc, file_name="cv.pdf", file_type="pdf")
+
+
+def _heading(text: str) -> Line:
+    return Line(text=text, bold=True, size=12.0)
+
+
+def _jobs(cv: CVResult) -> list[tuple[str | None, ...]]:
+    return [(j.title, j.company, j.location, j.start, j.end) for j in cv.work_history]
+
+
+def test_one_comma_line_per_job_keeps_the_legal_form_and_the_whole_place() -> None:
+    cv = _cv(
+        _heading("EXPERIENCE"),
+        "Full Stack Developer, ABC Company, Inc., Anywhere, USA, June 2018 - Present",
+        "• Built things",
+        "Software Developer, XYZ Solutions, Springfield, USA, July 2016 - June 2018",
+        "• Built more things",
+    )
+    assert _jobs(cv) == [
+        ("Full Stack Developer", "ABC Company, Inc.", "Anywhere, USA", "2018-06", "present"),
+        ("Software Developer", "XYZ Solutions", "Springfield, USA", "2016-07", "2018-06"),
+    ]
+
+
+def test_company_line_with_dates_then_the_title_in_italics() -> None:
+    cv = _cv(
+        _heading("WORK EXPERIENCE"),
+        Line(text="Kent State University, Kent, Ohio", bold=True, size=10.0),
+        "August 2015 - Present",
+        Line(text="Resident Advisor", italic=True, size=10.0),
+        "• Organised a breakfast for 200 attendees.",
+        Line(text="Panini’s Bar and Grill, Cleveland, Ohio", bold=True, size=10.0),
+        "August 2014 - May 2015",
+        Line(text="Server", italic=True, size=10.0),
+        "• Served tables.",
+    )
+    assert _jobs(cv) == [
+        ("Resident Advisor", "Kent State University", "Kent, Ohio", "2015-08", "present"),
+        ("Server", "Panini’s Bar and Grill", "Cleveland, Ohio", "2014-08", "2015-05"),
+    ]
+
+
+def test_a_range_wrapped_in_a_narrow_left_date_column() -> None:
+    cv = _cv(
+        _heading("Experience"),
+        "June 2020 – MERN Stack Developer, OpenAI, San Francisco, USA",
+        "Present Working on the development of a chat product, using Node.js.",
+        "July 2015 – Full Stack Developer, Uber, San Francisco, USA",
+        "May 2020 Developed and maintained web applications. Ensured the",
+        "performance of applications.",
+    )
+    assert _jobs(cv) == [
+        ("MERN Stack Developer", "OpenAI", "San Francisco, USA", "2020-06", "present"),
+        ("Full Stack Developer", "Uber", "San Francisco, USA", "2015-07", "2020-05"),
+    ]
+    assert cv.work_history[1].description is not None
+    assert cv.work_history[1].description.startswith("Developed and maintained")
+
+
+def test_entries_that_open_with_their_dates_take_the_lines_under_them() -> None:
+    cv = _cv(
+        _heading("EDUCATION"),
+        "International Business Management | | | 2017 - Present",
+        "Language and Career College of ISS, Vancouver, BC, CA",
+        "Bachelor of Science in Applied Economics | | | | 2004",
+        "De La Salle University – Bogota, CO",
+    )
+    got = [(e.institution, e.degree, e.field, e.start, e.end) for e in cv.education]
+    assert got == [
+        ("Language and Career College of ISS", None, None, "2017", "present"),
+        ("De La Salle University", "Bachelor of Science", "Applied Economics", None, "2004"),
+    ]
+
+
+def test_title_company_and_dates_on_three_lines_and_a_grade_after_the_dates() -> None:
+    cv = _cv(
+        _heading("EDUCATION"),
+        "Bachelor of Technology in Computer Science",
+        "Indian Institute of Technology",
+        "2016 - 2020 | CGPA: 8.5/10",
+    )
+    got = [(e.institution, e.degree, e.field, e.start, e.end) for e in cv.education]
+    assert got == [
+        (
+            "Indian Institute of Technology",
+            "Bachelor of Technology",
+            "Computer Science",
+            "2016",
+            "2020",
+        )
+    ]
+
+
+def test_the_degree_that_names_its_subject_and_the_school_after_it() -> None:
+    cv = _cv(
+        _heading("Education"),
+        "2009 – 2012 PhD in Computer Science, CalTech, Pasadena, USA",
+        "2007 – 2009 Master of Business Administration (MBA), Warwick Business School",
+        Line(text="PhD", bold=True, size=10.0),
+        "Princeton University, PhD in Computer Science – Princeton, NJ  Sept 2018 – May 2023",
+    )
+    got = [(e.institution, e.degree, e.field) for e in cv.education]
+    assert got == [
+        ("CalTech", "PhD", "Computer Science"),
+        ("Warwick Business School", "Master of Business Administration (MBA)", None),
+        ("Princeton University", "PhD", "Computer Science"),
+    ]
+
+
+def test_skills_after_an_oxford_comma_and_a_wrapped_line() -> None:
+    cv = _cv(
+        _heading("Skills"),
+        "Spring Boot, Spring MVC, and Hibernate, Agile and Scrum, Python",
+        "and Machine Learning basics",
+    )
+    assert cv.skills == (
+        "Spring Boot",
+        "Spring MVC",
+        "Hibernate",
+        "Agile and Scrum",
+        "Python and Machine Learning basics",
+    )
