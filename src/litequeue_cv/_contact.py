@@ -19,7 +19,7 @@ _BARE = re.compile(
     r"(?:/[^\s|,;<>()\"']*)?(?![\w@])",
     re.IGNORECASE,
 )
-_PHONE = re.compile(r"(?:\+|\b00)?\(?\d[\d\s().\-/]{5,}\d")
+_PHONE = re.compile(r"\(?(?:\+|\b00)?\(?\d[\d\s().\-/–]{5,}\d(?:[xX*]{1,4}\b)?")
 _LABEL = re.compile(
     r"^(?:e-?mail|phone|tel(?:ephone)?|mobile|mob|cell|address|location|based in|linkedin|"
     r"github|website|web|portfolio|home|city|contact)\s*[:.]?\s+",
@@ -69,7 +69,7 @@ def _phone_part(value: str) -> str | None:
     """The phone number when a separated part is nothing but one."""
     if "@" in value or _URL.search(value):
         return None
-    if len(re.sub(r"[\d\s().+\-/]", "", value)) > 2:
+    if len(re.sub(r"[\d\s().+\-/–]|(?<=\d)[xX*]+\b", "", value)) > 2:
         return None
     return _phone_in(value)
 

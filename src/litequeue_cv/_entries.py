@@ -21,15 +21,17 @@ from ._result import Degree, Job
 from ._sections import Item
 from ._vocab import DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
 
-_SPLIT = re.compile(r"\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+")
+_SPLIT = re.compile(
+    r"\s+\((?=[^()]*\)\s*$)|\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+"
+)
 _AT = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
 _STRIP = " ,;:|–—-()[]"
 #: Longest heading line (in words, in characters) of an entry; longer lines are descriptions.
 _MAX_HEADER_WORDS = 14
 _MAX_HEADER_CHARS = 100
-#: Most lines an entry's heading spans ("Title" / "Company, City" / "Dates").
-_MAX_HEADER_LINES = 3
+#: Most lines an entry's heading spans ("Title" / "Dates" / "Company" / "City").
+_MAX_HEADER_LINES = 4
 #: Legal forms that follow a company name after a comma ("ABC Company, Inc.").
 _LEGAL = re.compile(
     r"^(?:inc|ltd|llc|llp|plc|gmbh|ag|sa|s\.a|bv|nv|co|corp|pty(?: ltd)?|limited|s\.?r\.?l)\.?$",
@@ -60,8 +62,8 @@ class _Block:
     body: list[Item]
 
 
-def _entry_dates(item: Item) -> DateSpan | None:
-    if item.bullet:
+def _entry_dates(item: Item, bullets: bool = False) -> DateSpan | None:
+    if item.bullet and not bullets:
         return None
     found = find_dates(item.text)
     if found is None:
@@ -142,7 +144,8 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
         floor = anchors[k - 1][0] + 1 if k else 0
         own = len(_own_text(items[a], dates).split()) >= 2
         start = a
-        while start - 1 >= floor and a - (start - 1) <= 2:
+        reach = 3 if k == 0 else 2  # nothing above the first entry to leave alone
+        while start - 1 >= floor and a - (start - 1) <= reach:
             cand = items[start - 1]
             before = items[start - 2] if start - 2 >= floor else None
             boundary = before is None or before.bullet or sentence_end(before.text)
@@ -159,8 +162,6 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
         header = list(items[starts[k] : a + 1])
         room = _MAX_HEADER_LINES - len(header)
         extra = _pull_after(items, a + 1, end, room) if room > 0 else 0
-        if extra and not all(i.line.bold or i.line.italic for i in items[a + 1 : a + 1 + extra]):
-            extra = extra if len(header) == 1 else 0
         header += items[a + 1 : a + 1 + extra]
         body = list(items[a + 1 + extra : end])
         blocks.append(_Block(header, dates, len(header) - 1 - extra, body))
@@ -192,6 +193,14 @@ def split_blocks(items: Sequence[Item]) -> list[_Block]:
     above the dated line."""
     items = mend_wrapped_ranges(items)
     anchors = [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
+    if not anchors:
+        # jobs written as bullets ("• Title, Company (2021-2023)") with sub-bullets
+        anchors = [
+            (i, d)
+            for i, item in enumerate(items)
+            if len(item.text.split()) <= _MAX_HEADER_WORDS
+            and (d := _entry_dates(item, bullets=True)) is not None
+        ]
     if not anchors:
         return _blocks_by_style(items)
     first, dates = anchors[0]
@@ -242,6 +251,11 @@ def _role_score(text: str) -> int:
     return score
 
 
+def _org_like(text: str) -> bool:
+    words = _words(text)
+    return bool(words) and (words[-1] in ORG_WORDS or bool(INSTITUTION_WORDS.search(text)))
+
+
 def _place_like(text: str) -> bool:
     words = _words(text)
     if not words or any(w in ORG_WORDS or w in ROLE_NOUNS for w in words):
@@ -272,34 +286,51 @@ def _description(items: Sequence[Item]) -> str | None:
     return "\n".join(parts) or None
 
 
+def _styled_title(frags: Sequence[_Frag]) -> _Frag:
+    """No role word: the fragment set apart in italics (not a place), else in bold."""
+    if len({f.italic for f in frags}) > 1:
+        italic = next((f for f in frags if f.italic and not _place_like(f.text)), None)
+        if italic is not None:
+            return italic
+    if len({f.bold for f in frags}) > 1:
+        return next(f for f in frags if f.bold)
+    return frags[0]
+
+
 def _job(block: _Block, previous: Job | None) -> Job:
     frags = _fragments(block, split_at=True)
     title = next((f for f in frags if f.title), None)
     if title is None and frags:
         scored = [(_role_score(f.text), -i, f) for i, f in enumerate(frags)]
         best = max(scored, key=lambda t: (t[0], t[1]))
-        if best[0] > 0:
-            title = best[2]
-        else:
-            styles = {f.italic for f in frags}
-            title = next((f for f in frags if f.italic), frags[0]) if len(styles) > 1 else frags[0]
+        title = best[2] if best[0] > 0 else _styled_title(frags)
     rest = [f for f in frags if f is not title]
     company = next((f for f in rest if f.text.casefold() not in REMOTE_WORDS), None)
+    company_text = company.text if company else None
+    if company is not None:
+        # "Microscopic Circus, Schrodinger's University": a comma inside the employer's name
+        for f in rest[rest.index(company) + 1 :]:
+            if f.line != company.line or not (_org_like(f.text) and not _place_like(f.text)):
+                break
+            company_text = f"{company_text}, {f.text}"
+            rest = [r for r in rest if r is not f]
     location = _location([f for f in rest if f is not company])
     body = list(block.body)
     first = body[0] if body else None
     short_place = first is not None and _place_like(first.text) and len(first.text.split()) <= 3
     if location is None and first and not first.bullet and first.line.italic and short_place:
         location = body.pop(0).text
-    company_text = company.text if company else None
     if company_text is None and previous is not None and len(block.header) == 1:
         company_text = previous.company
+    start, end = (block.dates.start, block.dates.end) if block.dates else (None, None)
+    if start is None and end != "present":
+        start, end = end, None  # a job with one date: when it started
     return Job(
         title=title.text if title else None,
         company=company_text,
         location=location,
-        start=block.dates.start if block.dates else None,
-        end=block.dates.end if block.dates else None,
+        start=start,
+        end=end,
         description=_description(body),
     )
 

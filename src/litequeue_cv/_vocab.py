@@ -652,6 +652,16 @@ ROLE_NOUNS = frozenset(
         "qa",
         "sre",
         "devops",
+        "server",
+        "bartender",
+        "hostess",
+        "attendant",
+        "lifeguard",
+        "ambassador",
+        "organizer",
+        "organiser",
+        "leader",
+        "member",
     ]
 )
 #: Words that mark an organisation name rather than a person's role.
@@ -737,7 +747,7 @@ INSTITUTION_WORDS = re.compile(
 )
 #: Degree names, short and long, at the start of a phrase.
 DEGREE = re.compile(
-    r"^(?:(?:bachelor|master|doctor(?:ate)?|associate|licentiate)(?:'?s)?(?:\s+of\s+[a-z]+"
+    r"^(?:(?:hono(?:u)?rs\s+)?(?:bachelor|master|doctor(?:ate)?|associate|licentiate)(?:'?s)?(?:\s+of\s+[a-z]+"
     r"(?:\s+(?:administration|engineering|science|arts|technology|philosophy|laws|education|"
     r"fine arts|music|design|architecture|nursing))?|\s+degree)?"
     r"|diploma|postgraduate\s+(?:diploma|certificate)|pgce|pgdip|higher national diploma|hnd"

@@ -135,3 +135,85 @@ def test_skills_after_an_oxford_comma_and_a_wrapped_line() -> None:
         "Agile and Scrum",
         "Python and Machine Learning basics",
     )
+
+
+def test_jobs_written_as_bullets_with_their_dates_in_brackets() -> None:
+    cv = _cv(
+        _heading("EXPERIENCE"),
+        Line(text="Software Engineer — ABC Technologies (Jan 2022 – Present)", list_item=True),
+        "- Built the billing service",
+        Line(text="Intern — XYZ Innovations (Jun 2021 – Dec 2021)", list_item=True),
+        "- Wrote tests",
+    )
+    assert _jobs(cv) == [
+        ("Software Engineer", "ABC Technologies", None, "2022-01", "present"),
+        ("Intern", "XYZ Innovations", None, "2021-06", "2021-12"),
+    ]
+
+
+def test_title_and_dates_then_company_with_its_place_in_brackets() -> None:
+    cv = _cv(
+        _heading("Relevant Work Experience"),
+        Line(text="Project Coordinator | September 2012 – January 2014", bold=True),
+        Line(text="The Rose and Thistle Group Ltd. (Toronto, Canada)", italic=True),
+        Line(text="Assisted the asset managers with the budget.", list_item=True),
+        Line(text="Junior Analyst | Summer 2009", bold=True),
+        Line(text="Ministry of Culture (Toronto, Canada)", italic=True),
+    )
+    assert _jobs(cv) == [
+        (
+            "Project Coordinator",
+            "The Rose and Thistle Group Ltd.",
+            "Toronto, Canada",
+            "2012-09",
+            "2014-01",
+        ),
+        ("Junior Analyst", "Ministry of Culture", "Toronto, Canada", "2009", None),
+    ]
+
+
+def test_four_line_heading_title_dates_company_place() -> None:
+    cv = _cv(
+        _heading("Work Experience"),
+        Line(text="Subatomic Shepherd and Caffeine Connoisseur", bold=True, size=10.0),
+        "May 2024 — Present",
+        "Microscopic Circus, Schrodinger's University",
+        Line(text="Atomville, CA", italic=True, size=10.0),
+        "• Made tiny molecules dance",
+        Line(text="Code Conjurer Intern", bold=True, size=10.0),
+        "Jun 2022 — Aug 2022",
+        "Bits & Bytes Consulting",
+        Line(text="Silicon Suburb, CA", italic=True, size=10.0),
+        "• Conjured code",
+    )
+    assert _jobs(cv) == [
+        (
+            "Subatomic Shepherd and Caffeine Connoisseur",
+            "Microscopic Circus, Schrodinger's University",
+            "Atomville, CA",
+            "2024-05",
+            "present",
+        ),
+        (
+            "Code Conjurer Intern",
+            "Bits & Bytes Consulting",
+            "Silicon Suburb, CA",
+            "2022-06",
+            "2022-08",
+        ),
+    ]
+
+
+def test_school_first_then_place_degree_and_dates() -> None:
+    cv = _cv(
+        _heading("Education"),
+        Line(text="Harvey Mudd College", bold=True, size=10.0),
+        "Claremont, CA",
+        Line(text="Honours Bachelor of Arts, Economics", italic=True, size=10.0),
+        Line(text="Aug 2023 — May 2027", italic=True, size=10.0),
+        "• GPA: 4.0/4.0",
+    )
+    got = [(e.institution, e.degree, e.field, e.start, e.end) for e in cv.education]
+    assert got == [
+        ("Harvey Mudd College", "Honours Bachelor of Arts", "Economics", "2023-08", "2027-05")
+    ]

@@ -162,3 +162,10 @@ def test_dates_well_formed(year: int, month: int, fmt: str) -> None:
     assert found is not None
     assert found.start == f"{year}-{month:02d}"
     assert found.end == "present"
+
+
+def test_phone_with_an_en_dash_or_masked_last_digits() -> None:
+    got = _parse(_doc("Sample Person", "(416) 000 – 0000 | sp@example.com"))
+    assert got["contact"]["phone"] == "(416) 000 – 0000"
+    got = _parse(_doc("Sample Person", "sp@example.com · (+86) 131-221-87xxx"))
+    assert got["contact"]["phone"] == "(+86) 131-221-87xxx"
