@@ -226,6 +226,7 @@ def _split_at(segments: Sequence[Segment], g: float) -> _Split | None:
     crossers = [s for s in segments if s.x0 < g < s.x1]
     head = [s.bottom for s in crossers if s.bottom <= top + 0.25 * height]
     cut = max(head) + 0.5 if head else top - 1.0
+    cut = max(cut, _header_cut(segments, g, top + 0.25 * height))
     above = [s for s in segments if s.bottom <= cut]
     rest = [s for s in segments if s.bottom > cut]
     left = [s for s in rest if s.x1 <= g]
@@ -247,6 +248,34 @@ def _split_at(segments: Sequence[Segment], g: float) -> _Split | None:
         left = [s for s in left if id(s) not in below_ids]
         right = [s for s in right if id(s) not in below_ids]
     return _Split(g, left, right, above, below)
+
+
+def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
+    """The bottom of a header block: the widest empty band across the page above
+    ``limit``, when a title (the name, in a large font) lies above it and what
+    lies above it on one side of the gutter only shares rows with the other
+    side (a location at the end of the contact row)."""
+    ordered = sorted(segments, key=lambda s: s.top)
+    best_gap, cut = 0.0, -math.inf
+    reach = ordered[0].bottom
+    for s in ordered[1:]:
+        if reach > limit:
+            break
+        if s.top - reach > best_gap:
+            best_gap, cut = s.top - reach, reach
+        reach = max(reach, s.bottom)
+    if best_gap < 1.2 * min(s.size for s in ordered[:1]) or cut == -math.inf:
+        return -math.inf
+    above = [s for s in segments if s.bottom <= cut]
+    sizes = sorted(s.size for s in segments)
+    if max(s.size for s in above) < 1.4 * sizes[len(sizes) // 2]:
+        return -math.inf  # no title (the name) above: not a page header
+    left = [s for s in above if s.x1 <= g]
+    right = [s for s in above if s.x0 >= g]
+    fewer, more = (left, right) if len(left) <= len(right) else (right, left)
+    if not fewer:
+        return cut
+    return cut if _aligned_share(fewer, more) == 1.0 else -math.inf
 
 
 def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
