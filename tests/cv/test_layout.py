@@ -74,7 +74,7 @@ def test_single_column_keeps_right_aligned_dates_on_their_row() -> None:
         words.append(_word("2019-2020", 480, 100 + 40 * i))
         words.append(_word(f"detail{i}", 50, 114 + 40 * i))
     flow, _ = _texts(words)
-    assert flow[:3] == ["Company0", "2019-2020", "detail0"]
+    assert flow[:2] == ["Company0 | 2019-2020", "detail0"]
 
 
 def test_words_and_bullet_marks_join() -> None:

@@ -1,0 +1,144 @@
+"""Words from a PDF page's characters: what a reader can see, spaced as it looks.
+
+pdfplumber's own word grouping joins characters closer than 3 points, which
+glues the words of LaTeX and Typst PDFs together (they draw no space glyphs,
+only a gap of a fifth of an em). Here a gap is a word space when it is wide
+for the font size, and characters nobody can see (white on white, a two-point
+font, outside the page) are left out before any word is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+#: A gap wider than this share of the font size separates two words.
+WORD_GAP_SHARE = 0.12
+#: Text smaller than this (points) is not meant to be read (keyword stuffing).
+MIN_VISIBLE_SIZE = 3.0
+#: A fill at least this light counts as white (0 black, 1 white).
+_WHITE = 0.92
+#: A white character is visible on a filled shape at most this light.
+_DARK_BACKGROUND = 0.8
+#: Icon fonts draw pictures with letter codes ("z" is a calendar): not text.
+_ICON_FONTS = ("fontawesome", "academicons", "simpleicons", "materialicons", "icons")
+
+
+def lightness(color: Any) -> float | None:
+    """0 (black) to 1 (white) for a gray, RGB or CMYK fill; None when unknown."""
+    if not isinstance(color, tuple | list) or not color:
+        return None
+    try:
+        values = [float(v) for v in color]
+    except (TypeError, ValueError):
+        return None  # a pattern name, not a colour
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 3:
+        r, g, b = values
+        return 0.299 * r + 0.587 * g + 0.114 * b
+    if len(values) == 4:
+        c, m, y, k = values
+        return (1 - k) * (1 - max(c, m, y))
+    return None
+
+
+def _dark_boxes(shapes: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
+    out = []
+    for r in shapes:
+        shade = lightness(r.get("non_stroking_color"))
+        if r.get("fill") and shade is not None and shade <= _DARK_BACKGROUND:
+            out.append((float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"])))
+    return out
+
+
+def visible_chars(
+    chars: Iterable[Mapping[str, Any]],
+    shapes: Iterable[Mapping[str, Any]],
+    width: float,
+    height: float,
+) -> list[Mapping[str, Any]]:
+    """The upright characters a person sees on the page: on the page, big enough,
+    not from an icon font, and not white unless they sit on a filled shape (rect
+    or curve) dark enough to show them."""
+    boxes: list[tuple[float, float, float, float]] | None = None
+    out = []
+    for c in chars:
+        if not c.get("upright", True) or float(c.get("size") or 0.0) < MIN_VISIBLE_SIZE:
+            continue
+        x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
+        if x1 <= 0 or x0 >= width or bottom <= 0 or top >= height:
+            continue
+        if any(k in str(c.get("fontname") or "").lower() for k in _ICON_FONTS):
+            continue
+        shade = lightness(c.get("non_stroking_color"))
+        if shade is not None and shade >= _WHITE:
+            if boxes is None:
+                boxes = _dark_boxes(shapes)
+            cx, cy = (x0 + x1) / 2, (top + bottom) / 2
+            if not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+                continue
+        out.append(c)
+    return out
+
+
+def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Characters whose boxes overlap the row's first one by half their height."""
+    rows: list[list[Mapping[str, Any]]] = []
+    row_top = row_bottom = 0.0
+    for c in sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))):
+        top, bottom = float(c["top"]), float(c["bottom"])
+        overlap = min(bottom, row_bottom) - max(top, row_top)
+        if rows and overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
+            rows[-1].append(c)
+        else:
+            rows.append([c])
+            row_top, row_bottom = top, bottom
+    return rows
+
+
+def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    fonts: dict[str, int] = {}
+    for c in chars:
+        name = str(c.get("fontname") or "")
+        fonts[name] = fonts.get(name, 0) + 1
+    return {
+        "text": "".join(str(c["text"]) for c in chars),
+        "x0": float(chars[0]["x0"]),
+        "x1": max(float(c["x1"]) for c in chars),
+        "top": min(float(c["top"]) for c in chars),
+        "bottom": max(float(c["bottom"]) for c in chars),
+        "size": max(float(c.get("size") or 0.0) for c in chars),
+        "fontname": max(fonts, key=fonts.__getitem__),
+    }
+
+
+def words_from_chars(chars: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Words (dicts shaped like pdfplumber's) split at spaces and at gaps wider
+    than a small share of the font size; a character drawn twice in place (fake
+    bold) counts once."""
+    words: list[dict[str, Any]] = []
+    for row in _rows(chars):
+        row.sort(key=lambda c: float(c["x0"]))
+        current: list[Mapping[str, Any]] = []
+        for c in row:
+            text = str(c["text"])
+            if current:
+                prev = current[-1]
+                if text == prev["text"] and float(c["x0"]) - float(prev["x0"]) < 0.3 * max(
+                    float(prev["x1"]) - float(prev["x0"]), 0.1
+                ):
+                    continue
+                gap = float(c["x0"]) - float(prev["x1"])
+                if gap > WORD_GAP_SHARE * float(c.get("size") or 10.0):
+                    words.append(_word(current))
+                    current = []
+            if text.isspace():
+                if current:
+                    words.append(_word(current))
+                    current = []
+                continue
+            current.append(c)
+        if current:
+            words.append(_word(current))
+    return words

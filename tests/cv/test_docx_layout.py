@@ -1,0 +1,119 @@
+"""DOCX as a person reads it: page-header contact blocks, tabs, line breaks,
+separator symbols, layout tables, list numbering and text boxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+
+from litequeue_cv import extract
+from litequeue_cv.readers import read_document
+
+
+def _save(d: docx.document.Document, tmp_path: Path) -> Path:
+    path = tmp_path / "cv.docx"
+    d.save(str(path))
+    return path
+
+
+def _run_xml(inner: str) -> str:
+    return f"<w:r {nsdecls('w')}>{inner}</w:r>"
+
+
+def test_contact_block_only_in_the_page_header_is_read_first(tmp_path: Path) -> None:
+    d = docx.Document()
+    header = d.sections[0].header
+    header.paragraphs[0].text = "Dana Whitfield"
+    header.add_paragraph("dana.whitfield@example.org\t+1 416 555 0199")
+    d.add_heading("Experience", level=1)
+    d.add_paragraph("Analyst at Northwind Traders")
+    doc = read_document(_save(d, tmp_path))[1]
+    texts = [line.text for line in doc.lines]
+    assert texts[:2] == ["Dana Whitfield", "dana.whitfield@example.org | +1 416 555 0199"]
+    result = extract(tmp_path / "cv.docx")
+    assert result.contact.email == "dana.whitfield@example.org"
+
+
+def test_first_page_header_wins_when_the_first_page_has_its_own(tmp_path: Path) -> None:
+    d = docx.Document()
+    section = d.sections[0]
+    section.different_first_page_header_footer = True
+    section.first_page_header.paragraphs[0].text = "Dana Whitfield"
+    section.header.paragraphs[0].text = "Dana Whitfield - page 2"
+    d.add_paragraph("Body")
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == ["Dana Whitfield", "Body"]
+    assert {line.text for line in doc.margin_lines} == {"Dana Whitfield", "Dana Whitfield - page 2"}
+
+
+def test_tabs_breaks_and_symbols_split_a_paragraph(tmp_path: Path) -> None:
+    d = docx.Document()
+    p = d.add_paragraph()
+    p._p.append(parse_xml(_run_xml("<w:t>Team Lead</w:t><w:tab/><w:tab/><w:tab/>")))
+    p._p.append(parse_xml(_run_xml("<w:t>Mar 2019 - Present</w:t><w:br/>")))
+    p._p.append(parse_xml(_run_xml("<w:t>Northwind Traders</w:t><w:tab/>")))
+    q = d.add_paragraph()
+    q._p.append(parse_xml(_run_xml("<w:t>12 Elm Road</w:t>")))
+    q._p.append(parse_xml(_run_xml('<w:t xml:space="preserve">  </w:t>')))
+    q._p.append(parse_xml(_run_xml('<w:sym w:font="Wingdings" w:char="F09F"/>')))
+    q._p.append(parse_xml(_run_xml('<w:t xml:space="preserve">  Leeds</w:t>')))
+    d.add_paragraph("\t\t")
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == [
+        "Team Lead | Mar 2019 - Present",
+        "Northwind Traders",
+        "12 Elm Road | Leeds",
+    ]
+
+
+def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -> None:
+    d = docx.Document()
+    grid = d.add_table(rows=2, cols=2)
+    grid.cell(0, 0).paragraphs[0].text = "2016 - 2019"
+    grid.cell(0, 1).paragraphs[0].text = "Data Engineer, Contoso"
+    grid.cell(1, 0).paragraphs[0].text = "2012 - 2016"
+    grid.cell(1, 1).paragraphs[0].text = "Analyst, Fabrikam"
+    page = d.add_table(rows=1, cols=2)
+    side, main = page.cell(0, 0), page.cell(0, 1)
+    side.paragraphs[0].text = "Skills"
+    side.add_paragraph("Python")
+    main.paragraphs[0].text = "Experience"
+    main.add_paragraph("Built pipelines")
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == [
+        "2016 - 2019 | Data Engineer, Contoso",
+        "2012 - 2016 | Analyst, Fabrikam",
+        "Skills",
+        "Python",
+        "Experience",
+        "Built pipelines",
+    ]
+
+
+def test_numbered_items_and_text_boxes(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("Shipped the billing service", style="List Number")
+    box = (
+        f"<w:r {nsdecls('w', 'wp', 'a')} "
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        "<w:drawing><wp:inline><a:graphic><a:graphicData "
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        "<wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>Languages</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>French</w:t><w:tab/><w:t>C1</w:t></w:r></w:p>"
+        "</w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:inline>"
+        "</w:drawing></w:r>"
+    )
+    p = d.add_paragraph("Profile")
+    p._p.append(parse_xml(box))
+    doc = read_document(_save(d, tmp_path))[1]
+    by_text = {line.text: line for line in doc.lines}
+    assert [line.text for line in doc.lines] == [
+        "Shipped the billing service",
+        "Profile",
+        "Languages",
+        "French | C1",
+    ]
+    assert by_text["Shipped the billing service"].list_item

@@ -1,0 +1,194 @@
+"""PDF pages read as a person reads them, on PDFs drawn here with fpdf2: word
+spaces without space glyphs, columns and sidebars, right-aligned dates kept on
+their row, running heads and browser banners dropped, invisible text ignored,
+icon-only links kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from litequeue_cv.readers import read_document
+
+_SIZE = 10.0
+
+
+def _pdf() -> FPDF:
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=_SIZE)
+    return pdf
+
+
+def _words_apart(pdf: FPDF, x: float, y: float, text: str) -> None:
+    """Each word drawn on its own with a fifth of an em between, as LaTeX does."""
+    for word in text.split():
+        pdf.text(x, y, word)
+        x += pdf.get_string_width(word) + 0.22 * _SIZE
+
+
+def _right(pdf: FPDF, x1: float, y: float, text: str) -> None:
+    pdf.text(x1 - pdf.get_string_width(text), y, text)
+
+
+def _lines(pdf: FPDF, tmp_path: Path) -> list[str]:
+    path = tmp_path / "cv.pdf"
+    pdf.output(str(path))
+    return [line.text for line in read_document(path)[1].lines]
+
+
+def test_words_drawn_without_space_glyphs_keep_their_spaces(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _words_apart(pdf, 60, 100, "Ph.D. candidate in Computer Science")
+    pdf.set_font("Helvetica", "B", _SIZE)
+    _words_apart(pdf, 60, 120, "Senior Data Engineer")
+    path = tmp_path / "cv.pdf"
+    pdf.output(str(path))
+    lines = read_document(path)[1].lines
+    assert [line.text for line in lines] == [
+        "Ph.D. candidate in Computer Science",
+        "Senior Data Engineer",
+    ]
+    assert lines[1].bold
+    assert not lines[0].bold
+
+
+def test_left_sidebar_and_main_column_are_not_interleaved(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=22)
+    pdf.text(40, 60, "Dana Whitfield")
+    pdf.set_font("Helvetica", size=_SIZE)
+    side = ["Contact", "dana@example.org", "Skills", "Python", "SQL", "Languages", "French"]
+    for i, text in enumerate(side):
+        pdf.text(40, 120 + 16 * i, text)
+    main = [
+        "Experience",
+        "Data Engineer at Contoso Ltd in Leeds since 2019",
+        "Built the pipelines that feed the reporting warehouse",
+        "Analyst at Fabrikam Inc from 2015 to 2019",
+        "Education",
+        "BSc Mathematics, University of Leeds",
+    ]
+    for i, text in enumerate(main):
+        pdf.text(200, 124 + 19 * i, text)
+    assert _lines(pdf, tmp_path) == ["Dana Whitfield", *side, *main]
+
+
+def test_right_sidebar_is_read_after_the_main_column(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    main = [f"Main column paragraph line number {i} with enough words" for i in range(8)]
+    side = ["Skills", "Rust", "Go", "Kubernetes"]
+    for i, text in enumerate(main):
+        pdf.text(40, 100 + 15 * i, text)
+    for i, text in enumerate(side):
+        pdf.text(420, 104 + 21 * i, text)
+    assert _lines(pdf, tmp_path) == [*main, *side]
+
+
+def test_right_aligned_location_and_dates_stay_with_their_title(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.text(50, 100, "Experience")
+    y = 120.0
+    for title, place, dates in (
+        ("Contoso Ltd, Data Engineer", "Leeds, UK", "Mar 2019 - present"),
+        ("Fabrikam Inc, Analyst", "York, UK", "Jan 2015 - Feb 2019"),
+    ):
+        pdf.text(50, y, title)
+        _right(pdf, 545, y, place)
+        pdf.text(56, y + 13, "- Built the reporting warehouse used by")
+        _right(pdf, 545, y + 13, dates)
+        pdf.text(64, y + 26, "every team in the company")
+        y += 50
+    assert _lines(pdf, tmp_path) == [
+        "Experience",
+        "Contoso Ltd, Data Engineer | Leeds, UK | Mar 2019 - present",
+        "- Built the reporting warehouse used by",
+        "every team in the company",
+        "Fabrikam Inc, Analyst | York, UK | Jan 2015 - Feb 2019",
+        "- Built the reporting warehouse used by",
+        "every team in the company",
+    ]
+
+
+def test_a_grid_of_names_and_levels_stays_row_by_row(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    for i, (name, level) in enumerate((("English", "Native"), ("German", "B2"), ("Dutch", "A2"))):
+        pdf.text(50, 100 + 14 * i, name)
+        _right(pdf, 545, 100 + 14 * i, level)
+    assert _lines(pdf, tmp_path) == ["English | Native", "German | B2", "Dutch | A2"]
+
+
+def test_browser_print_banners_and_page_numbers_go_to_the_margin(tmp_path: Path) -> None:
+    pdf = _pdf()
+    for page in (1, 2):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        pdf.text(24, 20, "12/7/26, 9:41 AM")
+        pdf.text(280, 20, "Dana Whitfield - Resume")
+        pdf.text(24, 830, "file:///home/dana/resume.html")
+        _right(pdf, 570, 830, f"{page}/2")
+        pdf.set_font("Helvetica", size=_SIZE)
+        pdf.text(50, 200, f"Body text on page {page}")
+    path = tmp_path / "cv.pdf"
+    pdf.output(str(path))
+    doc = read_document(path)[1]
+    assert [line.text for line in doc.lines] == ["Body text on page 1", "Body text on page 2"]
+    assert "file:///home/dana/resume.html | 1/2" in {line.text for line in doc.margin_lines}
+
+
+def test_text_nobody_can_see_is_ignored(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.text(50, 100, "Dana Whitfield")
+    pdf.set_text_color(255, 255, 255)
+    pdf.text(50, 130, "Kubernetes Terraform Rust Python")
+    pdf.set_fill_color(20, 40, 90)
+    pdf.rect(45, 150, 200, 20, style="F")
+    pdf.text(50, 164, "Experience")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("Helvetica", size=2)
+    pdf.text(50, 200, "machine learning expert leadership")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(50, 220, "Data Engineer")
+    assert _lines(pdf, tmp_path) == ["Dana Whitfield", "Experience", "Data Engineer"]
+
+
+def test_icon_only_links_are_kept(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.text(50, 100, "Dana Whitfield")
+    pdf.link(50, 110, 12, 12, "https://github.com/danawhitfield")
+    pdf.link(70, 110, 12, 12, "https://www.linkedin.com/in/danawhitfield")
+    path = tmp_path / "cv.pdf"
+    pdf.output(str(path))
+    links = read_document(path)[1].links
+    assert "https://github.com/danawhitfield" in links
+    assert "https://www.linkedin.com/in/danawhitfield" in links
+
+
+def test_two_columns_under_a_header_that_crosses_the_gutter(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=20)
+    pdf.text(40, 50, "Dana Whitfield")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(40, 66, "dana@example.org   12 Long Street Name, Some Quarter, 00000 County")
+    pdf.text(420, 66, "Leeds, UK")
+    left = [f"Left column line {i} about the work history" for i in range(8)]
+    right = ["Skills", "Python", "SQL", "Languages", "French", "German"]
+    for i, text in enumerate(left):
+        pdf.text(40, 110 + 15 * i, text)
+    for i, text in enumerate(right):
+        pdf.text(420, 112 + 19 * i, text)
+    lines = _lines(pdf, tmp_path)
+    assert lines[:2] == [
+        "Dana Whitfield",
+        "dana@example.org 12 Long Street Name, Some Quarter, 00000 County | Leeds, UK",
+    ]
+    assert lines[2:] == [*left, *right]
