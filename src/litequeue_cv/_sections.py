@@ -28,7 +28,9 @@ _YEAR_START = re.compile(
     r"|^(?:present|now|current)\b",
     re.IGNORECASE,
 )
-_INLINE = re.compile(r"^(?P<head>[^:：]{2,40})[:：]\s*(?P<rest>\S.*)$")
+_INLINE = re.compile(
+    r"^(?P<head>[^:：|]{2,40}?)(?:\s*[:：]|\s+\|)\s*(?P<rest>\S.*)$"  # "Skills: a" or "Skills | a"
+)
 #: Private-use glyphs (icon fonts) and pictographs: pictures, not text.
 _ICON = re.compile("[\ue000-\uf8ff\U0001f000-\U0001faff\u2600-\u27bf]")
 #: Private-use glyphs that Word's Symbol and Wingdings fonts use as bullets.

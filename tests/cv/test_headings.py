@@ -121,3 +121,21 @@ def test_a_languages_label_inside_skills_is_a_group_of_skills() -> None:
     assert got.skills == ("Python", "C++", "Rust", "PyTorch", "JAX")
     assert got.languages == ()
     assert got.section_order == ("contact", "skills")
+
+
+def test_a_table_row_with_the_heading_in_its_first_cell() -> None:
+    # Word tables used for layout: the reader joins a row's cells with " | ".
+    doc = SourceDoc(
+        lines=(
+            Line(text="Ana Núñez", bold=True, size=20.0),
+            Line(text="Technical Skills | Python, ANSYS, GD&T", bold=True),
+            Line(text="Languages | English (Fluent), Polish (Intermediate)", bold=True),
+        )
+    )
+    got = parse(doc, file_name="cv.docx", file_type="docx")
+    assert got.skills == ("Python", "ANSYS", "GD&T")
+    assert [(lang.name, lang.level) for lang in got.languages] == [
+        ("English", "Fluent"),
+        ("Polish", "Intermediate"),
+    ]
+    assert got.section_order == ("contact", "skills", "languages")
