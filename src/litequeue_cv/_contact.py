@@ -111,11 +111,21 @@ def _join_wrapped(lines: Sequence[str]) -> list[str]:
     return out
 
 
-def _is_name(text: str) -> bool:
+_CJK_NAME = re.compile(
+    r"^[\u3040-\u30ff\u3400-\u9fff]{1,4}(?:\s?[\u3040-\u30ff\u3400-\u9fff]{1,4})?$"
+)
+
+
+def _is_name(text: str, alone: bool = False) -> bool:
+    """Looks like a person's name: two to five capitalised words (one when ``alone``,
+    set far bigger than the rest), or a Chinese or Japanese name."""
+    if _CJK_NAME.match(text):
+        return True
     words = text.split()
-    if not 1 < len(words) <= 5 or len(text) > 60:
+    least = 1 if alone else 2
+    if not least <= len(words) <= 5 or len(text) > 60:
         return False
-    if any(ch.isdigit() for ch in text) or "@" in text or "/" in text or ":" in text:
+    if any(ch.isdigit() for ch in text) or any(c in text for c in "@/:,|"):
         return False
     if section_key(text) is not None:
         return False
@@ -124,19 +134,81 @@ def _is_name(text: str) -> bool:
 
 
 def _name(lines: Sequence[tuple[str, float]]) -> str | None:
-    """The biggest name-like line near the top (first one on a tie)."""
+    """The biggest name-like line near the top (first one on a tie); a row's first piece
+    ("Bruce Wayne | email") counts as a line."""
+    firsts = [(_LABEL.sub("", t.split(" | ")[0]).strip(), size) for t, size in lines[:6]]
+    sizes = sorted((size for _, size in firsts), reverse=True)
     candidates = [
-        (size, -i, _LABEL.sub("", t))
-        for i, (t, size) in enumerate(lines[:6])
-        if _is_name(_LABEL.sub("", t))
+        (size, -i, t)
+        for i, (t, size) in enumerate(firsts)
+        if _is_name(t, alone=size > 0 and size == sizes[0] and size >= 1.5 * sizes[-1])
     ]
     return max(candidates)[2] if candidates else None
+
+
+#: Hosts of personal profiles; a link there with one path part is the person's own.
+_PROFILE_HOSTS = frozenset(
+    {
+        "linkedin.com",
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "twitter.com",
+        "x.com",
+        "facebook.com",
+        "instagram.com",
+        "huggingface.co",
+        "medium.com",
+        "stackoverflow.com",
+        "behance.net",
+        "dribbble.com",
+        "kaggle.com",
+        "orcid.org",
+        "researchgate.net",
+        "scholar.google.com",
+        "youtube.com",
+        "dev.to",
+        "codepen.io",
+        "leetcode.com",
+    }
+)
+#: "Blog: url", "GitHub: url", "技术博客: url": a line that labels a link as the person's own.
+_LABELLED_LINK = re.compile(
+    r"^[^:：/]{0,12}(?:blog|website|web\s?site|web|homepage|home page|site|portfolio|github|"
+    r"gitlab|linkedin|twitter|facebook|profile|博客|主页|ブログ|ホームページ)\s*[:：]\s*\S+$",
+    re.IGNORECASE,
+)
+
+
+def _profile(link: str) -> bool:
+    """A personal profile: linkedin.com/in/jdoe, github.com/jdoe, x.com/@jdoe."""
+    key = link_key(link)
+    host, _, path = key.partition("/")
+    parts = [p for p in path.split("/") if p]
+    if host not in _PROFILE_HOSTS or not parts:
+        return False
+    if host == "linkedin.com":
+        return len(parts) == 2 and parts[0] in ("in", "pub")
+    return len(parts) == 1 or (host == "scholar.google.com")
+
+
+def _own_target(target: str, shown: Sequence[str]) -> bool:
+    """A hyperlink target is the person's own when it is a profile, or when the contact
+    block shows its address or its handle (an icon and "rendercv")."""
+    if target.lower().startswith(("mailto:", "tel:")):
+        return False
+    if _profile(target):
+        return True
+    key = link_key(target)
+    return any(key == link_key(s) for s in shown)
 
 
 def extract_contact(
     block: Sequence[tuple[str, float]], everything: Sequence[str], targets: Sequence[str]
 ) -> Contact:
-    """Contact fields from the top block (text, size) with the whole text as a fallback."""
+    """Contact fields from the top block (text, size) with the whole text as a fallback.
+    Links: those in the block, profiles and labelled links elsewhere ("Blog: url"), and
+    hyperlink targets that are profiles or are shown in the block."""
     texts = _join_wrapped([t for t, _ in block])
     email = phone = location = None
     for text in texts:
@@ -151,6 +223,7 @@ def extract_contact(
             placed = _PLACE_LABEL.match(part) or _PLACE.match(value)
             if location is None and placed and not _BARE.search(value):
                 location = value if len(value.split()) <= 7 else None
+    location = _with_street(texts, location)
     if email is None:
         email = next((m.group(0) for t in everything for m in EMAIL.finditer(t)), None)
     if phone is None:
@@ -163,13 +236,16 @@ def extract_contact(
             ),
             None,
         )
+    shown = find_links(texts, bare=True)
+    elsewhere = [
+        link
+        for t in everything
+        for link in find_links([t], bare=False)
+        if _profile(link) or _LABELLED_LINK.match(strip_mark(t))
+    ]
     links: list[str] = []
     seen: set[str] = set()
-    for link in (
-        find_links(texts, bare=True)
-        + find_links(everything, bare=False)
-        + [t for t in targets if not t.lower().startswith(("mailto:", "tel:"))]
-    ):
+    for link in shown + elsewhere + [t for t in targets if _own_target(t, shown)]:
         key = link_key(link)
         if key not in seen and "@" not in link:
             seen.add(key)
@@ -182,3 +258,33 @@ def extract_contact(
         location=location if location != name_line else None,
         links=tuple(links),
     )
+
+
+_STREET = re.compile(
+    r"^\d+[a-z]?\s+[^\W\d_][\w.'’ -]*\b(?:st|street|rd|road|ave|avenue|blvd|boulevard|lane|ln|"
+    r"dr|drive|way|broadway|court|ct|place|pl|square|sq|terrace|close|crescent|hwy|highway|"
+    r"parkway|pkwy)\b\.?",
+    re.IGNORECASE,
+)
+
+
+def strip_mark(text: str) -> str:
+    """A line without its leading bullet mark."""
+    return re.sub(r"^\s*[•·▪*-]\s*", "", text)
+
+
+def _with_street(texts: Sequence[str], location: str | None) -> str | None:
+    """The street before the town, joined as one address ("123 Main St, Anywhere, USA")."""
+    parts = [p for t in texts for p in _parts(t)]
+    for i, part in enumerate(parts):
+        street = _STREET.match(part)
+        if street is None:
+            continue
+        if street.end() < len(part.rstrip(" ,")):
+            return part  # "2222 McCoy Road, Columbus, Ohio 44444" in one piece
+        if i + 1 < len(parts) and (location is None or parts[i + 1] == location):
+            town = parts[i + 1]
+            if _PLACE.match(town) or town.split()[0][0].isupper():
+                return f"{part}, {town}"
+        return part
+    return location

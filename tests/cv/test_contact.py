@@ -1,0 +1,57 @@
+"""Contact details as real CVs print them: names, street addresses, the person's own links."""
+
+from __future__ import annotations
+
+from litequeue_cv._contact import extract_contact
+
+
+def test_a_one_word_name_set_far_bigger_than_the_rest() -> None:
+    block = [("Alice", 24.8), ("Adventurer", 14.3), ("United Kingdom", 14.3)]
+    assert extract_contact(block, [], []).name == "Alice"
+
+
+def test_a_place_with_a_comma_is_not_a_name() -> None:
+    block = [("San Francisco, California", 12.0), ("Richard Hendriks", 11.0)]
+    assert extract_contact(block, [], []).name == "Richard Hendriks"
+
+
+def test_chinese_and_japanese_names() -> None:
+    assert extract_contact([("你的大名", 24.0), ("a@b.cn", 12.0)], [], []).name == "你的大名"
+    assert extract_contact([("田中 花子", 20.0)], [], []).name == "田中 花子"
+
+
+def test_the_name_is_the_first_piece_of_its_row() -> None:
+    block = [("Bruce Wayne | bwayne@email.com", 24.8), ("MERN Stack Developer", 17.2)]
+    assert extract_contact(block, [], []).name == "Bruce Wayne"
+
+
+def test_a_street_on_its_own_line_joins_the_town_below() -> None:
+    block = [("Jo Bloggs", 20.0), ("123 Gotham St", 10.0), ("Gotham, USA", 10.0)]
+    assert extract_contact(block, [], []).location == "123 Gotham St, Gotham, USA"
+    block = [("Jo Bloggs", 20.0), ("2222 McCoy Road, Columbus, Ohio 44444 | jo@kent.edu", 10.0)]
+    assert extract_contact(block, [], []).location == "2222 McCoy Road, Columbus, Ohio 44444"
+
+
+def test_links_are_the_persons_own_not_papers_or_projects() -> None:
+    block = [("John Doe", 20.0), ("john@example.com | rendercv.com | rendercv", 10.0)]
+    body = [
+        "FlashInfer: https://github.com/flashinfer-ai/flashinfer",
+        "Paper https://doi.org/10.1234/neurips.2023.1234",
+        "GitHub: https://github.com/johndoe",
+        "Blog: http://blog.johndoe.me",
+    ]
+    targets = [
+        "mailto:john@example.com",
+        "https://rendercv.com/",
+        "https://linkedin.com/in/rendercv",
+        "https://github.com/",
+        "https://doi.org/10.1234/neurips.2023.1234",
+        "https://example.com",
+    ]
+    links = extract_contact(block, body, targets).links
+    assert links == (
+        "rendercv.com",
+        "https://github.com/johndoe",
+        "http://blog.johndoe.me",
+        "https://linkedin.com/in/rendercv",
+    )
