@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+import attrs
+
 from ._result import Certification, Language
-from ._sections import Item, strip_bullet
+from ._sections import Item, spoken, strip_bullet
+from ._vocab import SPOKEN_LANGUAGES, normalise_heading
 
 _LABEL = re.compile(r"^(?P<label>[^:,|]{1,30}):\s+(?=\S)")
 _LIST_SEP = re.compile(r"[,;|•·▪]")
@@ -19,6 +22,40 @@ _LANG = re.compile(
 )
 #: Longest list entry, in words, still read as an item rather than a sentence.
 _MAX_ITEM_WORDS = 6
+#: Longest certification name with its issuer; longer lines are prose.
+_MAX_CERT_CHARS = 120
+_LEADING_DATE = re.compile(r"^(?P<year>(?:19|20)\d\d)(?:\s*[|./-]\s*\d{1,2})?\s*[|,:–—-]\s*")
+#: Words after a certification that say where one stands, not who issued it.
+_STATUS = frozenset(
+    {
+        "charterholder",
+        "candidate",
+        "in progress",
+        "expected",
+        "pending",
+        "passed",
+        "completed",
+        "ongoing",
+        "active",
+        "valid",
+        "certified",
+    }
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _issuer_like(text: str) -> bool:
+    """ "Datacamp", "Amazon Web Services": a short name without numbers."""
+    return len(text.split()) <= 3 and not any(c.isdigit() for c in text)
+
+
+def sentence_like(text: str) -> bool:
+    """Prose rather than an item: many words, or a sentence end in any script."""
+    return (
+        len(text.split()) > 14
+        or text.rstrip().endswith(("。", "！"))
+        or (bool(_CJK.search(text)) and len(text) > 40)
+    )
 
 
 def split_list(text: str) -> list[str]:
@@ -86,9 +123,13 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
     return _unique(skills)
 
 
-def _cert(text: str) -> Certification | None:
+def _cert(text: str, dated: bool = False) -> Certification | None:
     text = text.strip(" .")
-    if not text:
+    lead = _LEADING_DATE.match(text)
+    if lead:  # "2022 | AWS Certified Security, Amazon" or a grid row "2018 | 12 | TOEIC 920"
+        cert = _cert(text[lead.end() :], dated=True)
+        return attrs.evolve(cert, year=lead.group("year")) if cert else None
+    if not text or len(text) > _MAX_CERT_CHARS or sentence_like(text):
         return None
     m = _CERT_PAREN.match(text)
     if m:
@@ -101,11 +142,14 @@ def _cert(text: str) -> Certification | None:
     years = list(_YEAR.finditer(text))
     year = years[-1] if years and years[-1].end() >= len(text) - 1 else None
     body = text[: year.start()].rstrip(" ,;(–—-") if year else text
-    parts = _ISSUER_SEP.split(body)
     dashed = re.split(r"\s+[–—-]\s+|\s*\|\s*", body)
-    if len(dashed) > 1:
+    if len(dashed) > 1 and dashed[-1].casefold() in _STATUS:
+        body = " – ".join(dashed[:-1])  # "... (CFA) - Charterholder"
+        dashed = dashed[:-1]
+    parts = _ISSUER_SEP.split(body)
+    if len(dashed) > 1 and _CJK.search(body) is None:
         name, issuer = " – ".join(dashed[:-1]), dashed[-1]
-    elif len(parts) > 1 and year is not None:
+    elif len(parts) > 1 and (year is not None or dated or _issuer_like(parts[-1])):
         name, issuer = ", ".join(parts[:-1]), parts[-1]
     else:
         name, issuer = body, None
@@ -133,18 +177,55 @@ def parse_certifications(items: Sequence[Item]) -> list[Certification]:
     return out
 
 
+def _language_names(text: str) -> tuple[list[str], str] | None:
+    """ "spanish & italian fluency" -> (["spanish", "italian"], "fluency") when the text
+    opens with spoken languages and says the level in plain words after them."""
+    words = text.split()
+    names: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i].strip(",;")
+        if normalise_heading(word) in SPOKEN_LANGUAGES:
+            names.append(word)
+        elif word.casefold() not in {"&", "and", "und", "et", "y", "e", "/"} or not names:
+            break
+        i += 1
+    if not names:
+        return None
+    return names, " ".join(words[i:]).strip(" -–—:|()")
+
+
 def parse_languages(items: Sequence[Item]) -> list[Language]:
-    """Languages with their levels: "French (B2)", "French – fluent", "French: native"."""
+    """Languages with their levels: "French (B2)", "French – fluent", "French: native",
+    "english mother tongue", "spanish & italian" followed by "fluency" on the next line."""
     out: list[Language] = []
+    waiting: list[Language] = []  # named on a line whose level comes on the next one
     for line in _joined(items):
+        if waiting and not spoken(line):
+            out.extend(attrs.evolve(lang, level=line.strip(" -–—:")) for lang in waiting)
+            waiting = []
+            continue
+        out.extend(waiting)
+        waiting = []
         for part in split_list(line):
-            m = _LANG.match(part.strip())
+            part = part.strip()
+            m = _LANG.match(part)
+            plain = _language_names(part)
+            if plain is not None and not (m and (m.group("paren") or m.group("level"))):
+                names, said = plain
+                langs = [Language(name=n, level=said or None) for n in names]
+                if said or len(split_list(line)) > 1:
+                    out.extend(langs)
+                else:
+                    waiting = langs
+                continue
             if not m:
                 continue
             name = m.group("name").strip(" -")
             level = (m.group("paren") or m.group("level") or "").strip() or None
             if 0 < len(name.split()) <= 3:
                 out.append(Language(name=name, level=level))
+    out.extend(waiting)
     unique: dict[str, Language] = {}
     for lang in out:
         unique.setdefault(lang.name.casefold(), lang)

@@ -1,0 +1,47 @@
+"""Languages and certifications as real CVs list them."""
+
+from __future__ import annotations
+
+from litequeue_cv._document import Line
+from litequeue_cv._lists import parse_certifications, parse_languages
+from litequeue_cv._sections import Item
+
+
+def _items(*texts: str) -> list[Item]:
+    return [Item(text=t, bullet=False, line=Line(text=t)) for t in texts]
+
+
+def test_languages_with_the_level_in_plain_words_and_on_the_next_line() -> None:
+    got = parse_languages(_items("english mother tongue", "spanish & italian", "fluency"))
+    assert [(lang.name, lang.level) for lang in got] == [
+        ("english", "mother tongue"),
+        ("spanish", "fluency"),
+        ("italian", "fluency"),
+    ]
+
+
+def test_languages_with_levels_in_brackets_and_after_a_dash() -> None:
+    got = parse_languages(_items("English (Native), French (B2)"))
+    assert [(lang.name, lang.level) for lang in got] == [("English", "Native"), ("French", "B2")]
+    got = parse_languages(_items("英语 - 熟练"))
+    assert [(lang.name, lang.level) for lang in got] == [("英语", "熟练")]
+
+
+def test_certifications_with_a_leading_year_a_status_or_an_issuer_after_a_comma() -> None:
+    got = parse_certifications(
+        _items(
+            "2022 | AWS Certified Security, Amazon Web Services (AWS)",
+            "2018 | 12 | TOEIC 920",
+            "SQL Fundamentals Track, Datacamp",
+            "Chartered Financial Analyst (CFA) - Charterholder",
+            "Oracle Certified Professional, Java SE 8 Programmer",
+            "チームでの協力を大切にし、技術的なリーダーシップを発揮しながら、組織の成長に貢献していきたいと思います。",
+        )
+    )
+    assert [(c.name, c.issuer, c.year) for c in got] == [
+        ("AWS Certified Security", "Amazon Web Services (AWS)", "2022"),
+        ("TOEIC 920", None, "2018"),
+        ("SQL Fundamentals Track", "Datacamp", None),
+        ("Chartered Financial Analyst (CFA)", None, None),
+        ("Oracle Certified Professional, Java SE 8 Programmer", None, None),
+    ]
