@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from ._contact import Contact, extract_contact
 from ._document import SourceDoc
 from ._entries import parse_degrees, parse_jobs
 from ._lists import parse_certifications, parse_languages, parse_skills, section_text
 from ._result import CVResult, Degree, Job
-from ._sections import Section, split_sections
+from ._sections import Item, Section, label_of, split_sections, spoken
+from ._vocab import section_key
 
 #: Sections a CV is expected to have; confidence falls for each one missing.
 _CORE = ("work_history", "education", "skills")
@@ -65,6 +68,37 @@ def _warnings(
     return notes
 
 
+#: Sections whose lines may also be given by a labelled line elsewhere.
+_LISTS = ("skills", "languages", "certifications")
+
+
+def _labelled(item: Item) -> tuple[str | None, str]:
+    """Which list a labelled line belongs to, and its text without the label
+    ("Computer skills: Windows, Mac" -> skills, "Windows, Mac")."""
+    found = label_of(item.text)
+    if found is None:
+        return None, item.text
+    key = section_key(found[0])
+    if key == "languages" and not spoken(found[1]):
+        return None, item.text
+    return key, found[1]
+
+
+def _list_items(sections: Sequence[Section]) -> dict[str, list[Item]]:
+    """The lines of each list section, with labelled lines moved where they belong:
+    "Computer skills: ..." in a summary to skills, "Languages: English" under Other to
+    languages, "Awards: ..." out of skills."""
+    out: dict[str, list[Item]] = {key: [] for key in _LISTS}
+    for section in sections:
+        for item in section.items:
+            key, text = _labelled(item)
+            if section.key in _LISTS and key in (None, "skills", section.key):
+                out[section.key].append(item)  # its own line, or a group label ("Tools: ...")
+            elif key in _LISTS:
+                out[key].append(attrs.evolve(item, text=text, bullet=False))
+    return out
+
+
 def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     """The CV result for a document's lines (``extract_time_ms`` left at 0)."""
     sections = split_sections(doc.lines)
@@ -77,6 +111,7 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     jobs = parse_jobs(by_key["work_history"].items) if "work_history" in by_key else []
     degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
     summary_items = by_key["summary"].items if "summary" in by_key else []
+    lists = _list_items(sections)
     found = {s.key for s in sections if s.key and s.items}
     others: dict[str, str] = {}
     for section in sections:
@@ -89,13 +124,9 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         summary=" ".join(i.text for i in summary_items) or None,
         work_history=tuple(jobs),
         education=tuple(degrees),
-        skills=tuple(parse_skills(by_key["skills"].items)) if "skills" in by_key else (),
-        certifications=tuple(parse_certifications(by_key["certifications"].items))
-        if "certifications" in by_key
-        else (),
-        languages=tuple(parse_languages(by_key["languages"].items))
-        if "languages" in by_key
-        else (),
+        skills=tuple(parse_skills(lists["skills"])),
+        certifications=tuple(parse_certifications(lists["certifications"])),
+        languages=tuple(parse_languages(lists["languages"])),
         other_sections=others,
         section_order=tuple(_order(sections, contact)),
         raw_text="\n".join(line.text for line in doc.lines),

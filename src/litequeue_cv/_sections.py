@@ -176,9 +176,15 @@ def heading_of(
 
 def spoken(text: str) -> bool:
     """Most of a list names spoken languages ("English (native), French")."""
-    names = [normalise_heading(p).split()[:1] for p in re.split(r"[,;|•·/]|\s+-\s+", text)]
+    names = [normalise_heading(p).split()[:1] for p in re.split(r"[,;|•·/]", text)]
     words = [n[0] for n in names if n]
     return bool(words) and sum(w in SPOKEN_LANGUAGES for w in words) * 2 > len(words)
+
+
+def label_of(text: str) -> tuple[str, str] | None:
+    """("Computer skills", "Windows, Mac") for a labelled line, bullet or not."""
+    m = _INLINE.match(strip_bullet(text)[0])
+    return (m.group("head").strip(), m.group("rest").strip()) if m else None
 
 
 def _inline(line: Line, current: str | None) -> tuple[str, str] | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from litequeue_cv._document import Line
+from litequeue_cv._document import Line, SourceDoc
 from litequeue_cv._lists import parse_certifications, parse_languages
+from litequeue_cv._parse import parse
 from litequeue_cv._sections import Item
 
 
@@ -45,3 +46,24 @@ def test_certifications_with_a_leading_year_a_status_or_an_issuer_after_a_comma(
         ("Chartered Financial Analyst (CFA)", None, None),
         ("Oracle Certified Professional, Java SE 8 Programmer", None, None),
     ]
+
+
+def test_labelled_lines_outside_their_section_go_where_they_belong() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="Luke Lee", bold=True, size=20.0),
+            Line(text="SUMMARY", bold=True),
+            Line(text="Reliable, a fast learner", list_item=True),
+            Line(text="Computer skills: Windows, Mac, Linux", list_item=True),
+            Line(text="SKILLS", bold=True),
+            Line(text="Tools: Git, Docker"),
+            Line(text="• Awards: First prize (2023)"),
+            Line(text="OTHER", bold=True),
+            Line(text="• 语言: 英语 - 熟练"),
+            Line(text="• Blog: http://blog.example.me"),
+        )
+    )
+    got = parse(doc, file_name="cv.docx", file_type="docx")
+    assert got.skills == ("Windows", "Mac", "Linux", "Git", "Docker")
+    assert [(lang.name, lang.level) for lang in got.languages] == [("英语", "熟练")]
+    assert got.section_order == ("contact", "summary", "skills", "OTHER")
