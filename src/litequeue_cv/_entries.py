@@ -19,10 +19,10 @@ import attrs
 from ._dates import DateSpan, find_dates, leading_date, open_start
 from ._result import Degree, Job
 from ._sections import Item
-from ._vocab import DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
+from ._vocab import CJK_DEGREE, DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
 
 _SPLIT = re.compile(
-    r"\s+\((?=[^()]*\)\s*$)|\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+"
+    r"\s+\((?=[^()]*,[^()]*\)\s*$)|\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+"
 )
 _AT = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
@@ -41,7 +41,19 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:inc|ltd|co|corp|llc|plc|bros|jr|sr|st|dept|univ)|\.[^\W\d_]{1,2})\.$", re.IGNORECASE
 )
 _SENTENCE_BREAK = re.compile(r"[a-z]{3}\.\s+[A-Z]")
-_GRADE = re.compile(r"^(?:c?gpa|grade|note|cgpa|percentage)\b", re.IGNORECASE)
+#: Fragments that are neither a school nor a subject: grades and date labels.
+_NOT_NAME = re.compile(
+    r"^(?:c?gpa|grade|note|percentage|expected|anticipated|graduat\w*)\b", re.IGNORECASE
+)
+_EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
+_MAJOR = re.compile(
+    r"^(?:majoring in|major(?:ed)? in|major\s*:|specializ\w+ in|specialis\w+ in|"
+    r"concentration(?: in|\s*:))\s*",
+    re.IGNORECASE,
+)
+_HONOURS = re.compile(r"\b(?:cum laude|with (?:honou?rs|distinction)|first class)\b", re.IGNORECASE)
+#: "University of California", "Indian Institute of Technology": a name that a campus may follow.
+_OF_NAME = re.compile(r"\b(?:university|institute|college|school)\s+of\s+\w+", re.IGNORECASE)
 _PLACE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2}$")
 
 
@@ -187,12 +199,28 @@ def _blocks_by_style(items: Sequence[Item]) -> list[_Block]:
     return blocks
 
 
+def _drop_details(
+    items: Sequence[Item], anchors: list[tuple[int, DateSpan]]
+) -> list[tuple[int, DateSpan]]:
+    """An expected date on the line right under a range is a detail of that entry
+    ("预计 2016 年 3 月毕业", expected to graduate), not an entry of its own."""
+    out: list[tuple[int, DateSpan]] = []
+    for i, dates in anchors:
+        expected = _EXPECTED.search(items[i].text[: dates.span[0]])
+        if out and out[-1][0] == i - 1 and out[-1][1].start is not None and expected:
+            continue
+        out.append((i, dates))
+    return out
+
+
 def split_blocks(items: Sequence[Item]) -> list[_Block]:
     """Entries of a section, each a header, its dates and a body. Where the first
     entry opens with its dates, every entry does; otherwise the heading lines sit
     above the dated line."""
     items = mend_wrapped_ranges(items)
-    anchors = [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
+    anchors = _drop_details(
+        items, [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
+    )
     if not anchors:
         # jobs written as bullets ("• Title, Company (2021-2023)") with sub-bullets
         anchors = [
@@ -336,6 +364,9 @@ def _job(block: _Block, previous: Job | None) -> Job:
 
 
 def _split_degree(text: str) -> tuple[str, str | None]:
+    cjk = CJK_DEGREE.match(text)
+    if cjk:  # "在读硕士研究生 信息与通信工程": status word dropped, the rest is the subject
+        return cjk.group("degree"), text[cjk.end() :].strip(_STRIP) or None
     m = DEGREE.match(text)
     if not m:
         return text, None
@@ -348,28 +379,86 @@ def _split_degree(text: str) -> tuple[str, str | None]:
     return degree, rest.strip(_STRIP) or None
 
 
+def _subject(text: str) -> str | None:
+    """The subject a fragment names: "Majoring in X", "Major: X", "Specialization in X"."""
+    m = _MAJOR.match(text)
+    return text[m.end() :].strip(_STRIP + ".") or None if m else None
+
+
+def _field_of(text: str | None) -> str | None:
+    """A field without status words ("candidate in Computer Science") or honours."""
+    if text is None or _HONOURS.search(text):
+        return None
+    return re.sub(r"^(?:candidate|student|in progress)\s+(?:in\s+)?", "", text).strip() or None
+
+
+def _institution(frags: Sequence[_Frag], used: Sequence[_Frag]) -> _Frag | None:
+    """The school: a fragment with a school word, else the first other name on the first line."""
+    found = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
+    if found is not None:
+        return found
+    others = [f for f in frags if f not in used]
+    first_line = min((f.line for f in others), default=None)
+    return next((f for f in others if not _place_like(f.text)), None) or next(
+        (f for f in others if f.line == first_line), None
+    )
+
+
+def _campus(inst: _Frag, frags: Sequence[_Frag]) -> str:
+    """ "University of California, Berkeley": a campus after "X of Y" stays with it; a
+    town after any other name ("Brunel University, London") does not."""
+    after = frags[frags.index(inst) + 1 :] if inst in frags else []
+    nxt = after[0] if after else None
+    # "..., Los Angeles | USA" is a campus and a country; "..., Vancouver, BC, CA" an address
+    short_tail = sum(f.line == inst.line for f in after) <= 2
+    if (
+        _OF_NAME.search(inst.text)
+        and nxt is not None
+        and nxt.line == inst.line
+        and short_tail
+        and _place_like(nxt.text)
+        and len(nxt.text.split()) <= 2
+    ):
+        return f"{inst.text}, {nxt.text}"
+    return inst.text
+
+
 def _degree(block: _Block) -> Degree:
-    frags = [f for f in _fragments(block, split_at=False) if not _GRADE.match(f.text)]
+    frags = [f for f in _fragments(block, split_at=False) if not _NOT_NAME.match(f.text)]
+    subjects = [f for f in frags if _subject(f.text)]
+    frags = [f for f in frags if f not in subjects]
     inst = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
-    degrees = [f for f in frags if f is not inst and DEGREE.match(f.text)]
+    degrees = [
+        f for f in frags if f is not inst and (DEGREE.match(f.text) or CJK_DEGREE.match(f.text))
+    ]
     # the longest names its subject too ("PhD in Computer Science" over a "PhD" gutter)
     deg = max(degrees, key=lambda f: len(f.text), default=None)
     degree = field = None
     if deg is not None:
         degree, field = _split_degree(deg.text)
-        if field is None:
+        field = _field_of(field)
+        if field is None and not subjects:
             after = frags[frags.index(deg) + 1 :]
             nxt = after[0] if after else None
             if nxt is not None and nxt is not inst and nxt.line == deg.line:
-                field = nxt.text
-    if inst is None:
-        others = [f for f in frags if f not in degrees and f.text != field]
-        inst = next((f for f in others if not _place_like(f.text)), None)
-        if inst is None and deg is not None:
-            # "PhD in Computer Science, CalTech, Pasadena, USA": the name after the degree
-            inst = next((f for f in others if f.line == deg.line), None)
+                field = _field_of(nxt.text)
+    if subjects:
+        field = _subject(subjects[0].text)
+    inst = inst or _institution(frags, [*degrees, *(f for f in frags if f.text == field)])
+    if degree is None and field is None:
+        # a programme without a degree name ("International Business Management")
+        field = next(
+            (
+                f.text
+                for f in frags
+                if f is not inst
+                and f.line != (inst.line if inst else -1)
+                and not _place_like(f.text)
+            ),
+            None,
+        )
     return Degree(
-        institution=inst.text if inst else None,
+        institution=_campus(inst, frags) if inst else None,
         degree=degree,
         field=field,
         start=block.dates.start if block.dates else None,

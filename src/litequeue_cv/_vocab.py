@@ -742,7 +742,7 @@ ORG_WORDS = frozenset(
 INSTITUTION_WORDS = re.compile(
     r"\b(univ\w*|college|institut\w*|school|academy|akademie|polytechnic|politecnico|"
     r"hochschule|[ée]cole|universidad|universit[àäé]\w*|conservato\w*|seminary|"
-    r"kth|mit|eth|epfl|ucl|lse|iit|gymnasium|lyc[ée]e|faculty)\b",
+    r"kth|mit|eth|epfl|ucl|lse|iit|gymnasium|lyc[ée]e|faculty)\b|大学|学院|学校|高校",
     re.IGNORECASE,
 )
 #: Degree names, short and long, at the start of a phrase.
@@ -757,6 +757,10 @@ DEGREE = re.compile(
     r"|m\.?\s?ed\.?|b\.?\s?arch\.?|m\.?\s?arch\.?|bfa|mfa|a-?levels?|gcses?|abitur"
     r"|baccalaur\w+|licence|licenciatura|ged|high school diploma)(?![\w])",
     re.IGNORECASE,
+)
+#: Chinese and Japanese degree names, after a status word such as 在读 ("studying for").
+CJK_DEGREE = re.compile(
+    r"^(?:在读|在讀)?(?P<degree>博士研究生|硕士研究生|博士|硕士|学士|本科|研究生|修士|専門士|准学士|短期大学士)"
 )
 #: Words for working away from an office, accepted as a job location.
 REMOTE_WORDS = frozenset({"remote", "hybrid", "on-site", "onsite", "home-based", "worldwide"})

@@ -217,3 +217,78 @@ def test_school_first_then_place_degree_and_dates() -> None:
     assert got == [
         ("Harvey Mudd College", "Honours Bachelor of Arts", "Economics", "2023-08", "2027-05")
     ]
+
+
+def _degrees(cv: CVResult) -> list[tuple[str | None, ...]]:
+    return [(e.institution, e.degree, e.field, e.start, e.end) for e in cv.education]
+
+
+def test_a_campus_after_university_of_stays_a_town_after_an_address_goes() -> None:
+    cv = _cv(
+        _heading("Education"),
+        "Master of Data Science | 2018 - 2020",
+        "University of California, Los Angeles | USA",
+        "Programme in Business Management | 2017 - Present",
+        "Language and Career College of ISS, Vancouver, BC, CA",
+        "Bachelor of Science in Economics | 2010 - 2014",
+        "Brunel University, London",
+    )
+    assert _degrees(cv) == [
+        ("University of California, Los Angeles", "Master of Data Science", None, "2018", "2020"),
+        (
+            "Language and Career College of ISS",
+            None,
+            "Programme in Business Management",
+            "2017",
+            "present",
+        ),
+        ("Brunel University", "Bachelor of Science", "Economics", "2010", "2014"),
+    ]
+
+
+def test_status_words_honours_and_majoring_lines() -> None:
+    cv = _cv(
+        _heading("education"),
+        "since 1865 | Ph.D. candidate in Computer Science | Wonderland",
+        "1863-1865 M.Sc. magna cum laude | Wonderland",
+        "Majoring in Computer Science",
+        "Bachelor of Business Administration | Expected Graduation: May 2018",
+        Line(text="Kent State University", bold=True, size=10.0),
+        "Major: Business Management",
+    )
+    assert _degrees(cv) == [
+        ("Wonderland", "Ph.D.", "Computer Science", "1865", "present"),
+        ("Wonderland", "M.Sc.", "Computer Science", "1863", "1865"),
+        (
+            "Kent State University",
+            "Bachelor of Business Administration",
+            "Business Management",
+            None,
+            "2018-05",
+        ),
+    ]
+
+
+def test_chinese_degrees_and_an_expected_graduation_under_the_range() -> None:
+    cv = _cv(
+        _heading("教育背景"),
+        "上海交通大学, 上海 | 2013 – 至今",
+        "在读硕士研究生 信息与通信工程, 预计 2016 年 3 月毕业",
+        "西安电子科技大学, 西安, 陕西 | 2009 – 2013",
+        "学士 通信工程",
+    )
+    assert _degrees(cv) == [
+        ("上海交通大学", "硕士研究生", "信息与通信工程", "2013", "present"),
+        ("西安电子科技大学", "学士", "通信工程", "2009", "2013"),
+    ]
+
+
+def test_a_school_without_a_school_word_above_its_degree() -> None:
+    cv = _cv(
+        _heading("EDUCATION"),
+        Line(text="UC Berkeley | 2019", bold=True, size=10.0),
+        Line(text="Bachelor of Science, Computer Science", bold=True, size=10.0),
+    )
+    assert _degrees(cv) == [
+        ("UC Berkeley", "Bachelor of Science", "Computer Science", None, "2019")
+    ]
