@@ -45,6 +45,33 @@ _SENTENCE_BREAK = re.compile(r"[a-z]{3}\.\s+[A-Z]")
 _NOT_NAME = re.compile(
     r"^(?:c?gpa|grade|note|percentage|expected|anticipated|graduat\w*)\b", re.IGNORECASE
 )
+#: "2 years 10 months", "4 mos": how long a job lasted, printed beside its dates.
+_DURATION = re.compile(
+    r"\b\d+\+?\s*(?:years?|yrs?|y)\b(?:\s*\d+\s*(?:months?|mos?)\b)?|\b\d+\s*(?:months?|mos?)\b",
+    re.IGNORECASE,
+)
+#: Sub-headings of a work section that say how, not where ("Full Time").
+_EMPLOYMENT_TYPES = frozenset(
+    {
+        "full time",
+        "part time",
+        "full-time",
+        "part-time",
+        "contract",
+        "freelance",
+        "permanent",
+        "temporary",
+        "seasonal",
+        "self-employed",
+    }
+)
+#: A role with its area ("Vice President of Location & Services", "Head of Sales").
+_ROLE_OF = re.compile(
+    r"\b(?:president|director|head|vp|chief|manager|lead|officer|professor|dean)\s+of\b",
+    re.IGNORECASE,
+)
+#: Entries marked as one's own projects are not jobs.
+_OWN_PROJECT = re.compile(r"personal project|side project|个人项目|個人プロジェクト", re.IGNORECASE)
 _EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
 _MAJOR = re.compile(
     r"^(?:majoring in|major(?:ed)? in|major\s*:|specializ\w+ in|specialis\w+ in|"
@@ -80,8 +107,13 @@ def _entry_dates(item: Item, bullets: bool = False) -> DateSpan | None:
     found = find_dates(item.text)
     if found is None:
         return None
-    rest = item.text[: found.span[0]] + item.text[found.span[1] :]
-    return found if len(rest.split()) <= _MAX_HEADER_WORDS else None
+    rest = _DURATION.sub(" ", item.text[: found.span[0]] + item.text[found.span[1] :])
+    return found if _word_count(rest) <= _MAX_HEADER_WORDS else None
+
+
+def _word_count(text: str) -> int:
+    """Words, not separators ("|", "–")."""
+    return sum(1 for w in text.split() if any(c.isalnum() for c in w))
 
 
 def sentence_end(text: str) -> bool:
@@ -271,6 +303,8 @@ def _role_score(text: str) -> int:
     words = _words(text)
     if not words:
         return 0
+    if _ROLE_OF.search(text):
+        return 4
     score = 3 if words[-1] in ROLE_NOUNS else (1 if any(w in ROLE_NOUNS for w in words) else 0)
     if words[0] in {"head", "director", "vp", "chief", "senior", "junior", "lead", "principal"}:
         score += 1
@@ -326,7 +360,11 @@ def _styled_title(frags: Sequence[_Frag]) -> _Frag:
 
 
 def _job(block: _Block, previous: Job | None) -> Job:
-    frags = _fragments(block, split_at=True)
+    frags = [
+        f
+        for f in _fragments(block, split_at=True)
+        if not _DURATION.fullmatch(f.text) and f.text.casefold() not in _EMPLOYMENT_TYPES
+    ]
     title = next((f for f in frags if f.title), None)
     if title is None and frags:
         scored = [(_role_score(f.text), -i, f) for i, f in enumerate(frags)]
@@ -475,6 +513,8 @@ def parse_jobs(items: Sequence[Item]) -> list[Job]:
         )
         if undated_intro and not jobs:
             continue  # lines before the first entry
+        if any(_OWN_PROJECT.search(i.text) for i in [*block.header, *block.body[:2]]):
+            continue
         jobs.append(_job(block, jobs[-1] if jobs else None))
     return [j for j in jobs if j.title or j.company]
 

@@ -292,3 +292,33 @@ def test_a_school_without_a_school_word_above_its_degree() -> None:
     assert _degrees(cv) == [
         ("UC Berkeley", "Bachelor of Science", "Computer Science", None, "2019")
     ]
+
+
+def test_durations_employment_types_and_roles_of_an_area() -> None:
+    cv = _cv(
+        _heading("Experience"),
+        "Nexus AI, Co-Founder & CTO | San Francisco, CA | June 2023 – present | 2 years 10 months",
+        "• Built the inference platform",
+        Line(text="Full Time", bold=True, size=10.0),
+        "2012–Now | LEHMAN BROTHERS | Los Angeles, California",
+        Line(text="1st Year Analyst", italic=True, size=10.0),
+        "Developed spreadsheets for risk analysis.",
+        "Oct 2010 – Jul 2012 | Vice President of Location & Services | Google | Palo Alto, CA",
+    )
+    assert _jobs(cv) == [
+        ("Co-Founder & CTO", "Nexus AI", "San Francisco, CA", "2023-06", "present"),
+        ("1st Year Analyst", "LEHMAN BROTHERS", "Los Angeles, California", "2012", "present"),
+        ("Vice President of Location & Services", "Google", "Palo Alto, CA", "2010-10", "2012-07"),
+    ]
+
+
+def test_entries_marked_as_personal_projects_are_not_jobs() -> None:
+    cv = _cv(
+        _heading("Experience and Projects"),
+        "Backend Intern | Acme Corp | Mar 2015 – May 2015",
+        "• Cut resource use by 8%",
+        "Proxy Tool | Jun 2014 – Present",
+        "Golang, Linux | personal project, written with a friend",
+        "• Fixed a file descriptor leak",
+    )
+    assert _jobs(cv) == [("Backend Intern", "Acme Corp", None, "2015-03", "2015-05")]
