@@ -26,7 +26,7 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _PLACE_LABEL = re.compile(r"^(?:address|location|based in|city|home)\s*[:.]?\s+", re.IGNORECASE)
-_SEPARATORS = re.compile(r"\s+[|·•/⋅◦]\s+|\s+[|·•]|[|·•]\s+|\s{3,}|\t")
+_SEPARATORS = re.compile(r"\s+[|·•/⋅◦—]\s+|\s+[|·•]|[|·•]\s+|\s{3,}|\t|(?<=[^\d\s])\s+–\s+(?=\D)")
 _PLACE = re.compile(r"^[^\W\d_][\w .'’-]*(?:,\s*[^\W\d_][\w .'’-]*){1,2}$")
 
 
@@ -130,7 +130,13 @@ def _is_name(text: str, alone: bool = False) -> bool:
     if section_key(text) is not None:
         return False
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 0.75 * len(text.replace(" ", "")) and words[0][0].isupper()
+    capital = words[0][0].isupper() or (alone and text.islower())  # "johnsmith" in a logo
+    return len(letters) >= 0.75 * len(text.replace(" ", "")) and capital
+
+
+def name_alone(text: str) -> bool:
+    """A name set on its own in big type, even one word or all lower case."""
+    return _is_name(text, alone=True)
 
 
 def _name(lines: Sequence[tuple[str, float]]) -> str | None:
@@ -247,7 +253,7 @@ def extract_contact(
     seen: set[str] = set()
     for link in shown + elsewhere + [t for t in targets if _own_target(t, shown)]:
         key = link_key(link)
-        if key not in seen and "@" not in link:
+        if key not in seen and not EMAIL.search(link):
             seen.add(key)
             links.append(link)
     name_line = _name(block)

@@ -22,6 +22,7 @@ _LANG = re.compile(
 )
 #: Longest list entry, in words, still read as an item rather than a sentence.
 _MAX_ITEM_WORDS = 6
+_FILLER = re.compile(r"^(?:x{2,}|\.{3}|…|tbd|n/?a)$", re.IGNORECASE)
 #: Longest certification name with its issuer; longer lines are prose.
 _MAX_CERT_CHARS = 120
 _LEADING_DATE = re.compile(r"^(?P<year>(?:19|20)\d\d)(?:\s*[|./-]\s*\d{1,2})?\s*[|,:–—-]\s*")
@@ -118,6 +119,8 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
         for part in split_list(line):
             part = strip_bullet(part)[0].strip(" -–—•")
             part = re.sub(r"^and\s+", "", part)  # "a, b, and c"
+            if _FILLER.match(part):
+                continue  # a template's placeholder ("xxx")
             if 0 < len(part.split()) <= _MAX_ITEM_WORDS:
                 skills.append(part)
     return _unique(skills)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._contact import Contact, extract_contact
+from ._contact import Contact, extract_contact, name_alone
 from ._document import SourceDoc
 from ._entries import parse_degrees, parse_jobs
 from ._lists import parse_certifications, parse_languages, parse_skills, section_text
 from ._result import CVResult, Degree, Job
-from ._sections import Item, Section, label_of, split_sections, spoken
+from ._sections import Item, Section, body_size, label_of, split_sections, spoken
 from ._vocab import section_key
 
 #: Sections a CV is expected to have; confidence falls for each one missing.
@@ -84,6 +84,18 @@ def _labelled(item: Item) -> tuple[str | None, str]:
     return key, found[1]
 
 
+def _biggest_name(doc: SourceDoc) -> str | None:
+    """The name when the top block has none: the biggest text on the first page, set
+    far bigger than the body (a sidebar or a header read after the columns)."""
+    first = [line for line in doc.lines if line.page == 1 and line.size]
+    if not first:
+        return None
+    top = max(first, key=lambda line: line.size or 0.0)
+    body = body_size(doc.lines)
+    big = bool(top.size and body and top.size >= 2 * body)
+    return top.text if big and name_alone(top.text) else None
+
+
 def _list_items(sections: Sequence[Section]) -> dict[str, list[Item]]:
     """The lines of each list section, with labelled lines moved where they belong:
     "Computer skills: ..." in a summary to skills, "Languages: English" under Other to
@@ -108,6 +120,8 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     block = [(i.line.text, i.line.size or 0.0) for i in contact_items]
     everything = [line.text for line in doc.lines] + [line.text for line in doc.margin_lines]
     contact = extract_contact(block, everything, doc.links)
+    if contact.name is None:
+        contact = attrs.evolve(contact, name=_biggest_name(doc))
     jobs = parse_jobs(by_key["work_history"].items) if "work_history" in by_key else []
     degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
     summary_items = by_key["summary"].items if "summary" in by_key else []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litequeue_cv._contact import extract_contact
+from litequeue_cv._document import Line, SourceDoc
+from litequeue_cv._parse import parse
 
 
 def test_a_one_word_name_set_far_bigger_than_the_rest() -> None:
@@ -55,3 +57,34 @@ def test_links_are_the_persons_own_not_papers_or_projects() -> None:
         "http://blog.johndoe.me",
         "https://linkedin.com/in/rendercv",
     )
+
+
+def test_items_separated_by_em_dashes() -> None:
+    block = [("JOHN DOE", 10.0), ("123 Main St, Anywhere, USA — (123) 456-7890 — j@d.com", 10.0)]
+    got = extract_contact(block, [], [])
+    assert (got.location, got.phone, got.email) == (
+        "123 Main St, Anywhere, USA",
+        "(123) 456-7890",
+        "j@d.com",
+    )
+
+
+def test_a_profile_handle_with_an_at_sign_is_a_link_not_an_email() -> None:
+    block = [("Marissa Mayer", 24.0), ("marissamayer | @marissamayer", 8.0)]
+    targets = ["https://x.com/@marissamayer", "mailto:m@example.com"]
+    assert extract_contact(block, [], targets).links == ("https://x.com/@marissamayer",)
+
+
+def test_the_name_in_big_type_outside_the_top_block() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="contact", bold=True, size=14.0),
+            Line(text="john@smith.com", size=10.0),
+            Line(text="languages", bold=True, size=14.0),
+            Line(text="english mother tongue", size=10.0),
+            Line(text="johnsmith", size=40.0),
+            Line(text="experience", bold=True, size=14.0),
+            Line(text="2012-Now | Lehman Brothers | Los Angeles, California", size=10.0),
+        )
+    )
+    assert parse(doc, file_name="cv.pdf", file_type="pdf").contact.name == "johnsmith"

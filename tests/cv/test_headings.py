@@ -50,6 +50,9 @@ from litequeue_cv._vocab import section_key
         ("Selected Honors", "other"),
         ("Projects & Associations", "other"),
         ("获奖情况", "other"),
+        ("Links", "contact"),  # a block of profile links is part of the contact details
+        ("Skill", "skills"),
+        ("Other information", "other"),
         # a job title is not a heading because one of its words names a section
         ("Project Engineer", None),
         ("Volunteer Data Analyst", None),

@@ -67,3 +67,14 @@ def test_labelled_lines_outside_their_section_go_where_they_belong() -> None:
     assert got.skills == ("Windows", "Mac", "Linux", "Git", "Docker")
     assert [(lang.name, lang.level) for lang in got.languages] == [("英语", "熟练")]
     assert got.section_order == ("contact", "summary", "skills", "OTHER")
+
+
+def test_a_templates_placeholder_is_not_a_skill() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="Jo Bloggs", bold=True, size=20.0),
+            Line(text="SKILLS", bold=True),
+            Line(text="Platforms: Linux, xxx"),
+        )
+    )
+    assert parse(doc, file_name="cv.pdf", file_type="pdf").skills == ("Linux",)
