@@ -111,6 +111,22 @@ def _join_wrapped(lines: Sequence[str]) -> list[str]:
     return out
 
 
+#: Words of a form's labels and titles, never of a person's name.
+_NOT_NAME_WORDS = frozenset(
+    {
+        "curriculum",
+        "vitae",
+        "resume",
+        "résumé",
+        "cv",
+        "lebenslauf",
+        "applied",
+        "information",
+        "position",
+        "page",
+        "updated",
+    }
+)
 _CJK_NAME = re.compile(
     r"^[\u3040-\u30ff\u3400-\u9fff]{1,4}(?:\s?[\u3040-\u30ff\u3400-\u9fff]{1,4})?$"
 )
@@ -127,7 +143,7 @@ def _is_name(text: str, alone: bool = False) -> bool:
         return False
     if any(ch.isdigit() for ch in text) or any(c in text for c in "@/:,|"):
         return False
-    if section_key(text) is not None:
+    if section_key(text) is not None or _NOT_NAME_WORDS & set(text.casefold().split()):
         return False
     letters = [c for c in text if c.isalpha()]
     capital = words[0][0].isupper() or (alone and text.islower())  # "johnsmith" in a logo

@@ -6,16 +6,14 @@ from collections.abc import Sequence
 
 import attrs
 
+from ._confidence import confidence, doubts
 from ._contact import Contact, extract_contact, name_alone
 from ._document import SourceDoc
 from ._entries import parse_degrees, parse_jobs
 from ._lists import parse_certifications, parse_languages, parse_skills, section_text
-from ._result import CVResult, Degree, Job
+from ._result import CVResult
 from ._sections import Item, Section, body_size, label_of, split_sections, spoken
 from ._vocab import section_key
-
-#: Sections a CV is expected to have; confidence falls for each one missing.
-_CORE = ("work_history", "education", "skills")
 
 
 def _order(sections: Sequence[Section], contact: Contact) -> list[str]:
@@ -30,42 +28,6 @@ def _order(sections: Sequence[Section], contact: Contact) -> list[str]:
         if name and name not in order:
             order.append(name)
     return order
-
-
-def _confidence(
-    doc: SourceDoc, contact: Contact, found: set[str], jobs: list[Job], degrees: list[Degree]
-) -> float:
-    """A 0..1 guess at how well the CV was read, from what was and was not found."""
-    score = 0.0
-    score += 0.15 if contact.name else 0.0
-    score += 0.15 if contact.email else 0.0
-    score += 0.05 if contact.phone or contact.links else 0.0
-    score += 0.3 * sum(key in found for key in _CORE) / len(_CORE)
-    dated = sum(1 for j in jobs if j.start or j.end) + sum(1 for d in degrees if d.end)
-    entries = len(jobs) + len(degrees)
-    score += 0.2 * (dated / entries if entries else 0.0)
-    words = sum(len(line.text.split()) for line in doc.lines)
-    score += 0.15 * min(1.0, words / 150)
-    return round(max(0.0, min(1.0, score)), 3)
-
-
-def _warnings(
-    doc: SourceDoc, contact: Contact, found: set[str], jobs: list[Job], degrees: list[Degree]
-) -> list[str]:
-    notes = list(doc.warnings)
-    if not contact.name:
-        notes.append("no name found at the top of the CV")
-    if not contact.email:
-        notes.append("no email address found")
-    notes.extend(f"no {key.replace('_', ' ')} section found" for key in _CORE if key not in found)
-    undated = sum(1 for j in jobs if not (j.start or j.end))
-    if undated:
-        notes.append(
-            f"no dates found for {undated} work history entr{'y' if undated == 1 else 'ies'}"
-        )
-    if sum(len(line.text) for line in doc.lines) < 200:
-        notes.append("very little text was found in the file")
-    return notes
 
 
 #: Sections whose lines may also be given by a labelled line elsewhere.
@@ -126,7 +88,8 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
     summary_items = by_key["summary"].items if "summary" in by_key else []
     lists = _list_items(sections)
-    found = {s.key for s in sections if s.key and s.items}
+    skills = parse_skills(lists["skills"])
+    unsure = doubts(doc, sections, contact, jobs, degrees, skills)
     others: dict[str, str] = {}
     for section in sections:
         if section.key is None and section.heading:
@@ -138,12 +101,12 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         summary=" ".join(i.text for i in summary_items) or None,
         work_history=tuple(jobs),
         education=tuple(degrees),
-        skills=tuple(parse_skills(lists["skills"])),
+        skills=tuple(skills),
         certifications=tuple(parse_certifications(lists["certifications"])),
         languages=tuple(parse_languages(lists["languages"])),
         other_sections=others,
         section_order=tuple(_order(sections, contact)),
         raw_text="\n".join(line.text for line in doc.lines),
-        parse_confidence=_confidence(doc, contact, found, jobs, degrees),
-        warnings=tuple(_warnings(doc, contact, found, jobs, degrees)),
+        parse_confidence=confidence(unsure),
+        warnings=tuple(d.note for d in unsure),
     )

@@ -236,8 +236,13 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
             title = heading or (inline[0] if inline else "")
             last = sections[-1]
             wrapped = f"{last.heading} {title}"
-            if heading and last.heading and not last.items and section_key(wrapped):
-                title = wrapped  # one heading set over two lines
+            # one heading set over two lines ("Relevant Work" / "Experience"), not two
+            # headings in a row ("EXPERIENCE" / "EDUCATION" of a label column)
+            two_lines = bool(last.heading) and section_key(wrapped) is not None
+            if two_lines and last.heading and section_key(last.heading) is not None:
+                two_lines = exact_section_key(wrapped) is not None
+            if heading and two_lines and not last.items:
+                title = wrapped
                 sections.pop()
             sections.append(Section(key=_canonical(title), heading=title))
             if inline:
