@@ -192,3 +192,48 @@ def test_two_columns_under_a_header_that_crosses_the_gutter(tmp_path: Path) -> N
         "dana@example.org 12 Long Street Name, Some Quarter, 00000 County | Leeds, UK",
     ]
     assert lines[2:] == [*left, *right]
+
+
+def test_a_gutter_of_plain_labels_is_read_label_then_content(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    y = 100.0
+    for label, content in (
+        ("WORK EXPERIENCE", ["Data Engineer", "Contoso Ltd, Leeds", "Built the warehouse"]),
+        ("03/2015-02/2019", ["Analyst", "Fabrikam Inc, York", "Wrote the reports"]),
+        ("EDUCATION", ["BSc Mathematics", "University of Leeds", "First class honours"]),
+    ):
+        _right(pdf, 170, y + 4, label)  # a small label sits lower than the title
+        for i, text in enumerate(content):
+            pdf.text(185, y + 14 * i, text)
+        y += 70
+    assert _lines(pdf, tmp_path) == [
+        "WORK EXPERIENCE",
+        "Data Engineer",
+        "Contoso Ltd, Leeds",
+        "Built the warehouse",
+        "03/2015-02/2019",
+        "Analyst",
+        "Fabrikam Inc, York",
+        "Wrote the reports",
+        "EDUCATION",
+        "BSc Mathematics",
+        "University of Leeds",
+        "First class honours",
+    ]
+
+
+def test_the_name_above_a_left_sidebar_is_read_first(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=30)
+    pdf.text(200, 60, "Dana Whitfield")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(200, 80, "Data Engineer")
+    side = ["contact", "dana@example.org", "Leeds, UK", "languages", "French"]
+    for i, text in enumerate(side):
+        pdf.text(40, 130 + 14 * i, text)
+    main = [f"Main column line {i} about work and study" for i in range(7)]
+    for i, text in enumerate(main):
+        pdf.text(200, 132 + 15 * i, text)
+    assert _lines(pdf, tmp_path) == ["Dana Whitfield", "Data Engineer", *side, *main]

@@ -20,6 +20,8 @@ MIN_VISIBLE_SIZE = 3.0
 _WHITE = 0.92
 #: A white character is visible on a filled shape at most this light.
 _DARK_BACKGROUND = 0.8
+#: Glyph ids pdfminer cannot map that are bullets in the standard fonts.
+CID_BULLETS = frozenset({"(cid:127)", "(cid:149)", "(cid:183)"})
 #: Icon fonts draw pictures with letter codes ("z" is a calendar): not text.
 _ICON_FONTS = ("fontawesome", "academicons", "simpleicons", "materialicons", "icons")
 
@@ -41,6 +43,26 @@ def lightness(color: Any) -> float | None:
         c, m, y, k = values
         return (1 - k) * (1 - max(c, m, y))
     return None
+
+
+def _is_icon_code(text: str) -> bool:
+    """Private-use code points: icon glyphs (a phone, a pin), not letters."""
+    return bool(text) and all(
+        0xE000 <= ord(ch) <= 0xF8FF or ord(ch) >= 0xF0000 or ch in "\ufffe\uffff" for ch in text
+    )
+
+
+#: Ligature glyphs, spelled out as the letters they stand for.
+LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb06": "st",
+    }
+)
 
 
 def _dark_boxes(shapes: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
@@ -70,6 +92,13 @@ def visible_chars(
         if x1 <= 0 or x0 >= width or bottom <= 0 or top >= height:
             continue
         if any(k in str(c.get("fontname") or "").lower() for k in _ICON_FONTS):
+            continue
+        text = str(c["text"])
+        if text.startswith("(cid:"):
+            if text not in CID_BULLETS:
+                continue  # a glyph with no letter behind it (an icon)
+            c = {**c, "text": "•"}
+        if _is_icon_code(text):
             continue
         shade = lightness(c.get("non_stroking_color"))
         if shade is not None and shade >= _WHITE:
@@ -103,7 +132,7 @@ def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         name = str(c.get("fontname") or "")
         fonts[name] = fonts.get(name, 0) + 1
     return {
-        "text": "".join(str(c["text"]) for c in chars),
+        "text": "".join(str(c["text"]) for c in chars).translate(LIGATURES),
         "x0": float(chars[0]["x0"]),
         "x1": max(float(c["x1"]) for c in chars),
         "top": min(float(c["top"]) for c in chars),

@@ -264,11 +264,12 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
         if s.top - reach > best_gap:
             best_gap, cut = s.top - reach, reach
         reach = max(reach, s.bottom)
-    if best_gap < 1.2 * min(s.size for s in ordered[:1]) or cut == -math.inf:
+    sizes = sorted(s.size for s in segments)
+    median = sizes[len(sizes) // 2]
+    if best_gap < 1.2 * median or cut == -math.inf:
         return -math.inf
     above = [s for s in segments if s.bottom <= cut]
-    sizes = sorted(s.size for s in segments)
-    if max(s.size for s in above) < 1.4 * sizes[len(sizes) // 2]:
+    if max(s.size for s in above) < 1.9 * median:
         return -math.inf  # no title (the name) above: not a page header
     left = [s for s in above if s.x1 <= g]
     right = [s for s in above if s.x0 >= g]
@@ -363,15 +364,20 @@ def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
     return [_join_row(row) for row in rows if row]
 
 
-def _label_rows(labels: Sequence[Segment], content: Sequence[Segment]) -> list[Segment]:
-    """A left gutter of headings: each label block, then the content beside it."""
-    labels = sorted(labels, key=lambda s: s.top)
+def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:
+    """Labels top to bottom, those closer than most of a line apart in one block."""
     blocks: list[list[Segment]] = []
-    for s in labels:
+    for s in sorted(labels, key=lambda s: s.top):
         if blocks and s.top - blocks[-1][-1].bottom < 0.8 * s.size:
             blocks[-1].append(s)
         else:
             blocks.append([s])
+    return blocks
+
+
+def _label_rows(labels: Sequence[Segment], content: Sequence[Segment]) -> list[Segment]:
+    """A left gutter of headings: each label block, then the content beside it."""
+    blocks = _blocks(labels)
     content = sorted(content, key=lambda s: s.top)
     starts = [b[0].top - max(_ROW_ALIGN, 0.5 * b[0].size) for b in blocks] + [float("inf")]
     k = bisect.bisect_left([s.top for s in content], starts[0])
@@ -410,7 +416,12 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
         if len(split.left) <= len(split.right)
         else (split.right, split.left)
     )
-    label_like = all(s.bold for s in small)
+    # A gutter of labels (all bold, or one-line labels far apart: a Europass
+    # CV's headings and dates) rather than a sidebar of its own paragraphs.
+    blocks = len(_blocks(small))
+    label_like = all(s.bold for s in small) or (
+        small is split.left and blocks >= 3 and blocks >= 0.6 * len(small)
+    )
     row_aligned = _aligned_share(small, other) > 0.85
     above, below = _by_rows(split.above), _by_rows(split.below)
     if not (label_like or row_aligned):

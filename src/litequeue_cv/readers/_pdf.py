@@ -15,9 +15,6 @@ from ..errors import CorruptFile, CVError, EncryptedFile, NoTextLayer
 from ._chars import visible_chars, words_from_chars
 from ._layout import ROW_GAP, Segment, reading_order, segments_from_words
 
-_CID = re.compile(r"\(cid:(\d+)\)")
-#: Glyph ids pdfminer cannot map that are bullets in the standard fonts.
-_CID_BULLETS = {"127", "149", "183"}
 #: Share of the page height at the top and bottom where running heads live.
 _MARGIN_SHARE = 0.09
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.IGNORECASE)
@@ -32,7 +29,6 @@ _NOT_TEXT = re.compile("[\ue000-\uf8ff\ufffe\uffff\U000f0000-\U0010ffff]")
 
 
 def _clean(text: str) -> str:
-    text = _CID.sub(lambda m: "•" if m.group(1) in _CID_BULLETS else "", text)
     text = _NOT_TEXT.sub("", text)
     pieces = (" ".join(p.split()) for p in text.split(ROW_GAP))
     return ROW_GAP.join(p for p in pieces if p)
