@@ -76,6 +76,10 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     grid.cell(0, 1).paragraphs[0].text = "Data Engineer, Contoso"
     grid.cell(1, 0).paragraphs[0].text = "2012 - 2016"
     grid.cell(1, 1).paragraphs[0].text = "Analyst, Fabrikam"
+    skills = d.add_table(rows=1, cols=2)
+    skills.cell(0, 0).paragraphs[0].text = "Key Skills"
+    long_list = ", ".join(["Patient Assessment", "Critical Care", "Infection Control"] * 3)
+    skills.cell(0, 1).paragraphs[0].text = long_list
     page = d.add_table(rows=1, cols=2)
     side, main = page.cell(0, 0), page.cell(0, 1)
     side.paragraphs[0].text = "Skills"
@@ -86,6 +90,8 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     assert [line.text for line in doc.lines] == [
         "2016 - 2019 | Data Engineer, Contoso",
         "2012 - 2016 | Analyst, Fabrikam",
+        "Key Skills",
+        long_list,
         "Skills",
         "Python",
         "Experience",

@@ -127,18 +127,25 @@ def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
 
 
 def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    fonts: dict[str, int] = {}
-    for c in chars:
-        name = str(c.get("fontname") or "")
-        fonts[name] = fonts.get(name, 0) + 1
+    """One word from its characters, left to right; the font most of them use."""
+    first = chars[0]
+    if len(chars) == 1:
+        fontname = first.get("fontname") or ""
+    else:
+        fonts = [str(c.get("fontname") or "") for c in chars]
+        fontname = (
+            fonts[0]
+            if fonts.count(fonts[0]) * 2 >= len(fonts)
+            else max(set(fonts), key=fonts.count)
+        )
     return {
-        "text": "".join(str(c["text"]) for c in chars).translate(LIGATURES),
-        "x0": float(chars[0]["x0"]),
-        "x1": max(float(c["x1"]) for c in chars),
-        "top": min(float(c["top"]) for c in chars),
-        "bottom": max(float(c["bottom"]) for c in chars),
-        "size": max(float(c.get("size") or 0.0) for c in chars),
-        "fontname": max(fonts, key=fonts.__getitem__),
+        "text": "".join([str(c["text"]) for c in chars]).translate(LIGATURES),
+        "x0": float(first["x0"]),
+        "x1": max([float(c["x1"]) for c in chars]),
+        "top": min([float(c["top"]) for c in chars]),
+        "bottom": max([float(c["bottom"]) for c in chars]),
+        "size": max([float(c.get("size") or 0.0) for c in chars]),
+        "fontname": fontname,
     }
 
 

@@ -74,6 +74,9 @@ def _style_attr(style: Any, attr: str) -> Any:
     return None
 
 
+#: A row is joined only when each cell's line is at most this long (a label
+#: cell beside a long list is a heading and its content, not one row).
+_SHORT_CELL = 80
 _TEXT = qn("w:t")
 _BREAKS = {qn("w:br"), qn("w:cr")}
 _TABS = {qn("w:tab"), qn("w:ptab")}
@@ -182,7 +185,8 @@ class _Walker:
 
     def table(self, table: Table) -> None:
         """Row by row, each cell in reading order; a row whose cells hold one
-        line each and no table (a date cell beside a title cell) becomes one line."""
+        short line each and no table (a date cell beside a title cell) becomes
+        one line."""
         for row in table.rows:
             seen: set[int] = set()
             start = len(self.lines)
@@ -194,8 +198,9 @@ class _Walker:
                 before = len(self.lines)
                 self.container(cell)
                 counts.append(len(self.lines) - before + len(cell.tables))
-            if max(counts, default=0) == 1 and sum(counts) > 1:
-                cells = self.lines[start:]
+            cells = self.lines[start:]
+            short = all(len(line.text) <= _SHORT_CELL for line in cells)
+            if max(counts, default=0) == 1 and sum(counts) > 1 and short:
                 self.lines[start:] = [
                     attrs.evolve(cells[0], text=" | ".join(line.text for line in cells))
                 ]

@@ -13,6 +13,7 @@ together). Every step is ``O(n log n)`` in the number of words.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -53,14 +54,14 @@ class Segment:
     italic: bool
 
 
-def _is_bold(fontname: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _font_style(fontname: str) -> tuple[bool, bool, bool]:
+    """(bold, italic, symbol) for a font name; a page uses a handful of fonts."""
     name = fontname.lower()
-    return any(k in name for k in ("bold", "black", "heavy", "semibold", ",b"))
-
-
-def _is_italic(fontname: str) -> bool:
-    name = fontname.lower()
-    return "italic" in name or "oblique" in name or name.endswith(",i") or name.endswith("-it")
+    bold = any(k in name for k in ("bold", "black", "heavy", "semibold", ",b"))
+    italic = "italic" in name or "oblique" in name or name.endswith((",i", "-it"))
+    symbol = any(k in fontname for k in _SYMBOL_FONTS)
+    return bold, italic, symbol
 
 
 def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
@@ -68,10 +69,10 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
     prev_x1: float | None = None
     bold_chars = italic_chars = total = 0
     size = 0.0
+    top, bottom = math.inf, -math.inf
     for w in words:
-        text = str(w["text"])
-        if any(k in str(w.get("fontname") or "") for k in _SYMBOL_FONTS):
-            text = "•"
+        bold, italic, symbol = _font_style(str(w.get("fontname") or ""))
+        text = "•" if symbol else str(w["text"])
         size_w = float(w.get("size") or 0.0)
         if prev_x1 is not None:
             gap = float(w["x0"]) - prev_x1
@@ -80,18 +81,16 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
         prev_x1 = float(w["x1"])
         n = len(text)
         total += n
-        font = str(w.get("fontname") or "")
-        if _is_bold(font):
-            bold_chars += n
-        if _is_italic(font):
-            italic_chars += n
+        bold_chars += n if bold else 0
+        italic_chars += n if italic else 0
         size = max(size, size_w)
+        top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
     return Segment(
         text="".join(parts),
         x0=float(words[0]["x0"]),
         x1=float(words[-1]["x1"]),
-        top=min(float(w["top"]) for w in words),
-        bottom=max(float(w["bottom"]) for w in words),
+        top=top,
+        bottom=bottom,
         size=size,
         bold=bold_chars * 2 > total,
         italic=italic_chars * 2 > total,
