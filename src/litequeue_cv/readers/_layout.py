@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -131,17 +132,30 @@ def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
     segments: list[Segment] = []
     for row in rows:
         row.sort(key=lambda w: float(w["x0"]))
+        justified = _is_justified(row)
         current: list[Mapping[str, Any]] = [row[0]]
         for w in row[1:]:
             size = float(w.get("size") or 10.0)
             gap = float(w["x0"]) - float(current[-1]["x1"])
-            wide = gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size)
+            wide = gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size) and not justified
             if wide and (not _is_marker(current) or gap > 2.5 * size):
                 segments.append(_make_segment(current))
                 current = []
             current.append(w)
         segments.append(_make_segment(current))
     return _attach_markers(segments)
+
+
+def _is_justified(row: Sequence[Mapping[str, Any]]) -> bool:
+    """A justified line stretched wide: five or more words, every gap between
+    them alike (within 30%) and under 1.5 em. Pieces set apart on purpose (tags,
+    a date column) have ordinary word spaces inside them or wider gaps."""
+    if len(row) < 5:
+        return False
+    gaps = [float(b["x0"]) - float(a["x1"]) for a, b in itertools.pairwise(row)]
+    size = max(float(w.get("size") or 10.0) for w in row)
+    smallest, widest = min(gaps), max(gaps)
+    return smallest > 0 and widest <= 1.3 * smallest and widest < 1.5 * size
 
 
 def _attach_markers(segments: list[Segment]) -> list[Segment]:
