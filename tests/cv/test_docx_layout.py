@@ -76,6 +76,9 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     grid.cell(0, 1).paragraphs[0].text = "Data Engineer, Contoso"
     grid.cell(1, 0).paragraphs[0].text = "2012 - 2016"
     grid.cell(1, 1).paragraphs[0].text = "Analyst, Fabrikam"
+    label = d.add_table(rows=1, cols=2)
+    label.cell(0, 0).paragraphs[0].add_run("Languages").bold = True
+    label.cell(0, 1).paragraphs[0].text = "French (C1), German (B2)"
     skills = d.add_table(rows=1, cols=2)
     skills.cell(0, 0).paragraphs[0].text = "Key Skills"
     long_list = ", ".join(["Patient Assessment", "Critical Care", "Infection Control"] * 3)
@@ -90,6 +93,8 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     assert [line.text for line in doc.lines] == [
         "2016 - 2019 | Data Engineer, Contoso",
         "2012 - 2016 | Analyst, Fabrikam",
+        "Languages",
+        "French (C1), German (B2)",
         "Key Skills",
         long_list,
         "Skills",

@@ -237,3 +237,26 @@ def test_the_name_above_a_left_sidebar_is_read_first(tmp_path: Path) -> None:
     for i, text in enumerate(main):
         pdf.text(200, 132 + 15 * i, text)
     assert _lines(pdf, tmp_path) == ["Dana Whitfield", "Data Engineer", *side, *main]
+
+
+def test_a_date_column_close_to_its_text_is_a_piece_of_the_row(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    y = 100.0
+    for dates, title in (
+        ("Sept 2018 - May 2023", "Princeton University, PhD in Computer Science"),
+        ("May 2022 - Aug 2022", "Research Intern, NVIDIA Research"),
+    ):
+        _right(pdf, 170, y, dates)  # 6 pt before the text: less than the usual gap
+        pdf.text(176, y, title)
+        pdf.text(176, y + 14, "- Thesis on efficient neural architecture search")
+        pdf.text(176, y + 28, "- Advised by a professor of computer science")
+        y += 50
+    assert _lines(pdf, tmp_path) == [
+        "Sept 2018 - May 2023 | Princeton University, PhD in Computer Science",
+        "- Thesis on efficient neural architecture search",
+        "- Advised by a professor of computer science",
+        "May 2022 - Aug 2022 | Research Intern, NVIDIA Research",
+        "- Thesis on efficient neural architecture search",
+        "- Advised by a professor of computer science",
+    ]

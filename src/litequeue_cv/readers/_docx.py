@@ -185,8 +185,8 @@ class _Walker:
 
     def table(self, table: Table) -> None:
         """Row by row, each cell in reading order; a row whose cells hold one
-        short line each and no table (a date cell beside a title cell) becomes
-        one line."""
+        short line each in the same weight and no table (a date cell beside a
+        title cell) becomes one line; a bold label cell is a heading."""
         for row in table.rows:
             seen: set[int] = set()
             start = len(self.lines)
@@ -200,6 +200,7 @@ class _Walker:
                 counts.append(len(self.lines) - before + len(cell.tables))
             cells = self.lines[start:]
             short = all(len(line.text) <= _SHORT_CELL for line in cells)
+            short = short and len({line.bold for line in cells}) == 1
             if max(counts, default=0) == 1 and sum(counts) > 1 and short:
                 self.lines[start:] = [
                     attrs.evolve(cells[0], text=" | ".join(line.text for line in cells))

@@ -16,6 +16,7 @@ import bisect
 import functools
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ ROW_GAP = " | "
 #: A gap wider than this many points (or this share of the font size) splits a segment.
 _GAP_MIN = 8.0
 _GAP_SIZE_SHARE = 0.9
+#: A gap of this share of the font size splits a segment before a tab stop.
+_TAB_GAP_SHARE = 0.5
 #: The smaller column needs at least this many segments to be a column at all.
 _MIN_COLUMN_SEGMENTS = 3
 #: Segments whose tops are this close (points) are side by side on one row.
@@ -123,21 +126,29 @@ def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]
 
 
 def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
-    """Group words into rows, then split rows at wide gaps."""
+    """Group words into rows, then split rows at wide gaps, and at narrower ones
+    before a word that starts where other rows start (a tab stop: the text
+    beside a date column)."""
     rows = _overlap_rows(
         sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))),
         lambda w: float(w["top"]),
         lambda w: float(w["bottom"]),
     )
-    segments: list[Segment] = []
     for row in rows:
         row.sort(key=lambda w: float(w["x0"]))
+    starts = Counter(round(float(row[0]["x0"])) for row in rows)
+    segments: list[Segment] = []
+    for row in rows:
         justified = _is_justified(row)
         current: list[Mapping[str, Any]] = [row[0]]
         for w in row[1:]:
             size = float(w.get("size") or 10.0)
             gap = float(w["x0"]) - float(current[-1]["x1"])
-            wide = gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size) and not justified
+            x = round(float(w["x0"]))
+            tab_stop = (
+                gap > _TAB_GAP_SHARE * size and starts[x - 1] + starts[x] + starts[x + 1] >= 3
+            )
+            wide = not justified and (gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size) or tab_stop)
             if wide and (not _is_marker(current) or gap > 2.5 * size):
                 segments.append(_make_segment(current))
                 current = []
@@ -431,11 +442,11 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
     )
     # A gutter of labels (all bold, or one-line labels far apart: a Europass
     # CV's headings and dates) rather than a sidebar of its own paragraphs.
+    row_aligned = _aligned_share(small, other) > 0.85
     blocks = len(_blocks(small))
     label_like = all(s.bold for s in small) or (
-        small is split.left and blocks >= 3 and blocks >= 0.6 * len(small)
+        small is split.left and not row_aligned and blocks >= 3 and blocks >= 0.6 * len(small)
     )
-    row_aligned = _aligned_share(small, other) > 0.85
     above, below = _by_rows(split.above), _by_rows(split.below)
     if not (label_like or row_aligned):
         left_width = max(s.x1 for s in split.left) - min(s.x0 for s in split.left)
