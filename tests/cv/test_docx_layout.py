@@ -128,3 +128,24 @@ def test_numbered_items_and_text_boxes(tmp_path: Path) -> None:
         "French | C1",
     ]
     assert by_text["Shipped the billing service"].list_item
+
+
+def test_links_written_as_hyperlink_fields_are_kept(tmp_path: Path) -> None:
+    d = docx.Document()
+    p = d.add_paragraph()
+    for inner in (
+        '<w:fldChar w:fldCharType="begin"/>',
+        '<w:instrText xml:space="preserve"> HYPERLINK "https://github.com/dana" </w:instrText>',
+        '<w:fldChar w:fldCharType="separate"/>',
+        "<w:t>GitHub</w:t>",
+        '<w:fldChar w:fldCharType="end"/>',
+    ):
+        p._p.append(parse_xml(_run_xml(inner)))
+    simple = (
+        f"<w:fldSimple {nsdecls('w')} w:instr=' HYPERLINK \"https://dana.example.org\" '>"
+        "<w:r><w:t>Blog</w:t></w:r></w:fldSimple>"
+    )
+    d.add_paragraph()._p.append(parse_xml(simple))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == ["GitHub", "Blog"]
+    assert doc.links == ("https://github.com/dana", "https://dana.example.org")

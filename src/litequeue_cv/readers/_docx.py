@@ -84,7 +84,11 @@ _SYM = qn("w:sym")
 _HYPHEN = qn("w:noBreakHyphen")
 #: Parts of a paragraph whose text is not the paragraph's own: text boxes (read
 #: as paragraphs of their own), the same box again for old readers, field codes.
-_SKIP = {qn("w:txbxContent"), _MC_FALLBACK, qn("w:instrText"), qn("w:delText")}
+_INSTR = qn("w:instrText")
+_FIELD = qn("w:fldSimple")
+_FIELD_INSTR = qn("w:instr")
+_HYPERLINK_FIELD = re.compile(r'HYPERLINK\s+"([^"]+)"')
+_SKIP = {qn("w:txbxContent"), _MC_FALLBACK, _INSTR, qn("w:delText")}
 #: A tab, a symbol glyph used as a separator, or both, with spaces around.
 _GAPS = re.compile(r"\s*(?:[\t\x00]\s*)+")
 
@@ -108,6 +112,14 @@ def _raw_text(element: Any) -> Iterator[str]:
             yield "-"
         else:
             yield from _raw_text(child)
+
+
+def field_links(element: Any) -> list[str]:
+    """Targets of HYPERLINK fields (older Word writes links as field codes,
+    not as hyperlink elements)."""
+    codes = [node.text or "" for node in element.iter(_INSTR)]
+    codes += [node.get(_FIELD_INSTR) or "" for node in element.iter(_FIELD)]
+    return [m.group(1) for code in codes for m in _HYPERLINK_FIELD.finditer(code)]
 
 
 def paragraph_lines(element: Any) -> list[str]:
@@ -156,6 +168,7 @@ class _Walker:
         for link in para.hyperlinks:
             if link.address:
                 self.links.append(link.address)
+        self.links.extend(field_links(para._p))
         for text in paragraph_lines(para._p):
             self.lines.append(
                 Line(
