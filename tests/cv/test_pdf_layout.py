@@ -5,6 +5,7 @@ icon-only links kept."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fpdf import FPDF
@@ -260,3 +261,27 @@ def test_a_date_column_close_to_its_text_is_a_piece_of_the_row(tmp_path: Path) -
         "- Thesis on efficient neural architecture search",
         "- Advised by a professor of computer science",
     ]
+
+
+def test_a_page_stored_turned_is_read_upright(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    lines = [f"Line {i} of a landscape page" for i in range(4)]
+    for i, text in enumerate(lines):
+        pdf.text(50, 100 + 20 * i, text)
+    data = bytes(pdf.output())
+    turned = re.sub(rb"/Type /Page(?!s)", b"/Type /Page /Rotate 90", data, count=1)
+    assert turned != data
+    path = tmp_path / "cv.pdf"
+    path.write_bytes(turned)
+    assert [line.text for line in read_document(path)[1].lines] == lines
+
+
+def test_text_drawn_running_upwards_is_read_upright(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    lines = [f"Line {i} written upwards" for i in range(4)]
+    with pdf.rotation(90, 300, 400):
+        for i, text in enumerate(lines):
+            pdf.text(200, 300 + 20 * i, text)
+    assert _lines(pdf, tmp_path) == lines

@@ -9,6 +9,7 @@ font, outside the page) are left out before any word is made.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -80,15 +81,17 @@ def visible_chars(
     width: float,
     height: float,
 ) -> list[Mapping[str, Any]]:
-    """The upright characters a person sees on the page: on the page, big enough,
+    """The characters a person sees on the page: on the page, big enough,
     not from an icon font, and not white unless they sit on a filled shape (rect
     or curve) dark enough to show them."""
     boxes: list[tuple[float, float, float, float]] | None = None
     out = []
     for c in chars:
-        if not c.get("upright", True) or float(c.get("size") or 0.0) < MIN_VISIBLE_SIZE:
-            continue
         x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
+        # pdfplumber's size of a sideways character is its advance, not its height
+        size = float(c.get("size") or 0.0) if c.get("upright", True) else x1 - x0
+        if size < MIN_VISIBLE_SIZE:
+            continue
         if x1 <= 0 or x0 >= width or bottom <= 0 or top >= height:
             continue
         if any(k in str(c.get("fontname") or "").lower() for k in _ICON_FONTS):
@@ -109,6 +112,30 @@ def visible_chars(
                 continue
         out.append(c)
     return out
+
+
+def upright_text(
+    chars: Sequence[Mapping[str, Any]], width: float, height: float
+) -> tuple[list[Mapping[str, Any]], float]:
+    """The page's text in an upright frame, and that frame's width. Most pages
+    are upright and their few sideways characters (a vertical banner) are left
+    out; a page whose text mostly runs sideways (a landscape page stored turned,
+    /Rotate 90) is turned so its lines run left to right again."""
+    upright = [c for c in chars if c.get("upright", True)]
+    sideways = [c for c in chars if not c.get("upright", True)]
+    if len(sideways) <= len(upright):
+        return upright, width
+    steps = [float(b["top"]) - float(a["top"]) for a, b in itertools.pairwise(sideways)]
+    downwards = sum(1 for d in steps if d > 0) >= sum(1 for d in steps if d < 0)
+    turned: list[Mapping[str, Any]] = []
+    for c in sideways:
+        x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
+        if downwards:  # read top to bottom, lines from right to left
+            box = {"x0": top, "x1": bottom, "top": width - x1, "bottom": width - x0}
+        else:  # read bottom to top, lines from left to right
+            box = {"x0": height - bottom, "x1": height - top, "top": x0, "bottom": x1}
+        turned.append({**c, **box, "size": x1 - x0, "upright": True})
+    return turned, height
 
 
 def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:

@@ -12,7 +12,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .._document import Line, SourceDoc
 from ..errors import CorruptFile, CVError, EncryptedFile, NoTextLayer
-from ._chars import visible_chars, words_from_chars
+from ._chars import upright_text, visible_chars, words_from_chars
 from ._layout import ROW_GAP, Segment, reading_order, segments_from_words
 
 #: Share of the page height at the top and bottom where running heads live.
@@ -127,11 +127,11 @@ def read_pdf(path: Path) -> SourceDoc:
             if not pdf.pages:
                 raise NoTextLayer(path, "the PDF has no pages")
             for number, page in enumerate(pdf.pages, start=1):
-                chars = visible_chars(
-                    page.chars, page.rects + page.curves, float(page.width), float(page.height)
-                )
+                width, height = float(page.width), float(page.height)
+                chars = visible_chars(page.chars, page.rects + page.curves, width, height)
+                chars, width = upright_text(chars, width, height)
                 words = words_from_chars(chars)
-                flow, aside = reading_order(segments_from_words(words), float(page.width))
+                flow, aside = reading_order(segments_from_words(words), width)
                 pages.append(_Page(number, float(page.height), flow, aside))
                 links.extend(_link_targets(page))
                 page.close()
