@@ -76,6 +76,13 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     grid.cell(0, 1).paragraphs[0].text = "Data Engineer, Contoso"
     grid.cell(1, 0).paragraphs[0].text = "2012 - 2016"
     grid.cell(1, 1).paragraphs[0].text = "Analyst, Fabrikam"
+    label = d.add_table(rows=1, cols=2)
+    label.cell(0, 0).paragraphs[0].add_run("Languages").bold = True
+    label.cell(0, 1).paragraphs[0].text = "French (C1), German (B2)"
+    skills = d.add_table(rows=1, cols=2)
+    skills.cell(0, 0).paragraphs[0].text = "Key Skills"
+    long_list = ", ".join(["Patient Assessment", "Critical Care", "Infection Control"] * 3)
+    skills.cell(0, 1).paragraphs[0].text = long_list
     page = d.add_table(rows=1, cols=2)
     side, main = page.cell(0, 0), page.cell(0, 1)
     side.paragraphs[0].text = "Skills"
@@ -86,6 +93,10 @@ def test_layout_table_rows_read_in_order_and_short_rows_joined(tmp_path: Path) -
     assert [line.text for line in doc.lines] == [
         "2016 - 2019 | Data Engineer, Contoso",
         "2012 - 2016 | Analyst, Fabrikam",
+        "Languages",
+        "French (C1), German (B2)",
+        "Key Skills",
+        long_list,
         "Skills",
         "Python",
         "Experience",
@@ -117,3 +128,24 @@ def test_numbered_items_and_text_boxes(tmp_path: Path) -> None:
         "French | C1",
     ]
     assert by_text["Shipped the billing service"].list_item
+
+
+def test_links_written_as_hyperlink_fields_are_kept(tmp_path: Path) -> None:
+    d = docx.Document()
+    p = d.add_paragraph()
+    for inner in (
+        '<w:fldChar w:fldCharType="begin"/>',
+        '<w:instrText xml:space="preserve"> HYPERLINK "https://github.com/dana" </w:instrText>',
+        '<w:fldChar w:fldCharType="separate"/>',
+        "<w:t>GitHub</w:t>",
+        '<w:fldChar w:fldCharType="end"/>',
+    ):
+        p._p.append(parse_xml(_run_xml(inner)))
+    simple = (
+        f"<w:fldSimple {nsdecls('w')} w:instr=' HYPERLINK \"https://dana.example.org\" '>"
+        "<w:r><w:t>Blog</w:t></w:r></w:fldSimple>"
+    )
+    d.add_paragraph()._p.append(parse_xml(simple))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == ["GitHub", "Blog"]
+    assert doc.links == ("https://github.com/dana", "https://dana.example.org")

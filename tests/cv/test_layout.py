@@ -82,3 +82,19 @@ def test_words_and_bullet_marks_join() -> None:
     words = [mark, _word("Python", 60, 100.4), _word("and", 96, 100.4)]
     flow, _ = _texts(words)
     assert flow == ["(cid:127) Python and"]
+
+
+def test_a_justified_line_stretched_wide_stays_one_piece() -> None:
+    words, x = [], 30.0
+    for text in ("users.", "Expert", "in", "containerization", "(Docker,", "Kubernetes)"):
+        words.append({**_word(text, x, 100), "size": 10.4})
+        x += 5.5 * len(text) + 10.7  # every gap about 1 em: a justified line
+    tags, x = [], 30.0
+    for text in ("Go", "Python", "Node.js", "TypeScript", "Rust"):
+        tags.append({**_word(text, x, 130), "size": 7.8})
+        x += 5.5 * len(text) + 13.0  # tag boxes: 1.7 em apart
+    flow, _ = _texts(words + tags)
+    assert flow == [
+        "users. Expert in containerization (Docker, Kubernetes)",
+        "Go | Python | Node.js | TypeScript | Rust",
+    ]

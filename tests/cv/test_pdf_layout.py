@@ -5,6 +5,7 @@ icon-only links kept."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fpdf import FPDF
@@ -192,3 +193,95 @@ def test_two_columns_under_a_header_that_crosses_the_gutter(tmp_path: Path) -> N
         "dana@example.org 12 Long Street Name, Some Quarter, 00000 County | Leeds, UK",
     ]
     assert lines[2:] == [*left, *right]
+
+
+def test_a_gutter_of_plain_labels_is_read_label_then_content(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    y = 100.0
+    for label, content in (
+        ("WORK EXPERIENCE", ["Data Engineer", "Contoso Ltd, Leeds", "Built the warehouse"]),
+        ("03/2015-02/2019", ["Analyst", "Fabrikam Inc, York", "Wrote the reports"]),
+        ("EDUCATION", ["BSc Mathematics", "University of Leeds", "First class honours"]),
+    ):
+        _right(pdf, 170, y + 4, label)  # a small label sits lower than the title
+        for i, text in enumerate(content):
+            pdf.text(185, y + 14 * i, text)
+        y += 70
+    assert _lines(pdf, tmp_path) == [
+        "WORK EXPERIENCE",
+        "Data Engineer",
+        "Contoso Ltd, Leeds",
+        "Built the warehouse",
+        "03/2015-02/2019",
+        "Analyst",
+        "Fabrikam Inc, York",
+        "Wrote the reports",
+        "EDUCATION",
+        "BSc Mathematics",
+        "University of Leeds",
+        "First class honours",
+    ]
+
+
+def test_the_name_above_a_left_sidebar_is_read_first(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=30)
+    pdf.text(200, 60, "Dana Whitfield")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(200, 80, "Data Engineer")
+    side = ["contact", "dana@example.org", "Leeds, UK", "languages", "French"]
+    for i, text in enumerate(side):
+        pdf.text(40, 130 + 14 * i, text)
+    main = [f"Main column line {i} about work and study" for i in range(7)]
+    for i, text in enumerate(main):
+        pdf.text(200, 132 + 15 * i, text)
+    assert _lines(pdf, tmp_path) == ["Dana Whitfield", "Data Engineer", *side, *main]
+
+
+def test_a_date_column_close_to_its_text_is_a_piece_of_the_row(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    y = 100.0
+    for dates, title in (
+        ("Sept 2018 - May 2023", "Princeton University, PhD in Computer Science"),
+        ("May 2022 - Aug 2022", "Research Intern, NVIDIA Research"),
+    ):
+        _right(pdf, 170, y, dates)  # 6 pt before the text: less than the usual gap
+        pdf.text(176, y, title)
+        pdf.text(176, y + 14, "- Thesis on efficient neural architecture search")
+        pdf.text(176, y + 28, "- Advised by a professor of computer science")
+        y += 50
+    assert _lines(pdf, tmp_path) == [
+        "Sept 2018 - May 2023 | Princeton University, PhD in Computer Science",
+        "- Thesis on efficient neural architecture search",
+        "- Advised by a professor of computer science",
+        "May 2022 - Aug 2022 | Research Intern, NVIDIA Research",
+        "- Thesis on efficient neural architecture search",
+        "- Advised by a professor of computer science",
+    ]
+
+
+def test_a_page_stored_turned_is_read_upright(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    lines = [f"Line {i} of a landscape page" for i in range(4)]
+    for i, text in enumerate(lines):
+        pdf.text(50, 100 + 20 * i, text)
+    data = bytes(pdf.output())
+    turned = re.sub(rb"/Type /Page(?!s)", b"/Type /Page /Rotate 90", data, count=1)
+    assert turned != data
+    path = tmp_path / "cv.pdf"
+    path.write_bytes(turned)
+    assert [line.text for line in read_document(path)[1].lines] == lines
+
+
+def test_text_drawn_running_upwards_is_read_upright(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    lines = [f"Line {i} written upwards" for i in range(4)]
+    with pdf.rotation(90, 300, 400):
+        for i, text in enumerate(lines):
+            pdf.text(200, 300 + 20 * i, text)
+    assert _lines(pdf, tmp_path) == lines

@@ -9,6 +9,7 @@ font, outside the page) are left out before any word is made.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ MIN_VISIBLE_SIZE = 3.0
 _WHITE = 0.92
 #: A white character is visible on a filled shape at most this light.
 _DARK_BACKGROUND = 0.8
+#: Glyph ids pdfminer cannot map that are bullets in the standard fonts.
+CID_BULLETS = frozenset({"(cid:127)", "(cid:149)", "(cid:183)"})
 #: Icon fonts draw pictures with letter codes ("z" is a calendar): not text.
 _ICON_FONTS = ("fontawesome", "academicons", "simpleicons", "materialicons", "icons")
 
@@ -43,6 +46,26 @@ def lightness(color: Any) -> float | None:
     return None
 
 
+def _is_icon_code(text: str) -> bool:
+    """Private-use code points: icon glyphs (a phone, a pin), not letters."""
+    return bool(text) and all(
+        0xE000 <= ord(ch) <= 0xF8FF or ord(ch) >= 0xF0000 or ch in "\ufffe\uffff" for ch in text
+    )
+
+
+#: Ligature glyphs, spelled out as the letters they stand for.
+LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb06": "st",
+    }
+)
+
+
 def _dark_boxes(shapes: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
     out = []
     for r in shapes:
@@ -58,18 +81,27 @@ def visible_chars(
     width: float,
     height: float,
 ) -> list[Mapping[str, Any]]:
-    """The upright characters a person sees on the page: on the page, big enough,
+    """The characters a person sees on the page: on the page, big enough,
     not from an icon font, and not white unless they sit on a filled shape (rect
     or curve) dark enough to show them."""
     boxes: list[tuple[float, float, float, float]] | None = None
     out = []
     for c in chars:
-        if not c.get("upright", True) or float(c.get("size") or 0.0) < MIN_VISIBLE_SIZE:
-            continue
         x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
+        # pdfplumber's size of a sideways character is its advance, not its height
+        size = float(c.get("size") or 0.0) if c.get("upright", True) else x1 - x0
+        if size < MIN_VISIBLE_SIZE:
+            continue
         if x1 <= 0 or x0 >= width or bottom <= 0 or top >= height:
             continue
         if any(k in str(c.get("fontname") or "").lower() for k in _ICON_FONTS):
+            continue
+        text = str(c["text"])
+        if text.startswith("(cid:"):
+            if text not in CID_BULLETS:
+                continue  # a glyph with no letter behind it (an icon)
+            c = {**c, "text": "•"}
+        if _is_icon_code(text):
             continue
         shade = lightness(c.get("non_stroking_color"))
         if shade is not None and shade >= _WHITE:
@@ -80,6 +112,30 @@ def visible_chars(
                 continue
         out.append(c)
     return out
+
+
+def upright_text(
+    chars: Sequence[Mapping[str, Any]], width: float, height: float
+) -> tuple[list[Mapping[str, Any]], float]:
+    """The page's text in an upright frame, and that frame's width. Most pages
+    are upright and their few sideways characters (a vertical banner) are left
+    out; a page whose text mostly runs sideways (a landscape page stored turned,
+    /Rotate 90) is turned so its lines run left to right again."""
+    upright = [c for c in chars if c.get("upright", True)]
+    sideways = [c for c in chars if not c.get("upright", True)]
+    if len(sideways) <= len(upright):
+        return upright, width
+    steps = [float(b["top"]) - float(a["top"]) for a, b in itertools.pairwise(sideways)]
+    downwards = sum(1 for d in steps if d > 0) >= sum(1 for d in steps if d < 0)
+    turned: list[Mapping[str, Any]] = []
+    for c in sideways:
+        x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
+        if downwards:  # read top to bottom, lines from right to left
+            box = {"x0": top, "x1": bottom, "top": width - x1, "bottom": width - x0}
+        else:  # read bottom to top, lines from left to right
+            box = {"x0": height - bottom, "x1": height - top, "top": x0, "bottom": x1}
+        turned.append({**c, **box, "size": x1 - x0, "upright": True})
+    return turned, height
 
 
 def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
@@ -98,18 +154,25 @@ def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
 
 
 def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    fonts: dict[str, int] = {}
-    for c in chars:
-        name = str(c.get("fontname") or "")
-        fonts[name] = fonts.get(name, 0) + 1
+    """One word from its characters, left to right; the font most of them use."""
+    first = chars[0]
+    if len(chars) == 1:
+        fontname = first.get("fontname") or ""
+    else:
+        fonts = [str(c.get("fontname") or "") for c in chars]
+        fontname = (
+            fonts[0]
+            if fonts.count(fonts[0]) * 2 >= len(fonts)
+            else max(set(fonts), key=fonts.count)
+        )
     return {
-        "text": "".join(str(c["text"]) for c in chars),
-        "x0": float(chars[0]["x0"]),
-        "x1": max(float(c["x1"]) for c in chars),
-        "top": min(float(c["top"]) for c in chars),
-        "bottom": max(float(c["bottom"]) for c in chars),
-        "size": max(float(c.get("size") or 0.0) for c in chars),
-        "fontname": max(fonts, key=fonts.__getitem__),
+        "text": "".join([str(c["text"]) for c in chars]).translate(LIGATURES),
+        "x0": float(first["x0"]),
+        "x1": max([float(c["x1"]) for c in chars]),
+        "top": min([float(c["top"]) for c in chars]),
+        "bottom": max([float(c["bottom"]) for c in chars]),
+        "size": max([float(c.get("size") or 0.0) for c in chars]),
+        "fontname": fontname,
     }
 
 

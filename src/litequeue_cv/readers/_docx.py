@@ -74,6 +74,9 @@ def _style_attr(style: Any, attr: str) -> Any:
     return None
 
 
+#: A row is joined only when each cell's line is at most this long (a label
+#: cell beside a long list is a heading and its content, not one row).
+_SHORT_CELL = 80
 _TEXT = qn("w:t")
 _BREAKS = {qn("w:br"), qn("w:cr")}
 _TABS = {qn("w:tab"), qn("w:ptab")}
@@ -81,7 +84,11 @@ _SYM = qn("w:sym")
 _HYPHEN = qn("w:noBreakHyphen")
 #: Parts of a paragraph whose text is not the paragraph's own: text boxes (read
 #: as paragraphs of their own), the same box again for old readers, field codes.
-_SKIP = {qn("w:txbxContent"), _MC_FALLBACK, qn("w:instrText"), qn("w:delText")}
+_INSTR = qn("w:instrText")
+_FIELD = qn("w:fldSimple")
+_FIELD_INSTR = qn("w:instr")
+_HYPERLINK_FIELD = re.compile(r'HYPERLINK\s+"([^"]+)"')
+_SKIP = {qn("w:txbxContent"), _MC_FALLBACK, _INSTR, qn("w:delText")}
 #: A tab, a symbol glyph used as a separator, or both, with spaces around.
 _GAPS = re.compile(r"\s*(?:[\t\x00]\s*)+")
 
@@ -105,6 +112,14 @@ def _raw_text(element: Any) -> Iterator[str]:
             yield "-"
         else:
             yield from _raw_text(child)
+
+
+def field_links(element: Any) -> list[str]:
+    """Targets of HYPERLINK fields (older Word writes links as field codes,
+    not as hyperlink elements)."""
+    codes = [node.text or "" for node in element.iter(_INSTR)]
+    codes += [node.get(_FIELD_INSTR) or "" for node in element.iter(_FIELD)]
+    return [m.group(1) for code in codes for m in _HYPERLINK_FIELD.finditer(code)]
 
 
 def paragraph_lines(element: Any) -> list[str]:
@@ -153,6 +168,7 @@ class _Walker:
         for link in para.hyperlinks:
             if link.address:
                 self.links.append(link.address)
+        self.links.extend(field_links(para._p))
         for text in paragraph_lines(para._p):
             self.lines.append(
                 Line(
@@ -182,7 +198,8 @@ class _Walker:
 
     def table(self, table: Table) -> None:
         """Row by row, each cell in reading order; a row whose cells hold one
-        line each and no table (a date cell beside a title cell) becomes one line."""
+        short line each in the same weight and no table (a date cell beside a
+        title cell) becomes one line; a bold label cell is a heading."""
         for row in table.rows:
             seen: set[int] = set()
             start = len(self.lines)
@@ -194,8 +211,10 @@ class _Walker:
                 before = len(self.lines)
                 self.container(cell)
                 counts.append(len(self.lines) - before + len(cell.tables))
-            if max(counts, default=0) == 1 and sum(counts) > 1:
-                cells = self.lines[start:]
+            cells = self.lines[start:]
+            short = all(len(line.text) <= _SHORT_CELL for line in cells)
+            short = short and len({line.bold for line in cells}) == 1
+            if max(counts, default=0) == 1 and sum(counts) > 1 and short:
                 self.lines[start:] = [
                     attrs.evolve(cells[0], text=" | ".join(line.text for line in cells))
                 ]

@@ -13,7 +13,10 @@ together). Every step is ``O(n log n)`` in the number of words.
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +27,8 @@ ROW_GAP = " | "
 #: A gap wider than this many points (or this share of the font size) splits a segment.
 _GAP_MIN = 8.0
 _GAP_SIZE_SHARE = 0.9
+#: A gap of this share of the font size splits a segment before a tab stop.
+_TAB_GAP_SHARE = 0.5
 #: The smaller column needs at least this many segments to be a column at all.
 _MIN_COLUMN_SEGMENTS = 3
 #: Segments whose tops are this close (points) are side by side on one row.
@@ -53,14 +58,14 @@ class Segment:
     italic: bool
 
 
-def _is_bold(fontname: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _font_style(fontname: str) -> tuple[bool, bool, bool]:
+    """(bold, italic, symbol) for a font name; a page uses a handful of fonts."""
     name = fontname.lower()
-    return any(k in name for k in ("bold", "black", "heavy", "semibold", ",b"))
-
-
-def _is_italic(fontname: str) -> bool:
-    name = fontname.lower()
-    return "italic" in name or "oblique" in name or name.endswith(",i") or name.endswith("-it")
+    bold = any(k in name for k in ("bold", "black", "heavy", "semibold", ",b"))
+    italic = "italic" in name or "oblique" in name or name.endswith((",i", "-it"))
+    symbol = any(k in fontname for k in _SYMBOL_FONTS)
+    return bold, italic, symbol
 
 
 def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
@@ -68,10 +73,10 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
     prev_x1: float | None = None
     bold_chars = italic_chars = total = 0
     size = 0.0
+    top, bottom = math.inf, -math.inf
     for w in words:
-        text = str(w["text"])
-        if any(k in str(w.get("fontname") or "") for k in _SYMBOL_FONTS):
-            text = "•"
+        bold, italic, symbol = _font_style(str(w.get("fontname") or ""))
+        text = "•" if symbol else str(w["text"])
         size_w = float(w.get("size") or 0.0)
         if prev_x1 is not None:
             gap = float(w["x0"]) - prev_x1
@@ -80,18 +85,16 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
         prev_x1 = float(w["x1"])
         n = len(text)
         total += n
-        font = str(w.get("fontname") or "")
-        if _is_bold(font):
-            bold_chars += n
-        if _is_italic(font):
-            italic_chars += n
+        bold_chars += n if bold else 0
+        italic_chars += n if italic else 0
         size = max(size, size_w)
+        top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
     return Segment(
         text="".join(parts),
         x0=float(words[0]["x0"]),
         x1=float(words[-1]["x1"]),
-        top=min(float(w["top"]) for w in words),
-        bottom=max(float(w["bottom"]) for w in words),
+        top=top,
+        bottom=bottom,
         size=size,
         bold=bold_chars * 2 > total,
         italic=italic_chars * 2 > total,
@@ -123,26 +126,47 @@ def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]
 
 
 def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
-    """Group words into rows, then split rows at wide gaps."""
+    """Group words into rows, then split rows at wide gaps, and at narrower ones
+    before a word that starts where other rows start (a tab stop: the text
+    beside a date column)."""
     rows = _overlap_rows(
         sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))),
         lambda w: float(w["top"]),
         lambda w: float(w["bottom"]),
     )
-    segments: list[Segment] = []
     for row in rows:
         row.sort(key=lambda w: float(w["x0"]))
+    starts = Counter(round(float(row[0]["x0"])) for row in rows)
+    segments: list[Segment] = []
+    for row in rows:
+        justified = _is_justified(row)
         current: list[Mapping[str, Any]] = [row[0]]
         for w in row[1:]:
             size = float(w.get("size") or 10.0)
             gap = float(w["x0"]) - float(current[-1]["x1"])
-            wide = gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size)
+            x = round(float(w["x0"]))
+            tab_stop = (
+                gap > _TAB_GAP_SHARE * size and starts[x - 1] + starts[x] + starts[x + 1] >= 3
+            )
+            wide = not justified and (gap > max(_GAP_MIN, _GAP_SIZE_SHARE * size) or tab_stop)
             if wide and (not _is_marker(current) or gap > 2.5 * size):
                 segments.append(_make_segment(current))
                 current = []
             current.append(w)
         segments.append(_make_segment(current))
     return _attach_markers(segments)
+
+
+def _is_justified(row: Sequence[Mapping[str, Any]]) -> bool:
+    """A justified line stretched wide: five or more words, every gap between
+    them alike (within 30%) and under 1.5 em. Pieces set apart on purpose (tags,
+    a date column) have ordinary word spaces inside them or wider gaps."""
+    if len(row) < 5:
+        return False
+    gaps = [float(b["x0"]) - float(a["x1"]) for a, b in itertools.pairwise(row)]
+    size = max(float(w.get("size") or 10.0) for w in row)
+    smallest, widest = min(gaps), max(gaps)
+    return smallest > 0 and widest <= 1.3 * smallest and widest < 1.5 * size
 
 
 def _attach_markers(segments: list[Segment]) -> list[Segment]:
@@ -264,11 +288,12 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
         if s.top - reach > best_gap:
             best_gap, cut = s.top - reach, reach
         reach = max(reach, s.bottom)
-    if best_gap < 1.2 * min(s.size for s in ordered[:1]) or cut == -math.inf:
+    sizes = sorted(s.size for s in segments)
+    median = sizes[len(sizes) // 2]
+    if best_gap < 1.2 * median or cut == -math.inf:
         return -math.inf
     above = [s for s in segments if s.bottom <= cut]
-    sizes = sorted(s.size for s in segments)
-    if max(s.size for s in above) < 1.4 * sizes[len(sizes) // 2]:
+    if max(s.size for s in above) < 1.9 * median:
         return -math.inf  # no title (the name) above: not a page header
     left = [s for s in above if s.x1 <= g]
     right = [s for s in above if s.x0 >= g]
@@ -363,15 +388,20 @@ def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
     return [_join_row(row) for row in rows if row]
 
 
-def _label_rows(labels: Sequence[Segment], content: Sequence[Segment]) -> list[Segment]:
-    """A left gutter of headings: each label block, then the content beside it."""
-    labels = sorted(labels, key=lambda s: s.top)
+def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:
+    """Labels top to bottom, those closer than most of a line apart in one block."""
     blocks: list[list[Segment]] = []
-    for s in labels:
+    for s in sorted(labels, key=lambda s: s.top):
         if blocks and s.top - blocks[-1][-1].bottom < 0.8 * s.size:
             blocks[-1].append(s)
         else:
             blocks.append([s])
+    return blocks
+
+
+def _label_rows(labels: Sequence[Segment], content: Sequence[Segment]) -> list[Segment]:
+    """A left gutter of headings: each label block, then the content beside it."""
+    blocks = _blocks(labels)
     content = sorted(content, key=lambda s: s.top)
     starts = [b[0].top - max(_ROW_ALIGN, 0.5 * b[0].size) for b in blocks] + [float("inf")]
     k = bisect.bisect_left([s.top for s in content], starts[0])
@@ -410,8 +440,13 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
         if len(split.left) <= len(split.right)
         else (split.right, split.left)
     )
-    label_like = all(s.bold for s in small)
+    # A gutter of labels (all bold, or one-line labels far apart: a Europass
+    # CV's headings and dates) rather than a sidebar of its own paragraphs.
     row_aligned = _aligned_share(small, other) > 0.85
+    blocks = len(_blocks(small))
+    label_like = all(s.bold for s in small) or (
+        small is split.left and not row_aligned and blocks >= 3 and blocks >= 0.6 * len(small)
+    )
     above, below = _by_rows(split.above), _by_rows(split.below)
     if not (label_like or row_aligned):
         left_width = max(s.x1 for s in split.left) - min(s.x0 for s in split.left)

@@ -12,12 +12,9 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .._document import Line, SourceDoc
 from ..errors import CorruptFile, CVError, EncryptedFile, NoTextLayer
-from ._chars import visible_chars, words_from_chars
+from ._chars import upright_text, visible_chars, words_from_chars
 from ._layout import ROW_GAP, Segment, reading_order, segments_from_words
 
-_CID = re.compile(r"\(cid:(\d+)\)")
-#: Glyph ids pdfminer cannot map that are bullets in the standard fonts.
-_CID_BULLETS = {"127", "149", "183"}
 #: Share of the page height at the top and bottom where running heads live.
 _MARGIN_SHARE = 0.09
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.IGNORECASE)
@@ -32,7 +29,6 @@ _NOT_TEXT = re.compile("[\ue000-\uf8ff\ufffe\uffff\U000f0000-\U0010ffff]")
 
 
 def _clean(text: str) -> str:
-    text = _CID.sub(lambda m: "•" if m.group(1) in _CID_BULLETS else "", text)
     text = _NOT_TEXT.sub("", text)
     pieces = (" ".join(p.split()) for p in text.split(ROW_GAP))
     return ROW_GAP.join(p for p in pieces if p)
@@ -131,11 +127,11 @@ def read_pdf(path: Path) -> SourceDoc:
             if not pdf.pages:
                 raise NoTextLayer(path, "the PDF has no pages")
             for number, page in enumerate(pdf.pages, start=1):
-                chars = visible_chars(
-                    page.chars, page.rects + page.curves, float(page.width), float(page.height)
-                )
+                width, height = float(page.width), float(page.height)
+                chars = visible_chars(page.chars, page.rects + page.curves, width, height)
+                chars, width = upright_text(chars, width, height)
                 words = words_from_chars(chars)
-                flow, aside = reading_order(segments_from_words(words), float(page.width))
+                flow, aside = reading_order(segments_from_words(words), width)
                 pages.append(_Page(number, float(page.height), flow, aside))
                 links.extend(_link_targets(page))
                 page.close()
