@@ -73,6 +73,7 @@ _ROLE_OF = re.compile(
 #: Entries marked as one's own projects are not jobs.
 _OWN_PROJECT = re.compile(r"personal project|side project|个人项目|個人プロジェクト", re.IGNORECASE)
 _EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
+_THESIS = re.compile(r"^(?:thesis|dissertation|project)\b", re.IGNORECASE)
 _MAJOR = re.compile(
     r"^(?:majoring in|major(?:ed)? in|major\s*:|specializ\w+ in|specialis\w+ in|"
     r"concentration(?: in|\s*:))\s*",
@@ -263,8 +264,7 @@ def split_blocks(items: Sequence[Item]) -> list[_Block]:
         ]
     if not anchors:
         return _blocks_by_style(items)
-    first, dates = anchors[0]
-    if first == 0 and _own_text(items[0], dates):
+    if anchors[0][0] == 0:
         return _blocks_dates_first(items, anchors)
     return _blocks_by_dates(items, anchors)
 
@@ -425,7 +425,7 @@ def _subject(text: str) -> str | None:
 
 def _field_of(text: str | None) -> str | None:
     """A field without status words ("candidate in Computer Science") or honours."""
-    if text is None or _HONOURS.search(text):
+    if text is None or _HONOURS.search(text) or _THESIS.match(text):
         return None
     return re.sub(r"^(?:candidate|student|in progress)\s+(?:in\s+)?", "", text).strip() or None
 
@@ -465,7 +465,9 @@ def _degree(block: _Block) -> Degree:
     frags = [f for f in _fragments(block, split_at=False) if not _NOT_NAME.match(f.text)]
     subjects = [f for f in frags if _subject(f.text)]
     frags = [f for f in frags if f not in subjects]
-    inst = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
+    schools = [f for f in frags if INSTITUTION_WORDS.search(f.text)]
+    # a proper name of two words or more over a stray word ("University'" ending a title)
+    inst = next((f for f in schools if len(f.text.split()) > 1), schools[0] if schools else None)
     degrees = [
         f for f in frags if f is not inst and (DEGREE.match(f.text) or CJK_DEGREE.match(f.text))
     ]

@@ -132,12 +132,24 @@ def _known_heading(line: Line, body: float, has_style: bool) -> str | None:
     return text if known and (_styled(line, body) or not has_style) else None
 
 
+def has_style(lines: Sequence[Line], body: float) -> bool:
+    """The CV sets its headings apart somehow (bold, a heading style, or capitals or a
+    bigger size for the headings it names), so a plain line naming a section is text."""
+    if any(line.bold or line.heading_style for line in lines):
+        return True
+    for line in lines:
+        text = strip_bullet(line.text)[0].rstrip(":：").strip()
+        if _plausible(text) and section_key(text) is not None and _styled(line, body):
+            return True
+    return False
+
+
 def heading_looks(lines: Sequence[Line], body: float) -> set[tuple[float, bool, bool, bool, bool]]:
     """How this CV sets its known headings, to find its other headings by the same look."""
-    has_style = any(line.bold or line.heading_style for line in lines)
+    styled = has_style(lines, body)
     looks = set()
     for line in lines:
-        text = _known_heading(line, body, has_style)
+        text = _known_heading(line, body, styled)
         if text is not None and (sig := _signature(line, text)) and _distinctive(sig, body):
             looks.add(sig)
     top = max((sig[0] for sig in looks), default=0.0)
@@ -226,11 +238,11 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
     """The contact block first, then one section per heading, in reading order."""
     lines = clean_lines(lines)
     body = body_size(lines)
-    has_style = any(line.bold or line.heading_style for line in lines)
+    styled = has_style(lines, body)
     looks = heading_looks(lines, body)
     sections = [Section(key="contact", heading=None)]
     for index, line in enumerate(lines):
-        heading = heading_of(line, body, has_style, first=index == 0, looks=looks)
+        heading = heading_of(line, body, styled, first=index == 0, looks=looks)
         inline = None if heading else _inline(line, sections[-1].key)
         if heading or inline:
             title = heading or (inline[0] if inline else "")

@@ -133,7 +133,6 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "employment record",
         "professional employment",
         "internships",
-        "internship",
         "internship experience",
         "experience and internships",
         "expérience",
@@ -667,6 +666,7 @@ ROLE_NOUNS = frozenset(
         "organiser",
         "leader",
         "member",
+        "internship",
     ]
 )
 #: Words that mark an organisation name rather than a person's role.

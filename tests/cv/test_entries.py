@@ -322,3 +322,30 @@ def test_entries_marked_as_personal_projects_are_not_jobs() -> None:
         "• Fixed a file descriptor leak",
     )
     assert _jobs(cv) == [("Backend Intern", "Acme Corp", None, "2015-03", "2015-05")]
+
+
+def test_a_date_column_read_row_by_row_each_date_opening_its_entry() -> None:
+    # Europass: the date sits alone in a left column, the entry follows on the right.
+    cv = _cv(
+        Line(text="WORK EXPERIENCE", size=9.0),
+        Line(text="08/2002–Present", size=9.0),
+        Line(text="Independent consultant", size=11.0),
+        Line(text="British Council", size=9.0),
+        Line(text="Evaluation of youth training support measures for national agencies", size=9.0),
+        Line(text="and young people", size=9.0),
+        Line(text="Business or sector European institution", size=9.0),
+        Line(text="10/2001–02/2002", size=9.0),
+        Line(text="Researcher / Independent Consultant", size=11.0),
+        Line(text="Council of Europe, Budapest (Hungary)", size=9.0),
+        Line(text="EDUCATION AND TRAINING", size=9.0),
+        Line(text="1997–2001", size=9.0),
+        Line(text="PhD - Thesis Title: 'Young People in the Virtual", size=11.0),
+        Line(text="University’, Empirical research on e-learning", size=11.0),
+        Line(text="Brunel University, London (United Kingdom)", size=9.0),
+    )
+    assert [(j.title, j.company, j.start, j.end) for j in cv.work_history] == [
+        ("Independent consultant", "British Council", "2002-08", "present"),
+        ("Researcher / Independent Consultant", "Council of Europe", "2001-10", "2002-02"),
+    ]
+    assert _degrees(cv) == [("Brunel University", "PhD", None, "1997", "2001")]
+    assert cv.section_order == ("contact", "work_history", "education")

@@ -142,3 +142,18 @@ def test_a_table_row_with_the_heading_in_its_first_cell() -> None:
         ("Polish", "Intermediate"),
     ]
     assert got.section_order == ("contact", "skills", "languages")
+
+
+def test_capitals_set_headings_apart_when_nothing_is_bold() -> None:
+    lines = [
+        _line("Betty Smith", size=13.0),
+        _line("WORK EXPERIENCE", size=9.0),
+        _line("10/2001–02/2002", size=9.0),
+        _line("Internship", size=11.0),
+        _line("European Commission", size=9.0),
+        _line("ADDITIONAL INFORMATION", size=9.0),
+        _line("Publications", size=9.0),
+        _line("A paper about youth work (2001)", size=9.0),
+    ]
+    headings = [s.heading for s in split_sections(lines)]
+    assert headings == [None, "WORK EXPERIENCE", "ADDITIONAL INFORMATION"]
