@@ -10,7 +10,7 @@ import attrs
 
 from ._result import Certification, Language
 from ._sections import Item, spoken, strip_bullet
-from ._vocab import SPOKEN_LANGUAGES, normalise_heading
+from ._vocab import SPOKEN_LANGUAGES, normalise_heading, section_key
 
 _LABEL = re.compile(r"^(?P<label>[^:,|]{1,30}):\s+(?=\S)")
 _LIST_SEP = re.compile(r"[,;|•·▪]")
@@ -22,6 +22,12 @@ _LANG = re.compile(
 )
 #: Longest list entry, in words, still read as an item rather than a sentence.
 _MAX_ITEM_WORDS = 6
+#: Labels in a skills section whose values are not skills.
+_NOT_SKILL = re.compile(
+    r"^(?:driving licen[cs]e|driver'?s licen[cs]e|date of birth)s?\b"
+    r"|.*\b(?:basic|independent|proficient) user\b",  # the CEFR legend under a grid
+    re.IGNORECASE,
+)
 _FILLER = re.compile(r"^(?:x{2,}|\.{3}|…|tbd|n/?a)$", re.IGNORECASE)
 #: Longest certification name with its issuer; longer lines are prose.
 _MAX_CERT_CHARS = 120
@@ -110,12 +116,29 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def parse_skills(items: Sequence[Item]) -> list[str]:
-    """Skill names from comma lists, bullets, one-per-line or labelled groups."""
+    """Skill names from comma lists, bullets, one-per-line or labelled groups. A label
+    before a sentence ("team work: I have worked in ...") is the skill; a sub-heading
+    ("Digital skills") is not, nor a driving licence."""
     skills: list[str] = []
+    skip_next = False
     for line in _joined(items):
+        if skip_next:
+            skip_next = False
+            if len(line.split()) <= 3:
+                continue
+        bare = strip_bullet(line)[0].strip(" -–—•")
+        if _NOT_SKILL.match(bare):
+            skip_next = True
+            continue
+        if section_key(bare) == "skills":
+            continue  # a group heading inside the section
         label = _LABEL.match(line)
         if label:
             line = line[label.end() :]
+            name = strip_bullet(label.group("label"))[0].strip(" -–—•")
+            if _prose(line) and 0 < len(name.split()) <= 4:
+                skills.append(name)
+                continue
         for part in split_list(line):
             part = strip_bullet(part)[0].strip(" -–—•")
             part = re.sub(r"^and\s+", "", part)  # "a, b, and c"
@@ -124,6 +147,13 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
             if 0 < len(part.split()) <= _MAX_ITEM_WORDS:
                 skills.append(part)
     return _unique(skills)
+
+
+def _prose(text: str) -> bool:
+    """A sentence rather than a list: many words, some of its pieces too long for items."""
+    parts = split_list(text)
+    longest = max((len(p.split()) for p in parts), default=0)
+    return len(text.split()) > 2 * _MAX_ITEM_WORDS and longest > _MAX_ITEM_WORDS
 
 
 def _cert(text: str, dated: bool = False) -> Certification | None:
@@ -233,6 +263,50 @@ def parse_languages(items: Sequence[Item]) -> list[Language]:
     for lang in out:
         unique.setdefault(lang.name.casefold(), lang)
     return list(unique.values())
+
+
+_MOTHER = re.compile(
+    r"^(?:mother tongues?|native languages?|first languages?)(?:\(s\))?\s*:?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_OTHER_LANGUAGES = re.compile(r"^other languages?(?:\(s\))?\s*:?\s*$", re.IGNORECASE)
+_CEFR_ROW = re.compile(r"^(?:[ABC][12]|-)(?:\s*\|\s*(?:[ABC][12]|-)){2,}$")
+
+
+def grid_languages(items: Sequence[Item]) -> tuple[list[Language], set[int]]:
+    """Languages from a Europass-style block: "Mother tongue(s)" then the languages, and
+    "Other language(s)" then a grid, each language above its row of CEFR levels
+    ("C1 | C2 | B2 | C1 | C2"). Returns them and the indexes of the lines they used."""
+    found: list[Language] = []
+    used: set[int] = set()
+    mode = None
+    for i, item in enumerate(items):
+        text = strip_bullet(item.text)[0].strip()
+        mother = _MOTHER.match(text)
+        if mother:
+            mode = "mother"
+            used.add(i)
+            text = mother.group("rest")
+            if not text:
+                continue
+        elif _OTHER_LANGUAGES.match(text):
+            mode = "other"
+            used.add(i)
+            continue
+        if mode is None:
+            continue
+        if _CEFR_ROW.match(text) and found:
+            found[-1] = attrs.evolve(found[-1], level="/".join(text.replace(" ", "").split("|")))
+        elif spoken(text) and len(text.split()) <= 4:
+            level = "Mother tongue" if mode == "mother" else None
+            found += [Language(name=n, level=level) for n in split_list(text)]
+        elif mode == "other" and (text.isupper() or "|" in text or len(text.split()) <= 3):
+            pass  # the grid's column headings or a certificate ("Dalf C1")
+        else:
+            mode = None
+            continue
+        used.add(i)
+    return found, used
 
 
 def section_text(items: Sequence[Item]) -> str:

@@ -10,7 +10,13 @@ from ._confidence import confidence, doubts
 from ._contact import Contact, extract_contact, name_alone
 from ._document import SourceDoc
 from ._entries import parse_degrees, parse_jobs
-from ._lists import parse_certifications, parse_languages, parse_skills, section_text
+from ._lists import (
+    grid_languages,
+    parse_certifications,
+    parse_languages,
+    parse_skills,
+    section_text,
+)
 from ._result import CVResult
 from ._sections import Item, Section, body_size, label_of, split_sections, spoken
 from ._vocab import section_key
@@ -88,7 +94,9 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
     summary_items = by_key["summary"].items if "summary" in by_key else []
     lists = _list_items(sections)
-    skills = parse_skills(lists["skills"])
+    grid, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
+    skills = parse_skills([item for i, item in enumerate(lists["skills"]) if i not in used])
+    languages = grid + parse_languages(lists["languages"])
     unsure = doubts(doc, sections, contact, jobs, degrees, skills)
     others: dict[str, str] = {}
     for section in sections:
@@ -103,7 +111,7 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         education=tuple(degrees),
         skills=tuple(skills),
         certifications=tuple(parse_certifications(lists["certifications"])),
-        languages=tuple(parse_languages(lists["languages"])),
+        languages=tuple(languages),
         other_sections=others,
         section_order=tuple(_order(sections, contact)),
         raw_text="\n".join(line.text for line in doc.lines),

@@ -78,3 +78,40 @@ def test_a_templates_placeholder_is_not_a_skill() -> None:
         )
     )
     assert parse(doc, file_name="cv.pdf", file_type="pdf").skills == ("Linux",)
+
+
+def test_a_europass_language_grid_among_the_skills() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="Betty Smith", size=13.0),
+            Line(text="PERSONAL SKILLS", size=9.0),
+            Line(text="Mother tongue(s)", size=9.0),
+            Line(text="English", size=9.0),
+            Line(text="Other language(s)", size=9.0),
+            Line(text="UNDERSTANDING | SPEAKING | WRITING", size=7.0),
+            Line(text="Listening | Reading | Spoken interaction | Spoken production", size=8.0),
+            Line(text="French", size=9.0),
+            Line(text="C1 | C2 | B2 | C1 | C2", size=9.0),
+            Line(text="Dalf C1", size=8.0),
+            Line(text="German", size=9.0),
+            Line(text="A2 | A2 | A2 | A2 | A2", size=9.0),
+            Line(text="Levels: A1 and A2: Basic user - B1 and B2: Independent user", size=7.5),
+            Line(text="Communication skills", size=9.0),
+            Line(
+                text="- team work: I have worked in various types of teams from research teams "
+                "to national league hockey, and coached my university team",
+                size=9.0,
+            ),
+            Line(text="Digital skills", size=9.0),
+            Line(text="- experience with HTML", size=9.0),
+            Line(text="Driving licence", size=9.0),
+            Line(text="A, B", size=9.0),
+        )
+    )
+    got = parse(doc, file_name="cv.pdf", file_type="pdf")
+    assert [(lang.name, lang.level) for lang in got.languages] == [
+        ("English", "Mother tongue"),
+        ("French", "C1/C2/B2/C1/C2"),
+        ("German", "A2/A2/A2/A2/A2"),
+    ]
+    assert got.skills == ("team work", "experience with HTML")
