@@ -28,6 +28,8 @@ _NOT_SKILL = re.compile(
     r"|.*\b(?:basic|independent|proficient) user\b",  # the CEFR legend under a grid
     re.IGNORECASE,
 )
+#: Marks that open a group label in Japanese CVs ("◎データベース").
+_GROUP_MARKS = ("◎", "■", "◆", "□")
 _FILLER = re.compile(r"^(?:x{2,}|\.{3}|…|tbd|n/?a)$", re.IGNORECASE)
 #: Longest certification name with its issuer; longer lines are prose.
 _MAX_CERT_CHARS = 120
@@ -142,8 +144,8 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
         for part in split_list(line):
             part = strip_bullet(part)[0].strip(" -–—•")
             part = re.sub(r"^and\s+", "", part)  # "a, b, and c"
-            if _FILLER.match(part):
-                continue  # a template's placeholder ("xxx")
+            if _FILLER.match(part) or part.startswith(_GROUP_MARKS):
+                continue  # a template's placeholder ("xxx") or a group label ("◎Databases")
             if 0 < len(part.split()) <= _MAX_ITEM_WORDS:
                 skills.append(part)
     return _unique(skills)

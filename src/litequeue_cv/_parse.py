@@ -17,7 +17,8 @@ from ._lists import (
     parse_skills,
     section_text,
 )
-from ._result import CVResult
+from ._result import Certification, CVResult
+from ._rirekisho import read_grid
 from ._sections import Item, Section, body_size, label_of, split_sections, spoken
 from ._vocab import section_key
 
@@ -50,6 +51,17 @@ def _labelled(item: Item) -> tuple[str | None, str]:
     if key == "languages" and not spoken(found[1]):
         return None, item.text
     return key, found[1]
+
+
+def _unique_names(certs: Sequence[Certification]) -> list[Certification]:
+    """Each certification once (a rirekisho lists them in its grid and again later)."""
+    seen: set[str] = set()
+    out = []
+    for cert in certs:
+        if cert.name.casefold() not in seen:
+            seen.add(cert.name.casefold())
+            out.append(cert)
+    return out
 
 
 def _biggest_name(doc: SourceDoc) -> str | None:
@@ -92,6 +104,11 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         contact = attrs.evolve(contact, name=_biggest_name(doc))
     jobs = parse_jobs(by_key["work_history"].items) if "work_history" in by_key else []
     degrees = parse_degrees(by_key["education"].items) if "education" in by_key else []
+    history = read_grid([item.text for section in sections for item in section.items])
+    if history.jobs:  # a rirekisho: its grid lists every job; the pages after repeat them
+        jobs = list(history.jobs)
+    if history.degrees:
+        degrees = list(history.degrees)
     summary_items = by_key["summary"].items if "summary" in by_key else []
     lists = _list_items(sections)
     grid, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
@@ -110,7 +127,9 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         work_history=tuple(jobs),
         education=tuple(degrees),
         skills=tuple(skills),
-        certifications=tuple(parse_certifications(lists["certifications"])),
+        certifications=tuple(
+            _unique_names([*history.certifications, *parse_certifications(lists["certifications"])])
+        ),
         languages=tuple(languages),
         other_sections=others,
         section_order=tuple(_order(sections, contact)),

@@ -31,6 +31,7 @@ _YEAR_START = re.compile(
 _INLINE = re.compile(
     r"^(?P<head>[^:：|]{2,40}?)(?:\s*[:：]|\s+\|)\s*(?P<rest>\S.*)$"  # "Skills: a" or "Skills | a"
 )
+_BRACKETED = re.compile(r"^【[^【】]{1,30}】$")
 #: Private-use glyphs (icon fonts) and pictographs: pictures, not text.
 _ICON = re.compile("[\ue000-\uf8ff\U0001f000-\U0001faff\u2600-\u27bf]")
 #: Private-use glyphs that Word's Symbol and Wingdings fonts use as bullets.
@@ -99,6 +100,7 @@ def _styled(line: Line, body: float) -> bool:
         or text.endswith(":")
         or (text.isupper() and len(text) > 2)
         or bool(line.size and body and line.size >= body + 1.0)
+        or bool(_BRACKETED.match(text))
     )
 
 
@@ -177,6 +179,8 @@ def heading_of(
         return None
     if first or any(c.isdigit() for c in text) or "/" in text:
         return None
+    if _BRACKETED.match(text):
+        return text.strip("【】")  # 【自己PR】: brackets that Japanese CVs set headings in
     if looks:
         return text if _signature(line, text) in looks else None
     big = bool(line.size and body and line.size >= body + 1.5)
