@@ -431,10 +431,8 @@ def _field_of(text: str | None) -> str | None:
 
 
 def _institution(frags: Sequence[_Frag], used: Sequence[_Frag]) -> _Frag | None:
-    """The school: a fragment with a school word, else the first other name on the first line."""
-    found = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
-    if found is not None:
-        return found
+    """The first name on the first line that is not the degree, preferring one that is
+    not a place ("CalTech" in "PhD in CS, CalTech, Pasadena, USA")."""
     others = [f for f in frags if f not in used]
     first_line = min((f.line for f in others), default=None)
     return next((f for f in others if not _place_like(f.text)), None) or next(
@@ -461,11 +459,20 @@ def _campus(inst: _Frag, frags: Sequence[_Frag]) -> str:
     return inst.text
 
 
+def _whole_degree(text: str) -> bool:
+    """The fragment is a degree name and nothing else ("High school")."""
+    m = DEGREE.match(text)
+    return m is not None and m.end() >= len(text.rstrip(" ."))
+
+
 def _degree(block: _Block) -> Degree:
     frags = [f for f in _fragments(block, split_at=False) if not _NOT_NAME.match(f.text)]
     subjects = [f for f in frags if _subject(f.text)]
+    subjects += [
+        _Frag(i.text, -1, False, False) for i in block.body[:1] if _subject(i.text)
+    ]  # "Specializing in mathematics and physics." under the heading
     frags = [f for f in frags if f not in subjects]
-    schools = [f for f in frags if INSTITUTION_WORDS.search(f.text)]
+    schools = [f for f in frags if INSTITUTION_WORDS.search(f.text) and not _whole_degree(f.text)]
     # a proper name of two words or more over a stray word ("University'" ending a title)
     inst = next((f for f in schools if len(f.text.split()) > 1), schools[0] if schools else None)
     degrees = [
@@ -474,6 +481,7 @@ def _degree(block: _Block) -> Degree:
     # the longest names its subject too ("PhD in Computer Science" over a "PhD" gutter)
     deg = max(degrees, key=lambda f: len(f.text), default=None)
     degree = field = None
+    inst = inst or _institution(frags, degrees)
     if deg is not None:
         degree, field = _split_degree(deg.text)
         field = _field_of(field)
@@ -484,7 +492,6 @@ def _degree(block: _Block) -> Degree:
                 field = _field_of(nxt.text)
     if subjects:
         field = _subject(subjects[0].text)
-    inst = inst or _institution(frags, [*degrees, *(f for f in frags if f.text == field)])
     if degree is None and field is None:
         # a programme without a degree name ("International Business Management")
         field = next(

@@ -88,10 +88,14 @@ def _joined(items: Sequence[Item]) -> list[str]:
     """Lines of a wrapped comma list joined again; bullets and labelled lines kept apart."""
     out: list[str] = []
     prev_bullet = True
+    prev_x0: float | None = None
     for item in items:
         text = item.text
+        x0 = item.line.x0
+        centred = prev_x0 is not None and x0 is not None and abs(x0 - prev_x0) > 2.0
         if (
             out
+            and not centred  # lines centred in a sidebar each stand alone
             and not item.bullet
             and _LIST_SEP.search(out[-1])
             and not out[-1].rstrip().endswith((",", ";", ".", "|"))
@@ -103,6 +107,7 @@ def _joined(items: Sequence[Item]) -> list[str]:
         else:
             out.append(text)
         prev_bullet = item.bullet
+        prev_x0 = x0
     return out
 
 

@@ -260,7 +260,10 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
             if heading and two_lines and not last.items:
                 title = wrapped
                 sections.pop()
-            sections.append(Section(key=_canonical(title), heading=title))
+            key = _canonical(title)
+            if key and exact_section_key(title) is None and any(s.key == key for s in sections):
+                key = None  # "Communication skills" after the skills: a section of its own
+            sections.append(Section(key=key, heading=title))
             if inline:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))
             continue

@@ -754,13 +754,14 @@ INSTITUTION_WORDS = re.compile(
 DEGREE = re.compile(
     r"^(?:(?:hono(?:u)?rs\s+)?(?:bachelor|master|doctor(?:ate)?|associate|licentiate)(?:'?s)?(?:\s+of\s+[a-z]+"
     r"(?:\s+(?:administration|engineering|science|arts|technology|philosophy|laws|education|"
+    r"studies|management|commerce|"
     r"fine arts|music|design|architecture|nursing))?|\s+degree)?"
     r"|diploma|postgraduate\s+(?:diploma|certificate)|pgce|pgdip|higher national diploma|hnd"
     r"|b\.?\s?sc\.?|m\.?\s?sc\.?|b\.?\s?eng\.?|m\.?\s?eng\.?|b\.?\s?a\.?|m\.?\s?a\.?|mba|emba"
     r"|ph\.?\s?d\.?|d\.?\s?phil\.?|m\.?\s?phil\.?|m\.?\s?res\.?|md|jd|llb|llm|b\.?\s?s\.?"
     r"|m\.?\s?s\.?|bba|b\.?\s?com\.?|m\.?\s?com\.?|b\.?\s?tech\.?|m\.?\s?tech\.?|b\.?\s?ed\.?"
     r"|m\.?\s?ed\.?|b\.?\s?arch\.?|m\.?\s?arch\.?|bfa|mfa|a-?levels?|gcses?|abitur"
-    r"|baccalaur\w+|licence|licenciatura|ged|high school diploma)(?![\w])",
+    r"|baccalaur\w+|licence|licenciatura|ged|high school(?: diploma)?)(?![\w])",
     re.IGNORECASE,
 )
 #: Chinese and Japanese degree names, after a status word such as 在读 ("studying for").

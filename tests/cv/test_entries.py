@@ -349,3 +349,23 @@ def test_a_date_column_read_row_by_row_each_date_opening_its_entry() -> None:
     ]
     assert _degrees(cv) == [("Brunel University", "PhD", None, "1997", "2001")]
     assert cv.section_order == ("contact", "work_history", "education")
+
+
+def test_high_school_a_subject_line_under_the_heading_and_long_degree_names() -> None:
+    cv = _cv(
+        _heading("education"),
+        "1856-1861 | High school | Wonderland",
+        "Specializing in mathematics and physics.",
+        "2007–2008 | Bachelor of Business Studies, Commerce"
+        " | The University of California, Berkeley",
+    )
+    assert _degrees(cv) == [
+        ("Wonderland", "High school", "mathematics and physics", "1856", "1861"),
+        (
+            "The University of California, Berkeley",
+            "Bachelor of Business Studies",
+            "Commerce",
+            "2007",
+            "2008",
+        ),
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litequeue_cv._document import Line, SourceDoc
-from litequeue_cv._lists import parse_certifications, parse_languages
+from litequeue_cv._lists import parse_certifications, parse_languages, parse_skills
 from litequeue_cv._parse import parse
 from litequeue_cv._sections import Item
 
@@ -115,3 +115,26 @@ def test_a_europass_language_grid_among_the_skills() -> None:
         ("German", "A2/A2/A2/A2/A2"),
     ]
     assert got.skills == ("team work", "experience with HTML")
+
+
+def test_centred_sidebar_lines_are_items_of_their_own() -> None:
+    items = [
+        Item(text=t, bullet=False, line=Line(text=t, x0=x))
+        for t, x in (("JavaScript", 98.5), ("Python, C++, PHP", 63.2), ("CSS3 & HTML5", 73.7))
+    ]
+    assert parse_skills(items) == ["JavaScript", "Python", "C++", "PHP", "CSS3 & HTML5"]
+
+
+def test_a_second_skills_like_heading_is_a_section_of_its_own() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="John Smith", bold=True, size=20.0),
+            Line(text="programming", bold=True, size=14.0),
+            Line(text="Python, C++"),
+            Line(text="communication skills", bold=True, size=14.0),
+            Line(text="2011 | Oral Presentation | California Business Conference"),
+        )
+    )
+    got = parse(doc, file_name="cv.pdf", file_type="pdf")
+    assert got.skills == ("Python", "C++")
+    assert got.section_order == ("contact", "skills", "communication skills")
