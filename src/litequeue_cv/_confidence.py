@@ -14,6 +14,7 @@ import attrs
 from ._contact import Contact
 from ._dates import find_dates
 from ._document import SourceDoc
+from ._entries import own_projects
 from ._result import Degree, Job
 from ._sections import Section
 
@@ -23,6 +24,11 @@ CORE = ("work_history", "education", "skills")
 _LONG_TOP = 12
 #: Fewer characters than this and the file has hardly any text layer.
 _LITTLE_TEXT = 200
+
+
+#: Company marks in Chinese and Japanese, and legal forms, that a job title never has.
+_COMPANY_MARK = re.compile(r"公司|株式会社|有限会社|集团")
+_LEGAL = frozenset({"inc", "ltd", "llc", "gmbh", "plc", "corp", "corporation", "limited"})
 
 
 @attrs.frozen
@@ -51,6 +57,15 @@ def _odd_name(text: str | None) -> bool:
     return not re.search(r"[^\W\d_]", text) or len(text.split()) > 10
 
 
+def _employer_as_title(title: str | None) -> bool:
+    """A job title that names a company ("Acme Corp", "黑科技公司"): title and employer
+    were probably taken the wrong way round."""
+    if title is None:
+        return False
+    words = title.casefold().split()
+    return bool(_COMPANY_MARK.search(title)) or bool(words and words[-1].strip(".") in _LEGAL)
+
+
 def _share_doubt(count: int, total: int, weight: float, note: str) -> list[Doubt]:
     if not count or not total:
         return []
@@ -62,11 +77,13 @@ def _entry_doubts(jobs: Sequence[Job], degrees: Sequence[Degree]) -> list[Doubt]
     n = len(jobs)
     no_company = sum(1 for j in jobs if not j.company)
     no_title = sum(1 for j in jobs if not j.title)
-    odd = sum(1 for j in jobs if _odd_name(j.title) or _odd_name(j.company))
+    odd = sum(
+        1 for j in jobs if _odd_name(j.title) or _odd_name(j.company) or _employer_as_title(j.title)
+    )
     undated = sum(1 for j in jobs if not (j.start or j.end))
     one, many = "work history entry", "work history entries"
     doubts += _share_doubt(
-        no_company, n, 0.15, f"no employer found for {_of(no_company, n, one, many)}"
+        no_company, n, 0.1, f"no employer found for {_of(no_company, n, one, many)}"
     )
     doubts += _share_doubt(
         no_title, n, 0.4, f"no job title found for {_of(no_title, n, one, many)}"
@@ -112,6 +129,7 @@ def _layout_doubts(sections: Sequence[Section]) -> list[Doubt]:
 
 
 def _detached_dates(sections: Sequence[Section], jobs: int, degrees: int) -> list[Doubt]:
+    # own projects in a work section are dated entries too, left out on purpose
     """More date ranges in a section than entries read from it: dates set apart from
     their entries (a date column read on its own) were not matched up."""
     out = []
@@ -119,6 +137,8 @@ def _detached_dates(sections: Sequence[Section], jobs: int, degrees: int) -> lis
         section = next((s for s in sections if s.key == key), None)
         if section is None:
             continue
+        if key == "work_history":
+            read += own_projects(section.items)
         ranges = sum(
             1
             for item in section.items
@@ -145,14 +165,21 @@ def doubts(
     skills: Sequence[str],
 ) -> list[Doubt]:
     """Everything the parser is unsure of, most basic first."""
-    found = {s.key for s in sections if s.key and s.items} | ({"skills"} if skills else set())
+    found = {s.key for s in sections if s.key and s.items}
+    found |= {
+        key
+        for key, got in (("skills", skills), ("education", degrees), ("work_history", jobs))
+        if got
+    }
     out = [Doubt(note, 0.9) for note in doc.warnings]
     if not contact.name:
         out.append(Doubt("no name found at the top of the CV", 0.85))
     if not contact.email:
         out.append(Doubt("no email address found", 0.9))
     out += [
-        Doubt(f"no {key.replace('_', ' ')} section found", 0.85) for key in CORE if key not in found
+        Doubt(f"no {key.replace('_', ' ')} section found", 0.85 if key != "skills" else 0.92)
+        for key in CORE
+        if key not in found
     ]
     if "work_history" in found and not jobs:
         out.append(Doubt("a work history section was found but no entries in it", 0.6))

@@ -513,6 +513,16 @@ def _degree(block: _Block) -> Degree:
     )
 
 
+def own_project(block: _Block) -> bool:
+    """The entry is marked as the person's own project, not a job."""
+    return any(_OWN_PROJECT.search(i.text) for i in [*block.header, *block.body[:2]])
+
+
+def own_projects(items: Sequence[Item]) -> int:
+    """How many entries of a work section are the person's own projects."""
+    return sum(1 for block in split_blocks(items) if own_project(block))
+
+
 def parse_jobs(items: Sequence[Item]) -> list[Job]:
     """Work history entries in the order they appear."""
     jobs: list[Job] = []
@@ -522,7 +532,7 @@ def parse_jobs(items: Sequence[Item]) -> list[Job]:
         )
         if undated_intro and not jobs:
             continue  # lines before the first entry
-        if any(_OWN_PROJECT.search(i.text) for i in [*block.header, *block.body[:2]]):
+        if own_project(block):
             continue
         jobs.append(_job(block, jobs[-1] if jobs else None))
     return [j for j in jobs if j.title or j.company]

@@ -67,3 +67,24 @@ def test_each_missing_piece_lowers_confidence() -> None:
     no_skills = _parse(*CLEAN[:-2]).parse_confidence
     assert no_email < full
     assert no_skills < full
+
+
+def test_a_title_that_names_a_company_is_doubted() -> None:
+    got = _parse(
+        *CLEAN[:3],
+        _t("黑科技公司 | 实习 | 2015 年 3 月 - 2015 年 5 月"),
+        *CLEAN[5:],
+    )
+    assert any("does not read like one" in note for note in got.warnings)
+    assert got.parse_confidence < _parse(*CLEAN).parse_confidence
+
+
+def test_own_projects_left_out_of_the_jobs_are_not_doubted() -> None:
+    got = _parse(
+        *CLEAN[:5],
+        _t("Proxy Tool | Jun 2014 - Present"),
+        _t("Golang | personal project"),
+        *CLEAN[5:],
+    )
+    assert len(got.work_history) == 2
+    assert got.warnings == ()
