@@ -73,6 +73,8 @@ _ROLE_OF = re.compile(
 #: Entries marked as one's own projects are not jobs.
 _OWN_PROJECT = re.compile(r"personal project|side project|个人项目|個人プロジェクト", re.IGNORECASE)
 _EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
+#: What joins a degree to its subject: "in", "of", "en", "em", "de", "di", "im", "w", a dash.
+_FIELD_LEAD = re.compile(r"^\s*(?:(?:in|of|en|em|de|di|im|w)\b|[-–—:,(])\s*", re.IGNORECASE)
 _THESIS = re.compile(r"^(?:thesis|dissertation|project)\b", re.IGNORECASE)
 _MAJOR = re.compile(
     r"^(?:majoring in|major(?:ed)? in|major\s*:|specializ\w+ in|specialis\w+ in|"
@@ -413,7 +415,7 @@ def _split_degree(text: str) -> tuple[str, str | None]:
     if abbreviation := re.match(r"\s*\(([A-Z][\w.]{1,8})\)?", rest):
         degree = f"{degree} ({abbreviation.group(1)})"  # "Master of Business Administration (MBA)"
         rest = rest[abbreviation.end() :]
-    rest = re.sub(r"^\s*(?:in|of|[-–—:,(])\s*", "", rest, flags=re.IGNORECASE)
+    rest = _FIELD_LEAD.sub("", rest)
     return degree, rest.strip(_STRIP) or None
 
 

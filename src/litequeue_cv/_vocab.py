@@ -761,7 +761,9 @@ DEGREE = re.compile(
     r"|ph\.?\s?d\.?|d\.?\s?phil\.?|m\.?\s?phil\.?|m\.?\s?res\.?|md|jd|llb|llm|b\.?\s?s\.?"
     r"|m\.?\s?s\.?|bba|b\.?\s?com\.?|m\.?\s?com\.?|b\.?\s?tech\.?|m\.?\s?tech\.?|b\.?\s?ed\.?"
     r"|m\.?\s?ed\.?|b\.?\s?arch\.?|m\.?\s?arch\.?|bfa|mfa|a-?levels?|gcses?|abitur"
-    r"|baccalaur\w+|licence|licenciatura|ged|high school(?: diploma)?)(?![\w])",
+    r"|baccalaur\w+|licence|licenciatura|ged|high school(?: diploma)?"
+    r"|diplom(?:-[a-zäöü]+)?|laurea(?: magistrale| triennale| specialistica)?|máster|mestrado"
+    r"|grado|magister|licencjat|inżynier|ingénieur|doctorado|doutorado|dottorato)(?![\w])",
     re.IGNORECASE,
 )
 #: Chinese and Japanese degree names, after a status word such as 在读 ("studying for").

@@ -369,3 +369,17 @@ def test_high_school_a_subject_line_under_the_heading_and_long_degree_names() ->
             "2008",
         ),
     ]
+
+
+def test_degrees_in_other_languages_and_hons() -> None:
+    cv = _cv(
+        _heading("FORMATION"),
+        "Master en informatique | Université Paris-Saclay | 2015 – 2017",
+        "Laurea magistrale in Ingegneria Informatica | Politecnico di Milano | 2012 – 2014",
+        "BA (Hons) English | University of Leeds | 2009 – 2012",
+    )
+    assert [(e.degree, e.field) for e in cv.education] == [
+        ("Master", "informatique"),
+        ("Laurea magistrale", "Ingegneria Informatica"),
+        ("BA (Hons)", "English"),
+    ]
