@@ -64,6 +64,23 @@ def _unique_names(certs: Sequence[Certification]) -> list[Certification]:
     return out
 
 
+#: Fewest words of a profile sentence under the header (a tagline is shorter).
+_PROFILE_WORDS = 8
+
+
+def _profile_line(items: Sequence[Item], contact: Contact) -> Item | None:
+    """A profile sentence right under the header, without a heading of its own
+    ("Experienced data analyst looking for ..."): not contact details, not a tagline."""
+    for item in items:
+        text = item.text
+        if text == contact.name or len(text.split()) < _PROFILE_WORDS:
+            continue
+        if any(c.isdigit() for c in text) or "@" in text or "|" in text or "://" in text:
+            continue
+        return item
+    return None
+
+
 def _biggest_name(doc: SourceDoc) -> str | None:
     """The name when the top block has none: the biggest text on the first page, set
     far bigger than the body (a sidebar or a header read after the columns)."""
@@ -110,6 +127,10 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     if history.degrees:
         degrees = list(history.degrees)
     summary_items = by_key["summary"].items if "summary" in by_key else []
+    order = _order(sections, contact)
+    if not summary_items and (profile := _profile_line(top.items, contact)):
+        summary_items = [profile]
+        order.insert(1 if order[:1] == ["contact"] else 0, "summary")
     lists = _list_items(sections)
     grid, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
     skills = parse_skills([item for i, item in enumerate(lists["skills"]) if i not in used])
@@ -132,7 +153,7 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         ),
         languages=tuple(languages),
         other_sections=others,
-        section_order=tuple(_order(sections, contact)),
+        section_order=tuple(order),
         raw_text="\n".join(line.text for line in doc.lines),
         parse_confidence=confidence(unsure),
         warnings=tuple(d.note for d in unsure),
