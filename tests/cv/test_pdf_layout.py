@@ -285,3 +285,53 @@ def test_text_drawn_running_upwards_is_read_upright(tmp_path: Path) -> None:
         for i, text in enumerate(lines):
             pdf.text(200, 300 + 20 * i, text)
     assert _lines(pdf, tmp_path) == lines
+
+
+def _bold(pdf: FPDF, size: float, x: float, y: float, text: str) -> None:
+    pdf.set_font("Helvetica", "B", size)
+    pdf.text(x, y, text)
+    pdf.set_font("Helvetica", size=_SIZE)
+
+
+def test_gutter_headings_wrapped_beside_their_content_under_a_header(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _bold(pdf, 20, 57, 70, "Samuel Hughes - Senior Product Designer")
+    pdf.text(57, 90, "samuel@example.org | +1 646 555 3422 | New York, NY")
+    y = 130.0
+    for first, second, content in (
+        ("Professional", "Summary", ["Designer with nine years of experience", "in small teams"]),
+        ("Work", "Experience", ["Senior Designer, Brightpath", "May 2019 to August 2022"]),
+        ("Technical", "Skills", ["Figma, Prototyping", "User research"]),
+    ):
+        _bold(pdf, 13, 57, y, first)
+        _bold(pdf, 13, 57, y + 15, second)
+        for i, text in enumerate(content):
+            pdf.text(176, y + 13 * i, text)
+        y += 50
+    assert _lines(pdf, tmp_path) == [
+        "Samuel Hughes - Senior Product Designer",
+        "samuel@example.org | +1 646 555 3422 | New York, NY",
+        "Professional Summary",
+        "Designer with nine years of experience",
+        "in small teams",
+        "Work Experience",
+        "Senior Designer, Brightpath",
+        "May 2019 to August 2022",
+        "Technical Skills",
+        "Figma, Prototyping",
+        "User research",
+    ]
+
+
+def test_a_lone_gutter_heading_is_not_joined_to_its_content(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _bold(pdf, 13, 57, 100, "Publications")
+    pdf.text(176, 100, "Rossi, P. (2022). Scaling feature stores.")
+    pdf.text(176, 114, "Reid, T. (2021). Measuring design debt.")
+    assert _lines(pdf, tmp_path) == [
+        "Publications",
+        "Rossi, P. (2022). Scaling feature stores.",
+        "Reid, T. (2021). Measuring design debt.",
+    ]

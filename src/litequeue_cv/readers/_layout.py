@@ -278,7 +278,8 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
     """The bottom of a header block: the widest empty band across the page above
     ``limit``, when a title (the name, in a large font) lies above it and what
     lies above it on one side of the gutter only shares rows with the other
-    side (a location at the end of the contact row)."""
+    side and is set well apart from what follows on that side (a location at
+    the end of the contact row, not the first line of a paragraph)."""
     ordered = sorted(segments, key=lambda s: s.top)
     best_gap, cut = 0.0, -math.inf
     reach = ordered[0].bottom
@@ -300,7 +301,12 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
     fewer, more = (left, right) if len(left) <= len(right) else (right, left)
     if not fewer:
         return cut
-    return cut if _aligned_share(fewer, more) == 1.0 else -math.inf
+    if len(fewer) > 2 or max(s.size for s in more) < 1.9 * median:
+        return -math.inf  # a column of its own beside the header, not a piece of its rows
+    on_left = fewer is left
+    side_below = [s.top for s in segments if s.top >= cut and (s.x1 <= g if on_left else s.x0 >= g)]
+    interrupted = not side_below or min(side_below) - max(s.bottom for s in fewer) >= 2 * median
+    return cut if interrupted and _aligned_share(fewer, more) == 1.0 else -math.inf
 
 
 def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
@@ -380,12 +386,20 @@ def _lift_right_stacks(rows: list[list[Segment]]) -> None:
 
 
 def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
-    """Top to bottom, the pieces of one visual row joined left to right."""
+    """Top to bottom, the pieces of one visual row joined left to right; a
+    heading in a left gutter (bold and a fifth bigger than the rest of its
+    row) stays a line of its own, before the content beside it."""
     rows = _overlap_rows(segments, lambda s: s.top, lambda s: s.bottom)
     for row in rows:
         row.sort(key=lambda s: s.x0)
     _lift_right_stacks(rows)
-    return [_join_row(row) for row in rows if row]
+    out = []
+    for row in rows:
+        if len(row) > 1 and row[0].bold and row[0].size >= 1.2 * max(s.size for s in row[1:]):
+            out.append(row.pop(0))
+        if row:
+            out.append(_join_row(row))
+    return out
 
 
 def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:
