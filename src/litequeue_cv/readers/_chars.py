@@ -4,7 +4,8 @@ pdfplumber's own word grouping joins characters closer than 3 points, which
 glues the words of LaTeX and Typst PDFs together (they draw no space glyphs,
 only a gap of a fifth of an em). Here a gap is a word space when it is wide
 for the font size, and characters nobody can see (white on white, a two-point
-font, outside the page) are left out before any word is made.
+font, outside the page, icon glyphs) are left out before any word is made. A
+page whose text runs sideways is turned upright first.
 """
 
 from __future__ import annotations
