@@ -67,13 +67,34 @@ LIGATURES = str.maketrans(
 )
 
 
-def _dark_boxes(shapes: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
-    out = []
-    for r in shapes:
-        shade = lightness(r.get("non_stroking_color"))
-        if r.get("fill") and shade is not None and shade <= _DARK_BACKGROUND:
-            out.append((float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"])))
-    return out
+_Box = tuple[float, float, float, float]
+#: Side of the grid cells that index dark shapes, in points.
+_CELL = 50.0
+
+
+class _DarkShapes:
+    """Filled shapes dark enough to show white text, indexed by grid cell so a
+    page of many shapes and many white characters stays linear."""
+
+    def __init__(self, shapes: Iterable[Mapping[str, Any]], width: float, height: float) -> None:
+        self.cells: dict[tuple[int, int], list[_Box]] = {}
+        for r in shapes:
+            shade = lightness(r.get("non_stroking_color"))
+            if not r.get("fill") or shade is None or shade > _DARK_BACKGROUND:
+                continue
+            x0, x1 = max(float(r["x0"]), 0.0), min(float(r["x1"]), width)
+            top, bottom = max(float(r["top"]), 0.0), min(float(r["bottom"]), height)
+            if x1 < x0 or bottom < top:
+                continue  # off the page
+            box = (x0, top, x1, bottom)
+            for ix in range(int(box[0] // _CELL), int(box[2] // _CELL) + 1):
+                for iy in range(int(box[1] // _CELL), int(box[3] // _CELL) + 1):
+                    self.cells.setdefault((ix, iy), []).append(box)
+
+    def under(self, x: float, y: float) -> bool:
+        """Whether a dark shape lies under the point."""
+        boxes = self.cells.get((int(x // _CELL), int(y // _CELL)), ())
+        return any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
 
 
 def visible_chars(
@@ -85,7 +106,7 @@ def visible_chars(
     """The characters a person sees on the page: on the page, big enough,
     not from an icon font, and not white unless they sit on a filled shape (rect
     or curve) dark enough to show them."""
-    boxes: list[tuple[float, float, float, float]] | None = None
+    dark: _DarkShapes | None = None
     out = []
     for c in chars:
         x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
@@ -106,10 +127,9 @@ def visible_chars(
             continue
         shade = lightness(c.get("non_stroking_color"))
         if shade is not None and shade >= _WHITE:
-            if boxes is None:
-                boxes = _dark_boxes(shapes)
-            cx, cy = (x0 + x1) / 2, (top + bottom) / 2
-            if not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+            if dark is None:
+                dark = _DarkShapes(shapes, width, height)
+            if not dark.under((x0 + x1) / 2, (top + bottom) / 2):
                 continue
         out.append(c)
     return out
