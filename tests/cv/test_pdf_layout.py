@@ -335,3 +335,31 @@ def test_a_lone_gutter_heading_is_not_joined_to_its_content(tmp_path: Path) -> N
         "Rossi, P. (2022). Scaling feature stores.",
         "Reid, T. (2021). Measuring design debt.",
     ]
+
+
+def test_a_tall_glyph_beside_two_lines_does_not_merge_them(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=26)
+    pdf.text(430, 112, "*")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(450, 100, "(123) 456-7890")
+    pdf.text(450, 112, "bwayne@email.com")
+    lines = _lines(pdf, tmp_path)
+    assert lines[-2].endswith("(123) 456-7890")
+    assert lines[-1] == "bwayne@email.com"
+
+
+def test_a_bold_title_keeps_its_smaller_right_aligned_dates(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    for i in range(3):
+        _bold(pdf, 9.4, 28, 100 + 40 * i, "Senior Software Engineer")
+        pdf.set_font("Helvetica", size=7.8)
+        _right(pdf, 360, 100 + 40 * i, "Jan 2023 - Present")
+        pdf.set_font("Helvetica", size=_SIZE)
+        pdf.text(40, 114 + 40 * i, "- Designed the fraud detection pipeline")
+    assert _lines(pdf, tmp_path)[:2] == [
+        "Senior Software Engineer | Jan 2023 - Present",
+        "- Designed the fraud detection pipeline",
+    ]

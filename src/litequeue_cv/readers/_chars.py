@@ -14,6 +14,8 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ._layout import overlap_rows
+
 #: A gap wider than this share of the font size separates two words.
 WORD_GAP_SHARE = 0.12
 #: Text smaller than this (points) is not meant to be read (keyword stuffing).
@@ -159,21 +161,6 @@ def upright_text(
     return turned, height
 
 
-def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Characters whose boxes overlap the row's first one by half their height."""
-    rows: list[list[Mapping[str, Any]]] = []
-    row_top = row_bottom = 0.0
-    for c in sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))):
-        top, bottom = float(c["top"]), float(c["bottom"])
-        overlap = min(bottom, row_bottom) - max(top, row_top)
-        if rows and overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
-            rows[-1].append(c)
-        else:
-            rows.append([c])
-            row_top, row_bottom = top, bottom
-    return rows
-
-
 def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One word from its characters, left to right; the font most of them use."""
     first = chars[0]
@@ -202,7 +189,12 @@ def words_from_chars(chars: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     than a small share of the font size; a character drawn twice in place (fake
     bold) counts once."""
     words: list[dict[str, Any]] = []
-    for row in _rows(chars):
+    rows = overlap_rows(
+        sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))),
+        lambda c: float(c["top"]),
+        lambda c: float(c["bottom"]),
+    )
+    for row in rows:
         row.sort(key=lambda c: float(c["x0"]))
         current: list[Mapping[str, Any]] = []
         for c in row:

@@ -87,8 +87,12 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
         total += n
         bold_chars += n if bold else 0
         italic_chars += n if italic else 0
-        size = max(size, size_w)
-        top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
+        if len(words) == 1 or not _is_marker_text(text):  # a big bullet is not the line's height
+            size = max(size, size_w)
+            top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
+    if top == math.inf:  # only marks
+        top, bottom = min(float(w["top"]) for w in words), max(float(w["bottom"]) for w in words)
+        size = max(float(w.get("size") or 0.0) for w in words)
     return Segment(
         text="".join(parts),
         x0=float(words[0]["x0"]),
@@ -110,8 +114,11 @@ def _is_marker(words: Sequence[Mapping[str, Any]]) -> bool:
     return len(words) == 1 and _is_marker_text(str(words[0]["text"]))
 
 
-def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]]:
-    """Items whose boxes overlap the row's first item by half their height."""
+def overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]]:
+    """Items, top to bottom, in rows: each item joins the row when its box and
+    the row's band overlap by half the smaller height. The band is the first
+    item's box, narrowed to a much shorter item that joins, so a tall glyph
+    (an icon beside two lines) does not pull the line under it into its row."""
     rows: list[list[Any]] = []
     row_top = row_bottom = 0.0
     for item in sorted(items, key=top):
@@ -119,6 +126,8 @@ def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]
         overlap = min(b, row_bottom) - max(t, row_top)
         if rows and overlap >= 0.5 * min(b - t, row_bottom - row_top):
             rows[-1].append(item)
+            if b - t < 0.7 * (row_bottom - row_top):
+                row_top, row_bottom = t, b
             continue
         rows.append([item])
         row_top, row_bottom = t, b
@@ -129,7 +138,7 @@ def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
     """Group words into rows, then split rows at wide gaps, and at narrower ones
     before a word that starts where other rows start (a tab stop: the text
     beside a date column)."""
-    rows = _overlap_rows(
+    rows = overlap_rows(
         sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))),
         lambda w: float(w["top"]),
         lambda w: float(w["bottom"]),
@@ -385,17 +394,31 @@ def _lift_right_stacks(rows: list[list[Segment]]) -> None:
         last = piece
 
 
+def _gutter_heading(row: Sequence[Segment], starts: Counter[int]) -> bool:
+    """The row's first piece is a heading in a left gutter: bold, a fifth bigger
+    than the rest, and the rest starts where other rows start (the content
+    column), not right-aligned like a title's dates."""
+    first, second = row[0], row[1]
+    x = round(second.x0)
+    return (
+        first.bold
+        and first.size >= 1.2 * max(s.size for s in row[1:])
+        and starts[x - 1] + starts[x] + starts[x + 1] >= 1
+    )
+
+
 def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
     """Top to bottom, the pieces of one visual row joined left to right; a
-    heading in a left gutter (bold and a fifth bigger than the rest of its
-    row) stays a line of its own, before the content beside it."""
-    rows = _overlap_rows(segments, lambda s: s.top, lambda s: s.bottom)
+    heading in a left gutter stays a line of its own, before the content
+    beside it."""
+    rows = overlap_rows(segments, lambda s: s.top, lambda s: s.bottom)
     for row in rows:
         row.sort(key=lambda s: s.x0)
     _lift_right_stacks(rows)
+    starts = Counter(round(row[0].x0) for row in rows if row)
     out = []
     for row in rows:
-        if len(row) > 1 and row[0].bold and row[0].size >= 1.2 * max(s.size for s in row[1:]):
+        if len(row) > 1 and _gutter_heading(row, starts):
             out.append(row.pop(0))
         if row:
             out.append(_join_row(row))
