@@ -285,3 +285,81 @@ def test_text_drawn_running_upwards_is_read_upright(tmp_path: Path) -> None:
         for i, text in enumerate(lines):
             pdf.text(200, 300 + 20 * i, text)
     assert _lines(pdf, tmp_path) == lines
+
+
+def _bold(pdf: FPDF, size: float, x: float, y: float, text: str) -> None:
+    pdf.set_font("Helvetica", "B", size)
+    pdf.text(x, y, text)
+    pdf.set_font("Helvetica", size=_SIZE)
+
+
+def test_gutter_headings_wrapped_beside_their_content_under_a_header(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _bold(pdf, 20, 57, 70, "Samuel Hughes - Senior Product Designer")
+    pdf.text(57, 90, "samuel@example.org | +1 646 555 3422 | New York, NY")
+    y = 130.0
+    for first, second, content in (
+        ("Professional", "Summary", ["Designer with nine years of experience", "in small teams"]),
+        ("Work", "Experience", ["Senior Designer, Brightpath", "May 2019 to August 2022"]),
+        ("Technical", "Skills", ["Figma, Prototyping", "User research"]),
+    ):
+        _bold(pdf, 13, 57, y, first)
+        _bold(pdf, 13, 57, y + 15, second)
+        for i, text in enumerate(content):
+            pdf.text(176, y + 13 * i, text)
+        y += 50
+    assert _lines(pdf, tmp_path) == [
+        "Samuel Hughes - Senior Product Designer",
+        "samuel@example.org | +1 646 555 3422 | New York, NY",
+        "Professional Summary",
+        "Designer with nine years of experience",
+        "in small teams",
+        "Work Experience",
+        "Senior Designer, Brightpath",
+        "May 2019 to August 2022",
+        "Technical Skills",
+        "Figma, Prototyping",
+        "User research",
+    ]
+
+
+def test_a_lone_gutter_heading_is_not_joined_to_its_content(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _bold(pdf, 13, 57, 100, "Publications")
+    pdf.text(176, 100, "Rossi, P. (2022). Scaling feature stores.")
+    pdf.text(176, 114, "Reid, T. (2021). Measuring design debt.")
+    assert _lines(pdf, tmp_path) == [
+        "Publications",
+        "Rossi, P. (2022). Scaling feature stores.",
+        "Reid, T. (2021). Measuring design debt.",
+    ]
+
+
+def test_a_tall_glyph_beside_two_lines_does_not_merge_them(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=26)
+    pdf.text(430, 112, "*")
+    pdf.set_font("Helvetica", size=_SIZE)
+    pdf.text(450, 100, "(123) 456-7890")
+    pdf.text(450, 112, "bwayne@email.com")
+    lines = _lines(pdf, tmp_path)
+    assert lines[-2].endswith("(123) 456-7890")
+    assert lines[-1] == "bwayne@email.com"
+
+
+def test_a_bold_title_keeps_its_smaller_right_aligned_dates(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    for i in range(3):
+        _bold(pdf, 9.4, 28, 100 + 40 * i, "Senior Software Engineer")
+        pdf.set_font("Helvetica", size=7.8)
+        _right(pdf, 360, 100 + 40 * i, "Jan 2023 - Present")
+        pdf.set_font("Helvetica", size=_SIZE)
+        pdf.text(40, 114 + 40 * i, "- Designed the fraud detection pipeline")
+    assert _lines(pdf, tmp_path)[:2] == [
+        "Senior Software Engineer | Jan 2023 - Present",
+        "- Designed the fraud detection pipeline",
+    ]

@@ -4,7 +4,8 @@ pdfplumber's own word grouping joins characters closer than 3 points, which
 glues the words of LaTeX and Typst PDFs together (they draw no space glyphs,
 only a gap of a fifth of an em). Here a gap is a word space when it is wide
 for the font size, and characters nobody can see (white on white, a two-point
-font, outside the page) are left out before any word is made.
+font, outside the page, icon glyphs) are left out before any word is made. A
+page whose text runs sideways is turned upright first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from ._layout import overlap_rows
 
 #: A gap wider than this share of the font size separates two words.
 WORD_GAP_SHARE = 0.12
@@ -66,13 +69,34 @@ LIGATURES = str.maketrans(
 )
 
 
-def _dark_boxes(shapes: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
-    out = []
-    for r in shapes:
-        shade = lightness(r.get("non_stroking_color"))
-        if r.get("fill") and shade is not None and shade <= _DARK_BACKGROUND:
-            out.append((float(r["x0"]), float(r["top"]), float(r["x1"]), float(r["bottom"])))
-    return out
+_Box = tuple[float, float, float, float]
+#: Side of the grid cells that index dark shapes, in points.
+_CELL = 50.0
+
+
+class _DarkShapes:
+    """Filled shapes dark enough to show white text, indexed by grid cell so a
+    page of many shapes and many white characters stays linear."""
+
+    def __init__(self, shapes: Iterable[Mapping[str, Any]], width: float, height: float) -> None:
+        self.cells: dict[tuple[int, int], list[_Box]] = {}
+        for r in shapes:
+            shade = lightness(r.get("non_stroking_color"))
+            if not r.get("fill") or shade is None or shade > _DARK_BACKGROUND:
+                continue
+            x0, x1 = max(float(r["x0"]), 0.0), min(float(r["x1"]), width)
+            top, bottom = max(float(r["top"]), 0.0), min(float(r["bottom"]), height)
+            if x1 < x0 or bottom < top:
+                continue  # off the page
+            box = (x0, top, x1, bottom)
+            for ix in range(int(box[0] // _CELL), int(box[2] // _CELL) + 1):
+                for iy in range(int(box[1] // _CELL), int(box[3] // _CELL) + 1):
+                    self.cells.setdefault((ix, iy), []).append(box)
+
+    def under(self, x: float, y: float) -> bool:
+        """Whether a dark shape lies under the point."""
+        boxes = self.cells.get((int(x // _CELL), int(y // _CELL)), ())
+        return any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
 
 
 def visible_chars(
@@ -84,7 +108,7 @@ def visible_chars(
     """The characters a person sees on the page: on the page, big enough,
     not from an icon font, and not white unless they sit on a filled shape (rect
     or curve) dark enough to show them."""
-    boxes: list[tuple[float, float, float, float]] | None = None
+    dark: _DarkShapes | None = None
     out = []
     for c in chars:
         x0, x1, top, bottom = (float(c[k]) for k in ("x0", "x1", "top", "bottom"))
@@ -105,10 +129,9 @@ def visible_chars(
             continue
         shade = lightness(c.get("non_stroking_color"))
         if shade is not None and shade >= _WHITE:
-            if boxes is None:
-                boxes = _dark_boxes(shapes)
-            cx, cy = (x0 + x1) / 2, (top + bottom) / 2
-            if not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+            if dark is None:
+                dark = _DarkShapes(shapes, width, height)
+            if not dark.under((x0 + x1) / 2, (top + bottom) / 2):
                 continue
         out.append(c)
     return out
@@ -136,21 +159,6 @@ def upright_text(
             box = {"x0": height - bottom, "x1": height - top, "top": x0, "bottom": x1}
         turned.append({**c, **box, "size": x1 - x0, "upright": True})
     return turned, height
-
-
-def _rows(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """Characters whose boxes overlap the row's first one by half their height."""
-    rows: list[list[Mapping[str, Any]]] = []
-    row_top = row_bottom = 0.0
-    for c in sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))):
-        top, bottom = float(c["top"]), float(c["bottom"])
-        overlap = min(bottom, row_bottom) - max(top, row_top)
-        if rows and overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
-            rows[-1].append(c)
-        else:
-            rows.append([c])
-            row_top, row_bottom = top, bottom
-    return rows
 
 
 def _word(chars: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -181,7 +189,12 @@ def words_from_chars(chars: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     than a small share of the font size; a character drawn twice in place (fake
     bold) counts once."""
     words: list[dict[str, Any]] = []
-    for row in _rows(chars):
+    rows = overlap_rows(
+        sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))),
+        lambda c: float(c["top"]),
+        lambda c: float(c["bottom"]),
+    )
+    for row in rows:
         row.sort(key=lambda c: float(c["x0"]))
         current: list[Mapping[str, Any]] = []
         for c in row:

@@ -87,8 +87,12 @@ def _make_segment(words: Sequence[Mapping[str, Any]]) -> Segment:
         total += n
         bold_chars += n if bold else 0
         italic_chars += n if italic else 0
-        size = max(size, size_w)
-        top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
+        if len(words) == 1 or not _is_marker_text(text):  # a big bullet is not the line's height
+            size = max(size, size_w)
+            top, bottom = min(top, float(w["top"])), max(bottom, float(w["bottom"]))
+    if top == math.inf:  # only marks
+        top, bottom = min(float(w["top"]) for w in words), max(float(w["bottom"]) for w in words)
+        size = max(float(w.get("size") or 0.0) for w in words)
     return Segment(
         text="".join(parts),
         x0=float(words[0]["x0"]),
@@ -110,8 +114,11 @@ def _is_marker(words: Sequence[Mapping[str, Any]]) -> bool:
     return len(words) == 1 and _is_marker_text(str(words[0]["text"]))
 
 
-def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]]:
-    """Items whose boxes overlap the row's first item by half their height."""
+def overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]]:
+    """Items, top to bottom, in rows: each item joins the row when its box and
+    the row's band overlap by half the smaller height. The band is the first
+    item's box, narrowed to a much shorter item that joins, so a tall glyph
+    (an icon beside two lines) does not pull the line under it into its row."""
     rows: list[list[Any]] = []
     row_top = row_bottom = 0.0
     for item in sorted(items, key=top):
@@ -119,6 +126,8 @@ def _overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]
         overlap = min(b, row_bottom) - max(t, row_top)
         if rows and overlap >= 0.5 * min(b - t, row_bottom - row_top):
             rows[-1].append(item)
+            if b - t < 0.7 * (row_bottom - row_top):
+                row_top, row_bottom = t, b
             continue
         rows.append([item])
         row_top, row_bottom = t, b
@@ -129,7 +138,7 @@ def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
     """Group words into rows, then split rows at wide gaps, and at narrower ones
     before a word that starts where other rows start (a tab stop: the text
     beside a date column)."""
-    rows = _overlap_rows(
+    rows = overlap_rows(
         sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))),
         lambda w: float(w["top"]),
         lambda w: float(w["bottom"]),
@@ -278,7 +287,8 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
     """The bottom of a header block: the widest empty band across the page above
     ``limit``, when a title (the name, in a large font) lies above it and what
     lies above it on one side of the gutter only shares rows with the other
-    side (a location at the end of the contact row)."""
+    side and is set well apart from what follows on that side (a location at
+    the end of the contact row, not the first line of a paragraph)."""
     ordered = sorted(segments, key=lambda s: s.top)
     best_gap, cut = 0.0, -math.inf
     reach = ordered[0].bottom
@@ -300,7 +310,12 @@ def _header_cut(segments: Sequence[Segment], g: float, limit: float) -> float:
     fewer, more = (left, right) if len(left) <= len(right) else (right, left)
     if not fewer:
         return cut
-    return cut if _aligned_share(fewer, more) == 1.0 else -math.inf
+    if len(fewer) > 2 or max(s.size for s in more) < 1.9 * median:
+        return -math.inf  # a column of its own beside the header, not a piece of its rows
+    on_left = fewer is left
+    side_below = [s.top for s in segments if s.top >= cut and (s.x1 <= g if on_left else s.x0 >= g)]
+    interrupted = not side_below or min(side_below) - max(s.bottom for s in fewer) >= 2 * median
+    return cut if interrupted and _aligned_share(fewer, more) == 1.0 else -math.inf
 
 
 def _find_split(segments: Sequence[Segment], width: float) -> _Split | None:
@@ -379,13 +394,35 @@ def _lift_right_stacks(rows: list[list[Segment]]) -> None:
         last = piece
 
 
+def _gutter_heading(row: Sequence[Segment], starts: Counter[int]) -> bool:
+    """The row's first piece is a heading in a left gutter: bold, a fifth bigger
+    than the rest, and the rest starts where other rows start (the content
+    column), not right-aligned like a title's dates."""
+    first, second = row[0], row[1]
+    x = round(second.x0)
+    return (
+        first.bold
+        and first.size >= 1.2 * max(s.size for s in row[1:])
+        and starts[x - 1] + starts[x] + starts[x + 1] >= 1
+    )
+
+
 def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
-    """Top to bottom, the pieces of one visual row joined left to right."""
-    rows = _overlap_rows(segments, lambda s: s.top, lambda s: s.bottom)
+    """Top to bottom, the pieces of one visual row joined left to right; a
+    heading in a left gutter stays a line of its own, before the content
+    beside it."""
+    rows = overlap_rows(segments, lambda s: s.top, lambda s: s.bottom)
     for row in rows:
         row.sort(key=lambda s: s.x0)
     _lift_right_stacks(rows)
-    return [_join_row(row) for row in rows if row]
+    starts = Counter(round(row[0].x0) for row in rows if row)
+    out = []
+    for row in rows:
+        if len(row) > 1 and _gutter_heading(row, starts):
+            out.append(row.pop(0))
+        if row:
+            out.append(_join_row(row))
+    return out
 
 
 def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:

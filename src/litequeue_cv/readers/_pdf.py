@@ -1,4 +1,4 @@
-"""PDF reader: one pass of positioned words per page, laid out in reading order."""
+"""PDF reader: one pass over the visible characters of each page, laid out in reading order."""
 
 from __future__ import annotations
 
@@ -24,12 +24,9 @@ _TIME_STAMP = re.compile(
     r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?\s+\d{1,2}:\d{2}(\s*[AP]M)?$", re.IGNORECASE
 )
 _ADDRESS = re.compile(r"^(https?|file)://\S+$")
-#: Private-use code points (icon glyphs) and non-characters: no reader sees text there.
-_NOT_TEXT = re.compile("[\ue000-\uf8ff\ufffe\uffff\U000f0000-\U0010ffff]")
 
 
 def _clean(text: str) -> str:
-    text = _NOT_TEXT.sub("", text)
     pieces = (" ".join(p.split()) for p in text.split(ROW_GAP))
     return ROW_GAP.join(p for p in pieces if p)
 
