@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from ._dates import find_dates
-from ._vocab import section_key
+from ._vocab import COUNTRIES, section_key
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|www\.)[^\s|,;<>()\"']+", re.IGNORECASE)
@@ -20,12 +20,24 @@ _BARE = re.compile(
     re.IGNORECASE,
 )
 _PHONE = re.compile(r"\(?(?:\+|\b00)?\(?\d[\d\s().\-/–]{5,}\d(?:[xX*]{1,4}\b)?")
+#: Words for an address in the languages of the section headings.
+_ADDRESS_WORDS = (
+    r"address|location|based in|city|home|adresse|anschrift|wohnort|dirección|direccion|"
+    r"indirizzo|endereço|adres"
+)
+#: The same in Chinese and Japanese, where no space follows a label.
+_CJK_ADDRESS_WORDS = r"現住所|住所|现住址|地址"
 _LABEL = re.compile(
-    r"^(?:e-?mail|phone|tel(?:ephone)?|mobile|mob|cell|address|location|based in|linkedin|"
-    r"github|website|web|portfolio|home|city|contact)\s*[:.]?\s+",
+    r"^(?:e-?mail|phone|tel(?:ephone)?|mobile|mob|cell|linkedin|github|website|web|portfolio|"
+    rf"contact|{_ADDRESS_WORDS})\s*[:.]?\s+|^(?:{_CJK_ADDRESS_WORDS})\s*[:：]?\s*",
     re.IGNORECASE,
 )
-_PLACE_LABEL = re.compile(r"^(?:address|location|based in|city|home)\s*[:.]?\s+", re.IGNORECASE)
+_PLACE_LABEL = re.compile(
+    rf"^(?:{_ADDRESS_WORDS})\s*[:.]?\s+|^(?:{_CJK_ADDRESS_WORDS})\s*[:：]?\s*", re.IGNORECASE
+)
+#: A Japanese postal code (〒150-0001) opens an address; the next line may go on with it.
+_POSTAL = re.compile(r"〒\s*\d{3}-?\d{4}")
+_CJK_ADDRESS = re.compile(r"[都道府県市区町村省]")
 _SEPARATORS = re.compile(r"\s+[|·•/⋅◦—]\s+|\s+[|·•]|[|·•]\s+|\s{3,}|\t|(?<=[^\d\s])\s+–\s+(?=\D)")
 _PLACE = re.compile(r"^[^\W\d_][\w .'’-]*(?:,\s*[^\W\d_][\w .'’-]*){1,2}$")
 
@@ -67,7 +79,7 @@ def _phone_in(text: str) -> str | None:
 
 def _phone_part(value: str) -> str | None:
     """The phone number when a separated part is nothing but one."""
-    if "@" in value or _URL.search(value):
+    if "@" in value or _URL.search(value) or "〒" in value:
         return None
     if len(re.sub(r"[\d\s().+\-/–]|(?<=\d)[xX*]+\b", "", value)) > 2:
         return None
@@ -246,6 +258,10 @@ def extract_contact(
             if location is None and placed and not _BARE.search(value):
                 location = value if len(value.split()) <= 7 else None
     location = _with_street(texts, location)
+    postal = _postal_address(texts)
+    if postal and (location is None or location in postal):
+        location = postal
+    location = location or _country(texts)
     if email is None:
         email = next((m.group(0) for t in everything for m in EMAIL.finditer(t)), None)
     if phone is None:
@@ -288,6 +304,24 @@ _STREET = re.compile(
     r"parkway|pkwy)\b\.?",
     re.IGNORECASE,
 )
+
+
+def _postal_address(texts: Sequence[str]) -> str | None:
+    """ "〒150-0001" and the line under it ("東京都渋谷区神宮前1-1-1") as one address."""
+    for i, text in enumerate(texts):
+        postal = _POSTAL.search(text)
+        if postal is None:
+            continue
+        rest = text[postal.end() :].split(" | ")[0].strip()
+        if not rest and i + 1 < len(texts) and _CJK_ADDRESS.search(texts[i + 1]):
+            rest = texts[i + 1].split(" | ")[0].strip()
+        return f"{postal.group(0)} {rest}".strip()
+    return None
+
+
+def _country(texts: Sequence[str]) -> str | None:
+    """A line of the contact block that is only a country ("United Kingdom")."""
+    return next((t.strip() for t in texts if t.strip().casefold() in COUNTRIES), None)
 
 
 def strip_mark(text: str) -> str:

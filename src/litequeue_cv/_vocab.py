@@ -503,6 +503,24 @@ SPOKEN_LANGUAGES = frozenset(
     )
 )
 
+#: Countries, in English, lower case: a contact line that is only one is a location.
+COUNTRIES = frozenset(
+    str.split(
+        """
+    usa;united states;united states of america;united kingdom;uk;england;scotland;wales;
+    ireland;canada;mexico;brazil;argentina;chile;colombia;peru;france;germany;spain;portugal;
+    italy;netherlands;belgium;luxembourg;switzerland;austria;poland;czech republic;czechia;
+    slovakia;hungary;romania;bulgaria;greece;turkey;sweden;norway;denmark;finland;iceland;
+    estonia;latvia;lithuania;ukraine;russia;israel;egypt;morocco;nigeria;kenya;south africa;
+    india;pakistan;bangladesh;sri lanka;nepal;china;japan;south korea;korea;taiwan;hong kong;
+    singapore;malaysia;indonesia;philippines;thailand;vietnam;australia;new zealand;
+    united arab emirates;uae;saudi arabia;qatar
+    """.replace("\n", ""),
+        ";",
+    )
+)
+COUNTRIES = frozenset(c.strip() for c in COUNTRIES if c.strip())
+
 #: Nouns that end a job title (the head noun of "Senior Software Engineer").
 ROLE_NOUNS = frozenset(
     [

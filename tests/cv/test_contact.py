@@ -88,3 +88,29 @@ def test_the_name_in_big_type_outside_the_top_block() -> None:
         )
     )
     assert parse(doc, file_name="cv.pdf", file_type="pdf").contact.name == "johnsmith"
+
+
+def test_a_japanese_postal_address_over_two_lines() -> None:
+    block = [
+        ("田中 花子", 16.0),
+        ("現住所 〒150-0001", 10.0),
+        ("東京都渋谷区神宮前1-1-1", 8.0),
+        ("電話 | 090-1234-5678", 8.0),
+    ]
+    got = extract_contact(block, [], [])
+    assert (got.location, got.phone) == ("〒150-0001 東京都渋谷区神宮前1-1-1", "090-1234-5678")
+
+
+def test_a_line_that_is_only_a_country() -> None:
+    block = [
+        ("Alice", 24.8),
+        ("Adventurer", 14.3),
+        ("United Kingdom", 14.3),
+        ("+39 0325658974", 14.3),
+    ]
+    assert extract_contact(block, [], []).location == "United Kingdom"
+
+
+def test_labels_need_a_separator_so_a_placeholder_address_is_not_cut() -> None:
+    block = [("Marissa Mayer", 24.0), ("m@example.com | City, State", 8.0)]
+    assert extract_contact(block, [], []).location == "City, State"
