@@ -22,6 +22,8 @@ _LANG = re.compile(
 )
 #: Longest list entry, in words, still read as an item rather than a sentence.
 _MAX_ITEM_WORDS = 6
+_RATING = re.compile(r"\s*([^\d,|]+?)\s+(?:10|\d)(?:[.,]\d)?(?:\s*/\s*(?:10|5))?(?=\s|$)")
+_RATED = re.compile(rf"(?:{_RATING.pattern}){{2,}}\s*")
 #: Labels in a skills section whose values are not skills.
 _NOT_SKILL = re.compile(
     r"^(?:driving licen[cs]e|driver'?s licen[cs]e|date of birth)s?\b"
@@ -96,6 +98,8 @@ def _joined(items: Sequence[Item]) -> list[str]:
         if (
             out
             and not centred  # lines centred in a sidebar each stand alone
+            and "|" not in out[-1]  # a row of pieces (tags, table cells) is whole
+            and "|" not in text
             and not item.bullet
             and _LIST_SEP.search(out[-1])
             and not out[-1].rstrip().endswith((",", ";", ".", "|"))
@@ -122,13 +126,33 @@ def _unique(values: Iterable[str]) -> list[str]:
     return out
 
 
+def _footnotes(items: Sequence[Item]) -> set[int]:
+    """Lines set much smaller than the rest of the section: a note under a list
+    ("(*) The skill scale is from 0 to 6"), not an item."""
+    sizes = sorted(i.line.size for i in items if i.line.size)
+    if not sizes:
+        return set()
+    usual = sizes[len(sizes) // 2]
+    return {k for k, i in enumerate(items) if i.line.size and i.line.size < 0.8 * usual}
+
+
+def _ratings(text: str) -> str:
+    """ "lovely 4 narcissistic 3": a skill bar's numbers between the items become commas."""
+    if _RATED.fullmatch(text):
+        return ", ".join(m.group(1) for m in _RATING.finditer(text))
+    return text
+
+
 def parse_skills(items: Sequence[Item]) -> list[str]:
     """Skill names from comma lists, bullets, one-per-line or labelled groups. A label
     before a sentence ("team work: I have worked in ...") is the skill; a sub-heading
     ("Digital skills") is not, nor a driving licence."""
     skills: list[str] = []
     skip_next = False
+    notes = _footnotes(items)
+    items = [item for k, item in enumerate(items) if k not in notes]
     for line in _joined(items):
+        line = _ratings(line)
         if skip_next:
             skip_next = False
             if len(line.split()) <= 3:

@@ -138,3 +138,26 @@ def test_a_second_skills_like_heading_is_a_section_of_its_own() -> None:
     got = parse(doc, file_name="cv.pdf", file_type="pdf")
     assert got.skills == ("Python", "C++")
     assert got.section_order == ("contact", "skills", "communication skills")
+
+
+def test_rows_of_tags_ratings_and_a_footnote_under_the_list() -> None:
+    def item(text: str, size: float = 10.0) -> Item:
+        return Item(text=text, bullet=False, line=Line(text=text, size=size, x0=400.0))
+
+    items = [
+        item("Go | Python | Node.js | TypeScript"),
+        item("JavaScript | SQL"),
+        item("lovely 4 narcissistic 3"),
+        item("(*)[The skill scale is from 0 (Fundamental Awareness)", size=7.0),
+        item("to 6 (Expert).]", size=7.0),
+    ]
+    assert parse_skills(items) == [
+        "Go",
+        "Python",
+        "Node.js",
+        "TypeScript",
+        "JavaScript",
+        "SQL",
+        "lovely",
+        "narcissistic",
+    ]
