@@ -163,6 +163,9 @@ def parse_skills(items: Sequence[Item]) -> list[str]:
             continue
         if section_key(bare) == "skills":
             continue  # a group heading inside the section
+        cells = line.split(" | ", 1)
+        if len(cells) == 2 and section_key(cells[0]) is not None:
+            line = cells[1]  # a table row "Tech Stack | Tableau | Python": the label cell goes
         label = _LABEL.match(line)
         if label:
             line = line[label.end() :]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import attrs
@@ -81,6 +82,24 @@ def _profile_line(items: Sequence[Item], contact: Contact) -> Item | None:
     return None
 
 
+_FORM_WORDS = re.compile(r"curriculum vitae|\bresume\b|résumé|lebenslauf|\bcv\b|\bpage\b", re.I)
+
+
+def _drop_running_lines(sections: Sequence[Section], name: str | None) -> None:
+    """A line that is the person's name beside "Curriculum vitae" or a page number is a
+    running head or foot left in the text, not part of the section it fell into."""
+    if not name:
+        return
+    key = name.casefold()
+    for section in sections[1:]:
+        section.items[:] = [
+            item
+            for item in section.items
+            if not (key in item.text.casefold() and _FORM_WORDS.search(item.text))
+            or len(item.text) > len(name) + 30
+        ]
+
+
 def _biggest_name(doc: SourceDoc) -> str | None:
     """The name when the top block has none: the biggest text on the first page, set
     far bigger than the body (a sidebar or a header read after the columns)."""
@@ -131,6 +150,7 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
     if not summary_items and (profile := _profile_line(top.items, contact)):
         summary_items = [profile]
         order.insert(1 if order[:1] == ["contact"] else 0, "summary")
+    _drop_running_lines(sections, contact.name)
     lists = _list_items(sections)
     grid, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
     skills = parse_skills([item for i, item in enumerate(lists["skills"]) if i not in used])

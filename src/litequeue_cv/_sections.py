@@ -60,6 +60,8 @@ class Section:
     heading: str | None
     #: Its logical lines.
     items: list[Item] = attrs.Factory(list)
+    #: Opened by a labelled line ("Skills: a, b") rather than a heading of its own.
+    inline: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -203,9 +205,10 @@ def label_of(text: str) -> tuple[str, str] | None:
     return (m.group("head").strip(), m.group("rest").strip()) if m else None
 
 
-def _inline(line: Line, current: str | None) -> tuple[str, str] | None:
+def _inline(line: Line, current: Section) -> tuple[str, str] | None:
     """``Skills: a, b, c`` -> (heading, content) when the label is a known section.
-    Inside a skills section, "Languages: Python, C++" is a group of skills."""
+    Under a Skills heading, labelled lines are its groups ("Languages: Python, C++",
+    "Languages | English | French"): the parser sends each where it belongs."""
     m = _INLINE.match(line.text)
     if not m or line.list_item or strip_bullet(line.text)[1]:
         return None
@@ -213,7 +216,9 @@ def _inline(line: Line, current: str | None) -> tuple[str, str] | None:
     key = exact_section_key(head)
     if key in (None, "contact"):
         return None
-    if current == "skills" and key in ("skills", "languages") and not spoken(rest):
+    if current.key == "skills" and not current.inline:
+        return None
+    if current.key == "skills" and key in ("skills", "languages") and not spoken(rest):
         return None
     return head, rest
 
@@ -247,7 +252,7 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
     sections = [Section(key="contact", heading=None)]
     for index, line in enumerate(lines):
         heading = heading_of(line, body, styled, first=index == 0, looks=looks)
-        inline = None if heading else _inline(line, sections[-1].key)
+        inline = None if heading else _inline(line, sections[-1])
         if heading or inline:
             title = heading or (inline[0] if inline else "")
             last = sections[-1]
@@ -263,7 +268,7 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
             key = _canonical(title)
             if key and exact_section_key(title) is None and any(s.key == key for s in sections):
                 key = None  # "Communication skills" after the skills: a section of its own
-            sections.append(Section(key=key, heading=title))
+            sections.append(Section(key=key, heading=title, inline=inline is not None))
             if inline:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))
             continue

@@ -161,3 +161,20 @@ def test_rows_of_tags_ratings_and_a_footnote_under_the_list() -> None:
         "lovely",
         "narcissistic",
     ]
+
+
+def test_groups_under_a_skills_heading_go_where_they_belong() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="John Doe", bold=True, size=32.0),
+            Line(text="Skills", bold=True, size=16.0),
+            Line(text="Languages | English | French | Chinese", size=10.0),
+            Line(text="Tech Stack | Tableau | Python (Pandas/Numpy) | PostgreSQL", size=10.0),
+            Line(text="Personal Interests | Swimming | Cooking", size=10.0),
+            Line(text="John Doe | Curriculum vitae", size=8.0),
+        )
+    )
+    got = parse(doc, file_name="cv.pdf", file_type="pdf")
+    assert got.skills == ("Tableau", "Python (Pandas/Numpy)", "PostgreSQL")
+    assert [lang.name for lang in got.languages] == ["English", "French", "Chinese"]
+    assert got.section_order == ("contact", "skills")
