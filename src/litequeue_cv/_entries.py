@@ -1,12 +1,14 @@
 # ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
-"""Work history and education entries from a section's items.
+"""Entries of a work or education section, and the work entries themselves.
 
-Entries are anchored on their dates: each line holding a date range (or a
-single date) is one entry, its heading lines are the short lines just above
-it, and its description runs to the next entry. The heading text is then cut
-into fragments (at separators like ``|``, ``,``, `` — ``, `` at ``) and each
-fragment is given a role by what it looks like: a job-title noun, an
-organisation word, a place, a degree, a school.
+Entries are split by the signals CVs use: each line holding a date range (or a
+single date) is one entry. Where the first entry opens with its dates, every
+entry does and takes the short lines under it; otherwise an entry's heading is
+the short lines above its dated line (and a few set-apart lines after it). The
+heading text is then cut into fragments (at separators like ``|``, ``,``,
+`` — ``, `` at ``) and each fragment is given a role by what it looks like: a
+job-title noun, an organisation word, a place. ``_education`` does the same
+for schools and degrees.
 """
 
 from __future__ import annotations
@@ -17,16 +19,16 @@ from collections.abc import Sequence
 import attrs
 
 from ._dates import DateSpan, find_dates, leading_date, open_start
-from ._result import Degree, Job
+from ._result import Job
 from ._sections import Item
-from ._vocab import CJK_DEGREE, DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
+from ._vocab import INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
 
 _SPLIT = re.compile(
     r"\s+\((?=[^()]*,[^()]*\)\s*$)|\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+"
 )
 _AT = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
-_STRIP = " ,;:|–—-()[]"
+STRIP = " ,;:|–—-()[]"
 #: Longest heading line (in words, in characters) of an entry; longer lines are descriptions.
 _MAX_HEADER_WORDS = 14
 _MAX_HEADER_CHARS = 100
@@ -41,10 +43,6 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:inc|ltd|co|corp|llc|plc|bros|jr|sr|st|dept|univ)|\.[^\W\d_]{1,2})\.$", re.IGNORECASE
 )
 _SENTENCE_BREAK = re.compile(r"[a-z]{3}\.\s+[A-Z]")
-#: Fragments that are neither a school nor a subject: grades and date labels.
-_NOT_NAME = re.compile(
-    r"^(?:c?gpa|grade|note|percentage|expected|anticipated|graduat\w*)\b", re.IGNORECASE
-)
 #: "2 years 10 months", "4 mos": how long a job lasted, printed beside its dates.
 _DURATION = re.compile(
     r"\b\d+\+?\s*(?:years?|yrs?|y)\b(?:\s*\d+\s*(?:months?|mos?)\b)?|\b\d+\s*(?:months?|mos?)\b",
@@ -73,22 +71,11 @@ _ROLE_OF = re.compile(
 #: Entries marked as one's own projects are not jobs.
 _OWN_PROJECT = re.compile(r"personal project|side project|个人项目|個人プロジェクト", re.IGNORECASE)
 _EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
-#: What joins a degree to its subject: "in", "of", "en", "em", "de", "di", "im", "w", a dash.
-_FIELD_LEAD = re.compile(r"^\s*(?:(?:in|of|en|em|de|di|im|w)\b|[-–—:,(])\s*", re.IGNORECASE)
-_THESIS = re.compile(r"^(?:thesis|dissertation|project)\b", re.IGNORECASE)
-_MAJOR = re.compile(
-    r"^(?:majoring in|major(?:ed)? in|major\s*:|specializ\w+ in|specialis\w+ in|"
-    r"concentration(?: in|\s*:))\s*",
-    re.IGNORECASE,
-)
-_HONOURS = re.compile(r"\b(?:cum laude|with (?:honou?rs|distinction)|first class)\b", re.IGNORECASE)
-#: "University of California", "Indian Institute of Technology": a name that a campus may follow.
-_OF_NAME = re.compile(r"\b(?:university|institute|college|school)\s+of\s+\w+", re.IGNORECASE)
 _PLACE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2}$")
 
 
 @attrs.frozen
-class _Frag:
+class Frag:
     text: str
     line: int
     bold: bool
@@ -97,7 +84,7 @@ class _Frag:
 
 
 @attrs.frozen
-class _Block:
+class Block:
     header: list[Item]
     dates: DateSpan | None
     anchor: int | None
@@ -155,7 +142,7 @@ def mend_wrapped_ranges(items: Sequence[Item]) -> list[Item]:
 
 
 def _own_text(item: Item, dates: DateSpan) -> str:
-    return (item.text[: dates.span[0]] + item.text[dates.span[1] :]).strip(_STRIP)
+    return (item.text[: dates.span[0]] + item.text[dates.span[1] :]).strip(STRIP)
 
 
 def _pull_after(
@@ -174,18 +161,18 @@ def _pull_after(
     return taken
 
 
-def _blocks_dates_first(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[_Block]:
+def _blocks_dates_first(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[Block]:
     """Entries that open with their dated line; the short lines under it complete it."""
-    blocks = [_Block(list(items[: anchors[0][0]]), None, None, [])] if anchors[0][0] else []
+    blocks = [Block(list(items[: anchors[0][0]]), None, None, [])] if anchors[0][0] else []
     for k, (a, dates) in enumerate(anchors):
         end = anchors[k + 1][0] if k + 1 < len(anchors) else len(items)
         extra = _pull_after(items, a + 1, end, _MAX_HEADER_LINES - 1, loose=True)
         header = list(items[a : a + 1 + extra])
-        blocks.append(_Block(header, dates, 0, list(items[a + 1 + extra : end])))
+        blocks.append(Block(header, dates, 0, list(items[a + 1 + extra : end])))
     return blocks
 
 
-def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[_Block]:
+def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[Block]:
     starts: list[int] = []
     for k, (a, dates) in enumerate(anchors):
         floor = anchors[k - 1][0] + 1 if k else 0
@@ -203,7 +190,7 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
         starts.append(start)
     blocks = []
     if starts and starts[0] > 0:
-        blocks.append(_Block(list(items[: starts[0]]), None, None, []))
+        blocks.append(Block(list(items[: starts[0]]), None, None, []))
     for k, (a, dates) in enumerate(anchors):
         end = starts[k + 1] if k + 1 < len(anchors) else len(items)
         header = list(items[starts[k] : a + 1])
@@ -211,26 +198,26 @@ def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]])
         extra = _pull_after(items, a + 1, end, room) if room > 0 else 0
         header += items[a + 1 : a + 1 + extra]
         body = list(items[a + 1 + extra : end])
-        blocks.append(_Block(header, dates, len(header) - 1 - extra, body))
+        blocks.append(Block(header, dates, len(header) - 1 - extra, body))
     return blocks
 
 
-def _blocks_by_style(items: Sequence[Item]) -> list[_Block]:
+def _blocks_by_style(items: Sequence[Item]) -> list[Block]:
     """No dates at all: a bold line (or a line after bullets) starts an entry."""
     has_bold = any(i.line.bold for i in items)
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     for item in items:
         starts = not item.bullet and (
             item.line.bold if has_bold else (not blocks or blocks[-1].body[-1:] != [])
         )
         if starts and (not blocks or blocks[-1].body or not has_bold):
-            blocks.append(_Block([item], None, None, []))
+            blocks.append(Block([item], None, None, []))
         elif blocks and not blocks[-1].body and _header_like(item) and not item.bullet:
             blocks[-1].header.append(item)
         elif blocks:
             blocks[-1].body.append(item)
         else:
-            blocks.append(_Block([item], None, None, []))
+            blocks.append(Block([item], None, None, []))
     return blocks
 
 
@@ -248,7 +235,7 @@ def _drop_details(
     return out
 
 
-def split_blocks(items: Sequence[Item]) -> list[_Block]:
+def split_blocks(items: Sequence[Item]) -> list[Block]:
     """Entries of a section, each a header, its dates and a body. Where the first
     entry opens with its dates, every entry does; otherwise the heading lines sit
     above the dated line."""
@@ -271,8 +258,8 @@ def split_blocks(items: Sequence[Item]) -> list[_Block]:
     return _blocks_by_dates(items, anchors)
 
 
-def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
-    frags: list[_Frag] = []
+def fragments(block: Block, split_at: bool) -> list[Frag]:
+    frags: list[Frag] = []
     for n, item in enumerate(block.header):
         text = item.text
         if n == block.anchor and block.dates is not None:
@@ -283,17 +270,17 @@ def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
         if split_at and (m := _AT.search(text)):
             title_part, text = text[: m.start()], text[m.end() :]
         bold, italic = item.line.bold, item.line.italic
-        if title_part and title_part.strip(_STRIP):
-            frags.append(_Frag(title_part.strip(_STRIP), n, bold, italic, title=True))
+        if title_part and title_part.strip(STRIP):
+            frags.append(Frag(title_part.strip(STRIP), n, bold, italic, title=True))
         for piece in _SPLIT.split(text):
-            piece = piece.strip(_STRIP.replace(".", "") if _LEGAL.match(piece.strip()) else _STRIP)
+            piece = piece.strip(STRIP.replace(".", "") if _LEGAL.match(piece.strip()) else STRIP)
             if not piece:
                 continue
             last = frags[-1] if frags else None
             if _LEGAL.match(piece) and last is not None and last.line == n:
                 frags[-1] = attrs.evolve(last, text=f"{last.text}, {piece}")
             else:
-                frags.append(_Frag(piece, n, bold, italic))
+                frags.append(Frag(piece, n, bold, italic))
     return frags
 
 
@@ -320,18 +307,18 @@ def _org_like(text: str) -> bool:
     return bool(words) and (words[-1] in ORG_WORDS or bool(INSTITUTION_WORDS.search(text)))
 
 
-def _place_like(text: str) -> bool:
+def place_like(text: str) -> bool:
     words = _words(text)
     if not words or any(w in ORG_WORDS or w in ROLE_NOUNS for w in words):
         return bool(words) and words[0] in REMOTE_WORDS
     return words[0] in REMOTE_WORDS or bool(_PLACE.match(text))
 
 
-def _location(frags: Sequence[_Frag]) -> str | None:
+def _location(frags: Sequence[Frag]) -> str | None:
     """The first run of place-like fragments on one line, joined ("Kent, Ohio")."""
-    run: list[_Frag] = []
+    run: list[Frag] = []
     for f in frags:
-        if _place_like(f.text) and (not run or (f.line == run[-1].line and len(run) < 3)):
+        if place_like(f.text) and (not run or (f.line == run[-1].line and len(run) < 3)):
             run.append(f)
         elif run:
             break
@@ -350,10 +337,10 @@ def _description(items: Sequence[Item]) -> str | None:
     return "\n".join(parts) or None
 
 
-def _styled_title(frags: Sequence[_Frag]) -> _Frag:
+def _styled_title(frags: Sequence[Frag]) -> Frag:
     """No role word: the fragment set apart in italics (not a place), else in bold."""
     if len({f.italic for f in frags}) > 1:
-        italic = next((f for f in frags if f.italic and not _place_like(f.text)), None)
+        italic = next((f for f in frags if f.italic and not place_like(f.text)), None)
         if italic is not None:
             return italic
     if len({f.bold for f in frags}) > 1:
@@ -361,10 +348,10 @@ def _styled_title(frags: Sequence[_Frag]) -> _Frag:
     return frags[0]
 
 
-def _job(block: _Block, previous: Job | None) -> Job:
+def _job(block: Block, previous: Job | None) -> Job:
     frags = [
         f
-        for f in _fragments(block, split_at=True)
+        for f in fragments(block, split_at=True)
         if not _DURATION.fullmatch(f.text) and f.text.casefold() not in _EMPLOYMENT_TYPES
     ]
     title = next((f for f in frags if f.title), None)
@@ -378,14 +365,14 @@ def _job(block: _Block, previous: Job | None) -> Job:
     if company is not None:
         # "Microscopic Circus, Schrodinger's University": a comma inside the employer's name
         for f in rest[rest.index(company) + 1 :]:
-            if f.line != company.line or not (_org_like(f.text) and not _place_like(f.text)):
+            if f.line != company.line or not (_org_like(f.text) and not place_like(f.text)):
                 break
             company_text = f"{company_text}, {f.text}"
             rest = [r for r in rest if r is not f]
     location = _location([f for f in rest if f is not company])
     body = list(block.body)
     first = body[0] if body else None
-    short_place = first is not None and _place_like(first.text) and len(first.text.split()) <= 3
+    short_place = first is not None and place_like(first.text) and len(first.text.split()) <= 3
     if location is None and first and not first.bullet and first.line.italic and short_place:
         location = body.pop(0).text
     if company_text is None and previous is not None and len(block.header) == 1:
@@ -403,119 +390,7 @@ def _job(block: _Block, previous: Job | None) -> Job:
     )
 
 
-def _split_degree(text: str) -> tuple[str, str | None]:
-    cjk = CJK_DEGREE.match(text)
-    if cjk:  # "在读硕士研究生 信息与通信工程": status word dropped, the rest is the subject
-        return cjk.group("degree"), text[cjk.end() :].strip(_STRIP) or None
-    m = DEGREE.match(text)
-    if not m:
-        return text, None
-    degree = text[: m.end()].strip(_STRIP)
-    rest = text[m.end() :]
-    if abbreviation := re.match(r"\s*\(([A-Z][\w.]{1,8})\)?", rest):
-        degree = f"{degree} ({abbreviation.group(1)})"  # "Master of Business Administration (MBA)"
-        rest = rest[abbreviation.end() :]
-    rest = _FIELD_LEAD.sub("", rest)
-    return degree, rest.strip(_STRIP) or None
-
-
-def _subject(text: str) -> str | None:
-    """The subject a fragment names: "Majoring in X", "Major: X", "Specialization in X"."""
-    m = _MAJOR.match(text)
-    return text[m.end() :].strip(_STRIP + ".") or None if m else None
-
-
-def _field_of(text: str | None) -> str | None:
-    """A field without status words ("candidate in Computer Science") or honours."""
-    if text is None or _HONOURS.search(text) or _THESIS.match(text):
-        return None
-    return re.sub(r"^(?:candidate|student|in progress)\s+(?:in\s+)?", "", text).strip() or None
-
-
-def _institution(frags: Sequence[_Frag], used: Sequence[_Frag]) -> _Frag | None:
-    """The first name on the first line that is not the degree, preferring one that is
-    not a place ("CalTech" in "PhD in CS, CalTech, Pasadena, USA")."""
-    others = [f for f in frags if f not in used]
-    first_line = min((f.line for f in others), default=None)
-    return next((f for f in others if not _place_like(f.text)), None) or next(
-        (f for f in others if f.line == first_line), None
-    )
-
-
-def _campus(inst: _Frag, frags: Sequence[_Frag]) -> str:
-    """ "University of California, Berkeley": a campus after "X of Y" stays with it; a
-    town after any other name ("Brunel University, London") does not."""
-    after = frags[frags.index(inst) + 1 :] if inst in frags else []
-    nxt = after[0] if after else None
-    # "..., Los Angeles | USA" is a campus and a country; "..., Vancouver, BC, CA" an address
-    short_tail = sum(f.line == inst.line for f in after) <= 2
-    if (
-        _OF_NAME.search(inst.text)
-        and nxt is not None
-        and nxt.line == inst.line
-        and short_tail
-        and _place_like(nxt.text)
-        and len(nxt.text.split()) <= 2
-    ):
-        return f"{inst.text}, {nxt.text}"
-    return inst.text
-
-
-def _whole_degree(text: str) -> bool:
-    """The fragment is a degree name and nothing else ("High school")."""
-    m = DEGREE.match(text)
-    return m is not None and m.end() >= len(text.rstrip(" ."))
-
-
-def _degree(block: _Block) -> Degree:
-    frags = [f for f in _fragments(block, split_at=False) if not _NOT_NAME.match(f.text)]
-    subjects = [f for f in frags if _subject(f.text)]
-    subjects += [
-        _Frag(i.text, -1, False, False) for i in block.body[:1] if _subject(i.text)
-    ]  # "Specializing in mathematics and physics." under the heading
-    frags = [f for f in frags if f not in subjects]
-    schools = [f for f in frags if INSTITUTION_WORDS.search(f.text) and not _whole_degree(f.text)]
-    # a proper name of two words or more over a stray word ("University'" ending a title)
-    inst = next((f for f in schools if len(f.text.split()) > 1), schools[0] if schools else None)
-    degrees = [
-        f for f in frags if f is not inst and (DEGREE.match(f.text) or CJK_DEGREE.match(f.text))
-    ]
-    # the longest names its subject too ("PhD in Computer Science" over a "PhD" gutter)
-    deg = max(degrees, key=lambda f: len(f.text), default=None)
-    degree = field = None
-    inst = inst or _institution(frags, degrees)
-    if deg is not None:
-        degree, field = _split_degree(deg.text)
-        field = _field_of(field)
-        if field is None and not subjects:
-            after = frags[frags.index(deg) + 1 :]
-            nxt = after[0] if after else None
-            if nxt is not None and nxt is not inst and nxt.line == deg.line:
-                field = _field_of(nxt.text)
-    if subjects:
-        field = _subject(subjects[0].text)
-    if degree is None and field is None:
-        # a programme without a degree name ("International Business Management")
-        field = next(
-            (
-                f.text
-                for f in frags
-                if f is not inst
-                and f.line != (inst.line if inst else -1)
-                and not _place_like(f.text)
-            ),
-            None,
-        )
-    return Degree(
-        institution=_campus(inst, frags) if inst else None,
-        degree=degree,
-        field=field,
-        start=block.dates.start if block.dates else None,
-        end=block.dates.end if block.dates else None,
-    )
-
-
-def own_project(block: _Block) -> bool:
+def own_project(block: Block) -> bool:
     """The entry is marked as the person's own project, not a job."""
     return any(_OWN_PROJECT.search(i.text) for i in [*block.header, *block.body[:2]])
 
@@ -538,13 +413,3 @@ def parse_jobs(items: Sequence[Item]) -> list[Job]:
             continue
         jobs.append(_job(block, jobs[-1] if jobs else None))
     return [j for j in jobs if j.title or j.company]
-
-
-def parse_degrees(items: Sequence[Item]) -> list[Degree]:
-    """Education entries in the order they appear."""
-    out = []
-    for block in split_blocks(items):
-        entry = _degree(block)
-        if entry.institution or entry.degree:
-            out.append(entry)
-    return out

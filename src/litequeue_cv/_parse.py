@@ -10,7 +10,8 @@ import attrs
 from ._confidence import confidence, doubts
 from ._contact import Contact, extract_contact, name_alone
 from ._document import SourceDoc
-from ._entries import parse_degrees, parse_jobs
+from ._education import parse_degrees
+from ._entries import parse_jobs
 from ._lists import (
     grid_languages,
     parse_certifications,
