@@ -22,8 +22,8 @@ _LANG = re.compile(
 )
 #: Longest list entry, in words, still read as an item rather than a sentence.
 _MAX_ITEM_WORDS = 6
-_RATING = re.compile(r"\s*([^\d,|]+?)\s+(?:10|\d)(?:[.,]\d)?(?:\s*/\s*(?:10|5))?(?=\s|$)")
-_RATED = re.compile(rf"(?:{_RATING.pattern}){{2,}}\s*")
+#: A skill bar's value written out: "4", "3.5", "4/5", "10".
+_RATING = re.compile(r"(?:10|\d)(?:[.,]\d)?(?:/(?:10|5))?")
 #: Labels in a skills section whose values are not skills.
 _NOT_SKILL = re.compile(
     r"^(?:driving licen[cs]e|driver'?s licen[cs]e|date of birth)s?\b"
@@ -138,9 +138,17 @@ def _footnotes(items: Sequence[Item]) -> set[int]:
 
 def _ratings(text: str) -> str:
     """ "lovely 4 narcissistic 3": a skill bar's numbers between the items become commas."""
-    if _RATED.fullmatch(text):
-        return ", ".join(m.group(1) for m in _RATING.finditer(text))
-    return text
+    items: list[str] = []
+    words: list[str] = []
+    for token in text.split():
+        if _RATING.fullmatch(token) and words:
+            items.append(" ".join(words))
+            words = []
+        elif _RATING.fullmatch(token) or any(c in token for c in ",|"):
+            return text  # a number with no item before it, or a list already
+        else:
+            words.append(token)
+    return ", ".join(items) if len(items) >= 2 and not words else text
 
 
 def parse_skills(items: Sequence[Item]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from litequeue_cv._document import Line, SourceDoc
 from litequeue_cv._lists import parse_certifications, parse_languages, parse_skills
 from litequeue_cv._parse import parse
@@ -178,3 +180,13 @@ def test_groups_under_a_skills_heading_go_where_they_belong() -> None:
     assert got.skills == ("Tableau", "Python (Pandas/Numpy)", "PostgreSQL")
     assert [lang.name for lang in got.languages] == ["English", "French", "Chinese"]
     assert got.section_order == ("contact", "skills")
+
+
+def test_a_long_line_of_numbers_and_words_is_read_in_linear_time() -> None:
+    # A skill bar's values are found token by token; a regular expression over the
+    # whole line backtracked exponentially on text like this.
+    text = "a 1 b 2 " * 5000 + "x"
+    started = time.perf_counter()
+    skills = parse_skills([Item(text=text, bullet=False, line=Line(text=text))])
+    assert time.perf_counter() - started < 2.0
+    assert skills == []  # one long sentence, not a list
