@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -19,7 +20,7 @@ from ._lists import (
     parse_skills,
     section_text,
 )
-from ._result import Certification, CVResult
+from ._result import Certification, CVResult, Language
 from ._rirekisho import read_grid
 from ._sections import Item, Section, body_size, label_of, split_sections, spoken
 from ._vocab import section_key
@@ -55,14 +56,18 @@ def _labelled(item: Item) -> tuple[str | None, str]:
     return key, found[1]
 
 
-def _unique_names(certs: Sequence[Certification]) -> list[Certification]:
-    """Each certification once (a rirekisho lists them in its grid and again later)."""
+_Named = TypeVar("_Named", Certification, Language)
+
+
+def _unique_names(values: Sequence[_Named]) -> list[_Named]:
+    """Each certification or language once (a rirekisho lists its licences in its grid
+    and again later; a language grid and a languages section may both name one)."""
     seen: set[str] = set()
     out = []
-    for cert in certs:
-        if cert.name.casefold() not in seen:
-            seen.add(cert.name.casefold())
-            out.append(cert)
+    for value in values:
+        if value.name.casefold() not in seen:
+            seen.add(value.name.casefold())
+            out.append(value)
     return out
 
 
@@ -153,9 +158,9 @@ def parse(doc: SourceDoc, *, file_name: str, file_type: str) -> CVResult:
         order.insert(1 if order[:1] == ["contact"] else 0, "summary")
     _drop_running_lines(sections, contact.name)
     lists = _list_items(sections)
-    grid, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
+    cefr, used = grid_languages(lists["skills"])  # a Europass language grid among the skills
     skills = parse_skills([item for i, item in enumerate(lists["skills"]) if i not in used])
-    languages = grid + parse_languages(lists["languages"])
+    languages = _unique_names([*cefr, *parse_languages(lists["languages"])])
     unsure = doubts(doc, sections, contact, jobs, degrees, skills)
     others: dict[str, str] = {}
     for section in sections:

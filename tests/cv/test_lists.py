@@ -190,3 +190,18 @@ def test_a_long_line_of_numbers_and_words_is_read_in_linear_time() -> None:
     skills = parse_skills([Item(text=text, bullet=False, line=Line(text=text))])
     assert time.perf_counter() - started < 2.0
     assert skills == []  # one long sentence, not a list
+
+
+def test_a_language_in_the_grid_and_in_a_languages_section_is_listed_once() -> None:
+    doc = SourceDoc(
+        lines=(
+            Line(text="Betty Smith", size=13.0),
+            Line(text="PERSONAL SKILLS", size=9.0),
+            Line(text="Mother tongue(s)", size=9.0),
+            Line(text="English", size=9.0),
+            Line(text="LANGUAGES", size=9.0),
+            Line(text="English (native), French (B2)", size=9.0),
+        )
+    )
+    got = parse(doc, file_name="cv.pdf", file_type="pdf")
+    assert [lang.name for lang in got.languages] == ["English", "French"]
