@@ -249,3 +249,12 @@ def leading_date(text: str) -> int | None:
     """Where a date (or "Present") that starts the text ends, else None."""
     m = _LEADING.match(text)
     return m.end() if m else None
+
+
+#: A month alone after an opening bracket, a comma or a dash, at the end of a line.
+_MONTH_END = re.compile(rf"(?:^|[(\[,–—-])\s*(?:{_MON})\s*$", re.IGNORECASE)
+
+
+def ends_with_month(text: str) -> bool:
+    """The text ends with a month whose year is on the next line ("(September" / "2013")."""
+    return _MONTH_END.search(text) is not None

@@ -14,8 +14,15 @@ from collections.abc import Sequence
 
 import attrs
 
+from ._dates import ends_with_month
 from ._document import Line
-from ._vocab import SPOKEN_LANGUAGES, exact_section_key, normalise_heading, section_key
+from ._vocab import (
+    SPOKEN_LANGUAGES,
+    exact_section_key,
+    normalise_heading,
+    respelled,
+    section_key,
+)
 
 _BULLET = re.compile(r"^\s*(?:[•▪●◦‣∙·*■□➢➤►▶✓✔\uf0b7\uf0a7]|[-–—](?=\s))\s*")
 _DANGLING_DATE = re.compile(
@@ -225,8 +232,9 @@ def _inline(line: Line, current: Section) -> tuple[str, str] | None:
 
 def _continues(prev: Item, line: Line) -> bool:
     """A wrapped line: the rest of a bullet (indented past its mark), or a date
-    range broken in a narrow column ("Sep 2018 – Jun" / "2022")."""
-    if _DANGLING_DATE.search(prev.text) and _YEAR_START.match(line.text):
+    range broken in a narrow column ("Sep 2018 – Jun" / "2022", "(September" / "2013 to")."""
+    dangling = _DANGLING_DATE.search(prev.text) or ends_with_month(prev.text)
+    if dangling and _YEAR_START.match(line.text):
         return True
     if not prev.bullet or prev.line.x0 is None or line.x0 is None or line.list_item:
         return False
@@ -268,6 +276,7 @@ def split_sections(lines: Sequence[Line]) -> list[Section]:
             key = _canonical(title)
             if key and exact_section_key(title) is None and any(s.key == key for s in sections):
                 key = None  # "Communication skills" after the skills: a section of its own
+            title = respelled(title)
             sections.append(Section(key=key, heading=title, inline=inline is not None))
             if inline:
                 sections[-1].items.append(Item(text=inline[1], bullet=False, line=line))

@@ -813,6 +813,8 @@ def _squeezed(names: frozenset[str]) -> frozenset[str]:
 #: or broken ("CE RTIFICATIONS", "edu cation") headings.
 _SQUEEZED = {key: _squeezed(names) for key, names in SECTION_HEADINGS.items()}
 _SQUEEZED_OTHER = _squeezed(OTHER_HEADINGS)
+_ALL_NAMES = frozenset().union(*SECTION_HEADINGS.values(), OTHER_HEADINGS)
+_BY_SQUEEZED = {name.replace(" ", ""): name for name in sorted(_ALL_NAMES)}
 
 #: Key words of unlisted headings ("Relevant Work Experience", "Skills and Tech"), in
 #: the order they are tried; "other" wins first so "Volunteer Experience" is not a job.
@@ -924,6 +926,17 @@ _CJK_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("certifications", ("证书", "資格")),
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def respelled(heading: str) -> str:
+    """A heading broken by stray spaces ("VOLUNTEERIN G") as the listed name it spells,
+    in the heading's case; any other heading as written."""
+    t = normalise_heading(heading)
+    squeezed = t.replace(" ", "")
+    if t in _ALL_NAMES or squeezed not in _BY_SQUEEZED:
+        return heading
+    name = _BY_SQUEEZED[squeezed]
+    return name.upper() if heading.isupper() else name.capitalize()
 
 
 def exact_section_key(text: str) -> str | None:

@@ -383,3 +383,26 @@ def test_degrees_in_other_languages_and_hons() -> None:
         ("Laurea magistrale", "Ingegneria Informatica"),
         ("BA (Hons)", "English"),
     ]
+
+
+def test_a_month_at_the_end_of_a_line_and_its_year_on_the_next() -> None:
+    cv = _cv(
+        _heading("Education:"),
+        "Bachelor of Science, Human-Computer Interaction, KTH Royal Institute of Technology"
+        " (September",
+        "2013 to June 2016)",
+        _heading("Experience:"),
+        "Engineer, Acme (2001 - 2005)",
+        "The first product on film was over a hundred years ago.",
+        "Designer, Nimbus (2005 - 2009)",
+    )
+    assert _degrees(cv) == [
+        (
+            "KTH Royal Institute of Technology",
+            "Bachelor of Science",
+            "Human-Computer Interaction",
+            "2013-09",
+            "2016-06",
+        )
+    ]
+    assert [j.company for j in cv.work_history] == ["Acme", "Nimbus"]

@@ -157,3 +157,12 @@ def test_capitals_set_headings_apart_when_nothing_is_bold() -> None:
     ]
     headings = [s.heading for s in split_sections(lines)]
     assert headings == [None, "WORK EXPERIENCE", "ADDITIONAL INFORMATION"]
+
+
+def test_a_heading_broken_by_a_stray_space_is_spelled_as_its_name() -> None:
+    lines = [
+        _line("Jo Bloggs", size=20.0, bold=True),
+        _line("VOLUNTEERIN G", bold=True),
+        _line("Helped at the food bank (2019)"),
+    ]
+    assert [s.heading for s in split_sections(lines)] == [None, "VOLUNTEERING"]
