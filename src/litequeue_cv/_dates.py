@@ -251,8 +251,8 @@ def leading_date(text: str) -> int | None:
     return m.end() if m else None
 
 
-#: A month alone after an opening bracket, a comma or a dash, at the end of a line.
-_MONTH_END = re.compile(rf"(?:^|[(\[,–—-])\s*(?:{_MON})\s*$", re.IGNORECASE)
+#: A month alone after an opening bracket, a comma, a dash or a "|", at the end of a line.
+_MONTH_END = re.compile(rf"(?:^|[(\[,|–—-])\s*(?:{_MON})\s*$", re.IGNORECASE)
 
 
 def ends_with_month(text: str) -> bool:

@@ -406,3 +406,18 @@ def test_a_month_at_the_end_of_a_line_and_its_year_on_the_next() -> None:
         )
     ]
     assert [j.company for j in cv.work_history] == ["Acme", "Nimbus"]
+    cv = _cv(
+        _heading("ACADEMIC BACKGROUND"),
+        Line(text="Trinity College Dublin", bold=True, size=10.0),
+        "Bachelor of Engineering, Computer Science | September",
+        "2017 to June 2020",
+    )
+    assert _degrees(cv) == [
+        (
+            "Trinity College Dublin",
+            "Bachelor of Engineering",
+            "Computer Science",
+            "2017-09",
+            "2020-06",
+        )
+    ]
