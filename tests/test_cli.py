@@ -367,7 +367,10 @@ def test_options_go_before_or_after_the_command(capsys: Capsys, db: Path) -> Non
     assert (code, [j["id"] for j in json.loads(out)]) == (0, [1])
 
 
-def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
+def test_help_and_argparse_errors_return_a_status(
+    capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     assert main(["--help"]) == 0
     assert "enqueue" in capsys.readouterr().out
     code, _, err = run(capsys, "--db", "x.db", "enqueue", "k", "--priority", "high")
@@ -376,6 +379,30 @@ def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
     assert run(capsys, "--db", "x.db", "frobnicate")[0] == 2
     assert run(capsys, "--db", "x.db", "jobs", "--limit", "0")[0] == 2
     assert run(capsys, "--db", "x.db", "--plugin", "no.such.module", "worker")[0] == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["--plugin", "no.such.module", "worker"], 1, "plugin module 'no.such.module'"),
+        (["--plugin", "no.such.module", "enqueue", "k"], 1, "plugin module 'no.such.module'"),
+        (["worker", "--queue", ""], 2, "argument --queue"),
+        (["enqueue", ""], 2, "argument kind"),
+        (["enqueue", "k", "--queue", ""], 2, "argument --queue"),
+        (["enqueue", "k", "--tag", ""], 2, "argument --tag"),
+        (["queues", "limit", "q", "lots"], 2, "a queue limit is a whole number"),
+        (["queues", "pause", ""], 2, "argument name"),
+    ],
+)
+def test_a_command_that_fails_on_its_arguments_creates_no_file(
+    capsys: Capsys, tmp_path: Path, argv: list[str], status: int, message: str
+) -> None:
+    db = tmp_path / "new.db"
+    code, out, err = run(capsys, "--db", str(db), *argv)
+    assert (code, out) == (status, "")
+    assert f"litequeue: error: {message}" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_plugin_that_fails_to_import_is_one_line_not_a_traceback(

@@ -179,6 +179,8 @@ class Queue:
         self.job_retention = (
             None if job_retention is None else seconds(job_retention, "job_retention", forever=True)
         )
+        # Plugins first: a plugin that fails to load leaves no new file behind.
+        self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
         self._store = SQLiteStore(
             path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
@@ -190,7 +192,6 @@ class Queue:
         self._cancel_listeners: _Callbacks[Callable[[list[int]], None]] = _Callbacks()
         self._event_hook_cache: tuple[list[Any], list[Any]] = ([], [])
         try:
-            self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
             _plugins.register_handlers(self.plugin_manager, self._register, self)
         except BaseException:
             self._store.close()

@@ -26,6 +26,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import litequeue
+from litequeue._checks import queue_name
 
 __all__ = ["DB_ENV", "build_parser", "main"]
 
@@ -505,9 +506,10 @@ def cmd_queues(args: argparse.Namespace) -> int:
     Settings live in the file, so a change here binds every worker in every process.
     """
     action = args.action or "list"
+    limit = _parse_limit(args.value) if action == "limit" else None  # before the file opens
     with _open(args, create=action != "list") as queue:
         if action == "limit":
-            infos = [queue.set_queue(args.name, limit=_parse_limit(args.value))]
+            infos = [queue.set_queue(args.name, limit=limit)]
         elif action == "pause":
             infos = [queue.pause(args.name)]
         elif action == "resume":
@@ -588,6 +590,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"litequeue: error: {message}\n")
+
+
+def _name(text: str) -> str:
+    """A kind, queue or tag name the file can hold, refused as a usage error before the
+    file is opened: a command that fails must not leave a new file behind."""
+    try:
+        queue_name(text, "a name")
+    except litequeue.ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -686,21 +698,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_enqueue(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", help="which handler runs it")
+    p.add_argument("kind", type=_name, help="which handler runs it")
     p.add_argument("payload", nargs="?", metavar="PAYLOAD_JSON", help="JSON; - reads stdin")
-    p.add_argument("--queue", default="default")
+    p.add_argument("--queue", type=_name, default="default")
     p.add_argument("--priority", type=int, default=0, help="higher runs first")
     p.add_argument("--delay", type=_seconds, metavar="S", help="seconds before it may run")
     p.add_argument("--max-attempts", type=_positive_int, metavar="N")
     p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per attempt")
     p.add_argument("--unique-key", metavar="K", help="return the active job holding K")
     p.add_argument("--force", action="store_true", help="add a new job even if K is held")
-    p.add_argument("--tag", action="append", default=[], metavar="T", help="repeatable")
+    p.add_argument("--tag", type=_name, action="append", default=[], metavar="T", help="repeatable")
     p.add_argument("--parent", type=int, metavar="ID", help="the batch job it belongs to")
 
 
 def _add_worker(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--queue", action="append", metavar="Q", help="repeatable, in order")
+    p.add_argument("--queue", type=_name, action="append", metavar="Q", help="repeatable, in order")
     p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N")
     p.add_argument("--lease", type=_positive_seconds, default=30.0, metavar="S")
     p.add_argument("--grace", type=_seconds, default=30.0, metavar="S")
@@ -721,10 +733,10 @@ def _add_queues(p: argparse.ArgumentParser, common: _Parser) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("list", help="every queue and its settings", parents=[common])
     limit = actions.add_parser("limit", help="cap jobs running at once", parents=[common])
-    limit.add_argument("name")
+    limit.add_argument("name", type=_name)
     limit.add_argument("value", metavar="N|none")
     for name, what in (("pause", "hand out no jobs"), ("resume", "hand out jobs again")):
-        actions.add_parser(name, help=what, parents=[common]).add_argument("name")
+        actions.add_parser(name, help=what, parents=[common]).add_argument("name", type=_name)
 
 
 def _add_events(p: argparse.ArgumentParser) -> None:
