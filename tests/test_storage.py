@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -341,3 +342,45 @@ def test_an_upgrade_waits_no_longer_than_the_busy_timeout(tmp_path: Path) -> Non
     assert time.monotonic() - started < 5
     conn.execute("ROLLBACK")
     conn.close()
+
+
+def _read_without_a_break(path: Path, stop: threading.Event) -> None:
+    """Two readers taking turns, the next one in before the last one leaves: at every
+    moment some reader has a snapshot open in the write-ahead log."""
+    readers = [sqlite3.connect(path, isolation_level=None) for _ in range(2)]
+    try:
+        readers[0].execute("BEGIN")
+        readers[0].execute("SELECT count(*) FROM jobs").fetchone()
+        while not stop.is_set():
+            readers[1].execute("BEGIN")
+            readers[1].execute("SELECT count(*) FROM jobs").fetchone()
+            readers[0].execute("COMMIT")
+            readers.reverse()
+        readers[0].execute("COMMIT")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_the_write_ahead_log_stays_bounded_while_readers_never_pause(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # However slow the machine, the writer waits for the readers to move on.
+    monkeypatch.setattr(_schema, "WAL_WAIT", 600.0)
+    wal = Path(f"{db_path}-wal")
+    queue = litequeue.Queue(db_path, durability="normal")
+    queue.enqueue("k")
+    stop = threading.Event()
+    reading = threading.Thread(target=_read_without_a_break, args=(db_path, stop))
+    reading.start()
+    try:
+        largest = 0
+        for i in range(1500):
+            queue.enqueue("k", {"i": i, "pad": "x" * 500})
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        stop.set()
+        reading.join()
+    assert largest <= _schema.WAL_BOUND + 2**20, f"the log grew to {largest / 2**20:.1f} MiB"
+    assert len(queue.jobs(limit=10_000)) == 1501
+    queue.close()

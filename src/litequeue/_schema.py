@@ -1,4 +1,5 @@
-"""Opening a SQLite file and bringing its schema up to date.
+"""Opening a SQLite file, keeping its write-ahead log bounded, and bringing its
+schema up to date.
 
 Migrations are the numbered ``migrations/NNNN_name.sql`` files. Each one runs in
 its own ``BEGIN IMMEDIATE`` transaction together with ``PRAGMA user_version = N``,
@@ -10,6 +11,7 @@ and is refused.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 import time
@@ -34,7 +36,9 @@ from .errors import (
 
 __all__ = [
     "DURABILITY_LEVELS",
+    "WAL_BOUND",
     "Migration",
+    "WalBound",
     "begin_immediate",
     "connect",
     "load_migrations",
@@ -171,6 +175,66 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), timeout)
 
 
+#: Bytes the write-ahead log may hold: a little above the 1,000 pages (4 MB) at
+#: which SQLite copies it into the database and lets the next write start it over.
+#: It starts over only at a moment no reader is using it, so readers whose statements
+#: overlap without a break (two dashboards polling) would let it grow without end,
+#: and every commit would copy pages and sync the database again.
+WAL_BOUND = 5 * 2**20
+#: Seconds a writer waits for the readers still in the log to finish their statements.
+WAL_WAIT = 0.1
+#: Commits between two looks at the log's size: a look (a ``stat``) costs about a
+#: tenth of a commit.
+WAL_LOOK_EVERY = 16
+
+
+class WalBound:
+    """Keeps the write-ahead log of the file a connection writes under ``WAL_BOUND``.
+
+    When a commit has left the log larger (looked at every ``WAL_LOOK_EVERY``
+    commits), the writer copies it all into the database and starts it over
+    (``wal_checkpoint(RESTART)``; the next commit cuts the file back to
+    ``journal_size_limit``), trying again for up to ``WAL_WAIT`` s while readers
+    finish: each read is one short statement, and new ones read the database file
+    once the log is all copied. If a reader stays longer, the log is left alone
+    until it has grown by another ``WAL_BOUND``.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str | Path) -> None:
+        self._conn = conn
+        self._wal = None if str(path) == ":memory:" else os.path.abspath(f"{path}-wal")
+        self._limit = WAL_BOUND
+        self._commits = 0
+
+    def after_commit(self) -> None:
+        self._commits += 1
+        if self._wal is None or self._commits % WAL_LOOK_EVERY:
+            return
+        try:
+            size = os.stat(self._wal).st_size
+        except FileNotFoundError:
+            return
+        if size > self._limit:
+            self._limit = WAL_BOUND if self._restart() else size + WAL_BOUND
+
+    def _restart(self) -> bool:
+        deadline = time.monotonic() + WAL_WAIT
+        pause = 0.00005
+        while True:
+            try:
+                busy = self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
+            except sqlite3.Error:
+                # The commit stands: an error here (a full disk) must not report it
+                # as failed, and the next write meets the same error if it lasts.
+                return False
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+
 def connect(
     path: str | Path, *, durability: str, busy_timeout: float, current: bool = False
 ) -> sqlite3.Connection:
@@ -211,6 +275,9 @@ def connect(
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
+            # A log that started over is cut back to the bound (SQLite keeps its
+            # largest size otherwise), so a larger one means readers held it.
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_BOUND}")
             conn.execute("PRAGMA foreign_keys = OFF")
         except BaseException:
             conn.close()

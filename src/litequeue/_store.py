@@ -384,6 +384,7 @@ class SQLiteStore:
             self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
         )
         self._busy_timeout = busy_timeout
+        self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
         try:
             if migrate:
@@ -1308,6 +1309,7 @@ class _WriteTx:
             if exc_type is None:
                 self.tx.flush()
                 conn.execute("COMMIT")
+                store._wal.after_commit()
             else:
                 _schema.rollback(conn)
         except BaseException as inner:
