@@ -193,21 +193,24 @@ def test_follow_mode_blocks_for_new_events_from_another_connection(
     queue: litequeue.Queue, db_path: Path
 ) -> None:
     got: list[litequeue.Event] = []
+    read_the_first = threading.Event()
+    start = queue.last_event_seq()
 
     def follow() -> None:
-        for event in queue.events(after=queue.last_event_seq(), follow=True, timeout=5):
+        for event in queue.events(after=start, follow=True, timeout=30):
             got.append(event)
+            read_the_first.set()
             if len(got) == 2:
                 return
 
-    thread = threading.Thread(target=follow)
-    thread.start()
-    time.sleep(0.1)
     with litequeue.Queue(db_path) as other:
         other.enqueue("k", 1)
-        other.enqueue("k", 2)
-    thread.join(10)
-    assert [e.type for e in got] == [EventType.ENQUEUED, EventType.ENQUEUED]
+        thread = threading.Thread(target=follow)
+        thread.start()
+        assert read_the_first.wait(30)
+        other.enqueue("k", 2)  # committed while the follower waits for more
+    thread.join(30)
+    assert [(e.type, e.job_id) for e in got] == [(EventType.ENQUEUED, 1), (EventType.ENQUEUED, 2)]
 
 
 def test_follow_mode_ends_after_its_timeout_of_silence(queue: litequeue.Queue) -> None:

@@ -1137,27 +1137,21 @@ def test_producer_threads_and_a_worker_share_one_queue(queue: litequeue.Queue) -
 
 def test_blocking_sync_handlers_each_get_a_thread(queue: litequeue.Queue) -> None:
     """Short jobs share a thread; jobs that block must still run side by side, up to
-    the worker's concurrency, each starting within moments of its claim."""
-    release = threading.Event()
-    started: list[float] = []
+    the worker's concurrency: each of these waits until all five have started."""
+    all_started = threading.Barrier(6)
 
     @queue.handler("wait")
     def wait(ctx: litequeue.Context, payload: Any) -> None:
-        started.append(time.monotonic())
-        assert release.wait(10)
+        all_started.wait(30)
 
     queue.enqueue_many([("wait", i) for i in range(5)])
     worker = litequeue.Worker(queue, concurrency=5)
     runner = threading.Thread(target=worker.run, kwargs={"until_empty": True})
-    begin = time.monotonic()
     runner.start()
-    deadline = time.monotonic() + 5
-    while len(started) < 5 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    runner.join(10)
-    assert len(started) == 5  # all five ran at once: none waited for another to return
-    assert max(started) - begin < 1.0
+    try:
+        all_started.wait(30)  # BrokenBarrierError unless all five run at once
+    finally:
+        runner.join(60)
     assert queue.stats()["default"]["succeeded"] == 5
 
 

@@ -469,14 +469,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.once:
             Console().print(dashboard.render())
             return 0
-        with _sigterm_interrupts(), Live(dashboard.render(), auto_refresh=False) as live:
-            try:
-                while True:
-                    dashboard.poll()
-                    live.update(dashboard.render(), refresh=True)
-                    time.sleep(args.refresh)
-            except KeyboardInterrupt:
-                return 0
+        # Once the screen is up, SIGTERM (or Ctrl-C) at any moment quits with status 0.
+        with (
+            Live(dashboard.render(), auto_refresh=False) as live,
+            _sigterm_interrupts(),
+            contextlib.suppress(KeyboardInterrupt),
+        ):
+            while True:
+                dashboard.poll()
+                live.update(dashboard.render(), refresh=True)
+                time.sleep(args.refresh)
+    return 0
 
 
 # -- steering ---------------------------------------------------------------------------
