@@ -932,7 +932,8 @@ def test_a_child_whose_progress_cannot_be_recorded_does_not_answer_for_the_next_
         other = sqlite3.connect(db_path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         go.touch()
-        time.sleep(1.0)
+        # Past the child's report and the worker's 0.3 s of trying, on a slow machine too.
+        time.sleep(3.0)
         other.execute("COMMIT")
         other.close()
 
@@ -952,7 +953,8 @@ def test_a_timed_out_child_takes_the_processes_its_handler_started_with_it(
     queue: litequeue.Queue, tmp_path: Path
 ) -> None:
     pidfile = tmp_path / "grandchild.pid"
-    queue.handler("spawn", process=True, timeout=1.0)(handlers.start_a_grandchild)
+    # Time for a new interpreter to start the grandchild first, on a slow machine too.
+    queue.handler("spawn", process=True, timeout=3.0)(handlers.start_a_grandchild)
     job = queue.enqueue("spawn", {"pidfile": str(pidfile)}, max_attempts=1)
     drain_or_stop(litequeue.Worker(queue))
     assert queue.get(job.id).error.type == "JobTimeout"  # type: ignore[union-attr]
