@@ -366,7 +366,7 @@ def test_the_write_ahead_log_stays_bounded_while_readers_never_pause(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # However slow the machine, the writer waits for the readers to move on.
-    monkeypatch.setattr(_schema, "WAL_WAIT", 600.0)
+    monkeypatch.setattr(_schema, "WAL_WAIT", 30.0)
     wal = Path(f"{db_path}-wal")
     queue = litequeue.Queue(db_path, durability="normal")
     queue.enqueue("k")

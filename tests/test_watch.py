@@ -92,16 +92,18 @@ def test_a_busy_database_is_shown_and_retried(
     assert dashboard.stats["default"]["queued"] == 1
 
 
-def wait_until_it_catches(pid: int, signum: int, timeout: float = 60) -> None:
-    """Until process ``pid`` has a handler for ``signum`` (its ``SigCgt`` mask)."""
+def wait_until_it_catches(proc: subprocess.Popen[str], signum: int, timeout: float = 60) -> None:
+    """Until ``proc`` has a handler for ``signum`` (its ``SigCgt`` mask)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = Path(f"/proc/{pid}/status").read_text()
+    while proc.poll() is None and time.monotonic() < deadline:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
         caught = int(status.split("SigCgt:")[1].split()[0], 16)
         if caught >> (signum - 1) & 1:
             return
         time.sleep(0.01)
-    raise AssertionError(f"process {pid} did not catch signal {signum} within {timeout} s")
+    proc.kill()
+    _, err = proc.communicate()
+    raise AssertionError(f"it never caught signal {signum} (exit status {proc.returncode}): {err}")
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
@@ -115,7 +117,7 @@ def test_watch_quits_cleanly(db_path: Path, stop: signal.Signals) -> None:
     )
     # Signalled only once it is up: before that, SIGTERM ends any Python process
     # abruptly and Ctrl-C is an interrupted start (status 130).
-    wait_until_it_catches(proc.pid, signal.SIGTERM)
+    wait_until_it_catches(proc, signal.SIGTERM)
     proc.send_signal(stop)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
