@@ -12,6 +12,7 @@ PUBLIC = {
     "Queue", "Worker", "Context", "Backoff", "hookimpl",
     # values
     "Job", "JobStatus", "Event", "EventType", "ErrorInfo", "KeyState", "QueueInfo",
+    "Undecodable",
     # handler signals
     "Retry", "Cancel",
     # errors

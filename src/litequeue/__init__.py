@@ -38,7 +38,16 @@ from .errors import (
     WorkerStopped,
 )
 from .hookspecs import hookimpl
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Undecodable,
+)
 
 __all__ = [
     "AttemptLost",
@@ -70,6 +79,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "Undecodable",
     "UnknownKind",
     "Worker",
     "WorkerStopped",

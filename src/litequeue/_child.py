@@ -211,5 +211,5 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             "result",
             None if result is None else value_json(result, f"result of job {job.id}")[0],
         )
-    except PayloadError as exc:
-        return ("error", "PayloadError", describe(exc), None, True)
+    except PayloadError as exc:  # another attempt would return the same
+        return ("error", "PayloadError", describe(exc), None, False)

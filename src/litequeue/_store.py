@@ -32,6 +32,7 @@ from ._records import (
     Running,
     Written,
     decode_json,
+    decode_stored,
     dumps,
     encode_json,
 )
@@ -158,8 +159,8 @@ _SUCCEED = {
 }
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else decode_json(text)
+def _result(text: str | None, job_id: int) -> Any:
+    return None if text is None else decode_stored(text, "result of job", job_id)
 
 
 _STATUSES = {status.value: status for status in JobStatus}
@@ -179,7 +180,7 @@ def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> l
             row[9],
             row[10],
             row[11],
-            decode_json(row[3]),
+            decode_stored(row[3], "payload of job", row[0]),
             row,
             build,
         )
@@ -222,9 +223,11 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         kind=row[1],
         queue=row[2],
         status=_STATUSES[row[3]],
-        payload=decode_json(row[4]) if payload is _UNDECODED else payload,
-        result=_loads(row[5]),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
+        payload=decode_stored(row[4], "payload of job", row[0])
+        if payload is _UNDECODED
+        else payload,
+        result=_result(row[5], row[0]),
+        error=None if error is None else _error(error, row[0]),
         priority=row[7],
         run_at=created_at if run_at == created else _dt(run_at),
         attempt=row[9],
@@ -244,6 +247,14 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         ),
         lease_until=None if row[22] is None else _dt(row[22]),
     )
+
+
+def _error(text: str, job_id: int) -> ErrorInfo:
+    """A job's stored error; one that cannot be read says so in its place."""
+    data = decode_stored(text, "error of job", job_id)
+    if isinstance(data, dict):
+        return ErrorInfo.from_dict(data)
+    return ErrorInfo(type="Undecodable", message=str(data))
 
 
 def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job]:
@@ -1273,8 +1284,13 @@ def _event(row: Sequence[Any]) -> Event:
         job_id=row[1],
         type=_EVENT_TYPES[row[2]],
         at=_dt(row[3]),
-        data=decode_json(row[4]),
+        data=_event_data(row[4], row[0]),
     )
+
+
+def _event_data(text: str, seq: int) -> dict[str, Any]:
+    data = decode_stored(text, "data of event", seq)
+    return data if isinstance(data, dict) else {"undecodable": str(data)}
 
 
 class _WriteTx:

@@ -36,12 +36,13 @@ from .errors import (
     ConfigurationError,
     JobTimeout,
     LitequeueError,
+    PayloadError,
     Retry,
     StoreError,
     UnknownKind,
     WorkerStopped,
 )
-from .models import ErrorInfo
+from .models import ErrorInfo, Undecodable
 
 __all__ = ["Worker"]
 
@@ -381,7 +382,12 @@ class Worker:
             for running in claimed:
                 spec = handler_for(running.kind)
                 attempt = _Attempt(running, spec, now)
-                attempt.in_thread = spec is not None and not spec.is_async and not spec.process
+                attempt.in_thread = (
+                    spec is not None
+                    and not spec.is_async
+                    and not spec.process
+                    and type(running.payload) is not Undecodable
+                )
                 self._inflight[running.run_id] = attempt
                 attempts.append(attempt)
         return attempts
@@ -390,7 +396,11 @@ class Worker:
         """Hand a registered attempt that does not run in a thread of its own (see
         ``_start``) to what runs its kind of handler."""
         spec = attempt.spec
-        if spec is None:
+        payload = attempt.running.payload
+        if type(payload) is Undecodable:
+            # Written by an older version or another tool: no handler can run it.
+            self._inbox.put(self._failure(attempt, PayloadError(payload.reason), tb=None))
+        elif spec is None:
             self._inbox.put(self._failure(attempt, UnknownKind(attempt.running.kind), tb=None))
         elif spec.is_async:
             if self._loop is None:

@@ -141,7 +141,15 @@ def _when(value: datetime | None) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=_stand_in)
+
+
+def _stand_in(value: Any) -> Any:
+    """How a value that cannot be read back from the file is shown (``json.dumps``
+    asks for what it cannot encode itself)."""
+    if isinstance(value, litequeue.Undecodable):
+        return value.to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 JOB_HEADERS = ("id", "kind", "queue", "status", "attempt", "progress", "created (UTC)", "note")
@@ -219,6 +227,8 @@ def _parse_payload(text: str | None) -> Any:
     except json.JSONDecodeError as exc:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise UsageError(f"{source} is not valid JSON ({exc}): {shown!r}") from None
+    except RecursionError:
+        raise UsageError(f"{source} nests lists and objects too deep to read") from None
 
 
 # -- worker -----------------------------------------------------------------------------
