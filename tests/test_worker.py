@@ -293,13 +293,26 @@ def test_unknown_kind_retries_with_the_default_exponential_backoff(
 
 @pytest.mark.parametrize("handler", [handlers.not_json, handlers.int_keys])
 @pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
-def test_result_that_is_not_json_fails_the_job(
+def test_result_that_is_not_json_fails_the_job_without_a_retry(
     queue: litequeue.Queue, process: bool, handler: Any
 ) -> None:
-    queue.handler("bad-result", process=process)(handler)
-    job = queue.enqueue("bad-result", None, max_attempts=1)
+    queue.handler("bad-result", process=process, backoff=NO_WAIT)(handler)
+    job = queue.enqueue("bad-result", None, max_attempts=3)
     drain(queue)
     assert_failed(queue, job.id, "PayloadError")
+    assert queue.get(job.id).attempt == 1  # another attempt would return the same
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_progress_past_either_end_is_clamped_not_a_failure(
+    queue: litequeue.Queue, process: bool
+) -> None:
+    queue.handler("overshoot", process=process)(handlers.overshoot_progress)
+    job = queue.enqueue("overshoot", None, max_attempts=1)
+    with EventRecorder(queue) as recorder:
+        drain(queue)
+    assert queue.get(job.id).status is JobStatus.SUCCEEDED
+    assert [e.data["progress"] for e in recorder.of_type("progress")] == [0, 100]
 
 
 def test_a_sync_timeout_frees_the_slot_and_the_late_result_is_refused(
@@ -384,7 +397,7 @@ def test_progress_after_losing_the_job_raises_attempt_lost(queue: litequeue.Queu
     drain(queue)
     assert len(raised) == 1
     context = litequeue.Context(queue.jobs()[0], lambda *a: True)
-    for bad in [(150,), ("50",), (50, 5)]:
+    for bad in [("50",), (float("nan"),), (float("inf"),), (True,), (50, 5)]:
         with pytest.raises(litequeue.ConfigurationError, match="progress"):
             context.progress(*bad)
 

@@ -66,9 +66,7 @@ class ChildProcess:
 
     @property
     def worn_out(self) -> bool:
-        return (
-            self.damaged or self.jobs_run >= self.max_jobs or self._process.poll() is not None
-        )
+        return self.damaged or self.jobs_run >= self.max_jobs or self._process.poll() is not None
 
     def run(
         self,

@@ -42,7 +42,7 @@ from .errors import (
     UnknownKind,
     WorkerStopped,
 )
-from .models import ErrorInfo, Undecodable
+from .models import ErrorInfo, JobStatus, Undecodable
 
 __all__ = ["Worker"]
 
@@ -147,12 +147,18 @@ class Worker:
         self._stopping = threading.Event()
         self._hurry = False
         self._store_failures = 0
+        # Attempts whose loss (a cancel, a lease taken back) was already told: their
+        # answers are refused without a second word.
+        self._told_lost: set[int] = set()
         # Guards _inflight and commits: with concurrency 1 a handler thread records its
         # job and claims the next itself (see _run_chain).
         self._state_lock = threading.RLock()
         self._chain = False
         self._running = False  # inside run(): one at a time
         self._claims: dict[int, Claim] = {}  # by limit: the same few are asked for again
+        # Attempts that ended here (answered, cancelled, lost, timed out; not handed
+        # back), counted as each leaves _inflight: once, whether its answer is
+        # recorded or refused.
         self.jobs_done = 0
 
     # -- public ---------------------------------------------------------------------
@@ -160,7 +166,8 @@ class Worker:
     def run(self, *, until_empty: bool = False) -> int:
         """Claim and run jobs until ``stop()``, SIGINT/SIGTERM, or (with
         ``until_empty``) until nothing is claimable now and this worker's jobs are
-        done. Returns the number of attempts this worker finished.
+        done. Returns the number of attempts this worker ran to an end (one whose
+        answer was refused, its job cancelled meanwhile, counts too).
 
         A ``stop()`` made before ``run()`` makes it return at once; once it has
         returned, the worker can run again."""
@@ -327,7 +334,8 @@ class Worker:
         if items:
             with self._state_lock:
                 for outcome in items:
-                    self._inflight.pop(outcome.run_id, None)  # its slot is free again
+                    if self._inflight.pop(outcome.run_id, None) is not None:
+                        self.jobs_done += 1  # its slot is free again
         elif woken:
             return None
         return items
@@ -348,17 +356,39 @@ class Worker:
                     worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
                 )
             claimed, accepted, events = self.queue.store.claim(claim, outcomes)
-            refused = len(outcomes) - len(accepted)
-            if refused:
-                logger.info(
-                    "%d late answer(s) refused: their attempts had lost their jobs", refused
-                )
-            self.jobs_done += len(accepted)
+            if len(accepted) < len(outcomes):
+                self._tell_refused(outcomes, accepted)
             attempts = self._register(claimed) if claimed else []
             self.queue._committed(events, origin=self._wake)
             if start and attempts:
                 self._start(attempts)
             return attempts
+
+    def _tell_refused(self, outcomes: list[Outcome], accepted: list[Outcome]) -> None:
+        """Say which answers came too late, unless their loss was told already."""
+        taken = {outcome.run_id for outcome in accepted}
+        for outcome in outcomes:
+            if outcome.run_id in taken:
+                continue
+            if outcome.run_id in self._told_lost:
+                self._told_lost.discard(outcome.run_id)
+                continue
+            logger.warning(
+                "job %d: the answer of its attempt here (%s) was not recorded: %s",
+                outcome.job_id,
+                outcome.status,
+                self._why_lost(outcome.job_id),
+            )
+
+    def _why_lost(self, job_id: int) -> str:
+        """Why an attempt of ``job_id`` no longer holds it, as the job's row tells."""
+        try:
+            status = self.queue.get(job_id).status
+        except LitequeueError:
+            return "the job is gone (deleted or pruned)"
+        if status is JobStatus.CANCELLED:
+            return "the job was cancelled"
+        return f"the job is {status.value} now (its lease ran out or it timed out)"
 
     def _start(self, attempts: list[_Attempt]) -> None:
         """Dispatch registered attempts; sync ones reach the thread pool together."""
@@ -454,6 +484,7 @@ class Worker:
                     self._inbox.put(outcome)  # timed out or lost meanwhile: to be refused
                     return
                 del self._inflight[attempt.running.run_id]
+                self.jobs_done += 1
                 try:
                     following = self._commit([outcome], 1, start=False)
                 except Exception as exc:
@@ -678,11 +709,14 @@ class Worker:
         for run_id, attempt in still:
             if held.get(attempt.running.job_id) != run_id:
                 logger.warning(
-                    "job %d attempt %d lost its job (cancelled or lease taken back)",
+                    "job %d (%s) attempt %d stopped here: %s",
                     attempt.running.job_id,
+                    attempt.running.kind,
                     attempt.running.attempt,
+                    self._why_lost(attempt.running.job_id),
                     extra={"job_id": attempt.running.job_id},
                 )
+                self._told_lost.add(run_id)  # its answer, if it comes, is refused quietly
                 self._abandon(attempt)
 
     def _cancelled_here(self, job_ids: list[int]) -> None:
@@ -693,16 +727,19 @@ class Worker:
         with self._state_lock:
             hit = [a for a in self._inflight.values() if a.running.job_id in wanted]
         for attempt in hit:
+            self._told_lost.add(attempt.running.run_id)  # the cancel's event tells it
             self._abandon(attempt)
         if hit:
             self._wake()
 
-    def _abandon(self, attempt: _Attempt) -> None:
+    def _abandon(self, attempt: _Attempt, *, ended: bool = True) -> None:
         """Forget an attempt whose handler may still be running; its answer, if it
-        ever comes, will be refused by the store."""
+        ever comes, will be refused by the store. It counts as ended here (lost,
+        cancelled, timed out) unless ``ended`` is false (handed back)."""
         attempt.set()  # raises the attempt's cancel flag
         with self._state_lock:
-            self._inflight.pop(attempt.running.run_id, None)
+            if self._inflight.pop(attempt.running.run_id, None) is not None and ended:
+                self.jobs_done += 1
 
     def _expire_timeouts(self) -> list[Outcome]:
         now = time.monotonic()
@@ -761,7 +798,7 @@ class Worker:
                     error=ErrorInfo(type="WorkerStopped", message=str(error)),
                 )
             )
-            self._abandon(attempt)
+            self._abandon(attempt, ended=False)
         with self._children_lock:
             children, self._children = self._children, []
             busy = list(self._busy_children)
@@ -812,7 +849,8 @@ class Worker:
             except queue_module.Empty:
                 return items
             if item is not _WAKE:
-                self._inflight.pop(item.run_id, None)
+                if self._inflight.pop(item.run_id, None) is not None:
+                    self.jobs_done += 1
                 items.append(item)
 
     def _install_signal_handlers(self) -> Callable[[], None]:
@@ -820,10 +858,26 @@ class Worker:
             return lambda: None
 
         def handle(signum: int, _frame: FrameType | None) -> None:
-            if self._stopping.is_set():
-                self._hurry = True  # a second signal: hand back running jobs now
-            logger.info("worker %s got signal %d, stopping", self.name, signum)
+            # Stop first, say so after: a second signal may come while the first is
+            # being told, and must find the worker stopping already.
+            second = self._stopping.is_set()
             self.stop()
+            if second:
+                self._hurry = True  # hand back running jobs now
+                logger.warning(
+                    "worker %s: handing back its %d running job(s) now",
+                    self.name,
+                    self._running_count(),
+                )
+            elif self._running_count():
+                logger.warning(
+                    "worker %s is stopping (signal %d): its %d running job(s) get up to"
+                    " %g s to finish; a second Ctrl-C (or signal) hands them back at once",
+                    self.name,
+                    signum,
+                    self._running_count(),
+                    self.grace,
+                )
 
         previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
 

@@ -164,3 +164,10 @@ def leave_processes_behind(ctx: litequeue.Context, payload: Any) -> Any:
     with open(payload["pidfile"], "w") as handle:
         handle.write(f"{left.pid} {daemon}")
     return os.getpid()
+
+
+def overshoot_progress(ctx: litequeue.Context, payload: Any) -> Any:
+    """Report progress below 0, then above 100."""
+    ctx.progress(-5, "starting")
+    ctx.progress(150, "nearly")
+    return "done"
