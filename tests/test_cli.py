@@ -608,3 +608,19 @@ def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
             assert (done.returncode, done.stderr) == (1, "")
     finally:
         os.close(write_end)
+
+
+def test_stats_and_a_worker_on_a_damaged_file_exit_1(
+    capsys: Capsys, db_path: Path, tmp_path: Path
+) -> None:
+    from test_storage import queue_with_a_damaged_index
+
+    queue_with_a_damaged_index(db_path)
+    assert_error(*run(capsys, "--db", str(db_path), "stats"), 1, "corrupt")
+    worker = subprocess.run(
+        litequeue_command("--db", str(db_path), "worker", "--until-empty"),
+        env=cli_env(tmp_path / "unused.db"), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert worker.returncode == 1
+    assert "litequeue: error: " in worker.stderr
+    assert "corrupt" in worker.stderr

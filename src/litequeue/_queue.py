@@ -509,6 +509,12 @@ class Queue:
             for queue, by_status in sorted(counts.items())
         }
 
+    def check_integrity(self) -> None:
+        """Raise ``NotADatabase`` if the file is damaged (a page or an index: ``PRAGMA
+        quick_check``). It reads the whole file; counts and listings do not, so they
+        can look healthy on a damaged file."""
+        self._store.check_integrity()
+
     def key_states(
         self, keys: Sequence[str], *, kind: str | None = None, version: str | None = None
     ) -> dict[str, KeyState]:

@@ -36,7 +36,7 @@ from ._records import (
     dumps,
     encode_json,
 )
-from .errors import InvalidTransition, JobNotFound
+from .errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["SQLiteStore"]
@@ -401,6 +401,9 @@ class SQLiteStore:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute("PRAGMA busy_timeout = 0")
+            # The schema this process's statements were written for: a newer
+            # litequeue that upgrades the file meanwhile stops this one's writes.
+            self.version = _schema.schema_version(self._conn)
         except BaseException:
             self._conn.close()
             raise
@@ -425,6 +428,13 @@ class SQLiteStore:
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._reading(lambda conn: conn.execute(sql, params).fetchall())
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the first problems ``PRAGMA quick_check`` finds
+        (a damaged page or index); it reads the whole file."""
+        problems = [row[0] for row in self._read("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
@@ -1309,6 +1319,15 @@ class _WriteTx:
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
+            version = store._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > store.version:
+                _schema.rollback(store._conn)
+                raise SchemaTooNew(
+                    f"{store.path}: a newer litequeue upgraded the database to schema"
+                    f" version {version} while this process had it open (at version"
+                    f" {store.version}); this process writes no more: stop it and upgrade"
+                    " litequeue"
+                )
         except BaseException as exc:
             store._lock.release()
             if isinstance(exc, sqlite3.Error):

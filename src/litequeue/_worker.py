@@ -10,6 +10,7 @@ child processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -34,6 +35,8 @@ from ._records import Claim, Outcome, Running, describe, value_json
 from .errors import (
     Cancel,
     ConfigurationError,
+    DatabaseBusy,
+    DiskFull,
     JobTimeout,
     LitequeueError,
     PayloadError,
@@ -70,6 +73,9 @@ class _Attempt(CancelFlag):
         self.deadline = None if timeout is None else now + timeout  # monotonic, from the claim
         self.in_thread = False  # a sync handler the loop must time out itself
 
+
+#: Store errors that waiting may cure; any other stops the worker.
+_PASSING = (DatabaseBusy, DiskFull)
 
 #: The retry waits of a job with no handler here (an unknown kind): the defaults.
 _DEFAULT_BACKOFF = Backoff()
@@ -242,9 +248,16 @@ class Worker:
                     try:
                         claimed = self._commit(outcomes, asked)
                     except StoreError as exc:
-                        # Disk full, locked too long...: keep the outcomes and try again.
-                        logger.error("worker %s cannot write to the queue: %s", self.name, exc)
-                        self._stopping.wait(self._store_retry_delay())
+                        # Disk full, locked too long: keep the outcomes and try again.
+                        self._passing_or_stop(exc)
+                        delay = self._store_retry_delay()
+                        logger.warning(
+                            "worker %s cannot write to the queue (trying again in %.2g s): %s",
+                            self.name,
+                            delay,
+                            exc,
+                        )
+                        self._stopping.wait(delay)
                         continue
                     self._store_failures = 0
                     outcomes = []
@@ -276,10 +289,20 @@ class Worker:
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
 
+    def _passing_or_stop(self, exc: StoreError) -> None:
+        """Return if waiting may cure ``exc`` (a busy or full disk); otherwise raise it,
+        the worker to stop at once: a corrupt, read-only or upgraded file stays so."""
+        if isinstance(exc, _PASSING):
+            return
+        logger.error("worker %s stops: %s", self.name, exc)
+        self._hurry = True  # no grace: the outcomes of running jobs cannot be recorded
+        raise exc
+
     def _prune(self) -> None:
         try:
             jobs, events = self.queue.prune()
         except StoreError as exc:
+            self._passing_or_stop(exc)
             logger.error("worker %s could not prune the queue: %s", self.name, exc)
             return
         if jobs or events:
@@ -702,6 +725,7 @@ class Worker:
                 [(a.running.job_id, run_id) for run_id, a in attempts], self.lease
             )
         except StoreError as exc:
+            self._passing_or_stop(exc)
             logger.error("worker %s could not extend its leases: %s", self.name, exc)
             return
         with self._state_lock:
@@ -781,7 +805,9 @@ class Worker:
             if outcomes:
                 self._record_at_stop(outcomes)
             if time.monotonic() >= next_beat:
-                self._heartbeat()
+                # A file that stopped being usable ends the grace period (_hurry).
+                with contextlib.suppress(StoreError):
+                    self._heartbeat()
                 next_beat = time.monotonic() + self.heartbeat_interval
         leftovers = []
         with self._state_lock:  # a handler thread may be claiming its next job (see _run_chain)

@@ -399,6 +399,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     To tell whether work is piling up or failing, without listing it.
     """
     with _open(args) as queue:
+        queue.check_integrity()  # counts alone would look healthy on a damaged file
         stats = queue.stats(tag=args.tag)
     if args.json:
         _emit_json(stats)
