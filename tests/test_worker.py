@@ -266,9 +266,28 @@ def test_retry_counts_against_max_attempts(queue: litequeue.Queue) -> None:
     assert queue.get(job.id).attempt == 2
 
 
+def test_a_worker_claims_only_the_kinds_it_has_handlers_for(queue: litequeue.Queue) -> None:
+    queue.handler("mine")(lambda ctx, p: "done")
+    theirs = queue.enqueue("theirs", None, priority=9)  # first in line, not for this worker
+    mine = queue.enqueue("mine", None)
+    assert litequeue.Worker(queue).run(until_empty=True) == 1
+    assert queue.get(mine.id).status is JobStatus.SUCCEEDED
+    left = queue.get(theirs.id)
+    assert (left.status, left.attempt, left.error) == (JobStatus.QUEUED, 0, None)
+    queue.handler("theirs")(lambda ctx, p: "theirs done")  # registered later: claimed now
+    assert litequeue.Worker(queue).run(until_empty=True) == 1
+    assert queue.get(theirs.id).result == "theirs done"
+
+
+def test_a_worker_without_handlers_claims_nothing(queue: litequeue.Queue) -> None:
+    job = queue.enqueue("nobody.handles.this", None)
+    assert litequeue.Worker(queue).run(until_empty=True) == 0
+    assert queue.get(job.id).status is JobStatus.QUEUED
+
+
 def test_unknown_kind_fails_the_attempt_with_a_named_error(queue: litequeue.Queue) -> None:
     job = queue.enqueue("nobody.handles.this", None, max_attempts=1)
-    drain(queue)
+    litequeue.Worker(queue, any_kind=True).run(until_empty=True)
     failed = assert_failed(queue, job.id, "UnknownKind")
     assert "'nobody.handles.this'" in failed.error.message
 
@@ -279,7 +298,7 @@ def test_unknown_kind_retries_with_the_default_exponential_backoff(
     job = queue.enqueue("nobody.handles.this", None, max_attempts=3)
     waits = []
     for _ in range(2):
-        worker = litequeue.Worker(queue)
+        worker = litequeue.Worker(queue, any_kind=True)
         while worker.run_once() == 0:  # until its retry is due
             time.sleep(0.05)
         failed = queue.get(job.id)

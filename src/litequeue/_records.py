@@ -318,12 +318,14 @@ def payload_json(kind: str, payload: Any) -> tuple[str, Any]:
 
 @attrs.frozen(kw_only=True)
 class Claim:
-    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order)."""
+    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order),
+    of the ``kinds`` it has handlers for (``None``: of any kind)."""
 
     worker: str
     queues: tuple[str, ...]
     limit: int
     lease: float
+    kinds: tuple[str, ...] | None = None
 
 
 class Outcome(NamedTuple):

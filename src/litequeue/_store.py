@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import sqlite3
 import threading
 import time
@@ -67,16 +68,18 @@ _PRUNE_CHUNK = 10_000
 _CHUNK_SIZES = (64, 16, 4, 2, 1)
 
 
-#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
-#: settings allow (none when paused; within its limit of running jobs across every
-#: worker). A lone job is picked with `=` rather than `IN`, which spares SQLite a
-#: temporary table.
+#: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a
+#: JSON list; NULL for any), as many as wanted (?3) and as its settings allow (none
+#: when paused; within its limit of running jobs across every worker). A lone job is
+#: picked with `=` rather than `IN`, which spares SQLite a temporary table.
 _CLAIM = (
     "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
     " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
     " progress = 0, progress_message = NULL"
     " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-    " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+    " AND queue = ?1 AND run_at <= ?2"
+    " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+    " ORDER BY priority DESC, run_at, id"
     " LIMIT (SELECT CASE WHEN q.paused THEN 0"
     " WHEN q.concurrency_limit IS NULL THEN ?3"
     " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
@@ -721,6 +724,7 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
+        kinds = None if claim.kinds is None else json.dumps(claim.kinds)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -728,7 +732,7 @@ class SQLiteStore:
                 break
             rows = conn.execute(
                 _CLAIM_ONE if wanted == 1 else _CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until),
+                (queue, now, wanted, claim.worker, lease_until, kinds),
             ).fetchall()
             if not rows:
                 continue
@@ -868,13 +872,15 @@ class SQLiteStore:
         if row[0] is not None:
             self._child_finished(tx, row[0], succeeded=status == "succeeded")
 
-    def next_due(self, queues: Sequence[str]) -> float:
-        """When the next delayed job of ``queues`` becomes due, or a lease runs out
-        (POSIX seconds; infinity when neither will happen)."""
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
         marks = ", ".join("?" * len(queues))
         (due,) = self._read(
-            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})",
-            tuple(queues),
+            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+            " AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))",
+            (*queues, *[None if kinds is None else json.dumps(list(kinds))] * 2),
         )[0]
         (lease,) = self._read(
             "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"

@@ -98,6 +98,10 @@ class Worker:
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
+    :param any_kind: claim jobs of every kind, failing those with no handler here
+        with ``UnknownKind``; by default a worker claims only the kinds it has
+        handlers for (those registered on ``queue`` when it claims) and leaves the
+        others to workers that have them.
     """
 
     #: Seconds the loop waits for the next answer of a burst before recording those
@@ -118,6 +122,7 @@ class Worker:
         max_jobs_per_child: int = 100,
         prune_interval: float | None = 3600.0,
         name: str | None = None,
+        any_kind: bool = False,
     ) -> None:
         if isinstance(queues, str):
             queues = (queues,)
@@ -161,7 +166,10 @@ class Worker:
         self._state_lock = threading.RLock()
         self._chain = False
         self._running = False  # inside run(): one at a time
-        self._claims: dict[int, Claim] = {}  # by limit: the same few are asked for again
+        self.any_kind = any_kind
+        # By limit and number of handlers (registering more changes the kinds claimed):
+        # the same few are asked for again.
+        self._claims: dict[tuple[int, int], Claim] = {}
         # Attempts that ended here (answered, cancelled, lost, timed out; not handed
         # back), counted as each leaves _inflight: once, whether its answer is
         # recorded or refused.
@@ -263,7 +271,7 @@ class Worker:
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
                     if not want and asked:
-                        next_due = self.queue.store.next_due(self.queues)
+                        next_due = self.queue.store.next_due(self.queues, self._kinds())
             if until_empty and not want and not self._inflight:
                 return
             now = time.monotonic()
@@ -288,6 +296,10 @@ class Worker:
                 want = True
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
+
+    def _kinds(self) -> tuple[str, ...] | None:
+        """The kinds this worker claims: those it has handlers for (``None``: any)."""
+        return None if self.any_kind else tuple(sorted(self.queue.handlers))
 
     def _passing_or_stop(self, exc: StoreError) -> None:
         """Return if waiting may cure ``exc`` (a busy or full disk); otherwise raise it,
@@ -373,10 +385,15 @@ class Worker:
         with self._state_lock:
             if self._stopping.is_set():
                 limit = 0
-            claim = self._claims.get(limit)
+            handlers = self.queue.handlers
+            claim = self._claims.get((limit, len(handlers)))
             if claim is None:
-                claim = self._claims[limit] = Claim(
-                    worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
+                claim = self._claims[limit, len(handlers)] = Claim(
+                    worker=self.name,
+                    queues=self.queues,
+                    limit=max(0, limit),
+                    lease=self.lease,
+                    kinds=self._kinds(),
                 )
             claimed, accepted, events = self.queue.store.claim(claim, outcomes)
             if len(accepted) < len(outcomes):

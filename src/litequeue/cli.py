@@ -244,7 +244,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if not queue.handlers:
             print(
                 "litequeue: warning: no handlers are registered (load them with --plugin "
-                "MODULE or an installed plugin); jobs will fail with UnknownKind",
+                "MODULE or an installed plugin); it claims no jobs",
                 file=sys.stderr,
             )
         worker = litequeue.Worker(
