@@ -624,3 +624,16 @@ def test_stats_and_a_worker_on_a_damaged_file_exit_1(
     assert worker.returncode == 1
     assert "litequeue: error: " in worker.stderr
     assert "corrupt" in worker.stderr
+
+
+def test_stats_warns_of_queued_jobs_no_live_worker_handles(capsys: Capsys, db: Path) -> None:
+    with litequeue.Queue(db) as q:
+        q.enqueue("slow", None)
+        q.enqueue("slow", None, queue="cv")
+    code, out, err = run(capsys, "--db", str(db), "stats")
+    assert code == 0
+    assert "default" in out
+    assert err.splitlines() == [
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'cv'",
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'default'",
+    ]

@@ -12,7 +12,7 @@ PUBLIC = {
     "Queue", "Worker", "Context", "Backoff", "hookimpl",
     # values
     "Job", "JobStatus", "Event", "EventType", "ErrorInfo", "KeyState", "QueueInfo",
-    "Undecodable",
+    "Undecodable", "WorkerInfo",
     # handler signals
     "Retry", "Cancel",
     # errors

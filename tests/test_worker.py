@@ -1542,3 +1542,30 @@ def test_a_waiting_parent_shows_the_share_of_its_children_finished(
     drain(queue, queues=["fans"])
     returned = queue.get(job.id)  # its handler returned: it waits for both children
     assert (returned.progress, returned.progress_message) == (0.0, "0/2 done")
+
+
+def test_workers_and_the_jobs_no_live_worker_handles(queue: litequeue.Queue) -> None:
+    queue.handler("mine")(lambda ctx, p: None)
+    queue.enqueue_many([("theirs", None), ("theirs", None), ("mine", None)])
+    queue.enqueue("mine", None, queue="elsewhere")
+    assert queue.workers() == []
+    assert queue.unhandled() == {("default", "mine"): 1, ("default", "theirs"): 2,
+                                 ("elsewhere", "mine"): 1}  # fmt: skip
+    seen: list[list[litequeue.WorkerInfo]] = []
+    unhandled: list[dict[tuple[str, str], int]] = []
+
+    @queue.handler("look")
+    def look(ctx: litequeue.Context, payload: Any) -> None:
+        seen.append(queue.workers())
+        unhandled.append(queue.unhandled())
+
+    queue.enqueue("look", None, priority=9)
+    worker = litequeue.Worker(queue, name="w1")
+    worker.run_once()  # not running: no record
+    assert seen == [[]]
+    queue.enqueue("look", None, priority=9)
+    worker.run(until_empty=True)
+    (info,) = seen[1]
+    assert (info.name, info.queues, info.kinds) == ("w1", ("default",), ("look", "mine"))
+    assert unhandled[1] == {("default", "theirs"): 2, ("elsewhere", "mine"): 1}
+    assert queue.workers() == []  # gone when it stopped

@@ -47,6 +47,7 @@ from .models import (
     KeyState,
     QueueInfo,
     Undecodable,
+    WorkerInfo,
 )
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "Undecodable",
     "UnknownKind",
     "Worker",
+    "WorkerInfo",
     "WorkerStopped",
     "hookimpl",
 ]

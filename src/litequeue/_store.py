@@ -38,7 +38,16 @@ from ._records import (
     encode_json,
 )
 from .errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    WorkerInfo,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -1110,6 +1119,54 @@ class SQLiteStore:
             " ORDER BY 1"
         )
         return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)
+        unless it renews again; what it serves may change between calls."""
+        kinds_json = None if kinds is None else json.dumps(list(kinds))
+        with self._write() as tx:
+            tx.conn.execute(
+                "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
+                " SET queues = ?2, kinds = ?3, expires_at = ?5",
+                (name, json.dumps(list(queues)), kinds_json, tx.now, until),
+            )
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+        with self._write() as tx:
+            tx.conn.execute(
+                "DELETE FROM workers WHERE name = ? OR expires_at < ?",
+                (name, tx.now - 86400.0),
+            )
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
+        rows = self._read(
+            "SELECT name, queues, kinds, started_at FROM workers"
+            " WHERE expires_at >= ? ORDER BY name",
+            (time.time(),),
+        )
+        return [
+            WorkerInfo(
+                name=name,
+                queues=tuple(json.loads(queues)),
+                kinds=None if kinds is None else tuple(json.loads(kinds)),
+                started_at=_dt(started_at),
+            )
+            for name, queues, kinds, started_at in rows
+        ]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+        rows = self._read(
+            "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
+        )
+        return {(queue, kind): count for queue, kind, count in rows}
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -245,6 +245,7 @@ class Worker:
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         next_prune = time.monotonic()
+        self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
                 self._prune()
@@ -277,6 +278,7 @@ class Worker:
             now = time.monotonic()
             if now >= next_beat:
                 self._heartbeat()
+                self._keep_known()
                 next_beat = now + self.heartbeat_interval
             outcomes.extend(self._expire_timeouts())
             if outcomes:
@@ -296,6 +298,17 @@ class Worker:
                 want = True
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
+
+    def _keep_known(self) -> None:
+        """Record this worker as live for a lease more, with what it serves, so that
+        readers can tell which queued jobs no worker handles."""
+        try:
+            self.queue.store.worker_alive(
+                self.name, self.queues, self._kinds(), time.time() + self.lease
+            )
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            logger.warning("worker %s could not renew its record: %s", self.name, exc)
 
     def _kinds(self) -> tuple[str, ...] | None:
         """The kinds this worker claims: those it has handlers for (``None``: any)."""
@@ -864,6 +877,10 @@ class Worker:
             self._loop = None
         self._threads.close()
         self._threads = ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
+        try:
+            self.queue.store.worker_gone(self.name)
+        except StoreError as exc:  # its record runs out after a lease
+            logger.warning("worker %s could not remove its record: %s", self.name, exc)
 
     def _record_at_stop(self, outcomes: list[Outcome]) -> None:
         """Record answers while stopping; a file that cannot be written (disk full)

@@ -401,6 +401,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with _open(args) as queue:
         queue.check_integrity()  # counts alone would look healthy on a damaged file
         stats = queue.stats(tag=args.tag)
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json(stats)
     elif stats:
@@ -409,6 +410,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
         _table(rows, ("queue", *statuses))
     else:
         print("no jobs")
+    for (queue_name, kind), count in unhandled.items():
+        print(
+            f"litequeue: warning: no live worker handles {count} queued {kind!r} job(s)"
+            f" of queue {queue_name!r}",
+            file=sys.stderr,
+        )
     return 0
 
 

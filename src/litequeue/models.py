@@ -213,6 +213,24 @@ class Event:
 
 
 @attrs.frozen(kw_only=True)
+class WorkerInfo:
+    """A live worker, as it keeps itself known in the database (``Queue.workers()``)."""
+
+    #: The worker's name (``host:pid:random`` unless given).
+    name: str
+    #: The queues it serves, in order of preference.
+    queues: tuple[str, ...]
+    #: The kinds it claims; ``None`` for every kind (``any_kind=True``).
+    kinds: tuple[str, ...] | None
+    #: When it started running.
+    started_at: datetime
+
+    def handles(self, queue: str, kind: str) -> bool:
+        """Whether it would claim a job of ``kind`` in ``queue``."""
+        return queue in self.queues and (self.kinds is None or kind in self.kinds)
+
+
+@attrs.frozen(kw_only=True)
 class QueueInfo:
     """A queue's settings, kept in the database so every process obeys them."""
 
