@@ -633,7 +633,10 @@ def test_stats_warns_of_queued_jobs_no_live_worker_handles(capsys: Capsys, db: P
     code, out, err = run(capsys, "--db", str(db), "stats")
     assert code == 0
     assert "default" in out
-    assert err.splitlines() == [
+    warnings = [
         "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'cv'",
         "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'default'",
     ]
+    assert err.splitlines() == warnings
+    code, out, err = run(capsys, "--db", str(db), "jobs")
+    assert (code, err.splitlines()) == (0, warnings)

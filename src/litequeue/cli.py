@@ -331,12 +331,14 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         jobs = queue.jobs(
             args.status, queue=args.queue, kind=args.kind, tag=args.tag, limit=args.limit
         )
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json([job.to_dict() for job in jobs])
     elif jobs:
         _table([_job_row(job) for job in jobs], JOB_HEADERS)
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
     return 0
 
 
@@ -410,13 +412,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
         _table(rows, ("queue", *statuses))
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
+    return 0
+
+
+def _warn_unhandled(unhandled: dict[tuple[str, str], int]) -> None:
+    """A line on stderr for each (queue, kind) whose queued jobs no live worker claims:
+    they would wait for ever without a word."""
     for (queue_name, kind), count in unhandled.items():
         print(
             f"litequeue: warning: no live worker handles {count} queued {kind!r} job(s)"
             f" of queue {queue_name!r}",
             file=sys.stderr,
         )
-    return 0
 
 
 def cmd_events(args: argparse.Namespace) -> int:
