@@ -457,19 +457,44 @@ def test_python_m_litequeue_enqueue_and_worker_until_empty(tmp_path: Path) -> No
 
 
 class Lines:
-    """A running command whose stdout lines can be awaited with a timeout."""
+    """A running command whose stdout and stderr lines can be awaited with a timeout."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.lines: queue_module.Queue[str] = queue_module.Queue()
-        assert self.proc.stdout is not None
-        stdout = self.proc.stdout
-        threading.Thread(target=lambda: [self.lines.put(x) for x in stdout], daemon=True).start()
+        self.errors: queue_module.Queue[str] = queue_module.Queue()
+        self._readers: list[threading.Thread] = []
+        for stream, lines in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors)):
+            assert stream is not None
+            reader = threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+
+    @staticmethod
+    def _read(stream: Any, lines: queue_module.Queue[str]) -> None:
+        for line in stream:
+            lines.put(line)
 
     def next(self, timeout: float = 20.0) -> str:
         return self.lines.get(timeout=timeout)
+
+    def next_error(self, containing: str, timeout: float = 20.0) -> str:
+        """The first stderr line from now that contains ``containing``."""
+        while True:
+            line = self.errors.get(timeout=timeout)
+            if containing in line:
+                return line
+
+    def stderr_rest(self) -> str:
+        """What is left of stderr once the command has ended."""
+        for reader in self._readers:
+            reader.join(10)
+        rest = []
+        while not self.errors.empty():
+            rest.append(self.errors.get_nowait())
+        return "".join(rest)
 
     def stop(self, signum: int) -> int:
         self.proc.send_signal(signum)
@@ -497,8 +522,61 @@ def test_worker_stops_gracefully_with_status_0(
     started.append(worker)
     assert worker.next().startswith("job 1 cli.add succeeded")  # it is serving
     assert worker.stop(signum) == 0
-    assert worker.proc.stderr is not None
-    assert "worker stopped after 1 attempt(s)" in worker.proc.stderr.read()
+    assert "worker stopped after 1 attempt(s)" in worker.stderr_rest()
+
+
+def wait_for_handler(db: Path, job_id: int, message: str) -> None:
+    """Until the job's handler (in another process) reported ``message`` with
+    ``ctx.progress``, for 20 s at most."""
+    with litequeue.Queue(db) as q:
+        for _ in range(2000):
+            if q.get(job_id).progress_message == message:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError(f"the handler of job {job_id} never reported {message!r}")
+
+
+def test_a_cancel_from_another_process_is_told_by_the_worker_and_counted(
+    tmp_path: Path, started: list[Lines]
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(litequeue_command("enqueue", "cli.wait"), env=env, check=True)
+    worker = Lines(litequeue_command("worker", "--lease", "0.6"), env)
+    started.append(worker)
+    wait_for_handler(db, 1, "waiting")
+    with litequeue.Queue(db) as q:
+        q.cancel(1)
+    assert "job 1 (cli.wait) attempt 1 stopped here: the job was cancelled" in (
+        worker.next_error("job 1")
+    )
+    assert worker.stop(signal.SIGINT) == 0
+    rest = worker.stderr_rest()
+    assert "job 1" not in rest  # told once
+    assert "worker stopped after 1 attempt(s)" in rest
+
+
+def test_ctrl_c_says_the_worker_is_stopping_and_a_second_one_hands_jobs_back(
+    tmp_path: Path, started: list[Lines]
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(
+        litequeue_command("enqueue", "cli.sleep", '{"seconds": 60}'), env=env, check=True
+    )
+    worker = Lines(litequeue_command("worker", "--grace", "30"), env)
+    started.append(worker)
+    wait_for_handler(db, 1, "sleeping")
+    worker.proc.send_signal(signal.SIGINT)
+    told = worker.next_error("stopping")
+    assert "1 running job(s) get up to 30 s to finish" in told
+    assert "a second Ctrl-C" in told
+    assert worker.stop(signal.SIGINT) == 0
+    rest = worker.stderr_rest()
+    assert "handing back its 1 running job(s) now" in rest
+    assert "worker stopped after 0 attempt(s)" in rest
+    with litequeue.Queue(db) as q:
+        assert q.get(1).status is litequeue.JobStatus.QUEUED
 
 
 def test_events_follow_streams_json_lines_until_ctrl_c(
@@ -557,3 +635,35 @@ def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
             assert (done.returncode, done.stderr) == (1, "")
     finally:
         os.close(write_end)
+
+
+def test_stats_and_a_worker_on_a_damaged_file_exit_1(
+    capsys: Capsys, db_path: Path, tmp_path: Path
+) -> None:
+    from test_storage import queue_with_a_damaged_index
+
+    queue_with_a_damaged_index(db_path)
+    assert_error(*run(capsys, "--db", str(db_path), "stats"), 1, "corrupt")
+    worker = subprocess.run(
+        litequeue_command("--db", str(db_path), "worker", "--until-empty"),
+        env=cli_env(tmp_path / "unused.db"), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert worker.returncode == 1
+    assert "litequeue: error: " in worker.stderr
+    assert "corrupt" in worker.stderr
+
+
+def test_stats_warns_of_queued_jobs_no_live_worker_handles(capsys: Capsys, db: Path) -> None:
+    with litequeue.Queue(db) as q:
+        q.enqueue("slow", None)
+        q.enqueue("slow", None, queue="cv")
+    code, out, err = run(capsys, "--db", str(db), "stats")
+    assert code == 0
+    assert "default" in out
+    warnings = [
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'cv'",
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'default'",
+    ]
+    assert err.splitlines() == warnings
+    code, out, err = run(capsys, "--db", str(db), "jobs")
+    assert (code, err.splitlines()) == (0, warnings)

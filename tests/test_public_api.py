@@ -12,6 +12,7 @@ PUBLIC = {
     "Queue", "Worker", "Context", "Backoff", "hookimpl",
     # values
     "Job", "JobStatus", "Event", "EventType", "ErrorInfo", "KeyState", "QueueInfo",
+    "Undecodable", "WorkerInfo",
     # handler signals
     "Retry", "Cancel",
     # errors

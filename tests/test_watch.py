@@ -56,6 +56,8 @@ def test_once_shows_counts_running_progress_and_failures(
     # queue, queued, running, succeeded, failed, cancelled, limit
     assert cells == ["default", "1", "0", "0", "1", "0", "-"]
     assert "job 3 enqueued" in screen  # the "other" job
+    # No worker has its handler (the one running serves "media" only):
+    assert "no live worker handles: 1 'other' in default" in screen
     assert "job 3 " not in tagged  # project:2 is filtered out
     assert "halfway there" in tagged
 

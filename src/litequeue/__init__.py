@@ -38,7 +38,17 @@ from .errors import (
     WorkerStopped,
 )
 from .hookspecs import hookimpl
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Undecodable,
+    WorkerInfo,
+)
 
 __all__ = [
     "AttemptLost",
@@ -70,8 +80,10 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "Undecodable",
     "UnknownKind",
     "Worker",
+    "WorkerInfo",
     "WorkerStopped",
     "hookimpl",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import random
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -202,13 +203,20 @@ class Context:
         return self._cancel.is_set()
 
     def progress(self, percent: float | None = None, message: str | None = None) -> None:
-        """Record how far the job is (0-100) and, optionally, what it is doing."""
-        if percent is not None and (
-            not isinstance(percent, int | float)
-            or isinstance(percent, bool)
-            or not 0 <= percent <= 100
-        ):
-            raise ConfigurationError(f"progress must be a number from 0 to 100, not {percent!r}")
+        """Record how far the job is (0-100) and, optionally, what it is doing.
+
+        A number past either end is clamped to it (an estimate that overshoots,
+        101 from rounding, must not fail the job); what is not a number is refused."""
+        if percent is not None:
+            if (
+                not isinstance(percent, int | float)
+                or isinstance(percent, bool)
+                or not math.isfinite(percent)
+            ):
+                raise ConfigurationError(
+                    f"progress must be a number from 0 to 100, not {percent!r}"
+                )
+            percent = min(100, max(0, percent))
         if message is not None:
             if not isinstance(message, str):
                 raise ConfigurationError(f"a progress message is a string, not {message!r}")

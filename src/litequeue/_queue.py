@@ -18,7 +18,7 @@ from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
 from ._store import SQLiteStore
 from .errors import ConfigurationError
-from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -510,6 +510,12 @@ class Queue:
             for queue, by_status in sorted(counts.items())
         }
 
+    def check_integrity(self) -> None:
+        """Raise ``NotADatabase`` if the file is damaged (a page or an index: ``PRAGMA
+        quick_check``). It reads the whole file; counts and listings do not, so they
+        can look healthy on a damaged file."""
+        self._store.check_integrity()
+
     def key_states(
         self, keys: Sequence[str], *, kind: str | None = None, version: str | None = None
     ) -> dict[str, KeyState]:
@@ -569,6 +575,22 @@ class Queue:
     def queues(self) -> list[QueueInfo]:
         """Every queue that has settings or jobs, by name."""
         return self._store.queues()
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers running now on this file, in any process, by name (each renews
+        its record at every heartbeat; one killed outright drops out after its lease)."""
+        return self._store.workers()
+
+    def unhandled(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs that no live worker would
+        claim: their queue is not served, or no worker serving it has their kind's
+        handler. They wait until such a worker starts."""
+        workers = self._store.workers()
+        return {
+            (queue, kind): count
+            for (queue, kind), count in sorted(self._store.queued_by_kind().items())
+            if not any(worker.handles(queue, kind) for worker in workers)
+        }
 
     def prune(self, older_than: float | timedelta | None = None) -> tuple[int, int]:
         """Delete jobs that finished, and events written, more than ``older_than`` ago.

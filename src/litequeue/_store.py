@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import sqlite3
 import threading
 import time
@@ -32,11 +33,21 @@ from ._records import (
     Running,
     Written,
     decode_json,
+    decode_stored,
     dumps,
     encode_json,
 )
-from .errors import InvalidTransition, JobNotFound
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    WorkerInfo,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -66,16 +77,18 @@ _PRUNE_CHUNK = 10_000
 _CHUNK_SIZES = (64, 16, 4, 2, 1)
 
 
-#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
-#: settings allow (none when paused; within its limit of running jobs across every
-#: worker). A lone job is picked with `=` rather than `IN`, which spares SQLite a
-#: temporary table.
+#: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a
+#: JSON list; NULL for any), as many as wanted (?3) and as its settings allow (none
+#: when paused; within its limit of running jobs across every worker). A lone job is
+#: picked with `=` rather than `IN`, which spares SQLite a temporary table.
 _CLAIM = (
     "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
     " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
     " progress = 0, progress_message = NULL"
     " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-    " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+    " AND queue = ?1 AND run_at <= ?2"
+    " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+    " ORDER BY priority DESC, run_at, id"
     " LIMIT (SELECT CASE WHEN q.paused THEN 0"
     " WHEN q.concurrency_limit IS NULL THEN ?3"
     " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
@@ -158,8 +171,8 @@ _SUCCEED = {
 }
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else decode_json(text)
+def _result(text: str | None, job_id: int) -> Any:
+    return None if text is None else decode_stored(text, "result of job", job_id)
 
 
 _STATUSES = {status.value: status for status in JobStatus}
@@ -179,7 +192,7 @@ def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> l
             row[9],
             row[10],
             row[11],
-            decode_json(row[3]),
+            decode_stored(row[3], "payload of job", row[0]),
             row,
             build,
         )
@@ -222,9 +235,11 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         kind=row[1],
         queue=row[2],
         status=_STATUSES[row[3]],
-        payload=decode_json(row[4]) if payload is _UNDECODED else payload,
-        result=_loads(row[5]),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
+        payload=decode_stored(row[4], "payload of job", row[0])
+        if payload is _UNDECODED
+        else payload,
+        result=_result(row[5], row[0]),
+        error=None if error is None else _error(error, row[0]),
         priority=row[7],
         run_at=created_at if run_at == created else _dt(run_at),
         attempt=row[9],
@@ -244,6 +259,14 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         ),
         lease_until=None if row[22] is None else _dt(row[22]),
     )
+
+
+def _error(text: str, job_id: int) -> ErrorInfo:
+    """A job's stored error; one that cannot be read says so in its place."""
+    data = decode_stored(text, "error of job", job_id)
+    if isinstance(data, dict):
+        return ErrorInfo.from_dict(data)
+    return ErrorInfo(type="Undecodable", message=str(data))
 
 
 def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job]:
@@ -391,6 +414,9 @@ class SQLiteStore:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute("PRAGMA busy_timeout = 0")
+            # The schema this process's statements were written for: a newer
+            # litequeue that upgrades the file meanwhile stops this one's writes.
+            self.version = _schema.schema_version(self._conn)
         except BaseException:
             self._conn.close()
             raise
@@ -415,6 +441,13 @@ class SQLiteStore:
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._reading(lambda conn: conn.execute(sql, params).fetchall())
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the first problems ``PRAGMA quick_check`` finds
+        (a damaged page or index); it reads the whole file."""
+        problems = [row[0] for row in self._read("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
@@ -701,6 +734,7 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
+        kinds = None if claim.kinds is None else json.dumps(claim.kinds)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -708,7 +742,7 @@ class SQLiteStore:
                 break
             rows = conn.execute(
                 _CLAIM_ONE if wanted == 1 else _CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until),
+                (queue, now, wanted, claim.worker, lease_until, kinds),
             ).fetchall()
             if not rows:
                 continue
@@ -848,13 +882,15 @@ class SQLiteStore:
         if row[0] is not None:
             self._child_finished(tx, row[0], succeeded=status == "succeeded")
 
-    def next_due(self, queues: Sequence[str]) -> float:
-        """When the next delayed job of ``queues`` becomes due, or a lease runs out
-        (POSIX seconds; infinity when neither will happen)."""
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
         marks = ", ".join("?" * len(queues))
         (due,) = self._read(
-            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})",
-            tuple(queues),
+            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+            " AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))",
+            (*queues, *[None if kinds is None else json.dumps(list(kinds))] * 2),
         )[0]
         (lease,) = self._read(
             "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
@@ -1085,6 +1121,54 @@ class SQLiteStore:
         )
         return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
 
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)
+        unless it renews again; what it serves may change between calls."""
+        kinds_json = None if kinds is None else json.dumps(list(kinds))
+        with self._write() as tx:
+            tx.conn.execute(
+                "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
+                " SET queues = ?2, kinds = ?3, expires_at = ?5",
+                (name, json.dumps(list(queues)), kinds_json, tx.now, until),
+            )
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+        with self._write() as tx:
+            tx.conn.execute(
+                "DELETE FROM workers WHERE name = ? OR expires_at < ?",
+                (name, tx.now - 86400.0),
+            )
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
+        rows = self._read(
+            "SELECT name, queues, kinds, started_at FROM workers"
+            " WHERE expires_at >= ? ORDER BY name",
+            (time.time(),),
+        )
+        return [
+            WorkerInfo(
+                name=name,
+                queues=tuple(json.loads(queues)),
+                kinds=None if kinds is None else tuple(json.loads(kinds)),
+                started_at=_dt(started_at),
+            )
+            for name, queues, kinds, started_at in rows
+        ]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+        rows = self._read(
+            "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
+        )
+        return {(queue, kind): count for queue, kind, count in rows}
+
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, job_id: int) -> Job:
@@ -1274,8 +1358,13 @@ def _event(row: Sequence[Any]) -> Event:
         job_id=row[1],
         type=_EVENT_TYPES[row[2]],
         at=_dt(row[3]),
-        data=decode_json(row[4]),
+        data=_event_data(row[4], row[0]),
     )
+
+
+def _event_data(text: str, seq: int) -> dict[str, Any]:
+    data = decode_stored(text, "data of event", seq)
+    return data if isinstance(data, dict) else {"undecodable": str(data)}
 
 
 class _WriteTx:
@@ -1294,6 +1383,15 @@ class _WriteTx:
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
+            version = store._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > store.version:
+                _schema.rollback(store._conn)
+                raise SchemaTooNew(
+                    f"{store.path}: a newer litequeue upgraded the database to schema"
+                    f" version {version} while this process had it open (at version"
+                    f" {store.version}); this process writes no more: stop it and upgrade"
+                    " litequeue"
+                )
         except BaseException as exc:
             store._lock.release()
             if isinstance(exc, sqlite3.Error):

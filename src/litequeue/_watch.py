@@ -52,6 +52,7 @@ class Dashboard:
         self.settings: dict[str, litequeue.QueueInfo] = {}
         self.running: list[litequeue.Job] = []
         self.failures: list[litequeue.Job] = []
+        self.unhandled: dict[tuple[str, str], int] = {}  # queued, no live worker claims
         self.problem = ""
         self._tagged: dict[int, bool] = {}
         self._synced = 0.0
@@ -97,6 +98,7 @@ class Dashboard:
         self.settings = {info.name: info for info in self.queue.queues()}
         self.running = self.queue.jobs("running", tag=self.tag, limit=20)
         self.failures = self.queue.jobs("failed", tag=self.tag, limit=6)
+        self.unhandled = self.queue.unhandled()
         self._synced = time.monotonic()
 
     # -- drawing ------------------------------------------------------------------------
@@ -105,6 +107,12 @@ class Dashboard:
         """The whole screen."""
         title = f"litequeue · {self.queue.path}" + (f" · tag {self.tag}" if self.tag else "")
         parts: list[RenderableType] = [self._queues()]
+        if self.unhandled:
+            waiting = ", ".join(
+                f"{count} {kind!r} in {queue_name}"
+                for (queue_name, kind), count in self.unhandled.items()
+            )
+            parts.append(Text(f"⚠ no live worker handles: {waiting}", style="yellow"))
         if self.problem:
             parts.insert(0, Text(f"⚠ {self.problem} (retrying)", style="bold red"))
         parts += [self._running(), self._failures(), self._recent()]

@@ -142,7 +142,15 @@ def _when(value: datetime | None) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=_stand_in)
+
+
+def _stand_in(value: Any) -> Any:
+    """How a value that cannot be read back from the file is shown (``json.dumps``
+    asks for what it cannot encode itself)."""
+    if isinstance(value, litequeue.Undecodable):
+        return value.to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 JOB_HEADERS = ("id", "kind", "queue", "status", "attempt", "progress", "created (UTC)", "note")
@@ -220,6 +228,8 @@ def _parse_payload(text: str | None) -> Any:
     except json.JSONDecodeError as exc:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise UsageError(f"{source} is not valid JSON ({exc}): {shown!r}") from None
+    except RecursionError:
+        raise UsageError(f"{source} nests lists and objects too deep to read") from None
 
 
 # -- worker -----------------------------------------------------------------------------
@@ -235,7 +245,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if not queue.handlers:
             print(
                 "litequeue: warning: no handlers are registered (load them with --plugin "
-                "MODULE or an installed plugin); jobs will fail with UnknownKind",
+                "MODULE or an installed plugin); it claims no jobs",
                 file=sys.stderr,
             )
         worker = litequeue.Worker(
@@ -322,12 +332,14 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         jobs = queue.jobs(
             args.status, queue=args.queue, kind=args.kind, tag=args.tag, limit=args.limit
         )
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json([job.to_dict() for job in jobs])
     elif jobs:
         _table([_job_row(job) for job in jobs], JOB_HEADERS)
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
     return 0
 
 
@@ -390,7 +402,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     To tell whether work is piling up or failing, without listing it.
     """
     with _open(args) as queue:
+        queue.check_integrity()  # counts alone would look healthy on a damaged file
         stats = queue.stats(tag=args.tag)
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json(stats)
     elif stats:
@@ -399,7 +413,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
         _table(rows, ("queue", *statuses))
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
     return 0
+
+
+def _warn_unhandled(unhandled: dict[tuple[str, str], int]) -> None:
+    """A line on stderr for each (queue, kind) whose queued jobs no live worker claims:
+    they would wait for ever without a word."""
+    for (queue_name, kind), count in unhandled.items():
+        print(
+            f"litequeue: warning: no live worker handles {count} queued {kind!r} job(s)"
+            f" of queue {queue_name!r}",
+            file=sys.stderr,
+        )
 
 
 def cmd_events(args: argparse.Namespace) -> int:

@@ -64,7 +64,11 @@ class ConfigurationError(LitequeueError, ValueError):
 
 
 class PayloadError(LitequeueError, TypeError):
-    """A payload, result or event datum cannot be stored as JSON."""
+    """A payload, result or event datum cannot be stored as JSON (or, stored by
+    another tool, cannot be read back). Another attempt cannot change that, so a job
+    failing with it is not retried."""
+
+    retryable = False
 
 
 class JobNotFound(LitequeueError, LookupError):

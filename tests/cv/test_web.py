@@ -79,7 +79,9 @@ def test_jobs_move_to_succeeded_with_the_cv_readable(
     client: TestClient, samples: list[Sample]
 ) -> None:
     jobs = upload(client, samples[0].path, samples[2].path).json()
+    assert client.get("/api/state").json()["unhandled"] == 2  # no worker runs yet
     drain(client)
+    assert client.get("/api/state").json()["unhandled"] == 0
     state = client.get("/api/state", params={"project": "p1"}).json()
     assert {j["status"] for j in state["jobs"]} == {"succeeded"}
     assert state["stats"]["succeeded"] == 2

@@ -196,6 +196,8 @@ def create_app(
                 "last_seq": last,
                 "jobs": [summary(j) for j in jobs],
                 "stats": queue.stats(tag=tag).get(QUEUE, {}),
+                # Queued CVs that no live worker (here or elsewhere) would claim.
+                "unhandled": queue.unhandled().get((QUEUE, KIND), 0),
                 "projects": projects,
             }
 

@@ -103,13 +103,15 @@ async function load() {
   state.jobs.slice().reverse().forEach(render);
   const list = $("projects");
   list.replaceChildren(...state.projects.map((p) => Object.assign(document.createElement("option"), { value: p })));
-  showStats(state.stats);
+  showStats(state);
   lastSeq = state.last_seq;
   follow();
 }
 
-function showStats(stats) {
-  $("stats").textContent = Object.entries(stats || {}).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(" · ");
+function showStats(state) {
+  const parts = Object.entries(state.stats || {}).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`);
+  if (state.unhandled) parts.push(`${state.unhandled} waiting: no worker running`);
+  $("stats").textContent = parts.join(" · ");
 }
 
 function follow() {
@@ -131,7 +133,7 @@ function refreshStats() {
   clearTimeout(statsTimer);
   statsTimer = setTimeout(async () => {
     const state = await api(`api/state?project=${encodeURIComponent(project())}`);
-    showStats(state.stats);
+    showStats(state);
   }, 300);
 }
 
