@@ -21,6 +21,8 @@ from rich.text import Text
 
 import litequeue
 
+from ._records import event_time
+
 __all__ = ["Dashboard"]
 
 _STATUS_STYLE = {
@@ -184,7 +186,8 @@ def _details(data: dict[str, Any]) -> str:
     for key, value in data.items():
         if key == "worker":
             continue
-        if key == "run_at" and isinstance(value, int | float):
-            value = f"in {max(0.0, value - time.time()):.0f}s"
+        when = event_time(value) if key == "run_at" else None
+        if when is not None:
+            value = f"in {max(0.0, when.timestamp() - time.time()):.0f}s"
         shown.append(f"{key}={value}")
     return ", ".join(shown)
