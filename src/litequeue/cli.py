@@ -530,14 +530,16 @@ def cmd_watch(args: argparse.Namespace) -> int:
     with _open(args) as queue:
         dashboard = Dashboard(queue, tag=args.tag)
         dashboard.poll()
+        console = Console()  # its size is read again at each draw: a resize is followed
         if args.once:
-            Console().print(dashboard.render())
+            console.print(dashboard.render(console.size.height))
             return 0
-        with _sigterm_interrupts(), Live(dashboard.render(), auto_refresh=False) as live:
+        first = dashboard.render(console.size.height)
+        with _sigterm_interrupts(), Live(first, console=console, auto_refresh=False) as live:
             try:
                 while True:
                     dashboard.poll()
-                    live.update(dashboard.render(), refresh=True)
+                    live.update(dashboard.render(console.size.height), refresh=True)
                     time.sleep(args.refresh)
             except KeyboardInterrupt:
                 return 0
