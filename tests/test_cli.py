@@ -268,7 +268,7 @@ def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -
     with sqlite3.connect(old) as conn:  # a SQLite file no litequeue has touched: version 0
         conn.execute("CREATE TABLE notes (text TEXT)")
     conn.close()
-    assert run_json(capsys, old, "migrate") == {"from": 0, "to": newest}
+    assert run_json(capsys, old, "migrate", "--adopt") == {"from": 0, "to": newest}
     assert run_json(capsys, old, "jobs") == []
 
 
@@ -305,6 +305,26 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")
+
+
+def test_commands_that_create_refuse_another_applications_database_without_adopt(
+    capsys: Capsys, tmp_path: Path
+) -> None:
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    conn.close()
+    before = app.read_bytes()
+    for command in (["enqueue", "k"], ["migrate"], ["queues", "pause", "q"]):
+        code, out, err = run(capsys, "--db", str(app), *command)
+        assert_error(code, out, err, 1, "another application's database")
+        assert "litequeue --adopt" in err
+    assert app.read_bytes() == before
+    code, out, err = run(capsys, "--db", str(app), "enqueue", "k", "--adopt")
+    assert (code, err) == (0, "")
+    with sqlite3.connect(app) as conn:
+        assert {"users", "jobs"} <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
 
 
 def test_look_only_commands_on_an_empty_file_suggest_migrate(

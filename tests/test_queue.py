@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -674,3 +675,36 @@ def test_a_retrying_events_run_at_is_an_iso_8601_utc_time(queue: litequeue.Queue
     run_at = datetime.fromisoformat(event.data["run_at"])
     assert run_at.utcoffset() == timedelta(0)
     assert run_at == queue.get(job.id).run_at
+
+
+# -- another application's database ----------------------------------------------------------
+
+
+def _app_database(path: Path) -> bytes:
+    """A SQLite file of some application's: a table of its own, rows in it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT)")
+        conn.execute("INSERT INTO users (name) VALUES ('ada')")
+    conn.close()
+    return path.read_bytes()
+
+
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    before = _app_database(app)
+    with pytest.raises(litequeue.ForeignDatabase, match=r"app\.db.* users\).*adopt=True"):
+        litequeue.Queue(app)
+    assert app.read_bytes() == before
+    assert not Path(f"{app}-wal").exists()  # not even switched to WAL mode
+
+
+def test_adopt_adds_the_queue_beside_the_applications_own_tables(tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    _app_database(app)
+    with litequeue.Queue(app, adopt=True) as queue:
+        queue.enqueue("k", None)
+    with litequeue.Queue(app) as queue:  # a queue file now: no need to say it again
+        assert len(queue.jobs()) == 1
+    with sqlite3.connect(app) as conn:
+        assert conn.execute("SELECT name FROM users").fetchall() == [("ada",)]
+    conn.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import threading
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,22 @@ def test_watch_quits_cleanly(db_path: Path, stop: signal.Signals) -> None:
 def test_watch_refuses_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(tmp_path / "nope.db"), "watch", "--once"]) == 1
     assert "nope.db" in capsys.readouterr().err
+
+
+def test_watch_without_rich_names_the_install_command_of_this_checkout(db_path: Path) -> None:
+    direct_url = metadata.distribution("litequeue-jobs").read_text("direct_url.json") or "{}"
+    if not json.loads(direct_url).get("dir_info", {}).get("editable"):
+        pytest.skip("installed from a package, not a checkout")
+    litequeue.Queue(db_path).close()
+    code = (
+        "import sys; sys.modules['rich'] = None\n"  # the watch extra is not installed
+        "from litequeue.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--db", str(db_path), "watch", "--once"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 1
+    assert "litequeue watch draws with rich: pip install -e '.[watch]'" in done.stderr

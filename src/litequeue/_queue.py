@@ -155,7 +155,9 @@ class Queue:
     """A persistent job queue in one SQLite file.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
-    a file written by a newer litequeue is refused (``SchemaTooNew``).
+    a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
+    another application's database (``ForeignDatabase``) unless ``adopt=True`` asks
+    for litequeue's tables to be added beside its own.
     """
 
     def __init__(
@@ -169,6 +171,7 @@ class Queue:
         event_retention: float | timedelta = timedelta(days=7),
         job_retention: float | timedelta | None = None,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = Path(path)
         self.durability = durability
@@ -181,7 +184,7 @@ class Queue:
             None if job_retention is None else seconds(job_retention, "job_retention", forever=True)
         )
         self._store = SQLiteStore(
-            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
+            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate, adopt=adopt
         )
         self._handlers: dict[str, HandlerSpec] = {}
         self._subscribers: _Callbacks[Callable[[Event], Any]] = _Callbacks()

@@ -379,10 +379,15 @@ class SQLiteStore:
         durability: str = "full",
         busy_timeout: float = 10.0,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = str(path)
         self._conn = _schema.connect(
-            self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
+            self.path,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            current=not migrate,
+            adopt=adopt,
         )
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 
 import litequeue
 
+from ._extras import install_command
 from ._records import event_time
 
 __all__ = ["DB_ENV", "build_parser", "main"]
@@ -115,6 +116,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
         durability=args.durability,
         plugins=_plugin_modules(args),
         migrate=create,
+        adopt=args.adopt,
     )
 
 
@@ -524,9 +526,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
         from ._watch import Dashboard
     except ImportError:
-        raise CommandError(
-            "litequeue watch draws with rich: pip install 'litequeue-jobs[watch]'"
-        ) from None
+        raise CommandError(f"litequeue watch draws with rich: {install_command('watch')}") from None
     with _open(args) as queue:
         dashboard = Dashboard(queue, tag=args.tag)
         dashboard.poll()
@@ -625,7 +625,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """
     path = _db_path(args, create=False)
     before = _version_as_is(path, args.durability)
-    with litequeue.Queue(path, durability=args.durability, autoload_plugins=False) as queue:
+    with litequeue.Queue(
+        path, durability=args.durability, autoload_plugins=False, adopt=args.adopt
+    ) as queue:
         after = queue.schema_version()
     if args.json:
         _emit_json({"from": before, "to": after})
@@ -684,7 +686,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _common_options(*, defaults: bool) -> _Parser:
-    """``--db``, ``--json``, ``--plugin``, ``--durability``. After the command name
+    """``--db``, ``--json``, ``--plugin``, ``--durability``, ``--adopt``. After the command name
     they default to SUPPRESS, so they never reset what was given before it."""
 
     def default(value: Any) -> Any:
@@ -707,6 +709,12 @@ def _common_options(*, defaults: bool) -> _Parser:
         choices=("full", "normal"),
         default=default("full"),
         help="as Queue(durability=...); default full",
+    )
+    common.add_argument(
+        "--adopt",
+        action="store_true",
+        default=default(False),
+        help="add litequeue's tables to another application's SQLite file (as Queue(adopt=True))",
     )
     return common
 

@@ -197,7 +197,9 @@ def _run_web(args: argparse.Namespace) -> int:
     try:
         from .plugin.web import create_app, serve
     except ImportError:
-        return _fail("the web page needs: pip install 'litequeue-jobs[web]'", 2)
+        from litequeue._extras import install_command
+
+        return _fail(f"the web page needs: {install_command('web')}", 2)
     from .plugin import QueueError
 
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
