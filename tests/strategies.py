@@ -18,4 +18,9 @@ json_values = st.recursive(
 )
 
 kinds = st.text(alphabet="abcdefghijklmnopqrstuvwxyz._", min_size=1, max_size=12)
-tags = st.lists(st.text(min_size=1, max_size=10), max_size=3, unique=True)
+#: A tag is shown on one line, so it holds no control character (nor a lone surrogate).
+tags = st.lists(
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=10),
+    max_size=3,
+    unique=True,
+)
