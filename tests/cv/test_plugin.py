@@ -164,6 +164,21 @@ def test_run_reports_a_named_pipe_as_a_failed_file(tmp_path: Path, samples: list
     assert job.error.message == "pipe.pdf: not a regular file (it is a named pipe)"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_an_unreadable_file_deep_in_long_folder_names_is_a_failed_file(tmp_path: Path) -> None:
+    """Such a file is known by its path, and a path may be longer than a unique key."""
+    folder = tmp_path.joinpath(*["d" * 250] * 5)
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "pipe.pdf")
+    assert len(str(folder / "pipe.pdf")) > 1000
+    summary = run_module.run_cvs([tmp_path], db=tmp_path / "q.db", workers=1)
+    [(path, job)] = summary.failed
+    assert path == folder / "pipe.pdf"
+    assert job.error is not None
+    assert "not a regular file" in job.error.message
+
+
 @pytest.mark.parametrize(
     ("args", "status"),
     [
