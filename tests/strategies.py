@@ -23,7 +23,6 @@ json_values = st.recursive(
 )
 
 kinds = st.text(alphabet="abcdefghijklmnopqrstuvwxyz._", min_size=1, max_size=12)
-tags = st.lists(st.text(min_size=1, max_size=10), max_size=3, unique=True)
 
 
 def pick(data: st.DataObject, items: Sequence[T]) -> T | None:
@@ -35,3 +34,11 @@ def pick(data: st.DataObject, items: Sequence[T]) -> T | None:
     ``FlakyStrategyDefinition``)."""
     index = data.draw(st.integers(0, 2**16))
     return items[index % len(items)] if items else None
+
+
+#: A tag is shown on one line, so it holds no control character (nor a lone surrogate).
+tags = st.lists(
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=10),
+    max_size=3,
+    unique=True,
+)

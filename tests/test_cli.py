@@ -6,6 +6,7 @@ import io
 import json
 import os
 import queue as queue_module
+import re
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 import litequeue
 from litequeue import _schema
 from litequeue.cli import main
+from litequeue.testing import drain
 
 PLUGIN = "plugins.cli_handlers"
 TESTS = Path(__file__).parent
@@ -266,7 +268,7 @@ def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -
     with sqlite3.connect(old) as conn:  # a SQLite file no litequeue has touched: version 0
         conn.execute("CREATE TABLE notes (text TEXT)")
     conn.close()
-    assert run_json(capsys, old, "migrate") == {"from": 0, "to": newest}
+    assert run_json(capsys, old, "migrate", "--adopt") == {"from": 0, "to": newest}
     assert run_json(capsys, old, "jobs") == []
 
 
@@ -303,6 +305,26 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")
+
+
+def test_commands_that_create_refuse_another_applications_database_without_adopt(
+    capsys: Capsys, tmp_path: Path
+) -> None:
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    conn.close()
+    before = app.read_bytes()
+    for command in (["enqueue", "k"], ["migrate"], ["queues", "pause", "q"]):
+        code, out, err = run(capsys, "--db", str(app), *command)
+        assert_error(code, out, err, 1, "another application's database")
+        assert "litequeue --adopt" in err
+    assert app.read_bytes() == before
+    code, out, err = run(capsys, "--db", str(app), "enqueue", "k", "--adopt")
+    assert (code, err) == (0, "")
+    with sqlite3.connect(app) as conn:
+        assert {"users", "jobs"} <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
 
 
 def test_look_only_commands_on_an_empty_file_suggest_migrate(
@@ -667,3 +689,72 @@ def test_stats_warns_of_queued_jobs_no_live_worker_handles(capsys: Capsys, db: P
     assert err.splitlines() == warnings
     code, out, err = run(capsys, "--db", str(db), "jobs")
     assert (code, err.splitlines()) == (0, warnings)
+
+
+# -- tables: cells cut to fit, fields of the current run ----------------------------------
+
+
+def test_long_names_and_messages_are_cut_in_tables_and_whole_in_json(
+    capsys: Capsys, db_path: Path
+) -> None:
+    """One long kind, queue or error once padded every row of a listing to its length."""
+    kind, lane = "k" * 200, "q" * 200
+    with litequeue.Queue(db_path) as queue:
+        queue.handler(kind)(lambda ctx, p: (ctx.progress(10, "m" * 5000), 1 / 0))
+        job = queue.enqueue(kind, "x" * 5000, queue=lane, max_attempts=1)
+        queue.enqueue("short", None)
+        drain(queue, queues=[lane])
+        queue.set_queue(lane, limit=1)
+    db = str(db_path)
+    for command in (["jobs"], ["stats"], ["queues"], ["show", str(job.id)], ["events"]):
+        code, out, err = run(capsys, "--db", db, *command)
+        assert code == 0, err
+        table = out.splitlines()
+        if command[0] == "show":  # its fields are whole: only its events are a table
+            table = table[table.index("events:") :]
+        assert max(len(line) for line in table) <= 300, command
+    listing = run(capsys, "--db", db, "jobs")[1]
+    assert "k" * 39 + "…" in listing
+    assert "k" * 41 not in listing
+    assert "ZeroDivisionError" in listing
+    (whole,) = [j for j in run_json(capsys, db_path, "jobs") if j["id"] == job.id]
+    assert (whole["kind"], whole["queue"], whole["payload"]) == (kind, lane, "x" * 5000)
+
+
+def test_jobs_shows_when_a_queued_job_runs_and_only_current_notes(
+    capsys: Capsys, db_path: Path
+) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "cli.add", '{"numbers": [1]}')  # says "adding"
+    run(capsys, "--db", db, "enqueue", "cli.explode", "1", "--max-attempts", "1")
+    run(capsys, "--db", db, "--plugin", PLUGIN, "worker", "--until-empty", "--quiet")
+    run(capsys, "--db", db, "retry", "2")
+    run(capsys, "--db", db, "enqueue", "later", "--delay", "300")
+    run(capsys, "--db", db, "enqueue", "soon", "--delay", "30")
+    run(capsys, "--db", db, "enqueue", "tomorrow", "--delay", str(2 * 86400))
+    code, out, _ = run(capsys, "--db", db, "jobs")
+    assert code == 0
+    header, *lines = out.splitlines()
+    assert header.split()[-4:] == ["(UTC)", "run", "at", "note"]
+    rows = {line.split()[1]: line for line in lines}
+    assert rows["later"].rstrip().endswith("in 5m")  # in 4m01s to 5m: shown as 5m
+    assert re.search(r"in [1-3]\ds$", rows["soon"].rstrip())
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", rows["tomorrow"].rstrip())
+    assert rows["cli.explode"].rstrip().endswith("now")  # retried: its old error is gone
+    assert rows["cli.add"].split()[3] == "succeeded"
+    assert "adding" not in rows["cli.add"]  # a finished job's last progress message
+    shown = run(capsys, "--db", db, "show", "2")[1]
+    assert "ValueError" not in shown.split("events:")[0]
+    assert "started" not in shown.split("events:")[0]
+    assert "failed" in shown.split("events:")[1]  # the history stays in the event log
+
+
+def test_a_retrying_events_run_at_is_shown_as_an_iso_time(capsys: Capsys, db_path: Path) -> None:
+    with litequeue.Queue(db_path) as queue:
+        queue.handler("k", backoff=litequeue.Backoff(base=600))(lambda ctx, p: 1 / 0)
+        job = queue.enqueue("k", None)
+        drain(queue)
+        run_at = queue.get(job.id).run_at
+    for command in ("events", "show"):
+        out = run(capsys, "--db", str(db_path), command, *(["1"] if command == "show" else []))[1]
+        assert f'"run_at": "{run_at.isoformat(timespec="seconds")}"' in out

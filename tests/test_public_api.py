@@ -18,8 +18,8 @@ PUBLIC = {
     # errors
     "LitequeueError", "ConfigurationError", "PayloadError", "JobNotFound", "InvalidTransition",
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
-    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase",
-    "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
+    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
+    "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from ._checks import whole
+from ._checks import name, whole
 from ._records import check_storable
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
@@ -91,8 +91,7 @@ class HandlerSpec:
 
     def check(self) -> HandlerSpec:
         """Raise ``ConfigurationError`` for settings that cannot work."""
-        if not self.kind or not isinstance(self.kind, str):
-            raise ConfigurationError(f"a job kind must be a non-empty string, not {self.kind!r}")
+        name(self.kind, "a job kind")
         if not callable(self.fn):
             raise ConfigurationError(f"handler for {self.kind!r} is not callable: {self.fn!r}")
         if self.max_attempts is not None:

@@ -12,10 +12,11 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar
 
 from . import _plugins
-from ._checks import INT64_MAX, id_filter, queue_name, seconds, text_filter, whole
+from ._checks import INT64_MAX, MAX_KEY, id_filter, seconds, text_filter, whole
 from ._checks import job_id as job_id_checked
+from ._checks import name as name_checked
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
+from ._records import JobRun, NewJob, Written, job_runs, payload_json
 from ._store import SQLiteStore
 from .errors import ConfigurationError
 from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
@@ -154,7 +155,9 @@ class Queue:
     """A persistent job queue in one SQLite file.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
-    a file written by a newer litequeue is refused (``SchemaTooNew``).
+    a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
+    another application's database (``ForeignDatabase``) unless ``adopt=True`` asks
+    for litequeue's tables to be added beside its own.
     """
 
     def __init__(
@@ -168,6 +171,7 @@ class Queue:
         event_retention: float | timedelta = timedelta(days=7),
         job_retention: float | timedelta | None = None,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = Path(path)
         self.durability = durability
@@ -182,7 +186,7 @@ class Queue:
         # Plugins first: a plugin that fails to load leaves no new file behind.
         self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
         self._store = SQLiteStore(
-            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
+            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate, adopt=adopt
         )
         self._handlers: dict[str, HandlerSpec] = {}
         self._subscribers: _Callbacks[Callable[[Event], Any]] = _Callbacks()
@@ -246,8 +250,7 @@ class Queue:
         process: bool = False,
         memory_limit: int | None = None,
     ) -> None:
-        version = str(version)
-        check_storable(version)
+        version = name_checked(str(version), "a handler version")
         spec = HandlerSpec(
             kind=kind,
             fn=fn,
@@ -411,9 +414,8 @@ class Queue:
         tags: Iterable[str] = (),
         parent_id: int | None = None,
     ) -> NewJob:
-        if not isinstance(kind, str) or not kind:
-            raise ConfigurationError(f"a job kind must be a non-empty string, not {kind!r}")
-        queue_name(queue)
+        name_checked(kind, "a job kind")
+        name_checked(queue, "a queue name")
         whole(priority, "priority", low=-INT64_MAX - 1)
         if delay is not None and run_at is not None:
             raise ConfigurationError("give delay or run_at, not both")
@@ -441,13 +443,12 @@ class Queue:
             tag_tuple = tuple(tags)
         else:
             raise ConfigurationError(f"tags must be strings, not {tags!r}")
-        if not all(isinstance(t, str) and t for t in tag_tuple):
-            raise ConfigurationError(f"tags must be non-empty strings: {tag_tuple!r}")
-        if unique_key is not None and not isinstance(unique_key, str):
-            raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
+        for tag in tag_tuple:
+            name_checked(tag, "each of tags")
+        if unique_key is not None:
+            name_checked(unique_key, "unique_key", limit=MAX_KEY, key=True)
         if parent_id is not None:
             job_id_checked(parent_id, "parent_id")
-        check_storable(kind, unique_key or "", *tag_tuple)  # the queue's name: above
         text, value = payload_json(kind, payload)
         return NewJob(
             kind=kind,
@@ -554,7 +555,7 @@ class Queue:
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
         once, ``None`` for no limit) and ``paused``."""
-        queue_name(name)
+        name_checked(name, "a queue name")
         changes: dict[str, Any] = {}
         if limit is not UNSET:
             changes["limit"] = None if limit is None else whole(limit, "limit", low=0)

@@ -34,6 +34,7 @@ __all__ = [
     "describe",
     "dumps",
     "encode_json",
+    "event_time",
     "job_runs",
     "payload_json",
     "value_json",
@@ -96,6 +97,19 @@ def _is_utf8(text: str) -> bool:
 
 
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner
+
+
+def event_time(value: Any) -> datetime | None:
+    """A time in an event's data (a retry's ``run_at``): written as ISO 8601, or by
+    an older litequeue as a POSIX number; None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def decode_json(text: str) -> Any:

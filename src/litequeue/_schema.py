@@ -27,6 +27,7 @@ from .errors import (
     DatabaseBusy,
     DatabaseReadOnly,
     DiskFull,
+    ForeignDatabase,
     NotADatabase,
     SchemaTooNew,
     SchemaTooOld,
@@ -236,7 +237,12 @@ class WalBound:
 
 
 def connect(
-    path: str | Path, *, durability: str, busy_timeout: float, current: bool = False
+    path: str | Path,
+    *,
+    durability: str,
+    busy_timeout: float,
+    current: bool = False,
+    adopt: bool = False,
 ) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with the asked durability, in autocommit mode
     (litequeue opens its own transactions with ``BEGIN IMMEDIATE``).
@@ -244,7 +250,9 @@ def connect(
     A file written by a newer litequeue (or another application's, numbered past
     litequeue's versions) is refused before anything about it changes: switching
     to WAL is a change it would keep. With ``current``, so is a missing file or
-    one not at this litequeue's schema version."""
+    one not at this litequeue's schema version; without ``adopt``, so is another
+    application's database (tables and no litequeue schema), which migrating would
+    add litequeue's tables to."""
     try:
         synchronous = DURABILITY_LEVELS[durability]
     except KeyError:
@@ -267,6 +275,8 @@ def connect(
             else:
                 newest = len(load_migrations())
                 _refuse_newer(conn, path, schema_version(conn), newest)
+                if not adopt:
+                    _refuse_foreign(conn, path)
             # A file still in rollback mode answers "busy" to this at once, without
             # waiting (several processes creating one queue file together).
             mode = retry_busy(
@@ -329,6 +339,16 @@ def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """``ForeignDatabase`` for a file with tables but no litequeue schema: SQLite's own
+    (``sqlite_sequence``, ``sqlite_stat1``) do not count. The version is read after
+    the tables, so another process creating this queue file meanwhile (tables and
+    version in one commit) is never taken for another application."""
+    tables = sorted(t for t in _tables(conn) if not t.startswith("sqlite_"))
+    if tables and not schema_version(conn):
+        raise ForeignDatabase(str(path), tables)
 
 
 def _refuse_newer(conn: sqlite3.Connection, path: str | Path, version: int, newest: int) -> None:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import _schema
 from ._checks import INT64_MAX
@@ -80,11 +80,12 @@ _CHUNK_SIZES = (64, 16, 4, 2, 1)
 #: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a
 #: JSON list; NULL for any), as many as wanted (?3) and as its settings allow (none
 #: when paused; within its limit of running jobs across every worker). A lone job is
-#: picked with `=` rather than `IN`, which spares SQLite a temporary table.
+#: picked with `=` rather than `IN`, which spares SQLite a temporary table. A new run
+#: starts clean: an earlier run's error and progress stay in the event log only.
 _CLAIM = (
     "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
     " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-    " progress = 0, progress_message = NULL"
+    " progress = 0, progress_message = NULL, error = NULL"
     " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
     " AND queue = ?1 AND run_at <= ?2"
     " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
@@ -401,10 +402,15 @@ class SQLiteStore:
         durability: str = "full",
         busy_timeout: float = 10.0,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = str(path)
         self._conn = _schema.connect(
-            self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
+            self.path,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            current=not migrate,
+            adopt=adopt,
         )
         self._busy_timeout = busy_timeout
         self._wal = _schema.WalBound(self._conn, self.path)
@@ -832,7 +838,9 @@ class SQLiteStore:
             elif outcome.status == "released":
                 tx.event(outcome.job_id, EventType.RELEASED, data)
             else:
-                data["run_at"] = outcome.retry_at
+                # Back in the queue after a failure only with a retry time; written as
+                # Job.to_dict() writes times, not as a bare number.
+                data["run_at"] = _dt(cast(float, outcome.retry_at)).isoformat()
                 tx.event(outcome.job_id, EventType.RETRYING, data)
             return True
         tx.event(outcome.job_id, EventType(status), data)
@@ -966,9 +974,10 @@ class SQLiteStore:
                 (job_id, *_ACTIVE),
             )
         ]
+        # An earlier attempt's error is not why the job ended: it stays in the event log.
         row = tx.conn.execute(
-            "UPDATE jobs SET status = 'cancelled', lease_until = NULL, worker = NULL,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
+            "UPDATE jobs SET status = 'cancelled', error = NULL, lease_until = NULL,"
+            " worker = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
             " RETURNING parent_id",
             (tx.now, tx.now, job_id, *_ACTIVE),
         ).fetchone()
@@ -1010,9 +1019,11 @@ class SQLiteStore:
         if waits:
             self._reopen(tx, job_id)
         else:
+            # As if never run: the earlier runs are in the event log.
             conn.execute(
-                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
+                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, error = NULL,"
+                " started_at = NULL, finished_at = NULL, updated_at = ?, progress = 0,"
+                " progress_message = NULL WHERE id = ?",
                 (now, now, job_id),
             )
         again = conn.execute(

@@ -26,7 +26,8 @@ from types import FrameType
 from typing import Any
 
 from . import _plugins
-from ._checks import queue_name, seconds, whole
+from ._checks import name as name_checked
+from ._checks import seconds, whole
 from ._child import ChildProcess, ChildResult
 from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
 from ._pool import AsyncLoop, ThreadPool
@@ -131,7 +132,7 @@ class Worker:
         if not self.queues:
             raise ConfigurationError("queues must name one queue or more, not none")
         for each in self.queues:
-            queue_name(each, "each of queues")
+            name_checked(each, "each of queues")
         self.concurrency = whole(concurrency, "concurrency")
         self.max_jobs_per_child = whole(max_jobs_per_child, "max_jobs_per_child")
         self.lease = seconds(lease, "lease", zero=False)
@@ -146,7 +147,7 @@ class Worker:
             else seconds(prune_interval, "prune_interval", zero=False)
         )
         if name is not None:
-            queue_name(name, "name")  # the same rules: it is written into events
+            name_checked(name, "a worker name")  # written into events and shown
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}

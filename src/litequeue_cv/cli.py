@@ -18,12 +18,15 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from ._extract import extract
 from ._result import CVResult
 from .errors import CVError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: ``_add_<name>(subparsers)`` functions, one per subcommand.
 AddCommand = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -100,12 +103,10 @@ def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers:
     """Enqueue, work through and summarise; non-zero when any file failed."""
     import logging
 
-    from rich.console import Console
-
     from .plugin import QueueError
     from .plugin.run import find_cv_files, run_cvs, summary_table
 
-    console = Console()
+    console = _console()
     missing = [p for p in paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(map(str, missing))}", 2)
@@ -128,6 +129,22 @@ def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers:
     if left:
         return INTERRUPTED
     return 1 if failed else 0
+
+
+#: How wide piped output may be: a file or a pager has no edge, and a line cut at 80
+#: columns would split a file name or a figure.
+PIPED_WIDTH = 1000
+
+
+def _console() -> Console:
+    """The terminal's console; piped (and no ``COLUMNS`` set), one whose lines and
+    tables are as wide as they need to be."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(width=PIPED_WIDTH, soft_wrap=True)
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -180,7 +197,9 @@ def _run_web(args: argparse.Namespace) -> int:
     try:
         from .plugin.web import create_app, serve
     except ImportError:
-        return _fail("the web page needs: pip install 'litequeue-jobs[web]'", 2)
+        from litequeue._extras import install_command
+
+        return _fail(f"the web page needs: {install_command('web')}", 2)
     from .plugin import QueueError
 
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"

@@ -75,6 +75,15 @@ def test_uploads_are_saved_under_server_names_and_queued_before_the_response(
     assert all(p.name != samples[0].path.name for p in saved)
 
 
+def test_a_project_name_with_line_breaks_or_tabs_is_kept_on_one_line(
+    client: TestClient, samples: list[Sample]
+) -> None:
+    """A tag may not hold control characters: the upload must not fail on them."""
+    response = upload(client, samples[0].path, project="team\tA\r\nnorth")
+    assert response.status_code == 201
+    assert response.json()[0]["project"] == "team A north"
+
+
 def test_jobs_move_to_succeeded_with_the_cv_readable(
     client: TestClient, samples: list[Sample]
 ) -> None:

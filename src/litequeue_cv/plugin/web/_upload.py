@@ -9,6 +9,7 @@ received so far, and a request that fails leaves none of its files behind.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 __all__ = ["Refused", "Upload", "receive"]
 
 _FIELD_LIMIT = 4096  # bytes of a plain field: the project name is cut to 80 characters
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _MAX_FIELDS = 5
 
 
@@ -129,7 +131,9 @@ class Upload:
             self._out.close()
             self._out = None
         elif self._field is not None:
-            self.project = self._field.decode("utf-8", "replace").strip()[:80]
+            text = self._field.decode("utf-8", "replace")
+            # A tag is shown on one line: a tab or line break in it would be refused.
+            self.project = _CONTROL.sub(" ", text).strip()[:80]
             self._field = None
 
     def _on_end(self) -> None:
