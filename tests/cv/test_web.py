@@ -423,3 +423,18 @@ def test_live_events_go_on_after_the_queue_file_was_busy(
         queue.enqueue(KIND, {"path": "/nowhere/a.txt"}, queue=QUEUE)
         assert any(line.startswith("data: ") for line in lines)
     assert not failures
+
+
+def test_litequeue_delete_removes_the_upload_through_the_autoloaded_plugin(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue.cli import main
+
+    (job,) = client.post(
+        "/api/upload", files=[("files", ("a.txt", b"Jane Doe"))], headers=SAME_ORIGIN
+    ).json()
+    assert len(uploaded_files(tmp_path)) == 1
+    monkeypatch.delenv("LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD")  # as a user runs it
+    assert main(["--db", str(tmp_path / "q.db"), "cancel", str(job["id"])]) == 0
+    assert main(["--db", str(tmp_path / "q.db"), "delete", str(job["id"])]) == 0
+    assert uploaded_files(tmp_path) == []
