@@ -598,11 +598,14 @@ class Queue:
         jobs, after each chunk commits. Returns ``(jobs, events)`` deleted.
         """
         now = time.time()
+        # Only a plugin that listens has the pruned jobs built for it.
+        listened = self.plugin_manager.hook.litequeue_jobs_removed.get_hookimpls()
+        removed = self._jobs_removed if listened else None
         if older_than is not None:
             age = seconds(older_than, "older_than", forever=True)
-            return self._store.prune(now - age, now - age, self._jobs_removed)
+            return self._store.prune(now - age, now - age, removed)
         jobs_before = None if self.job_retention is None else now - self.job_retention
-        return self._store.prune(jobs_before, now - self.event_retention, self._jobs_removed)
+        return self._store.prune(jobs_before, now - self.event_retention, removed)
 
     # -- events -----------------------------------------------------------------------
 

@@ -215,6 +215,11 @@ def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[An
 _UNDECODED: Any = object()
 
 
+def _jobs_by_id(rows: Iterable[Any]) -> list[Job]:
+    """Jobs from their rows, by id."""
+    return sorted(map(_job, rows), key=lambda job: job.id)
+
+
 def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
     created, updated = row[18], row[19]
     created_at = _dt(created)
@@ -1231,7 +1236,7 @@ class SQLiteStore:
                     f"job {job_id} cannot be deleted: its parent job {job.parent_id} is"
                     f" {parent[0]} and depends on it (delete job {job.parent_id} instead)"
                 )
-            removed = self._remove_jobs(tx.conn, listed)
+            removed = _jobs_by_id(self._remove_jobs(tx.conn, listed))
             for gone in removed:
                 tx.event(gone.id, EventType.DELETED)
             # The new events first: deleting the log's newest rows first would hand
@@ -1244,18 +1249,18 @@ class SQLiteStore:
         return removed, tx.delivered
 
     @staticmethod
-    def _remove_jobs(conn: sqlite3.Connection, listed: str) -> list[Job]:
+    def _remove_jobs(conn: sqlite3.Connection, listed: str, *, returning: bool = True) -> list[Any]:
         """Delete the jobs whose ids are in the JSON list ``listed``, and their tags;
-        returns them as they were, by id."""
+        returns their rows as they were (none unless ``returning``: reading them back
+        costs time under the write lock)."""
         conn.execute(
             "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))", (listed,)
         )
-        rows = conn.execute(
-            "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
-            f" RETURNING {_JOB_COLUMNS}",
-            (listed,),
-        ).fetchall()
-        return sorted(map(_job, rows), key=lambda job: job.id)
+        delete = "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+        if not returning:
+            conn.execute(delete, (listed,))
+            return []
+        return conn.execute(f"{delete} RETURNING {_JOB_COLUMNS}", (listed,)).fetchall()
 
     def prune(
         self,
@@ -1284,14 +1289,15 @@ class SQLiteStore:
                 " AND parent.status != 'succeeded') LIMIT ?"
             )
             while True:
-                gone: list[Job] = []
+                gone: list[Any] = []
                 with self._write() as tx:
                     ids = [row[0] for row in tx.conn.execute(old, (jobs_before, _PRUNE_CHUNK))]
                     if ids:
-                        gone = self._remove_jobs(tx.conn, encode_json(ids))
+                        listed = encode_json(ids)
+                        gone = self._remove_jobs(tx.conn, listed, returning=removed is not None)
                 jobs += len(ids)
                 if gone and removed is not None:
-                    removed(gone)
+                    removed(_jobs_by_id(gone))  # built after the commit, outside the lock
                 if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:
