@@ -20,6 +20,7 @@ import pytest
 
 import litequeue
 from litequeue import _schema
+from litequeue._records import Claim
 from litequeue.cli import main
 from litequeue.testing import drain
 
@@ -127,7 +128,23 @@ def test_cancel_and_retry_transitions(capsys: Capsys, db_path: Path) -> None:
     assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
 
 
-@pytest.mark.parametrize("command", ["show", "cancel", "retry"])
+def test_delete_removes_jobs_for_good_and_refuses_a_running_one(
+    capsys: Capsys, db_path: Path
+) -> None:
+    db = str(db_path)
+    for payload in ("1", "2", "3"):
+        run(capsys, "--db", db, "enqueue", "k", payload)
+    assert [j["id"] for j in run_json(capsys, db_path, "delete", "1", "3")] == [1, 3]
+    assert [j["id"] for j in run_json(capsys, db_path, "jobs")] == [2]
+    with litequeue.Queue(db_path) as queue:
+        queue.store.claim(Claim(worker="w", queues=("default",), limit=1, lease=60))
+    code, out, err = run(capsys, "--db", db, "delete", "2")
+    assert_error(code, out, err, 1, "job 2 cannot be deleted: it is running (cancel it first)")
+    run(capsys, "--db", db, "cancel", "2")
+    assert run(capsys, "--db", db, "delete", "2")[1] == "deleted 1 job(s): 2\n"
+
+
+@pytest.mark.parametrize("command", ["show", "cancel", "retry", "delete"])
 def test_an_unknown_job_id_is_exit_1(capsys: Capsys, db: Path, command: str) -> None:
     code, out, err = run(capsys, "--db", str(db), command, "404")
     assert_error(code, out, err, 1, "no job with id 404")

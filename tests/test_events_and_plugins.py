@@ -415,3 +415,27 @@ def logging_level(level: int) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(before)
+
+
+def test_plugins_hear_of_jobs_deleted_or_pruned_after_their_commit(
+    queue: litequeue.Queue, db_path: Path
+) -> None:
+    heard: list[tuple[list[int], list[int]]] = []  # (removed, still seen by others)
+
+    class Cleaner:
+        @litequeue.hookimpl
+        def litequeue_jobs_removed(self, jobs: list[litequeue.Job]) -> None:
+            ids = [job.id for job in jobs]
+            with litequeue.Queue(db_path) as other:
+                heard.append((ids, [job.id for job in other.jobs() if job.id in ids]))
+
+    queue.plugin_manager.register(Cleaner())
+    queue.handler("old")(lambda ctx, p: p)
+    deleted = queue.enqueue("gone", 1)
+    queue.cancel(deleted.id)
+    pruned = queue.enqueue("old", 2)
+    drain(queue)
+    queue.enqueue("new", 3, delay=3600)  # the newest job always stays
+    queue.delete(deleted.id)
+    queue.prune(older_than=0)
+    assert heard == [([deleted.id], []), ([pruned.id], [])]

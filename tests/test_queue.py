@@ -708,3 +708,40 @@ def test_adopt_adds_the_queue_beside_the_applications_own_tables(tmp_path: Path)
     with sqlite3.connect(app) as conn:
         assert conn.execute("SELECT name FROM users").fetchall() == [("ada",)]
     conn.close()
+
+
+def test_delete_removes_a_job_its_children_and_their_events_leaving_one_deleted_event_each(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    kept = queue.enqueue("k", "kept", tags=["t"])
+    parent, children = queue.batch([("k", 1), ("k", 2)], tags=["t"])
+    drain(queue)
+    before = queue.last_event_seq()
+    removed = queue.delete(parent.id)
+    assert [job.id for job in removed] == [parent.id, *(child.id for child in children)]
+    assert removed[0].status is JobStatus.SUCCEEDED  # as they were
+    for job in removed:
+        with pytest.raises(litequeue.JobNotFound):
+            queue.get(job.id)
+    assert [job.id for job in queue.jobs(tag="t")] == [kept.id]
+    events = list(queue.events())
+    assert {e.job_id for e in events if e.type is not EventType.DELETED} == {kept.id}
+    deleted = [e for e in events if e.seq > before]
+    assert [(e.type, e.job_id) for e in deleted] == [(EventType.DELETED, j.id) for j in removed]
+    with pytest.raises(litequeue.JobNotFound):
+        queue.delete(parent.id)
+
+
+def test_delete_refuses_a_running_job_and_a_child_of_an_unfinished_batch(
+    queue: litequeue.Queue,
+) -> None:
+    queue.enqueue("k", "running")
+    (running,), _, _ = queue.store.claim(Claim(worker="w", queues=("default",), limit=1, lease=60))
+    with pytest.raises(litequeue.InvalidTransition, match="it is running"):
+        queue.delete(running.job_id)
+    _, (child, _) = queue.batch([("k", 1), ("k", 2)], queue="other")
+    with pytest.raises(litequeue.InvalidTransition, match=r"delete job \d+ instead"):
+        queue.delete(child.id)
+    assert queue.get(running.job_id).status is JobStatus.RUNNING
+    assert queue.get(child.id).status is JobStatus.QUEUED

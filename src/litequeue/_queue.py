@@ -552,6 +552,25 @@ class Queue:
         self._committed(events)
         return job
 
+    def delete(self, job_id: int) -> list[Job]:
+        """Delete a job that is not running, with its children (a batch's, or those its
+        handler added) and the events of all of them; returns the removed jobs, by id.
+
+        Each removed job gets one ``deleted`` event, so followers of the log learn of
+        it, and plugins hear ``litequeue_jobs_removed`` after the commit (the CV plugin
+        removes the uploaded file there). A running job, or a child whose batch is not
+        done, is refused with ``InvalidTransition``. The id of the newest job may be
+        given again to the next job enqueued.
+        """
+        removed, events = self._store.delete(job_id_checked(job_id))
+        self._committed(events)
+        self._jobs_removed(removed)
+        return removed
+
+    def _jobs_removed(self, jobs: list[Job]) -> None:
+        """Tell plugins of jobs deleted or pruned, after their commit."""
+        _plugins.notify_each(self.plugin_manager, "litequeue_jobs_removed", jobs=jobs, queue=self)
+
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
         once, ``None`` for no limit) and ``paused``."""
@@ -599,14 +618,18 @@ class Queue:
         Without ``older_than``, events older than ``event_retention`` go, and finished
         jobs older than ``job_retention`` if it is set. Finished children of a batch
         that is still running stay: the batch's outcome depends on them. Workers call
-        this every ``prune_interval``. Returns ``(jobs, events)`` deleted.
+        this every ``prune_interval``. Plugins hear ``litequeue_jobs_removed`` with the
+        jobs, after each chunk commits. Returns ``(jobs, events)`` deleted.
         """
         now = time.time()
+        # Only a plugin that listens has the pruned jobs built for it.
+        listened = self.plugin_manager.hook.litequeue_jobs_removed.get_hookimpls()
+        removed = self._jobs_removed if listened else None
         if older_than is not None:
             age = seconds(older_than, "older_than", forever=True)
-            return self._store.prune(now - age, now - age)
+            return self._store.prune(now - age, now - age, removed)
         jobs_before = None if self.job_retention is None else now - self.job_retention
-        return self._store.prune(jobs_before, now - self.event_retention)
+        return self._store.prune(jobs_before, now - self.event_retention, removed)
 
     # -- events -----------------------------------------------------------------------
 

@@ -71,6 +71,11 @@ _BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
 _WAITING = "(status = 'running' AND lease_until IS NULL)"
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
+#: A job's id and the ids of all its descendants.
+_SUBTREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL"
+    " SELECT jobs.id FROM jobs JOIN tree ON jobs.parent_id = tree.id) SELECT id FROM tree"
+)
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
 #: statement for every count would be compiled again and again).
@@ -222,6 +227,11 @@ def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[An
 
 
 _UNDECODED: Any = object()
+
+
+def _jobs_by_id(rows: Iterable[Any]) -> list[Job]:
+    """Jobs from their rows, by id."""
+    return sorted(map(_job, rows), key=lambda job: job.id)
 
 
 def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
@@ -1295,9 +1305,68 @@ class SQLiteStore:
         """The newest event's sequence number (0 when there is none)."""
         return int(self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0])
 
-    def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        """Delete a job that is not running, with its descendants, their tags and
+        their events, and write a ``deleted`` event for each. Returns the removed
+        jobs. A child of a batch that is not done is refused: its parent's outcome
+        depends on it."""
+        with self._write() as tx:
+            job = self._get(tx.conn, job_id)
+            ids = [row[0] for row in tx.conn.execute(_SUBTREE, (job_id,))]
+            listed = encode_json(ids)
+            running = tx.conn.execute(
+                "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+                " AND status = 'running' ORDER BY id LIMIT 1",
+                (listed,),
+            ).fetchone()
+            if running is not None:
+                which = "it is" if running[0] == job_id else f"its child job {running[0]} is"
+                raise InvalidTransition(
+                    f"job {job_id} cannot be deleted: {which} running (cancel it first)"
+                )
+            parent = tx.conn.execute(
+                "SELECT status FROM jobs WHERE id = ?", (job.parent_id,)
+            ).fetchone()
+            if parent is not None and parent[0] != JobStatus.SUCCEEDED.value:
+                raise InvalidTransition(
+                    f"job {job_id} cannot be deleted: its parent job {job.parent_id} is"
+                    f" {parent[0]} and depends on it (delete job {job.parent_id} instead)"
+                )
+            removed = _jobs_by_id(self._remove_jobs(tx.conn, listed))
+            for gone in removed:
+                tx.event(gone.id, EventType.DELETED)
+            # The new events first: deleting the log's newest rows first would hand
+            # their sequence numbers out again.
+            tx.flush()
+            tx.conn.execute(
+                "DELETE FROM events WHERE job_id IN (SELECT value FROM json_each(?)) AND seq < ?",
+                (listed, tx.written[0][0]),
+            )
+        return removed, tx.delivered
+
+    @staticmethod
+    def _remove_jobs(conn: sqlite3.Connection, listed: str, *, returning: bool = True) -> list[Any]:
+        """Delete the jobs whose ids are in the JSON list ``listed``, and their tags;
+        returns their rows as they were (none unless ``returning``: reading them back
+        costs time under the write lock)."""
+        conn.execute(
+            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))", (listed,)
+        )
+        delete = "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+        if not returning:
+            conn.execute(delete, (listed,))
+            return []
+        return conn.execute(f"{delete} RETURNING {_JOB_COLUMNS}", (listed,)).fetchall()
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
         """Delete jobs that finished before ``jobs_before`` and events older than
-        ``events_before`` (``None``: keep them all). Returns how many of each went.
+        ``events_before`` (``None``: keep them all). Returns how many of each went;
+        ``removed`` (if given) hears each chunk's jobs once it has committed.
 
         Rows go ``_PRUNE_CHUNK`` at a time, each chunk in its own transaction, so the
         first prune of a busy file does not hold the write lock for seconds while
@@ -1316,19 +1385,15 @@ class SQLiteStore:
                 " AND parent.status != 'succeeded') LIMIT ?"
             )
             while True:
+                gone: list[Any] = []
                 with self._write() as tx:
                     ids = [row[0] for row in tx.conn.execute(old, (jobs_before, _PRUNE_CHUNK))]
                     if ids:
                         listed = encode_json(ids)
-                        tx.conn.execute(
-                            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
-                        tx.conn.execute(
-                            "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
+                        gone = self._remove_jobs(tx.conn, listed, returning=removed is not None)
                 jobs += len(ids)
+                if gone and removed is not None:
+                    removed(_jobs_by_id(gone))  # built after the commit, outside the lock
                 if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:

@@ -596,6 +596,22 @@ def cmd_retry(args: argparse.Namespace) -> int:
         return _print_job(args, queue.retry(args.id))
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete a job that is not running, with its children and their events.
+
+    For data that must not be kept (a plugin removes the files it made for the job).
+    """
+    removed: list[litequeue.Job] = []
+    with _open(args) as queue:
+        for job_id in args.ids:  # in order: those before one refused stay deleted
+            removed.extend(queue.delete(job_id))
+    if args.json:
+        _emit_json([job.to_dict() for job in removed])
+    else:
+        print(f"deleted {len(removed)} job(s): {', '.join(str(job.id) for job in removed)}")
+    return 0
+
+
 def cmd_queues(args: argparse.Namespace) -> int:
     """List queues, or set a limit, pause or resume one.
 
@@ -782,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_jobs(add("jobs", cmd_jobs))
     for name, run in (("show", cmd_show), ("cancel", cmd_cancel), ("retry", cmd_retry)):
         add(name, run).add_argument("id", type=int, help="the job's id")
+    add("delete", cmd_delete).add_argument("ids", type=int, nargs="+", metavar="ID")
     add("stats", cmd_stats).add_argument("--tag", help="only jobs with this tag")
     _add_queues(add("queues", cmd_queues), common)
     _add_events(add("events", cmd_events))

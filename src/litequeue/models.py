@@ -91,6 +91,7 @@ class EventType(enum.StrEnum):
     LEASE_EXPIRED = "lease_expired"
     RELEASED = "released"
     WAITING = "waiting"
+    DELETED = "deleted"
 
 
 class KeyState(enum.StrEnum):

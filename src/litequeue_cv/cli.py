@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -203,6 +204,7 @@ def _run_web(args: argparse.Namespace) -> int:
     from .plugin import QueueError
 
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
+    token = None if args.no_token else args.token or secrets.token_urlsafe(24)
     try:
         # Bound first, so a taken port or an unknown host is one error line, and the
         # link is printed only once connections can be made.
@@ -214,13 +216,14 @@ def _run_web(args: argparse.Namespace) -> int:
             app = create_app(
                 args.db,
                 data_dir=data,
-                token=args.token,
+                token=token,
+                allowed_hosts=args.allow_host,
                 run_worker=not args.no_worker,
                 workers=args.workers,
             )
         except (QueueError, OSError) as exc:  # the queue file or the upload folder
             return _fail(exc, 1)
-        link = _link(sock, args.token)
+        link = _link(sock, token)
         print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
         serve(app, sock)
     return 0
@@ -232,13 +235,12 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _link(sock: socket.socket, token: str | None) -> str:
-    """The page's address (with the port bound, for ``--port 0``); the token is
-    percent-encoded, since the page decodes it (``+``, ``&``, ``#`` or ``%`` would
-    otherwise change it)."""
+    """The page's address (with the port bound, for ``--port 0``), with the token
+    percent-encoded (``+``, ``&``, ``#`` or ``%`` would otherwise change it)."""
     host, port = sock.getsockname()[:2]
     host = f"[{host}]" if ":" in host else host
-    fragment = f"#token={quote(token, safe='')}" if token else ""
-    return f"http://{host}:{port}/{fragment}"
+    query = f"?token={quote(token, safe='')}" if token else ""
+    return f"http://{host}:{port}/{query}"
 
 
 def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -247,7 +249,19 @@ def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="folder for uploaded files (default: cv-data beside --db)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8765, help="(default 8765; 0: any free port)")
-    p.add_argument("--token", help="require this token (the page reads it from #token=...)")
+    p.add_argument("--token", help="the token the link carries (default: a new one per start)")
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve without a token (anyone on the host may use it)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to this host name (repeatable; '*' for any, behind a checking proxy)",
+    )
     p.add_argument(
         "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
     )
