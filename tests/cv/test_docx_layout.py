@@ -149,3 +149,25 @@ def test_links_written_as_hyperlink_fields_are_kept(tmp_path: Path) -> None:
     doc = read_document(_save(d, tmp_path))[1]
     assert [line.text for line in doc.lines] == ["GitHub", "Blog"]
     assert doc.links == ("https://github.com/dana", "https://dana.example.org")
+
+
+def _control(*paragraphs: str) -> str:
+    body = "".join(f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" for text in paragraphs)
+    return f"<w:sdt {nsdecls('w')}><w:sdtPr/><w:sdtContent>{body}</w:sdtContent></w:sdt>"
+
+
+def test_sections_inside_content_controls_are_read(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("Dana Whitfield")
+    d.element.body.insert(1, parse_xml(_control("Experience", "Analyst at Northwind")))
+    table = d.add_table(rows=1, cols=1)
+    table.cell(0, 0)._tc.append(parse_xml(_control("Skills in a cell")))
+    d.sections[0].header._element.append(parse_xml(_control("dana@example.org")))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == [
+        "dana@example.org",
+        "Dana Whitfield",
+        "Experience",
+        "Analyst at Northwind",
+        "Skills in a cell",
+    ]

@@ -77,6 +77,10 @@ def _style_attr(style: Any, attr: str) -> Any:
 #: A row is joined only when each cell's line is at most this long (a label
 #: cell beside a long list is a heading and its content, not one row).
 _SHORT_CELL = 80
+_PARAGRAPH = qn("w:p")
+_TABLE = qn("w:tbl")
+_CONTROL = qn("w:sdt")
+_CONTROL_CONTENT = qn("w:sdtContent")
 _TEXT = qn("w:t")
 _BREAKS = {qn("w:br"), qn("w:cr")}
 _TABS = {qn("w:tab"), qn("w:ptab")}
@@ -190,11 +194,22 @@ class _Walker:
                 self.paragraph(Paragraph(p, para._parent))
 
     def container(self, parent: Any) -> None:
-        for item in parent.iter_inner_content():
-            if isinstance(item, Paragraph):
-                self.paragraph(item)
-            elif isinstance(item, Table):
-                self.table(item)
+        """The paragraphs and tables of a body, cell, header or footer."""
+        body = getattr(parent, "_body", None)  # a Document keeps its blocks in its body
+        self.blocks((body or parent)._element, body or parent)
+
+    def blocks(self, element: Any, parent: Any) -> None:
+        """Paragraphs and tables in order, also inside content controls (w:sdt),
+        which Word's templates wrap whole sections in and python-docx skips."""
+        for child in element:
+            if child.tag == _PARAGRAPH:
+                self.paragraph(Paragraph(child, parent))
+            elif child.tag == _TABLE:
+                self.table(Table(child, parent))
+            elif child.tag == _CONTROL:
+                content = child.find(_CONTROL_CONTENT)
+                if content is not None:
+                    self.blocks(content, parent)
 
     def table(self, table: Table) -> None:
         """Row by row, each cell in reading order; a row whose cells hold one
