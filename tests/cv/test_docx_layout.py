@@ -171,3 +171,29 @@ def test_sections_inside_content_controls_are_read(tmp_path: Path) -> None:
         "Analyst at Northwind",
         "Skills in a cell",
     ]
+
+
+def test_text_nobody_can_see_in_a_word_file_is_ignored(tmp_path: Path) -> None:
+    d = docx.Document()
+    p = d.add_paragraph()
+    p._p.append(parse_xml(_run_xml("<w:t>Data Engineer</w:t>")))
+    hidden = (
+        "<w:rPr><w:vanish/></w:rPr><w:t> Kubernetes</w:t>",
+        '<w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t> Terraform</w:t>',
+        '<w:rPr><w:sz w:val="2"/></w:rPr><w:t> Rust</w:t>',
+    )
+    for inner in hidden:
+        p._p.append(parse_xml(_run_xml(inner)))
+    banner = d.add_paragraph()
+    banner._p.append(
+        parse_xml(
+            _run_xml(
+                '<w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="clear" w:fill="1F3864"/></w:rPr>'
+                "<w:t>EXPERIENCE</w:t>"
+            )
+        )
+    )
+    side = d.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0]
+    side._p.append(parse_xml(_run_xml('<w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>Skills</w:t>')))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == ["Data Engineer", "EXPERIENCE", "Skills"]
