@@ -22,6 +22,7 @@ from .errors import (
     DatabaseBusy,
     DatabaseReadOnly,
     DiskFull,
+    ForeignDatabase,
     InvalidTransition,
     JobNotFound,
     JobTimeout,
@@ -38,7 +39,17 @@ from .errors import (
     WorkerStopped,
 )
 from .hookspecs import hookimpl
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Undecodable,
+    WorkerInfo,
+)
 
 __all__ = [
     "AttemptLost",
@@ -53,6 +64,7 @@ __all__ = [
     "ErrorInfo",
     "Event",
     "EventType",
+    "ForeignDatabase",
     "InvalidTransition",
     "Job",
     "JobNotFound",
@@ -70,8 +82,10 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "Undecodable",
     "UnknownKind",
     "Worker",
+    "WorkerInfo",
     "WorkerStopped",
     "hookimpl",
 ]

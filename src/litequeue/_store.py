@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import _schema
 from ._checks import INT64_MAX
@@ -32,11 +33,21 @@ from ._records import (
     Running,
     Written,
     decode_json,
+    decode_stored,
     dumps,
     encode_json,
 )
-from .errors import InvalidTransition, JobNotFound
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    WorkerInfo,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -60,22 +71,30 @@ _BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
 _WAITING = "(status = 'running' AND lease_until IS NULL)"
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
+#: A job's id and the ids of all its descendants.
+_SUBTREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL"
+    " SELECT jobs.id FROM jobs JOIN tree ON jobs.parent_id = tree.id) SELECT id FROM tree"
+)
 #: Rows written per statement when many are: several rows per statement cost much less
 #: than one each, and a few fixed sizes keep the statements few and prepared once (a
 #: statement for every count would be compiled again and again).
 _CHUNK_SIZES = (64, 16, 4, 2, 1)
 
 
-#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
-#: settings allow (none when paused; within its limit of running jobs across every
-#: worker). A lone job is picked with `=` rather than `IN`, which spares SQLite a
-#: temporary table.
+#: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a
+#: JSON list; NULL for any), as many as wanted (?3) and as its settings allow (none
+#: when paused; within its limit of running jobs across every worker). A lone job is
+#: picked with `=` rather than `IN`, which spares SQLite a temporary table. A new run
+#: starts clean: an earlier run's error and progress stay in the event log only.
 _CLAIM = (
     "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
     " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-    " progress = 0, progress_message = NULL"
+    " progress = 0, progress_message = NULL, error = NULL"
     " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-    " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+    " AND queue = ?1 AND run_at <= ?2"
+    " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+    " ORDER BY priority DESC, run_at, id"
     " LIMIT (SELECT CASE WHEN q.paused THEN 0"
     " WHEN q.concurrency_limit IS NULL THEN ?3"
     " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
@@ -158,8 +177,8 @@ _SUCCEED = {
 }
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else decode_json(text)
+def _result(text: str | None, job_id: int) -> Any:
+    return None if text is None else decode_stored(text, "result of job", job_id)
 
 
 _STATUSES = {status.value: status for status in JobStatus}
@@ -179,7 +198,7 @@ def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> l
             row[9],
             row[10],
             row[11],
-            decode_json(row[3]),
+            decode_stored(row[3], "payload of job", row[0]),
             row,
             build,
         )
@@ -210,6 +229,11 @@ def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[An
 _UNDECODED: Any = object()
 
 
+def _jobs_by_id(rows: Iterable[Any]) -> list[Job]:
+    """Jobs from their rows, by id."""
+    return sorted(map(_job, rows), key=lambda job: job.id)
+
+
 def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
     created, updated = row[18], row[19]
     created_at = _dt(created)
@@ -222,9 +246,11 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         kind=row[1],
         queue=row[2],
         status=_STATUSES[row[3]],
-        payload=decode_json(row[4]) if payload is _UNDECODED else payload,
-        result=_loads(row[5]),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
+        payload=decode_stored(row[4], "payload of job", row[0])
+        if payload is _UNDECODED
+        else payload,
+        result=_result(row[5], row[0]),
+        error=None if error is None else _error(error, row[0]),
         priority=row[7],
         run_at=created_at if run_at == created else _dt(run_at),
         attempt=row[9],
@@ -244,6 +270,14 @@ def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
         ),
         lease_until=None if row[22] is None else _dt(row[22]),
     )
+
+
+def _error(text: str, job_id: int) -> ErrorInfo:
+    """A job's stored error; one that cannot be read says so in its place."""
+    data = decode_stored(text, "error of job", job_id)
+    if isinstance(data, dict):
+        return ErrorInfo.from_dict(data)
+    return ErrorInfo(type="Undecodable", message=str(data))
 
 
 def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job]:
@@ -378,18 +412,27 @@ class SQLiteStore:
         durability: str = "full",
         busy_timeout: float = 10.0,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = str(path)
         self._conn = _schema.connect(
-            self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
+            self.path,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            current=not migrate,
+            adopt=adopt,
         )
         self._busy_timeout = busy_timeout
+        self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute("PRAGMA busy_timeout = 0")
+            # The schema this process's statements were written for: a newer
+            # litequeue that upgrades the file meanwhile stops this one's writes.
+            self.version = _schema.schema_version(self._conn)
         except BaseException:
             self._conn.close()
             raise
@@ -414,6 +457,13 @@ class SQLiteStore:
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._reading(lambda conn: conn.execute(sql, params).fetchall())
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the first problems ``PRAGMA quick_check`` finds
+        (a damaged page or index); it reads the whole file."""
+        problems = [row[0] for row in self._read("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
@@ -700,6 +750,7 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         self._take_back_expired(tx)
+        kinds = None if claim.kinds is None else json.dumps(claim.kinds)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -707,7 +758,7 @@ class SQLiteStore:
                 break
             rows = conn.execute(
                 _CLAIM_ONE if wanted == 1 else _CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until),
+                (queue, now, wanted, claim.worker, lease_until, kinds),
             ).fetchall()
             if not rows:
                 continue
@@ -797,7 +848,9 @@ class SQLiteStore:
             elif outcome.status == "released":
                 tx.event(outcome.job_id, EventType.RELEASED, data)
             else:
-                data["run_at"] = outcome.retry_at
+                # Back in the queue after a failure only with a retry time; written as
+                # Job.to_dict() writes times, not as a bare number.
+                data["run_at"] = _dt(cast(float, outcome.retry_at)).isoformat()
                 tx.event(outcome.job_id, EventType.RETRYING, data)
             return True
         tx.event(outcome.job_id, EventType(status), data)
@@ -847,13 +900,15 @@ class SQLiteStore:
         if row[0] is not None:
             self._child_finished(tx, row[0], succeeded=status == "succeeded")
 
-    def next_due(self, queues: Sequence[str]) -> float:
-        """When the next delayed job of ``queues`` becomes due, or a lease runs out
-        (POSIX seconds; infinity when neither will happen)."""
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
         marks = ", ".join("?" * len(queues))
         (due,) = self._read(
-            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})",
-            tuple(queues),
+            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+            " AND (? IS NULL OR kind IN (SELECT value FROM json_each(?)))",
+            (*queues, *[None if kinds is None else json.dumps(list(kinds))] * 2),
         )[0]
         (lease,) = self._read(
             "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
@@ -929,9 +984,10 @@ class SQLiteStore:
                 (job_id, *_ACTIVE),
             )
         ]
+        # An earlier attempt's error is not why the job ended: it stays in the event log.
         row = tx.conn.execute(
-            "UPDATE jobs SET status = 'cancelled', lease_until = NULL, worker = NULL,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
+            "UPDATE jobs SET status = 'cancelled', error = NULL, lease_until = NULL,"
+            " worker = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
             " RETURNING parent_id",
             (tx.now, tx.now, job_id, *_ACTIVE),
         ).fetchone()
@@ -973,9 +1029,11 @@ class SQLiteStore:
         if waits:
             self._reopen(tx, job_id)
         else:
+            # As if never run: the earlier runs are in the event log.
             conn.execute(
-                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
+                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, error = NULL,"
+                " started_at = NULL, finished_at = NULL, updated_at = ?, progress = 0,"
+                " progress_message = NULL WHERE id = ?",
                 (now, now, job_id),
             )
         again = conn.execute(
@@ -1083,6 +1141,54 @@ class SQLiteStore:
             " ORDER BY 1"
         )
         return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)
+        unless it renews again; what it serves may change between calls."""
+        kinds_json = None if kinds is None else json.dumps(list(kinds))
+        with self._write() as tx:
+            tx.conn.execute(
+                "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
+                " SET queues = ?2, kinds = ?3, expires_at = ?5",
+                (name, json.dumps(list(queues)), kinds_json, tx.now, until),
+            )
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+        with self._write() as tx:
+            tx.conn.execute(
+                "DELETE FROM workers WHERE name = ? OR expires_at < ?",
+                (name, tx.now - 86400.0),
+            )
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
+        rows = self._read(
+            "SELECT name, queues, kinds, started_at FROM workers"
+            " WHERE expires_at >= ? ORDER BY name",
+            (time.time(),),
+        )
+        return [
+            WorkerInfo(
+                name=name,
+                queues=tuple(json.loads(queues)),
+                kinds=None if kinds is None else tuple(json.loads(kinds)),
+                started_at=_dt(started_at),
+            )
+            for name, queues, kinds, started_at in rows
+        ]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+        rows = self._read(
+            "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
+        )
+        return {(queue, kind): count for queue, kind, count in rows}
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -1199,9 +1305,68 @@ class SQLiteStore:
         """The newest event's sequence number (0 when there is none)."""
         return int(self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0])
 
-    def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        """Delete a job that is not running, with its descendants, their tags and
+        their events, and write a ``deleted`` event for each. Returns the removed
+        jobs. A child of a batch that is not done is refused: its parent's outcome
+        depends on it."""
+        with self._write() as tx:
+            job = self._get(tx.conn, job_id)
+            ids = [row[0] for row in tx.conn.execute(_SUBTREE, (job_id,))]
+            listed = encode_json(ids)
+            running = tx.conn.execute(
+                "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+                " AND status = 'running' ORDER BY id LIMIT 1",
+                (listed,),
+            ).fetchone()
+            if running is not None:
+                which = "it is" if running[0] == job_id else f"its child job {running[0]} is"
+                raise InvalidTransition(
+                    f"job {job_id} cannot be deleted: {which} running (cancel it first)"
+                )
+            parent = tx.conn.execute(
+                "SELECT status FROM jobs WHERE id = ?", (job.parent_id,)
+            ).fetchone()
+            if parent is not None and parent[0] != JobStatus.SUCCEEDED.value:
+                raise InvalidTransition(
+                    f"job {job_id} cannot be deleted: its parent job {job.parent_id} is"
+                    f" {parent[0]} and depends on it (delete job {job.parent_id} instead)"
+                )
+            removed = _jobs_by_id(self._remove_jobs(tx.conn, listed))
+            for gone in removed:
+                tx.event(gone.id, EventType.DELETED)
+            # The new events first: deleting the log's newest rows first would hand
+            # their sequence numbers out again.
+            tx.flush()
+            tx.conn.execute(
+                "DELETE FROM events WHERE job_id IN (SELECT value FROM json_each(?)) AND seq < ?",
+                (listed, tx.written[0][0]),
+            )
+        return removed, tx.delivered
+
+    @staticmethod
+    def _remove_jobs(conn: sqlite3.Connection, listed: str, *, returning: bool = True) -> list[Any]:
+        """Delete the jobs whose ids are in the JSON list ``listed``, and their tags;
+        returns their rows as they were (none unless ``returning``: reading them back
+        costs time under the write lock)."""
+        conn.execute(
+            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))", (listed,)
+        )
+        delete = "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+        if not returning:
+            conn.execute(delete, (listed,))
+            return []
+        return conn.execute(f"{delete} RETURNING {_JOB_COLUMNS}", (listed,)).fetchall()
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
         """Delete jobs that finished before ``jobs_before`` and events older than
-        ``events_before`` (``None``: keep them all). Returns how many of each went.
+        ``events_before`` (``None``: keep them all). Returns how many of each went;
+        ``removed`` (if given) hears each chunk's jobs once it has committed.
 
         Rows go ``_PRUNE_CHUNK`` at a time, each chunk in its own transaction, so the
         first prune of a busy file does not hold the write lock for seconds while
@@ -1220,19 +1385,15 @@ class SQLiteStore:
                 " AND parent.status != 'succeeded') LIMIT ?"
             )
             while True:
+                gone: list[Any] = []
                 with self._write() as tx:
                     ids = [row[0] for row in tx.conn.execute(old, (jobs_before, _PRUNE_CHUNK))]
                     if ids:
                         listed = encode_json(ids)
-                        tx.conn.execute(
-                            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
-                        tx.conn.execute(
-                            "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
+                        gone = self._remove_jobs(tx.conn, listed, returning=removed is not None)
                 jobs += len(ids)
+                if gone and removed is not None:
+                    removed(_jobs_by_id(gone))  # built after the commit, outside the lock
                 if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:
@@ -1273,8 +1434,13 @@ def _event(row: Sequence[Any]) -> Event:
         job_id=row[1],
         type=_EVENT_TYPES[row[2]],
         at=_dt(row[3]),
-        data=decode_json(row[4]),
+        data=_event_data(row[4], row[0]),
     )
+
+
+def _event_data(text: str, seq: int) -> dict[str, Any]:
+    data = decode_stored(text, "data of event", seq)
+    return data if isinstance(data, dict) else {"undecodable": str(data)}
 
 
 class _WriteTx:
@@ -1293,6 +1459,15 @@ class _WriteTx:
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
+            version = store._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > store.version:
+                _schema.rollback(store._conn)
+                raise SchemaTooNew(
+                    f"{store.path}: a newer litequeue upgraded the database to schema"
+                    f" version {version} while this process had it open (at version"
+                    f" {store.version}); this process writes no more: stop it and upgrade"
+                    " litequeue"
+                )
         except BaseException as exc:
             store._lock.release()
             if isinstance(exc, sqlite3.Error):
@@ -1308,6 +1483,7 @@ class _WriteTx:
             if exc_type is None:
                 self.tx.flush()
                 conn.execute("COMMIT")
+                store._wal.after_commit()
             else:
                 _schema.rollback(conn)
         except BaseException as inner:

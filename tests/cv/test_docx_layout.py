@@ -149,3 +149,51 @@ def test_links_written_as_hyperlink_fields_are_kept(tmp_path: Path) -> None:
     doc = read_document(_save(d, tmp_path))[1]
     assert [line.text for line in doc.lines] == ["GitHub", "Blog"]
     assert doc.links == ("https://github.com/dana", "https://dana.example.org")
+
+
+def _control(*paragraphs: str) -> str:
+    body = "".join(f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" for text in paragraphs)
+    return f"<w:sdt {nsdecls('w')}><w:sdtPr/><w:sdtContent>{body}</w:sdtContent></w:sdt>"
+
+
+def test_sections_inside_content_controls_are_read(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("Dana Whitfield")
+    d.element.body.insert(1, parse_xml(_control("Experience", "Analyst at Northwind")))
+    table = d.add_table(rows=1, cols=1)
+    table.cell(0, 0)._tc.append(parse_xml(_control("Skills in a cell")))
+    d.sections[0].header._element.append(parse_xml(_control("dana@example.org")))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == [
+        "dana@example.org",
+        "Dana Whitfield",
+        "Experience",
+        "Analyst at Northwind",
+        "Skills in a cell",
+    ]
+
+
+def test_text_nobody_can_see_in_a_word_file_is_ignored(tmp_path: Path) -> None:
+    d = docx.Document()
+    p = d.add_paragraph()
+    p._p.append(parse_xml(_run_xml("<w:t>Data Engineer</w:t>")))
+    hidden = (
+        "<w:rPr><w:vanish/></w:rPr><w:t> Kubernetes</w:t>",
+        '<w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t> Terraform</w:t>',
+        '<w:rPr><w:sz w:val="2"/></w:rPr><w:t> Rust</w:t>',
+    )
+    for inner in hidden:
+        p._p.append(parse_xml(_run_xml(inner)))
+    banner = d.add_paragraph()
+    banner._p.append(
+        parse_xml(
+            _run_xml(
+                '<w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="clear" w:fill="1F3864"/></w:rPr>'
+                "<w:t>EXPERIENCE</w:t>"
+            )
+        )
+    )
+    side = d.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0]
+    side._p.append(parse_xml(_run_xml('<w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>Skills</w:t>')))
+    doc = read_document(_save(d, tmp_path))[1]
+    assert [line.text for line in doc.lines] == ["Data Engineer", "EXPERIENCE", "Skills"]

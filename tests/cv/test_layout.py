@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from litequeue_cv.readers._layout import reading_order, segments_from_words
 
 
@@ -98,3 +101,31 @@ def test_a_justified_line_stretched_wide_stays_one_piece() -> None:
         "users. Expert in containerization (Docker, Kubernetes)",
         "Go | Python | Node.js | TypeScript | Rust",
     ]
+
+
+_WORD_TEXT = st.text(alphabet="abcdefghXYZ0123456789.,", min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _WORD_TEXT,
+            st.floats(min_value=0, max_value=560),
+            st.integers(min_value=0, max_value=60),
+            st.sampled_from([8.0, 10.0, 14.0]),
+            st.booleans(),
+        ),
+        max_size=120,
+    )
+)
+def test_every_character_is_read_exactly_once(
+    drawn: list[tuple[str, float, int, float, bool]],
+) -> None:
+    words = [
+        {**_word(text, x0, 40 + 12 * row, size, bold), "x1": x0 + 0.55 * size * len(text)}
+        for text, x0, row, size, bold in drawn
+    ]
+    flow, aside = reading_order(segments_from_words(words), 612)
+    read = "".join(s.text for s in flow + aside).replace(" | ", "").replace(" ", "")
+    assert sorted(read) == sorted("".join(text for text, *_ in drawn))

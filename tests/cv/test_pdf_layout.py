@@ -363,3 +363,31 @@ def test_a_bold_title_keeps_its_smaller_right_aligned_dates(tmp_path: Path) -> N
         "Senior Software Engineer | Jan 2023 - Present",
         "- Designed the fraud detection pipeline",
     ]
+
+
+def test_bold_gutter_headings_under_a_header_line_that_stops_short(tmp_path: Path) -> None:
+    pdf = _pdf()
+    pdf.add_page()
+    _bold(pdf, 20, 57, 70, "Sofia Okafor - Financial Controller")
+    pdf.text(57, 90, "sofia@example.com | +1 512 555 9746 | Austin, TX")
+    pdf.text(57, 104, "https://okafor.io")
+    expected = [
+        "Sofia Okafor - Financial Controller",
+        "sofia@example.com | +1 512 555 9746 | Austin, TX",
+        "https://okafor.io",
+    ]
+    y = 124.0  # closer under the header than the sections are to each other
+    for heading, content in (
+        ("SUMMARY", ["Finance professional with fourteen years", "of experience"]),
+        ("EXPERIENCE", ["Financial Controller, Stark Logistics", "Oct 2023 - Current"]),
+        ("EDUCATION", ["Trinity College Dublin", "BA Accounting"]),
+        ("SKILLS", ["SAP, Excel", "IFRS"]),
+    ):
+        _bold(pdf, 13, 57, y, heading)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.text(176, y, content[0])
+        pdf.set_font("Helvetica", size=_SIZE)
+        pdf.text(176, y + 14, content[1])
+        expected += [heading, *content]
+        y += 45
+    assert _lines(pdf, tmp_path) == expected

@@ -77,6 +77,19 @@ def _style_attr(style: Any, attr: str) -> Any:
 #: A row is joined only when each cell's line is at most this long (a label
 #: cell beside a long list is a heading and its content, not one row).
 _SHORT_CELL = 80
+_PARAGRAPH = qn("w:p")
+_RUN = qn("w:r")
+_RUN_PROPS = qn("w:rPr")
+_PARA_PROPS = qn("w:pPr")
+_VANISH = qn("w:vanish")
+_COLOR = qn("w:color")
+_SHADING = qn("w:shd")
+_SIZE = qn("w:sz")
+_VAL = qn("w:val")
+_FILL = qn("w:fill")
+_TABLE = qn("w:tbl")
+_CONTROL = qn("w:sdt")
+_CONTROL_CONTENT = qn("w:sdtContent")
 _TEXT = qn("w:t")
 _BREAKS = {qn("w:br"), qn("w:cr")}
 _TABS = {qn("w:tab"), qn("w:ptab")}
@@ -88,17 +101,43 @@ _INSTR = qn("w:instrText")
 _FIELD = qn("w:fldSimple")
 _FIELD_INSTR = qn("w:instr")
 _HYPERLINK_FIELD = re.compile(r'HYPERLINK\s+"([^"]+)"')
-_SKIP = {qn("w:txbxContent"), _MC_FALLBACK, _INSTR, qn("w:delText")}
+_TEXT_BOX = qn("w:txbxContent")
+_SKIP = {_TEXT_BOX, _MC_FALLBACK, _INSTR, qn("w:delText")}
 #: A tab, a symbol glyph used as a separator, or both, with spaces around.
 _GAPS = re.compile(r"\s*(?:[\t\x00]\s*)+")
 
 
-def _raw_text(element: Any) -> Iterator[str]:
+def _shaded(props: Any) -> bool:
+    """Properties (of a run or paragraph) with a coloured shading behind the text."""
+    shading = props.find(_SHADING) if props is not None else None
+    fill = (shading.get(_FILL) or "auto").lower() if shading is not None else "auto"
+    return fill not in ("auto", "ffffff")
+
+
+def _hidden(props: Any, white_shows: bool) -> bool:
+    """Run properties that make text nobody sees: hidden, under 3 pt, or white
+    where nothing dark can be behind it (keyword stuffing)."""
+    if props is None:
+        return False
+    vanish = props.find(_VANISH)
+    if vanish is not None and vanish.get(_VAL, "true") not in ("0", "false"):
+        return True
+    size = props.find(_SIZE)
+    if size is not None and (size.get(_VAL) or "").isdigit() and int(size.get(_VAL)) < 6:
+        return True
+    color = props.find(_COLOR)
+    white = color is not None and (color.get(_VAL) or "").lower() == "ffffff"
+    return white and not white_shows and not _shaded(props)
+
+
+def _raw_text(element: Any, white_shows: bool) -> Iterator[str]:
     """A paragraph's text as Word draws it: tabs as a tab, line breaks as a
     newline, a symbol glyph (a Wingdings dot between contact items) as NUL."""
     for child in element:
         tag = child.tag
         if tag in _SKIP or not isinstance(tag, str):
+            continue
+        if tag == _RUN and _hidden(child.find(_RUN_PROPS), white_shows):
             continue
         if tag == _TEXT:
             yield child.text or ""
@@ -111,7 +150,7 @@ def _raw_text(element: Any) -> Iterator[str]:
         elif tag == _HYPHEN:
             yield "-"
         else:
-            yield from _raw_text(child)
+            yield from _raw_text(child, white_shows)
 
 
 def field_links(element: Any) -> list[str]:
@@ -125,8 +164,14 @@ def field_links(element: Any) -> list[str]:
 def paragraph_lines(element: Any) -> list[str]:
     """The visible lines of a paragraph: split at line breaks, each run of tabs
     (or separator symbols) between words shown as ``" | "``."""
+    # White text can show on a shaded paragraph, in a table (cell and table
+    # styles may shade it) or in a text box (its shape may be filled): only
+    # elsewhere is it taken as hidden.
+    white_shows = _shaded(element.find(_PARA_PROPS)) or any(
+        a.tag in (_TABLE, _TEXT_BOX) for a in element.iterancestors()
+    )
     lines = []
-    for piece in "".join(_raw_text(element)).split("\n"):
+    for piece in "".join(_raw_text(element, white_shows)).split("\n"):
         gapped = _GAPS.sub("\t", piece).strip("\t \x00")
         text = " | ".join(" ".join(part.split()) for part in gapped.split("\t"))
         if text.strip(" |"):
@@ -190,11 +235,22 @@ class _Walker:
                 self.paragraph(Paragraph(p, para._parent))
 
     def container(self, parent: Any) -> None:
-        for item in parent.iter_inner_content():
-            if isinstance(item, Paragraph):
-                self.paragraph(item)
-            elif isinstance(item, Table):
-                self.table(item)
+        """The paragraphs and tables of a body, cell, header or footer."""
+        body = getattr(parent, "_body", None)  # a Document keeps its blocks in its body
+        self.blocks((body or parent)._element, body or parent)
+
+    def blocks(self, element: Any, parent: Any) -> None:
+        """Paragraphs and tables in order, also inside content controls (w:sdt),
+        which Word's templates wrap whole sections in and python-docx skips."""
+        for child in element:
+            if child.tag == _PARAGRAPH:
+                self.paragraph(Paragraph(child, parent))
+            elif child.tag == _TABLE:
+                self.table(Table(child, parent))
+            elif child.tag == _CONTROL:
+                content = child.find(_CONTROL_CONTENT)
+                if content is not None:
+                    self.blocks(content, parent)
 
     def table(self, table: Table) -> None:
         """Row by row, each cell in reading order; a row whose cells hold one

@@ -426,10 +426,12 @@ def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
 
 
 def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:
-    """Labels top to bottom, those closer than most of a line apart in one block."""
+    """Labels top to bottom, those in the same weight closer than most of a
+    line apart in one block (a heading wrapped over two lines)."""
     blocks: list[list[Segment]] = []
     for s in sorted(labels, key=lambda s: s.top):
-        if blocks and s.top - blocks[-1][-1].bottom < 0.8 * s.size:
+        last = blocks[-1][-1] if blocks else None
+        if last is not None and s.top - last.bottom < 0.8 * s.size and s.bold == last.bold:
             blocks[-1].append(s)
         else:
             blocks.append([s])
@@ -463,6 +465,17 @@ def _join(block: Sequence[Segment]) -> Segment:
     )
 
 
+def _bold_labels(small: Sequence[Segment]) -> bool:
+    """A gutter of bold headings, maybe under the end of the page header (a
+    contact line that stops short of the gutter)."""
+    bold = [s for s in small if s.bold]
+    if not bold:
+        return False
+    first = min(s.top for s in bold)
+    plain = [s for s in small if not s.bold]
+    return len(bold) >= 4 * len(plain) and all(s.bottom <= first for s in plain)
+
+
 def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segment], list[Segment]]:
     """Rows of one page in the order a person reads them, as (flow, aside).
 
@@ -481,7 +494,7 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
     # CV's headings and dates) rather than a sidebar of its own paragraphs.
     row_aligned = _aligned_share(small, other) > 0.85
     blocks = len(_blocks(small))
-    label_like = all(s.bold for s in small) or (
+    label_like = _bold_labels(small) or (
         small is split.left and not row_aligned and blocks >= 3 and blocks >= 0.6 * len(small)
     )
     above, below = _by_rows(split.above), _by_rows(split.below)
