@@ -90,6 +90,51 @@ def test_right_sidebar_is_read_after_the_main_column(tmp_path: Path) -> None:
     assert _lines(pdf, tmp_path) == [*main, *side]
 
 
+def _column(pdf: FPDF, x: float, y: float, lines: list[tuple[str, bool]]) -> None:
+    """Lines down one column; a bold line after the first starts a section (or
+    an entry) a little further down."""
+    for i, (text, bold) in enumerate(lines):
+        y += 20 if bold and i else 13
+        pdf.set_font("Helvetica", "B" if bold else "", _SIZE)
+        pdf.text(x, y, text)
+
+
+def test_right_sidebar_beside_bold_entry_titles_is_read_after_the_main_column(
+    tmp_path: Path,
+) -> None:
+    # As many lines on each side: the main column's bold titles, each right
+    # above its plain dates, are not a gutter of labels.
+    main = [
+        ("Experience", True),
+        ("Data Engineer, Contoso Ltd", True),
+        ("Mar 2019 - present", False),
+        ("- Built the reporting warehouse used by every team", False),
+        ("Analyst, Fabrikam Inc", True),
+        ("Jan 2015 - Feb 2019", False),
+        ("- Closed the sales ledger every month", False),
+        ("Education", True),
+        ("University of Leeds", True),
+        ("BSc Mathematics, 2011 - 2014", False),
+    ]
+    side = [
+        ("Contact", True),
+        ("dana@example.org", False),
+        ("+44 113 496 0000", False),
+        ("Skills", True),
+        ("- Python", False),
+        ("- SQL", False),
+        ("Languages", True),
+        ("- French", False),
+        ("- German", False),
+        ("- Welsh", False),
+    ]
+    pdf = _pdf()
+    pdf.add_page()
+    _column(pdf, 50, 100, main)
+    _column(pdf, 400, 105, side)
+    assert _lines(pdf, tmp_path) == [text for text, _ in main + side]
+
+
 def test_right_aligned_location_and_dates_stay_with_their_title(tmp_path: Path) -> None:
     pdf = _pdf()
     pdf.add_page()

@@ -425,13 +425,15 @@ def _by_rows(segments: Iterable[Segment]) -> list[Segment]:
     return out
 
 
-def _blocks(labels: Iterable[Segment]) -> list[list[Segment]]:
-    """Labels top to bottom, those in the same weight closer than most of a
-    line apart in one block (a heading wrapped over two lines)."""
+def _blocks(labels: Iterable[Segment], *, same_weight: bool = True) -> list[list[Segment]]:
+    """Labels top to bottom, those closer than most of a line apart in one
+    block (a heading wrapped over two lines); with ``same_weight`` only lines
+    of one weight join (a plain contact line is not part of a bold heading)."""
     blocks: list[list[Segment]] = []
     for s in sorted(labels, key=lambda s: s.top):
         last = blocks[-1][-1] if blocks else None
-        if last is not None and s.top - last.bottom < 0.8 * s.size and s.bold == last.bold:
+        close = last is not None and s.top - last.bottom < 0.8 * s.size
+        if last is not None and close and (s.bold == last.bold or not same_weight):
             blocks[-1].append(s)
         else:
             blocks.append([s])
@@ -492,8 +494,10 @@ def reading_order(segments: Sequence[Segment], width: float) -> tuple[list[Segme
     )
     # A gutter of labels (all bold, or one-line labels far apart: a Europass
     # CV's headings and dates) rather than a sidebar of its own paragraphs.
+    # Far apart means by spacing alone: a main column's bold titles sit right
+    # above their plain lines and are not labels.
     row_aligned = _aligned_share(small, other) > 0.85
-    blocks = len(_blocks(small))
+    blocks = len(_blocks(small, same_weight=False))
     label_like = _bold_labels(small) or (
         small is split.left and not row_aligned and blocks >= 3 and blocks >= 0.6 * len(small)
     )
