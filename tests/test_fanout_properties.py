@@ -315,7 +315,7 @@ class FanOutMachine(RuleBasedStateMachine):
             self.queue.store.claim,
             Claim(worker="doomed", queues=("default",), limit=1, lease=-1),
         )
-        self.queue._committed(events)  # as a worker does: listeners hear the starts
+        self.queue.bus.committed(events)  # as a worker does: listeners hear the starts
         for running in claimed:
             job_id = running.job.id
             self.dead_starts[job_id] = self.dead_starts.get(job_id, 0) + 1

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Final, Generic, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._checks import INT64_MAX, id_filter, queue_name, seconds, text_filter, whole
 from ._checks import job_id as job_id_checked
+from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import JobRun, NewJob, Written, check_storable, job_runs, payload_json
+from ._records import JobRun, NewJob, check_storable, job_runs, payload_json
 from ._store import SQLiteStore
 from .errors import ConfigurationError
-from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import Event, Job, JobStatus, KeyState, QueueInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -52,51 +52,6 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-def _deliver(
-    events: Written,
-    listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]],
-    subscribers: list[_Added[Callable[[Event], Any]]],
-) -> None:
-    """Hand each event to the hooks listening for its type, then to every subscriber
-    still subscribed (one may unsubscribe itself or another on the way); one that
-    raises is logged and the others still hear it."""
-    for index, type_ in enumerate(events.types):
-        chosen = listening[type_]
-        if not chosen and not subscribers:
-            continue
-        event = events[index]
-        for plugin_name, function in chosen:
-            try:
-                function(event)
-            except Exception:
-                logger.exception(
-                    "plugin %r failed in litequeue_job_event",
-                    plugin_name,
-                    extra={"job_id": event.job_id},
-                )
-        for subscriber in subscribers:
-            if not subscriber.active:
-                continue
-            try:
-                subscriber.callback(event)
-            except Exception:
-                logger.exception(
-                    "event subscriber %r failed",
-                    subscriber.callback,
-                    extra={"job_id": event.job_id},
-                )
-
-
-def _asks_for(plugin_name: str, wanted: Callable[[EventType], bool], type_: EventType) -> bool:
-    """A hook's ``wants`` predicate; one that raises is logged and the hook hears the
-    event anyway: a listener must not break the commit, nor miss events unseen."""
-    try:
-        return bool(wanted(type_))
-    except Exception:
-        logger.exception("plugin %r failed deciding whether it wants %s", plugin_name, type_)
-        return True
-
-
 def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob | JobRun]:
     """What inserts ``template``'s jobs with these payloads: runs, or one lone job."""
     if template is None or not payloads:
@@ -105,49 +60,6 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
         text, value = payload_json(template.kind, payloads[0])
         return (template._replace(payload=text, value=value),)
     return job_runs(template, payloads)
-
-
-C = TypeVar("C", bound=Callable[..., Any])
-
-
-class _Added(Generic[C]):
-    """One ``add`` of a callback: the same callback added twice is two of these, and
-    removing one leaves the other."""
-
-    __slots__ = ("active", "callback")
-
-    def __init__(self, callback: C) -> None:
-        self.callback = callback
-        self.active = True
-
-
-class _Callbacks(Generic[C]):
-    """Callbacks that any thread may add, remove or call."""
-
-    def __init__(self) -> None:
-        self._added: list[_Added[C]] = []
-        self._lock = threading.Lock()
-
-    def add(self, callback: C) -> Callable[[], None]:
-        """Add ``callback``; returns a function that removes this addition of it
-        (idempotent)."""
-        added = _Added(callback)
-        with self._lock:
-            self._added.append(added)
-
-        def remove() -> None:
-            with self._lock:
-                if added.active:
-                    added.active = False
-                    self._added.remove(added)
-
-        return remove
-
-    def current(self) -> list[_Added[C]]:
-        """A copy to call outside the lock (a callback may add or remove others); one
-        removed meanwhile is no longer ``active``."""
-        with self._lock:
-            return list(self._added)
 
 
 class Queue:
@@ -183,14 +95,9 @@ class Queue:
             path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
         self._handlers: dict[str, HandlerSpec] = {}
-        self._subscribers: _Callbacks[Callable[[Event], Any]] = _Callbacks()
-        #: In-process workers: woken after each local commit...
-        self._wakers: _Callbacks[Callable[[], None]] = _Callbacks()
-        #: ...and told at once of the jobs cancelled here (others learn it by heartbeat).
-        self._cancel_listeners: _Callbacks[Callable[[list[int]], None]] = _Callbacks()
-        self._event_hook_cache: tuple[list[Any], list[Any]] = ([], [])
         try:
             self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
+            self._bus = EventBus(self.plugin_manager, self)
             _plugins.register_handlers(self.plugin_manager, self._register, self)
         except BaseException:
             self._store.close()
@@ -302,7 +209,7 @@ class Queue:
             tags=tags, parent_id=parent_id,
         )  # fmt: skip
         jobs, events = self._store.enqueue([new])
-        self._committed(events)
+        self._bus.committed(events)
         return jobs[0]
 
     def enqueue_many(
@@ -343,7 +250,7 @@ class Queue:
             payloads.append(payload)
         news.extend(_insertions(template, payloads))
         jobs, events = self._store.enqueue(news)
-        self._committed(events)
+        self._bus.committed(events)
         return jobs
 
     def batch(
@@ -370,7 +277,7 @@ class Queue:
             for item in items
         ]
         parent_job, child_jobs, events = self._store.create_batch(parent, children)
-        self._committed(events)
+        self._bus.committed(events)
         return parent_job, child_jobs
 
     @staticmethod
@@ -532,16 +439,14 @@ class Queue:
         """Cancel a queued or running job (and its unfinished children). A running
         attempt is told through ``ctx.cancelled`` and its answer is refused."""
         job, events = self._store.cancel(job_id_checked(job_id))
-        self._committed(events)
-        cancelled = [event.job_id for event in events if event.type is EventType.CANCELLED]
-        for listener in self._cancel_listeners.current():
-            listener.callback(cancelled)
+        self._bus.committed(events)
+        self._bus.cancelled(events)
         return job
 
     def retry(self, job_id: int) -> Job:
         """Queue a failed or cancelled job again, with a fresh budget of attempts."""
         job, events = self._store.retry(job_id_checked(job_id))
-        self._committed(events)
+        self._bus.committed(events)
         return job
 
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
@@ -554,7 +459,7 @@ class Queue:
         if paused is not UNSET:
             changes["paused"] = bool(paused)
         info = self._store.set_queue(name, changes)
-        self._wake()
+        self._bus.wake()
         return info
 
     def pause(self, name: str) -> QueueInfo:
@@ -589,7 +494,7 @@ class Queue:
     def subscribe(self, callback: Callable[[Event], Any]) -> Callable[[], None]:
         """Call ``callback(event)`` after each commit made in this process; returns a
         function that unsubscribes. A callback that raises is logged and ignored."""
-        return self._subscribers.add(callback)
+        return self._bus.subscribe(callback)
 
     def events(
         self,
@@ -659,65 +564,19 @@ class Queue:
             if self._store.data_version() != start:
                 return True
 
-    def _committed(self, events: Written, *, wake: bool = True, origin: object = None) -> None:
-        """Deliver a commit's events to hooks and subscribers, then wake the workers of
-        this process (other connections see the commit through ``data_version``, but
-        this connection does not). ``origin`` is the waker of the worker that made the
-        change: it need not wake itself.
-
-        Subscribers hear every event; a hook marked with ``hookspecs.wants`` hears the
-        types it asks for, and an event nobody wants is not even built."""
-        if events:
-            subscribers = self._subscribers.current()
-            hooks = self._event_hooks()
-            listening = {
-                type_: [
-                    (name, function)
-                    for name, function, wanted in hooks
-                    if wanted is None or _asks_for(name, wanted, type_)
-                ]
-                for type_ in events.type_set
-            }
-            if subscribers or any(listening.values()):
-                _deliver(events, listening, subscribers)
-        if wake and events:
-            self._wake(skip=origin)
-
-    def _event_hooks(
-        self,
-    ) -> list[tuple[str, Callable[[Event], Any], Callable[[EventType], bool] | None]]:
-        """The ``litequeue_job_event`` implementations, bound once and bound again
-        only when plugins come or go (every commit delivers through them)."""
-        impls = self.plugin_manager.hook.litequeue_job_event.get_hookimpls()
-        known, hooks = self._event_hook_cache
-        if impls != known:
-            hooks = _plugins.one_argument_callers(
-                self.plugin_manager, "litequeue_job_event", "event", queue=self
-            )
-            self._event_hook_cache = (impls, hooks)
-        return hooks
-
-    def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
-        """Call ``waker()`` after every local commit (how in-process workers hear of
-        new jobs without polling); returns a function that removes it."""
-        return self._wakers.add(waker)
-
-    def _on_cancel(self, listener: Callable[[list[int]], None]) -> Callable[[], None]:
-        """Call ``listener(job_ids)`` after each ``cancel()`` made through this queue;
-        returns a function that removes it."""
-        return self._cancel_listeners.add(listener)
-
-    def _wake(self, skip: object = None) -> None:
-        for waker in self._wakers.current():
-            if waker.callback != skip:
-                waker.callback()
-
     # -- lifecycle --------------------------------------------------------------------
 
     @property
     def store(self) -> SQLiteStore:
-        """The storage engine (for workers and tools; not a stable API)."""
+        """The storage engine this queue runs on (for workers and tools; not a stable
+        API)."""
         return self._store
+
+    @property
+    def bus(self) -> EventBus:
+        """Where this queue's commits are delivered, and its workers woken (for
+        workers and tools; not a stable API)."""
+        return self._bus
 
     def schema_version(self) -> int:
         """The migration number the file is at."""
