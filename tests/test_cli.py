@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import litequeue
-from litequeue import _schema
 from litequeue.cli import main
+from litequeue.engines.sqlite import _schema
 
 PLUGIN = "plugins.cli_handlers"
 TESTS = Path(__file__).parent

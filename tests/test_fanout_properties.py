@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import litequeue
-from litequeue import EventType, Job, JobStatus, _store
+from litequeue import EventType, Job, JobStatus
 from litequeue._records import Claim
+from litequeue.engines.sqlite import _store
 from litequeue.testing import drain, run_once
 
 KEYS = [None, None, "K0", "K1", "K2"]

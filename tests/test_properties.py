@@ -23,8 +23,9 @@ from hypothesis.stateful import (
 )
 
 import litequeue
-from litequeue import EventType, JobStatus, _records, _store
+from litequeue import EventType, JobStatus, _records
 from litequeue._records import Claim, Outcome, Running
+from litequeue.engines.sqlite import _store
 from litequeue.testing import EventRecorder, drain
 from strategies import json_values, kinds, tags
 

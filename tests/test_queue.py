@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 import litequeue
-from litequeue import ConfigurationError, EventType, JobStatus, KeyState, _store
+from litequeue import ConfigurationError, EventType, JobStatus, KeyState
 from litequeue._records import Claim, Outcome
+from litequeue.engines.sqlite import _store
 from litequeue.testing import drain, run_once
 
 

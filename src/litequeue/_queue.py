@@ -16,7 +16,7 @@ from ._checks import job_id as job_id_checked
 from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, check_storable, job_runs, payload_json
-from ._store import SQLiteStore
+from .engines import Store, open_store
 from .errors import ConfigurationError
 from .models import Event, Job, JobStatus, KeyState, QueueInfo
 
@@ -63,7 +63,8 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
 
 
 class Queue:
-    """A persistent job queue in one SQLite file.
+    """A persistent job queue in one database: a SQLite file, named by its path or a
+    ``sqlite:///path`` URL, or any opened ``Store``.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
     a file written by a newer litequeue is refused (``SchemaTooNew``).
@@ -71,7 +72,7 @@ class Queue:
 
     def __init__(
         self,
-        path: str | Path,
+        target: str | Path | Store,
         *,
         durability: str = "full",
         busy_timeout: float = 10.0,
@@ -81,7 +82,6 @@ class Queue:
         job_retention: float | timedelta | None = None,
         migrate: bool = True,
     ) -> None:
-        self.path = Path(path)
         self.durability = durability
         seconds(busy_timeout, "busy_timeout")
         #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
@@ -91,9 +91,10 @@ class Queue:
         self.job_retention = (
             None if job_retention is None else seconds(job_retention, "job_retention", forever=True)
         )
-        self._store = SQLiteStore(
-            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate
+        self._store = open_store(
+            target, durability=durability, busy_timeout=busy_timeout, migrate=migrate
         )
+        self.path = Path(self._store.path)
         self._handlers: dict[str, HandlerSpec] = {}
         try:
             self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
@@ -551,23 +552,15 @@ class Queue:
     def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
         """Block until another process commits to the file, or ``timeout`` passes.
 
-        Reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory read,
-        no disk I/O). Returns True when a change was seen.
+        On SQLite, reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory
+        read, no disk I/O). Returns True when a change was seen.
         """
-        deadline = time.monotonic() + timeout
-        start = self._store.data_version()
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(poll, remaining))
-            if self._store.data_version() != start:
-                return True
+        return self._store.wait_for_change(timeout, poll)
 
     # -- lifecycle --------------------------------------------------------------------
 
     @property
-    def store(self) -> SQLiteStore:
+    def store(self) -> Store:
         """The storage engine this queue runs on (for workers and tools; not a stable
         API)."""
         return self._store

@@ -1,105 +1,51 @@
-"""The store: every SQL statement litequeue runs against a queue file.
+"""The SQLite engine's store: every read and write of one queue file.
 
-Nothing else in litequeue speaks SQL. The interface is narrow (enqueue, claim,
-finish, heartbeat, read, settings, events) so that another engine, such as
-PostgreSQL with ``FOR UPDATE SKIP LOCKED``, can implement the same methods.
-
-Every write runs in one ``BEGIN IMMEDIATE`` transaction that also inserts the
-matching event rows, and returns the events so the caller can deliver them after
-the commit. Times are POSIX seconds (``time.time()``) in the file and aware UTC
-datetimes outside it.
+The queue and the worker reach it through the ``Store`` interface
+(``engines/base.py``); its statements are named in ``_sql``, and its rows become
+values in ``_rows``. Every write runs in one ``BEGIN IMMEDIATE`` transaction that
+also inserts the matching event rows, and returns the events so the caller can
+deliver them after the commit. Times are POSIX seconds (``time.time()``) in the
+file and aware UTC datetimes outside it.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import _schema
-from ._checks import INT64_MAX
-from ._records import (
+from ..._checks import INT64_MAX
+from ..._records import (
     Claim,
     JobRun,
     NewJob,
     Outcome,
     Running,
     Written,
-    decode_json,
     dumps,
     encode_json,
 )
-from .errors import InvalidTransition, JobNotFound
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from ...errors import InvalidTransition, JobNotFound
+from ...models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from . import _rows, _schema, _sql
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
-_JOB_COLUMNS = (
-    "id, kind, queue, status, payload, result, error, priority, run_at, attempt, max_attempts,"
-    " timeout, progress, progress_message, parent_id, unique_key, tags, handler_version,"
-    " created_at, updated_at, started_at, finished_at, lease_until, run_id"
-)
-#: What a claim reads back: the columns it does not set itself (see ``_claimed_row``).
-_CLAIMED_COLUMNS = (
-    "id, kind, queue, payload, result, error, priority, run_at, attempt, max_attempts,"
-    " timeout, parent_id, unique_key, tags, handler_version, created_at, run_id"
-)
 _ACTIVE = ("queued", "running")
-#: A batch parent: it started (``create_batch``) without ever being claimed, and a job
-#: gets a ``started_at`` nowhere else than from a claim, which also sets ``run_id``.
-_BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
-#: A job waiting for its children: running, with no attempt of its own out.
-_WAITING = "(status = 'running' AND lease_until IS NULL)"
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
-#: Rows written per statement when many are: several rows per statement cost much less
-#: than one each, and a few fixed sizes keep the statements few and prepared once (a
-#: statement for every count would be compiled again and again).
-_CHUNK_SIZES = (64, 16, 4, 2, 1)
-
-
-#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
-#: settings allow (none when paused; within its limit of running jobs across every
-#: worker). A lone job is picked with `=` rather than `IN`, which spares SQLite a
-#: temporary table.
-_CLAIM = (
-    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-    " progress = 0, progress_message = NULL"
-    " WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-    " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
-    " LIMIT (SELECT CASE WHEN q.paused THEN 0"
-    " WHEN q.concurrency_limit IS NULL THEN ?3"
-    " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
-    " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
-    " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
-    f" RETURNING {_CLAIMED_COLUMNS}"
-)
-_INSERT_JOB_PLAIN = (
-    "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
-    " created_at, updated_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
-)
-_INSERT_JOB = (
-    "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
-    " created_at, updated_at, timeout, parent_id, unique_key)"
-    " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)"
-)
-_CLAIM_ONE = _CLAIM.format(pick="=")
-_CLAIM_MANY = _CLAIM.format(pick="IN")
 
 
 def _chunks(count: int) -> Iterator[tuple[int, int]]:
-    """``(start, size)`` pieces of ``range(count)``, the sizes from ``_CHUNK_SIZES``."""
+    """``(start, size)`` pieces of ``range(count)``, the sizes from ``CHUNK_SIZES``."""
     start = 0
-    for size in _CHUNK_SIZES:
+    for size in _sql.CHUNK_SIZES:
         while count - start >= size:
             yield start, size
             start += size
@@ -117,176 +63,6 @@ def _execute_in_chunks(
         return
     for start, size in _chunks(count):
         yield conn.execute(statements[size], [*first, *values[4 * start : 4 * (start + size)]])
-
-
-_INSERT_EVENTS = {
-    size: "INSERT INTO events (job_id, type, at, data) VALUES " + ", ".join(["(?, ?, ?, ?)"] * size)
-    for size in _CHUNK_SIZES
-}
-
-
-def _share_finished(done: str, children: str) -> tuple[str, str]:
-    """SQL of a parent's progress while it waits: the share of its children finished,
-    as a percentage and as a message such as "2/5 done"."""
-    return (
-        f"100.0 * ({done}) / max({children}, 1)",
-        f"({done}) || '/' || ({children}) || ' done'",
-    )
-
-
-_FINISHED_SHARE, _FINISHED_MESSAGE = _share_finished("children_finished", "children")
-_ADDED_SHARE, _ADDED_MESSAGE = _share_finished("children_finished", "children + 1")
-_ENDED_SHARE, _ENDED_MESSAGE = _share_finished("children_finished + 1", "children")
-_LEFT_SHARE, _LEFT_MESSAGE = _share_finished("jobs.children - k.left", "jobs.children")
-
-#: Successes, fenced by run id. A job that took children keeps running, without a
-#: lease, and its children decide how it ends (``_finish_parent``).
-_SUCCEED = {
-    size: "UPDATE jobs SET status = CASE WHEN children > 0 THEN 'running' ELSE 'succeeded' END,"
-    " result = o.column3, handler_version = o.column4,"
-    " error = NULL, lease_until = NULL, worker = NULL,"
-    f" progress = CASE WHEN children > 0 THEN {_FINISHED_SHARE} ELSE 100 END,"
-    f" progress_message = CASE WHEN children > 0 THEN {_FINISHED_MESSAGE}"
-    " ELSE progress_message END,"
-    " finished_at = CASE WHEN children > 0 THEN NULL ELSE ?1 END,"
-    " updated_at = ?1 FROM (VALUES " + ", ".join(["(?, ?, ?, ?)"] * size) + ") AS o"
-    " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
-    " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
-    " RETURNING jobs.id, jobs.run_id, jobs.status, jobs.parent_id, jobs.attempt,"
-    " jobs.children_finished >= jobs.children"
-    for size in _CHUNK_SIZES
-}
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else decode_json(text)
-
-
-_STATUSES = {status.value: status for status in JobStatus}
-_EVENT_TYPES = {type_.value: type_ for type_ in EventType}
-
-
-def _running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> list[Running]:
-    """The claimed attempts from their rows (``_CLAIMED_COLUMNS``); the ``Job`` of each
-    is built when first asked for, sharing the decoded payload."""
-    build = functools.partial(_claimed_job, now, lease_until)
-    return [
-        Running(
-            row[16],
-            row[0],
-            row[1],
-            row[8],
-            row[9],
-            row[10],
-            row[11],
-            decode_json(row[3]),
-            row,
-            build,
-        )
-        for row in rows
-    ]
-
-
-def _claimed_job(now: float, lease_until: float, row: Sequence[Any], payload: Any) -> Job:
-    return _job(_claimed_row(row, now, lease_until), payload)
-
-
-def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[Any, ...]:
-    """The ``_JOB_COLUMNS`` row of a job as its claim left it: the claim read back only
-    what it did not set (a claimed job was queued, so it had no ``finished_at``)."""
-    # fmt: off
-    (
-        job_id, kind, queue, payload, result, error, priority, run_at, attempt, max_attempts,
-        timeout, parent_id, unique_key, tags, handler_version, created_at, run_id,
-    ) = row
-    return (
-        job_id, kind, queue, "running", payload, result, error, priority, run_at, attempt,
-        max_attempts, timeout, 0.0, None, parent_id, unique_key, tags, handler_version,
-        created_at, now, now, None, lease_until, run_id,
-    )
-    # fmt: on
-
-
-_UNDECODED: Any = object()
-
-
-def _job(row: Sequence[Any], payload: Any = _UNDECODED) -> Job:
-    created, updated = row[18], row[19]
-    created_at = _dt(created)
-    # Timestamps of a row often repeat one another (run_at is the enqueue time, a
-    # claim sets started_at and updated_at together): convert each value once.
-    updated_at = created_at if updated == created else _dt(updated)
-    run_at, started, finished, error = row[8], row[20], row[21], row[6]
-    return Job(
-        id=row[0],
-        kind=row[1],
-        queue=row[2],
-        status=_STATUSES[row[3]],
-        payload=decode_json(row[4]) if payload is _UNDECODED else payload,
-        result=_loads(row[5]),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
-        priority=row[7],
-        run_at=created_at if run_at == created else _dt(run_at),
-        attempt=row[9],
-        max_attempts=row[10],
-        timeout=row[11],
-        progress=row[12],
-        progress_message=row[13],
-        parent_id=row[14],
-        unique_key=row[15],
-        tags=[] if row[16] == "[]" else decode_json(row[16]),
-        handler_version=row[17],
-        created_at=created_at,
-        updated_at=updated_at,
-        started_at=None if started is None else updated_at if started == updated else _dt(started),
-        finished_at=(
-            None if finished is None else updated_at if finished == updated else _dt(finished)
-        ),
-        lease_until=None if row[22] is None else _dt(row[22]),
-    )
-
-
-def _copies(model: Job, ids: Iterable[int], payloads: Iterable[Any]) -> list[Job]:
-    """Copies of ``model``, one per id and payload. Each copy gets a copy of the
-    model's ``__dict__`` (its fields), at a third of the cost of attrs' ``__init__``
-    (thousands are made per ``enqueue_many``)."""
-    fields = model.__dict__
-    tags = fields["tags"]
-    new, set_dict = object.__new__, object.__setattr__  # Job's own __setattr__ refuses
-    jobs = []
-    for job_id, payload in zip(ids, payloads, strict=True):
-        values = fields.copy()
-        values["id"] = job_id
-        values["payload"] = payload
-        if tags:
-            values["tags"] = tags.copy()  # each its own list, as a Job read back has
-        job = new(Job)
-        set_dict(job, "__dict__", values)
-        jobs.append(job)
-    return jobs
-
-
-def _dt(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-#: A success of a job with no parent and no children (see ``_succeed_plain``).
-_SUCCEED_PLAIN = (
-    "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
-    " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
-    " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
-    " AND status = 'running' AND lease_until >= ? AND children = 0"
-    " AND parent_id IS NULL"
-)
-
-#: One more child for an active parent; one that waits shows the share of its children
-#: finished.
-_ADD_CHILD = (
-    "UPDATE jobs SET children = children + 1, updated_at = ?,"
-    f" progress = CASE WHEN {_WAITING} THEN {_ADDED_SHARE} ELSE progress END,"
-    f" progress_message = CASE WHEN {_WAITING} THEN {_ADDED_MESSAGE} ELSE progress_message END"
-    " WHERE id = ? AND status IN (?, ?) RETURNING id"
-)
 
 
 class _Tx:
@@ -353,7 +129,7 @@ class _Tx:
             v for job_id, type_, _, encoded in events for v in (job_id, type_._value_, now, encoded)
         ]
         last = None
-        for cursor in _execute_in_chunks(self.conn, _INSERT_EVENTS, values):
+        for cursor in _execute_in_chunks(self.conn, _sql.INSERT_EVENTS, values):
             last = cursor.lastrowid
         assert last is not None
         first = last - len(events) + 1
@@ -389,7 +165,7 @@ class SQLiteStore:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
-            self._conn.execute("PRAGMA busy_timeout = 0")
+            self._conn.execute(_sql.NO_BUSY_WAIT)
         except BaseException:
             self._conn.close()
             raise
@@ -417,7 +193,21 @@ class SQLiteStore:
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
-        return int(self._read("PRAGMA data_version")[0][0])
+        return int(self._read(_sql.DATA_VERSION)[0][0])
+
+    def wait_for_change(self, timeout: float, poll: float) -> bool:
+        """Block until another connection commits, or ``timeout`` passes; True when a
+        change was seen. Reads ``PRAGMA data_version`` every ``poll`` seconds (a
+        shared-memory read, no disk I/O)."""
+        deadline = time.monotonic() + timeout
+        start = self.data_version()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(poll, remaining))
+            if self.data_version() != start:
+                return True
 
     def schema_version(self) -> int:
         return self._reading(_schema.schema_version)
@@ -446,10 +236,7 @@ class SQLiteStore:
         """
         conn, now, template = tx.conn, tx.now, run.template
         conn.execute(
-            "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
-            " timeout, tags, created_at, updated_at) SELECT ?1, ?2, 'queued',"
-            + (" substr(value, 2, length(value) - 2)," if run.boxed else " value,")
-            + " ?3, ?4, ?5, ?6, ?7, ?8, ?8 FROM json_each(?9) ORDER BY key",
+            _sql.INSERT_RUN[run.boxed],
             (
                 template.kind,
                 template.queue,
@@ -462,23 +249,18 @@ class SQLiteStore:
                 run.payloads,
             ),
         )
-        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        (last,) = conn.execute(_sql.LAST_ROWID).fetchone()
         ids = range(last - len(run.values) + 1, last + 1)
         if template.tags:
             conn.executemany(
-                "INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)",
-                [(tag, job_id) for job_id in ids for tag in template.tags],
+                _sql.INSERT_TAG, [(tag, job_id) for job_id in ids for tag in template.tags]
             )
         # Their "enqueued" events, written by SQLite from the rows just inserted.
         tx.flush()  # events written earlier in this transaction keep the lower numbers
         kind, queue = template.kind, template.queue
         data = {"kind": kind, "queue": queue}  # one for all: Written copies it into each Event
-        conn.execute(
-            "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', ?, ?"
-            " FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id",
-            (now, encode_json(data), ids[0], last),
-        )
-        (last_seq,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        conn.execute(_sql.INSERT_RUN_EVENTS, (now, encode_json(data), ids[0], last))
+        (last_seq,) = conn.execute(_sql.LAST_ROWID).fetchone()
         tx.written.extend(
             zip(
                 range(last_seq - len(run.values) + 1, last_seq + 1),
@@ -487,7 +269,7 @@ class SQLiteStore:
                 itertools.repeat(data),
             )
         )
-        at = _dt(now)
+        at = _rows.dt(now)
         model = Job(
             id=ids[0],
             kind=kind,
@@ -495,25 +277,21 @@ class SQLiteStore:
             status=JobStatus.QUEUED,
             payload=None,
             priority=template.priority,
-            run_at=at if template.run_at is None else _dt(template.run_at),
+            run_at=at if template.run_at is None else _rows.dt(template.run_at),
             max_attempts=template.max_attempts,
             timeout=template.timeout,
             tags=list(template.tags),
             created_at=at,
             updated_at=at,
         )
-        return _copies(model, ids, run.values)
+        return _rows.copies(model, ids, run.values)
 
     def _holder(self, conn: sqlite3.Connection, new: NewJob) -> Job | None:
         """The active job that holds ``new``'s unique key, which ``new`` then is."""
         if new.unique_key is None or new.force:
             return None
-        row = conn.execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE unique_key = ? AND status IN (?, ?)"
-            " ORDER BY id DESC LIMIT 1",
-            (new.unique_key, *_ACTIVE),
-        ).fetchone()
-        return None if row is None else _job(row)
+        row = conn.execute(_sql.KEY_HOLDER, (new.unique_key,)).fetchone()
+        return None if row is None else _rows.job(row)
 
     def _insert(self, tx: _Tx, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now
@@ -522,7 +300,7 @@ class SQLiteStore:
             return holder
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
-            parent = conn.execute(_ADD_CHILD, (now, new.parent_id, *_ACTIVE)).fetchone()
+            parent = conn.execute(_sql.ADD_CHILD, (now, new.parent_id)).fetchone()
             if parent is None:
                 self._require(conn, new.parent_id)
                 raise InvalidTransition(
@@ -541,22 +319,17 @@ class SQLiteStore:
             now,
         )
         if new.timeout is None and new.plain:
-            # Most jobs: their NULLs left to the column defaults (sqlite3 binds None
-            # only after looking for an adapter, which costs more than the column).
-            cursor = conn.execute(_INSERT_JOB_PLAIN, values)
+            cursor = conn.execute(_sql.INSERT_JOB_PLAIN, values)
         else:
             cursor = conn.execute(
-                _INSERT_JOB, (*values, new.timeout, new.parent_id, new.unique_key)
+                _sql.INSERT_JOB, (*values, new.timeout, new.parent_id, new.unique_key)
             )
         job_id = cursor.lastrowid
         assert job_id is not None
         if new.tags:
-            conn.executemany(
-                "INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)",
-                [(tag, job_id) for tag in new.tags],
-            )
+            conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
-        created_at = _dt(now)
+        created_at = _rows.dt(now)
         return Job(
             id=job_id,
             kind=new.kind,
@@ -564,7 +337,7 @@ class SQLiteStore:
             status=JobStatus.QUEUED,
             payload=new.value,
             priority=new.priority,
-            run_at=created_at if new.run_at is None else _dt(new.run_at),
+            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
             max_attempts=new.max_attempts,
             timeout=new.timeout,
             parent_id=new.parent_id,
@@ -588,11 +361,7 @@ class SQLiteStore:
             parent_job = self._holder(conn, parent)
             if parent_job is None:
                 parent_job = self._insert(tx, parent)
-                conn.execute(
-                    "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    (now, now, parent_job.id),
-                )
+                conn.execute(_sql.START_BATCH, (now, now, parent_job.id))
                 tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
             elif not self._is_batch(conn, parent_job.id):
                 raise InvalidTransition(
@@ -609,8 +378,7 @@ class SQLiteStore:
 
     @staticmethod
     def _is_batch(conn: sqlite3.Connection, job_id: int) -> bool:
-        query = f"SELECT {_BATCH_PARENT} FROM jobs WHERE id = ?"
-        return bool(conn.execute(query, (job_id,)).fetchone()[0])
+        return bool(conn.execute(_sql.IS_BATCH, (job_id,)).fetchone()[0])
 
     # -- claim and finish -----------------------------------------------------------
 
@@ -626,7 +394,7 @@ class SQLiteStore:
             accepted = self._finish_all(tx, outcomes)
             lease_until = tx.now + claim.lease
             rows = self._claim(tx, claim, lease_until) if claim.limit > 0 else []
-        claimed = _running(rows, tx.now, lease_until)
+        claimed = _rows.running(rows, tx.now, lease_until)
         return claimed, accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
@@ -652,7 +420,7 @@ class SQLiteStore:
         values = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
         rows = [
             row
-            for cursor in _execute_in_chunks(tx.conn, _SUCCEED, values, now)
+            for cursor in _execute_in_chunks(tx.conn, _sql.SUCCEED, values, now)
             for row in cursor.fetchall()
         ]
         done = set()  # by attempt: a late answer of the same job is not accepted with it
@@ -681,15 +449,15 @@ class SQLiteStore:
         conn, now = tx.conn, tx.now
         rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now) for o in outcomes]
         if len(rows) == 1:
-            if not conn.execute(_SUCCEED_PLAIN, rows[0]).rowcount:
+            if not conn.execute(_sql.SUCCEED_PLAIN, rows[0]).rowcount:
                 return False
         else:
-            conn.execute("SAVEPOINT plain_successes")
-            if conn.executemany(_SUCCEED_PLAIN, rows).rowcount != len(rows):
-                conn.execute("ROLLBACK TO plain_successes")
-                conn.execute("RELEASE plain_successes")
+            conn.execute(_sql.SAVE_PLAIN)
+            if conn.executemany(_sql.SUCCEED_PLAIN, rows).rowcount != len(rows):
+                conn.execute(_sql.UNDO_PLAIN)
+                conn.execute(_sql.KEEP_PLAIN)
                 return False
-            conn.execute("RELEASE plain_successes")
+            conn.execute(_sql.KEEP_PLAIN)
         for outcome in outcomes:
             tx.succeeded(outcome.job_id, outcome.attempt)
         return True
@@ -706,23 +474,19 @@ class SQLiteStore:
             if wanted <= 0:
                 break
             rows = conn.execute(
-                _CLAIM_ONE if wanted == 1 else _CLAIM_MANY,
+                _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
                 (queue, now, wanted, claim.worker, lease_until),
             ).fetchall()
             if not rows:
                 continue
-            rows.sort(key=lambda r: (-r[6], r[7], r[0]))  # RETURNING has no order
+            rows.sort(key=_rows.claim_order)
             claimed += rows
-            tx.started(((row[0], row[8]) for row in rows), claim.worker)
+            tx.started(map(_rows.claimed_attempt, rows), claim.worker)
         return claimed
 
     def _take_back_expired(self, tx: _Tx) -> None:
         """Return jobs whose lease ran out to the queue, or fail them when out of attempts."""
-        rows = tx.conn.execute(
-            "SELECT id, attempt, max_attempts, run_id FROM jobs"
-            " WHERE status = 'running' AND lease_until < ?",
-            (tx.now,),
-        ).fetchall()
+        rows = tx.conn.execute(_sql.EXPIRED, (tx.now,)).fetchall()
         for job_id, attempt, max_attempts, run_id in rows:
             error = ErrorInfo(
                 type="LeaseExpired",
@@ -741,30 +505,15 @@ class SQLiteStore:
         """Record a failure, cancellation or hand-back (successes go through
         ``_succeed_many``); False when the attempt no longer holds its job."""
         conn, now = tx.conn, tx.now
-        fence = "id = ? AND run_id = ? AND status = 'running' AND lease_until IS NOT NULL"
-        fence_args: tuple[Any, ...] = (outcome.job_id, outcome.run_id)
-        if not expired:
-            fence += " AND lease_until >= ?"
-            fence_args += (now,)
+        fence: tuple[Any, ...] = (
+            (outcome.job_id, outcome.run_id) if expired else (outcome.job_id, outcome.run_id, now)
+        )
         error = None if outcome.error is None else dumps(outcome.error.to_dict(), "error")
         if outcome.status == "released":
-            # A stopping worker's hand-back is not the job's failure: it goes back to the
-            # queue even from its last attempt (the attempt stays counted).
-            row = conn.execute(
-                "UPDATE jobs SET status = 'queued', error = ?, lease_until = NULL,"
-                f" worker = NULL, run_at = ?, updated_at = ? WHERE {fence}"
-                " RETURNING status, parent_id, attempt",
-                (error, now, now, *fence_args),
-            ).fetchone()
+            row = conn.execute(_sql.RELEASE[expired], (error, now, now, *fence)).fetchone()
         elif outcome.status == "failed":
             row = conn.execute(
-                "UPDATE jobs SET status = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
-                " THEN 'queued' ELSE 'failed' END, error = ?, lease_until = NULL, worker = NULL,"
-                " handler_version = coalesce(?, handler_version),"
-                " run_at = coalesce(?, run_at),"
-                " finished_at = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
-                " THEN NULL ELSE ? END,"
-                f" updated_at = ? WHERE {fence} RETURNING status, parent_id, attempt",
+                _sql.FAIL[expired],
                 (
                     outcome.retry_at,
                     error,
@@ -773,16 +522,11 @@ class SQLiteStore:
                     outcome.retry_at,
                     now,
                     now,
-                    *fence_args,
+                    *fence,
                 ),
             ).fetchone()
         elif outcome.status == "cancelled":
-            row = conn.execute(
-                "UPDATE jobs SET status = 'cancelled', error = ?, lease_until = NULL,"
-                f" worker = NULL, finished_at = ?, updated_at = ? WHERE {fence}"
-                " RETURNING status, parent_id, attempt",
-                (error, now, now, *fence_args),
-            ).fetchone()
+            row = conn.execute(_sql.CANCEL_ATTEMPT[expired], (error, now, now, *fence)).fetchone()
         else:
             raise ValueError(f"unknown outcome status {outcome.status!r}")
         if row is None:
@@ -807,14 +551,7 @@ class SQLiteStore:
 
     def _child_finished(self, tx: _Tx, parent_id: int, *, succeeded: bool) -> None:
         """Move a parent's progress on; finish it when its last child has finished."""
-        row = tx.conn.execute(
-            "UPDATE jobs SET children_finished = children_finished + 1,"
-            f" progress = {_ENDED_SHARE}, progress_message = {_ENDED_MESSAGE},"
-            " updated_at = ? WHERE id = ? AND status IN (?, ?)"
-            " RETURNING status, lease_until, children, children_finished, progress,"
-            " progress_message",
-            (tx.now, parent_id, *_ACTIVE),
-        ).fetchone()
+        row = tx.conn.execute(_sql.CHILD_ENDED, (tx.now, parent_id)).fetchone()
         if row is None:
             return  # the parent was cancelled or finished before this child
         status, lease_until, children, done, progress, message = row
@@ -825,10 +562,7 @@ class SQLiteStore:
     def _finish_parent(self, tx: _Tx, parent_id: int, *, attempt: int | None = None) -> None:
         """End a job that waited for its children: ``succeeded`` if they all did, else
         ``failed``; ``attempt`` is that of its own handler when it has just returned."""
-        (unsuccessful,) = tx.conn.execute(
-            "SELECT count(*) FROM jobs WHERE parent_id = ? AND status != 'succeeded'",
-            (parent_id,),
-        ).fetchone()
+        (unsuccessful,) = tx.conn.execute(_sql.UNSUCCESSFUL_CHILDREN, (parent_id,)).fetchone()
         data: dict[str, Any] = {} if attempt is None else {"attempt": attempt}
         if unsuccessful:
             error = ErrorInfo(
@@ -839,9 +573,7 @@ class SQLiteStore:
         else:
             status, err_json = "succeeded", None
         row = tx.conn.execute(
-            "UPDATE jobs SET status = ?, error = coalesce(?, error), progress = 100,"
-            " finished_at = ?, updated_at = ? WHERE id = ? RETURNING parent_id",
-            (status, err_json, tx.now, tx.now, parent_id),
+            _sql.END_PARENT, (status, err_json, tx.now, tx.now, parent_id)
         ).fetchone()
         tx.event(parent_id, EventType(status), data)
         if row[0] is not None:
@@ -850,14 +582,8 @@ class SQLiteStore:
     def next_due(self, queues: Sequence[str]) -> float:
         """When the next delayed job of ``queues`` becomes due, or a lease runs out
         (POSIX seconds; infinity when neither will happen)."""
-        marks = ", ".join("?" * len(queues))
-        (due,) = self._read(
-            f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})",
-            tuple(queues),
-        )[0]
-        (lease,) = self._read(
-            "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
-        )[0]
+        (due,) = self._read(_sql.next_run_at(len(queues)), tuple(queues))[0]
+        (lease,) = self._read(_sql.NEXT_LEASE_END)[0]
         times = [t for t in (due, lease) if t is not None]
         return min(times) if times else float("inf")
 
@@ -869,11 +595,7 @@ class SQLiteStore:
         keep each other's jobs leased (a dead one's would never be taken back)."""
         with self._write() as tx:
             rows = tx.conn.execute(
-                "UPDATE jobs SET lease_until = ? WHERE status = 'running'"
-                " AND lease_until IS NOT NULL AND (id, run_id) IN (SELECT"
-                " json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-                " RETURNING id, run_id",
-                (tx.now + lease, encode_json([list(pair) for pair in attempts])),
+                _sql.HEARTBEAT, (tx.now + lease, encode_json([list(pair) for pair in attempts]))
             ).fetchall()
         return dict(rows)
 
@@ -883,11 +605,7 @@ class SQLiteStore:
         """Record progress for a running attempt; ``False``-y result means the attempt lost."""
         with self._write() as tx:
             row = tx.conn.execute(
-                "UPDATE jobs SET progress = coalesce(?, progress),"
-                " progress_message = coalesce(?, progress_message), updated_at = ?"
-                " WHERE id = ? AND run_id = ? AND status = 'running' AND lease_until >= ?"
-                " RETURNING progress, progress_message",
-                (progress, message, tx.now, job_id, run_id, tx.now),
+                _sql.PROGRESS, (progress, message, tx.now, job_id, run_id, tx.now)
             ).fetchone()
             if row is None:
                 return Written([], tx.now)
@@ -897,10 +615,7 @@ class SQLiteStore:
     def log(self, job_id: int, run_id: int, message: str) -> Written:
         """Add a log line to a running attempt's events."""
         with self._write() as tx:
-            held = tx.conn.execute(
-                "SELECT 1 FROM jobs WHERE id = ? AND run_id = ? AND status = 'running'",
-                (job_id, run_id),
-            ).fetchone()
+            held = tx.conn.execute(_sql.ATTEMPT_HOLDS, (job_id, run_id)).fetchone()
             if held is None:
                 return Written([], tx.now)
             tx.event(job_id, EventType.LOG, {"message": message})
@@ -922,19 +637,8 @@ class SQLiteStore:
         return job, tx.delivered
 
     def _cancel_tree(self, tx: _Tx, job_id: int) -> None:
-        children = [
-            r[0]
-            for r in tx.conn.execute(
-                "SELECT id FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
-                (job_id, *_ACTIVE),
-            )
-        ]
-        row = tx.conn.execute(
-            "UPDATE jobs SET status = 'cancelled', lease_until = NULL, worker = NULL,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)"
-            " RETURNING parent_id",
-            (tx.now, tx.now, job_id, *_ACTIVE),
-        ).fetchone()
+        children = [r[0] for r in tx.conn.execute(_sql.ACTIVE_CHILDREN, (job_id,))]
+        row = tx.conn.execute(_sql.CANCEL_JOB, (tx.now, tx.now, job_id)).fetchone()
         if row is None:
             return
         tx.event(job_id, EventType.CANCELLED, {"by": "request"})
@@ -973,22 +677,11 @@ class SQLiteStore:
         if waits:
             self._reopen(tx, job_id)
         else:
-            conn.execute(
-                "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-                " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?",
-                (now, now, job_id),
-            )
-        again = conn.execute(
-            "SELECT id, status FROM jobs WHERE parent_id = ? AND status IN (?, ?)",
-            (job_id, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
-        ).fetchall()
+            conn.execute(_sql.REQUEUE, (now, now, job_id))
+        again = conn.execute(_sql.CHILDREN_TO_RETRY, (job_id,)).fetchall()
         # Counted from the rows before they go back: a child put back may end at once
         # (one that only waits for children that have ended), and counts on from here.
-        conn.execute(
-            "UPDATE jobs SET children_finished = children - (SELECT count(*) FROM jobs AS child"
-            " WHERE child.parent_id = jobs.id AND child.status IN (?, ?, ?, ?)) WHERE id = ?",
-            (*_ACTIVE, JobStatus.FAILED.value, JobStatus.CANCELLED.value, job_id),
-        )
+        conn.execute(_sql.COUNT_KEPT_CHILDREN, (job_id,))
         for child_id, status in again:
             self._requeue(tx, child_id, JobStatus(status))
         if waits:
@@ -998,27 +691,17 @@ class SQLiteStore:
     def _waits_for_children(conn: sqlite3.Connection, job_id: int) -> bool:
         """Whether what is left of the job is waiting for its children: a batch
         parent's, or a job's whose handler returned (its result is kept)."""
-        (waits,) = conn.execute(
-            f"SELECT children > 0 AND ({_BATCH_PARENT} OR result IS NOT NULL) FROM jobs"
-            " WHERE id = ?",
-            (job_id,),
-        ).fetchone()
+        (waits,) = conn.execute(_sql.WAITS_FOR_CHILDREN, (job_id,)).fetchone()
         return bool(waits)
 
     def _reopen(self, tx: _Tx, parent_id: int) -> None:
         """A finished parent waits for its children again."""
-        tx.conn.execute(
-            "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
-            " finished_at = NULL, updated_at = ? WHERE id = ?",
-            (tx.now, parent_id),
-        )
+        tx.conn.execute(_sql.REOPEN, (tx.now, parent_id))
 
     def _child_back(self, tx: _Tx, parent_id: int) -> None:
         """A finished child of ``parent_id`` runs again: a failed parent waits again
         (and so on up), a waiting one counts again; a cancelled one stays cancelled."""
-        row = tx.conn.execute(
-            "SELECT status, parent_id FROM jobs WHERE id = ?", (parent_id,)
-        ).fetchone()
+        row = tx.conn.execute(_sql.STATUS_AND_PARENT, (parent_id,)).fetchone()
         if row is None:
             return  # the parent is gone (pruned): nothing waits for this child
         status, grandparent = row
@@ -1036,17 +719,7 @@ class SQLiteStore:
         batch's children were not counted as they ended): its progress follows, and
         with none left to wait for, it finishes. A child whose row is gone (pruned)
         had finished."""
-        row = tx.conn.execute(
-            "UPDATE jobs SET children_finished = jobs.children - k.left,"
-            f" progress = {_LEFT_SHARE}, progress_message = {_LEFT_MESSAGE},"
-            " updated_at = ?1"
-            " FROM (SELECT count(*) AS left FROM jobs WHERE parent_id = ?2"
-            " AND status IN ('queued', 'running')) AS k"
-            " WHERE jobs.id = ?2 AND jobs.status IN ('queued', 'running')"
-            " RETURNING jobs.children, jobs.children_finished, jobs.status = 'running'"
-            " AND jobs.lease_until IS NULL",
-            (tx.now, parent_id),
-        ).fetchone()
+        row = tx.conn.execute(_sql.RECOUNT, (tx.now, parent_id)).fetchone()
         if row is None:
             return  # it ended meanwhile (a child put back ended at once, and with it)
         children, done, waiting = row
@@ -1060,28 +733,17 @@ class SQLiteStore:
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
         """Create or change a queue's settings (``limit``, ``paused``)."""
         with self._write() as tx:
-            tx.conn.execute("INSERT OR IGNORE INTO queues (name) VALUES (?)", (name,))
+            tx.conn.execute(_sql.ADD_QUEUE, (name,))
             if "limit" in changes:
-                tx.conn.execute(
-                    "UPDATE queues SET concurrency_limit = ? WHERE name = ?",
-                    (changes["limit"], name),
-                )
+                tx.conn.execute(_sql.SET_LIMIT, (changes["limit"], name))
             if "paused" in changes:
-                tx.conn.execute(
-                    "UPDATE queues SET paused = ? WHERE name = ?", (int(changes["paused"]), name)
-                )
-            row = tx.conn.execute(
-                "SELECT name, concurrency_limit, paused FROM queues WHERE name = ?", (name,)
-            ).fetchone()
+                tx.conn.execute(_sql.SET_PAUSED, (int(changes["paused"]), name))
+            row = tx.conn.execute(_sql.QUEUE_SETTINGS, (name,)).fetchone()
         return QueueInfo(name=row[0], limit=row[1], paused=bool(row[2]))
 
     def queues(self) -> list[QueueInfo]:
         """Every queue that has settings or jobs."""
-        rows = self._read(
-            "SELECT name, concurrency_limit, paused FROM queues UNION"
-            " SELECT DISTINCT queue, NULL, 0 FROM jobs WHERE queue NOT IN (SELECT name FROM queues)"
-            " ORDER BY 1"
-        )
+        rows = self._read(_sql.QUEUES)
         return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
 
     # -- reads ------------------------------------------------------------------------------
@@ -1090,13 +752,13 @@ class SQLiteStore:
         return self._reading(lambda conn: self._get(conn, job_id))
 
     def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
-        row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = conn.execute(_sql.GET_JOB, (job_id,)).fetchone()
         if row is None:
             raise JobNotFound(job_id)
-        return _job(row)
+        return _rows.job(row)
 
     def _require(self, conn: sqlite3.Connection, job_id: int) -> None:
-        if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is None:
+        if conn.execute(_sql.JOB_EXISTS, (job_id,)).fetchone() is None:
             raise JobNotFound(job_id)
 
     def jobs(
@@ -1116,39 +778,25 @@ class SQLiteStore:
         args: list[Any] = []
         statuses = list(status)
         if statuses:
-            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            where.append(_sql.status_filter(len(statuses)))
             args.extend(statuses)
-        for column, value in (
+        for name, value in (
             ("queue", queue),
             ("kind", kind),
             ("parent_id", parent_id),
             ("unique_key", unique_key),
+            ("tag", tag),
+            ("before_id", before_id),
         ):
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(_sql.LISTING_FILTERS[name])
                 args.append(value)
-        if tag is not None:
-            where.append("id IN (SELECT job_id FROM job_tags WHERE tag = ?)")
-            args.append(tag)
-        if before_id is not None:
-            where.append("id < ?")
-            args.append(before_id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._read(
-            f"SELECT {_JOB_COLUMNS} FROM jobs{clause} ORDER BY id DESC LIMIT ?", (*args, limit)
-        )
-        return [_job(r) for r in rows]
+        rows = self._read(_sql.job_listing(where), (*args, limit))
+        return [_rows.job(r) for r in rows]
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
-        if tag is None:
-            rows = self._read("SELECT queue, status, count(*) FROM jobs GROUP BY queue, status")
-        else:
-            rows = self._read(
-                "SELECT queue, status, count(*) FROM jobs WHERE id IN"
-                " (SELECT job_id FROM job_tags WHERE tag = ?) GROUP BY queue, status",
-                (tag,),
-            )
+        rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
         counts: dict[str, dict[str, int]] = {}
         for queue, status, count in rows:
             counts.setdefault(queue, {})[status] = count
@@ -1161,15 +809,10 @@ class SQLiteStore:
         job of any kind holds the key (an enqueue with it would return that job, unique
         keys being shared by all kinds), else the newest finished job of ``kind``."""
         states = dict.fromkeys(keys, KeyState.NEW)
-        sql = (
-            "SELECT status, handler_version FROM jobs WHERE unique_key = ?1"
-            " AND (status IN ('queued', 'running') OR ?2 IS NULL OR kind = ?2)"
-            " ORDER BY status IN ('queued', 'running') DESC, id DESC LIMIT 1"
-        )
 
         def read(conn: sqlite3.Connection) -> None:
             for key in keys:
-                row = conn.execute(sql, (key, kind)).fetchone()
+                row = conn.execute(_sql.KEY_STATE, (key, kind)).fetchone()
                 if row is not None:
                     states[key] = _key_state(row[0], row[1], version)
 
@@ -1182,22 +825,14 @@ class SQLiteStore:
         """Committed events with ``after < seq <= until``, oldest first."""
         end = INT64_MAX if until is None else until  # the largest rowid
         if job_id is None:
-            rows = self._read(
-                "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? AND seq <= ?"
-                " ORDER BY seq LIMIT ?",
-                (after, end, limit),
-            )
+            rows = self._read(_sql.EVENTS, (after, end, limit))
         else:
-            rows = self._read(
-                "SELECT seq, job_id, type, at, data FROM events WHERE job_id = ? AND seq > ?"
-                " AND seq <= ? ORDER BY seq LIMIT ?",
-                (job_id, after, end, limit),
-            )
-        return [_event(r) for r in rows]
+            rows = self._read(_sql.JOB_EVENTS, (job_id, after, end, limit))
+        return [_rows.event(r) for r in rows]
 
     def last_seq(self) -> int:
         """The newest event's sequence number (0 when there is none)."""
-        return int(self._read("SELECT coalesce(max(seq), 0) FROM events")[0][0])
+        return int(self._read(_sql.LAST_SEQ)[0][0])
 
     def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
         """Delete jobs that finished before ``jobs_before`` and events older than
@@ -1209,48 +844,24 @@ class SQLiteStore:
         """
         jobs = events = 0
         if jobs_before is not None:
-            # A batch decides its outcome from all its children: their rows stay while
-            # it runs, and while it can be retried (failed or cancelled), which puts
-            # its failed children back. The newest job stays too: ids are rowids, and
-            # a new job would get the id of a deleted newest one, which the event log
-            # and the callers that kept it still name.
-            old = (
-                "SELECT id FROM jobs WHERE finished_at < ? AND id < (SELECT max(id) FROM jobs)"
-                " AND NOT EXISTS (SELECT 1 FROM jobs AS parent WHERE parent.id = jobs.parent_id"
-                " AND parent.status != 'succeeded') LIMIT ?"
-            )
             while True:
                 with self._write() as tx:
-                    ids = [row[0] for row in tx.conn.execute(old, (jobs_before, _PRUNE_CHUNK))]
+                    ids = [
+                        row[0]
+                        for row in tx.conn.execute(_sql.OLD_JOBS, (jobs_before, _PRUNE_CHUNK))
+                    ]
                     if ids:
                         listed = encode_json(ids)
-                        tx.conn.execute(
-                            "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
-                        tx.conn.execute(
-                            "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
-                            (listed,),
-                        )
+                        tx.conn.execute(_sql.DELETE_TAGS, (listed,))
+                        tx.conn.execute(_sql.DELETE_JOBS, (listed,))
                 jobs += len(ids)
                 if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:
-            # Events are written in time order, so the old ones are a prefix of the log,
-            # below the first event at or after the cutoff. The newest event always
-            # stays: seq is a rowid, and an empty table would hand out old numbers again
-            # to followers already past them.
-            ((end,),) = self._read(
-                "SELECT coalesce((SELECT seq FROM events WHERE at >= ? ORDER BY seq LIMIT 1),"
-                " (SELECT max(seq) FROM events), 0)",
-                (events_before,),
-            )
+            ((end,),) = self._read(_sql.OLD_EVENTS_END, (events_before,))
             while True:
                 with self._write() as tx:
-                    deleted = tx.conn.execute(
-                        "DELETE FROM events WHERE seq < min(?, (SELECT min(seq) FROM events) + ?)",
-                        (end, _PRUNE_CHUNK),
-                    ).rowcount
+                    deleted = tx.conn.execute(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK)).rowcount
                 events += deleted
                 if not deleted:
                     break
@@ -1265,16 +876,6 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
     if version is not None and handler_version != version:
         return KeyState.OUTDATED
     return KeyState.DONE
-
-
-def _event(row: Sequence[Any]) -> Event:
-    return Event(
-        seq=row[0],
-        job_id=row[1],
-        type=_EVENT_TYPES[row[2]],
-        at=_dt(row[3]),
-        data=decode_json(row[4]),
-    )
 
 
 class _WriteTx:
@@ -1307,7 +908,7 @@ class _WriteTx:
         try:
             if exc_type is None:
                 self.tx.flush()
-                conn.execute("COMMIT")
+                conn.execute(_sql.COMMIT)
             else:
                 _schema.rollback(conn)
         except BaseException as inner:

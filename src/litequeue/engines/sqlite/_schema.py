@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import attrs
 
-from .errors import (
+from ...errors import (
     ConfigurationError,
     DatabaseBusy,
     DatabaseReadOnly,
@@ -79,7 +79,7 @@ class Migration:
 def load_migrations() -> list[Migration]:
     """The packaged migrations, in order, numbered 1, 2, 3... with no gaps."""
     found = []
-    for entry in resources.files("litequeue").joinpath("migrations").iterdir():
+    for entry in resources.files("litequeue.engines.sqlite").joinpath("migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
