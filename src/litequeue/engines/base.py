@@ -16,9 +16,108 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from .._records import Claim, JobRun, NewJob, Outcome, Running, Written
-from ..models import Event, Job, KeyState, QueueInfo
+from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo
 
-__all__ = ["Claim", "JobRun", "NewJob", "Outcome", "Running", "Store", "Written"]
+__all__ = [
+    "AttemptEnd",
+    "ChildEnd",
+    "Claim",
+    "JobRun",
+    "NewJob",
+    "Outcome",
+    "Recount",
+    "Running",
+    "Store",
+    "SuccessEnd",
+    "Transaction",
+    "Written",
+]
+
+#: A fenced end of an attempt, as recorded: the job's new status, its parent, and the
+#: attempt's number.
+AttemptEnd = tuple[str, int | None, int]
+#: A success as recorded: job id, run id, new status (``running`` when the job waits
+#: for children), parent, attempt, and whether all its children have already ended.
+SuccessEnd = tuple[int, int, str, int | None, int, bool]
+#: A parent after one more child ended: its status, lease end, children, children
+#: ended, and progress (share and message).
+ChildEnd = tuple[str, float | None, int, int, float, str | None]
+#: A parent's children counted again: children, children ended, and whether it waits
+#: for them (running, with no attempt of its own out).
+Recount = tuple[int, int, bool]
+
+
+class Transaction(Protocol):
+    """One open write transaction of an engine: what the job lifecycle
+    (``engines/lifecycle.py``) reads and changes, a statement per call, and the events
+    it records. An engine's store opens it, hands it to the lifecycle, and commits."""
+
+    #: The transaction's clock (POSIX seconds): every row it writes is stamped so.
+    now: float
+
+    def event(self, job_id: int, type: EventType, data: dict[str, Any] | None = None) -> None:
+        """Record an event, written with the transaction."""
+
+    def succeeded(self, job_id: int, attempt: int) -> None:
+        """Record an attempt's ``succeeded`` event."""
+
+    def job(self, job_id: int) -> Job:
+        """The job as this transaction sees it, or ``JobNotFound``."""
+
+    def succeed_plain(self, outcomes: Sequence[Outcome]) -> bool:
+        """Record successes of jobs with no parent and no children, each still held by
+        its attempt (whose number the outcome carries), all or none; False (nothing
+        changed) when any of that does not hold."""
+
+    def succeed(self, outcomes: Sequence[Outcome]) -> list[SuccessEnd]:
+        """Record successes of attempts still holding their jobs: a job that took
+        children keeps running, without a lease, for them to decide its end."""
+
+    def end_attempt(self, outcome: Outcome, *, expired: bool) -> AttemptEnd | None:
+        """Record a failure, cancellation or hand-back of an attempt that still holds
+        its job (``expired``: its lease is known to have run out); None otherwise."""
+
+    def expired_attempts(self) -> list[tuple[int, int, int, int]]:
+        """``(job_id, attempt, max_attempts, run_id)`` of attempts whose lease ran out."""
+
+    def child_ended(self, parent_id: int) -> ChildEnd | None:
+        """Count one more ended child of an unfinished parent; None if it has finished."""
+
+    def unsuccessful_children(self, parent_id: int) -> int:
+        """How many of a parent's children did not succeed."""
+
+    def end_parent(self, parent_id: int, status: str, error: ErrorInfo | None) -> int | None:
+        """End a job that waited for its children; returns its own parent."""
+
+    def active_children(self, job_id: int) -> list[int]:
+        """The ids of a job's queued and running children."""
+
+    def cancel_job(self, job_id: int) -> tuple[bool, int | None]:
+        """Cancel a queued or running job: whether it was, and its parent."""
+
+    def requeue(self, job_id: int) -> None:
+        """Queue a finished job again with a fresh budget of attempts."""
+
+    def children_to_retry(self, job_id: int) -> list[tuple[int, str]]:
+        """``(id, status)`` of a job's failed and cancelled children."""
+
+    def count_kept_children(self, job_id: int) -> None:
+        """Count as ended the children of a job that are neither active nor going
+        back (before its failed and cancelled children are queued again)."""
+
+    def waits_for_children(self, job_id: int) -> bool:
+        """Whether what is left of a job is waiting for its children: a batch
+        parent's, or a job's whose handler returned (its result is kept)."""
+
+    def reopen(self, job_id: int) -> None:
+        """A finished parent waits for its children again."""
+
+    def status_and_parent(self, job_id: int) -> tuple[str, int | None] | None:
+        """A job's status and parent; None when its row is gone (pruned)."""
+
+    def recount(self, parent_id: int) -> Recount | None:
+        """Count an unfinished parent's ended children from their rows; None if it has
+        finished."""
 
 
 class Store(Protocol):

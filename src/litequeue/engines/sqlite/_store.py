@@ -14,7 +14,7 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,12 +26,13 @@ from ..._records import (
     Outcome,
     Running,
     Written,
-    dumps,
     encode_json,
 )
 from ...errors import InvalidTransition, JobNotFound
-from ...models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .. import lifecycle
 from . import _rows, _schema, _sql
+from ._transaction import SQLiteTransaction
 
 __all__ = ["SQLiteStore"]
 
@@ -40,108 +41,6 @@ T = TypeVar("T")
 _ACTIVE = ("queued", "running")
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
-
-
-def _chunks(count: int) -> Iterator[tuple[int, int]]:
-    """``(start, size)`` pieces of ``range(count)``, the sizes from ``CHUNK_SIZES``."""
-    start = 0
-    for size in _sql.CHUNK_SIZES:
-        while count - start >= size:
-            yield start, size
-            start += size
-
-
-def _execute_in_chunks(
-    conn: sqlite3.Connection, statements: dict[int, str], values: list[Any], *first: Any
-) -> Iterator[sqlite3.Cursor]:
-    """Run ``statements[size]`` over ``values`` (four per row, flattened), cut into
-    ``_chunks``; ``first`` is bound before each chunk's rows. A count that is itself a
-    chunk size (most transactions write one or two rows) goes without cutting."""
-    count = len(values) // 4
-    if count in statements:
-        yield conn.execute(statements[count], [*first, *values] if first else values)
-        return
-    for start, size in _chunks(count):
-        yield conn.execute(statements[size], [*first, *values[4 * start : 4 * (start + size)]])
-
-
-class _Tx:
-    """One open write transaction: its clock, and the events it writes.
-
-    Events are collected while the transaction runs and inserted at its end;
-    ``delivered`` gives them, with their sequence numbers, once committed (the
-    ``Event`` values are built then, outside the write lock).
-    """
-
-    def __init__(self, conn: sqlite3.Connection, now: float) -> None:
-        self.conn = conn
-        self.now = now
-        self.events: list[tuple[int, EventType, dict[str, Any], str]] = []
-        #: (seq, job_id, type, data) of every event written so far.
-        self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
-
-    def event(
-        self,
-        job_id: int,
-        type: EventType,
-        data: dict[str, Any] | None = None,
-        encoded: str | None = None,
-    ) -> None:
-        """Queue an event row; ``encoded`` may carry ``data`` already as JSON."""
-        data = data or {}
-        if encoded is None:
-            encoded = dumps(data, "event data") if data else "{}"
-        self.events.append((job_id, type, data, encoded))
-
-    def succeeded(self, job_id: int, attempt: int) -> None:
-        """The ``succeeded`` event of an attempt (one per job: its JSON by hand)."""
-        self.events.append(
-            (job_id, EventType.SUCCEEDED, {"attempt": attempt}, f'{{"attempt":{attempt}}}')
-        )
-
-    def started(self, attempts: Iterable[tuple[int, int]], worker: str) -> None:
-        """The ``started`` events of claimed ``(job id, attempt)`` pairs (one per job:
-        their JSON by hand)."""
-        encoded = dumps(worker, "worker name")
-        self.events.extend(
-            (
-                job_id,
-                EventType.STARTED,
-                {"attempt": attempt, "worker": worker},
-                f'{{"attempt":{attempt},"worker":{encoded}}}',
-            )
-            for job_id, attempt in attempts
-        )
-
-    def flush(self) -> None:
-        """Insert the collected event rows, noting their sequence numbers.
-
-        Inside one write transaction nobody else inserts, so the rows get
-        consecutive rowids ending at the last statement's ``lastrowid``.
-        """
-        events = self.events
-        if not events:
-            return
-        now = self.now
-        # The type's plain string: sqlite3 binds an enum member (a str subclass) only
-        # after looking for adapters, which costs more than the rest of the row.
-        values = [
-            v for job_id, type_, _, encoded in events for v in (job_id, type_._value_, now, encoded)
-        ]
-        last = None
-        for cursor in _execute_in_chunks(self.conn, _sql.INSERT_EVENTS, values):
-            last = cursor.lastrowid
-        assert last is not None
-        first = last - len(events) + 1
-        self.written.extend(
-            (first + i, job_id, type_, data) for i, (job_id, type_, data, _) in enumerate(events)
-        )
-        events.clear()
-
-    @property
-    def delivered(self) -> Written:
-        """The events written, as values built when read (call after the commit)."""
-        return Written(self.written, self.now)
 
 
 class SQLiteStore:
@@ -226,7 +125,7 @@ class SQLiteStore:
                     jobs.append(self._insert(tx, new))
         return jobs, tx.delivered
 
-    def _insert_run(self, tx: _Tx, run: JobRun) -> list[Job]:
+    def _insert_run(self, tx: SQLiteTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement.
 
         The payloads travel as one JSON array that SQLite unpacks (``json_each``),
@@ -293,7 +192,7 @@ class SQLiteStore:
         row = conn.execute(_sql.KEY_HOLDER, (new.unique_key,)).fetchone()
         return None if row is None else _rows.job(row)
 
-    def _insert(self, tx: _Tx, new: NewJob) -> Job:
+    def _insert(self, tx: SQLiteTransaction, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now
         holder = self._holder(conn, new)
         if holder is not None:
@@ -372,8 +271,8 @@ class SQLiteStore:
             # A child whose unique key an active job holds is that job, which stays in
             # its own batch: this one waits for its own children, and with none
             # unfinished (none made here, say) it is over at once.
-            self._recount(tx, parent_job.id)
-            parent_job = self._get(conn, parent_job.id)
+            lifecycle.recount(tx, parent_job.id)
+            parent_job = tx.job(parent_job.id)
         return parent_job, kids, tx.delivered
 
     @staticmethod
@@ -391,7 +290,7 @@ class SQLiteStore:
         from an attempt that lost its job is dropped), and the events written.
         """
         with self._write() as tx:
-            accepted = self._finish_all(tx, outcomes)
+            accepted = lifecycle.record_outcomes(tx, outcomes)
             lease_until = tx.now + claim.lease
             rows = self._claim(tx, claim, lease_until) if claim.limit > 0 else []
         claimed = _rows.running(rows, tx.now, lease_until)
@@ -400,74 +299,15 @@ class SQLiteStore:
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
         """Record outcomes without claiming anything."""
         with self._write() as tx:
-            accepted = self._finish_all(tx, outcomes)
+            accepted = lifecycle.record_outcomes(tx, outcomes)
         return accepted, tx.delivered
 
-    def _finish_all(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
-        successes = [o for o in outcomes if o.status == "succeeded"]
-        accepted = self._succeed_many(tx, successes) if successes else []
-        accepted.extend(o for o in outcomes if o.status != "succeeded" and self._finish(tx, o))
-        return accepted
-
-    def _succeed_many(self, tx: _Tx, outcomes: Sequence[Outcome]) -> list[Outcome]:
-        """Record successes, a chunk per statement, fenced by run id like ``_finish``.
-
-        A job with unfinished children keeps running, without a lease, until they end.
-        """
-        if self._succeed_plain(tx, outcomes):
-            return list(outcomes)
-        now = tx.now
-        values = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
-        rows = [
-            row
-            for cursor in _execute_in_chunks(tx.conn, _sql.SUCCEED, values, now)
-            for row in cursor.fetchall()
-        ]
-        done = set()  # by attempt: a late answer of the same job is not accepted with it
-        for job_id, run_id, status, parent_id, attempt, children_done in rows:
-            done.add(run_id)
-            if status == "running":
-                if children_done:  # they all ended before it did
-                    self._finish_parent(tx, job_id, attempt=attempt)
-                else:
-                    tx.event(job_id, EventType.WAITING, {"attempt": attempt})
-                continue
-            tx.succeeded(job_id, attempt)
-            if parent_id is not None:
-                self._child_finished(tx, parent_id, succeeded=True)
-        return [o for o in outcomes if o.run_id in done]
-
-    def _succeed_plain(self, tx: _Tx, outcomes: Sequence[Outcome]) -> bool:
-        """The common case: successes of jobs with no parent and no children, whose
-        attempt numbers the worker sent, each still held by its attempt. Plain
-        ``UPDATE``s by id, without the ``RETURNING`` (which makes SQLite build a
-        temporary table) and the reading back that ``_succeed_many`` needs to settle
-        the other cases; when any of them does not apply, nothing is changed and
-        False returned."""
-        if not all(o.attempt and o.parent_id is None for o in outcomes):
-            return False
-        conn, now = tx.conn, tx.now
-        rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now) for o in outcomes]
-        if len(rows) == 1:
-            if not conn.execute(_sql.SUCCEED_PLAIN, rows[0]).rowcount:
-                return False
-        else:
-            conn.execute(_sql.SAVE_PLAIN)
-            if conn.executemany(_sql.SUCCEED_PLAIN, rows).rowcount != len(rows):
-                conn.execute(_sql.UNDO_PLAIN)
-                conn.execute(_sql.KEEP_PLAIN)
-                return False
-            conn.execute(_sql.KEEP_PLAIN)
-        for outcome in outcomes:
-            tx.succeeded(outcome.job_id, outcome.attempt)
-        return True
-
-    def _claim(self, tx: _Tx, claim: Claim, lease_until: float) -> list[Any]:
+    def _claim(self, tx: SQLiteTransaction, claim: Claim, lease_until: float) -> list[Any]:
         """Claim in ``tx``, leased until ``lease_until``; returns the rows read back
         (the ``Job`` values are built after the commit, so the write lock is held no
         longer)."""
         conn, now = tx.conn, tx.now
-        self._take_back_expired(tx)
+        lifecycle.take_back_expired(tx)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -483,101 +323,6 @@ class SQLiteStore:
             claimed += rows
             tx.started(map(_rows.claimed_attempt, rows), claim.worker)
         return claimed
-
-    def _take_back_expired(self, tx: _Tx) -> None:
-        """Return jobs whose lease ran out to the queue, or fail them when out of attempts."""
-        rows = tx.conn.execute(_sql.EXPIRED, (tx.now,)).fetchall()
-        for job_id, attempt, max_attempts, run_id in rows:
-            error = ErrorInfo(
-                type="LeaseExpired",
-                message=f"the worker running attempt {attempt} stopped renewing its lease",
-            )
-            retry_at = tx.now if attempt < max_attempts else None
-            self._finish(
-                tx,
-                Outcome(
-                    job_id=job_id, run_id=run_id, status="failed", error=error, retry_at=retry_at
-                ),
-                expired=True,
-            )
-
-    def _finish(self, tx: _Tx, outcome: Outcome, *, expired: bool = False) -> bool:
-        """Record a failure, cancellation or hand-back (successes go through
-        ``_succeed_many``); False when the attempt no longer holds its job."""
-        conn, now = tx.conn, tx.now
-        fence: tuple[Any, ...] = (
-            (outcome.job_id, outcome.run_id) if expired else (outcome.job_id, outcome.run_id, now)
-        )
-        error = None if outcome.error is None else dumps(outcome.error.to_dict(), "error")
-        if outcome.status == "released":
-            row = conn.execute(_sql.RELEASE[expired], (error, now, now, *fence)).fetchone()
-        elif outcome.status == "failed":
-            row = conn.execute(
-                _sql.FAIL[expired],
-                (
-                    outcome.retry_at,
-                    error,
-                    outcome.handler_version,
-                    outcome.retry_at,
-                    outcome.retry_at,
-                    now,
-                    now,
-                    *fence,
-                ),
-            ).fetchone()
-        elif outcome.status == "cancelled":
-            row = conn.execute(_sql.CANCEL_ATTEMPT[expired], (error, now, now, *fence)).fetchone()
-        else:
-            raise ValueError(f"unknown outcome status {outcome.status!r}")
-        if row is None:
-            return False
-        status, parent_id, attempt = row
-        data: dict[str, Any] = {"attempt": attempt}
-        if outcome.error is not None:
-            data["error"] = str(outcome.error)
-        if status == "queued":
-            if expired:
-                tx.event(outcome.job_id, EventType.LEASE_EXPIRED, data)
-            elif outcome.status == "released":
-                tx.event(outcome.job_id, EventType.RELEASED, data)
-            else:
-                data["run_at"] = outcome.retry_at
-                tx.event(outcome.job_id, EventType.RETRYING, data)
-            return True
-        tx.event(outcome.job_id, EventType(status), data)
-        if parent_id is not None:
-            self._child_finished(tx, parent_id, succeeded=False)
-        return True
-
-    def _child_finished(self, tx: _Tx, parent_id: int, *, succeeded: bool) -> None:
-        """Move a parent's progress on; finish it when its last child has finished."""
-        row = tx.conn.execute(_sql.CHILD_ENDED, (tx.now, parent_id)).fetchone()
-        if row is None:
-            return  # the parent was cancelled or finished before this child
-        status, lease_until, children, done, progress, message = row
-        tx.event(parent_id, EventType.PROGRESS, {"progress": progress, "message": message})
-        if status == "running" and lease_until is None and done >= children:
-            self._finish_parent(tx, parent_id)
-
-    def _finish_parent(self, tx: _Tx, parent_id: int, *, attempt: int | None = None) -> None:
-        """End a job that waited for its children: ``succeeded`` if they all did, else
-        ``failed``; ``attempt`` is that of its own handler when it has just returned."""
-        (unsuccessful,) = tx.conn.execute(_sql.UNSUCCESSFUL_CHILDREN, (parent_id,)).fetchone()
-        data: dict[str, Any] = {} if attempt is None else {"attempt": attempt}
-        if unsuccessful:
-            error = ErrorInfo(
-                type="ChildFailed", message=f"{unsuccessful} child job(s) did not succeed"
-            )
-            status, err_json = "failed", dumps(error.to_dict(), "error")
-            data["error"] = str(error)
-        else:
-            status, err_json = "succeeded", None
-        row = tx.conn.execute(
-            _sql.END_PARENT, (status, err_json, tx.now, tx.now, parent_id)
-        ).fetchone()
-        tx.event(parent_id, EventType(status), data)
-        if row[0] is not None:
-            self._child_finished(tx, row[0], succeeded=status == "succeeded")
 
     def next_due(self, queues: Sequence[str]) -> float:
         """When the next delayed job of ``queues`` becomes due, or a lease runs out
@@ -626,107 +371,15 @@ class SQLiteStore:
     def cancel(self, job_id: int) -> tuple[Job, Written]:
         """Cancel a queued or running job and its active children."""
         with self._write() as tx:
-            job = self._get(tx.conn, job_id)
-            if job.status.finished:
-                raise InvalidTransition(
-                    f"job {job_id} has already finished ({job.status.value}); "
-                    "only queued or running jobs can be cancelled"
-                )
-            self._cancel_tree(tx, job_id)
-            job = self._get(tx.conn, job_id)
+            job = lifecycle.cancel(tx, job_id)
         return job, tx.delivered
-
-    def _cancel_tree(self, tx: _Tx, job_id: int) -> None:
-        children = [r[0] for r in tx.conn.execute(_sql.ACTIVE_CHILDREN, (job_id,))]
-        row = tx.conn.execute(_sql.CANCEL_JOB, (tx.now, tx.now, job_id)).fetchone()
-        if row is None:
-            return
-        tx.event(job_id, EventType.CANCELLED, {"by": "request"})
-        for child in children:
-            self._cancel_tree(tx, child)
-        if row[0] is not None:
-            self._child_finished(tx, row[0], succeeded=False)
 
     def retry(self, job_id: int) -> tuple[Job, Written]:
-        """Put a failed or cancelled job back with a fresh attempt budget.
-
-        A batch parent goes back to waiting, and its failed and cancelled children
-        back to the queue. A child's failed parent waits again for it.
-        """
+        """Put a failed or cancelled job back with a fresh attempt budget (see
+        ``lifecycle.retry``)."""
         with self._write() as tx:
-            job = self._get(tx.conn, job_id)
-            if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-                raise InvalidTransition(
-                    f"job {job_id} is {job.status.value}; "
-                    "only failed or cancelled jobs can be retried"
-                )
-            self._requeue(tx, job.id, job.status)
-            if job.parent_id is not None:
-                self._child_back(tx, job.parent_id)
-            job = self._get(tx.conn, job_id)
+            job = lifecycle.retry(tx, job_id)
         return job, tx.delivered
-
-    def _requeue(self, tx: _Tx, job_id: int, previous: JobStatus) -> None:
-        """Put a finished job back, with its failed and cancelled children: to run its
-        handler again, or, for a job whose work is its children's (a batch parent, or
-        a job whose handler returned and waited for the children it made), to wait
-        for them again."""
-        conn, now = tx.conn, tx.now
-        tx.event(job_id, EventType.REQUEUED, {"previous": previous.value})
-        waits = self._waits_for_children(conn, job_id)
-        if waits:
-            self._reopen(tx, job_id)
-        else:
-            conn.execute(_sql.REQUEUE, (now, now, job_id))
-        again = conn.execute(_sql.CHILDREN_TO_RETRY, (job_id,)).fetchall()
-        # Counted from the rows before they go back: a child put back may end at once
-        # (one that only waits for children that have ended), and counts on from here.
-        conn.execute(_sql.COUNT_KEPT_CHILDREN, (job_id,))
-        for child_id, status in again:
-            self._requeue(tx, child_id, JobStatus(status))
-        if waits:
-            self._recount(tx, job_id)
-
-    @staticmethod
-    def _waits_for_children(conn: sqlite3.Connection, job_id: int) -> bool:
-        """Whether what is left of the job is waiting for its children: a batch
-        parent's, or a job's whose handler returned (its result is kept)."""
-        (waits,) = conn.execute(_sql.WAITS_FOR_CHILDREN, (job_id,)).fetchone()
-        return bool(waits)
-
-    def _reopen(self, tx: _Tx, parent_id: int) -> None:
-        """A finished parent waits for its children again."""
-        tx.conn.execute(_sql.REOPEN, (tx.now, parent_id))
-
-    def _child_back(self, tx: _Tx, parent_id: int) -> None:
-        """A finished child of ``parent_id`` runs again: a failed parent waits again
-        (and so on up), a waiting one counts again; a cancelled one stays cancelled."""
-        row = tx.conn.execute(_sql.STATUS_AND_PARENT, (parent_id,)).fetchone()
-        if row is None:
-            return  # the parent is gone (pruned): nothing waits for this child
-        status, grandparent = row
-        if status == JobStatus.FAILED.value and self._waits_for_children(tx.conn, parent_id):
-            tx.event(parent_id, EventType.REQUEUED, {"previous": status})
-            self._reopen(tx, parent_id)
-            if grandparent is not None:
-                self._child_back(tx, grandparent)
-        elif status not in _ACTIVE:
-            return
-        self._recount(tx, parent_id)
-
-    def _recount(self, tx: _Tx, parent_id: int) -> None:
-        """Count a waiting parent's finished children from their rows (a cancelled
-        batch's children were not counted as they ended): its progress follows, and
-        with none left to wait for, it finishes. A child whose row is gone (pruned)
-        had finished."""
-        row = tx.conn.execute(_sql.RECOUNT, (tx.now, parent_id)).fetchone()
-        if row is None:
-            return  # it ended meanwhile (a child put back ended at once, and with it)
-        children, done, waiting = row
-        if not waiting:
-            return  # its own handler has yet to run or return
-        if done >= children:
-            self._finish_parent(tx, parent_id)
 
     # -- queue settings -------------------------------------------------------------------
 
@@ -889,7 +542,7 @@ class _WriteTx:
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
 
-    def __enter__(self) -> _Tx:
+    def __enter__(self) -> SQLiteTransaction:
         store = self.store
         store._lock.acquire()
         try:
@@ -899,7 +552,7 @@ class _WriteTx:
             if isinstance(exc, sqlite3.Error):
                 raise _schema.translate(exc, store.path) from exc
             raise
-        self.tx = _Tx(store._conn, time.time())
+        self.tx = SQLiteTransaction(store._conn, time.time())
         return self.tx
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
