@@ -22,7 +22,7 @@ from litequeue.cli import main
 from litequeue.engines.sqlite import _schema
 
 PLUGIN = "plugins.cli_handlers"
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent.parent
 
 Capsys = pytest.CaptureFixture[str]
 
