@@ -57,10 +57,35 @@ def _values(size: int) -> str:
     return ", ".join(["(?, ?, ?, ?)"] * size)
 
 
-# -- plumbing ---------------------------------------------------------------------------
+# -- connection, schema and transactions ------------------------------------------------
 
-#: Ends a write transaction (opened by ``_schema.begin_immediate``).
+#: A write transaction that takes the write lock at once: a transaction that reads
+#: first and upgrades later could fail with "busy" half-way, after its reads.
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+#: Ends a write transaction...
 COMMIT = "COMMIT"
+#: ...or undoes it.
+ROLLBACK = "ROLLBACK"
+#: Readers and one writer at once, and a commit that appends rather than rewrites.
+WAL_MODE = "PRAGMA journal_mode = WAL"
+#: By ``durability``: a commit fsynced before it returns ("FULL"), or at checkpoints.
+SYNCHRONOUS = {level: f"PRAGMA synchronous = {level}" for level in ("FULL", "NORMAL")}
+#: The schema declares no foreign keys (the lifecycle ties parents to children): off,
+#: whatever the SQLite build's default.
+NO_FOREIGN_KEYS = "PRAGMA foreign_keys = OFF"
+#: Fails where SQLite was built without the JSON functions that batch writes use.
+JSON_CHECK = "SELECT json_array_length(json_array(1))"
+#: The migration number the file is at (0 for a new file).
+USER_VERSION = "PRAGMA user_version"
+#: The tables of the file: whether a file of unknown version is a queue file at all.
+TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
+def set_user_version(version: int) -> str:
+    """Records a migration, in its own transaction (a PRAGMA takes no parameters)."""
+    return f"PRAGMA user_version = {version:d}"
+
+
 #: Changes whenever another connection commits: how idle workers notice new work.
 DATA_VERSION = "PRAGMA data_version"
 #: Waiting for a busy file is ``_schema.retry_busy``'s job, which waits less per try.
