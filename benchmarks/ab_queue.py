@@ -7,9 +7,10 @@ The old code is ``git archive REV`` (default ``main``) unpacked in a temporary d
 new one is this checkout's ``src``, or another revision's (``--new``). Each measurement is one
 ``bench_queue.py one SYSTEM OP`` in a fresh interpreter with ``PYTHONPATH`` pointing at one side's
 ``src``, so both sides run the same harness. Every round measures every litequeue row of
-``bench_queue.py`` on both sides, in an order shuffled per round, so a shared machine's drift hits
-both alike; the ratio new/old is taken within each round (for latencies, old/new: above 1 is faster
-either way), and the table shows the median ratio over the rounds and its spread.
+``bench_queue.py`` on both sides, back to back, the rows in an order shuffled per round, so a
+shared machine's drift hits both alike; the ratio new/old is taken within each round (for
+latencies, old/new: above 1 is faster either way), and the table shows the median ratio over the
+rounds and its spread.
 """
 
 from __future__ import annotations
@@ -100,8 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             "new": ROOT / "src" if args.new is None else unpack(args.new, Path(tmp) / "new"),
         }
         for round_no in range(args.rounds):
-            plan = [(system, op, side) for system, op in rows for side in SIDES]
-            random.shuffle(plan)
+            # Rows in a shuffled order, the two sides of a row back to back (in a random
+            # order): the pair is measured seconds apart, so the load of a shared
+            # machine, which drifts over minutes, weighs on both alike.
+            plan = [
+                (system, op, side)
+                for system, op in random.sample(rows, len(rows))
+                for side in random.sample(SIDES, 2)
+            ]
             got: dict[tuple[str, str, str], dict[str, Any]] = {}
             for k, (system, op, side) in enumerate(plan, 1):
                 step = f"round {round_no + 1}/{args.rounds} [{k}/{len(plan)}]"
