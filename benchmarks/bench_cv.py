@@ -2,15 +2,22 @@
 
 Run on demand (not part of the test suite)::
 
-    PYTHONPATH=src python benchmarks/bench_cv.py [SAMPLES] [--corpus DIR] [--n 200] [--seed 4242]
+    PYTHONPATH=src python benchmarks/bench_cv.py [SAMPLES] [--corpus DIR] [--real DIR]
+        [--n 200] [--seed 4242]
 
 1. Extracts every PDF/DOCX in SAMPLES_DIR and scores it with the corpus's
    ``score.py``: the headline cv-f1 and the cv-f1 of each layout.
 2. Generates ``--n`` fresh CVs with ``generate.py --seed`` (needs reportlab)
    into a temporary folder and scores those the same way.
-3. Times extraction against pdfplumber's own ``extract_text()`` on the same
-   PDFs (target: at most 1.5 times), and reports the peak RSS of the process
-   over the whole run (target: under 300 MB).
+3. Scores the real CVs in ``--real`` (default ``CORPUS/real``; skipped with a
+   line saying so when absent): the whole set and its two halves, split by
+   source repository (see ``real_halves``), overall and per field, so a rule
+   tuned on one half can be checked on the other.
+4. Times extraction against pdfplumber's own ``extract_text()`` on the same
+   PDFs (target: at most 1.5 times), times the layout pass on a made-up page
+   of 60,000 words (target: under 5 s), and reports the peak RSS of the
+   process over all the extractions (target: under 300 MB; the made-up page
+   comes after it, its characters alone take more than a real CV).
 """
 
 from __future__ import annotations
@@ -29,10 +36,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pdfplumber
 
 from litequeue_cv import CVError, extract
+from litequeue_cv.readers._chars import words_from_chars
+from litequeue_cv.readers._layout import reading_order, segments_from_words
 
 #: ``shared/`` lies beside the project's checkout.
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "cv-corpus"
@@ -61,11 +71,22 @@ def _predict(folder: Path, out: Path) -> tuple[list[Path], list[str]]:
     return inputs, failures
 
 
-def _score(scorer: ModuleType, truth: Path, pred: Path) -> float:
+def _score_report(
+    scorer: ModuleType, truth: Path, pred: Path, inputs: Path | None = None
+) -> dict[str, Any]:
+    """The scorer's full JSON report for the predictions in ``pred``."""
     report = pred / "report.json"
+    args = ["--truth", str(truth), "--pred", str(pred), "--json-out", str(report)]
+    if inputs is not None:
+        args += ["--inputs", str(inputs)]
     with contextlib.redirect_stdout(io.StringIO()):
-        scorer.main(["--truth", str(truth), "--pred", str(pred), "--json-out", str(report)])
-    return float(json.loads(report.read_text())["headline"])
+        scorer.main(args)
+    result: dict[str, Any] = json.loads(report.read_text())
+    return result
+
+
+def _score(scorer: ModuleType, truth: Path, pred: Path) -> float:
+    return float(_score_report(scorer, truth, pred)["headline"])
 
 
 def _layout(name: str) -> str:
@@ -105,6 +126,86 @@ def _report(label: str, scorer: ModuleType, folder: Path) -> None:
     print(f"  cv-f1 {headline:.3f}")
 
 
+def real_halves(manifest: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Truth file stems of the real set in two halves by source repository, so no
+    repository is in both: repositories with the most files first (then by
+    name), each to the half that has fewer files so far (A on a tie)."""
+    files: dict[str, list[str]] = defaultdict(list)
+    for entry in manifest:
+        files[entry["repo"].casefold()].append(Path(entry["truth"]).stem)
+    out: dict[str, list[str]] = {"A": [], "B": []}
+    for repo in sorted(files, key=lambda r: (-len(files[r]), r)):
+        half = "A" if len(out["A"]) <= len(out["B"]) else "B"
+        out[half].extend(files[repo])
+    return out
+
+
+def _report_real(scorer: ModuleType, real: Path) -> None:
+    manifest_path = real / "manifest.json"
+    if not manifest_path.is_file():
+        print(f"\nreal set: {manifest_path} not found, skipped (give its folder with --real)")
+        return
+    manifest = json.loads(manifest_path.read_text())["files"]
+    halves = {"all": [Path(e["truth"]).stem for e in manifest], **real_halves(manifest)}
+    reports = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        pred = Path(tmp) / "pred"
+        pred.mkdir()
+        inputs, failures = _predict(real / "files", pred)
+        for name, stems in halves.items():
+            truth = Path(tmp) / f"truth-{name}"
+            truth.mkdir()
+            for stem in stems:
+                (truth / f"{stem}.json").symlink_to((real / "truth" / f"{stem}.json").resolve())
+            reports[name] = _score_report(scorer, truth, pred, real / "files")
+    print(f"\nreal set ({real}): {len(inputs)} files, {len(failures)} failed")
+    for failure in failures:
+        print(f"  failed: {failure}")
+    sizes = {name: len(stems) for name, stems in halves.items()}
+    print(f"  {'field':32s} " + " ".join(f"{f'{n} ({sizes[n]})':>9s}" for n in reports))
+    for field in reports["all"]["fields"]:
+        values = [reports[n]["fields"].get(field) for n in reports]
+        cells = " ".join(f"{v:9.3f}" if v is not None else f"{'-':>9s}" for v in values)
+        print(f"  {field:32s} {cells}")
+    location = [reports[n]["diagnostics"].get("work_history.location") for n in reports]
+    cells = " ".join(f"{v:9.3f}" if v is not None else f"{'-':>9s}" for v in location)
+    print(f"  {'(work_history.location)':32s} {cells}")
+    lowest = min(reports["all"]["per_file"], key=lambda f: f["mean_f1"])
+    print(f"  lowest file: {lowest['prediction']} {lowest['mean_f1']:.3f}")
+    print("  cv-f1 " + "  ".join(f"{n} {reports[n]['headline']:.3f}" for n in reports))
+
+
+def _layout_speed(n_words: int = 60_000) -> None:
+    """The layout pass alone (characters to reading order) on a made-up page of
+    two columns of words, as a crafted or machine-made PDF could hold."""
+    chars = []
+    per_row = 8
+    for k in range(n_words):
+        row, col, pos = k // (2 * per_row), (k // per_row) % 2, k % per_row
+        x = 40 + 300 * col + 32 * pos
+        top = 20 + 9 * row
+        for i, ch in enumerate(f"w{k % 1000:03d}"):
+            chars.append(
+                {
+                    "text": ch,
+                    "x0": x + 6 * i,
+                    "x1": x + 6 * i + 5.5,
+                    "top": top,
+                    "bottom": top + 8,
+                    "size": 8.0,
+                    "fontname": "Helvetica",
+                }
+            )
+    started = time.perf_counter()
+    words = words_from_chars(chars)
+    flow, aside = reading_order(segments_from_words(words), 612.0)
+    elapsed = time.perf_counter() - started
+    print(
+        f"layout pass on a page of {len(words)} words: {elapsed:.2f} s, "
+        f"{len(flow) + len(aside)} rows (target < 5 s)"
+    )
+
+
 def _timing(folder: Path) -> None:
     pdfs = sorted(folder.glob("*.pdf"))
     for path in pdfs[:3]:  # warm both code paths
@@ -132,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("samples", nargs="?", type=Path, help="folder of CVs with truth JSON")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="holds score.py")
+    ap.add_argument("--real", type=Path, help="folder of the real CVs (default: CORPUS/real)")
     ap.add_argument("--n", type=int, default=200, help="fresh CVs to generate (0: none)")
     ap.add_argument("--seed", type=int, default=4242, help="seed for the fresh CVs")
     a = ap.parse_args(argv)
@@ -143,9 +245,11 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, str(a.corpus / "generate.py"), "--out", tmp, "--n", str(a.n)]
             subprocess.run([*cmd, "--seed", str(a.seed)], check=True, capture_output=True)
             _report(f"{a.n} generated CVs (seed {a.seed})", scorer, Path(tmp))
+    _report_real(scorer, a.real or a.corpus / "real")
     _timing(samples)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_mb:.0f} MB (target < 300 MB)")
+    print(f"peak RSS of the extractions {peak_mb:.0f} MB (target < 300 MB)")
+    _layout_speed()
     return 0
 
 

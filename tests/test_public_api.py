@@ -12,13 +12,14 @@ PUBLIC = {
     "Queue", "Worker", "Context", "Backoff", "hookimpl",
     # values
     "Job", "JobStatus", "Event", "EventType", "ErrorInfo", "KeyState", "QueueInfo",
+    "Undecodable", "WorkerInfo",
     # handler signals
     "Retry", "Cancel",
     # errors
     "LitequeueError", "ConfigurationError", "PayloadError", "JobNotFound", "InvalidTransition",
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
-    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "NotADatabase",
-    "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
+    "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
+    "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
 }  # fmt: skip
 
 

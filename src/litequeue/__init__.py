@@ -23,6 +23,7 @@ from .errors import (
     DatabaseBusy,
     DatabaseReadOnly,
     DiskFull,
+    ForeignDatabase,
     InvalidTransition,
     JobNotFound,
     JobTimeout,
@@ -39,7 +40,17 @@ from .errors import (
     WorkerStopped,
 )
 from .hookspecs import hookimpl
-from .models import ErrorInfo, Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from .models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Undecodable,
+    WorkerInfo,
+)
 
 __all__ = [
     "AttemptLost",
@@ -54,6 +65,7 @@ __all__ = [
     "ErrorInfo",
     "Event",
     "EventType",
+    "ForeignDatabase",
     "InvalidTransition",
     "Job",
     "JobNotFound",
@@ -71,8 +83,10 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "Undecodable",
     "UnknownKind",
     "Worker",
+    "WorkerInfo",
     "WorkerStopped",
     "hookimpl",
 ]

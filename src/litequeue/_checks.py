@@ -3,12 +3,15 @@
 
 Bounds matter beyond types: SQLite stores 64-bit integers (a larger Python int
 cannot even be bound), and a time past year 9999 cannot be read back as a
-``datetime``, so a huge delay would make every later listing fail.
+``datetime``, so a huge delay would make every later listing fail. Names are
+bounded too: every listing, table and event carries them, so one 100,000-character
+kind would make each line of ``litequeue jobs`` that long.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from typing import Final
 
@@ -17,10 +20,12 @@ from .errors import ConfigurationError, JobNotFound
 
 __all__ = [
     "INT64_MAX",
+    "MAX_KEY",
+    "MAX_NAME",
     "MAX_SECONDS",
     "id_filter",
     "job_id",
-    "queue_name",
+    "name",
     "seconds",
     "text_filter",
     "whole",
@@ -29,6 +34,11 @@ __all__ = [
 INT64_MAX: Final = 2**63 - 1
 #: The longest delay, timeout or age accepted: about a hundred years.
 MAX_SECONDS: Final = 100 * 366 * 86400.0
+#: The longest kind, queue name, tag, handler version or worker name, in characters.
+MAX_NAME: Final = 200
+#: The longest unique key: room for a path or a few hashes.
+MAX_KEY: Final = 1000
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def seconds(
@@ -80,14 +90,25 @@ def id_filter(value: int | None, what: str) -> int | None:
     return max(-INT64_MAX - 1, min(value, INT64_MAX))
 
 
-def queue_name(name: str, what: str = "a queue name") -> None:
-    """A non-empty string that UTF-8, and so the file, can hold."""
-    if not isinstance(name, str) or not name:
-        raise ConfigurationError(f"{what} must be a non-empty string, not {name!r}")
+def name(value: str, what: str, *, limit: int = MAX_NAME, key: bool = False) -> str:
+    """A name or label (``what`` says which): a non-empty string of at most ``limit``
+    characters, without control characters (a line break or an escape sequence would
+    break, or steer, the terminal that lists it), that UTF-8, and so the file, can hold.
+    A unique ``key`` may be empty and hold any character: it is matched, not shown."""
+    if not isinstance(value, str) or not (value or key):
+        need = "a string" if key else "a non-empty string"
+        raise ConfigurationError(f"{what} must be {need}, not {value!r}")
+    if len(value) > limit:
+        raise ConfigurationError(
+            f"{what} must be at most {limit} characters, not {len(value)}: {value[:40]!r}..."
+        )
+    if not key and _CONTROL.search(value):
+        raise ConfigurationError(f"{what} must not hold control characters: {value[:60]!r}")
     try:
-        check_storable(name)
+        check_storable(value)
     except ConfigurationError as exc:
         raise ConfigurationError(f"{what}: {exc}") from None
+    return value
 
 
 def text_filter(value: str | None, what: str) -> str | None:

@@ -4,13 +4,19 @@ A ``ChildProcess`` is one fresh interpreter (``python -m litequeue._child_entry`
 runs jobs one at a time, talking to the worker over a socket pair: the worker
 sends ``(import_path, job, limit)``,
 the child answers with progress/log messages and one final outcome. The worker
-kills it on timeout or cancellation and replaces it after ``max_jobs`` jobs, so
-a hung or leaking handler cannot take the worker down.
+kills it on timeout or cancellation and replaces it after ``max_jobs`` jobs, or at
+once after a failure that may have left it damaged (``MemoryError``,
+``RecursionError``, any ``BaseException`` that is not an ``Exception``), so a hung,
+leaking or broken handler cannot take the worker, or the next jobs, down.
+
+Whatever a handler started does not outlive its job: the child kills the
+processes it started (its descendants and its process group) before it answers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -31,8 +37,8 @@ from .models import Job
 __all__ = ["ChildProcess", "ChildResult", "child_main"]
 
 # What a child reports at the end of a job: ("result", the value as JSON text) |
-# ("error", type, message, traceback, retryable) | ("retry", reason, delay) |
-# ("cancel", reason)
+# ("error", type, message, traceback, retryable, damaged) | ("retry", reason, delay) |
+# ("cancel", reason); "damaged": the child must not run another job.
 ChildResult = tuple[Any, ...]
 
 
@@ -42,6 +48,7 @@ class ChildProcess:
     def __init__(self, max_jobs: int) -> None:
         self.max_jobs = max_jobs
         self.jobs_run = 0
+        self.damaged = False  # by a failure that may have left it unfit for more jobs
         # A plain interpreter, not multiprocessing's spawn: that one re-imports the
         # parent's __main__ script, which runs a script without a main guard again.
         self._conn, child_conn = multiprocessing.Pipe()
@@ -59,7 +66,7 @@ class ChildProcess:
 
     @property
     def worn_out(self) -> bool:
-        return self.jobs_run >= self.max_jobs or self._process.poll() is not None
+        return self.damaged or self.jobs_run >= self.max_jobs or self._process.poll() is not None
 
     def run(
         self,
@@ -90,6 +97,8 @@ class ChildProcess:
                         if message[0] == "progress":
                             self._conn.send(ok)
                         continue
+                    if message[0] == "error" and message[5]:
+                        self.damaged = True
                     return tuple(message)
                 if cancelled.is_set():
                     self.kill()
@@ -152,6 +161,7 @@ def child_main(conn: multiprocessing.connection.Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _exit_with_parent(os.getppid())
+    _become_subreaper()
     sys.path[:] = conn.recv()
     import resource  # POSIX only, like process handlers themselves
 
@@ -167,10 +177,82 @@ def child_main(conn: multiprocessing.connection.Connection) -> None:
         if memory_limit is not None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, hard))
         try:
-            conn.send(_run(conn, import_path, job))
+            answer = _run(conn, import_path, job)
         finally:
             if memory_limit is not None:
                 resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        _end_descendants()  # before the answer: the job is over once it is recorded
+        conn.send(answer)
+        if answer[0] == "error" and answer[5]:
+            return  # damaged: the worker replaces this child
+
+
+#: ``prctl`` option that makes orphans of this process's descendants its children.
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    """On Linux, adopt the orphans of what handlers start (a daemon that forked away
+    from its parent), so ``_end_descendants`` finds them and can reap them."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _end_descendants() -> None:
+    """Kill every process a handler started, if any, and reap them: a process a job
+    starts must not run on after it. Repeated until none is left, since one may fork
+    while the others are killed."""
+    me = os.getpid()
+    for _ in range(10):
+        found = _descendants(me)
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in found:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)  # only this process's own children can be reaped
+
+
+def _descendants(me: int) -> set[int]:
+    """The processes below ``me`` (by parent) or in its process group, from ``/proc``
+    (or ``ps`` where there is none)."""
+    table = _process_table()
+    found = {pid for pid, (_parent, group) in table.items() if group == me and pid != me}
+    parents = {me, *found}
+    while True:
+        more = {pid for pid, (parent, _group) in table.items() if parent in parents} - parents
+        if not more:
+            return (found | parents) - {me}
+        parents |= more
+
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, process group) of every process that is not a zombie."""
+    table = {}
+    if os.path.isdir("/proc/self"):
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue  # it ended meanwhile
+            if fields[0] != b"Z":
+                table[int(name)] = (int(fields[1]), int(fields[2]))
+        return table
+    listing = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid=,pgid=,stat="], capture_output=True, text=True, check=False
+    ).stdout
+    for line in listing.splitlines():
+        pid, parent, group, state = line.split(None, 3)
+        if not state.startswith("Z"):
+            table[int(pid)] = (int(parent), int(group))
+    return table
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -195,7 +277,8 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
     except Cancel as exc:
         return ("cancel", describe(exc) or "cancelled by its handler")
     except MemoryError:
-        return ("error", "MemoryError", "the handler ran out of memory (memory_limit)", None, True)
+        message = "the handler ran out of memory (memory_limit)"
+        return ("error", "MemoryError", message, None, True, True)
     except BaseException as exc:
         return (
             "error",
@@ -203,6 +286,7 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             describe(exc),
             traceback.format_exc(),
             is_retryable(exc),
+            _may_be_damaged(exc),
         )
     # Encoded here: a value that is not JSON (a lambda, say) would not even pickle,
     # and the child would die sending it.
@@ -211,5 +295,13 @@ def _run(conn: multiprocessing.connection.Connection, import_path: str, job: Job
             "result",
             None if result is None else value_json(result, f"result of job {job.id}")[0],
         )
-    except PayloadError as exc:
-        return ("error", "PayloadError", describe(exc), None, True)
+    except PayloadError as exc:  # another attempt would return the same
+        return ("error", "PayloadError", describe(exc), None, False, False)
+
+
+def _may_be_damaged(exc: BaseException) -> bool:
+    """Whether a handler's exception may have left this interpreter unfit for more
+    jobs: out of memory or stack half-way through (state left inconsistent, memory
+    still held), or a ``BaseException`` a handler has no business raising
+    (``SystemExit``, ``KeyboardInterrupt``...)."""
+    return isinstance(exc, MemoryError | RecursionError) or not isinstance(exc, Exception)

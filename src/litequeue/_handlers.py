@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import attrs
 
-from ._checks import whole
+from ._checks import name, whole
 from ._records import check_storable
 from .errors import AttemptLost, ConfigurationError
 from .models import Job
@@ -90,8 +91,7 @@ class HandlerSpec:
 
     def check(self) -> HandlerSpec:
         """Raise ``ConfigurationError`` for settings that cannot work."""
-        if not self.kind or not isinstance(self.kind, str):
-            raise ConfigurationError(f"a job kind must be a non-empty string, not {self.kind!r}")
+        name(self.kind, "a job kind")
         if not callable(self.fn):
             raise ConfigurationError(f"handler for {self.kind!r} is not callable: {self.fn!r}")
         if self.max_attempts is not None:
@@ -202,13 +202,20 @@ class Context:
         return self._cancel.is_set()
 
     def progress(self, percent: float | None = None, message: str | None = None) -> None:
-        """Record how far the job is (0-100) and, optionally, what it is doing."""
-        if percent is not None and (
-            not isinstance(percent, int | float)
-            or isinstance(percent, bool)
-            or not 0 <= percent <= 100
-        ):
-            raise ConfigurationError(f"progress must be a number from 0 to 100, not {percent!r}")
+        """Record how far the job is (0-100) and, optionally, what it is doing.
+
+        A number past either end is clamped to it (an estimate that overshoots,
+        101 from rounding, must not fail the job); what is not a number is refused."""
+        if percent is not None:
+            if (
+                not isinstance(percent, int | float)
+                or isinstance(percent, bool)
+                or not math.isfinite(percent)
+            ):
+                raise ConfigurationError(
+                    f"progress must be a number from 0 to 100, not {percent!r}"
+                )
+            percent = min(100, max(0, percent))
         if message is not None:
             if not isinstance(message, str):
                 raise ConfigurationError(f"a progress message is a string, not {message!r}")

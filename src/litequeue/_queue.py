@@ -11,14 +11,15 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
-from ._checks import INT64_MAX, id_filter, queue_name, seconds, text_filter, whole
+from ._checks import INT64_MAX, MAX_KEY, id_filter, seconds, text_filter, whole
 from ._checks import job_id as job_id_checked
+from ._checks import name as name_checked
 from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import JobRun, NewJob, check_storable, job_runs, payload_json
+from ._records import JobRun, NewJob, job_runs, payload_json
 from .engines import Store, open_store
 from .errors import ConfigurationError
-from .models import Event, Job, JobStatus, KeyState, QueueInfo
+from .models import Event, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -67,7 +68,9 @@ class Queue:
     ``sqlite:///path`` URL, or any opened ``Store``.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
-    a file written by a newer litequeue is refused (``SchemaTooNew``).
+    a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
+    another application's database (``ForeignDatabase``) unless ``adopt=True`` asks
+    for litequeue's tables to be added beside its own.
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class Queue:
         event_retention: float | timedelta = timedelta(days=7),
         job_retention: float | timedelta | None = None,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.durability = durability
         seconds(busy_timeout, "busy_timeout")
@@ -91,13 +95,18 @@ class Queue:
         self.job_retention = (
             None if job_retention is None else seconds(job_retention, "job_retention", forever=True)
         )
+        # Plugins first: a plugin that fails to load leaves no new file behind.
+        self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
         self._store = open_store(
-            target, durability=durability, busy_timeout=busy_timeout, migrate=migrate
+            target,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            migrate=migrate,
+            adopt=adopt,
         )
         self.path = Path(self._store.path)
         self._handlers: dict[str, HandlerSpec] = {}
         try:
-            self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
             self._bus = EventBus(self.plugin_manager, self)
             _plugins.register_handlers(self.plugin_manager, self._register, self)
         except BaseException:
@@ -153,8 +162,7 @@ class Queue:
         process: bool = False,
         memory_limit: int | None = None,
     ) -> None:
-        version = str(version)
-        check_storable(version)
+        version = name_checked(str(version), "a handler version")
         spec = HandlerSpec(
             kind=kind,
             fn=fn,
@@ -318,9 +326,8 @@ class Queue:
         tags: Iterable[str] = (),
         parent_id: int | None = None,
     ) -> NewJob:
-        if not isinstance(kind, str) or not kind:
-            raise ConfigurationError(f"a job kind must be a non-empty string, not {kind!r}")
-        queue_name(queue)
+        name_checked(kind, "a job kind")
+        name_checked(queue, "a queue name")
         whole(priority, "priority", low=-INT64_MAX - 1)
         if delay is not None and run_at is not None:
             raise ConfigurationError("give delay or run_at, not both")
@@ -348,13 +355,12 @@ class Queue:
             tag_tuple = tuple(tags)
         else:
             raise ConfigurationError(f"tags must be strings, not {tags!r}")
-        if not all(isinstance(t, str) and t for t in tag_tuple):
-            raise ConfigurationError(f"tags must be non-empty strings: {tag_tuple!r}")
-        if unique_key is not None and not isinstance(unique_key, str):
-            raise ConfigurationError(f"unique_key must be a string, not {unique_key!r}")
+        for tag in tag_tuple:
+            name_checked(tag, "each of tags")
+        if unique_key is not None:
+            name_checked(unique_key, "unique_key", limit=MAX_KEY, key=True)
         if parent_id is not None:
             job_id_checked(parent_id, "parent_id")
-        check_storable(kind, unique_key or "", *tag_tuple)  # the queue's name: above
         text, value = payload_json(kind, payload)
         return NewJob(
             kind=kind,
@@ -417,6 +423,12 @@ class Queue:
             for queue, by_status in sorted(counts.items())
         }
 
+    def check_integrity(self) -> None:
+        """Raise ``NotADatabase`` if the file is damaged (a page or an index: ``PRAGMA
+        quick_check``). It reads the whole file; counts and listings do not, so they
+        can look healthy on a damaged file."""
+        self._store.check_integrity()
+
     def key_states(
         self, keys: Sequence[str], *, kind: str | None = None, version: str | None = None
     ) -> dict[str, KeyState]:
@@ -450,10 +462,29 @@ class Queue:
         self._bus.committed(events)
         return job
 
+    def delete(self, job_id: int) -> list[Job]:
+        """Delete a job that is not running, with its children (a batch's, or those its
+        handler added) and the events of all of them; returns the removed jobs, by id.
+
+        Each removed job gets one ``deleted`` event, so followers of the log learn of
+        it, and plugins hear ``litequeue_jobs_removed`` after the commit (the CV plugin
+        removes the uploaded file there). A running job, or a child whose batch is not
+        done, is refused with ``InvalidTransition``. The id of the newest job may be
+        given again to the next job enqueued.
+        """
+        removed, events = self._store.delete(job_id_checked(job_id))
+        self._bus.committed(events)
+        self._jobs_removed(removed)
+        return removed
+
+    def _jobs_removed(self, jobs: list[Job]) -> None:
+        """Tell plugins of jobs deleted or pruned, after their commit."""
+        _plugins.notify_each(self.plugin_manager, "litequeue_jobs_removed", jobs=jobs, queue=self)
+
     def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
         once, ``None`` for no limit) and ``paused``."""
-        queue_name(name)
+        name_checked(name, "a queue name")
         changes: dict[str, Any] = {}
         if limit is not UNSET:
             changes["limit"] = None if limit is None else whole(limit, "limit", low=0)
@@ -475,20 +506,40 @@ class Queue:
         """Every queue that has settings or jobs, by name."""
         return self._store.queues()
 
+    def workers(self) -> list[WorkerInfo]:
+        """The workers running now on this file, in any process, by name (each renews
+        its record at every heartbeat; one killed outright drops out after its lease)."""
+        return self._store.workers()
+
+    def unhandled(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs that no live worker would
+        claim: their queue is not served, or no worker serving it has their kind's
+        handler. They wait until such a worker starts."""
+        workers = self._store.workers()
+        return {
+            (queue, kind): count
+            for (queue, kind), count in sorted(self._store.queued_by_kind().items())
+            if not any(worker.handles(queue, kind) for worker in workers)
+        }
+
     def prune(self, older_than: float | timedelta | None = None) -> tuple[int, int]:
         """Delete jobs that finished, and events written, more than ``older_than`` ago.
 
         Without ``older_than``, events older than ``event_retention`` go, and finished
         jobs older than ``job_retention`` if it is set. Finished children of a batch
         that is still running stay: the batch's outcome depends on them. Workers call
-        this every ``prune_interval``. Returns ``(jobs, events)`` deleted.
+        this every ``prune_interval``. Plugins hear ``litequeue_jobs_removed`` with the
+        jobs, after each chunk commits. Returns ``(jobs, events)`` deleted.
         """
         now = time.time()
+        # Only a plugin that listens has the pruned jobs built for it.
+        listened = self.plugin_manager.hook.litequeue_jobs_removed.get_hookimpls()
+        removed = self._jobs_removed if listened else None
         if older_than is not None:
             age = seconds(older_than, "older_than", forever=True)
-            return self._store.prune(now - age, now - age)
+            return self._store.prune(now - age, now - age, removed)
         jobs_before = None if self.job_retention is None else now - self.job_retention
-        return self._store.prune(jobs_before, now - self.event_retention)
+        return self._store.prune(jobs_before, now - self.event_retention, removed)
 
     # -- events -----------------------------------------------------------------------
 

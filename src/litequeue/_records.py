@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, overload
@@ -17,9 +18,10 @@ from typing import Any, NamedTuple, overload
 import attrs
 
 from .errors import ConfigurationError, PayloadError
-from .models import ErrorInfo, Event, EventType, Job
+from .models import ErrorInfo, Event, EventType, Job, Undecodable
 
 __all__ = [
+    "MAX_DEPTH",
     "Claim",
     "JobRun",
     "NewJob",
@@ -28,9 +30,11 @@ __all__ = [
     "Written",
     "check_storable",
     "decode_json",
+    "decode_stored",
     "describe",
     "dumps",
     "encode_json",
+    "event_time",
     "job_runs",
     "payload_json",
     "value_json",
@@ -95,10 +99,78 @@ def _is_utf8(text: str) -> bool:
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner
 
 
+def event_time(value: Any) -> datetime | None:
+    """A time in an event's data (a retry's ``run_at``): written as ISO 8601, or by
+    an older litequeue as a POSIX number; None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def decode_json(text: str) -> Any:
     """Decode JSON this module encoded (compact, no surrounding space), without
     ``json.loads``' checks for whitespace and trailing data."""
     return _SCAN(text, 0)[0]
+
+
+def decode_stored(text: str, what: str, number: int) -> Any:
+    """``decode_json`` for a value read from the file, which an older version or
+    another tool may have written: one that cannot be decoded (nested too deep for
+    Python, not JSON) becomes an ``Undecodable`` naming ``what`` and ``number`` (say,
+    "payload of job" 7), so that one bad row does not break every listing with it."""
+    try:
+        return _SCAN(text, 0)[0]
+    except RecursionError:
+        reason = f"nested too deep to decode (litequeue stores at most {MAX_DEPTH} levels)"
+    except (ValueError, StopIteration, TypeError) as exc:
+        reason = f"not valid JSON ({describe(exc) or type(exc).__name__})"
+    return Undecodable(f"{what} {number} cannot be decoded: {reason}")
+
+
+#: The deepest nesting of lists and objects stored in a payload, result or event
+#: datum. Deeper JSON encodes, but Python's decoder (and so every reader: listings,
+#: workers, event streams) fails on it somewhere past a few hundred levels.
+MAX_DEPTH = 100
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _depth(text: str) -> int:
+    """How deep lists and objects nest in the JSON ``text``."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _deeper_than(text: str, limit: int) -> int:
+    """How deep the JSON ``text`` nests if that is past ``limit``, else 0; text with
+    fewer brackets than the limit (nearly all) is passed on two counts, without a
+    scan."""
+    if text.count("[") + text.count("{") <= limit:
+        return 0
+    depth = _depth(text)
+    return depth if depth > limit else 0
+
+
+def _check_depth(text: str, what: str) -> None:
+    """``PayloadError`` for JSON nested deeper than ``MAX_DEPTH``."""
+    depth = _deeper_than(text, MAX_DEPTH)
+    if depth:
+        raise PayloadError(
+            f"{what} nests lists and objects {depth} levels deep; litequeue stores JSON"
+            f" nested at most {MAX_DEPTH} levels"
+        )
 
 
 def describe(exc: BaseException) -> str:
@@ -113,9 +185,11 @@ def describe(exc: BaseException) -> str:
 def dumps(value: Any, what: str) -> str:
     """Encode as compact JSON, refusing anything that would not come back equal."""
     try:
-        return encode_json(value)
+        text = encode_json(value)
     except Exception as exc:  # a dict subclass's items() may raise anything, say
         raise PayloadError(f"{what} is not JSON-serialisable: {describe(exc)}") from exc
+    _check_depth(text, what)
+    return text
 
 
 def value_json(value: Any, what: str) -> tuple[str, Any]:
@@ -229,6 +303,8 @@ def _encoded_runs(template: NewJob, payloads: Sequence[Any]) -> Iterator[JobRun]
     array = [[payload] for payload in payloads] if boxed else payloads
     try:
         text = encode_json(array)
+        if _deeper_than(text, MAX_DEPTH + 1 + boxed):  # the array (and boxes) add levels
+            raise ValueError("a payload nests too deep")
     except (TypeError, ValueError):
         # Encode them one by one: the payload at fault raises, named. If none does
         # (one nested just too deep to fit in the array), their texts make the array.
@@ -256,12 +332,14 @@ def payload_json(kind: str, payload: Any) -> tuple[str, Any]:
 
 @attrs.frozen(kw_only=True)
 class Claim:
-    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order)."""
+    """What a worker asks for: up to ``limit`` jobs from ``queues`` (served in order),
+    of the ``kinds`` it has handlers for (``None``: of any kind)."""
 
     worker: str
     queues: tuple[str, ...]
     limit: int
     lease: float
+    kinds: tuple[str, ...] | None = None
 
 
 class Outcome(NamedTuple):

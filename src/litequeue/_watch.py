@@ -11,15 +11,16 @@ from __future__ import annotations
 import collections
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 import litequeue
+
+from ._records import event_time
 
 __all__ = ["Dashboard"]
 
@@ -40,7 +41,7 @@ class Dashboard:
         queue: litequeue.Queue,
         *,
         tag: str | None = None,
-        recent: int = 10,
+        recent: int = 100,
         resync: float = 3.0,
     ) -> None:
         self.queue = queue
@@ -52,6 +53,7 @@ class Dashboard:
         self.settings: dict[str, litequeue.QueueInfo] = {}
         self.running: list[litequeue.Job] = []
         self.failures: list[litequeue.Job] = []
+        self.unhandled: dict[tuple[str, str], int] = {}  # queued, no live worker claims
         self.problem = ""
         self._tagged: dict[int, bool] = {}
         self._synced = 0.0
@@ -97,29 +99,59 @@ class Dashboard:
         self.settings = {info.name: info for info in self.queue.queues()}
         self.running = self.queue.jobs("running", tag=self.tag, limit=20)
         self.failures = self.queue.jobs("failed", tag=self.tag, limit=6)
+        self.unhandled = self.queue.unhandled()
         self._synced = time.monotonic()
 
     # -- drawing ------------------------------------------------------------------------
 
-    def render(self) -> RenderableType:
-        """The whole screen."""
-        title = f"litequeue · {self.queue.path}" + (f" · tag {self.tag}" if self.tag else "")
-        parts: list[RenderableType] = [self._queues()]
+    def render(self, height: int = 24) -> RenderableType:
+        """The whole screen, in at most ``height`` lines: every section gets a share of
+        the rows (a cut list ends with "… N more"), the newest events take the rest,
+        and each cell stays on one line, cut with an ellipsis rather than wrapped."""
+        now = datetime.now(UTC)
+        where = f"litequeue · {self.queue.path}" + (f" · tag {self.tag}" if self.tag else "")
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(where, style="bold")
+        header.append(f" · event {self.seq} · {now:%H:%M:%S} UTC · Ctrl-C quits", style="dim")
+        parts: list[RenderableType] = [header]
+        if self.unhandled:
+            waiting = ", ".join(
+                f"{count} {kind!r} in {queue_name}"
+                for (queue_name, kind), count in self.unhandled.items()
+            )
+            parts.append(
+                Text(
+                    f"⚠ no live worker handles: {waiting}",
+                    style="yellow",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         if self.problem:
-            parts.insert(0, Text(f"⚠ {self.problem} (retrying)", style="bold red"))
-        parts += [self._running(), self._failures(), self._recent()]
-        footer = f"event {self.seq} · {datetime.now(UTC):%H:%M:%S} UTC · Ctrl-C to quit"
-        return Panel(Group(*parts), title=title, subtitle=footer, title_align="left")
+            parts.append(Text(f"⚠ {self.problem} (retrying)", style="bold red", no_wrap=True))
+        names = sorted(set(self.stats) | (set() if self.tag else set(self.settings)))
+        # Each table costs a title and a header line; the events have no header.
+        rows = height - len(parts) - 7
+        shown_names = min(len(names), max(1, rows // 4))
+        shown_running = min(len(self.running), max(1, rows // 4))
+        shown_failures = min(len(self.failures), max(1, rows // 6))
+        shown_events = max(1, rows - max(1, shown_names) - shown_running - shown_failures)
+        parts += [
+            self._queues(names, shown_names),
+            self._running(now, shown_running),
+            self._failures(shown_failures),
+            self._recent(shown_events),
+        ]
+        return Group(*parts)
 
-    def _queues(self) -> Table:
-        table = Table(title="queues", title_justify="left", expand=True)
-        table.add_column("queue")
+    def _queues(self, names: list[str], rows: int) -> Table:
+        table = _table("queues")
+        table.add_column("queue", ratio=1, min_width=5)
         for status in litequeue.JobStatus:
             table.add_column(status.value, justify="right", style=_STATUS_STYLE[status.value])
         table.add_column("limit", justify="right")
-        table.add_column("state")
-        names = sorted(set(self.stats) | (set() if self.tag else set(self.settings)))
-        for name in names:
+        table.add_column("state", min_width=6)
+        for name in _fit(names, rows, table):
             counts = self.stats.get(name, {})
             info = self.settings.get(name)
             table.add_row(
@@ -129,45 +161,53 @@ class Dashboard:
                 Text("paused", style="bold yellow") if info and info.paused else "",
             )
         if not names:
-            table.add_row("(no jobs yet)", *[""] * (len(litequeue.JobStatus) + 2))
-        return table
+            table.add_row("(no jobs yet)")
+        return _one_line(table)
 
-    def _running(self) -> Table:
-        table = Table(title="running", title_justify="left", expand=True)
-        for column in ("id", "kind", "queue", "progress", "", "message", "for"):
-            table.add_column(column, justify="right" if column in ("id", "for") else "left")
-        now = datetime.now(UTC)
-        for job in self.running:
+    def _running(self, now: datetime, rows: int) -> Table:
+        table = _table("running")
+        table.add_column("id", justify="right")
+        table.add_column("kind", max_width=20)
+        table.add_column("queue", max_width=12)
+        table.add_column("progress", width=10)
+        table.add_column("", justify="right", width=4)
+        table.add_column("message", ratio=1, min_width=8)
+        table.add_column("for", justify="right")
+        for job in _fit(self.running, rows, table):
             since = (now - job.started_at).total_seconds() if job.started_at else 0.0
             table.add_row(
                 str(job.id),
                 job.kind,
                 job.queue,
-                ProgressBar(total=100, completed=job.progress, width=20),
-                f"{job.progress:3.0f}%",
+                ProgressBar(total=100, completed=job.progress, width=10),
+                f"{job.progress:.0f}%",
                 job.progress_message or "",
                 f"{since:.0f}s",
             )
-        return table
+        return _one_line(table)
 
-    def _failures(self) -> Table:
-        table = Table(title="recent failures", title_justify="left", expand=True)
-        for column in ("id", "kind", "finished", "error"):
-            table.add_column(column, overflow="fold")
-        for job in self.failures:
+    def _failures(self, rows: int) -> Table:
+        table = _table("recent failures")
+        table.add_column("id", justify="right")
+        table.add_column("kind", max_width=20)
+        table.add_column("finished")
+        table.add_column("error", ratio=1, min_width=8)
+        for job in _fit(self.failures, rows, table):
             table.add_row(
                 str(job.id),
                 job.kind,
                 f"{job.finished_at:%H:%M:%S}" if job.finished_at else "",
                 Text(str(job.error) if job.error else "", style="red"),
             )
-        return table
+        return _one_line(table)
 
-    def _recent(self) -> Table:
-        table = Table(title="events", title_justify="left", expand=True, show_header=False)
-        for _ in range(4):
-            table.add_column(overflow="ellipsis")
-        for event in reversed(self.events):
+    def _recent(self, rows: int) -> Table:
+        table = _table("events", header=False)
+        table.add_column(justify="right")
+        table.add_column()
+        table.add_column()
+        table.add_column(ratio=1, min_width=8)
+        for event in list(reversed(self.events))[:rows]:
             style = _STATUS_STYLE.get(event.type.value, "")
             table.add_row(
                 f"{event.seq}",
@@ -175,7 +215,42 @@ class Dashboard:
                 Text(f"job {event.job_id} {event.type.value}", style=style),
                 _details(event.data),
             )
-        return table
+        return _one_line(table)
+
+
+def _table(title: str, *, header: bool = True) -> Table:
+    """A borderless table: a title line and a header line are all it adds to its rows."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        show_header=header,
+        header_style="dim",
+        expand=True,
+        pad_edge=False,
+        caption_justify="left",
+        caption_style="dim",
+    )
+    return table
+
+
+def _one_line(table: Table) -> Table:
+    """Every cell of ``table`` cut with an ellipsis rather than wrapped."""
+    for column in table.columns:
+        column.no_wrap, column.overflow = True, "ellipsis"
+    return table
+
+
+_T = TypeVar("_T")
+
+
+def _fit(items: list[_T], rows: int, table: Table) -> list[_T]:
+    """The first ``rows`` of ``items``; when some are left out, the last row says how many."""
+    if len(items) <= rows:
+        return items
+    table.caption = f"… {len(items) - rows + 1} more"
+    return items[: rows - 1]
 
 
 def _details(data: dict[str, Any]) -> str:
@@ -184,7 +259,8 @@ def _details(data: dict[str, Any]) -> str:
     for key, value in data.items():
         if key == "worker":
             continue
-        if key == "run_at" and isinstance(value, int | float):
-            value = f"in {max(0.0, value - time.time()):.0f}s"
+        when = event_time(value) if key == "run_at" else None
+        if when is not None:
+            value = f"in {max(0.0, when.timestamp() - time.time()):.0f}s"
         shown.append(f"{key}={value}")
     return ", ".join(shown)

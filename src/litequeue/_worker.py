@@ -10,6 +10,7 @@ child processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -25,7 +26,8 @@ from types import FrameType
 from typing import Any
 
 from . import _plugins
-from ._checks import queue_name, seconds, whole
+from ._checks import name as name_checked
+from ._checks import seconds, whole
 from ._child import ChildProcess, ChildResult
 from ._handlers import Backoff, CancelFlag, Context, HandlerSpec, is_retryable
 from ._pool import AsyncLoop, ThreadPool
@@ -34,14 +36,17 @@ from ._records import Claim, Outcome, Running, describe, value_json
 from .errors import (
     Cancel,
     ConfigurationError,
+    DatabaseBusy,
+    DiskFull,
     JobTimeout,
     LitequeueError,
+    PayloadError,
     Retry,
     StoreError,
     UnknownKind,
     WorkerStopped,
 )
-from .models import ErrorInfo
+from .models import ErrorInfo, JobStatus, Undecodable
 
 __all__ = ["Worker"]
 
@@ -70,6 +75,9 @@ class _Attempt(CancelFlag):
         self.in_thread = False  # a sync handler the loop must time out itself
 
 
+#: Store errors that waiting may cure; any other stops the worker.
+_PASSING = (DatabaseBusy, DiskFull)
+
 #: The retry waits of a job with no handler here (an unknown kind): the defaults.
 _DEFAULT_BACKOFF = Backoff()
 
@@ -91,6 +99,10 @@ class Worker:
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
+    :param any_kind: claim jobs of every kind, failing those with no handler here
+        with ``UnknownKind``; by default a worker claims only the kinds it has
+        handlers for (those registered on ``queue`` when it claims) and leaves the
+        others to workers that have them.
     """
 
     #: Seconds the loop waits for the next answer of a burst before recording those
@@ -111,6 +123,7 @@ class Worker:
         max_jobs_per_child: int = 100,
         prune_interval: float | None = 3600.0,
         name: str | None = None,
+        any_kind: bool = False,
     ) -> None:
         if isinstance(queues, str):
             queues = (queues,)
@@ -122,7 +135,7 @@ class Worker:
         if not self.queues:
             raise ConfigurationError("queues must name one queue or more, not none")
         for each in self.queues:
-            queue_name(each, "each of queues")
+            name_checked(each, "each of queues")
         self.concurrency = whole(concurrency, "concurrency")
         self.max_jobs_per_child = whole(max_jobs_per_child, "max_jobs_per_child")
         self.lease = seconds(lease, "lease", zero=False)
@@ -137,7 +150,7 @@ class Worker:
             else seconds(prune_interval, "prune_interval", zero=False)
         )
         if name is not None:
-            queue_name(name, "name")  # the same rules: it is written into events
+            name_checked(name, "a worker name")  # written into events and shown
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._inbox: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._inflight: dict[int, _Attempt] = {}
@@ -149,12 +162,21 @@ class Worker:
         self._stopping = threading.Event()
         self._hurry = False
         self._store_failures = 0
+        # Attempts whose loss (a cancel, a lease taken back) was already told: their
+        # answers are refused without a second word.
+        self._told_lost: set[int] = set()
         # Guards _inflight and commits: with concurrency 1 a handler thread records its
         # job and claims the next itself (see _run_chain).
         self._state_lock = threading.RLock()
         self._chain = False
         self._running = False  # inside run(): one at a time
-        self._claims: dict[int, Claim] = {}  # by limit: the same few are asked for again
+        self.any_kind = any_kind
+        # By limit and number of handlers (registering more changes the kinds claimed):
+        # the same few are asked for again.
+        self._claims: dict[tuple[int, int], Claim] = {}
+        # Attempts that ended here (answered, cancelled, lost, timed out; not handed
+        # back), counted as each leaves _inflight: once, whether its answer is
+        # recorded or refused.
         self.jobs_done = 0
 
     # -- public ---------------------------------------------------------------------
@@ -162,7 +184,8 @@ class Worker:
     def run(self, *, until_empty: bool = False) -> int:
         """Claim and run jobs until ``stop()``, SIGINT/SIGTERM, or (with
         ``until_empty``) until nothing is claimable now and this worker's jobs are
-        done. Returns the number of attempts this worker finished.
+        done. Returns the number of attempts this worker ran to an end (one whose
+        answer was refused, its job cancelled meanwhile, counts too).
 
         A ``stop()`` made before ``run()`` makes it return at once; once it has
         returned, the worker can run again."""
@@ -226,6 +249,7 @@ class Worker:
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         next_prune = time.monotonic()
+        self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
                 self._prune()
@@ -237,20 +261,28 @@ class Worker:
                     try:
                         claimed = self._commit(outcomes, asked)
                     except StoreError as exc:
-                        # Disk full, locked too long...: keep the outcomes and try again.
-                        logger.error("worker %s cannot write to the queue: %s", self.name, exc)
-                        self._stopping.wait(self._store_retry_delay())
+                        # Disk full, locked too long: keep the outcomes and try again.
+                        self._passing_or_stop(exc)
+                        delay = self._store_retry_delay()
+                        logger.warning(
+                            "worker %s cannot write to the queue (trying again in %.2g s): %s",
+                            self.name,
+                            delay,
+                            exc,
+                        )
+                        self._stopping.wait(delay)
                         continue
                     self._store_failures = 0
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
                     if not want and asked:
-                        next_due = self._store.next_due(self.queues)
+                        next_due = self._store.next_due(self.queues, self._kinds())
             if until_empty and not want and not self._inflight:
                 return
             now = time.monotonic()
             if now >= next_beat:
                 self._heartbeat()
+                self._keep_known()
                 next_beat = now + self.heartbeat_interval
             outcomes.extend(self._expire_timeouts())
             if outcomes:
@@ -271,10 +303,35 @@ class Worker:
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
 
+    def _keep_known(self) -> None:
+        """Record this worker as live for a lease more, with what it serves, so that
+        readers can tell which queued jobs no worker handles."""
+        try:
+            self._store.worker_alive(
+                self.name, self.queues, self._kinds(), time.time() + self.lease
+            )
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            logger.warning("worker %s could not renew its record: %s", self.name, exc)
+
+    def _kinds(self) -> tuple[str, ...] | None:
+        """The kinds this worker claims: those it has handlers for (``None``: any)."""
+        return None if self.any_kind else tuple(sorted(self.queue.handlers))
+
+    def _passing_or_stop(self, exc: StoreError) -> None:
+        """Return if waiting may cure ``exc`` (a busy or full disk); otherwise raise it,
+        the worker to stop at once: a corrupt, read-only or upgraded file stays so."""
+        if isinstance(exc, _PASSING):
+            return
+        logger.error("worker %s stops: %s", self.name, exc)
+        self._hurry = True  # no grace: the outcomes of running jobs cannot be recorded
+        raise exc
+
     def _prune(self) -> None:
         try:
             jobs, events = self.queue.prune()
         except StoreError as exc:
+            self._passing_or_stop(exc)
             logger.error("worker %s could not prune the queue: %s", self.name, exc)
             return
         if jobs or events:
@@ -329,7 +386,8 @@ class Worker:
         if items:
             with self._state_lock:
                 for outcome in items:
-                    self._inflight.pop(outcome.run_id, None)  # its slot is free again
+                    if self._inflight.pop(outcome.run_id, None) is not None:
+                        self.jobs_done += 1  # its slot is free again
         elif woken:
             return None
         return items
@@ -344,23 +402,50 @@ class Worker:
         with self._state_lock:
             if self._stopping.is_set():
                 limit = 0
-            claim = self._claims.get(limit)
+            handlers = self.queue.handlers
+            claim = self._claims.get((limit, len(handlers)))
             if claim is None:
-                claim = self._claims[limit] = Claim(
-                    worker=self.name, queues=self.queues, limit=max(0, limit), lease=self.lease
+                claim = self._claims[limit, len(handlers)] = Claim(
+                    worker=self.name,
+                    queues=self.queues,
+                    limit=max(0, limit),
+                    lease=self.lease,
+                    kinds=self._kinds(),
                 )
             claimed, accepted, events = self._store.claim(claim, outcomes)
-            refused = len(outcomes) - len(accepted)
-            if refused:
-                logger.info(
-                    "%d late answer(s) refused: their attempts had lost their jobs", refused
-                )
-            self.jobs_done += len(accepted)
+            if len(accepted) < len(outcomes):
+                self._tell_refused(outcomes, accepted)
             attempts = self._register(claimed) if claimed else []
             self._bus.committed(events, origin=self._wake)
             if start and attempts:
                 self._start(attempts)
             return attempts
+
+    def _tell_refused(self, outcomes: list[Outcome], accepted: list[Outcome]) -> None:
+        """Say which answers came too late, unless their loss was told already."""
+        taken = {outcome.run_id for outcome in accepted}
+        for outcome in outcomes:
+            if outcome.run_id in taken:
+                continue
+            if outcome.run_id in self._told_lost:
+                self._told_lost.discard(outcome.run_id)
+                continue
+            logger.warning(
+                "job %d: the answer of its attempt here (%s) was not recorded: %s",
+                outcome.job_id,
+                outcome.status,
+                self._why_lost(outcome.job_id),
+            )
+
+    def _why_lost(self, job_id: int) -> str:
+        """Why an attempt of ``job_id`` no longer holds it, as the job's row tells."""
+        try:
+            status = self.queue.get(job_id).status
+        except LitequeueError:
+            return "the job is gone (deleted or pruned)"
+        if status is JobStatus.CANCELLED:
+            return "the job was cancelled"
+        return f"the job is {status.value} now (its lease ran out or it timed out)"
 
     def _start(self, attempts: list[_Attempt]) -> None:
         """Dispatch registered attempts; sync ones reach the thread pool together."""
@@ -384,7 +469,12 @@ class Worker:
             for running in claimed:
                 spec = handler_for(running.kind)
                 attempt = _Attempt(running, spec, now)
-                attempt.in_thread = spec is not None and not spec.is_async and not spec.process
+                attempt.in_thread = (
+                    spec is not None
+                    and not spec.is_async
+                    and not spec.process
+                    and type(running.payload) is not Undecodable
+                )
                 self._inflight[running.run_id] = attempt
                 attempts.append(attempt)
         return attempts
@@ -393,7 +483,11 @@ class Worker:
         """Hand a registered attempt that does not run in a thread of its own (see
         ``_start``) to what runs its kind of handler."""
         spec = attempt.spec
-        if spec is None:
+        payload = attempt.running.payload
+        if type(payload) is Undecodable:
+            # Written by an older version or another tool: no handler can run it.
+            self._inbox.put(self._failure(attempt, PayloadError(payload.reason), tb=None))
+        elif spec is None:
             self._inbox.put(self._failure(attempt, UnknownKind(attempt.running.kind), tb=None))
         elif spec.is_async:
             if self._loop is None:
@@ -447,6 +541,7 @@ class Worker:
                     self._inbox.put(outcome)  # timed out or lost meanwhile: to be refused
                     return
                 del self._inflight[attempt.running.run_id]
+                self.jobs_done += 1
                 try:
                     following = self._commit([outcome], 1, start=False)
                 except Exception as exc:
@@ -664,6 +759,7 @@ class Worker:
                 [(a.running.job_id, run_id) for run_id, a in attempts], self.lease
             )
         except StoreError as exc:
+            self._passing_or_stop(exc)
             logger.error("worker %s could not extend its leases: %s", self.name, exc)
             return
         with self._state_lock:
@@ -671,11 +767,14 @@ class Worker:
         for run_id, attempt in still:
             if held.get(attempt.running.job_id) != run_id:
                 logger.warning(
-                    "job %d attempt %d lost its job (cancelled or lease taken back)",
+                    "job %d (%s) attempt %d stopped here: %s",
                     attempt.running.job_id,
+                    attempt.running.kind,
                     attempt.running.attempt,
+                    self._why_lost(attempt.running.job_id),
                     extra={"job_id": attempt.running.job_id},
                 )
+                self._told_lost.add(run_id)  # its answer, if it comes, is refused quietly
                 self._abandon(attempt)
 
     def _cancelled_here(self, job_ids: list[int]) -> None:
@@ -686,16 +785,19 @@ class Worker:
         with self._state_lock:
             hit = [a for a in self._inflight.values() if a.running.job_id in wanted]
         for attempt in hit:
+            self._told_lost.add(attempt.running.run_id)  # the cancel's event tells it
             self._abandon(attempt)
         if hit:
             self._wake()
 
-    def _abandon(self, attempt: _Attempt) -> None:
+    def _abandon(self, attempt: _Attempt, *, ended: bool = True) -> None:
         """Forget an attempt whose handler may still be running; its answer, if it
-        ever comes, will be refused by the store."""
+        ever comes, will be refused by the store. It counts as ended here (lost,
+        cancelled, timed out) unless ``ended`` is false (handed back)."""
         attempt.set()  # raises the attempt's cancel flag
         with self._state_lock:
-            self._inflight.pop(attempt.running.run_id, None)
+            if self._inflight.pop(attempt.running.run_id, None) is not None and ended:
+                self.jobs_done += 1
 
     def _expire_timeouts(self) -> list[Outcome]:
         now = time.monotonic()
@@ -737,7 +839,9 @@ class Worker:
             if outcomes:
                 self._record_at_stop(outcomes)
             if time.monotonic() >= next_beat:
-                self._heartbeat()
+                # A file that stopped being usable ends the grace period (_hurry).
+                with contextlib.suppress(StoreError):
+                    self._heartbeat()
                 next_beat = time.monotonic() + self.heartbeat_interval
         leftovers = []
         with self._state_lock:  # a handler thread may be claiming its next job (see _run_chain)
@@ -754,7 +858,7 @@ class Worker:
                     error=ErrorInfo(type="WorkerStopped", message=str(error)),
                 )
             )
-            self._abandon(attempt)
+            self._abandon(attempt, ended=False)
         with self._children_lock:
             children, self._children = self._children, []
             busy = list(self._busy_children)
@@ -777,6 +881,10 @@ class Worker:
             self._loop = None
         self._threads.close()
         self._threads = ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
+        try:
+            self._store.worker_gone(self.name)
+        except StoreError as exc:  # its record runs out after a lease
+            logger.warning("worker %s could not remove its record: %s", self.name, exc)
 
     def _record_at_stop(self, outcomes: list[Outcome]) -> None:
         """Record answers while stopping; a file that cannot be written (disk full)
@@ -805,7 +913,8 @@ class Worker:
             except queue_module.Empty:
                 return items
             if item is not _WAKE:
-                self._inflight.pop(item.run_id, None)
+                if self._inflight.pop(item.run_id, None) is not None:
+                    self.jobs_done += 1
                 items.append(item)
 
     def _install_signal_handlers(self) -> Callable[[], None]:
@@ -813,10 +922,26 @@ class Worker:
             return lambda: None
 
         def handle(signum: int, _frame: FrameType | None) -> None:
-            if self._stopping.is_set():
-                self._hurry = True  # a second signal: hand back running jobs now
-            logger.info("worker %s got signal %d, stopping", self.name, signum)
+            # Stop first, say so after: a second signal may come while the first is
+            # being told, and must find the worker stopping already.
+            second = self._stopping.is_set()
             self.stop()
+            if second:
+                self._hurry = True  # hand back running jobs now
+                logger.warning(
+                    "worker %s: handing back its %d running job(s) now",
+                    self.name,
+                    self._running_count(),
+                )
+            elif self._running_count():
+                logger.warning(
+                    "worker %s is stopping (signal %d): its %d running job(s) get up to"
+                    " %g s to finish; a second Ctrl-C (or signal) hands them back at once",
+                    self.name,
+                    signum,
+                    self._running_count(),
+                    self.grace,
+                )
 
         previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
 

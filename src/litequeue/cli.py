@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -20,12 +21,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 import litequeue
+from litequeue._checks import name as checked_name
+
+from ._extras import install_command
+from ._records import event_time
 
 __all__ = ["DB_ENV", "build_parser", "main"]
 
@@ -112,6 +117,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> litequeue.Queue:
         durability=args.durability,
         plugins=_plugin_modules(args),
         migrate=create,
+        adopt=args.adopt,
     )
 
 
@@ -128,12 +134,32 @@ def _emit_json_line(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False), flush=True)
 
 
+#: The widest a table cell is printed (``--json`` keeps every value whole): one long
+#: name must not pad every row of a listing to its length.
+CELL_WIDTH = 40
+#: The last column (a note, an event's data) pads nothing, so it may be longer.
+LAST_CELL_WIDTH = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def _table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
-    """Print rows as plain columns aligned on their widest cell."""
-    text = [["" if v is None else str(v) for v in row] for row in rows]
+    """Print rows as plain columns aligned on their widest cell, each cell cut to
+    ``CELL_WIDTH`` characters (the last to ``LAST_CELL_WIDTH``) with an ellipsis."""
+    last = len(headers) - 1
+    text = [
+        [_cell(v, LAST_CELL_WIDTH if i == last else CELL_WIDTH) for i, v in enumerate(row)]
+        for row in rows
+    ]
     widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(headers)]
     for row in [list(headers), *text]:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any, width: int) -> str:
+    """One line of at most ``width`` characters: line breaks and other control
+    characters (which would break the row, or steer the terminal) become a space."""
+    text = _CONTROL.sub(" ", "" if value is None else str(value))
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _when(value: datetime | None) -> str:
@@ -141,14 +167,35 @@ def _when(value: datetime | None) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=_stand_in)
 
 
-JOB_HEADERS = ("id", "kind", "queue", "status", "attempt", "progress", "created (UTC)", "note")
+def _stand_in(value: Any) -> Any:
+    """How a value that cannot be read back from the file is shown (``json.dumps``
+    asks for what it cannot encode itself)."""
+    if isinstance(value, litequeue.Undecodable):
+        return value.to_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _job_row(job: litequeue.Job) -> tuple[Any, ...]:
-    note = str(job.error) if job.error else (job.progress_message or "")
+def _event_data(event: litequeue.Event) -> str:
+    """An event's data as JSON, its ``run_at`` an ISO 8601 time to the second (an older
+    litequeue wrote a POSIX number) and its ``error``, the one long value, last."""
+    data = dict(event.data)
+    run_at = event_time(data.get("run_at"))
+    if run_at is not None:
+        data["run_at"] = run_at.isoformat(timespec="seconds")
+    if "error" in data:
+        data["error"] = data.pop("error")
+    return _compact(data) if data else ""
+
+
+JOB_HEADERS = (
+    "id", "kind", "queue", "status", "attempt", "progress", "created (UTC)", "run at", "note"
+)  # fmt: skip
+
+
+def _job_row(job: litequeue.Job, now: datetime) -> tuple[Any, ...]:
     return (
         job.id,
         job.kind,
@@ -157,20 +204,48 @@ def _job_row(job: litequeue.Job) -> tuple[Any, ...]:
         f"{job.attempt}/{job.max_attempts}",
         f"{job.progress:.0f}%",
         _when(job.created_at),
-        note,
+        _due(job, now),
+        _note(job),
     )
+
+
+def _due(job: litequeue.Job, now: datetime) -> str:
+    """When a queued job may run: "now", "in 5m", or its time (UTC) if a day or more
+    away; nothing for a job that is not waiting to run."""
+    if job.status is not litequeue.JobStatus.QUEUED:
+        return ""
+    wait = (job.run_at - now).total_seconds()
+    if wait <= 0:
+        return "now"
+    if wait >= 86400:
+        return _when(job.run_at)
+    if wait <= 60:
+        return f"in {math.ceil(wait)}s"
+    hours, minutes = divmod(math.ceil(wait / 60), 60)
+    return f"in {hours}h{minutes:02d}m" if hours else f"in {minutes}m"
+
+
+def _note(job: litequeue.Job) -> str:
+    """Why a job failed or waits (its error), or what a running one is doing; a
+    finished job's last progress message is no longer news."""
+    if job.error:
+        return str(job.error)
+    if job.status is litequeue.JobStatus.RUNNING:
+        return job.progress_message or ""
+    return ""
 
 
 def _print_job(args: argparse.Namespace, job: litequeue.Job) -> int:
     if args.json:
         _emit_json(job.to_dict())
     else:
-        _table([_job_row(job)], JOB_HEADERS)
+        _table([_job_row(job, datetime.now(UTC))], JOB_HEADERS)
     return 0
 
 
 def _event_line(event: litequeue.Event) -> str:
-    data = _compact(event.data) if event.data else ""
+    """One line per event, its data cut like a table's last cell (``--json`` has it whole)."""
+    data = _cell(_event_data(event), LAST_CELL_WIDTH)
     return (
         f"{event.seq:>8}  {_when(event.at)}  job {event.job_id:<6} {event.type.value:<13} {data}"
     ).rstrip()
@@ -219,6 +294,8 @@ def _parse_payload(text: str | None) -> Any:
     except json.JSONDecodeError as exc:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise UsageError(f"{source} is not valid JSON ({exc}): {shown!r}") from None
+    except RecursionError:
+        raise UsageError(f"{source} nests lists and objects too deep to read") from None
 
 
 # -- worker -----------------------------------------------------------------------------
@@ -234,7 +311,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if not queue.handlers:
             print(
                 "litequeue: warning: no handlers are registered (load them with --plugin "
-                "MODULE or an installed plugin); jobs will fail with UnknownKind",
+                "MODULE or an installed plugin); it claims no jobs",
                 file=sys.stderr,
             )
         worker = litequeue.Worker(
@@ -321,12 +398,15 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         jobs = queue.jobs(
             args.status, queue=args.queue, kind=args.kind, tag=args.tag, limit=args.limit
         )
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json([job.to_dict() for job in jobs])
     elif jobs:
-        _table([_job_row(job) for job in jobs], JOB_HEADERS)
+        now = datetime.now(UTC)
+        _table([_job_row(job, now) for job in jobs], JOB_HEADERS)
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
     return 0
 
 
@@ -342,14 +422,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         _emit_json({"job": job.to_dict(), "events": [e.to_dict() for e in events]})
         return 0
     for label, value in _job_fields(job):
-        print(f"{label:>16}: {value}")
+        print(f"{label:>16}: {_CONTROL.sub(' ', value)}")
     if job.error:
         print(f"{'error':>16}: {job.error}")
         if job.error.traceback:
             print(job.error.traceback.rstrip())
     print("events:")
     _table(
-        [(e.seq, _when(e.at), e.type.value, _compact(e.data) if e.data else "") for e in events],
+        [(e.seq, _when(e.at), e.type.value, _event_data(e)) for e in events],
         ("seq", "at (UTC)", "type", "data"),
     )
     return 0
@@ -389,7 +469,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     To tell whether work is piling up or failing, without listing it.
     """
     with _open(args) as queue:
+        queue.check_integrity()  # counts alone would look healthy on a damaged file
         stats = queue.stats(tag=args.tag)
+        unhandled = queue.unhandled()
     if args.json:
         _emit_json(stats)
     elif stats:
@@ -398,7 +480,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
         _table(rows, ("queue", *statuses))
     else:
         print("no jobs")
+    _warn_unhandled(unhandled)
     return 0
+
+
+def _warn_unhandled(unhandled: dict[tuple[str, str], int]) -> None:
+    """A line on stderr for each (queue, kind) whose queued jobs no live worker claims:
+    they would wait for ever without a word."""
+    for (queue_name, kind), count in unhandled.items():
+        print(
+            f"litequeue: warning: no live worker handles {count} queued {kind!r} job(s)"
+            f" of queue {queue_name!r}",
+            file=sys.stderr,
+        )
 
 
 def cmd_events(args: argparse.Namespace) -> int:
@@ -459,23 +553,26 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
         from ._watch import Dashboard
     except ImportError:
-        raise CommandError(
-            "litequeue watch draws with rich: pip install 'litequeue-jobs[watch]'"
-        ) from None
+        raise CommandError(f"litequeue watch draws with rich: {install_command('watch')}") from None
     with _open(args) as queue:
         dashboard = Dashboard(queue, tag=args.tag)
         dashboard.poll()
+        console = Console()  # its size is read again at each draw: a resize is followed
         if args.once:
-            Console().print(dashboard.render())
+            console.print(dashboard.render(console.size.height))
             return 0
-        with _sigterm_interrupts(), Live(dashboard.render(), auto_refresh=False) as live:
-            try:
-                while True:
-                    dashboard.poll()
-                    live.update(dashboard.render(), refresh=True)
-                    time.sleep(args.refresh)
-            except KeyboardInterrupt:
-                return 0
+        first = dashboard.render(console.size.height)
+        # Once the screen is up, SIGTERM (or Ctrl-C) at any moment quits with status 0.
+        with (
+            Live(first, console=console, auto_refresh=False) as live,
+            _sigterm_interrupts(),
+            contextlib.suppress(KeyboardInterrupt),
+        ):
+            while True:
+                dashboard.poll()
+                live.update(dashboard.render(console.size.height), refresh=True)
+                time.sleep(args.refresh)
+    return 0
 
 
 # -- steering ---------------------------------------------------------------------------
@@ -499,15 +596,32 @@ def cmd_retry(args: argparse.Namespace) -> int:
         return _print_job(args, queue.retry(args.id))
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete a job that is not running, with its children and their events.
+
+    For data that must not be kept (a plugin removes the files it made for the job).
+    """
+    removed: list[litequeue.Job] = []
+    with _open(args) as queue:
+        for job_id in args.ids:  # in order: those before one refused stay deleted
+            removed.extend(queue.delete(job_id))
+    if args.json:
+        _emit_json([job.to_dict() for job in removed])
+    else:
+        print(f"deleted {len(removed)} job(s): {', '.join(str(job.id) for job in removed)}")
+    return 0
+
+
 def cmd_queues(args: argparse.Namespace) -> int:
     """List queues, or set a limit, pause or resume one.
 
     Settings live in the file, so a change here binds every worker in every process.
     """
     action = args.action or "list"
+    limit = _parse_limit(args.value) if action == "limit" else None  # before the file opens
     with _open(args, create=action != "list") as queue:
         if action == "limit":
-            infos = [queue.set_queue(args.name, limit=_parse_limit(args.value))]
+            infos = [queue.set_queue(args.name, limit=limit)]
         elif action == "pause":
             infos = [queue.pause(args.name)]
         elif action == "resume":
@@ -558,7 +672,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """
     path = _db_path(args, create=False)
     before = _version_as_is(path, args.durability)
-    with litequeue.Queue(path, durability=args.durability, autoload_plugins=False) as queue:
+    with litequeue.Queue(
+        path, durability=args.durability, autoload_plugins=False, adopt=args.adopt
+    ) as queue:
         after = queue.schema_version()
     if args.json:
         _emit_json({"from": before, "to": after})
@@ -590,6 +706,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"litequeue: error: {message}\n")
 
 
+def _name(text: str) -> str:
+    """A kind, queue or tag name the file can hold, refused as a usage error before the
+    file is opened: a command that fails must not leave a new file behind."""
+    try:
+        checked_name(text, "a name")
+    except litequeue.ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -617,7 +743,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _common_options(*, defaults: bool) -> _Parser:
-    """``--db``, ``--json``, ``--plugin``, ``--durability``. After the command name
+    """``--db``, ``--json``, ``--plugin``, ``--durability``, ``--adopt``. After the command name
     they default to SUPPRESS, so they never reset what was given before it."""
 
     def default(value: Any) -> Any:
@@ -640,6 +766,12 @@ def _common_options(*, defaults: bool) -> _Parser:
         choices=("full", "normal"),
         default=default("full"),
         help="as Queue(durability=...); default full",
+    )
+    common.add_argument(
+        "--adopt",
+        action="store_true",
+        default=default(False),
+        help="add litequeue's tables to another application's SQLite file (as Queue(adopt=True))",
     )
     return common
 
@@ -666,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_jobs(add("jobs", cmd_jobs))
     for name, run in (("show", cmd_show), ("cancel", cmd_cancel), ("retry", cmd_retry)):
         add(name, run).add_argument("id", type=int, help="the job's id")
+    add("delete", cmd_delete).add_argument("ids", type=int, nargs="+", metavar="ID")
     add("stats", cmd_stats).add_argument("--tag", help="only jobs with this tag")
     _add_queues(add("queues", cmd_queues), common)
     _add_events(add("events", cmd_events))
@@ -686,21 +819,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_enqueue(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", help="which handler runs it")
+    p.add_argument("kind", type=_name, help="which handler runs it")
     p.add_argument("payload", nargs="?", metavar="PAYLOAD_JSON", help="JSON; - reads stdin")
-    p.add_argument("--queue", default="default")
+    p.add_argument("--queue", type=_name, default="default")
     p.add_argument("--priority", type=int, default=0, help="higher runs first")
     p.add_argument("--delay", type=_seconds, metavar="S", help="seconds before it may run")
     p.add_argument("--max-attempts", type=_positive_int, metavar="N")
     p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds per attempt")
     p.add_argument("--unique-key", metavar="K", help="return the active job holding K")
     p.add_argument("--force", action="store_true", help="add a new job even if K is held")
-    p.add_argument("--tag", action="append", default=[], metavar="T", help="repeatable")
+    p.add_argument("--tag", type=_name, action="append", default=[], metavar="T", help="repeatable")
     p.add_argument("--parent", type=int, metavar="ID", help="the batch job it belongs to")
 
 
 def _add_worker(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--queue", action="append", metavar="Q", help="repeatable, in order")
+    p.add_argument("--queue", type=_name, action="append", metavar="Q", help="repeatable, in order")
     p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N")
     p.add_argument("--lease", type=_positive_seconds, default=30.0, metavar="S")
     p.add_argument("--grace", type=_seconds, default=30.0, metavar="S")
@@ -721,10 +854,10 @@ def _add_queues(p: argparse.ArgumentParser, common: _Parser) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("list", help="every queue and its settings", parents=[common])
     limit = actions.add_parser("limit", help="cap jobs running at once", parents=[common])
-    limit.add_argument("name")
+    limit.add_argument("name", type=_name)
     limit.add_argument("value", metavar="N|none")
     for name, what in (("pause", "hand out no jobs"), ("resume", "hand out jobs again")):
-        actions.add_parser(name, help=what, parents=[common]).add_argument("name")
+        actions.add_parser(name, help=what, parents=[common]).add_argument("name", type=_name)
 
 
 def _add_events(p: argparse.ArgumentParser) -> None:

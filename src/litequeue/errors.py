@@ -38,6 +38,7 @@ __all__ = [
     "DatabaseBusy",
     "DatabaseReadOnly",
     "DiskFull",
+    "ForeignDatabase",
     "InvalidTransition",
     "JobNotFound",
     "JobTimeout",
@@ -64,7 +65,11 @@ class ConfigurationError(LitequeueError, ValueError):
 
 
 class PayloadError(LitequeueError, TypeError):
-    """A payload, result or event datum cannot be stored as JSON."""
+    """A payload, result or event datum cannot be stored as JSON (or, stored by
+    another tool, cannot be read back). Another attempt cannot change that, so a job
+    failing with it is not retried."""
+
+    retryable = False
 
 
 class JobNotFound(LitequeueError, LookupError):
@@ -114,6 +119,20 @@ class StoreError(LitequeueError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer litequeue; this one refuses to touch it."""
+
+
+class ForeignDatabase(StoreError):
+    """The file is another application's database: litequeue adds its tables to one
+    only when asked to (``adopt=True``)."""
+
+    def __init__(self, path: str, tables: Sequence[str]) -> None:
+        super().__init__(
+            f"{path}: another application's database (it holds tables litequeue did not"
+            f" make: {', '.join(tables)}); litequeue would add its own tables to it:"
+            " open it with adopt=True (litequeue --adopt) if that is meant"
+        )
+        #: The file's own tables.
+        self.tables = list(tables)
 
 
 class SchemaTooOld(StoreError):

@@ -15,7 +15,7 @@ import pluggy
 if TYPE_CHECKING:
     from ._queue import Queue
     from ._worker import Worker
-    from .models import Event, EventType
+    from .models import Event, EventType, Job
 
 PROJECT = "litequeue"
 
@@ -79,6 +79,20 @@ def litequeue_job_event(event: Event, queue: Queue) -> None:
 
     :param event: the committed event.
     :param queue: the queue it happened on.
+    """
+
+
+@hookspec
+def litequeue_jobs_removed(jobs: list[Job], queue: Queue) -> None:
+    """Jobs were deleted (``Queue.delete``) or pruned (``Queue.prune``), and that has
+    committed: clean up what belongs to them (files a plugin made for them).
+
+    Called in the process that removed them, once per transaction (a prune removes
+    jobs in chunks). Each implementation is called on its own; one that raises is
+    logged and the others still run.
+
+    :param jobs: the removed jobs, as they were.
+    :param queue: the queue they were removed from.
     """
 
 

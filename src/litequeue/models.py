@@ -21,9 +21,41 @@ __all__ = [
     "JobStatus",
     "KeyState",
     "QueueInfo",
+    "Undecodable",
 ]
 
 JSON = Any  # a value that survives json.dumps/json.loads unchanged
+
+
+class Undecodable:
+    """Stands for a stored payload, result or event datum that cannot be read back
+    (nested past what Python can decode, or not JSON at all: a row written by an older
+    version or another tool). The job is still listed; a worker fails it with a
+    ``PayloadError``. In ``to_dict()`` it is ``{"undecodable": reason}``.
+
+    A plain class, not an attrs one: ``attrs.asdict`` would turn it into its fields
+    rather than hand it to ``to_dict``'s serializer."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        #: What could not be decoded, and why.
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, str]:
+        return {"undecodable": self.reason}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Undecodable) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(self.reason)
+
+    def __repr__(self) -> str:
+        return f"Undecodable({self.reason!r})"
+
+    def __str__(self) -> str:
+        return f"<undecodable: {self.reason}>"
 
 
 class JobStatus(enum.StrEnum):
@@ -59,6 +91,7 @@ class EventType(enum.StrEnum):
     LEASE_EXPIRED = "lease_expired"
     RELEASED = "released"
     WAITING = "waiting"
+    DELETED = "deleted"
 
 
 class KeyState(enum.StrEnum):
@@ -181,6 +214,24 @@ class Event:
 
 
 @attrs.frozen(kw_only=True)
+class WorkerInfo:
+    """A live worker, as it keeps itself known in the database (``Queue.workers()``)."""
+
+    #: The worker's name (``host:pid:random`` unless given).
+    name: str
+    #: The queues it serves, in order of preference.
+    queues: tuple[str, ...]
+    #: The kinds it claims; ``None`` for every kind (``any_kind=True``).
+    kinds: tuple[str, ...] | None
+    #: When it started running.
+    started_at: datetime
+
+    def handles(self, queue: str, kind: str) -> bool:
+        """Whether it would claim a job of ``kind`` in ``queue``."""
+        return queue in self.queues and (self.kinds is None or kind in self.kinds)
+
+
+@attrs.frozen(kw_only=True)
 class QueueInfo:
     """A queue's settings, kept in the database so every process obeys them."""
 
@@ -195,4 +246,6 @@ class QueueInfo:
 def _serialize(_inst: Any, _field: Any, value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Undecodable):
+        return value.to_dict()
     return value

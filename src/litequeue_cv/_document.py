@@ -13,7 +13,9 @@ import attrs
 class Line:
     """One line of text in reading order, with the style hints the parser uses."""
 
-    #: The text, whitespace collapsed, bullet marks still in place.
+    #: The text, whitespace collapsed, bullet marks still in place. Pieces of
+    #: one visual row that a wide gap or a tab separates are joined by " | "
+    #: (a title and its right-aligned dates; a date column and its entry).
     text: str
     #: Most of the characters are bold.
     bold: bool = False
@@ -29,6 +31,10 @@ class Line:
     x0: float | None = None
     #: Page number, starting at 1 (1 for formats without pages).
     page: int = 1
+    #: Right edge of the text in points (PDF only), to tell right-aligned text apart.
+    x1: float | None = None
+    #: Top of the row in points from the top of its page (PDF only).
+    top: float | None = None
 
 
 @attrs.frozen(kw_only=True)

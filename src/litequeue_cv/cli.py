@@ -14,16 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from ._extract import extract
 from ._result import CVResult
 from .errors import CVError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: ``_add_<name>(subparsers)`` functions, one per subcommand.
 AddCommand = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -100,12 +104,10 @@ def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers:
     """Enqueue, work through and summarise; non-zero when any file failed."""
     import logging
 
-    from rich.console import Console
-
     from .plugin import QueueError
     from .plugin.run import find_cv_files, run_cvs, summary_table
 
-    console = Console()
+    console = _console()
     missing = [p for p in paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(map(str, missing))}", 2)
@@ -128,6 +130,22 @@ def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers:
     if left:
         return INTERRUPTED
     return 1 if failed else 0
+
+
+#: How wide piped output may be: a file or a pager has no edge, and a line cut at 80
+#: columns would split a file name or a figure.
+PIPED_WIDTH = 1000
+
+
+def _console() -> Console:
+    """The terminal's console; piped (and no ``COLUMNS`` set), one whose lines and
+    tables are as wide as they need to be."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(width=PIPED_WIDTH, soft_wrap=True)
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -180,10 +198,13 @@ def _run_web(args: argparse.Namespace) -> int:
     try:
         from .plugin.web import create_app, serve
     except ImportError:
-        return _fail("the web page needs: pip install 'litequeue-jobs[web]'", 2)
+        from litequeue._extras import install_command
+
+        return _fail(f"the web page needs: {install_command('web')}", 2)
     from .plugin import QueueError
 
     data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
+    token = None if args.no_token else args.token or secrets.token_urlsafe(24)
     try:
         # Bound first, so a taken port or an unknown host is one error line, and the
         # link is printed only once connections can be made.
@@ -195,13 +216,14 @@ def _run_web(args: argparse.Namespace) -> int:
             app = create_app(
                 args.db,
                 data_dir=data,
-                token=args.token,
+                token=token,
+                allowed_hosts=args.allow_host,
                 run_worker=not args.no_worker,
                 workers=args.workers,
             )
         except (QueueError, OSError) as exc:  # the queue file or the upload folder
             return _fail(exc, 1)
-        link = _link(sock, args.token)
+        link = _link(sock, token)
         print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
         serve(app, sock)
     return 0
@@ -213,13 +235,12 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _link(sock: socket.socket, token: str | None) -> str:
-    """The page's address (with the port bound, for ``--port 0``); the token is
-    percent-encoded, since the page decodes it (``+``, ``&``, ``#`` or ``%`` would
-    otherwise change it)."""
+    """The page's address (with the port bound, for ``--port 0``), with the token
+    percent-encoded (``+``, ``&``, ``#`` or ``%`` would otherwise change it)."""
     host, port = sock.getsockname()[:2]
     host = f"[{host}]" if ":" in host else host
-    fragment = f"#token={quote(token, safe='')}" if token else ""
-    return f"http://{host}:{port}/{fragment}"
+    query = f"?token={quote(token, safe='')}" if token else ""
+    return f"http://{host}:{port}/{query}"
 
 
 def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -228,7 +249,19 @@ def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="folder for uploaded files (default: cv-data beside --db)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8765, help="(default 8765; 0: any free port)")
-    p.add_argument("--token", help="require this token (the page reads it from #token=...)")
+    p.add_argument("--token", help="the token the link carries (default: a new one per start)")
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve without a token (anyone on the host may use it)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to this host name (repeatable; '*' for any, behind a checking proxy)",
+    )
     p.add_argument(
         "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
     )

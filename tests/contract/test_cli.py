@@ -6,6 +6,7 @@ import io
 import json
 import os
 import queue as queue_module
+import re
 import signal
 import sqlite3
 import subprocess
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 
 import litequeue
+from litequeue._records import Claim
 from litequeue.cli import main
 from litequeue.engines.sqlite import _schema
+from litequeue.testing import drain
 
 PLUGIN = "plugins.cli_handlers"
 TESTS = Path(__file__).parent.parent
@@ -125,7 +128,23 @@ def test_cancel_and_retry_transitions(capsys: Capsys, db_path: Path) -> None:
     assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
 
 
-@pytest.mark.parametrize("command", ["show", "cancel", "retry"])
+def test_delete_removes_jobs_for_good_and_refuses_a_running_one(
+    capsys: Capsys, db_path: Path
+) -> None:
+    db = str(db_path)
+    for payload in ("1", "2", "3"):
+        run(capsys, "--db", db, "enqueue", "k", payload)
+    assert [j["id"] for j in run_json(capsys, db_path, "delete", "1", "3")] == [1, 3]
+    assert [j["id"] for j in run_json(capsys, db_path, "jobs")] == [2]
+    with litequeue.Queue(db_path) as queue:
+        queue.store.claim(Claim(worker="w", queues=("default",), limit=1, lease=60))
+    code, out, err = run(capsys, "--db", db, "delete", "2")
+    assert_error(code, out, err, 1, "job 2 cannot be deleted: it is running (cancel it first)")
+    run(capsys, "--db", db, "cancel", "2")
+    assert run(capsys, "--db", db, "delete", "2")[1] == "deleted 1 job(s): 2\n"
+
+
+@pytest.mark.parametrize("command", ["show", "cancel", "retry", "delete"])
 def test_an_unknown_job_id_is_exit_1(capsys: Capsys, db: Path, command: str) -> None:
     code, out, err = run(capsys, "--db", str(db), command, "404")
     assert_error(code, out, err, 1, "no job with id 404")
@@ -266,7 +285,7 @@ def test_migrate_reports_from_and_to(capsys: Capsys, tmp_path: Path, db: Path) -
     with sqlite3.connect(old) as conn:  # a SQLite file no litequeue has touched: version 0
         conn.execute("CREATE TABLE notes (text TEXT)")
     conn.close()
-    assert run_json(capsys, old, "migrate") == {"from": 0, "to": newest}
+    assert run_json(capsys, old, "migrate", "--adopt") == {"from": 0, "to": newest}
     assert run_json(capsys, old, "jobs") == []
 
 
@@ -303,6 +322,26 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")
+
+
+def test_commands_that_create_refuse_another_applications_database_without_adopt(
+    capsys: Capsys, tmp_path: Path
+) -> None:
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    conn.close()
+    before = app.read_bytes()
+    for command in (["enqueue", "k"], ["migrate"], ["queues", "pause", "q"]):
+        code, out, err = run(capsys, "--db", str(app), *command)
+        assert_error(code, out, err, 1, "another application's database")
+        assert "litequeue --adopt" in err
+    assert app.read_bytes() == before
+    code, out, err = run(capsys, "--db", str(app), "enqueue", "k", "--adopt")
+    assert (code, err) == (0, "")
+    with sqlite3.connect(app) as conn:
+        assert {"users", "jobs"} <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
 
 
 def test_look_only_commands_on_an_empty_file_suggest_migrate(
@@ -367,7 +406,10 @@ def test_options_go_before_or_after_the_command(capsys: Capsys, db: Path) -> Non
     assert (code, [j["id"] for j in json.loads(out)]) == (0, [1])
 
 
-def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
+def test_help_and_argparse_errors_return_a_status(
+    capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     assert main(["--help"]) == 0
     assert "enqueue" in capsys.readouterr().out
     code, _, err = run(capsys, "--db", "x.db", "enqueue", "k", "--priority", "high")
@@ -376,6 +418,30 @@ def test_help_and_argparse_errors_return_a_status(capsys: Capsys) -> None:
     assert run(capsys, "--db", "x.db", "frobnicate")[0] == 2
     assert run(capsys, "--db", "x.db", "jobs", "--limit", "0")[0] == 2
     assert run(capsys, "--db", "x.db", "--plugin", "no.such.module", "worker")[0] == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["--plugin", "no.such.module", "worker"], 1, "plugin module 'no.such.module'"),
+        (["--plugin", "no.such.module", "enqueue", "k"], 1, "plugin module 'no.such.module'"),
+        (["worker", "--queue", ""], 2, "argument --queue"),
+        (["enqueue", ""], 2, "argument kind"),
+        (["enqueue", "k", "--queue", ""], 2, "argument --queue"),
+        (["enqueue", "k", "--tag", ""], 2, "argument --tag"),
+        (["queues", "limit", "q", "lots"], 2, "a queue limit is a whole number"),
+        (["queues", "pause", ""], 2, "argument name"),
+    ],
+)
+def test_a_command_that_fails_on_its_arguments_creates_no_file(
+    capsys: Capsys, tmp_path: Path, argv: list[str], status: int, message: str
+) -> None:
+    db = tmp_path / "new.db"
+    code, out, err = run(capsys, "--db", str(db), *argv)
+    assert (code, out) == (status, "")
+    assert f"litequeue: error: {message}" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_plugin_that_fails_to_import_is_one_line_not_a_traceback(
@@ -430,19 +496,44 @@ def test_python_m_litequeue_enqueue_and_worker_until_empty(tmp_path: Path) -> No
 
 
 class Lines:
-    """A running command whose stdout lines can be awaited with a timeout."""
+    """A running command whose stdout and stderr lines can be awaited with a timeout."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.lines: queue_module.Queue[str] = queue_module.Queue()
-        assert self.proc.stdout is not None
-        stdout = self.proc.stdout
-        threading.Thread(target=lambda: [self.lines.put(x) for x in stdout], daemon=True).start()
+        self.errors: queue_module.Queue[str] = queue_module.Queue()
+        self._readers: list[threading.Thread] = []
+        for stream, lines in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors)):
+            assert stream is not None
+            reader = threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+
+    @staticmethod
+    def _read(stream: Any, lines: queue_module.Queue[str]) -> None:
+        for line in stream:
+            lines.put(line)
 
     def next(self, timeout: float = 20.0) -> str:
         return self.lines.get(timeout=timeout)
+
+    def next_error(self, containing: str, timeout: float = 20.0) -> str:
+        """The first stderr line from now that contains ``containing``."""
+        while True:
+            line = self.errors.get(timeout=timeout)
+            if containing in line:
+                return line
+
+    def stderr_rest(self) -> str:
+        """What is left of stderr once the command has ended."""
+        for reader in self._readers:
+            reader.join(10)
+        rest = []
+        while not self.errors.empty():
+            rest.append(self.errors.get_nowait())
+        return "".join(rest)
 
     def stop(self, signum: int) -> int:
         self.proc.send_signal(signum)
@@ -470,8 +561,61 @@ def test_worker_stops_gracefully_with_status_0(
     started.append(worker)
     assert worker.next().startswith("job 1 cli.add succeeded")  # it is serving
     assert worker.stop(signum) == 0
-    assert worker.proc.stderr is not None
-    assert "worker stopped after 1 attempt(s)" in worker.proc.stderr.read()
+    assert "worker stopped after 1 attempt(s)" in worker.stderr_rest()
+
+
+def wait_for_handler(db: Path, job_id: int, message: str) -> None:
+    """Until the job's handler (in another process) reported ``message`` with
+    ``ctx.progress``, for 20 s at most."""
+    with litequeue.Queue(db) as q:
+        for _ in range(2000):
+            if q.get(job_id).progress_message == message:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError(f"the handler of job {job_id} never reported {message!r}")
+
+
+def test_a_cancel_from_another_process_is_told_by_the_worker_and_counted(
+    tmp_path: Path, started: list[Lines]
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(litequeue_command("enqueue", "cli.wait"), env=env, check=True)
+    worker = Lines(litequeue_command("worker", "--lease", "0.6"), env)
+    started.append(worker)
+    wait_for_handler(db, 1, "waiting")
+    with litequeue.Queue(db) as q:
+        q.cancel(1)
+    assert "job 1 (cli.wait) attempt 1 stopped here: the job was cancelled" in (
+        worker.next_error("job 1")
+    )
+    assert worker.stop(signal.SIGINT) == 0
+    rest = worker.stderr_rest()
+    assert "job 1" not in rest  # told once
+    assert "worker stopped after 1 attempt(s)" in rest
+
+
+def test_ctrl_c_says_the_worker_is_stopping_and_a_second_one_hands_jobs_back(
+    tmp_path: Path, started: list[Lines]
+) -> None:
+    db = tmp_path / "q.db"
+    env = cli_env(db)
+    subprocess.run(
+        litequeue_command("enqueue", "cli.sleep", '{"seconds": 60}'), env=env, check=True
+    )
+    worker = Lines(litequeue_command("worker", "--grace", "30"), env)
+    started.append(worker)
+    wait_for_handler(db, 1, "sleeping")
+    worker.proc.send_signal(signal.SIGINT)
+    told = worker.next_error("stopping")
+    assert "1 running job(s) get up to 30 s to finish" in told
+    assert "a second Ctrl-C" in told
+    assert worker.stop(signal.SIGINT) == 0
+    rest = worker.stderr_rest()
+    assert "handing back its 1 running job(s) now" in rest
+    assert "worker stopped after 0 attempt(s)" in rest
+    with litequeue.Queue(db) as q:
+        assert q.get(1).status is litequeue.JobStatus.QUEUED
 
 
 def test_events_follow_streams_json_lines_until_ctrl_c(
@@ -530,3 +674,104 @@ def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
             assert (done.returncode, done.stderr) == (1, "")
     finally:
         os.close(write_end)
+
+
+def test_stats_and_a_worker_on_a_damaged_file_exit_1(
+    capsys: Capsys, db_path: Path, tmp_path: Path
+) -> None:
+    from engines.sqlite.test_storage import queue_with_a_damaged_index
+
+    queue_with_a_damaged_index(db_path)
+    assert_error(*run(capsys, "--db", str(db_path), "stats"), 1, "corrupt")
+    worker = subprocess.run(
+        litequeue_command("--db", str(db_path), "worker", "--until-empty"),
+        env=cli_env(tmp_path / "unused.db"), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert worker.returncode == 1
+    assert "litequeue: error: " in worker.stderr
+    assert "corrupt" in worker.stderr
+
+
+def test_stats_warns_of_queued_jobs_no_live_worker_handles(capsys: Capsys, db: Path) -> None:
+    with litequeue.Queue(db) as q:
+        q.enqueue("slow", None)
+        q.enqueue("slow", None, queue="cv")
+    code, out, err = run(capsys, "--db", str(db), "stats")
+    assert code == 0
+    assert "default" in out
+    warnings = [
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'cv'",
+        "litequeue: warning: no live worker handles 1 queued 'slow' job(s) of queue 'default'",
+    ]
+    assert err.splitlines() == warnings
+    code, out, err = run(capsys, "--db", str(db), "jobs")
+    assert (code, err.splitlines()) == (0, warnings)
+
+
+# -- tables: cells cut to fit, fields of the current run ----------------------------------
+
+
+def test_long_names_and_messages_are_cut_in_tables_and_whole_in_json(
+    capsys: Capsys, db_path: Path
+) -> None:
+    """One long kind, queue or error once padded every row of a listing to its length."""
+    kind, lane = "k" * 200, "q" * 200
+    with litequeue.Queue(db_path) as queue:
+        queue.handler(kind)(lambda ctx, p: (ctx.progress(10, "m" * 5000), 1 / 0))
+        job = queue.enqueue(kind, "x" * 5000, queue=lane, max_attempts=1)
+        queue.enqueue("short", None)
+        drain(queue, queues=[lane])
+        queue.set_queue(lane, limit=1)
+    db = str(db_path)
+    for command in (["jobs"], ["stats"], ["queues"], ["show", str(job.id)], ["events"]):
+        code, out, err = run(capsys, "--db", db, *command)
+        assert code == 0, err
+        table = out.splitlines()
+        if command[0] == "show":  # its fields are whole: only its events are a table
+            table = table[table.index("events:") :]
+        assert max(len(line) for line in table) <= 300, command
+    listing = run(capsys, "--db", db, "jobs")[1]
+    assert "k" * 39 + "…" in listing
+    assert "k" * 41 not in listing
+    assert "ZeroDivisionError" in listing
+    (whole,) = [j for j in run_json(capsys, db_path, "jobs") if j["id"] == job.id]
+    assert (whole["kind"], whole["queue"], whole["payload"]) == (kind, lane, "x" * 5000)
+
+
+def test_jobs_shows_when_a_queued_job_runs_and_only_current_notes(
+    capsys: Capsys, db_path: Path
+) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "cli.add", '{"numbers": [1]}')  # says "adding"
+    run(capsys, "--db", db, "enqueue", "cli.explode", "1", "--max-attempts", "1")
+    run(capsys, "--db", db, "--plugin", PLUGIN, "worker", "--until-empty", "--quiet")
+    run(capsys, "--db", db, "retry", "2")
+    run(capsys, "--db", db, "enqueue", "later", "--delay", "300")
+    run(capsys, "--db", db, "enqueue", "soon", "--delay", "30")
+    run(capsys, "--db", db, "enqueue", "tomorrow", "--delay", str(2 * 86400))
+    code, out, _ = run(capsys, "--db", db, "jobs")
+    assert code == 0
+    header, *lines = out.splitlines()
+    assert header.split()[-4:] == ["(UTC)", "run", "at", "note"]
+    rows = {line.split()[1]: line for line in lines}
+    assert rows["later"].rstrip().endswith("in 5m")  # in 4m01s to 5m: shown as 5m
+    assert re.search(r"in [1-3]\ds$", rows["soon"].rstrip())
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", rows["tomorrow"].rstrip())
+    assert rows["cli.explode"].rstrip().endswith("now")  # retried: its old error is gone
+    assert rows["cli.add"].split()[3] == "succeeded"
+    assert "adding" not in rows["cli.add"]  # a finished job's last progress message
+    shown = run(capsys, "--db", db, "show", "2")[1]
+    assert "ValueError" not in shown.split("events:")[0]
+    assert "started" not in shown.split("events:")[0]
+    assert "failed" in shown.split("events:")[1]  # the history stays in the event log
+
+
+def test_a_retrying_events_run_at_is_shown_as_an_iso_time(capsys: Capsys, db_path: Path) -> None:
+    with litequeue.Queue(db_path) as queue:
+        queue.handler("k", backoff=litequeue.Backoff(base=600))(lambda ctx, p: 1 / 0)
+        job = queue.enqueue("k", None)
+        drain(queue)
+        run_at = queue.get(job.id).run_at
+    for command in ("events", "show"):
+        out = run(capsys, "--db", str(db_path), command, *(["1"] if command == "show" else []))[1]
+        assert f'"run_at": "{run_at.isoformat(timespec="seconds")}"' in out

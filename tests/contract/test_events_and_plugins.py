@@ -193,21 +193,24 @@ def test_follow_mode_blocks_for_new_events_from_another_connection(
     queue: litequeue.Queue, db_path: Path
 ) -> None:
     got: list[litequeue.Event] = []
+    read_the_first = threading.Event()
+    start = queue.last_event_seq()
 
     def follow() -> None:
-        for event in queue.events(after=queue.last_event_seq(), follow=True, timeout=5):
+        for event in queue.events(after=start, follow=True, timeout=30):
             got.append(event)
+            read_the_first.set()
             if len(got) == 2:
                 return
 
-    thread = threading.Thread(target=follow)
-    thread.start()
-    time.sleep(0.1)
     with litequeue.Queue(db_path) as other:
         other.enqueue("k", 1)
-        other.enqueue("k", 2)
-    thread.join(10)
-    assert [e.type for e in got] == [EventType.ENQUEUED, EventType.ENQUEUED]
+        thread = threading.Thread(target=follow)
+        thread.start()
+        assert read_the_first.wait(30)
+        other.enqueue("k", 2)  # committed while the follower waits for more
+    thread.join(30)
+    assert [(e.type, e.job_id) for e in got] == [(EventType.ENQUEUED, 1), (EventType.ENQUEUED, 2)]
 
 
 def test_follow_mode_ends_after_its_timeout_of_silence(queue: litequeue.Queue) -> None:
@@ -250,6 +253,7 @@ def test_a_plugin_module_that_cannot_be_imported_is_a_clear_error(db_path: Path)
         litequeue.ConfigurationError, match=r"'no\.such\.module' cannot be imported"
     ):
         litequeue.Queue(db_path, plugins=["no.such.module"])
+    assert not db_path.exists()  # refused before a new file was made
 
 
 def test_a_plugin_with_a_misspelled_hook_is_refused(db_path: Path) -> None:
@@ -411,3 +415,27 @@ def logging_level(level: int) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(before)
+
+
+def test_plugins_hear_of_jobs_deleted_or_pruned_after_their_commit(
+    queue: litequeue.Queue, db_path: Path
+) -> None:
+    heard: list[tuple[list[int], list[int]]] = []  # (removed, still seen by others)
+
+    class Cleaner:
+        @litequeue.hookimpl
+        def litequeue_jobs_removed(self, jobs: list[litequeue.Job]) -> None:
+            ids = [job.id for job in jobs]
+            with litequeue.Queue(db_path) as other:
+                heard.append((ids, [job.id for job in other.jobs() if job.id in ids]))
+
+    queue.plugin_manager.register(Cleaner())
+    queue.handler("old")(lambda ctx, p: p)
+    deleted = queue.enqueue("gone", 1)
+    queue.cancel(deleted.id)
+    pruned = queue.enqueue("old", 2)
+    drain(queue)
+    queue.enqueue("new", 3, delay=3600)  # the newest job always stays
+    queue.delete(deleted.id)
+    queue.prune(older_than=0)
+    assert heard == [([deleted.id], []), ([pruned.id], [])]

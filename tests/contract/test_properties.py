@@ -17,7 +17,6 @@ from hypothesis.stateful import (
     consumes,
     invariant,
     multiple,
-    precondition,
     rule,
 )
 
@@ -26,7 +25,7 @@ from litequeue import EventType, JobStatus
 from litequeue._records import Claim, Outcome, Running
 from litequeue.engines.sqlite import _store
 from litequeue.testing import EventRecorder, drain
-from strategies import json_values, kinds, tags
+from strategies import json_values, kinds, pick, tags
 
 
 @settings(
@@ -319,14 +318,13 @@ class QueueMachine(RuleBasedStateMachine):
             m["status"] = "queued"  # from its last attempt too: a stop is not a failure
             m["released"] = m.get("released", 0) + 1
 
-    @precondition(lambda self: self.stale)
-    @rule(data=st.data())
-    def late_answer_is_refused(self, data: st.DataObject) -> None:
-        running = data.draw(st.sampled_from(self.stale))
-        if self._current(running) or running.job.id in self.pruned:
-            return  # a dead attempt whose job nobody has taken back yet, or gone
+    @rule(data=st.data(), status=st.sampled_from(["succeeded", "failed"]))
+    def late_answer_is_refused(self, data: st.DataObject, status: str) -> None:
+        running = pick(data, self.stale)
+        if running is None or self._current(running) or running.job.id in self.pruned:
+            return  # none, a dead attempt whose job nobody has taken back yet, or gone
         before = self.queue.get(running.job.id)
-        assert not self._answer(running, data.draw(st.sampled_from(["succeeded", "failed"])))
+        assert not self._answer(running, status)
         after = self.queue.get(running.job.id)
         assert (after.status, after.attempt, after.result) == (
             before.status,
@@ -334,10 +332,11 @@ class QueueMachine(RuleBasedStateMachine):
             before.result,
         )
 
-    @precondition(lambda self: self.model)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        job_id = data.draw(st.sampled_from(sorted(self.model)))
+        job_id = pick(data, sorted(self.model))
+        if job_id is None:
+            return
         m = self.model[job_id]
         if m["status"] in ("queued", "running"):
             self.queue.cancel(job_id)
@@ -350,10 +349,11 @@ class QueueMachine(RuleBasedStateMachine):
             else:
                 raise AssertionError("cancelling a finished job must be refused")
 
-    @precondition(lambda self: self.model)
     @rule(data=st.data())
     def retry_by_hand(self, data: st.DataObject) -> None:
-        job_id = data.draw(st.sampled_from(sorted(self.model)))
+        job_id = pick(data, sorted(self.model))
+        if job_id is None:
+            return
         m = self.model[job_id]
         if m["status"] in ("failed", "cancelled"):
             self.queue.retry(job_id)
@@ -428,8 +428,7 @@ class BatchMachine(RuleBasedStateMachine):
         self.tmp.cleanup()
 
     def _pick(self, data: st.DataObject, statuses: tuple[JobStatus, ...]) -> int | None:
-        ids = [j.id for j in self.queue.jobs(status=statuses, limit=10_000)]
-        return data.draw(st.sampled_from(ids)) if ids else None
+        return pick(data, [j.id for j in self.queue.jobs(status=statuses, limit=10_000)])
 
     @rule(size=st.integers(0, 3), broken=st.integers(0, 3))
     def make_batch(self, size: int, broken: int) -> None:
@@ -444,8 +443,9 @@ class BatchMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def mend_a_part(self, data: st.DataObject) -> None:
-        if self.broken:
-            self.broken.discard(data.draw(st.sampled_from(sorted(self.broken))))
+        part = pick(data, sorted(self.broken))
+        if part is not None:
+            self.broken.discard(part)
 
     @rule(data=st.data())
     def retry_a_job(self, data: st.DataObject) -> None:

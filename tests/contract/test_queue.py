@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -538,3 +539,177 @@ def test_queue_is_a_context_manager_and_close_is_idempotent(db_path: Path) -> No
 def test_durability_must_be_known(db_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="durability"):
         litequeue.Queue(db_path, durability="paranoid")
+
+
+# -- names are bounded, and fields describe the current run ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "limit"),
+    [
+        (lambda q, text: q.enqueue(text, None), "kind", 200),
+        (lambda q, text: q.enqueue("k", None, queue=text), "queue name", 200),
+        (lambda q, text: q.enqueue("k", None, tags=["ok", text]), "tags", 200),
+        (lambda q, text: q.enqueue("k", None, unique_key=text), "unique_key", 1000),
+        (lambda q, text: q.enqueue_many([{"kind": text}]), "kind", 200),
+        (lambda q, text: q.set_queue(text, limit=1), "queue name", 200),
+        (lambda q, text: q.handler("k", version=text)(lambda ctx, p: None), "version", 200),
+        (lambda q, text: q.handler(text)(lambda ctx, p: None), "kind", 200),
+        (lambda q, text: litequeue.Worker(q, name=text), "worker name", 200),
+        (lambda q, text: litequeue.Worker(q, queues=[text]), "queues", 200),
+    ],
+)
+def test_names_longer_than_their_limit_are_refused_naming_field_and_limit(
+    queue: litequeue.Queue, make: Callable[[litequeue.Queue, str], Any], field: str, limit: int
+) -> None:
+    """Every listing prints these names: a 100,000-character one once made each line of
+    ``litequeue jobs`` that long. The limit itself is accepted."""
+    make(queue, "n" * limit)
+    with pytest.raises(ConfigurationError, match=rf"{field}.* at most {limit} characters"):
+        make(queue, "n" * (limit + 1))
+    assert all(len(job.kind) <= 200 and len(job.queue) <= 200 for job in queue.jobs())
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "bell\x07", "\x1b[2Jclear", "c1\x9b"])
+def test_names_with_control_characters_are_refused(queue: litequeue.Queue, text: str) -> None:
+    for arguments in ({"kind": text}, {"queue": text}, {"tags": [text]}):
+        with pytest.raises(ConfigurationError, match="control characters"):
+            queue.enqueue(**{"kind": "k", "payload": None, **arguments})
+    queue.enqueue("k", None, unique_key=text)  # a key is matched, never shown
+
+
+def _fail_once_then(queue: litequeue.Queue, outcome: Callable[[], Any]) -> list[Any]:
+    """A handler ``k`` that fails its first attempt (retried at once) and then does
+    ``outcome``; returns what each attempt saw of its own job's error and progress."""
+    seen: list[Any] = []
+
+    @queue.handler("k", backoff=litequeue.Backoff(base=0))
+    def handler(ctx: litequeue.Context, payload: Any) -> Any:
+        job = queue.get(ctx.job.id)
+        seen.append((job.error, job.progress, job.progress_message))
+        if len(seen) == 1:
+            ctx.progress(60, "half way")
+            raise ValueError("first run broke")
+        return outcome()
+
+    return seen
+
+
+def test_a_new_run_does_not_show_the_last_runs_error_or_progress(queue: litequeue.Queue) -> None:
+    seen = _fail_once_then(queue, lambda: "ok")
+    job = queue.enqueue("k", None, max_attempts=2)
+    drain(queue)
+    assert seen[1] == (None, 0.0, None)  # the second run started clean
+    events = [e for e in queue.events(job_id=job.id) if e.type is EventType.RETRYING]
+    assert "first run broke" in events[0].data["error"]  # the history stays in the log
+
+
+def test_a_job_retried_by_hand_shows_nothing_of_its_earlier_runs(queue: litequeue.Queue) -> None:
+    queue.handler("k")(lambda ctx, p: 1 / 0)
+    job = queue.enqueue("k", None, max_attempts=1)
+    drain(queue)
+    assert queue.get(job.id).started_at is not None
+    retried = queue.retry(job.id)
+    for shown in (retried, queue.get(job.id)):
+        assert shown.status is JobStatus.QUEUED
+        assert (shown.error, shown.started_at, shown.finished_at) == (None, None, None)
+        assert (shown.attempt, shown.progress, shown.progress_message) == (0, 0.0, None)
+    cancelled = queue.cancel(job.id)  # it never ran since the retry
+    assert (cancelled.error, cancelled.started_at) == (None, None)
+    assert cancelled.finished_at is not None
+    failed = [e for e in queue.events(job_id=job.id) if e.type is EventType.FAILED]
+    assert "ZeroDivisionError" in failed[0].data["error"]
+
+
+def test_a_job_cancelled_while_waiting_for_a_retry_does_not_show_that_error(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k", backoff=litequeue.Backoff(base=3600))(lambda ctx, p: 1 / 0)
+    job = queue.enqueue("k", None, max_attempts=2)
+    drain(queue)
+    waiting = queue.get(job.id)
+    assert waiting.status is JobStatus.QUEUED
+    assert waiting.error is not None  # why it waits: kept until the next run starts
+    cancelled = queue.cancel(job.id)
+    assert cancelled.error is None
+    assert cancelled.started_at == waiting.started_at  # it did run once
+
+
+def test_a_retrying_events_run_at_is_an_iso_8601_utc_time(queue: litequeue.Queue) -> None:
+    queue.handler("k", backoff=litequeue.Backoff(base=600, jitter=0))(lambda ctx, p: 1 / 0)
+    job = queue.enqueue("k", None, max_attempts=2)
+    drain(queue)
+    (event,) = [e for e in queue.events(job_id=job.id) if e.type is EventType.RETRYING]
+    run_at = datetime.fromisoformat(event.data["run_at"])
+    assert run_at.utcoffset() == timedelta(0)
+    assert run_at == queue.get(job.id).run_at
+
+
+# -- another application's database ----------------------------------------------------------
+
+
+def _app_database(path: Path) -> bytes:
+    """A SQLite file of some application's: a table of its own, rows in it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT)")
+        conn.execute("INSERT INTO users (name) VALUES ('ada')")
+    conn.close()
+    return path.read_bytes()
+
+
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    before = _app_database(app)
+    with pytest.raises(litequeue.ForeignDatabase, match=r"app\.db.* users\).*adopt=True"):
+        litequeue.Queue(app)
+    assert app.read_bytes() == before
+    assert not Path(f"{app}-wal").exists()  # not even switched to WAL mode
+
+
+def test_adopt_adds_the_queue_beside_the_applications_own_tables(tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    _app_database(app)
+    with litequeue.Queue(app, adopt=True) as queue:
+        queue.enqueue("k", None)
+    with litequeue.Queue(app) as queue:  # a queue file now: no need to say it again
+        assert len(queue.jobs()) == 1
+    with sqlite3.connect(app) as conn:
+        assert conn.execute("SELECT name FROM users").fetchall() == [("ada",)]
+    conn.close()
+
+
+def test_delete_removes_a_job_its_children_and_their_events_leaving_one_deleted_event_each(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("k")(lambda ctx, p: p)
+    kept = queue.enqueue("k", "kept", tags=["t"])
+    parent, children = queue.batch([("k", 1), ("k", 2)], tags=["t"])
+    drain(queue)
+    before = queue.last_event_seq()
+    removed = queue.delete(parent.id)
+    assert [job.id for job in removed] == [parent.id, *(child.id for child in children)]
+    assert removed[0].status is JobStatus.SUCCEEDED  # as they were
+    for job in removed:
+        with pytest.raises(litequeue.JobNotFound):
+            queue.get(job.id)
+    assert [job.id for job in queue.jobs(tag="t")] == [kept.id]
+    events = list(queue.events())
+    assert {e.job_id for e in events if e.type is not EventType.DELETED} == {kept.id}
+    deleted = [e for e in events if e.seq > before]
+    assert [(e.type, e.job_id) for e in deleted] == [(EventType.DELETED, j.id) for j in removed]
+    with pytest.raises(litequeue.JobNotFound):
+        queue.delete(parent.id)
+
+
+def test_delete_refuses_a_running_job_and_a_child_of_an_unfinished_batch(
+    queue: litequeue.Queue,
+) -> None:
+    queue.enqueue("k", "running")
+    (running,), _, _ = queue.store.claim(Claim(worker="w", queues=("default",), limit=1, lease=60))
+    with pytest.raises(litequeue.InvalidTransition, match="it is running"):
+        queue.delete(running.job_id)
+    _, (child, _) = queue.batch([("k", 1), ("k", 2)], queue="other")
+    with pytest.raises(litequeue.InvalidTransition, match=r"delete job \d+ instead"):
+        queue.delete(child.id)
+    assert queue.get(running.job_id).status is JobStatus.RUNNING
+    assert queue.get(child.id).status is JobStatus.QUEUED

@@ -6,6 +6,7 @@ Runs where Chromium and Playwright are installed (``.ci/run`` installs both).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,14 +14,17 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright import sync_api
+from starlette.applications import Starlette
 
-from litequeue_cv.plugin.web import create_app
+import litequeue
+from litequeue_cv.plugin import KIND, QUEUE
+from litequeue_cv.plugin.web import LIST_LIMIT, create_app
 from litequeue_cv.samples import Sample
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -40,12 +44,12 @@ FLAGS = [
 ]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: Starlette) -> Iterator[str]:
+    """``app`` served on a free port of 127.0.0.1; yields its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", workers=2, poll=0.05)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -54,9 +58,30 @@ def server(tmp_path: Path) -> Iterator[str]:
     while not web.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert web.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    web.should_exit = True
-    thread.join(20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.should_exit = True
+        thread.join(20)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", workers=2, poll=0.05)
+    with serving(app) as base:
+        yield base
+
+
+@pytest.fixture
+def browser() -> Iterator[sync_api.Page]:
+    """A page in headless Chromium (the page's CSP forbids eval; Playwright's waits
+    evaluate expressions, so the CSP is bypassed)."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium.new_context(bypass_csp=True).new_page()
+        finally:
+            chromium.close()
 
 
 def post_file(base: str, path: Path, project: str) -> None:
@@ -127,3 +152,65 @@ def test_upload_two_cvs_and_watch_them_succeed_then_miss_nothing_across_a_reconn
             page.screenshot(path=shot)
         finally:
             browser.close()
+
+
+def test_a_late_answer_never_draws_over_what_the_event_stream_showed(
+    tmp_path: Path, browser: sync_api.Page
+) -> None:
+    """The answers to an upload and to a retry are held until the event stream has
+    shown the job failing; then they arrive, saying 'queued'. The row stays failed."""
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", run_worker=False, poll=0.05)
+    queue: litequeue.Queue = app.state.queue
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"not a pdf at all")
+    page = browser
+    held: list[sync_api.Route] = []
+
+    def late(action: Callable[[], None]) -> None:
+        """Do ``action``; let its request reach the server, the job fail, the page
+        hear of it; only then deliver the answer, and give the page time to draw it."""
+        action()
+        while not held:
+            page.wait_for_timeout(10)
+        route = held.pop()
+        answer = route.fetch()
+        litequeue.Worker(queue, queues=[QUEUE]).run(until_empty=True)
+        page.wait_for_function(f"lastSeq >= {queue.last_event_seq()}")
+        assert page.locator("tr.job").get_attribute("class") == "job failed"
+        with page.expect_response(route.request.url):
+            route.fulfill(response=answer)
+        page.evaluate("() => new Promise((done) => setTimeout(done, 100))")
+
+    with serving(app) as base:
+        page.route("**/api/upload", lambda route: held.append(route))
+        page.route("**/api/jobs/*/retry", lambda route: held.append(route))
+        page.goto(base + "/")
+        page.wait_for_function("document.getElementById('live').textContent === 'live'")
+        late(lambda: page.set_input_files("#picker", [str(broken)]))
+        assert page.locator("tr.job").get_attribute("class") == "job failed"
+        assert page.locator("#upload-status").text_content() == "1 file(s) queued"
+        late(lambda: page.click("tr.job button:text('retry')"))
+        assert page.locator("tr.job").get_attribute("class") == "job failed"
+        assert page.locator("tr.job button:text('cancel')").count() == 0
+        # The status line clears itself.
+        page.wait_for_function("document.getElementById('upload-status').textContent === ''")
+        page.click("tr.job button:text('delete')")
+        page.wait_for_function("document.querySelectorAll('tr.job').length === 0")
+
+
+def test_older_jobs_are_a_click_away(tmp_path: Path, browser: sync_api.Page) -> None:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", run_worker=False)
+    queue: litequeue.Queue = app.state.queue
+    count = LIST_LIMIT + 3
+    queue.enqueue_many([(KIND, {"path": f"/nowhere/{i}.txt"}) for i in range(count)], queue=QUEUE)
+    with serving(app) as base:
+        browser.goto(base + "/")
+        browser.wait_for_function(f"document.querySelectorAll('tr.job').length === {LIST_LIMIT}")
+        assert browser.locator("#more").text_content() == (
+            f"showing the newest {LIST_LIMIT} of {count} jobs"
+        )
+        browser.click("#older")
+        browser.wait_for_function(f"document.querySelectorAll('tr.job').length === {count}")
+        names = browser.locator("tr.job td:first-child").all_text_contents()
+        assert names == [f"{i}.txt" for i in reversed(range(count))]
+        assert browser.locator("#older").is_hidden()

@@ -7,12 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+import litequeue
 import litequeue_cv
 from litequeue_cv.cli import main
+from litequeue_cv.plugin import KIND, QUEUE
 from litequeue_cv.samples import Sample
 
 from .pdf_bytes import one_page_pdf
@@ -50,6 +53,48 @@ def test_import_without_pdfplumber() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_the_web_commands_missing_extra_is_named_as_this_checkout_installs_it(
+    tmp_path: Path,
+) -> None:
+    """From a checkout (``pip install -e .``) the published name would install a second copy."""
+    direct_url = metadata.distribution("litequeue-jobs").read_text("direct_url.json") or "{}"
+    if not json.loads(direct_url).get("dir_info", {}).get("editable"):
+        pytest.skip("installed from a package, not a checkout")
+    checkout = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys; sys.modules['starlette'] = None\n"  # the web extra is not installed
+        "from litequeue_cv.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "web", "--db", str(tmp_path / "q.db")],
+        capture_output=True,
+        text=True,
+        cwd=checkout,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "litequeue-cv: error: the web page needs: pip install -e '.[web]'\n"
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the example pipes through jq")
+def test_the_cli_docs_jq_example_queues_a_job_the_cv_worker_serves(tmp_path: Path) -> None:
+    """docs/cli.md's ``jq ... | litequeue enqueue cv.extract -`` once put the job in the
+    ``default`` queue, where no CV worker looks."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+    (example,) = [line for line in docs.read_text().splitlines() if "enqueue cv.extract -" in line]
+    scripts = Path(sys.executable).parent  # where this installation's litequeue is
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {example}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}"},
+        check=True,
+    )
+    with litequeue.Queue(tmp_path / "app.db") as queue:
+        job = queue.get(int(done.stdout))
+    assert (job.kind, job.queue, job.payload) == (KIND, QUEUE, {"path": "cv.pdf"})
 
 
 def test_extract_json(samples: list[Sample], capsys: pytest.CaptureFixture[str]) -> None:

@@ -128,6 +128,27 @@ def test_run_command_exit_codes(
     assert "no such file" in capsys.readouterr().err
 
 
+def test_piped_run_output_is_not_wrapped_at_80_columns(
+    tmp_path: Path,
+    samples: list[Sample],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line cut at the 80th column split file names and figures ("467 / ms")."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    folder = tmp_path / "cvs"
+    folder.mkdir()
+    name = "a-curriculum-vitae-with-a-name-long-enough-to-pass-eighty-columns.pdf"
+    (folder / name).write_bytes(samples[0].path.read_bytes())
+    assert cli.main(["run", str(folder), "--db", str(tmp_path / "q.db")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (done,) = [line for line in lines if line.startswith("✓")]
+    assert name in done
+    assert done.endswith(" ms")
+    assert any(f"│ {name} │" in line for line in lines)  # the summary table's row
+    assert any(line.startswith("1 extracted") and line.endswith("q.db") for line in lines)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 @pytest.mark.timeout(60)
 def test_run_reports_a_named_pipe_as_a_failed_file(tmp_path: Path, samples: list[Sample]) -> None:
@@ -141,6 +162,21 @@ def test_run_reports_a_named_pipe_as_a_failed_file(tmp_path: Path, samples: list
     assert path.name == "pipe.pdf"
     assert job.error is not None
     assert job.error.message == "pipe.pdf: not a regular file (it is a named pipe)"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_an_unreadable_file_deep_in_long_folder_names_is_a_failed_file(tmp_path: Path) -> None:
+    """Such a file is known by its path, and a path may be longer than a unique key."""
+    folder = tmp_path.joinpath(*["d" * 250] * 5)
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "pipe.pdf")
+    assert len(str(folder / "pipe.pdf")) > 1000
+    summary = run_module.run_cvs([tmp_path], db=tmp_path / "q.db", workers=1)
+    [(path, job)] = summary.failed
+    assert path == folder / "pipe.pdf"
+    assert job.error is not None
+    assert "not a regular file" in job.error.message
 
 
 @pytest.mark.parametrize(

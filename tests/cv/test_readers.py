@@ -58,6 +58,7 @@ def test_docx_order_tables_boxes_links_headers(tmp_path: Path) -> None:
     texts = [line.text for line in doc.lines]
     assert kind == "docx"
     assert texts == [
+        "Page header text",
         "First paragraph",
         "Left cell",
         "Nested cell",

@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 import litequeue
-from litequeue_cv.plugin import KIND, QUEUE
-from litequeue_cv.plugin.web import MAX_FILES, MAX_UPLOAD, create_app
+from litequeue_cv.plugin import KIND, QUEUE, UPLOADS_MARKER
+from litequeue_cv.plugin.web import LIST_LIMIT, MAX_FILES, MAX_UPLOAD, create_app
 from litequeue_cv.samples import Sample
 
 SAME_ORIGIN = {"x-litequeue": "1"}
@@ -75,11 +75,22 @@ def test_uploads_are_saved_under_server_names_and_queued_before_the_response(
     assert all(p.name != samples[0].path.name for p in saved)
 
 
+def test_a_project_name_with_line_breaks_or_tabs_is_kept_on_one_line(
+    client: TestClient, samples: list[Sample]
+) -> None:
+    """A tag may not hold control characters: the upload must not fail on them."""
+    response = upload(client, samples[0].path, project="team\tA\r\nnorth")
+    assert response.status_code == 201
+    assert response.json()[0]["project"] == "team A north"
+
+
 def test_jobs_move_to_succeeded_with_the_cv_readable(
     client: TestClient, samples: list[Sample]
 ) -> None:
     jobs = upload(client, samples[0].path, samples[2].path).json()
+    assert client.get("/api/state").json()["unhandled"] == 2  # no worker runs yet
     drain(client)
+    assert client.get("/api/state").json()["unhandled"] == 0
     state = client.get("/api/state", params={"project": "p1"}).json()
     assert {j["status"] for j in state["jobs"]} == {"succeeded"}
     assert state["stats"]["succeeded"] == 2
@@ -169,7 +180,7 @@ def test_a_token_can_be_required(tmp_path: Path, samples: list[Sample]) -> None:
 
 
 def uploaded_files(tmp_path: Path) -> list[Path]:
-    return list((tmp_path / "data" / "uploads").iterdir())
+    return [p for p in (tmp_path / "data" / "uploads").iterdir() if p.name != UPLOADS_MARKER]
 
 
 @pytest.mark.parametrize(
@@ -241,8 +252,16 @@ def test_any_token_works_and_any_wrong_one_is_refused(tmp_path: Path, token: str
         {"params": {"after": "²"}},
         {"headers": {"last-event-id": b"\xb2"}},
         {"params": {"after": str(2**63)}},
+        {"params": {"after": "9" * 5000}},
+        {"headers": {"last-event-id": "9" * 5000}},
     ],
-    ids=["after-superscript", "last-event-id-superscript", "past-sqlite"],
+    ids=[
+        "after-superscript",
+        "last-event-id-superscript",
+        "past-sqlite",
+        "after-5000-digits",
+        "last-event-id-5000-digits",
+    ],
 )
 def test_an_event_stream_start_that_is_not_a_sequence_number_is_refused(
     client: TestClient, where: dict[str, Any]
@@ -250,3 +269,183 @@ def test_an_event_stream_start_that_is_not_a_sequence_number_is_refused(
     response = client.get("/api/events", **where)
     assert response.status_code == 400
     assert "Last-Event-ID" in response.json()["error"]
+
+
+def test_job_ids_past_any_integer_name_no_job(client: TestClient) -> None:
+    huge = "9" * 5000
+    assert client.get(f"/api/jobs/{huge}").status_code == 404
+    for action in ("retry", "cancel", "delete"):
+        response = client.post(f"/api/jobs/{huge}/{action}", headers=SAME_ORIGIN)
+        assert response.status_code == 404
+        assert len(response.json()["error"]) < 200
+    assert client.get("/api/jobs", params={"before": huge}).status_code == 400
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[TestClient]:
+    """A page served on 127.0.0.1:8765, as the command line serves it."""
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "data", run_worker=False)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:8765", 200),
+        ("localhost:8765", 200),
+        ("[::1]:8765", 200),
+        ("LOCALHOST:8765", 200),
+        ("evil.test:8765", 421),  # a name that resolves to 127.0.0.1: DNS rebinding
+        ("localhost:9999", 421),  # another port: another server
+        ("localhost.evil.test:8765", 421),
+        ("", 421),
+    ],
+)
+def test_the_page_answers_only_to_its_own_address_and_loopback_names(
+    local: TestClient, host: str, status: int
+) -> None:
+    for path in ("/", "/api/state", "/api/jobs/1", "/favicon.ico"):
+        response = local.get(path, headers={"host": host})
+        assert response.status_code == (404 if status == 200 and "jobs" in path else status)
+    refused = local.post("/api/upload", headers={"host": host, **SAME_ORIGIN})
+    assert refused.status_code == (400 if status == 200 else 421)  # 400: no files sent
+
+
+def test_allowed_hosts_are_answered_too(tmp_path: Path) -> None:
+    app = create_app(
+        tmp_path / "q.db", data_dir=tmp_path / "d", allowed_hosts=["CVs.example"], run_worker=False
+    )
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.get("/api/state", headers={"host": "cvs.example"}).status_code == 200
+        assert client.get("/api/state", headers={"host": "cvs.example:443"}).status_code == 200
+        assert client.get("/api/state", headers={"host": "evil.test"}).status_code == 421
+
+
+def test_the_links_token_becomes_a_cookie_that_opens_the_api(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "d", token="s3cret", run_worker=False)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.get("/api/state").status_code == 401
+        opened = client.get("/", params={"token": "s3cret"}, follow_redirects=False)
+        assert opened.status_code == 303
+        assert opened.headers["location"] == "/"  # the token leaves the address bar
+        cookie = opened.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=strict" in cookie
+        assert "s3cret" not in cookie
+        assert client.get("/api/state").status_code == 200  # the cookie is sent back
+        client.cookies.clear()
+        assert client.get("/api/state").status_code == 401
+        assert client.get("/", params={"token": "wrong"}).status_code == 401
+
+
+def test_the_favicon_is_served(client: TestClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+
+
+def test_a_file_name_with_quotes_is_shown_and_kept_as_the_user_chose_it(
+    client: TestClient,
+) -> None:
+    # Browsers send '"' in a multipart file name as %22 (the HTML standard's rule).
+    boundary = "BB"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files";'
+        ' filename="Jane %22JD%22 Doe.txt"\r\n\r\n'
+        f"Jane Doe\njane@example.com\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {**SAME_ORIGIN, "content-type": f"multipart/form-data; boundary={boundary}"}
+    (job,) = client.post("/api/upload", content=body, headers=headers).json()
+    assert job["name"] == 'Jane "JD" Doe.txt'
+    drain(client)
+    detail = client.get(f"/api/jobs/{job['id']}").json()
+    assert detail["name"] == 'Jane "JD" Doe.txt'
+    assert detail["result"]["file_name"] == 'Jane "JD" Doe.txt'  # the JSON view's name
+
+
+def test_the_list_pages_through_every_job(client: TestClient, tmp_path: Path) -> None:
+    queue: litequeue.Queue = client.app.state.queue  # type: ignore[attr-defined]
+    count = LIST_LIMIT + 5
+    made = queue.enqueue_many(
+        [(KIND, {"path": f"/nowhere/{i}.txt"}) for i in range(count)], queue=QUEUE
+    )
+    first = client.get("/api/state").json()
+    assert (len(first["jobs"]), first["more"], first["total"]) == (LIST_LIMIT, True, count)
+    rest = client.get("/api/jobs", params={"before": first["jobs"][-1]["id"]}).json()
+    assert rest["more"] is False
+    shown = [j["id"] for j in first["jobs"] + rest["jobs"]]
+    assert shown == sorted((job.id for job in made), reverse=True)
+
+
+def test_deleting_a_job_removes_its_uploaded_file_and_tells_the_page(
+    client: TestClient, tmp_path: Path
+) -> None:
+    files = [("files", ("a.txt", b"Jane Doe")), ("files", ("b.txt", b"John Roe"))]
+    a, b = client.post("/api/upload", files=files, headers=SAME_ORIGIN).json()
+    saved = {p.name for p in uploaded_files(tmp_path)}
+    assert len(saved) == 2
+    deleted = client.post(f"/api/jobs/{a['id']}/delete", headers=SAME_ORIGIN)
+    assert deleted.json() == {"deleted": [a["id"]]}
+    assert len(uploaded_files(tmp_path)) == 1
+    assert client.get(f"/api/jobs/{a['id']}").status_code == 404
+    enqueued_b, gone = read_events(client, 2)  # a's own events went with it
+    assert enqueued_b["job"]["id"] == b["id"]
+    assert (gone["type"], gone["id"]) == ("deleted", a["id"])
+    queue: litequeue.Queue = client.app.state.queue  # type: ignore[attr-defined]
+    drain(client)
+    queue.enqueue("other", None)  # the newest job stays through a prune
+    queue.prune(older_than=0)
+    assert uploaded_files(tmp_path) == []
+    assert b["id"] not in [j["id"] for j in client.get("/api/state").json()["jobs"]]
+
+
+def test_a_file_given_by_path_is_never_removed_with_its_job(tmp_path: Path) -> None:
+    server_like = tmp_path / "0123456789abcdef0123456789abcdef.txt"  # not in an upload folder
+    marked = tmp_path / "marked"
+    marked.mkdir()
+    (marked / UPLOADS_MARKER).write_text("")
+    own_name = marked / "jane.txt"  # in an upload folder, under a name no server makes
+    with litequeue.Queue(tmp_path / "q.db", plugins=["litequeue_cv.plugin"]) as queue:
+        for path in (server_like, own_name):
+            path.write_text("Jane Doe")
+            job = queue.enqueue(KIND, {"path": str(path)}, queue=QUEUE)
+            queue.cancel(job.id)
+            queue.delete(job.id)
+    assert server_like.exists()
+    assert own_name.exists()
+
+
+def test_live_events_go_on_after_the_queue_file_was_busy(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue: litequeue.Queue = client.app.state.queue  # type: ignore[attr-defined]
+    events, failures = queue.events, [litequeue.DatabaseBusy("q.db: locked by another process")]
+
+    def busy_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return events(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "events", busy_once)
+    with client.stream("GET", "/api/events") as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "retry: 1000"
+        queue.enqueue(KIND, {"path": "/nowhere/a.txt"}, queue=QUEUE)
+        assert any(line.startswith("data: ") for line in lines)
+    assert not failures
+
+
+def test_litequeue_delete_removes_the_upload_through_the_autoloaded_plugin(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue.cli import main
+
+    (job,) = client.post(
+        "/api/upload", files=[("files", ("a.txt", b"Jane Doe"))], headers=SAME_ORIGIN
+    ).json()
+    assert len(uploaded_files(tmp_path)) == 1
+    monkeypatch.delenv("LITEQUEUE_DISABLE_PLUGIN_AUTOLOAD")  # as a user runs it
+    assert main(["--db", str(tmp_path / "q.db"), "cancel", str(job["id"])]) == 0
+    assert main(["--db", str(tmp_path / "q.db"), "delete", str(job["id"])]) == 0
+    assert uploaded_files(tmp_path) == []

@@ -10,14 +10,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 
+import litequeue
 from litequeue_cv.cli import main
-from litequeue_cv.plugin.web import MAX_UPLOAD
+from litequeue_cv.plugin import UPLOADS_MARKER
+from litequeue_cv.plugin.web import MAX_UPLOAD, create_app
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +43,9 @@ class Server:
         assert line.startswith("CV page on http://127.0.0.1:"), line
         self.link = line.split(" on ", 1)[1].split(" (uploads", 1)[0]
         self.port = int(self.link.split(":")[2].split("/")[0])
+        #: What API calls add to their address: the link's ``?token=...``, if any.
+        self.query = "?" + self.link.split("?", 1)[1] if "?" in self.link else ""
+        self.host = f"127.0.0.1:{self.port}"
         self.uploads = tmp_path / "cv-data" / "uploads"
 
     def connect(self) -> socket.socket:
@@ -59,7 +67,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def open_event_stream(server: Server) -> socket.socket:
     """A client that has the page's event stream open, as a browser tab does."""
     client = server.connect()
-    client.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    client.sendall(
+        f"GET /api/events{server.query} HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode()
+    )
     received = b""
     while b"retry: 1000" not in received:
         received += client.recv(4096)
@@ -88,8 +98,9 @@ def test_a_file_over_the_limit_is_refused_while_it_streams_in(server: Server) ->
     """A chunked body has no Content-Length to refuse up front."""
     client = server.connect()
     client.sendall(
-        b"POST /api/upload HTTP/1.1\r\nHost: x\r\nx-litequeue: 1\r\n"
-        b"Content-Type: multipart/form-data; boundary=BB\r\nTransfer-Encoding: chunked\r\n\r\n"
+        f"POST /api/upload{server.query} HTTP/1.1\r\nHost: {server.host}\r\n".encode()
+        + b"x-litequeue: 1\r\nContent-Type: multipart/form-data; boundary=BB\r\n"
+        + b"Transfer-Encoding: chunked\r\n\r\n"
     )
 
     def chunk(data: bytes) -> None:
@@ -105,9 +116,9 @@ def test_a_file_over_the_limit_is_refused_while_it_streams_in(server: Server) ->
     with contextlib.suppress(ConnectionError):
         assert client.recv(4096).startswith(b"HTTP/1.1 413")
     client.close()
-    assert list(server.uploads.iterdir()) == []
+    assert [p.name for p in server.uploads.iterdir()] == [UPLOADS_MARKER]
     check = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    check.request("GET", "/api/state")
+    check.request("GET", f"/api/state{server.query}")
     assert b'"jobs":[]' in check.getresponse().read()
 
 
@@ -157,3 +168,122 @@ def test_the_printed_link_works_in_a_browser_whatever_the_token(tmp_path: Path) 
                 browser.close()
     finally:
         server.stop()
+
+
+def get(server: Server, path: str) -> int:
+    """The status of a GET to the running server."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_each_start_makes_a_new_token_that_the_api_requires(tmp_path: Path) -> None:
+    (tmp_path / "2").mkdir()
+    first, second = Server(tmp_path, "--no-worker"), Server(tmp_path / "2", "--no-worker")
+    try:
+        assert first.query.startswith("?token=")
+        assert first.query != second.query
+        assert get(first, "/api/state") == 401
+        assert get(first, f"/api/state{second.query}") == 401
+        assert get(first, f"/api/state{first.query}") == 200
+    finally:
+        first.stop()
+        second.stop()
+    open_to_all = Server(tmp_path, "--no-worker", "--no-token")
+    try:
+        assert open_to_all.query == ""
+        assert get(open_to_all, "/api/state") == 200
+    finally:
+        open_to_all.stop()
+
+
+def test_a_queue_file_in_a_missing_folder_is_refused_and_no_folder_is_made(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "missing" / "dir"
+    command = [sys.executable, "-m", "litequeue_cv", "web", "--db", str(missing / "x.db")]
+    done = subprocess.run(
+        [*command, "--port", "0"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("litequeue-cv: error: ")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "missing").exists()
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[int]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the server did not start"
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+def test_an_upload_that_trickles_in_is_cut_off(tmp_path: Path) -> None:
+    app = create_app(
+        tmp_path / "q.db", data_dir=tmp_path / "d", run_worker=False, upload_timeout=1.0
+    )
+    with serving(app) as port, socket.create_connection(("127.0.0.1", port), 10) as client:
+        client.sendall(
+            f"POST /api/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+            + b"x-litequeue: 1\r\n"
+            b"Content-Type: multipart/form-data; boundary=BB\r\nContent-Length: 100000\r\n\r\n"
+            b'--BB\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\n'
+        )
+        started = time.monotonic()
+        answer = b""
+        while not answer:  # a byte every 0.1 s: never done, never silent for long
+            if select.select([client], [], [], 0.1)[0]:
+                answer = client.recv(4096)
+            else:
+                client.sendall(b"a")
+            assert time.monotonic() - started < 10, "the trickling upload is still held open"
+        assert answer.startswith(b"HTTP/1.1 408")
+    assert [p.name for p in (tmp_path / "d" / "uploads").iterdir()] == [UPLOADS_MARKER]
+
+
+def test_one_reader_of_the_log_serves_every_open_event_stream(tmp_path: Path) -> None:
+    poll, clients = 0.1, 30
+    app = create_app(tmp_path / "q.db", data_dir=tmp_path / "d", run_worker=False, poll=poll)
+    queue: litequeue.Queue = app.state.queue
+    reads = 0
+    events = queue.events
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return events(*args, **kwargs)
+
+    queue.events = counted  # type: ignore[method-assign]
+    with serving(app) as port:
+        streams = []
+        for _ in range(clients):
+            stream = socket.create_connection(("127.0.0.1", port), 10)
+            stream.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            streams.append(stream)
+        for stream in streams:
+            received = b""
+            while b"retry: 1000" not in received:
+                received += stream.recv(4096)
+        reads, started = 0, time.monotonic()
+        time.sleep(10 * poll)  # the subject: how often the log is read while idle
+        polls = (time.monotonic() - started) / poll
+        for stream in streams:
+            stream.close()
+    assert reads <= polls + 2, f"{reads} reads of the log in {polls:.0f} polls"

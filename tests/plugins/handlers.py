@@ -138,3 +138,36 @@ def start_a_grandchild(ctx: litequeue.Context, payload: Any) -> Any:
         handle.write(str(grandchild.pid))
     grandchild.wait()
     return "the grandchild ended"
+
+
+def break_the_child(ctx: litequeue.Context, payload: Any) -> Any:
+    """Note the process's pid in ``payload["pidfile"]``, then raise the builtin
+    exception named ``payload["raise"]`` (``MemoryError``, ``SystemExit``...)."""
+    import builtins
+
+    with open(payload["pidfile"], "w") as handle:
+        handle.write(str(os.getpid()))
+    raise getattr(builtins, payload["raise"])("raised on purpose")
+
+
+def leave_processes_behind(ctx: litequeue.Context, payload: Any) -> Any:
+    """Start a process that is not waited for and a daemon that forks away from its
+    parent, note both pids in ``payload["pidfile"]``, and return at once."""
+    import subprocess
+    import sys
+
+    left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    daemon_pidfile = payload["pidfile"] + ".daemon"
+    subprocess.run(["sh", "-c", f"sleep 60 & echo $! > {daemon_pidfile}"], check=True)
+    with open(daemon_pidfile) as handle:
+        daemon = handle.read().strip()
+    with open(payload["pidfile"], "w") as handle:
+        handle.write(f"{left.pid} {daemon}")
+    return os.getpid()
+
+
+def overshoot_progress(ctx: litequeue.Context, payload: Any) -> Any:
+    """Report progress below 0, then above 100."""
+    ctx.progress(-5, "starting")
+    ctx.progress(150, "nearly")
+    return "done"

@@ -53,12 +53,18 @@ def open_store(
     durability: str,
     busy_timeout: float,
     migrate: bool,
+    adopt: bool = False,
 ) -> Store:
-    """The store ``target`` names, opened (a ``Store`` instance is used as it is)."""
+    """The store ``target`` names, opened (a ``Store`` instance is used as it is);
+    ``adopt`` lets litequeue's tables join another application's database."""
     if not isinstance(target, str | os.PathLike):
         return target
     return SQLiteStore(
-        store_path(target), durability=durability, busy_timeout=busy_timeout, migrate=migrate
+        store_path(target),
+        durability=durability,
+        busy_timeout=busy_timeout,
+        migrate=migrate,
+        adopt=adopt,
     )
 
 

@@ -12,11 +12,11 @@ POSIX seconds; times read back are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from .._records import Claim, JobRun, NewJob, Outcome, Running, Written
-from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo
+from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo, WorkerInfo
 
 __all__ = [
     "AttemptEnd",
@@ -115,6 +115,18 @@ class Transaction(Protocol):
     def status_and_parent(self, job_id: int) -> tuple[str, int | None] | None:
         """A job's status and parent; None when its row is gone (pruned)."""
 
+    def subtree(self, job_id: int) -> list[int]:
+        """A job's id and the ids of all its descendants."""
+
+    def first_running(self, job_ids: list[int]) -> int | None:
+        """The lowest id among these jobs that is running, if any."""
+
+    def remove_jobs(self, job_ids: list[int]) -> list[Job]:
+        """Delete these jobs (and their tags); returns them as they were, by id."""
+
+    def remove_events(self, job_ids: list[int]) -> None:
+        """Delete the events of these jobs, but those this transaction writes."""
+
     def recount(self, parent_id: int) -> Recount | None:
         """Count an unfinished parent's ended children from their rows; None if it has
         finished."""
@@ -168,9 +180,19 @@ class Store(Protocol):
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
         """Create or change a queue's settings (``limit``, ``paused``)."""
 
-    def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        """Delete a job that is not running, with its descendants and their events,
+        writing a ``deleted`` event for each; returns the removed jobs, by id."""
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
         """Delete jobs finished, and events written, before these times (``None``:
-        keep them); returns how many of each went."""
+        keep them); returns how many of each went. ``removed`` (if given) hears the
+        removed jobs after each transaction commits."""
 
     # -- reads ------------------------------------------------------------------------
 
@@ -211,9 +233,26 @@ class Store(Protocol):
     def last_seq(self) -> int:
         """The newest event's ``seq`` (0 when there is none)."""
 
-    def next_due(self, queues: Sequence[str]) -> float:
-        """When the next delayed job of ``queues`` becomes due or a lease runs out
-        (POSIX seconds; infinity when neither will happen)."""
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+
+    # -- workers ------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)."""
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
 
     # -- change, schema, lifetime -------------------------------------------------------
 
@@ -227,6 +266,9 @@ class Store(Protocol):
 
     def schema_version(self) -> int:
         """The migration number the database is at."""
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the damage the database's own check finds."""
 
     def close(self) -> None:
         """Release the connection(s). Idempotent."""

@@ -15,14 +15,15 @@ returns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from .._records import Outcome
 from ..errors import InvalidTransition
 from ..models import ErrorInfo, EventType, Job, JobStatus
 from .base import Transaction
 
-__all__ = ["cancel", "record_outcomes", "recount", "retry", "take_back_expired"]
+__all__ = ["cancel", "delete", "record_outcomes", "recount", "retry", "take_back_expired"]
 
 
 def record_outcomes(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -78,6 +79,31 @@ def retry(tx: Transaction, job_id: int) -> Job:
     return tx.job(job_id)
 
 
+def delete(tx: Transaction, job_id: int) -> list[Job]:
+    """Delete a job that is not running, with its descendants, their tags and their
+    events, and record a ``deleted`` event for each; returns the removed jobs, by id.
+    A child of a batch that is not done is refused: its parent's outcome depends on it."""
+    job = tx.job(job_id)
+    ids = tx.subtree(job_id)
+    running = tx.first_running(ids)
+    if running is not None:
+        which = "it is" if running == job_id else f"its child job {running} is"
+        raise InvalidTransition(
+            f"job {job_id} cannot be deleted: {which} running (cancel it first)"
+        )
+    parent = None if job.parent_id is None else tx.status_and_parent(job.parent_id)
+    if parent is not None and parent[0] != JobStatus.SUCCEEDED.value:
+        raise InvalidTransition(
+            f"job {job_id} cannot be deleted: its parent job {job.parent_id} is"
+            f" {parent[0]} and depends on it (delete job {job.parent_id} instead)"
+        )
+    removed = tx.remove_jobs(ids)
+    for gone in removed:
+        tx.event(gone.id, EventType.DELETED)
+    tx.remove_events(ids)
+    return removed
+
+
 def recount(tx: Transaction, parent_id: int) -> None:
     """Count a waiting parent's ended children from their rows (a cancelled batch's
     children were not counted as they ended): its progress follows, and with none left
@@ -130,7 +156,9 @@ def _end_attempt(tx: Transaction, outcome: Outcome, *, expired: bool = False) ->
         elif outcome.status == "released":
             tx.event(outcome.job_id, EventType.RELEASED, data)
         else:
-            data["run_at"] = outcome.retry_at
+            # Back in the queue after a failure only with a retry time; written as
+            # Job.to_dict() writes times, not as a bare number.
+            data["run_at"] = datetime.fromtimestamp(cast(float, outcome.retry_at), UTC).isoformat()
             tx.event(outcome.job_id, EventType.RETRYING, data)
         return True
     tx.event(outcome.job_id, EventType(status), data)

@@ -9,12 +9,23 @@ keeps memory per page.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import litequeue
 
-__all__ = ["KIND", "MEMORY_LIMIT", "QUEUE", "TIMEOUT", "VERSION", "QueueError", "extract_job"]
+__all__ = [
+    "KIND",
+    "MEMORY_LIMIT",
+    "QUEUE",
+    "TIMEOUT",
+    "UPLOADS_MARKER",
+    "VERSION",
+    "QueueError",
+    "extract_job",
+    "uploaded_file",
+]
 
 #: The job kind.
 KIND = "cv.extract"
@@ -26,6 +37,12 @@ VERSION = "1"
 TIMEOUT = 120.0
 #: Address-space limit of the child process that parses a file.
 MEMORY_LIMIT = 1536 * 2**20
+
+#: The file that marks a folder as the web page's uploads. Only a file in such a
+#: folder, under a name the server made, is removed with its job: never a user's
+#: own file given by path to ``litequeue-cv run``.
+UPLOADS_MARKER = ".litequeue-cv-uploads"
+_SERVER_MADE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|docx|txt)")
 
 #: What the queue raises when it refuses its file or a setting (a folder, a file that
 #: is not a queue): the command line, which does not import litequeue, reports it.
@@ -51,7 +68,34 @@ def extract_job(ctx: litequeue.Context, payload: Any) -> dict[str, Any]:
             ctx.progress(*_STAGES[stage])
 
     result: dict[str, Any] = extract(Path(payload["path"]), progress=report).to_dict()
+    if isinstance(payload.get("name"), str):
+        result["file_name"] = payload["name"]  # an upload: the name it was dropped with
     return result
+
+
+def uploaded_file(job: litequeue.Job) -> Path | None:
+    """The file the web page saved for ``job``, or None if the job has none."""
+    payload = job.payload
+    if (
+        job.kind != KIND
+        or not isinstance(payload, dict)
+        or not isinstance(payload.get("path"), str)
+    ):
+        return None
+    path = Path(payload["path"])
+    if not path.is_absolute() or not _SERVER_MADE_NAME.fullmatch(path.name):
+        return None
+    return path if (path.parent / UPLOADS_MARKER).is_file() else None
+
+
+@litequeue.hookimpl
+def litequeue_jobs_removed(jobs: list[litequeue.Job]) -> None:
+    """Remove the uploaded CV of each deleted or pruned job: personal data is kept
+    no longer than its job."""
+    for job in jobs:
+        path = uploaded_file(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 @litequeue.hookimpl

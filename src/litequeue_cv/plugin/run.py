@@ -11,6 +11,7 @@ version are skipped; those done by an older version run again.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -49,15 +50,21 @@ def find_cv_files(paths: Iterable[Path]) -> list[Path]:
 def content_key(path: Path) -> str:
     """The unique key of a file's job: its content hash, so a renamed copy is known."""
     if not path.is_file():
-        return f"cv:unreadable:{path}"  # reading a named pipe would block; the job says why
+        return _unreadable_key(path)  # reading a named pipe would block; the job says why
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError:
-        return f"cv:unreadable:{path}"  # the job itself reports why
+        return _unreadable_key(path)  # the job itself reports why
     return f"cv:{digest.hexdigest()}"
+
+
+def _unreadable_key(path: Path) -> str:
+    """A file that cannot be read is known by its path, hashed: a path may be longer
+    than a unique key may be."""
+    return f"cv:unreadable:{hashlib.sha256(os.fsencode(path)).hexdigest()}"
 
 
 @attrs.frozen(kw_only=True)

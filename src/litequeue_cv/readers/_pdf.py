@@ -1,4 +1,4 @@
-"""PDF reader: one pass of positioned words per page, laid out in reading order."""
+"""PDF reader: one pass over the visible characters of each page, laid out in reading order."""
 
 from __future__ import annotations
 
@@ -12,19 +12,32 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .._document import Line, SourceDoc
 from ..errors import CorruptFile, CVError, EncryptedFile, NoTextLayer
-from ._layout import Segment, reading_order, segments_from_words
+from ._chars import upright_text, visible_chars, words_from_chars
+from ._layout import ROW_GAP, Segment, reading_order, segments_from_words
 
-_CID = re.compile(r"\(cid:(\d+)\)")
-#: Glyph ids pdfminer cannot map that are bullets in the standard fonts.
-_CID_BULLETS = {"127", "149", "183"}
 #: Share of the page height at the top and bottom where running heads live.
 _MARGIN_SHARE = 0.09
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.IGNORECASE)
+#: What a browser prints in the page margins: the date and time, and the
+#: page's address beside "1/2".
+_TIME_STAMP = re.compile(
+    r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?\s+\d{1,2}:\d{2}(\s*[AP]M)?$", re.IGNORECASE
+)
+_ADDRESS = re.compile(r"^(https?|file)://\S+$")
 
 
 def _clean(text: str) -> str:
-    text = _CID.sub(lambda m: "•" if m.group(1) in _CID_BULLETS else "", text)
-    return " ".join(text.split())
+    pieces = (" ".join(p.split()) for p in text.split(ROW_GAP))
+    return ROW_GAP.join(p for p in pieces if p)
+
+
+def _is_banner(text: str) -> bool:
+    """A browser's print banner: a row with a time stamp, or with an address and
+    a page count."""
+    pieces = text.split(ROW_GAP)
+    if any(_TIME_STAMP.match(p) for p in pieces):
+        return True
+    return any(_ADDRESS.match(p) for p in pieces) and any(_PAGE_NUMBER.match(p) for p in pieces)
 
 
 def _damage(path: Path, exc: Exception) -> CVError:
@@ -43,6 +56,8 @@ def _line(seg: Segment, page_no: int) -> Line:
         italic=seg.italic,
         size=round(seg.size, 2),
         x0=seg.x0,
+        x1=seg.x1,
+        top=seg.top,
         page=page_no,
     )
 
@@ -81,7 +96,8 @@ def _lines(pages: list[_Page]) -> tuple[list[Line], list[Line]]:
                 if not line.text:
                     continue
                 repeated = len(pages) > 1 and seen[_running_key(seg.text)] > 1
-                if in_margin(seg, page.height) and (repeated or _PAGE_NUMBER.match(line.text)):
+                dropped = repeated or _PAGE_NUMBER.match(line.text) or _is_banner(line.text)
+                if in_margin(seg, page.height) and dropped:
                     margin.append(line)
                 else:
                     out.append(line)
@@ -108,8 +124,11 @@ def read_pdf(path: Path) -> SourceDoc:
             if not pdf.pages:
                 raise NoTextLayer(path, "the PDF has no pages")
             for number, page in enumerate(pdf.pages, start=1):
-                words = page.extract_words(extra_attrs=["fontname", "size"])
-                flow, aside = reading_order(segments_from_words(words), float(page.width))
+                width, height = float(page.width), float(page.height)
+                chars = visible_chars(page.chars, page.rects + page.curves, width, height)
+                chars, width = upright_text(chars, width, height)
+                words = words_from_chars(chars)
+                flow, aside = reading_order(segments_from_words(words), width)
                 pages.append(_Page(number, float(page.height), flow, aside))
                 links.extend(_link_targets(page))
                 page.close()

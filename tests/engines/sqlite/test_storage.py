@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -342,3 +343,113 @@ def test_an_upgrade_waits_no_longer_than_the_busy_timeout(tmp_path: Path) -> Non
     assert time.monotonic() - started < 5
     conn.execute("ROLLBACK")
     conn.close()
+
+
+def _read_without_a_break(path: Path, stop: threading.Event) -> None:
+    """Two readers taking turns, the next one in before the last one leaves: at every
+    moment some reader has a snapshot open in the write-ahead log."""
+    readers = [sqlite3.connect(path, isolation_level=None) for _ in range(2)]
+    try:
+        readers[0].execute("BEGIN")
+        readers[0].execute("SELECT count(*) FROM jobs").fetchone()
+        while not stop.is_set():
+            readers[1].execute("BEGIN")
+            readers[1].execute("SELECT count(*) FROM jobs").fetchone()
+            readers[0].execute("COMMIT")
+            readers.reverse()
+        readers[0].execute("COMMIT")
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_the_write_ahead_log_stays_bounded_while_readers_never_pause(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # However slow the machine, the writer waits for the readers to move on.
+    monkeypatch.setattr(_schema, "WAL_WAIT", 30.0)
+    wal = Path(f"{db_path}-wal")
+    queue = litequeue.Queue(db_path, durability="normal")
+    queue.enqueue("k")
+    stop = threading.Event()
+    reading = threading.Thread(target=_read_without_a_break, args=(db_path, stop))
+    reading.start()
+    try:
+        largest = 0
+        for i in range(1500):
+            queue.enqueue("k", {"i": i, "pad": "x" * 500})
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        stop.set()
+        reading.join()
+    assert largest <= _schema.WAL_BOUND + 2**20, f"the log grew to {largest / 2**20:.1f} MiB"
+    assert len(queue.jobs(limit=10_000)) == 1501
+    queue.close()
+
+
+def damage_index(path: Path) -> None:
+    """Overwrite the first page of the index that claims read, the rest of the file
+    intact (a torn write, a bad sector): the header opens and counts still read."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'jobs_claimable'"
+    ).fetchone()
+    conn.close()
+    with open(path, "r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+
+
+def queue_with_a_damaged_index(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.enqueue_many([("k", {"i": i, "pad": "x" * 200}) for i in range(500)])
+    damage_index(db_path)
+
+
+def test_a_worker_on_a_damaged_file_stops_with_not_a_database(db_path: Path) -> None:
+    queue_with_a_damaged_index(db_path)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        with litequeue.Queue(db_path) as q:
+            q.handler("k")(lambda ctx, p: None)
+            try:
+                litequeue.Worker(q).run(until_empty=True)
+            except BaseException as exc:
+                raised.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(20)
+    assert not runner.is_alive(), "the worker kept retrying a damaged file"
+    assert [type(exc) for exc in raised] == [litequeue.NotADatabase]
+    assert str(db_path) in str(raised[0])
+
+
+def test_check_integrity_finds_a_damaged_index_that_counts_do_not(db_path: Path) -> None:
+    queue_with_a_damaged_index(db_path)
+    with litequeue.Queue(db_path) as q:
+        assert q.stats()["default"]["queued"] == 500  # looks healthy
+        with pytest.raises(litequeue.NotADatabase, match="corrupt"):
+            q.check_integrity()
+    with litequeue.Queue(db_path.with_name("fine.db")) as q:
+        q.enqueue("k")
+        q.check_integrity()  # a sound file passes
+
+
+def test_a_schema_upgraded_by_another_process_stops_this_ones_writes(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        job = q.enqueue("k")
+        newer = sqlite3.connect(db_path)
+        newer.execute(f"PRAGMA user_version = {q.store.version + 1:d}")
+        newer.close()
+        with pytest.raises(litequeue.SchemaTooNew, match="upgraded the database"):
+            q.enqueue("k")
+        with pytest.raises(litequeue.SchemaTooNew):
+            q.cancel(job.id)
+        q.handler("k")(lambda ctx, p: None)
+        with pytest.raises(litequeue.SchemaTooNew):
+            litequeue.Worker(q).run(until_empty=True)
+        assert q.get(job.id).status is JobStatus.QUEUED  # reads still work

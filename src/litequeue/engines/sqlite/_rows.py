@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..._records import Running, decode_json
-from ...models import ErrorInfo, Event, EventType, Job, JobStatus
+from ..._records import Running, decode_json, decode_stored
+from ...models import ErrorInfo, Event, EventType, Job, JobStatus, WorkerInfo
 from ._sql import CLAIMED_COLUMNS
 
-__all__ = ["claim_order", "copies", "dt", "event", "job", "running"]
+__all__ = ["claim_order", "copies", "dt", "event", "job", "jobs_by_id", "running", "worker"]
 
 _STATUSES = {status.value: status for status in JobStatus}
 _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
@@ -53,9 +53,13 @@ def job(row: Sequence[Any], payload: Any = UNDECODED) -> Job:
         kind=kind,
         queue=queue,
         status=_STATUSES[status],
-        payload=decode_json(payload_text) if payload is UNDECODED else payload,
-        result=None if result is None else decode_json(result),
-        error=None if error is None else ErrorInfo.from_dict(decode_json(error)),
+        payload=(
+            decode_stored(payload_text, "payload of job", job_id)
+            if payload is UNDECODED
+            else payload
+        ),
+        result=None if result is None else decode_stored(result, "result of job", job_id),
+        error=None if error is None else _error(error, job_id),
         priority=priority,
         run_at=created_at if run_at == created else dt(run_at),
         attempt=attempt,
@@ -77,6 +81,11 @@ def job(row: Sequence[Any], payload: Any = UNDECODED) -> Job:
     )
 
 
+def jobs_by_id(rows: Iterable[Sequence[Any]]) -> list[Job]:
+    """Jobs from their ``JOB_COLUMNS`` rows, by id."""
+    return sorted(map(job, rows), key=lambda found: found.id)
+
+
 def running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> list[Running]:
     """The claimed attempts from their ``CLAIMED_COLUMNS`` rows; the ``Job`` of each is
     built when first asked for, sharing the decoded payload."""
@@ -89,7 +98,7 @@ def running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> li
         ) = row  # fmt: skip
         attempt_of = Running(  # positional, as Running asks
             run_id, job_id, kind, attempt, max_attempts, timeout, parent_id,
-            decode_json(payload), row, build,
+            decode_stored(payload, "payload of job", job_id), row, build,
         )  # fmt: skip
         claimed.append(attempt_of)
     return claimed
@@ -147,5 +156,30 @@ def event(row: Sequence[Any]) -> Event:
     """An ``Event`` from its row (``seq, job_id, type, at, data``)."""
     seq, job_id, type_, at, data = row
     return Event(
-        seq=seq, job_id=job_id, type=_EVENT_TYPES[type_], at=dt(at), data=decode_json(data)
+        seq=seq, job_id=job_id, type=_EVENT_TYPES[type_], at=dt(at), data=_event_data(data, seq)
+    )
+
+
+def _error(text: str, job_id: int) -> ErrorInfo:
+    """A job's stored error; one that cannot be read says so in its place."""
+    data = decode_stored(text, "error of job", job_id)
+    if isinstance(data, dict):
+        return ErrorInfo.from_dict(data)
+    return ErrorInfo(type="Undecodable", message=str(data))
+
+
+def _event_data(text: str, seq: int) -> dict[str, Any]:
+    """An event's stored data; data that cannot be read says so in its place."""
+    data = decode_stored(text, "data of event", seq)
+    return data if isinstance(data, dict) else {"undecodable": str(data)}
+
+
+def worker(row: Sequence[Any]) -> WorkerInfo:
+    """A ``WorkerInfo`` from its row (``name, queues, kinds, started_at``)."""
+    name, queues, kinds, started_at = row
+    return WorkerInfo(
+        name=name,
+        queues=tuple(decode_json(queues)),
+        kinds=None if kinds is None else tuple(decode_json(kinds)),
+        started_at=dt(started_at),
     )

@@ -1,4 +1,5 @@
-"""Opening a SQLite file and bringing its schema up to date.
+"""Opening a SQLite file, keeping its write-ahead log bounded, and bringing its
+schema up to date.
 
 Migrations are the numbered ``migrations/NNNN_name.sql`` files. Each one runs in
 its own ``BEGIN IMMEDIATE`` transaction together with ``PRAGMA user_version = N``,
@@ -10,6 +11,7 @@ and is refused.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
 import time
@@ -25,6 +27,7 @@ from ...errors import (
     DatabaseBusy,
     DatabaseReadOnly,
     DiskFull,
+    ForeignDatabase,
     NotADatabase,
     SchemaTooNew,
     SchemaTooOld,
@@ -35,7 +38,9 @@ from . import _sql
 
 __all__ = [
     "DURABILITY_LEVELS",
+    "WAL_BOUND",
     "Migration",
+    "WalBound",
     "begin_immediate",
     "connect",
     "load_migrations",
@@ -172,8 +177,73 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     retry_busy(lambda: conn.execute(_sql.BEGIN_IMMEDIATE), timeout)
 
 
+#: Bytes the write-ahead log may hold: a little above the 1,000 pages (4 MB) at
+#: which SQLite copies it into the database and lets the next write start it over.
+#: It starts over only at a moment no reader is using it, so readers whose statements
+#: overlap without a break (two dashboards polling) would let it grow without end,
+#: and every commit would copy pages and sync the database again.
+WAL_BOUND = 5 * 2**20
+#: Seconds a writer waits for the readers still in the log to finish their statements.
+WAL_WAIT = 0.1
+#: Commits between two looks at the log's size: a look (a ``stat``) costs about a
+#: tenth of a commit.
+WAL_LOOK_EVERY = 16
+
+
+class WalBound:
+    """Keeps the write-ahead log of the file a connection writes under ``WAL_BOUND``.
+
+    When a commit has left the log larger (looked at every ``WAL_LOOK_EVERY``
+    commits), the writer copies it all into the database and starts it over
+    (``wal_checkpoint(RESTART)``; the next commit cuts the file back to
+    ``journal_size_limit``), trying again for up to ``WAL_WAIT`` s while readers
+    finish: each read is one short statement, and new ones read the database file
+    once the log is all copied. If a reader stays longer, the log is left alone
+    until it has grown by another ``WAL_BOUND``.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str | Path) -> None:
+        self._conn = conn
+        self._wal = None if str(path) == ":memory:" else os.path.abspath(f"{path}-wal")
+        self._limit = WAL_BOUND
+        self._commits = 0
+
+    def after_commit(self) -> None:
+        self._commits += 1
+        if self._wal is None or self._commits % WAL_LOOK_EVERY:
+            return
+        try:
+            size = os.stat(self._wal).st_size
+        except FileNotFoundError:
+            return
+        if size > self._limit:
+            self._limit = WAL_BOUND if self._restart() else size + WAL_BOUND
+
+    def _restart(self) -> bool:
+        deadline = time.monotonic() + WAL_WAIT
+        pause = 0.00005
+        while True:
+            try:
+                busy = self._conn.execute(_sql.WAL_RESTART).fetchone()[0]
+            except sqlite3.Error:
+                # The commit stands: an error here (a full disk) must not report it
+                # as failed, and the next write meets the same error if it lasts.
+                return False
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+
+
 def connect(
-    path: str | Path, *, durability: str, busy_timeout: float, current: bool = False
+    path: str | Path,
+    *,
+    durability: str,
+    busy_timeout: float,
+    current: bool = False,
+    adopt: bool = False,
 ) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with the asked durability, in autocommit mode
     (litequeue opens its own transactions with ``BEGIN IMMEDIATE``).
@@ -181,7 +251,9 @@ def connect(
     A file written by a newer litequeue (or another application's, numbered past
     litequeue's versions) is refused before anything about it changes: switching
     to WAL is a change it would keep. With ``current``, so is a missing file or
-    one not at this litequeue's schema version."""
+    one not at this litequeue's schema version; without ``adopt``, so is another
+    application's database (tables and no litequeue schema), which migrating would
+    add litequeue's tables to."""
     try:
         synchronous = DURABILITY_LEVELS[durability]
     except KeyError:
@@ -204,12 +276,17 @@ def connect(
             else:
                 newest = len(load_migrations())
                 _refuse_newer(conn, path, schema_version(conn), newest)
+                if not adopt:
+                    _refuse_foreign(conn, path)
             # A file still in rollback mode answers "busy" to this at once, without
             # waiting (several processes creating one queue file together).
             mode = retry_busy(lambda: conn.execute(_sql.WAL_MODE).fetchone()[0], busy_timeout)
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
             conn.execute(_sql.SYNCHRONOUS[synchronous])
+            # A log that started over is cut back to the bound (SQLite keeps its
+            # largest size otherwise), so a larger one means readers held it.
+            conn.execute(_sql.journal_size_limit(WAL_BOUND))
             conn.execute(_sql.NO_FOREIGN_KEYS)
         except BaseException:
             conn.close()
@@ -261,6 +338,16 @@ def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute(_sql.TABLES)}
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
+    """``ForeignDatabase`` for a file with tables but no litequeue schema: SQLite's own
+    (``sqlite_sequence``, ``sqlite_stat1``) do not count. The version is read after
+    the tables, so another process creating this queue file meanwhile (tables and
+    version in one commit) is never taken for another application."""
+    tables = sorted(t for t in _tables(conn) if not t.startswith("sqlite_"))
+    if tables and not schema_version(conn):
+        raise ForeignDatabase(str(path), tables)
 
 
 def _refuse_newer(conn: sqlite3.Connection, path: str | Path, version: int, newest: int) -> None:

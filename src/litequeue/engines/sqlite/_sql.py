@@ -70,6 +70,16 @@ ROLLBACK = "ROLLBACK"
 WAL_MODE = "PRAGMA journal_mode = WAL"
 #: By ``durability``: a commit fsynced before it returns ("FULL"), or at checkpoints.
 SYNCHRONOUS = {level: f"PRAGMA synchronous = {level}" for level in ("FULL", "NORMAL")}
+#: Copy the whole write-ahead log into the database and start it over (``WalBound``).
+WAL_RESTART = "PRAGMA wal_checkpoint(RESTART)"
+
+
+def journal_size_limit(size: int) -> str:
+    """Cuts a log that started over back to ``size`` bytes (SQLite keeps its largest
+    size otherwise; a PRAGMA takes no parameters)."""
+    return f"PRAGMA journal_size_limit = {size:d}"
+
+
 #: The schema declares no foreign keys (the lifecycle ties parents to children): off,
 #: whatever the SQLite build's default.
 NO_FOREIGN_KEYS = "PRAGMA foreign_keys = OFF"
@@ -77,6 +87,8 @@ NO_FOREIGN_KEYS = "PRAGMA foreign_keys = OFF"
 JSON_CHECK = "SELECT json_array_length(json_array(1))"
 #: The migration number the file is at (0 for a new file).
 USER_VERSION = "PRAGMA user_version"
+#: Damaged pages or indexes, up to five (it reads the whole file).
+QUICK_CHECK = "PRAGMA quick_check(5)"
 #: The tables of the file: whether a file of unknown version is a queue file at all.
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
@@ -159,9 +171,11 @@ def _claim(pick: str) -> str:
     return (
         "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
         " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-        " progress = 0, progress_message = NULL"
+        " progress = 0, progress_message = NULL, error = NULL"
         f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-        " AND queue = ?1 AND run_at <= ?2 ORDER BY priority DESC, run_at, id"
+        " AND queue = ?1 AND run_at <= ?2"
+        " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+        " ORDER BY priority DESC, run_at, id"
         " LIMIT (SELECT CASE WHEN q.paused THEN 0"
         " WHEN q.concurrency_limit IS NULL THEN ?3"
         " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
@@ -171,10 +185,11 @@ def _claim(pick: str) -> str:
     )
 
 
-#: One statement claims the best due jobs of a queue, as many as wanted (?3) and as its
-#: settings allow (none when paused; within its limit of running jobs across every
-#: worker). ``CLAIM_ONE`` picks a lone job with `=` rather than `IN`, which spares
-#: SQLite a temporary table.
+#: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a JSON
+#: list; NULL for any), as many as wanted (?3) and as its settings allow (none when
+#: paused; within its limit of running jobs across every worker). ``CLAIM_ONE`` picks a
+#: lone job with `=` rather than `IN`, which spares SQLite a temporary table. A new run
+#: starts clean: an earlier run's error and progress stay in the event log only.
 CLAIM_ONE = _claim("=")
 CLAIM_MANY = _claim("IN")
 #: Attempts whose lease ran out (their worker died or stalled): taken back before a claim.
@@ -274,9 +289,13 @@ END_PARENT = (
 
 
 def next_run_at(queues: int) -> str:
-    """When the next delayed job of ``queues`` queues becomes due."""
+    """When the next delayed job of ``queues`` queues becomes due, of the kinds in the
+    JSON list after them (NULL for any)."""
     marks = ", ".join("?" * queues)
-    return f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+    return (
+        f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+        f" AND (?{queues + 1} IS NULL OR kind IN (SELECT value FROM json_each(?{queues + 1})))"
+    )
 
 
 #: When the next lease runs out: a worker then takes that job back.
@@ -305,16 +324,19 @@ ATTEMPT_HOLDS = "SELECT 1 FROM jobs WHERE id = ? AND run_id = ? AND status = 'ru
 
 #: The unfinished children of a job: cancelled with it.
 ACTIVE_CHILDREN = "SELECT id FROM jobs WHERE parent_id = ? AND status IN ('queued', 'running')"
-#: A queued or running job cancelled by request.
+#: A queued or running job cancelled by request (an earlier attempt's error is not why it
+#: ended: that stays in the event log).
 CANCEL_JOB = (
-    "UPDATE jobs SET status = 'cancelled', lease_until = NULL, worker = NULL,"
+    "UPDATE jobs SET status = 'cancelled', error = NULL, lease_until = NULL, worker = NULL,"
     " finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')"
     " RETURNING parent_id"
 )
-#: A finished job queued again, with a fresh budget of attempts.
+#: A finished job queued again, with a fresh budget of attempts, as if never run (the
+#: earlier runs are in the event log).
 REQUEUE = (
-    "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, finished_at = NULL,"
-    " updated_at = ?, progress = 0, progress_message = NULL WHERE id = ?"
+    "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, error = NULL,"
+    " started_at = NULL, finished_at = NULL, updated_at = ?, progress = 0,"
+    " progress_message = NULL WHERE id = ?"
 )
 #: The children a retried parent puts back: those that failed or were cancelled.
 CHILDREN_TO_RETRY = (
@@ -364,6 +386,23 @@ QUEUES = (
     "SELECT name, concurrency_limit, paused FROM queues UNION"
     " SELECT DISTINCT queue, NULL, 0 FROM jobs WHERE queue NOT IN (SELECT name FROM queues)"
     " ORDER BY 1"
+)
+
+# -- workers ----------------------------------------------------------------------------
+
+#: A running worker's record, made or renewed (what it serves may change).
+WORKER_ALIVE = (
+    "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
+    " SET queues = ?2, kinds = ?3, expires_at = ?5"
+)
+#: A stopped worker's record, and any that ran out long ago.
+WORKER_GONE = "DELETE FROM workers WHERE name = ? OR expires_at < ?"
+#: The workers whose records have not run out.
+WORKERS = "SELECT name, queues, kinds, started_at FROM workers WHERE expires_at >= ? ORDER BY name"
+#: Queued jobs by queue and kind: those no live worker would claim are shown.
+QUEUED_BY_KIND = (
+    "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
 )
 
 # -- reads ------------------------------------------------------------------------------
@@ -419,6 +458,28 @@ JOB_EVENTS = (
 )
 #: Where a follower starts: the newest event's number.
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+
+# -- delete -----------------------------------------------------------------------------
+
+#: A job's id and the ids of all its descendants: what deleting it removes.
+SUBTREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL"
+    " SELECT jobs.id FROM jobs JOIN tree ON jobs.parent_id = tree.id) SELECT id FROM tree"
+)
+#: The first running job of a JSON list of ids: a running job is not deleted.
+FIRST_RUNNING = (
+    "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+    " AND status = 'running' ORDER BY id LIMIT 1"
+)
+#: Removed jobs read back as they were, for the plugins that clean up after them.
+DELETE_JOBS_RETURNING = (
+    f"DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?)) RETURNING {_JOBS}"
+)
+#: The events of deleted jobs, but those below ``seq`` ?2: the ``deleted`` events just
+#: written stay (deleting the log's newest rows would hand their numbers out again).
+DELETE_JOB_EVENTS = (
+    "DELETE FROM events WHERE job_id IN (SELECT value FROM json_each(?)) AND seq < ?"
+)
 
 # -- prune ------------------------------------------------------------------------------
 

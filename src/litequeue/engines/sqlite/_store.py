@@ -28,8 +28,8 @@ from ..._records import (
     Written,
     encode_json,
 )
-from ...errors import InvalidTransition, JobNotFound
-from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo
+from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
+from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 from .. import lifecycle
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
@@ -53,18 +53,27 @@ class SQLiteStore:
         durability: str = "full",
         busy_timeout: float = 10.0,
         migrate: bool = True,
+        adopt: bool = False,
     ) -> None:
         self.path = str(path)
         self._conn = _schema.connect(
-            self.path, durability=durability, busy_timeout=busy_timeout, current=not migrate
+            self.path,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            current=not migrate,
+            adopt=adopt,
         )
         self._busy_timeout = busy_timeout
+        self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
             # From here on, waiting for a busy file is _schema.retry_busy's job.
             self._conn.execute(_sql.NO_BUSY_WAIT)
+            # The schema this process's statements were written for: a newer
+            # litequeue that upgrades the file meanwhile stops this one's writes.
+            self.version = _schema.schema_version(self._conn)
         except BaseException:
             self._conn.close()
             raise
@@ -89,6 +98,13 @@ class SQLiteStore:
 
     def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._reading(lambda conn: conn.execute(sql, params).fetchall())
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the first problems ``PRAGMA quick_check`` finds
+        (a damaged page or index); it reads the whole file."""
+        problems = [row[0] for row in self._read(_sql.QUICK_CHECK)]
+        if problems != ["ok"]:
+            raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file."""
@@ -308,6 +324,7 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         lifecycle.take_back_expired(tx)
+        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -315,7 +332,7 @@ class SQLiteStore:
                 break
             rows = conn.execute(
                 _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until),
+                (queue, now, wanted, claim.worker, lease_until, kinds),
             ).fetchall()
             if not rows:
                 continue
@@ -324,10 +341,12 @@ class SQLiteStore:
             tx.started(map(_rows.claimed_attempt, rows), claim.worker)
         return claimed
 
-    def next_due(self, queues: Sequence[str]) -> float:
-        """When the next delayed job of ``queues`` becomes due, or a lease runs out
-        (POSIX seconds; infinity when neither will happen)."""
-        (due,) = self._read(_sql.next_run_at(len(queues)), tuple(queues))[0]
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
+        listed = None if kinds is None else encode_json(list(kinds))
+        (due,) = self._read(_sql.next_run_at(len(queues)), (*queues, listed))[0]
         (lease,) = self._read(_sql.NEXT_LEASE_END)[0]
         times = [t for t in (due, lease) if t is not None]
         return min(times) if times else float("inf")
@@ -398,6 +417,33 @@ class SQLiteStore:
         """Every queue that has settings or jobs."""
         rows = self._read(_sql.QUEUES)
         return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)
+        unless it renews again; what it serves may change between calls."""
+        kinds_json = None if kinds is None else encode_json(list(kinds))
+        with self._write() as tx:
+            tx.conn.execute(
+                _sql.WORKER_ALIVE, (name, encode_json(list(queues)), kinds_json, tx.now, until)
+            )
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+        with self._write() as tx:
+            tx.conn.execute(_sql.WORKER_GONE, (name, tx.now - 86400.0))
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
+        return [_rows.worker(row) for row in self._read(_sql.WORKERS, (time.time(),))]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+        rows = self._read(_sql.QUEUED_BY_KIND)
+        return {(queue, kind): count for queue, kind, count in rows}
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -487,9 +533,22 @@ class SQLiteStore:
         """The newest event's sequence number (0 when there is none)."""
         return int(self._read(_sql.LAST_SEQ)[0][0])
 
-    def prune(self, jobs_before: float | None, events_before: float | None) -> tuple[int, int]:
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        """Delete a job that is not running, with its descendants and their events
+        (see ``lifecycle.delete``)."""
+        with self._write() as tx:
+            removed = lifecycle.delete(tx, job_id)
+        return removed, tx.delivered
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
         """Delete jobs that finished before ``jobs_before`` and events older than
-        ``events_before`` (``None``: keep them all). Returns how many of each went.
+        ``events_before`` (``None``: keep them all). Returns how many of each went;
+        ``removed`` (if given) hears each chunk's jobs once it has committed.
 
         Rows go ``_PRUNE_CHUNK`` at a time, each chunk in its own transaction, so the
         first prune of a busy file does not hold the write lock for seconds while
@@ -498,6 +557,7 @@ class SQLiteStore:
         jobs = events = 0
         if jobs_before is not None:
             while True:
+                gone: list[Any] = []
                 with self._write() as tx:
                     ids = [
                         row[0]
@@ -505,9 +565,10 @@ class SQLiteStore:
                     ]
                     if ids:
                         listed = encode_json(ids)
-                        tx.conn.execute(_sql.DELETE_TAGS, (listed,))
-                        tx.conn.execute(_sql.DELETE_JOBS, (listed,))
+                        gone = tx.remove_rows(listed, returning=removed is not None)
                 jobs += len(ids)
+                if gone and removed is not None:
+                    removed(_rows.jobs_by_id(gone))  # built after the commit, outside the lock
                 if not ids:  # (children go in the round after their parent)
                     break
         if events_before is not None:
@@ -547,6 +608,15 @@ class _WriteTx:
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
+            version = _schema.schema_version(store._conn)
+            if version > store.version:
+                _schema.rollback(store._conn)
+                raise SchemaTooNew(
+                    f"{store.path}: a newer litequeue upgraded the database to schema"
+                    f" version {version} while this process had it open (at version"
+                    f" {store.version}); this process writes no more: stop it and upgrade"
+                    " litequeue"
+                )
         except BaseException as exc:
             store._lock.release()
             if isinstance(exc, sqlite3.Error):
@@ -562,6 +632,7 @@ class _WriteTx:
             if exc_type is None:
                 self.tx.flush()
                 conn.execute(_sql.COMMIT)
+                store._wal.after_commit()
             else:
                 _schema.rollback(conn)
         except BaseException as inner:

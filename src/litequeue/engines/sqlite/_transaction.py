@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..._records import Outcome, Written, dumps
+from ..._checks import INT64_MAX
+from ..._records import Outcome, Written, dumps, encode_json
 from ...errors import JobNotFound
 from ...models import ErrorInfo, EventType, Job
 from ..base import AttemptEnd, ChildEnd, Recount, SuccessEnd
@@ -233,3 +234,29 @@ class SQLiteTransaction:
     def recount(self, parent_id: int) -> Recount | None:
         row: Recount | None = self.conn.execute(_sql.RECOUNT, (self.now, parent_id)).fetchone()
         return row
+
+    def subtree(self, job_id: int) -> list[int]:
+        return [row[0] for row in self.conn.execute(_sql.SUBTREE, (job_id,))]
+
+    def first_running(self, job_ids: list[int]) -> int | None:
+        row = self.conn.execute(_sql.FIRST_RUNNING, (encode_json(job_ids),)).fetchone()
+        return None if row is None else int(row[0])
+
+    def remove_jobs(self, job_ids: list[int]) -> list[Job]:
+        return _rows.jobs_by_id(self.remove_rows(encode_json(job_ids), returning=True))
+
+    def remove_rows(self, listed: str, *, returning: bool) -> list[Any]:
+        """Delete the jobs whose ids are in the JSON list ``listed``, and their tags;
+        returns their rows as they were (none unless ``returning``: reading them back
+        costs time under the write lock)."""
+        self.conn.execute(_sql.DELETE_TAGS, (listed,))
+        if not returning:
+            self.conn.execute(_sql.DELETE_JOBS, (listed,))
+            return []
+        return self.conn.execute(_sql.DELETE_JOBS_RETURNING, (listed,)).fetchall()
+
+    def remove_events(self, job_ids: list[int]) -> None:
+        # The new events first: their numbers mark where the old ones end.
+        self.flush()
+        first_new = self.written[0][0] if self.written else INT64_MAX
+        self.conn.execute(_sql.DELETE_JOB_EVENTS, (encode_json(job_ids), first_new))

@@ -7,23 +7,23 @@ Server-Sent Events fed from ``Queue.events(after=...)``: a browser that
 reconnects sends its Last-Event-ID and misses nothing, and a reload shows the
 same state, because everything shown is read from the queue file.
 
-Safe by default: it binds 127.0.0.1, caps upload size, count and type while
-the body streams in, never uses a client's file name on disk, refuses
-state-changing requests from other origins (and without its custom header),
-sends a strict Content-Security-Policy (the page puts every name and CV text in
-with ``textContent``), and can require a token.
+Safe by default: it binds 127.0.0.1, answers only to its own address and
+loopback names, requires the token of its start-up link, caps upload size,
+count, type and time while the body streams in, never uses a client's file name
+on disk, refuses state-changing requests from other origins (and without its
+custom header), and sends a strict Content-Security-Policy (the page puts every
+name and CV text in with ``textContent``). Deleting a job, here or anywhere,
+removes its uploaded file (see ``litequeue_jobs_removed`` in the plugin).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import secrets
 import signal
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -32,7 +32,6 @@ import anyio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -40,10 +39,19 @@ from starlette.staticfiles import StaticFiles
 
 import litequeue
 
-from .. import KIND, QUEUE
+from .. import KIND, QUEUE, UPLOADS_MARKER
+from ._guard import Guard, error
+from ._live import Live
 from ._upload import Refused, receive
 
-__all__ = ["ALLOWED_SUFFIXES", "MAX_FILES", "MAX_UPLOAD", "create_app", "serve"]
+__all__ = [
+    "ALLOWED_SUFFIXES",
+    "MAX_FILES",
+    "MAX_UPLOAD",
+    "UPLOAD_TIMEOUT",
+    "create_app",
+    "serve",
+]
 
 STATIC = Path(__file__).with_name("static")
 #: File types the page takes (others are refused with 415).
@@ -52,16 +60,12 @@ ALLOWED_SUFFIXES = frozenset({".pdf", ".docx", ".txt"})
 MAX_UPLOAD = 10 * 2**20
 #: Most files in one upload request.
 MAX_FILES = 20
+#: Seconds an upload's body may take to arrive (a body that trickles in is cut off).
+UPLOAD_TIMEOUT = 120.0
+#: Most jobs the page's list shows (it says how many there are).
+LIST_LIMIT = 200
 _SHUTDOWN_GRACE = 10  # seconds open requests get once the server is told to stop
 _LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
-_HEADER = "x-litequeue"  # state-changing requests must carry it: a cross-site form cannot
-_SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none';"
-    " base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-}
 
 
 def summary(job: litequeue.Job) -> dict[str, Any]:
@@ -90,69 +94,35 @@ def summary(job: litequeue.Job) -> dict[str, Any]:
     }
 
 
-class _Guard(BaseHTTPMiddleware):
-    """Token, same-origin and custom-header checks, and security headers."""
-
-    def __init__(self, app: Any, token: str | None) -> None:
-        super().__init__(app)
-        # compare_digest takes only ASCII str; as UTF-8 bytes any token works.
-        self.token = None if token is None else token.encode()
-
-    def _authorized(self, request: Request) -> bool:
-        if self.token is None or not request.url.path.startswith("/api/"):
-            return True  # the page itself loads without a token; it reads it from #token=
-        return secrets.compare_digest(_given_token(request), self.token)
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if not self._authorized(request):
-            return _error(401, "a valid token is needed (?token= or Authorization: Bearer)")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("origin")
-            host = request.headers.get("host", "")
-            if origin is not None and origin.split("://", 1)[-1] != host:
-                return _error(403, "requests from other origins are refused")
-            if request.headers.get(_HEADER) != "1":
-                return _error(403, f"state-changing requests need the {_HEADER} header")
-        response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-
-def _given_token(request: Request) -> bytes:
-    """The request's token as sent: a header's bytes (Starlette decodes headers as
-    Latin-1), a query value's UTF-8."""
-    header = request.headers.get("authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").encode("latin-1")
-    return request.query_params.get("token", "").encode()
-
-
 def _after(request: Request) -> int | None:
     """Where an event stream starts: ``Last-Event-ID`` or ``?after=``; None if that
-    is not a sequence number (``str.isdigit`` also takes digits such as "²")."""
-    text = request.headers.get("last-event-id") or request.query_params.get("after", "0")
-    if not (text.isascii() and text.isdigit()) or int(text) > _LAST_SEQ:
+    is not a sequence number."""
+    return _number(request.headers.get("last-event-id") or request.query_params.get("after", "0"))
+
+
+def _number(text: str) -> int | None:
+    """``text`` as a sequence number or job id (0..2**63-1), or None if it is not one
+    (``str.isdigit`` also takes digits such as "²")."""
+    # The length first: int() refuses numbers of more than 4,300 digits with a ValueError.
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > _LAST_SEQ:
         return None
     return int(text)
 
 
-def _read_events(queue: litequeue.Queue, after: int) -> list[litequeue.Event]:
-    return list(queue.events(after=after))
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _project_tag(request: Request) -> str | None:
+    """The tag of the project the page filters by (``?project=``), if any."""
+    project = request.query_params.get("project", "")
+    return f"project:{project}" if project else None
 
 
 def _busy(request: Request, exc: Exception) -> Response:
-    response = _error(503, f"the queue file is busy, try again: {exc}")
+    response = error(503, f"the queue file is busy, try again: {exc}")
     response.headers["retry-after"] = "1"
     return response
 
 
 def _store_failed(request: Request, exc: Exception) -> Response:
-    return _error(500, f"the queue file cannot be used: {exc}")
+    return error(500, f"the queue file cannot be used: {exc}")
 
 
 def _never() -> bool:
@@ -164,18 +134,30 @@ def create_app(
     *,
     data_dir: str | Path,
     token: str | None = None,
+    allowed_hosts: Collection[str] = (),
     run_worker: bool = True,
     workers: int = 2,
     max_upload: int = MAX_UPLOAD,
+    upload_timeout: float = UPLOAD_TIMEOUT,
     poll: float = 0.25,
 ) -> Starlette:
-    """The web app for the queue file ``db``; uploads go under ``data_dir``."""
+    """The web app for the queue file ``db``; uploads go under ``data_dir``.
+
+    ``token`` None serves without one (the command line makes one per start);
+    ``allowed_hosts`` are names, besides loopback ones and the bound address, that
+    the page may be asked by."""
     from .. import __name__ as plugin_module
 
-    uploads = Path(data_dir) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
+    # The queue first: a database in a folder that does not exist is refused, and
+    # no folder is made for it.
     queue = litequeue.Queue(db, plugins=[plugin_module])
+    try:
+        uploads = _upload_folder(Path(data_dir))
+    except BaseException:
+        queue.close()
+        raise
     worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
+    live = Live(queue, summary, poll=poll)
 
     async def run(fn: Callable[..., Any], *args: Any) -> Any:
         return await anyio.to_thread.run_sync(lambda: fn(*args))
@@ -183,42 +165,65 @@ def create_app(
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
 
+    async def favicon(request: Request) -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    def page(tag: str | None, before: int | None) -> dict[str, Any]:
+        """A page of the list, newest first, and whether older jobs remain."""
+        jobs = queue.jobs(kind=KIND, tag=tag, before_id=before, limit=LIST_LIMIT + 1)
+        return {"jobs": [summary(j) for j in jobs[:LIST_LIMIT]], "more": len(jobs) > LIST_LIMIT}
+
     async def state(request: Request) -> Response:
-        project = request.query_params.get("project", "")
-        tag = f"project:{project}" if project else None
+        tag = _project_tag(request)
 
         def read() -> dict[str, Any]:
             last = queue.last_event_seq()
-            jobs = queue.jobs(kind=KIND, tag=tag, limit=200)
+            first = page(tag, None)
             recent = queue.jobs(kind=KIND, limit=500)
             projects = sorted({s["project"] for s in map(summary, recent) if s["project"]})
+            stats = queue.stats(tag=tag).get(QUEUE, {})
             return {
                 "last_seq": last,
-                "jobs": [summary(j) for j in jobs],
-                "stats": queue.stats(tag=tag).get(QUEUE, {}),
+                **first,
+                "total": sum(stats.values()),
+                "stats": stats,
+                # Queued CVs that no live worker (here or elsewhere) would claim.
+                "unhandled": queue.unhandled().get((QUEUE, KIND), 0),
                 "projects": projects,
             }
 
         return JSONResponse(await run(read))
 
+    async def older(request: Request) -> Response:
+        before = _number(request.query_params.get("before", ""))
+        if before is None:
+            return error(400, f"?before= takes a job id 0..{_LAST_SEQ}")
+        return JSONResponse(await run(page, _project_tag(request), before))
+
     async def job(request: Request) -> Response:
-        job_id = int(request.path_params["job_id"])
+        job_id = _number(request.path_params["job_id"])
+        if job_id is None:
+            return _no_job(request)
         try:
             found = await run(queue.get, job_id)
         except litequeue.JobNotFound:
-            return _error(404, f"no job {job_id}")
+            return _no_job(request)
         return JSONResponse({**summary(found), "result": found.result})
 
     async def change(request: Request) -> Response:
-        job_id, action = int(request.path_params["job_id"]), request.path_params["action"]
-        if action not in ("retry", "cancel"):
-            return _error(404, f"no action {action!r}")
+        job_id, action = _number(request.path_params["job_id"]), request.path_params["action"]
+        if action not in ("retry", "cancel", "delete"):
+            return error(404, f"no action {action[:100]!r}")
+        if job_id is None:
+            return _no_job(request)
         try:
             changed = await run(getattr(queue, action), job_id)
         except litequeue.JobNotFound:
-            return _error(404, f"no job {job_id}")
+            return _no_job(request)
         except litequeue.InvalidTransition as exc:
-            return _error(409, str(exc))
+            return error(409, str(exc))
+        if action == "delete":
+            return JSONResponse({"deleted": [gone.id for gone in changed]})
         return JSONResponse(summary(changed))
 
     # Room for every file at its largest, plus the form's own lines.
@@ -227,7 +232,7 @@ def create_app(
     async def upload(request: Request) -> Response:
         length = request.headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > max_request:
-            return _error(413, f"upload larger than {max_request // 2**20} MB")
+            return error(413, f"upload larger than {max_request // 2**20} MB")
         try:
             got = await receive(
                 request,
@@ -236,11 +241,12 @@ def create_app(
                 max_file=max_upload,
                 max_files=MAX_FILES,
                 max_request=max_request,
+                timeout=upload_timeout,
             )
         except Refused as exc:
-            return _error(exc.status, str(exc))
+            return error(exc.status, str(exc))
         if not got.files:
-            return _error(400, "no files in the upload (field 'files')")
+            return error(400, "no files in the upload (field 'files')")
 
         def enqueue() -> list[litequeue.Job]:
             tags = [f"project:{got.project}"] if got.project else []
@@ -260,36 +266,9 @@ def create_app(
     async def events(request: Request) -> Response:
         start = _after(request)
         if start is None:
-            return _error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
-        after = start
-        # Set by serve(): uvicorn waits for open responses before it stops the worker.
-        stopping: Callable[[], bool] = request.app.state.stopping
-
-        async def stream() -> AsyncIterator[str]:
-            nonlocal after
-            yield "retry: 1000\n\n"
-            idle = 0.0
-            while not (stopping() or await request.is_disconnected()):
-                batch = await run(_read_events, queue, after)
-                for event in batch:
-                    after = event.seq
-                    try:
-                        current = await run(queue.get, event.job_id)
-                    except litequeue.JobNotFound:
-                        continue
-                    if current.kind != KIND:
-                        continue
-                    body = {"seq": event.seq, "type": event.type.value, "job": summary(current)}
-                    yield f"id: {event.seq}\nevent: job\ndata: {json.dumps(body)}\n\n"
-                if not batch:
-                    idle += poll
-                    if idle >= 15:
-                        idle = 0.0
-                        yield ": keep-alive\n\n"
-                    await asyncio.sleep(poll)
-
+            return error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
         return StreamingResponse(
-            stream(),
+            live.stream(start),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
@@ -300,9 +279,16 @@ def create_app(
         if run_worker:
             thread = threading.Thread(target=worker.run, name="litequeue-web-worker", daemon=True)
             thread.start()
+        stopped = False
+        # Set by serve(): uvicorn waits for open responses before it stops the worker.
+        follower = asyncio.create_task(live.follow(lambda: stopped or app.state.stopping()))
         try:
             yield
         finally:
+            stopped = True
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
             if thread is not None:
                 worker.stop(grace=5)
                 thread.join(10)
@@ -310,22 +296,43 @@ def create_app(
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", favicon),
         Route("/api/state", state),
+        Route("/api/jobs", older),
         Route("/api/upload", upload, methods=["POST"]),
         Route("/api/events", events),
-        Route("/api/jobs/{job_id:int}", job),
-        Route("/api/jobs/{job_id:int}/{action}", change, methods=["POST"]),
+        Route("/api/jobs/{job_id}", job),
+        Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_Guard, token=token)],
+        middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)],
         exception_handlers={litequeue.DatabaseBusy: _busy, litequeue.StoreError: _store_failed},
         lifespan=lifespan,
     )
     app.state.queue = queue
     app.state.stopping = _never
     return app
+
+
+def _upload_folder(data_dir: Path) -> Path:
+    """The folder uploads are saved in, made if need be, with the marker that lets
+    the plugin remove a file there when its job is deleted or pruned. Absolute, since
+    jobs keep the path and are pruned from anywhere."""
+    uploads = data_dir.resolve() / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    marker = uploads / UPLOADS_MARKER
+    if not marker.exists():
+        marker.write_text(
+            "CVs uploaded through litequeue-cv web. Each file is removed when its job is\n"
+            "deleted (litequeue delete ID, or the page's delete button) or pruned.\n"
+        )
+    return uploads
+
+
+def _no_job(request: Request) -> Response:
+    return error(404, f"no job {request.path_params['job_id'][:100]}")
 
 
 def serve(app: Starlette, sock: socket.socket) -> None:

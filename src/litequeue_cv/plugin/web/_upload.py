@@ -9,6 +9,7 @@ received so far, and a request that fails leaves none of its files behind.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection
 from pathlib import Path
@@ -23,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 __all__ = ["Refused", "Upload", "receive"]
 
 _FIELD_LIMIT = 4096  # bytes of a plain field: the project name is cut to 80 characters
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _MAX_FIELDS = 5
 
 
@@ -103,7 +105,7 @@ class Upload:
             return  # a file under another field is not read
         if len(self.files) == self.max_files:
             raise Refused(413, f"at most {self.max_files} files per upload")
-        name = Path(filename or "cv").name[:200]
+        name = Path(_as_chosen(filename) or "cv").name[:200]
         suffix = Path(name).suffix.lower()
         if suffix not in self.suffixes:
             raise Refused(415, f"{name}: only {', '.join(sorted(self.suffixes))} files are taken")
@@ -129,11 +131,19 @@ class Upload:
             self._out.close()
             self._out = None
         elif self._field is not None:
-            self.project = self._field.decode("utf-8", "replace").strip()[:80]
+            text = self._field.decode("utf-8", "replace")
+            # A tag is shown on one line: a tab or line break in it would be refused.
+            self.project = _CONTROL.sub(" ", text).strip()[:80]
             self._field = None
 
     def _on_end(self) -> None:
         self.complete = True
+
+
+def _as_chosen(filename: str) -> str:
+    """The file name as the user chose it: browsers send ``"`` as ``%22`` and line
+    breaks as ``%0D``/``%0A`` in a multipart file name (the HTML standard's rule)."""
+    return filename.replace("%22", '"').replace("%0D", " ").replace("%0A", " ")
 
 
 async def receive(
@@ -144,9 +154,12 @@ async def receive(
     max_file: int,
     max_files: int,
     max_request: int,
+    timeout: float,
 ) -> Upload:
     """The request's upload, its files saved under ``folder``; on any failure the
-    files saved so far are removed before the error goes on."""
+    files saved so far are removed before the error goes on. A body that takes
+    more than ``timeout`` seconds to arrive is refused (408): one that trickles in
+    would otherwise hold its connection and its open file for ever."""
     ctype, params = parse_options_header(request.headers.get("content-type"))
     if ctype != b"multipart/form-data" or not params.get(b"boundary"):
         raise Refused(400, "expected a multipart/form-data upload (field 'files')")
@@ -154,14 +167,19 @@ async def receive(
     parser = upload.parser(params[b"boundary"])
     received = 0
     try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > max_request:
-                raise Refused(413, f"upload larger than {max_request // 2**20} MB")
-            # The callbacks write to disk: off the event loop.
-            await anyio.to_thread.run_sync(parser.write, chunk)
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > max_request:
+                    raise Refused(413, f"upload larger than {max_request // 2**20} MB")
+                # The callbacks write to disk: off the event loop (a write under way
+                # finishes before a timeout takes effect).
+                await anyio.to_thread.run_sync(parser.write, chunk)
         if not upload.complete:
             raise Refused(400, "the upload ended before its closing boundary")
+    except TimeoutError:
+        upload.discard()
+        raise Refused(408, f"the upload took longer than {timeout:g} s to arrive") from None
     except FormParserError as exc:
         upload.discard()
         raise Refused(400, f"malformed upload: {exc}") from None

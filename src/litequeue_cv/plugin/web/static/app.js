@@ -1,24 +1,19 @@
 // The CV page: every value from the server goes in with textContent, never as HTML.
 "use strict";
 
-// The CLI prints the token percent-encoded, so "+", "&", "#" and "%" survive; one typed
-// by hand that does not decode is taken as it is.
-const token = (() => {
-  const raw = (location.hash.match(/(?:^#|&)token=([^&]*)/) || [])[1] || "";
-  try { return decodeURIComponent(raw); } catch { return raw; }
-})();
+// Rows are drawn from the event stream and the state it starts from, never from the
+// answer to an upload or an action: an answer can arrive after newer events.
 const rows = new Map(); // job id -> <tr>
 let lastSeq = 0;
 let source = null;
 
 const $ = (id) => document.getElementById(id);
 const project = () => $("project").value.trim();
-// Every API call carries the token in the query: a header could not hold a non-Latin-1 one.
-const withToken = (url) => (token ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : url);
 
+// The token travels in an HttpOnly cookie, set when the start-up link was opened.
 async function api(path, options = {}) {
   const headers = { "x-litequeue": "1", ...(options.headers || {}) };
-  const response = await fetch(withToken(path), { ...options, headers });
+  const response = await fetch(path, { ...options, headers });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
   return body;
@@ -31,14 +26,16 @@ function cell(text, className) {
   return td;
 }
 
-function render(job) {
+// A job new to the list goes on top, unless it comes from a page of older ones.
+function render(job, older = false) {
   if (project() && job.project !== project()) return;
   let tr = rows.get(job.id);
   if (!tr) {
     tr = document.createElement("tr");
     tr.dataset.id = job.id;
     rows.set(job.id, tr);
-    $("jobs").tBodies[0].prepend(tr);
+    if (older) $("jobs").tBodies[0].append(tr);
+    else $("jobs").tBodies[0].prepend(tr);
   }
   tr.replaceChildren();
   tr.className = `job ${job.status}`;
@@ -59,16 +56,31 @@ function render(job) {
   if (job.status === "failed" || job.status === "cancelled") button("retry", "retry");
   if (job.status === "queued" || job.status === "running") button("cancel", "cancel");
   if (job.status === "succeeded") button("view", "view");
+  if (job.status !== "running") button("delete", "delete");
   tr.append(actions);
+}
+
+function forget(id) {
+  rows.get(id)?.remove();
+  rows.delete(id);
 }
 
 async function act(id, action) {
   try {
-    if (action === "view") return show(id);
-    render(await api(`api/jobs/${id}/${action}`, { method: "POST" }));
+    if (action === "view") return await show(id);
+    await api(`api/jobs/${id}/${action}`, { method: "POST" });
+    say(`job ${id}: ${action} done`);
   } catch (error) {
-    $("upload-status").textContent = error.message;
+    say(error.message);
   }
+}
+
+// A status line that clears itself after a while, unless something newer was said.
+let sayTimer = null;
+function say(text, seconds = 5) {
+  clearTimeout(sayTimer);
+  $("upload-status").textContent = text;
+  sayTimer = setTimeout(() => { $("upload-status").textContent = ""; }, seconds * 1000);
 }
 
 async function show(id) {
@@ -99,29 +111,53 @@ async function show(id) {
 async function load() {
   const state = await api(`api/state?project=${encodeURIComponent(project())}`);
   rows.clear();
+  oldestShown = null;
   $("jobs").tBodies[0].replaceChildren();
-  state.jobs.slice().reverse().forEach(render);
+  state.jobs.slice().reverse().forEach((job) => render(job));
+  showPage(state);
+  showCount(rows.size, state.total);
   const list = $("projects");
   list.replaceChildren(...state.projects.map((p) => Object.assign(document.createElement("option"), { value: p })));
-  showStats(state.stats);
+  showStats(state);
   lastSeq = state.last_seq;
   follow();
 }
 
-function showStats(stats) {
-  $("stats").textContent = Object.entries(stats || {}).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(" · ");
+// The list comes in pages, newest first: "older" asks for the page after the oldest shown.
+let oldestShown = null;
+function showPage(page) {
+  if (page.jobs.length) oldestShown = page.jobs[page.jobs.length - 1].id;
+  $("older").hidden = !page.more;
+}
+
+async function showOlder() {
+  const page = await api(`api/jobs?before=${oldestShown}&project=${encodeURIComponent(project())}`);
+  page.jobs.forEach((job) => render(job, true));
+  showPage(page);
+  refreshStats();
+}
+
+function showCount(shown, total) {
+  $("more").textContent = total > shown ? `showing the newest ${shown} of ${total} jobs` : "";
+}
+
+function showStats(state) {
+  const parts = Object.entries(state.stats || {}).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`);
+  if (state.unhandled) parts.push(`${state.unhandled} waiting: no worker running`);
+  $("stats").textContent = parts.join(" · ");
 }
 
 function follow() {
   if (source) source.close();
   // The browser resends the last id it saw (Last-Event-ID) when it reconnects.
-  source = new EventSource(withToken(`api/events?after=${lastSeq}`));
+  source = new EventSource(`api/events?after=${lastSeq}`);
   source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
   source.addEventListener("error", () => { $("live").textContent = "reconnecting…"; $("live").classList.remove("on"); });
   source.addEventListener("job", (message) => {
     const event = JSON.parse(message.data);
     lastSeq = event.seq;
-    render(event.job);
+    if (event.type === "deleted") forget(event.id);
+    else render(event.job);
     refreshStats();
   });
 }
@@ -131,7 +167,8 @@ function refreshStats() {
   clearTimeout(statsTimer);
   statsTimer = setTimeout(async () => {
     const state = await api(`api/state?project=${encodeURIComponent(project())}`);
-    showStats(state.stats);
+    showStats(state);
+    showCount(rows.size, state.total);
   }, 300);
 }
 
@@ -140,13 +177,12 @@ async function upload(files) {
   const form = new FormData();
   for (const file of files) form.append("files", file);
   form.append("project", project());
-  $("upload-status").textContent = `uploading ${files.length} file(s)…`;
+  say(`uploading ${files.length} file(s)…`, 600);
   try {
     const jobs = await api("api/upload", { method: "POST", body: form });
-    jobs.forEach(render);
-    $("upload-status").textContent = `${jobs.length} file(s) queued`;
+    say(`${jobs.length} file(s) queued`);
   } catch (error) {
-    $("upload-status").textContent = error.message;
+    say(error.message);
   }
 }
 
@@ -157,5 +193,6 @@ window.addEventListener("DOMContentLoaded", () => {
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload([...e.dataTransfer.files]); });
   $("picker").addEventListener("change", (e) => upload([...e.target.files]));
   $("project").addEventListener("change", load);
-  load().catch((error) => { $("upload-status").textContent = error.message; });
+  $("older").addEventListener("click", () => showOlder().catch((error) => say(error.message)));
+  load().catch((error) => say(error.message, 600));
 });
