@@ -1,12 +1,14 @@
-# ruff: noqa: RUF001 -- typographic dashes and quotes are matched on purpose
-"""Work history and education entries from a section's items.
+# ruff: noqa: RUF001, RUF002 -- typographic dashes and quotes are matched on purpose
+"""Entries of a work or education section, and the work entries themselves.
 
-Entries are anchored on their dates: each line holding a date range (or a
-single date) is one entry, its heading lines are the short lines just above
-it, and its description runs to the next entry. The heading text is then cut
-into fragments (at separators like ``|``, ``,``, `` — ``, `` at ``) and each
-fragment is given a role by what it looks like: a job-title noun, an
-organisation word, a place, a degree, a school.
+Entries are split by the signals CVs use: each line holding a date range (or a
+single date) is one entry. Where the first entry opens with its dates, every
+entry does and takes the short lines under it; otherwise an entry's heading is
+the short lines above its dated line (and a few set-apart lines after it). The
+heading text is then cut into fragments (at separators like ``|``, ``,``,
+`` — ``, `` at ``) and each fragment is given a role by what it looks like: a
+job-title noun, an organisation word, a place. ``_education`` does the same
+for schools and degrees.
 """
 
 from __future__ import annotations
@@ -16,25 +18,64 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._dates import DateSpan, find_dates
-from ._result import Degree, Job
+from ._dates import DateSpan, find_dates, leading_date, open_start
+from ._result import Job
 from ._sections import Item
-from ._vocab import DEGREE, INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
+from ._vocab import INSTITUTION_WORDS, ORG_WORDS, REMOTE_WORDS, ROLE_NOUNS
 
-_SPLIT = re.compile(r"\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+")
+_SPLIT = re.compile(
+    r"\s+\((?=[^()]*,[^()]*\)\s*$)|\s+[|–—-]\s+|\s*\|\s*|[,;]\s+|\s{2,}|\s+[•·]\s+|\s+[–—]|[–—]\s+"
+)
 _AT = re.compile(r"\s+(?:at|@)\s+", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[]\s*[|,]?\s*[)\]]")
-_STRIP = " ,;:|–—-()[]"
-#: Longest heading line (in words) of an entry; longer lines are descriptions.
+STRIP = " ,;:|–—-()[]"
+#: Longest heading line (in words, in characters) of an entry; longer lines are descriptions.
 _MAX_HEADER_WORDS = 14
+_MAX_HEADER_CHARS = 100
+#: Most lines an entry's heading spans ("Title" / "Dates" / "Company" / "City").
+_MAX_HEADER_LINES = 4
+#: Legal forms that follow a company name after a comma ("ABC Company, Inc.").
+_LEGAL = re.compile(
+    r"^(?:inc|ltd|llc|llp|plc|gmbh|ag|sa|s\.a|bv|nv|co|corp|pty(?: ltd)?|limited|s\.?r\.?l)\.?$",
+    re.IGNORECASE,
+)
 _ABBREVIATION = re.compile(
     r"(?:\b(?:inc|ltd|co|corp|llc|plc|bros|jr|sr|st|dept|univ)|\.[^\W\d_]{1,2})\.$", re.IGNORECASE
 )
+_SENTENCE_BREAK = re.compile(r"[a-z]{3}\.\s+[A-Z]")
+#: "2 years 10 months", "4 mos": how long a job lasted, printed beside its dates.
+_DURATION = re.compile(
+    r"\b\d+\+?\s*(?:years?|yrs?|y)\b(?:\s*\d+\s*(?:months?|mos?)\b)?|\b\d+\s*(?:months?|mos?)\b",
+    re.IGNORECASE,
+)
+#: Sub-headings of a work section that say how, not where ("Full Time").
+_EMPLOYMENT_TYPES = frozenset(
+    {
+        "full time",
+        "part time",
+        "full-time",
+        "part-time",
+        "contract",
+        "freelance",
+        "permanent",
+        "temporary",
+        "seasonal",
+        "self-employed",
+    }
+)
+#: A role with its area ("Vice President of Location & Services", "Head of Sales").
+_ROLE_OF = re.compile(
+    r"\b(?:president|director|head|vp|chief|manager|lead|officer|professor|dean)\s+of\b",
+    re.IGNORECASE,
+)
+#: Entries marked as one's own projects are not jobs.
+_OWN_PROJECT = re.compile(r"personal project|side project|个人项目|個人プロジェクト", re.IGNORECASE)
+_EXPECTED = re.compile(r"(?:expected|anticipated|预计|予定|voraussichtlich|prévu)", re.IGNORECASE)
 _PLACE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,2}$")
 
 
 @attrs.frozen
-class _Frag:
+class Frag:
     text: str
     line: int
     bold: bool
@@ -43,21 +84,26 @@ class _Frag:
 
 
 @attrs.frozen
-class _Block:
+class Block:
     header: list[Item]
     dates: DateSpan | None
     anchor: int | None
     body: list[Item]
 
 
-def _entry_dates(item: Item) -> DateSpan | None:
-    if item.bullet:
+def _entry_dates(item: Item, bullets: bool = False) -> DateSpan | None:
+    if item.bullet and not bullets:
         return None
     found = find_dates(item.text)
     if found is None:
         return None
-    rest = item.text[: found.span[0]] + item.text[found.span[1] :]
-    return found if len(rest.split()) <= _MAX_HEADER_WORDS else None
+    rest = _DURATION.sub(" ", item.text[: found.span[0]] + item.text[found.span[1] :])
+    return found if _word_count(rest) <= _MAX_HEADER_WORDS else None
+
+
+def _word_count(text: str) -> int:
+    """Words, not separators ("|", "–")."""
+    return sum(1 for w in text.split() if any(c.isalnum() for c in w))
 
 
 def sentence_end(text: str) -> bool:
@@ -69,71 +115,151 @@ def sentence_end(text: str) -> bool:
 def _header_like(item: Item) -> bool:
     return (
         not item.bullet
+        and any(c.isalpha() for c in item.text)
         and len(item.text.split()) <= _MAX_HEADER_WORDS
+        and len(item.text) <= _MAX_HEADER_CHARS
         and not sentence_end(item.text)
+        and not _SENTENCE_BREAK.search(item.text)
     )
 
 
+def mend_wrapped_ranges(items: Sequence[Item]) -> list[Item]:
+    """A date column too narrow for "June 2020 – Present" puts "Present" at the start
+    of the next line: the end goes back to its range."""
+    out = list(items)
+    for i in range(len(out) - 1):
+        cut = open_start(out[i].text)
+        if cut is None or out[i].bullet:
+            continue
+        nxt = out[i + 1].text
+        end = leading_date(nxt)
+        if end is None:
+            continue
+        text = out[i].text
+        out[i] = attrs.evolve(out[i], text=f"{text[:cut]}{nxt[:end].strip()} {text[cut:]}")
+        out[i + 1] = attrs.evolve(out[i + 1], text=nxt[end:].strip())
+    return [item for item in out if item.text]
+
+
 def _own_text(item: Item, dates: DateSpan) -> str:
-    return (item.text[: dates.span[0]] + item.text[dates.span[1] :]).strip(_STRIP)
+    return (item.text[: dates.span[0]] + item.text[dates.span[1] :]).strip(STRIP)
 
 
-def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[_Block]:
+def _pull_after(
+    items: Sequence[Item], start: int, stop: int, room: int, loose: bool = False
+) -> int:
+    """How many lines after an entry's dated line still belong to its heading: short,
+    not bullets, set apart (bold, italic) or a few words ("Resident Advisor"); any
+    short line when the entry opens with its dates (``loose``)."""
+    taken = 0
+    while taken < room and start + taken < stop:
+        item = items[start + taken]
+        styled = item.line.bold or item.line.italic
+        if not _header_like(item) or not (loose or styled or len(item.text.split()) <= 8):
+            break
+        taken += 1
+    return taken
+
+
+def _blocks_dates_first(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[Block]:
+    """Entries that open with their dated line; the short lines under it complete it."""
+    blocks = [Block(list(items[: anchors[0][0]]), None, None, [])] if anchors[0][0] else []
+    for k, (a, dates) in enumerate(anchors):
+        end = anchors[k + 1][0] if k + 1 < len(anchors) else len(items)
+        extra = _pull_after(items, a + 1, end, _MAX_HEADER_LINES - 1, loose=True)
+        header = list(items[a : a + 1 + extra])
+        blocks.append(Block(header, dates, 0, list(items[a + 1 + extra : end])))
+    return blocks
+
+
+def _blocks_by_dates(items: Sequence[Item], anchors: list[tuple[int, DateSpan]]) -> list[Block]:
     starts: list[int] = []
     for k, (a, dates) in enumerate(anchors):
         floor = anchors[k - 1][0] + 1 if k else 0
         own = len(_own_text(items[a], dates).split()) >= 2
         start = a
-        while start - 1 >= floor and a - (start - 1) <= 2:
+        reach = 3 if k == 0 else 2  # nothing above the first entry to leave alone
+        while start - 1 >= floor and a - (start - 1) <= reach:
             cand = items[start - 1]
             before = items[start - 2] if start - 2 >= floor else None
             boundary = before is None or before.bullet or sentence_end(before.text)
             styled = cand.line.bold or cand.line.italic
-            if not _header_like(cand) or (own and not styled and not boundary):
+            if not _header_like(cand) or (k and own and not styled and not boundary):
                 break
             start -= 1
         starts.append(start)
     blocks = []
     if starts and starts[0] > 0:
-        blocks.append(_Block(list(items[: starts[0]]), None, None, []))
+        blocks.append(Block(list(items[: starts[0]]), None, None, []))
     for k, (a, dates) in enumerate(anchors):
         end = starts[k + 1] if k + 1 < len(anchors) else len(items)
         header = list(items[starts[k] : a + 1])
-        body = list(items[a + 1 : end])
-        if not _own_text(items[a], dates) and len(header) == 1:
-            while body and _header_like(body[0]) and len(header) < 3 and body[0].line.bold:
-                header.append(body.pop(0))
-        blocks.append(_Block(header, dates, len(header) - 1 if a >= starts[k] else None, body))
+        room = _MAX_HEADER_LINES - len(header)
+        extra = _pull_after(items, a + 1, end, room) if room > 0 else 0
+        header += items[a + 1 : a + 1 + extra]
+        body = list(items[a + 1 + extra : end])
+        blocks.append(Block(header, dates, len(header) - 1 - extra, body))
     return blocks
 
 
-def _blocks_by_style(items: Sequence[Item]) -> list[_Block]:
+def _blocks_by_style(items: Sequence[Item]) -> list[Block]:
     """No dates at all: a bold line (or a line after bullets) starts an entry."""
     has_bold = any(i.line.bold for i in items)
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     for item in items:
         starts = not item.bullet and (
             item.line.bold if has_bold else (not blocks or blocks[-1].body[-1:] != [])
         )
         if starts and (not blocks or blocks[-1].body or not has_bold):
-            blocks.append(_Block([item], None, None, []))
+            blocks.append(Block([item], None, None, []))
         elif blocks and not blocks[-1].body and _header_like(item) and not item.bullet:
             blocks[-1].header.append(item)
         elif blocks:
             blocks[-1].body.append(item)
         else:
-            blocks.append(_Block([item], None, None, []))
+            blocks.append(Block([item], None, None, []))
     return blocks
 
 
-def split_blocks(items: Sequence[Item]) -> list[_Block]:
-    """Entries of a section, each a header, its dates and a body."""
-    anchors = [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
-    return _blocks_by_dates(items, anchors) if anchors else _blocks_by_style(items)
+def _drop_details(
+    items: Sequence[Item], anchors: list[tuple[int, DateSpan]]
+) -> list[tuple[int, DateSpan]]:
+    """An expected date on the line right under a range is a detail of that entry
+    ("预计 2016 年 3 月毕业", expected to graduate), not an entry of its own."""
+    out: list[tuple[int, DateSpan]] = []
+    for i, dates in anchors:
+        expected = _EXPECTED.search(items[i].text[: dates.span[0]])
+        if out and out[-1][0] == i - 1 and out[-1][1].start is not None and expected:
+            continue
+        out.append((i, dates))
+    return out
 
 
-def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
-    frags: list[_Frag] = []
+def split_blocks(items: Sequence[Item]) -> list[Block]:
+    """Entries of a section, each a header, its dates and a body. Where the first
+    entry opens with its dates, every entry does; otherwise the heading lines sit
+    above the dated line."""
+    items = mend_wrapped_ranges(items)
+    anchors = _drop_details(
+        items, [(i, d) for i, item in enumerate(items) if (d := _entry_dates(item)) is not None]
+    )
+    if not anchors:
+        # jobs written as bullets ("• Title, Company (2021-2023)") with sub-bullets
+        anchors = [
+            (i, d)
+            for i, item in enumerate(items)
+            if len(item.text.split()) <= _MAX_HEADER_WORDS
+            and (d := _entry_dates(item, bullets=True)) is not None
+        ]
+    if not anchors:
+        return _blocks_by_style(items)
+    if anchors[0][0] == 0:
+        return _blocks_dates_first(items, anchors)
+    return _blocks_by_dates(items, anchors)
+
+
+def fragments(block: Block, split_at: bool) -> list[Frag]:
+    frags: list[Frag] = []
     for n, item in enumerate(block.header):
         text = item.text
         if n == block.anchor and block.dates is not None:
@@ -144,12 +270,17 @@ def _fragments(block: _Block, split_at: bool) -> list[_Frag]:
         if split_at and (m := _AT.search(text)):
             title_part, text = text[: m.start()], text[m.end() :]
         bold, italic = item.line.bold, item.line.italic
-        if title_part and title_part.strip(_STRIP):
-            frags.append(_Frag(title_part.strip(_STRIP), n, bold, italic, title=True))
+        if title_part and title_part.strip(STRIP):
+            frags.append(Frag(title_part.strip(STRIP), n, bold, italic, title=True))
         for piece in _SPLIT.split(text):
-            piece = piece.strip(_STRIP)
-            if piece:
-                frags.append(_Frag(piece, n, bold, italic))
+            piece = piece.strip(STRIP.replace(".", "") if _LEGAL.match(piece.strip()) else STRIP)
+            if not piece:
+                continue
+            last = frags[-1] if frags else None
+            if _LEGAL.match(piece) and last is not None and last.line == n:
+                frags[-1] = attrs.evolve(last, text=f"{last.text}, {piece}")
+            else:
+                frags.append(Frag(piece, n, bold, italic))
     return frags
 
 
@@ -161,6 +292,8 @@ def _role_score(text: str) -> int:
     words = _words(text)
     if not words:
         return 0
+    if _ROLE_OF.search(text):
+        return 4
     score = 3 if words[-1] in ROLE_NOUNS else (1 if any(w in ROLE_NOUNS for w in words) else 0)
     if words[0] in {"head", "director", "vp", "chief", "senior", "junior", "lead", "principal"}:
         score += 1
@@ -169,11 +302,27 @@ def _role_score(text: str) -> int:
     return score
 
 
-def _place_like(text: str) -> bool:
+def _org_like(text: str) -> bool:
+    words = _words(text)
+    return bool(words) and (words[-1] in ORG_WORDS or bool(INSTITUTION_WORDS.search(text)))
+
+
+def place_like(text: str) -> bool:
     words = _words(text)
     if not words or any(w in ORG_WORDS or w in ROLE_NOUNS for w in words):
         return bool(words) and words[0] in REMOTE_WORDS
     return words[0] in REMOTE_WORDS or bool(_PLACE.match(text))
+
+
+def _location(frags: Sequence[Frag]) -> str | None:
+    """The first run of place-like fragments on one line, joined ("Kent, Ohio")."""
+    run: list[Frag] = []
+    for f in frags:
+        if place_like(f.text) and (not run or (f.line == run[-1].line and len(run) < 3)):
+            run.append(f)
+        elif run:
+            break
+    return ", ".join(f.text for f in run) or None
 
 
 def _description(items: Sequence[Item]) -> str | None:
@@ -188,78 +337,67 @@ def _description(items: Sequence[Item]) -> str | None:
     return "\n".join(parts) or None
 
 
-def _job(block: _Block, previous: Job | None) -> Job:
-    frags = _fragments(block, split_at=True)
+def _styled_title(frags: Sequence[Frag]) -> Frag:
+    """No role word: the fragment set apart in italics (not a place), else in bold."""
+    if len({f.italic for f in frags}) > 1:
+        italic = next((f for f in frags if f.italic and not place_like(f.text)), None)
+        if italic is not None:
+            return italic
+    if len({f.bold for f in frags}) > 1:
+        return next(f for f in frags if f.bold)
+    return frags[0]
+
+
+def _job(block: Block, previous: Job | None) -> Job:
+    frags = [
+        f
+        for f in fragments(block, split_at=True)
+        if not _DURATION.fullmatch(f.text) and f.text.casefold() not in _EMPLOYMENT_TYPES
+    ]
     title = next((f for f in frags if f.title), None)
     if title is None and frags:
         scored = [(_role_score(f.text), -i, f) for i, f in enumerate(frags)]
         best = max(scored, key=lambda t: (t[0], t[1]))
-        if best[0] > 0:
-            title = best[2]
-        else:
-            styles = {f.italic for f in frags}
-            title = next((f for f in frags if f.italic), frags[0]) if len(styles) > 1 else frags[0]
+        title = best[2] if best[0] > 0 else _styled_title(frags)
     rest = [f for f in frags if f is not title]
     company = next((f for f in rest if f.text.casefold() not in REMOTE_WORDS), None)
-    location = None
-    for f in rest:
-        if f is company:
-            continue
-        if _place_like(f.text):
-            location = f.text
-            break
+    company_text = company.text if company else None
+    if company is not None:
+        # "Microscopic Circus, Schrodinger's University": a comma inside the employer's name
+        for f in rest[rest.index(company) + 1 :]:
+            if f.line != company.line or not (_org_like(f.text) and not place_like(f.text)):
+                break
+            company_text = f"{company_text}, {f.text}"
+            rest = [r for r in rest if r is not f]
+    location = _location([f for f in rest if f is not company])
     body = list(block.body)
     first = body[0] if body else None
-    short_place = first is not None and _place_like(first.text) and len(first.text.split()) <= 3
+    short_place = first is not None and place_like(first.text) and len(first.text.split()) <= 3
     if location is None and first and not first.bullet and first.line.italic and short_place:
         location = body.pop(0).text
-    company_text = company.text if company else None
     if company_text is None and previous is not None and len(block.header) == 1:
         company_text = previous.company
+    start, end = (block.dates.start, block.dates.end) if block.dates else (None, None)
+    if start is None and end != "present":
+        start, end = end, None  # a job with one date: when it started
     return Job(
         title=title.text if title else None,
         company=company_text,
         location=location,
-        start=block.dates.start if block.dates else None,
-        end=block.dates.end if block.dates else None,
+        start=start,
+        end=end,
         description=_description(body),
     )
 
 
-def _split_degree(text: str) -> tuple[str, str | None]:
-    m = DEGREE.match(text)
-    if not m:
-        return text, None
-    degree = text[: m.end()].strip(_STRIP)
-    rest = re.sub(r"^\s*(?:in|of|[-–—:,(])\s*", "", text[m.end() :], flags=re.IGNORECASE)
-    return degree, rest.strip(_STRIP) or None
+def own_project(block: Block) -> bool:
+    """The entry is marked as the person's own project, not a job."""
+    return any(_OWN_PROJECT.search(i.text) for i in [*block.header, *block.body[:2]])
 
 
-def _degree(block: _Block) -> Degree:
-    frags = _fragments(block, split_at=False)
-    inst = next((f for f in frags if INSTITUTION_WORDS.search(f.text)), None)
-    deg = next((f for f in frags if f is not inst and DEGREE.match(f.text)), None)
-    degree = field = None
-    if deg is not None:
-        degree, field = _split_degree(deg.text)
-        if field is None:
-            after = frags[frags.index(deg) + 1 :]
-            nxt = after[0] if after else None
-            if nxt is not None and nxt is not inst and nxt.line == deg.line:
-                field = nxt.text
-    if inst is None:
-        used = {id(deg)}
-        inst = next(
-            (f for f in frags if id(f) not in used and f.text != field and not _place_like(f.text)),
-            None,
-        )
-    return Degree(
-        institution=inst.text if inst else None,
-        degree=degree,
-        field=field,
-        start=block.dates.start if block.dates else None,
-        end=block.dates.end if block.dates else None,
-    )
+def own_projects(items: Sequence[Item]) -> int:
+    """How many entries of a work section are the person's own projects."""
+    return sum(1 for block in split_blocks(items) if own_project(block))
 
 
 def parse_jobs(items: Sequence[Item]) -> list[Job]:
@@ -271,15 +409,7 @@ def parse_jobs(items: Sequence[Item]) -> list[Job]:
         )
         if undated_intro and not jobs:
             continue  # lines before the first entry
+        if own_project(block):
+            continue
         jobs.append(_job(block, jobs[-1] if jobs else None))
     return [j for j in jobs if j.title or j.company]
-
-
-def parse_degrees(items: Sequence[Item]) -> list[Degree]:
-    """Education entries in the order they appear."""
-    out = []
-    for block in split_blocks(items):
-        entry = _degree(block)
-        if entry.institution or entry.degree:
-            out.append(entry)
-    return out

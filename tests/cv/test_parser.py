@@ -162,3 +162,28 @@ def test_dates_well_formed(year: int, month: int, fmt: str) -> None:
     assert found is not None
     assert found.start == f"{year}-{month:02d}"
     assert found.end == "present"
+
+
+def test_phone_with_an_en_dash_or_masked_last_digits() -> None:
+    got = _parse(_doc("Sample Person", "(416) 000 – 0000 | sp@example.com"))
+    assert got["contact"]["phone"] == "(416) 000 – 0000"
+    got = _parse(_doc("Sample Person", "sp@example.com · (+86) 131-221-87xxx"))
+    assert got["contact"]["phone"] == "(+86) 131-221-87xxx"
+
+
+def test_a_profile_sentence_under_the_header_is_the_summary() -> None:
+    got = _parse(
+        _doc(
+            "John Doe",
+            "jdoe | +33 6 12 34 56 78 | john.doe@me.org",
+            "Data Analyst",
+            "Experienced Data Analyst looking for a full time job starting from now",
+            "Education",
+            "MSc in Data Science, University of Leeds, 2018 - 2020",
+            bold=(0, 4),
+        )
+    )
+    assert got["summary"] == (
+        "Experienced Data Analyst looking for a full time job starting from now"
+    )
+    assert got["section_order"] == ["contact", "summary", "education"]

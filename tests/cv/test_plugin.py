@@ -109,11 +109,12 @@ def test_run_extracts_skips_what_is_done_and_reruns_after_a_version_change(
     assert first.batch.tags == ["project:7"]
     again = run_module.run_cvs([folder], db=db, workers=2)
     assert (len(again.jobs), len(again.skipped)) == (0, len(samples))
-    monkeypatch.setattr(plugin, "VERSION", "2")
-    monkeypatch.setattr(run_module, "VERSION", "2")
+    newer = str(int(plugin.VERSION) + 1)
+    monkeypatch.setattr(plugin, "VERSION", newer)
+    monkeypatch.setattr(run_module, "VERSION", newer)
     upgraded = run_module.run_cvs([folder], db=db, workers=2)
     assert len(upgraded.jobs) == len(samples)
-    assert {j.handler_version for _, j in upgraded.jobs} == {"2"}
+    assert {j.handler_version for _, j in upgraded.jobs} == {newer}
 
 
 def test_run_command_exit_codes(

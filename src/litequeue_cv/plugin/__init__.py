@@ -32,7 +32,7 @@ KIND = "cv.extract"
 #: The queue ``litequeue-cv`` puts its jobs in.
 QUEUE = "cv"
 #: Bumped whenever extraction changes enough that earlier results should be redone.
-VERSION = "1"
+VERSION = "2"
 #: Seconds one file may take, counted from the moment its job is claimed.
 TIMEOUT = 120.0
 #: Address-space limit of the child process that parses a file.
