@@ -1,8 +1,9 @@
 """litequeue: a durable, embeddable job queue on a single SQLite file.
 
 Layers, each importing only those above it:
-``errors``, ``models`` (leaves) -> ``_records`` -> ``_schema``, ``_store`` (the only SQL) ->
-``hookspecs``, ``_plugins``, ``_handlers`` -> ``_queue`` -> ``_child``, ``_worker``
+``errors``, ``models`` (leaves) -> ``_records`` -> ``engines`` (the ``Store`` interface, and
+one package per engine: the only SQL) -> ``hookspecs``, ``_plugins``, ``_events``,
+``_handlers`` -> ``_queue`` -> ``_child``, ``_worker``
 -> ``cli``, ``testing``. Nothing here imports ``litequeue_cv`` or ``examples``.
 """
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Final, Generic, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 from . import _plugins
 from ._checks import INT64_MAX, MAX_KEY, id_filter, seconds, text_filter, whole
 from ._checks import job_id as job_id_checked
 from ._checks import name as name_checked
+from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
-from ._records import JobRun, NewJob, Written, job_runs, payload_json
-from ._store import SQLiteStore
+from ._records import JobRun, NewJob, job_runs, payload_json
+from .engines import Store, open_store
 from .errors import ConfigurationError
-from .models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
+from .models import Event, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -53,51 +53,6 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-def _deliver(
-    events: Written,
-    listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]],
-    subscribers: list[_Added[Callable[[Event], Any]]],
-) -> None:
-    """Hand each event to the hooks listening for its type, then to every subscriber
-    still subscribed (one may unsubscribe itself or another on the way); one that
-    raises is logged and the others still hear it."""
-    for index, type_ in enumerate(events.types):
-        chosen = listening[type_]
-        if not chosen and not subscribers:
-            continue
-        event = events[index]
-        for plugin_name, function in chosen:
-            try:
-                function(event)
-            except Exception:
-                logger.exception(
-                    "plugin %r failed in litequeue_job_event",
-                    plugin_name,
-                    extra={"job_id": event.job_id},
-                )
-        for subscriber in subscribers:
-            if not subscriber.active:
-                continue
-            try:
-                subscriber.callback(event)
-            except Exception:
-                logger.exception(
-                    "event subscriber %r failed",
-                    subscriber.callback,
-                    extra={"job_id": event.job_id},
-                )
-
-
-def _asks_for(plugin_name: str, wanted: Callable[[EventType], bool], type_: EventType) -> bool:
-    """A hook's ``wants`` predicate; one that raises is logged and the hook hears the
-    event anyway: a listener must not break the commit, nor miss events unseen."""
-    try:
-        return bool(wanted(type_))
-    except Exception:
-        logger.exception("plugin %r failed deciding whether it wants %s", plugin_name, type_)
-        return True
-
-
 def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob | JobRun]:
     """What inserts ``template``'s jobs with these payloads: runs, or one lone job."""
     if template is None or not payloads:
@@ -108,51 +63,9 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
     return job_runs(template, payloads)
 
 
-C = TypeVar("C", bound=Callable[..., Any])
-
-
-class _Added(Generic[C]):
-    """One ``add`` of a callback: the same callback added twice is two of these, and
-    removing one leaves the other."""
-
-    __slots__ = ("active", "callback")
-
-    def __init__(self, callback: C) -> None:
-        self.callback = callback
-        self.active = True
-
-
-class _Callbacks(Generic[C]):
-    """Callbacks that any thread may add, remove or call."""
-
-    def __init__(self) -> None:
-        self._added: list[_Added[C]] = []
-        self._lock = threading.Lock()
-
-    def add(self, callback: C) -> Callable[[], None]:
-        """Add ``callback``; returns a function that removes this addition of it
-        (idempotent)."""
-        added = _Added(callback)
-        with self._lock:
-            self._added.append(added)
-
-        def remove() -> None:
-            with self._lock:
-                if added.active:
-                    added.active = False
-                    self._added.remove(added)
-
-        return remove
-
-    def current(self) -> list[_Added[C]]:
-        """A copy to call outside the lock (a callback may add or remove others); one
-        removed meanwhile is no longer ``active``."""
-        with self._lock:
-            return list(self._added)
-
-
 class Queue:
-    """A persistent job queue in one SQLite file.
+    """A persistent job queue in one database: a SQLite file, named by its path or a
+    ``sqlite:///path`` URL, or any opened ``Store``.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
     a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
@@ -162,7 +75,7 @@ class Queue:
 
     def __init__(
         self,
-        path: str | Path,
+        target: str | Path | Store,
         *,
         durability: str = "full",
         busy_timeout: float = 10.0,
@@ -173,7 +86,6 @@ class Queue:
         migrate: bool = True,
         adopt: bool = False,
     ) -> None:
-        self.path = Path(path)
         self.durability = durability
         seconds(busy_timeout, "busy_timeout")
         #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
@@ -185,17 +97,17 @@ class Queue:
         )
         # Plugins first: a plugin that fails to load leaves no new file behind.
         self.plugin_manager = _plugins.make_plugin_manager(plugins, autoload=autoload_plugins)
-        self._store = SQLiteStore(
-            path, durability=durability, busy_timeout=busy_timeout, migrate=migrate, adopt=adopt
+        self._store = open_store(
+            target,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            migrate=migrate,
+            adopt=adopt,
         )
+        self.path = Path(self._store.path)
         self._handlers: dict[str, HandlerSpec] = {}
-        self._subscribers: _Callbacks[Callable[[Event], Any]] = _Callbacks()
-        #: In-process workers: woken after each local commit...
-        self._wakers: _Callbacks[Callable[[], None]] = _Callbacks()
-        #: ...and told at once of the jobs cancelled here (others learn it by heartbeat).
-        self._cancel_listeners: _Callbacks[Callable[[list[int]], None]] = _Callbacks()
-        self._event_hook_cache: tuple[list[Any], list[Any]] = ([], [])
         try:
+            self._bus = EventBus(self.plugin_manager, self)
             _plugins.register_handlers(self.plugin_manager, self._register, self)
         except BaseException:
             self._store.close()
@@ -306,7 +218,7 @@ class Queue:
             tags=tags, parent_id=parent_id,
         )  # fmt: skip
         jobs, events = self._store.enqueue([new])
-        self._committed(events)
+        self._bus.committed(events)
         return jobs[0]
 
     def enqueue_many(
@@ -347,7 +259,7 @@ class Queue:
             payloads.append(payload)
         news.extend(_insertions(template, payloads))
         jobs, events = self._store.enqueue(news)
-        self._committed(events)
+        self._bus.committed(events)
         return jobs
 
     def batch(
@@ -374,7 +286,7 @@ class Queue:
             for item in items
         ]
         parent_job, child_jobs, events = self._store.create_batch(parent, children)
-        self._committed(events)
+        self._bus.committed(events)
         return parent_job, child_jobs
 
     @staticmethod
@@ -540,16 +452,14 @@ class Queue:
         """Cancel a queued or running job (and its unfinished children). A running
         attempt is told through ``ctx.cancelled`` and its answer is refused."""
         job, events = self._store.cancel(job_id_checked(job_id))
-        self._committed(events)
-        cancelled = [event.job_id for event in events if event.type is EventType.CANCELLED]
-        for listener in self._cancel_listeners.current():
-            listener.callback(cancelled)
+        self._bus.committed(events)
+        self._bus.cancelled(events)
         return job
 
     def retry(self, job_id: int) -> Job:
         """Queue a failed or cancelled job again, with a fresh budget of attempts."""
         job, events = self._store.retry(job_id_checked(job_id))
-        self._committed(events)
+        self._bus.committed(events)
         return job
 
     def delete(self, job_id: int) -> list[Job]:
@@ -563,7 +473,7 @@ class Queue:
         given again to the next job enqueued.
         """
         removed, events = self._store.delete(job_id_checked(job_id))
-        self._committed(events)
+        self._bus.committed(events)
         self._jobs_removed(removed)
         return removed
 
@@ -581,7 +491,7 @@ class Queue:
         if paused is not UNSET:
             changes["paused"] = bool(paused)
         info = self._store.set_queue(name, changes)
-        self._wake()
+        self._bus.wake()
         return info
 
     def pause(self, name: str) -> QueueInfo:
@@ -636,7 +546,7 @@ class Queue:
     def subscribe(self, callback: Callable[[Event], Any]) -> Callable[[], None]:
         """Call ``callback(event)`` after each commit made in this process; returns a
         function that unsubscribes. A callback that raises is logged and ignored."""
-        return self._subscribers.add(callback)
+        return self._bus.subscribe(callback)
 
     def events(
         self,
@@ -693,78 +603,24 @@ class Queue:
     def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
         """Block until another process commits to the file, or ``timeout`` passes.
 
-        Reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory read,
-        no disk I/O). Returns True when a change was seen.
+        On SQLite, reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory
+        read, no disk I/O). Returns True when a change was seen.
         """
-        deadline = time.monotonic() + timeout
-        start = self._store.data_version()
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            time.sleep(min(poll, remaining))
-            if self._store.data_version() != start:
-                return True
-
-    def _committed(self, events: Written, *, wake: bool = True, origin: object = None) -> None:
-        """Deliver a commit's events to hooks and subscribers, then wake the workers of
-        this process (other connections see the commit through ``data_version``, but
-        this connection does not). ``origin`` is the waker of the worker that made the
-        change: it need not wake itself.
-
-        Subscribers hear every event; a hook marked with ``hookspecs.wants`` hears the
-        types it asks for, and an event nobody wants is not even built."""
-        if events:
-            subscribers = self._subscribers.current()
-            hooks = self._event_hooks()
-            listening = {
-                type_: [
-                    (name, function)
-                    for name, function, wanted in hooks
-                    if wanted is None or _asks_for(name, wanted, type_)
-                ]
-                for type_ in events.type_set
-            }
-            if subscribers or any(listening.values()):
-                _deliver(events, listening, subscribers)
-        if wake and events:
-            self._wake(skip=origin)
-
-    def _event_hooks(
-        self,
-    ) -> list[tuple[str, Callable[[Event], Any], Callable[[EventType], bool] | None]]:
-        """The ``litequeue_job_event`` implementations, bound once and bound again
-        only when plugins come or go (every commit delivers through them)."""
-        impls = self.plugin_manager.hook.litequeue_job_event.get_hookimpls()
-        known, hooks = self._event_hook_cache
-        if impls != known:
-            hooks = _plugins.one_argument_callers(
-                self.plugin_manager, "litequeue_job_event", "event", queue=self
-            )
-            self._event_hook_cache = (impls, hooks)
-        return hooks
-
-    def _add_waker(self, waker: Callable[[], None]) -> Callable[[], None]:
-        """Call ``waker()`` after every local commit (how in-process workers hear of
-        new jobs without polling); returns a function that removes it."""
-        return self._wakers.add(waker)
-
-    def _on_cancel(self, listener: Callable[[list[int]], None]) -> Callable[[], None]:
-        """Call ``listener(job_ids)`` after each ``cancel()`` made through this queue;
-        returns a function that removes it."""
-        return self._cancel_listeners.add(listener)
-
-    def _wake(self, skip: object = None) -> None:
-        for waker in self._wakers.current():
-            if waker.callback != skip:
-                waker.callback()
+        return self._store.wait_for_change(timeout, poll)
 
     # -- lifecycle --------------------------------------------------------------------
 
     @property
-    def store(self) -> SQLiteStore:
-        """The storage engine (for workers and tools; not a stable API)."""
+    def store(self) -> Store:
+        """The storage engine this queue runs on (for workers and tools; not a stable
+        API)."""
         return self._store
+
+    @property
+    def bus(self) -> EventBus:
+        """Where this queue's commits are delivered, and its workers woken (for
+        workers and tools; not a stable API)."""
+        return self._bus
 
     def schema_version(self) -> int:
         """The migration number the file is at."""

@@ -128,6 +128,9 @@ class Worker:
         if isinstance(queues, str):
             queues = (queues,)
         self.queue = queue
+        #: What the worker talks to: the queue's store, and its bus for what it commits.
+        self._store = queue.store
+        self._bus = queue.bus
         self.queues = tuple(queues)
         if not self.queues:
             raise ConfigurationError("queues must name one queue or more, not none")
@@ -191,8 +194,8 @@ class Worker:
                 raise ConfigurationError(f"worker {self.name} is already running")
             self._running = True
         restore = self._install_signal_handlers()
-        remove_waker = self.queue._add_waker(self._wake)
-        remove_cancel_listener = self.queue._on_cancel(self._cancelled_here)
+        remove_waker = self._bus.add_waker(self._wake)
+        remove_cancel_listener = self._bus.on_cancel(self._cancelled_here)
         self._chain = self.concurrency == 1
         _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
         try:
@@ -242,7 +245,7 @@ class Worker:
     def _serve(self, until_empty: bool) -> None:
         outcomes: list[Outcome] = []
         want = True
-        seen_version = self.queue.store.data_version()
+        seen_version = self._store.data_version()
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         next_prune = time.monotonic()
@@ -273,7 +276,7 @@ class Worker:
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
                     if not want and asked:
-                        next_due = self.queue.store.next_due(self.queues, self._kinds())
+                        next_due = self._store.next_due(self.queues, self._kinds())
             if until_empty and not want and not self._inflight:
                 return
             now = time.monotonic()
@@ -291,7 +294,7 @@ class Worker:
             if got is None or time.time() >= next_due:
                 want = True  # woken by a local commit or a due job
             elif not want and self.concurrency > len(self._inflight):
-                version = self.queue.store.data_version()
+                version = self._store.data_version()
                 if version != seen_version:
                     seen_version, want = version, True
             outcomes.extend(got or ())
@@ -304,7 +307,7 @@ class Worker:
         """Record this worker as live for a lease more, with what it serves, so that
         readers can tell which queued jobs no worker handles."""
         try:
-            self.queue.store.worker_alive(
+            self._store.worker_alive(
                 self.name, self.queues, self._kinds(), time.time() + self.lease
             )
         except StoreError as exc:
@@ -409,11 +412,11 @@ class Worker:
                     lease=self.lease,
                     kinds=self._kinds(),
                 )
-            claimed, accepted, events = self.queue.store.claim(claim, outcomes)
+            claimed, accepted, events = self._store.claim(claim, outcomes)
             if len(accepted) < len(outcomes):
                 self._tell_refused(outcomes, accepted)
             attempts = self._register(claimed) if claimed else []
-            self.queue._committed(events, origin=self._wake)
+            self._bus.committed(events, origin=self._wake)
             if start and attempts:
                 self._start(attempts)
             return attempts
@@ -568,13 +571,13 @@ class Worker:
         return Context(attempt.running, functools.partial(self._report, attempt), attempt)
 
     def _report(self, attempt: _Attempt, what: str, first: Any, second: Any) -> bool:
-        store = self.queue.store
+        store = self._store
         job_id, run_id = attempt.running.job_id, attempt.running.run_id
         if what == "progress":
             events = store.progress(job_id, run_id, first, second)
         else:
             events = store.log(job_id, run_id, first)
-        self.queue._committed(events, wake=False)
+        self._bus.committed(events, wake=False)
         return bool(events)
 
     def _run_sync(self, attempt: _Attempt, spec: HandlerSpec) -> Outcome:
@@ -752,7 +755,7 @@ class Worker:
         if not attempts:
             return
         try:
-            held = self.queue.store.heartbeat(
+            held = self._store.heartbeat(
                 [(a.running.job_id, run_id) for run_id, a in attempts], self.lease
             )
         except StoreError as exc:
@@ -879,7 +882,7 @@ class Worker:
         self._threads.close()
         self._threads = ThreadPool(self.concurrency, self._run_in_thread)  # it may run again
         try:
-            self.queue.store.worker_gone(self.name)
+            self._store.worker_gone(self.name)
         except StoreError as exc:  # its record runs out after a lease
             logger.warning("worker %s could not remove its record: %s", self.name, exc)
 

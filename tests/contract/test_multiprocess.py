@@ -17,7 +17,7 @@ from litequeue import EventType, JobStatus
 
 pytestmark = pytest.mark.slow
 
-PROCS = Path(__file__).with_name("procs.py")
+PROCS = Path(__file__).parent.parent / "procs.py"
 
 
 def start_worker(db: Path, record: Path, *args: str) -> subprocess.Popen[bytes]:

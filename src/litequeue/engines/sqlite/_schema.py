@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import attrs
 
-from .errors import (
+from ...errors import (
     ConfigurationError,
     DatabaseBusy,
     DatabaseReadOnly,
@@ -34,6 +34,7 @@ from .errors import (
     SQLiteTooOld,
     StoreError,
 )
+from . import _sql
 
 __all__ = [
     "DURABILITY_LEVELS",
@@ -84,7 +85,7 @@ class Migration:
 def load_migrations() -> list[Migration]:
     """The packaged migrations, in order, numbered 1, 2, 3... with no gaps."""
     found = []
-    for entry in resources.files("litequeue").joinpath("migrations").iterdir():
+    for entry in resources.files("litequeue.engines.sqlite").joinpath("migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
@@ -144,7 +145,7 @@ def rollback(conn: sqlite3.Connection) -> None:
     I/O error mid-statement, a full disk) SQLite has rolled it back itself, and a
     ``ROLLBACK`` then would fail and hide the error that counts."""
     if conn.in_transaction:
-        conn.execute("ROLLBACK")
+        conn.execute(_sql.ROLLBACK)
 
 
 T = TypeVar("T")
@@ -173,7 +174,7 @@ def retry_busy(action: Callable[[], T], timeout: float) -> T:
 
 def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
     """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for the write lock."""
-    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), timeout)
+    retry_busy(lambda: conn.execute(_sql.BEGIN_IMMEDIATE), timeout)
 
 
 #: Bytes the write-ahead log may hold: a little above the 1,000 pages (4 MB) at
@@ -223,7 +224,7 @@ class WalBound:
         pause = 0.00005
         while True:
             try:
-                busy = self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]
+                busy = self._conn.execute(_sql.WAL_RESTART).fetchone()[0]
             except sqlite3.Error:
                 # The commit stands: an error here (a full disk) must not report it
                 # as failed, and the next write meets the same error if it lasts.
@@ -279,16 +280,14 @@ def connect(
                     _refuse_foreign(conn, path)
             # A file still in rollback mode answers "busy" to this at once, without
             # waiting (several processes creating one queue file together).
-            mode = retry_busy(
-                lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0], busy_timeout
-            )
+            mode = retry_busy(lambda: conn.execute(_sql.WAL_MODE).fetchone()[0], busy_timeout)
             if str(path) != ":memory:" and mode.lower() != "wal":
                 raise StoreError(f"{path}: could not switch the database to WAL mode ({mode})")
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute(_sql.SYNCHRONOUS[synchronous])
             # A log that started over is cut back to the bound (SQLite keeps its
             # largest size otherwise), so a larger one means readers held it.
-            conn.execute(f"PRAGMA journal_size_limit = {WAL_BOUND}")
-            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute(_sql.journal_size_limit(WAL_BOUND))
+            conn.execute(_sql.NO_FOREIGN_KEYS)
         except BaseException:
             conn.close()
             raise
@@ -313,7 +312,7 @@ def require_sqlite_version() -> None:
 def require_json_functions(conn: sqlite3.Connection) -> None:
     """Refuse an SQLite built without the JSON functions that batch writes use."""
     try:
-        conn.execute("SELECT json_array_length(json_array(1))").fetchone()
+        conn.execute(_sql.JSON_CHECK).fetchone()
     except sqlite3.OperationalError as exc:
         raise SQLiteTooOld(
             f"litequeue needs SQLite's JSON functions, which the SQLite"
@@ -323,7 +322,7 @@ def require_json_functions(conn: sqlite3.Connection) -> None:
 
 def schema_version(conn: sqlite3.Connection) -> int:
     """The migration number the file is at (0 for a new file)."""
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return int(conn.execute(_sql.USER_VERSION).fetchone()[0])
 
 
 def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
@@ -338,7 +337,7 @@ def require_current(conn: sqlite3.Connection, path: str | Path) -> None:
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {row[0] for row in conn.execute(_sql.TABLES)}
 
 
 def _refuse_foreign(conn: sqlite3.Connection, path: str | Path) -> None:
@@ -387,12 +386,12 @@ def migrate(
             try:
                 # Another process may have migrated while we waited for the lock.
                 if schema_version(conn) >= migration.version:
-                    conn.execute("ROLLBACK")
+                    conn.execute(_sql.ROLLBACK)
                     continue
                 for statement in migration.statements():
                     conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {migration.version:d}")
-                conn.execute("COMMIT")
+                conn.execute(_sql.set_user_version(migration.version))
+                conn.execute(_sql.COMMIT)
             except BaseException:
                 rollback(conn)
                 raise

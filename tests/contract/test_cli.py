@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 import litequeue
-from litequeue import _schema
 from litequeue._records import Claim
 from litequeue.cli import main
+from litequeue.engines.sqlite import _schema
 from litequeue.testing import drain
 
 PLUGIN = "plugins.cli_handlers"
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent.parent
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -679,7 +679,7 @@ def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
 def test_stats_and_a_worker_on_a_damaged_file_exit_1(
     capsys: Capsys, db_path: Path, tmp_path: Path
 ) -> None:
-    from test_storage import queue_with_a_damaged_index
+    from engines.sqlite.test_storage import queue_with_a_damaged_index
 
     queue_with_a_damaged_index(db_path)
     assert_error(*run(capsys, "--db", str(db_path), "stats"), 1, "corrupt")

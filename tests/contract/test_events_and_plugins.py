@@ -401,7 +401,7 @@ def test_events_nobody_wants_are_not_built(db_path: Path) -> None:
             [(1, 7, EventType.STARTED, {}), (2, 7, EventType.FAILED, {"attempt": 1})], time.time()
         )
         with logging_level(logging.WARNING):  # the built-in plugin logs failures only
-            q._committed(written, wake=False)
+            q.bus.committed(written, wake=False)
     assert failures.heard == [EventType.FAILED]
     assert list(written._built) == [1]
 

@@ -1018,30 +1018,6 @@ def test_process_handler_errors_are_retried_like_any_failure(queue: litequeue.Qu
     assert failed.error.traceback is not None
 
 
-def test_an_idle_worker_opens_no_transactions(queue: litequeue.Queue) -> None:
-    """An idle worker only watches the file: it must not take the write lock, or other
-    processes' enqueues would queue up behind it."""
-    queue.handler("k")(lambda ctx, p: p)
-    queue.enqueue("k", 1)
-    statements: list[str] = []
-    worker = litequeue.Worker(queue)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 5
-        while queue.stats()["default"]["succeeded"] != 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.05)
-        queue.store._conn.set_trace_callback(statements.append)
-        time.sleep(0.3)
-        queue.store._conn.set_trace_callback(None)
-    finally:
-        worker.stop()
-        thread.join(5)
-    assert not [s for s in statements if s.startswith("BEGIN")]
-    assert any("data_version" in s for s in statements)  # it was watching
-
-
 def test_process_handlers_work_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
     """The child must not re-run the parent's script (multiprocessing's spawn would)."""
     import subprocess
@@ -1111,26 +1087,6 @@ def test_a_single_slot_worker_still_times_out_a_chained_job(queue: litequeue.Que
     assert time.monotonic() - started < 5
     assert queue.get(slow.id).error.type == "JobTimeout"  # type: ignore[union-attr]
     assert queue.get(after.id).status is JobStatus.SUCCEEDED
-
-
-@pytest.mark.parametrize("slots", [1, 3])
-def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, slots: int) -> None:
-    """DESIGN.md guarantee 2: the jobs a worker takes are marked running by one
-    ``UPDATE ... RETURNING`` inside the write transaction, whatever the batch size."""
-    queue.handler("noop")(lambda ctx, payload: None)
-    queue.enqueue_many([("noop", i) for i in range(slots)])
-    statements: list[str] = []
-    queue.store._conn.set_trace_callback(statements.append)
-    try:
-        assert litequeue.Worker(queue, concurrency=slots).run_once() == slots
-    finally:
-        queue.store._conn.set_trace_callback(None)
-    begin = statements.index("BEGIN IMMEDIATE")
-    commit = statements.index("COMMIT", begin)
-    writes = [s for s in statements[begin:commit] if s.startswith("UPDATE jobs")]
-    assert len(writes) == 1
-    assert "SET status = 'running'" in writes[0]
-    assert "RETURNING" in writes[0]
 
 
 def test_producer_threads_and_a_worker_share_one_queue(queue: litequeue.Queue) -> None:

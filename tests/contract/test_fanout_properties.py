@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import litequeue
-from litequeue import EventType, Job, JobStatus, _store
+from litequeue import EventType, Job, JobStatus
 from litequeue._records import Claim
+from litequeue.engines.sqlite import _store
 from litequeue.testing import drain, run_once
 from strategies import pick
 
@@ -318,7 +319,7 @@ class FanOutMachine(RuleBasedStateMachine):
             self.queue.store.claim,
             Claim(worker="doomed", queues=("default",), limit=1, lease=-1),
         )
-        self.queue._committed(events)  # as a worker does: listeners hear the starts
+        self.queue.bus.committed(events)  # as a worker does: listeners hear the starts
         for running in claimed:
             job_id = running.job.id
             self.dead_starts[job_id] = self.dead_starts.get(job_id, 0) + 1

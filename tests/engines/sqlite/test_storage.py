@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import litequeue
-from litequeue import JobStatus, _schema
+from litequeue import JobStatus
+from litequeue.engines.sqlite import _schema
 
 
 def schema_of(path: Path) -> list[tuple[str, str, str]]:

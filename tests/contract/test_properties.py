@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -22,8 +21,9 @@ from hypothesis.stateful import (
 )
 
 import litequeue
-from litequeue import EventType, JobStatus, _records, _store
+from litequeue import EventType, JobStatus
 from litequeue._records import Claim, Outcome, Running
+from litequeue.engines.sqlite import _store
 from litequeue.testing import EventRecorder, drain
 from strategies import json_values, kinds, pick, tags
 
@@ -99,22 +99,6 @@ def test_enqueue_many_keeps_objects_and_arrays_exactly(
     jobs = queue.enqueue_many([("k", payload) for payload in payloads])
     assert [queue.get(job.id).payload for job in jobs] == payloads
     assert [job.payload for job in jobs] == payloads
-
-
-def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
-    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The payloads of a run travel as one JSON text, which SQLite caps (a billion bytes
-    # by default). Scaled down: a 2,000-byte cap, 4,000 bytes of payloads.
-    queue.store._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 2_000)
-    monkeypatch.setattr(_records, "RUN_CHARS", 1_000)
-    payloads = [{"i": i, "pad": "x" * 70} for i in range(50)]
-    jobs = queue.enqueue_many([("k", p) for p in payloads])
-    assert [job.id for job in jobs] == list(range(jobs[0].id, jobs[0].id + 50))
-    assert [queue.get(job.id).payload for job in jobs] == payloads
-    monkeypatch.setattr(_records, "RUN_ROWS", 3)  # and by count, in order
-    more = queue.enqueue_many([("k", i) for i in range(10)])
-    assert [queue.get(job.id).payload for job in more] == list(range(10))
 
 
 class _Fatal(Exception):

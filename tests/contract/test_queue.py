@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import litequeue
-from litequeue import ConfigurationError, EventType, JobStatus, KeyState, _store
+from litequeue import ConfigurationError, EventType, JobStatus, KeyState
 from litequeue._records import Claim, Outcome
 from litequeue.testing import drain, run_once
 
@@ -476,38 +476,6 @@ def test_prune_keeps_the_newest_job_so_ids_are_never_given_out_twice(
     assert queue.prune(older_than=0)[0] == 1
     newer = queue.enqueue("k", "newer")
     assert newer.id > new.id
-
-
-def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(
-    queue: litequeue.Queue, db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Between its transactions another connection can write: a big prune does not
-    # hold the file for its whole length.
-    monkeypatch.setattr(_store, "_PRUNE_CHUNK", 3)
-    queue.handler("k")(lambda ctx, p: p)
-    finished = queue.enqueue_many([("k", i) for i in range(10)])
-    drain(queue)
-    keep = queue.enqueue("k", "later", delay=3600)
-    last = queue.last_event_seq()
-    commits: list[int] = []
-    with litequeue.Queue(db_path) as other:
-        original = queue._store._write
-
-        def write() -> Any:
-            commits.append(other.enqueue("k", "meanwhile", delay=3600).id)
-            return original()
-
-        monkeypatch.setattr(queue._store, "_write", write)
-        jobs, events = queue.prune(older_than=0)
-    assert jobs == 10
-    assert events == last  # all older than the cutoff; newer ones (below) remain
-    assert len(commits) >= 4 + 10  # ceil(10 / 3) job chunks, ceil(31 / 3) event chunks
-    assert [e.job_id for e in queue.events()] == commits
-    for job in finished:
-        with pytest.raises(litequeue.JobNotFound):
-            queue.get(job.id)
-    assert queue.get(keep.id).status is JobStatus.QUEUED
-    assert all(queue.get(job_id).status is JobStatus.QUEUED for job_id in commits)
 
 
 @pytest.mark.parametrize("attempt_known", [False, True])

@@ -1,0 +1,506 @@
+"""Every statement the SQLite engine runs on a queue file, each named, with why.
+
+Parameters are positional (``?``, ``?N``): sqlite3 binds a tuple faster than a
+dict, and the store runs several of these per job. Texts are built once, at
+import, so each is compiled once and found again in sqlite3's statement cache.
+Several rows per statement cost much less than one each, so the statements that
+write many rows come in a few fixed sizes (``CHUNK_SIZES``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
+
+#: Row counts of the statements that write several rows at once; a statement for
+#: every count would be compiled again and again.
+CHUNK_SIZES = (64, 16, 4, 2, 1)
+
+#: The columns of a ``Job``, in the order its rows are read (``_rows.job``).
+JOB_COLUMNS = (
+    "id", "kind", "queue", "status", "payload", "result", "error", "priority", "run_at",
+    "attempt", "max_attempts", "timeout", "progress", "progress_message", "parent_id",
+    "unique_key", "tags", "handler_version", "created_at", "updated_at", "started_at",
+    "finished_at", "lease_until", "run_id",
+)  # fmt: skip
+#: What a claim reads back: the columns it does not set itself (``_rows.claimed_row``).
+CLAIMED_COLUMNS = (
+    "id", "kind", "queue", "payload", "result", "error", "priority", "run_at", "attempt",
+    "max_attempts", "timeout", "parent_id", "unique_key", "tags", "handler_version",
+    "created_at", "run_id",
+)  # fmt: skip
+_JOBS = ", ".join(JOB_COLUMNS)
+_CLAIMED = ", ".join(CLAIMED_COLUMNS)
+
+#: A batch parent: it started (``create_batch``) without ever being claimed, and a job
+#: gets a ``started_at`` nowhere else than from a claim, which also sets ``run_id``.
+_BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
+#: A job waiting for its children: running, with no attempt of its own out.
+_WAITING = "(status = 'running' AND lease_until IS NULL)"
+
+
+def _share_finished(done: str, children: str) -> tuple[str, str]:
+    """A parent's progress while it waits: the share of its children finished, as a
+    percentage and as a message such as "2/5 done"."""
+    return (
+        f"100.0 * ({done}) / max({children}, 1)",
+        f"({done}) || '/' || ({children}) || ' done'",
+    )
+
+
+_FINISHED_SHARE, _FINISHED_MESSAGE = _share_finished("children_finished", "children")
+_ADDED_SHARE, _ADDED_MESSAGE = _share_finished("children_finished", "children + 1")
+_ENDED_SHARE, _ENDED_MESSAGE = _share_finished("children_finished + 1", "children")
+_LEFT_SHARE, _LEFT_MESSAGE = _share_finished("jobs.children - k.left", "jobs.children")
+
+
+def _values(size: int) -> str:
+    return ", ".join(["(?, ?, ?, ?)"] * size)
+
+
+# -- connection, schema and transactions ------------------------------------------------
+
+#: A write transaction that takes the write lock at once: a transaction that reads
+#: first and upgrades later could fail with "busy" half-way, after its reads.
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+#: Ends a write transaction...
+COMMIT = "COMMIT"
+#: ...or undoes it.
+ROLLBACK = "ROLLBACK"
+#: Readers and one writer at once, and a commit that appends rather than rewrites.
+WAL_MODE = "PRAGMA journal_mode = WAL"
+#: By ``durability``: a commit fsynced before it returns ("FULL"), or at checkpoints.
+SYNCHRONOUS = {level: f"PRAGMA synchronous = {level}" for level in ("FULL", "NORMAL")}
+#: Copy the whole write-ahead log into the database and start it over (``WalBound``).
+WAL_RESTART = "PRAGMA wal_checkpoint(RESTART)"
+
+
+def journal_size_limit(size: int) -> str:
+    """Cuts a log that started over back to ``size`` bytes (SQLite keeps its largest
+    size otherwise; a PRAGMA takes no parameters)."""
+    return f"PRAGMA journal_size_limit = {size:d}"
+
+
+#: The schema declares no foreign keys (the lifecycle ties parents to children): off,
+#: whatever the SQLite build's default.
+NO_FOREIGN_KEYS = "PRAGMA foreign_keys = OFF"
+#: Fails where SQLite was built without the JSON functions that batch writes use.
+JSON_CHECK = "SELECT json_array_length(json_array(1))"
+#: The migration number the file is at (0 for a new file).
+USER_VERSION = "PRAGMA user_version"
+#: Damaged pages or indexes, up to five (it reads the whole file).
+QUICK_CHECK = "PRAGMA quick_check(5)"
+#: The tables of the file: whether a file of unknown version is a queue file at all.
+TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
+def set_user_version(version: int) -> str:
+    """Records a migration, in its own transaction (a PRAGMA takes no parameters)."""
+    return f"PRAGMA user_version = {version:d}"
+
+
+#: Changes whenever another connection commits: how idle workers notice new work.
+DATA_VERSION = "PRAGMA data_version"
+#: Waiting for a busy file is ``_schema.retry_busy``'s job, which waits less per try.
+NO_BUSY_WAIT = "PRAGMA busy_timeout = 0"
+#: The id given by the last insert: a run of inserts gets consecutive ids ending here.
+LAST_ROWID = "SELECT last_insert_rowid()"
+
+# -- enqueue ----------------------------------------------------------------------------
+
+#: Most jobs: their NULL columns left to the defaults (sqlite3 binds None only after
+#: looking for an adapter, which costs more than the column).
+INSERT_JOB_PLAIN = (
+    "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
+    " created_at, updated_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+)
+#: A job with a timeout, a parent or a unique key.
+INSERT_JOB = (
+    "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
+    " created_at, updated_at, timeout, parent_id, unique_key)"
+    " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)"
+)
+
+
+def _insert_run(boxed: bool) -> str:
+    payload = "substr(value, 2, length(value) - 2)" if boxed else "value"
+    return (
+        "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts,"
+        f" timeout, tags, created_at, updated_at) SELECT ?1, ?2, 'queued', {payload},"
+        " ?3, ?4, ?5, ?6, ?7, ?8, ?8 FROM json_each(?9) ORDER BY key"
+    )
+
+
+#: Jobs that differ only in their payloads, which travel as one JSON array that SQLite
+#: unpacks (a third of an ``executemany`` per row); by ``boxed``: each payload in a
+#: one-item array, which ``json_each`` gives back as JSON text even for a scalar.
+INSERT_RUN = {boxed: _insert_run(boxed) for boxed in (False, True)}
+#: The "enqueued" events of a run of jobs, written by SQLite from the rows just inserted.
+INSERT_RUN_EVENTS = (
+    "INSERT INTO events (job_id, type, at, data) SELECT id, 'enqueued', ?, ?"
+    " FROM jobs WHERE id BETWEEN ? AND ? ORDER BY id"
+)
+#: A job's tags, in the table that ``jobs(tag=...)`` and ``stats(tag=...)`` search.
+INSERT_TAG = "INSERT OR IGNORE INTO job_tags (tag, job_id) VALUES (?, ?)"
+#: Event rows, several per statement (by row count).
+INSERT_EVENTS = {
+    size: "INSERT INTO events (job_id, type, at, data) VALUES " + _values(size)
+    for size in CHUNK_SIZES
+}
+#: The active job holding a unique key: an enqueue with that key returns it instead.
+KEY_HOLDER = (
+    f"SELECT {_JOBS} FROM jobs WHERE unique_key = ? AND status IN ('queued', 'running')"
+    " ORDER BY id DESC LIMIT 1"
+)
+#: One more child for an active parent; one that waits shows the share of its children
+#: finished. No row back: the parent has finished (or never was).
+ADD_CHILD = (
+    "UPDATE jobs SET children = children + 1, updated_at = ?,"
+    f" progress = CASE WHEN {_WAITING} THEN {_ADDED_SHARE} ELSE progress END,"
+    f" progress_message = CASE WHEN {_WAITING} THEN {_ADDED_MESSAGE} ELSE progress_message END"
+    " WHERE id = ? AND status IN ('queued', 'running') RETURNING id"
+)
+#: A batch parent starts waiting at once: it runs no handler of its own.
+START_BATCH = "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ? WHERE id = ?"
+#: Whether a job is a batch parent (a unique key held by another job refuses a batch).
+IS_BATCH = f"SELECT {_BATCH_PARENT} FROM jobs WHERE id = ?"
+
+# -- claim and finish -------------------------------------------------------------------
+
+
+def _claim(pick: str) -> str:
+    return (
+        "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+        " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+        " progress = 0, progress_message = NULL, error = NULL"
+        f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
+        " AND queue = ?1 AND run_at <= ?2"
+        " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+        " ORDER BY priority DESC, run_at, id"
+        " LIMIT (SELECT CASE WHEN q.paused THEN 0"
+        " WHEN q.concurrency_limit IS NULL THEN ?3"
+        " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
+        " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
+        " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
+        f" RETURNING {_CLAIMED}"
+    )
+
+
+#: One statement claims the best due jobs of a queue, of the kinds asked for (?6, a JSON
+#: list; NULL for any), as many as wanted (?3) and as its settings allow (none when
+#: paused; within its limit of running jobs across every worker). ``CLAIM_ONE`` picks a
+#: lone job with `=` rather than `IN`, which spares SQLite a temporary table. A new run
+#: starts clean: an earlier run's error and progress stay in the event log only.
+CLAIM_ONE = _claim("=")
+CLAIM_MANY = _claim("IN")
+#: Attempts whose lease ran out (their worker died or stalled): taken back before a claim.
+EXPIRED = (
+    "SELECT id, attempt, max_attempts, run_id FROM jobs"
+    " WHERE status = 'running' AND lease_until < ?"
+)
+#: Successes, fenced by run id, several per statement (by row count). A job that took
+#: children keeps running, without a lease, and its children decide how it ends.
+SUCCEED = {
+    size: "UPDATE jobs SET status = CASE WHEN children > 0 THEN 'running' ELSE 'succeeded' END,"
+    " result = o.column3, handler_version = o.column4,"
+    " error = NULL, lease_until = NULL, worker = NULL,"
+    f" progress = CASE WHEN children > 0 THEN {_FINISHED_SHARE} ELSE 100 END,"
+    f" progress_message = CASE WHEN children > 0 THEN {_FINISHED_MESSAGE}"
+    " ELSE progress_message END,"
+    " finished_at = CASE WHEN children > 0 THEN NULL ELSE ?1 END,"
+    " updated_at = ?1 FROM (VALUES " + _values(size) + ") AS o"
+    " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
+    " AND jobs.status = 'running' AND jobs.lease_until >= ?1"
+    " RETURNING jobs.id, jobs.run_id, jobs.status, jobs.parent_id, jobs.attempt,"
+    " jobs.children_finished >= jobs.children"
+    for size in CHUNK_SIZES
+}
+#: A success of a job with no parent and no children, by id: no ``RETURNING`` (which
+#: makes SQLite build a temporary table) and nothing to read back.
+SUCCEED_PLAIN = (
+    "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
+    " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
+    " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
+    " AND status = 'running' AND lease_until >= ? AND children = 0"
+    " AND parent_id IS NULL"
+)
+#: Several plain successes are all or nothing: one that misses undoes the others.
+SAVE_PLAIN = "SAVEPOINT plain_successes"
+UNDO_PLAIN = "ROLLBACK TO plain_successes"
+KEEP_PLAIN = "RELEASE plain_successes"
+
+
+def _fenced(set_clause: str, expired: bool) -> str:
+    """An update of an attempt's job, only while that attempt holds it: its run id, and
+    (unless its lease is known to have expired) a lease not yet run out (the last ?)."""
+    fence = "id = ? AND run_id = ? AND status = 'running' AND lease_until IS NOT NULL"
+    if not expired:
+        fence += " AND lease_until >= ?"
+    return f"UPDATE jobs SET {set_clause} WHERE {fence} RETURNING status, parent_id, attempt"
+
+
+#: A stopping worker's hand-back: not the job's failure, so it goes back to the queue
+#: even from its last attempt (the attempt stays counted). By ``expired``.
+RELEASE = {
+    expired: _fenced(
+        "status = 'queued', error = ?, lease_until = NULL, worker = NULL, run_at = ?,"
+        " updated_at = ?",
+        expired,
+    )
+    for expired in (False, True)
+}
+#: A failed attempt: back to the queue at ``retry_at`` while attempts are left, else
+#: failed. By ``expired``.
+FAIL = {
+    expired: _fenced(
+        "status = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
+        " THEN 'queued' ELSE 'failed' END, error = ?, lease_until = NULL, worker = NULL,"
+        " handler_version = coalesce(?, handler_version),"
+        " run_at = coalesce(?, run_at),"
+        " finished_at = CASE WHEN ? IS NOT NULL AND attempt < max_attempts"
+        " THEN NULL ELSE ? END, updated_at = ?",
+        expired,
+    )
+    for expired in (False, True)
+}
+#: An attempt that ended cancelled (its handler raised ``Cancel``). By ``expired``.
+CANCEL_ATTEMPT = {
+    expired: _fenced(
+        "status = 'cancelled', error = ?, lease_until = NULL, worker = NULL,"
+        " finished_at = ?, updated_at = ?",
+        expired,
+    )
+    for expired in (False, True)
+}
+#: A child of an active parent ended: the parent's progress moves on.
+CHILD_ENDED = (
+    "UPDATE jobs SET children_finished = children_finished + 1,"
+    f" progress = {_ENDED_SHARE}, progress_message = {_ENDED_MESSAGE},"
+    " updated_at = ? WHERE id = ? AND status IN ('queued', 'running')"
+    " RETURNING status, lease_until, children, children_finished, progress,"
+    " progress_message"
+)
+#: How many of a parent's children did not succeed: whether it fails.
+UNSUCCESSFUL_CHILDREN = "SELECT count(*) FROM jobs WHERE parent_id = ? AND status != 'succeeded'"
+#: A job that waited for its children ends, as they decided.
+END_PARENT = (
+    "UPDATE jobs SET status = ?, error = coalesce(?, error), progress = 100,"
+    " finished_at = ?, updated_at = ? WHERE id = ? RETURNING parent_id"
+)
+
+
+def next_run_at(queues: int) -> str:
+    """When the next delayed job of ``queues`` queues becomes due, of the kinds in the
+    JSON list after them (NULL for any)."""
+    marks = ", ".join("?" * queues)
+    return (
+        f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+        f" AND (?{queues + 1} IS NULL OR kind IN (SELECT value FROM json_each(?{queues + 1})))"
+    )
+
+
+#: When the next lease runs out: a worker then takes that job back.
+NEXT_LEASE_END = (
+    "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
+)
+#: Leases extended by attempt (job id and run id, as one JSON array), not by worker
+#: name: two workers given one name must not keep each other's jobs leased.
+HEARTBEAT = (
+    "UPDATE jobs SET lease_until = ? WHERE status = 'running'"
+    " AND lease_until IS NOT NULL AND (id, run_id) IN (SELECT"
+    " json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+    " RETURNING id, run_id"
+)
+#: A running attempt's progress; nothing when the attempt no longer holds its job.
+PROGRESS = (
+    "UPDATE jobs SET progress = coalesce(?, progress),"
+    " progress_message = coalesce(?, progress_message), updated_at = ?"
+    " WHERE id = ? AND run_id = ? AND status = 'running' AND lease_until >= ?"
+    " RETURNING progress, progress_message"
+)
+#: Whether an attempt still holds its job (a lost attempt's log lines are dropped).
+ATTEMPT_HOLDS = "SELECT 1 FROM jobs WHERE id = ? AND run_id = ? AND status = 'running'"
+
+# -- changes by hand --------------------------------------------------------------------
+
+#: The unfinished children of a job: cancelled with it.
+ACTIVE_CHILDREN = "SELECT id FROM jobs WHERE parent_id = ? AND status IN ('queued', 'running')"
+#: A queued or running job cancelled by request (an earlier attempt's error is not why it
+#: ended: that stays in the event log).
+CANCEL_JOB = (
+    "UPDATE jobs SET status = 'cancelled', error = NULL, lease_until = NULL, worker = NULL,"
+    " finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')"
+    " RETURNING parent_id"
+)
+#: A finished job queued again, with a fresh budget of attempts, as if never run (the
+#: earlier runs are in the event log).
+REQUEUE = (
+    "UPDATE jobs SET status = 'queued', attempt = 0, run_at = ?, error = NULL,"
+    " started_at = NULL, finished_at = NULL, updated_at = ?, progress = 0,"
+    " progress_message = NULL WHERE id = ?"
+)
+#: The children a retried parent puts back: those that failed or were cancelled.
+CHILDREN_TO_RETRY = (
+    "SELECT id, status FROM jobs WHERE parent_id = ? AND status IN ('failed', 'cancelled')"
+)
+#: A retried parent counts as finished the children that stay finished: those that
+#: are neither active nor going back.
+COUNT_KEPT_CHILDREN = (
+    "UPDATE jobs SET children_finished = children - (SELECT count(*) FROM jobs AS child"
+    " WHERE child.parent_id = jobs.id AND child.status IN"
+    " ('queued', 'running', 'failed', 'cancelled')) WHERE id = ?"
+)
+#: Whether what is left of a job is waiting for its children: a batch parent's, or a
+#: job's whose handler returned (its result is kept).
+WAITS_FOR_CHILDREN = (
+    f"SELECT children > 0 AND ({_BATCH_PARENT} OR result IS NOT NULL) FROM jobs WHERE id = ?"
+)
+#: A finished parent waits for its children again.
+REOPEN = (
+    "UPDATE jobs SET status = 'running', error = NULL, lease_until = NULL,"
+    " finished_at = NULL, updated_at = ? WHERE id = ?"
+)
+#: A parent's status and its own parent: whether a child put back reopens it.
+STATUS_AND_PARENT = "SELECT status, parent_id FROM jobs WHERE id = ?"
+#: A waiting parent's finished children counted from their rows (a cancelled batch's
+#: children were not counted as they ended); a child whose row is gone had finished.
+RECOUNT = (
+    "UPDATE jobs SET children_finished = jobs.children - k.left,"
+    f" progress = {_LEFT_SHARE}, progress_message = {_LEFT_MESSAGE},"
+    " updated_at = ?1"
+    " FROM (SELECT count(*) AS left FROM jobs WHERE parent_id = ?2"
+    " AND status IN ('queued', 'running')) AS k"
+    " WHERE jobs.id = ?2 AND jobs.status IN ('queued', 'running')"
+    " RETURNING jobs.children, jobs.children_finished, jobs.status = 'running'"
+    " AND jobs.lease_until IS NULL"
+)
+
+# -- queue settings ---------------------------------------------------------------------
+
+#: A queue's settings row, made on its first change.
+ADD_QUEUE = "INSERT OR IGNORE INTO queues (name) VALUES (?)"
+SET_LIMIT = "UPDATE queues SET concurrency_limit = ? WHERE name = ?"
+SET_PAUSED = "UPDATE queues SET paused = ? WHERE name = ?"
+QUEUE_SETTINGS = "SELECT name, concurrency_limit, paused FROM queues WHERE name = ?"
+#: Every queue with settings or jobs (one with jobs only has the default settings).
+QUEUES = (
+    "SELECT name, concurrency_limit, paused FROM queues UNION"
+    " SELECT DISTINCT queue, NULL, 0 FROM jobs WHERE queue NOT IN (SELECT name FROM queues)"
+    " ORDER BY 1"
+)
+
+# -- workers ----------------------------------------------------------------------------
+
+#: A running worker's record, made or renewed (what it serves may change).
+WORKER_ALIVE = (
+    "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
+    " SET queues = ?2, kinds = ?3, expires_at = ?5"
+)
+#: A stopped worker's record, and any that ran out long ago.
+WORKER_GONE = "DELETE FROM workers WHERE name = ? OR expires_at < ?"
+#: The workers whose records have not run out.
+WORKERS = "SELECT name, queues, kinds, started_at FROM workers WHERE expires_at >= ? ORDER BY name"
+#: Queued jobs by queue and kind: those no live worker would claim are shown.
+QUEUED_BY_KIND = (
+    "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
+)
+
+# -- reads ------------------------------------------------------------------------------
+
+GET_JOB = f"SELECT {_JOBS} FROM jobs WHERE id = ?"
+#: Whether a job exists (what an error about it should say).
+JOB_EXISTS = "SELECT 1 FROM jobs WHERE id = ?"
+
+
+def job_listing(filters: list[str]) -> str:
+    """Jobs matching every filter (each an SQL condition with one ``?``, from
+    ``LISTING_FILTERS``), newest first, up to a number (the last ``?``)."""
+    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id DESC LIMIT ?"
+
+
+def status_filter(count: int) -> str:
+    """``job_listing``'s condition for jobs in any of ``count`` statuses."""
+    return f"status IN ({', '.join('?' * count)})"
+
+
+#: ``job_listing``'s conditions, by the filter's name.
+LISTING_FILTERS = {
+    "queue": "queue = ?",
+    "kind": "kind = ?",
+    "parent_id": "parent_id = ?",
+    "unique_key": "unique_key = ?",
+    "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
+    "before_id": "id < ?",
+}
+#: Counts by queue and status, of all jobs...
+STATS = "SELECT queue, status, count(*) FROM jobs GROUP BY queue, status"
+#: ...or of the jobs with a tag.
+STATS_BY_TAG = (
+    "SELECT queue, status, count(*) FROM jobs WHERE id IN"
+    " (SELECT job_id FROM job_tags WHERE tag = ?) GROUP BY queue, status"
+)
+#: What decides a unique key's state: an active job of any kind holds it (an enqueue
+#: with it would return that job), else the newest finished job of the kind (?2).
+KEY_STATE = (
+    "SELECT status, handler_version FROM jobs WHERE unique_key = ?1"
+    " AND (status IN ('queued', 'running') OR ?2 IS NULL OR kind = ?2)"
+    " ORDER BY status IN ('queued', 'running') DESC, id DESC LIMIT 1"
+)
+#: A page of the event log...
+EVENTS = (
+    "SELECT seq, job_id, type, at, data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+)
+#: ...and of one job's events.
+JOB_EVENTS = (
+    "SELECT seq, job_id, type, at, data FROM events WHERE job_id = ? AND seq > ?"
+    " AND seq <= ? ORDER BY seq LIMIT ?"
+)
+#: Where a follower starts: the newest event's number.
+LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+
+# -- delete -----------------------------------------------------------------------------
+
+#: A job's id and the ids of all its descendants: what deleting it removes.
+SUBTREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL"
+    " SELECT jobs.id FROM jobs JOIN tree ON jobs.parent_id = tree.id) SELECT id FROM tree"
+)
+#: The first running job of a JSON list of ids: a running job is not deleted.
+FIRST_RUNNING = (
+    "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+    " AND status = 'running' ORDER BY id LIMIT 1"
+)
+#: Removed jobs read back as they were, for the plugins that clean up after them.
+DELETE_JOBS_RETURNING = (
+    f"DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?)) RETURNING {_JOBS}"
+)
+#: The events of deleted jobs, but those below ``seq`` ?2: the ``deleted`` events just
+#: written stay (deleting the log's newest rows would hand their numbers out again).
+DELETE_JOB_EVENTS = (
+    "DELETE FROM events WHERE job_id IN (SELECT value FROM json_each(?)) AND seq < ?"
+)
+
+# -- prune ------------------------------------------------------------------------------
+
+#: Finished jobs old enough to go, a chunk at a time. A batch decides its outcome from
+#: all its children: their rows stay while it runs, and while it can be retried
+#: (failed or cancelled). The newest job stays too: ids are rowids, and a new job would
+#: get the id of a deleted newest one, which the event log still names.
+OLD_JOBS = (
+    "SELECT id FROM jobs WHERE finished_at < ? AND id < (SELECT max(id) FROM jobs)"
+    " AND NOT EXISTS (SELECT 1 FROM jobs AS parent WHERE parent.id = jobs.parent_id"
+    " AND parent.status != 'succeeded') LIMIT ?"
+)
+#: The tags, then the rows, of jobs listed as one JSON array.
+DELETE_TAGS = "DELETE FROM job_tags WHERE job_id IN (SELECT value FROM json_each(?))"
+DELETE_JOBS = "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+#: Where old events end: they are written in time order, so they are a prefix of the
+#: log. The newest event always stays: seq is a rowid, and an empty table would hand
+#: out old numbers again to followers already past them.
+OLD_EVENTS_END = (
+    "SELECT coalesce((SELECT seq FROM events WHERE at >= ? ORDER BY seq LIMIT 1),"
+    " (SELECT max(seq) FROM events), 0)"
+)
+#: Old events, a chunk at a time.
+DELETE_EVENTS = "DELETE FROM events WHERE seq < min(?, (SELECT min(seq) FROM events) + ?)"

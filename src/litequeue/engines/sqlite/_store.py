@@ -1,0 +1,646 @@
+"""The SQLite engine's store: every read and write of one queue file.
+
+The queue and the worker reach it through the ``Store`` interface
+(``engines/base.py``); its statements are named in ``_sql``, and its rows become
+values in ``_rows``. Every write runs in one ``BEGIN IMMEDIATE`` transaction that
+also inserts the matching event rows, and returns the events so the caller can
+deliver them after the commit. Times are POSIX seconds (``time.time()``) in the
+file and aware UTC datetimes outside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..._checks import INT64_MAX
+from ..._records import (
+    Claim,
+    JobRun,
+    NewJob,
+    Outcome,
+    Running,
+    Written,
+    encode_json,
+)
+from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
+from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
+from .. import lifecycle
+from . import _rows, _schema, _sql
+from ._transaction import SQLiteTransaction
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+_ACTIVE = ("queued", "running")
+#: Rows ``prune`` deletes per transaction.
+_PRUNE_CHUNK = 10_000
+
+
+class SQLiteStore:
+    """All reads and writes of one SQLite queue file, safe to share between threads."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durability: str = "full",
+        busy_timeout: float = 10.0,
+        migrate: bool = True,
+        adopt: bool = False,
+    ) -> None:
+        self.path = str(path)
+        self._conn = _schema.connect(
+            self.path,
+            durability=durability,
+            busy_timeout=busy_timeout,
+            current=not migrate,
+            adopt=adopt,
+        )
+        self._busy_timeout = busy_timeout
+        self._wal = _schema.WalBound(self._conn, self.path)
+        self._lock = threading.RLock()
+        try:
+            if migrate:
+                _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
+            # From here on, waiting for a busy file is _schema.retry_busy's job.
+            self._conn.execute(_sql.NO_BUSY_WAIT)
+            # The schema this process's statements were written for: a newer
+            # litequeue that upgrades the file meanwhile stops this one's writes.
+            self.version = _schema.schema_version(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+        self._closed = False
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def _write(self) -> _WriteTx:
+        return _WriteTx(self)
+
+    def _reading(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``read`` on the connection, waiting out a busy file (WAL readers are
+        rarely blocked: only while another connection recovers the log)."""
+        with self._lock, _schema.translate_errors(self.path):
+            return _schema.retry_busy(lambda: read(self._conn), self._busy_timeout)
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        return self._reading(lambda conn: conn.execute(sql, params).fetchall())
+
+    def check_integrity(self) -> None:
+        """``NotADatabase`` naming the first problems ``PRAGMA quick_check`` finds
+        (a damaged page or index); it reads the whole file."""
+        problems = [row[0] for row in self._read(_sql.QUICK_CHECK)]
+        if problems != ["ok"]:
+            raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the file."""
+        return int(self._read(_sql.DATA_VERSION)[0][0])
+
+    def wait_for_change(self, timeout: float, poll: float) -> bool:
+        """Block until another connection commits, or ``timeout`` passes; True when a
+        change was seen. Reads ``PRAGMA data_version`` every ``poll`` seconds (a
+        shared-memory read, no disk I/O)."""
+        deadline = time.monotonic() + timeout
+        start = self.data_version()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(poll, remaining))
+            if self.data_version() != start:
+                return True
+
+    def schema_version(self) -> int:
+        return self._reading(_schema.schema_version)
+
+    # -- enqueue ------------------------------------------------------------------
+
+    def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
+        """Insert jobs in one transaction, in order. A ``unique_key`` already held by an
+        active job returns that job instead, unless ``force``."""
+        jobs: list[Job] = []
+        with self._write() as tx:
+            for new in news:
+                if isinstance(new, JobRun):
+                    jobs.extend(self._insert_run(tx, new))
+                else:
+                    jobs.append(self._insert(tx, new))
+        return jobs, tx.delivered
+
+    def _insert_run(self, tx: SQLiteTransaction, run: JobRun) -> list[Job]:
+        """Insert jobs that differ only in their payloads, with one statement.
+
+        The payloads travel as one JSON array that SQLite unpacks (``json_each``),
+        which costs a third of an ``executemany`` per row. Inside the write
+        transaction nobody else inserts, so the jobs get consecutive ids ending at
+        ``last_insert_rowid()``.
+        """
+        conn, now, template = tx.conn, tx.now, run.template
+        conn.execute(
+            _sql.INSERT_RUN[run.boxed],
+            (
+                template.kind,
+                template.queue,
+                template.priority,
+                now if template.run_at is None else template.run_at,
+                template.max_attempts,
+                template.timeout,
+                encode_json(template.tags) if template.tags else "[]",
+                now,
+                run.payloads,
+            ),
+        )
+        (last,) = conn.execute(_sql.LAST_ROWID).fetchone()
+        ids = range(last - len(run.values) + 1, last + 1)
+        if template.tags:
+            conn.executemany(
+                _sql.INSERT_TAG, [(tag, job_id) for job_id in ids for tag in template.tags]
+            )
+        # Their "enqueued" events, written by SQLite from the rows just inserted.
+        tx.flush()  # events written earlier in this transaction keep the lower numbers
+        kind, queue = template.kind, template.queue
+        data = {"kind": kind, "queue": queue}  # one for all: Written copies it into each Event
+        conn.execute(_sql.INSERT_RUN_EVENTS, (now, encode_json(data), ids[0], last))
+        (last_seq,) = conn.execute(_sql.LAST_ROWID).fetchone()
+        tx.written.extend(
+            zip(
+                range(last_seq - len(run.values) + 1, last_seq + 1),
+                ids,
+                itertools.repeat(EventType.ENQUEUED),
+                itertools.repeat(data),
+            )
+        )
+        at = _rows.dt(now)
+        model = Job(
+            id=ids[0],
+            kind=kind,
+            queue=queue,
+            status=JobStatus.QUEUED,
+            payload=None,
+            priority=template.priority,
+            run_at=at if template.run_at is None else _rows.dt(template.run_at),
+            max_attempts=template.max_attempts,
+            timeout=template.timeout,
+            tags=list(template.tags),
+            created_at=at,
+            updated_at=at,
+        )
+        return _rows.copies(model, ids, run.values)
+
+    def _holder(self, conn: sqlite3.Connection, new: NewJob) -> Job | None:
+        """The active job that holds ``new``'s unique key, which ``new`` then is."""
+        if new.unique_key is None or new.force:
+            return None
+        row = conn.execute(_sql.KEY_HOLDER, (new.unique_key,)).fetchone()
+        return None if row is None else _rows.job(row)
+
+    def _insert(self, tx: SQLiteTransaction, new: NewJob) -> Job:
+        conn, now = tx.conn, tx.now
+        holder = self._holder(conn, new)
+        if holder is not None:
+            return holder
+        if new.parent_id is not None:
+            # A parent that has finished takes no new children.
+            parent = conn.execute(_sql.ADD_CHILD, (now, new.parent_id)).fetchone()
+            if parent is None:
+                self._require(conn, new.parent_id)
+                raise InvalidTransition(
+                    f"job {new.parent_id} has finished and cannot take new children"
+                )
+        tags = encode_json(new.tags) if new.tags else "[]"
+        run_at = now if new.run_at is None else new.run_at
+        values = (
+            new.kind,
+            new.queue,
+            new.payload,
+            new.priority,
+            run_at,
+            new.max_attempts,
+            tags,
+            now,
+        )
+        if new.timeout is None and new.plain:
+            cursor = conn.execute(_sql.INSERT_JOB_PLAIN, values)
+        else:
+            cursor = conn.execute(
+                _sql.INSERT_JOB, (*values, new.timeout, new.parent_id, new.unique_key)
+            )
+        job_id = cursor.lastrowid
+        assert job_id is not None
+        if new.tags:
+            conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
+        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        created_at = _rows.dt(now)
+        return Job(
+            id=job_id,
+            kind=new.kind,
+            queue=new.queue,
+            status=JobStatus.QUEUED,
+            payload=new.value,
+            priority=new.priority,
+            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
+            max_attempts=new.max_attempts,
+            timeout=new.timeout,
+            parent_id=new.parent_id,
+            unique_key=new.unique_key,
+            tags=list(new.tags),
+            created_at=created_at,
+            updated_at=created_at,
+        )
+
+    def create_batch(
+        self, parent: NewJob, children: Sequence[NewJob]
+    ) -> tuple[Job, list[Job], Written]:
+        """Insert a parent that runs no handler of its own and waits for ``children``.
+
+        A batch whose unique key an active batch holds is that batch, which takes the
+        children not already held by active jobs; a key held by a job that is not a
+        batch is refused (``InvalidTransition``).
+        """
+        with self._write() as tx:
+            conn, now = tx.conn, tx.now
+            parent_job = self._holder(conn, parent)
+            if parent_job is None:
+                parent_job = self._insert(tx, parent)
+                conn.execute(_sql.START_BATCH, (now, now, parent_job.id))
+                tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
+            elif not self._is_batch(conn, parent_job.id):
+                raise InvalidTransition(
+                    f"unique key {parent.unique_key!r} is held by job {parent_job.id}"
+                    f" ({parent_job.kind}, {parent_job.status.value}), which is not a batch"
+                )
+            kids = [self._insert(tx, c._replace(parent_id=parent_job.id)) for c in children]
+            # A child whose unique key an active job holds is that job, which stays in
+            # its own batch: this one waits for its own children, and with none
+            # unfinished (none made here, say) it is over at once.
+            lifecycle.recount(tx, parent_job.id)
+            parent_job = tx.job(parent_job.id)
+        return parent_job, kids, tx.delivered
+
+    @staticmethod
+    def _is_batch(conn: sqlite3.Connection, job_id: int) -> bool:
+        return bool(conn.execute(_sql.IS_BATCH, (job_id,)).fetchone()[0])
+
+    # -- claim and finish -----------------------------------------------------------
+
+    def claim(
+        self, claim: Claim, outcomes: Sequence[Outcome] = ()
+    ) -> tuple[list[Running], list[Outcome], Written]:
+        """Record ``outcomes`` and claim up to ``claim.limit`` jobs, in one transaction.
+
+        Returns the claimed attempts, the outcomes that were accepted (a late answer
+        from an attempt that lost its job is dropped), and the events written.
+        """
+        with self._write() as tx:
+            accepted = lifecycle.record_outcomes(tx, outcomes)
+            lease_until = tx.now + claim.lease
+            rows = self._claim(tx, claim, lease_until) if claim.limit > 0 else []
+        claimed = _rows.running(rows, tx.now, lease_until)
+        return claimed, accepted, tx.delivered
+
+    def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
+        """Record outcomes without claiming anything."""
+        with self._write() as tx:
+            accepted = lifecycle.record_outcomes(tx, outcomes)
+        return accepted, tx.delivered
+
+    def _claim(self, tx: SQLiteTransaction, claim: Claim, lease_until: float) -> list[Any]:
+        """Claim in ``tx``, leased until ``lease_until``; returns the rows read back
+        (the ``Job`` values are built after the commit, so the write lock is held no
+        longer)."""
+        conn, now = tx.conn, tx.now
+        lifecycle.take_back_expired(tx)
+        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        claimed: list[Any] = []
+        for queue in claim.queues:
+            wanted = claim.limit - len(claimed)
+            if wanted <= 0:
+                break
+            rows = conn.execute(
+                _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
+                (queue, now, wanted, claim.worker, lease_until, kinds),
+            ).fetchall()
+            if not rows:
+                continue
+            rows.sort(key=_rows.claim_order)
+            claimed += rows
+            tx.started(map(_rows.claimed_attempt, rows), claim.worker)
+        return claimed
+
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
+        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
+        happen)."""
+        listed = None if kinds is None else encode_json(list(kinds))
+        (due,) = self._read(_sql.next_run_at(len(queues)), (*queues, listed))[0]
+        (lease,) = self._read(_sql.NEXT_LEASE_END)[0]
+        times = [t for t in (due, lease) if t is not None]
+        return min(times) if times else float("inf")
+
+    def heartbeat(self, attempts: Sequence[tuple[int, int]], lease: float) -> dict[int, int]:
+        """Extend the leases of these ``(job_id, run_id)`` attempts; returns
+        ``{job_id: run_id}`` of those still holding their jobs.
+
+        By attempt, not by worker name: two workers given the same name must not
+        keep each other's jobs leased (a dead one's would never be taken back)."""
+        with self._write() as tx:
+            rows = tx.conn.execute(
+                _sql.HEARTBEAT, (tx.now + lease, encode_json([list(pair) for pair in attempts]))
+            ).fetchall()
+        return dict(rows)
+
+    def progress(
+        self, job_id: int, run_id: int, progress: float | None, message: str | None
+    ) -> Written:
+        """Record progress for a running attempt; ``False``-y result means the attempt lost."""
+        with self._write() as tx:
+            row = tx.conn.execute(
+                _sql.PROGRESS, (progress, message, tx.now, job_id, run_id, tx.now)
+            ).fetchone()
+            if row is None:
+                return Written([], tx.now)
+            tx.event(job_id, EventType.PROGRESS, {"progress": row[0], "message": row[1]})
+        return tx.delivered
+
+    def log(self, job_id: int, run_id: int, message: str) -> Written:
+        """Add a log line to a running attempt's events."""
+        with self._write() as tx:
+            held = tx.conn.execute(_sql.ATTEMPT_HOLDS, (job_id, run_id)).fetchone()
+            if held is None:
+                return Written([], tx.now)
+            tx.event(job_id, EventType.LOG, {"message": message})
+        return tx.delivered
+
+    # -- changes by hand ------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> tuple[Job, Written]:
+        """Cancel a queued or running job and its active children."""
+        with self._write() as tx:
+            job = lifecycle.cancel(tx, job_id)
+        return job, tx.delivered
+
+    def retry(self, job_id: int) -> tuple[Job, Written]:
+        """Put a failed or cancelled job back with a fresh attempt budget (see
+        ``lifecycle.retry``)."""
+        with self._write() as tx:
+            job = lifecycle.retry(tx, job_id)
+        return job, tx.delivered
+
+    # -- queue settings -------------------------------------------------------------------
+
+    def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
+        """Create or change a queue's settings (``limit``, ``paused``)."""
+        with self._write() as tx:
+            tx.conn.execute(_sql.ADD_QUEUE, (name,))
+            if "limit" in changes:
+                tx.conn.execute(_sql.SET_LIMIT, (changes["limit"], name))
+            if "paused" in changes:
+                tx.conn.execute(_sql.SET_PAUSED, (int(changes["paused"]), name))
+            row = tx.conn.execute(_sql.QUEUE_SETTINGS, (name,)).fetchone()
+        return QueueInfo(name=row[0], limit=row[1], paused=bool(row[2]))
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue that has settings or jobs."""
+        rows = self._read(_sql.QUEUES)
+        return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live until ``until`` (POSIX seconds)
+        unless it renews again; what it serves may change between calls."""
+        kinds_json = None if kinds is None else encode_json(list(kinds))
+        with self._write() as tx:
+            tx.conn.execute(
+                _sql.WORKER_ALIVE, (name, encode_json(list(queues)), kinds_json, tx.now, until)
+            )
+
+    def worker_gone(self, name: str) -> None:
+        """Forget a worker that stopped (and any whose record ran out long ago)."""
+        with self._write() as tx:
+            tx.conn.execute(_sql.WORKER_GONE, (name, tx.now - 86400.0))
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers whose records have not run out, by name."""
+        return [_rows.worker(row) for row in self._read(_sql.WORKERS, (time.time(),))]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        """``{(queue, kind): count}`` of the queued jobs."""
+        rows = self._read(_sql.QUEUED_BY_KIND)
+        return {(queue, kind): count for queue, kind, count in rows}
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job:
+        return self._reading(lambda conn: self._get(conn, job_id))
+
+    def _get(self, conn: sqlite3.Connection, job_id: int) -> Job:
+        row = conn.execute(_sql.GET_JOB, (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _rows.job(row)
+
+    def _require(self, conn: sqlite3.Connection, job_id: int) -> None:
+        if conn.execute(_sql.JOB_EXISTS, (job_id,)).fetchone() is None:
+            raise JobNotFound(job_id)
+
+    def jobs(
+        self,
+        *,
+        status: Iterable[str] = (),
+        queue: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        parent_id: int | None = None,
+        unique_key: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest first."""
+        where: list[str] = []
+        args: list[Any] = []
+        statuses = list(status)
+        if statuses:
+            where.append(_sql.status_filter(len(statuses)))
+            args.extend(statuses)
+        for name, value in (
+            ("queue", queue),
+            ("kind", kind),
+            ("parent_id", parent_id),
+            ("unique_key", unique_key),
+            ("tag", tag),
+            ("before_id", before_id),
+        ):
+            if value is not None:
+                where.append(_sql.LISTING_FILTERS[name])
+                args.append(value)
+        rows = self._read(_sql.job_listing(where), (*args, limit))
+        return [_rows.job(r) for r in rows]
+
+    def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
+        """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
+        rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
+        counts: dict[str, dict[str, int]] = {}
+        for queue, status, count in rows:
+            counts.setdefault(queue, {})[status] = count
+        return counts
+
+    def key_states(
+        self, keys: Sequence[str], kind: str | None, version: str | None
+    ) -> dict[str, KeyState]:
+        """What the jobs of each unique key say about it (see ``KeyState``): an active
+        job of any kind holds the key (an enqueue with it would return that job, unique
+        keys being shared by all kinds), else the newest finished job of ``kind``."""
+        states = dict.fromkeys(keys, KeyState.NEW)
+
+        def read(conn: sqlite3.Connection) -> None:
+            for key in keys:
+                row = conn.execute(_sql.KEY_STATE, (key, kind)).fetchone()
+                if row is not None:
+                    states[key] = _key_state(row[0], row[1], version)
+
+        self._reading(read)
+        return states
+
+    def events(
+        self, after: int, limit: int, job_id: int | None = None, *, until: int | None = None
+    ) -> list[Event]:
+        """Committed events with ``after < seq <= until``, oldest first."""
+        end = INT64_MAX if until is None else until  # the largest rowid
+        if job_id is None:
+            rows = self._read(_sql.EVENTS, (after, end, limit))
+        else:
+            rows = self._read(_sql.JOB_EVENTS, (job_id, after, end, limit))
+        return [_rows.event(r) for r in rows]
+
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 when there is none)."""
+        return int(self._read(_sql.LAST_SEQ)[0][0])
+
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        """Delete a job that is not running, with its descendants and their events
+        (see ``lifecycle.delete``)."""
+        with self._write() as tx:
+            removed = lifecycle.delete(tx, job_id)
+        return removed, tx.delivered
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
+        """Delete jobs that finished before ``jobs_before`` and events older than
+        ``events_before`` (``None``: keep them all). Returns how many of each went;
+        ``removed`` (if given) hears each chunk's jobs once it has committed.
+
+        Rows go ``_PRUNE_CHUNK`` at a time, each chunk in its own transaction, so the
+        first prune of a busy file does not hold the write lock for seconds while
+        producers and workers wait.
+        """
+        jobs = events = 0
+        if jobs_before is not None:
+            while True:
+                gone: list[Any] = []
+                with self._write() as tx:
+                    ids = [
+                        row[0]
+                        for row in tx.conn.execute(_sql.OLD_JOBS, (jobs_before, _PRUNE_CHUNK))
+                    ]
+                    if ids:
+                        listed = encode_json(ids)
+                        gone = tx.remove_rows(listed, returning=removed is not None)
+                jobs += len(ids)
+                if gone and removed is not None:
+                    removed(_rows.jobs_by_id(gone))  # built after the commit, outside the lock
+                if not ids:  # (children go in the round after their parent)
+                    break
+        if events_before is not None:
+            ((end,),) = self._read(_sql.OLD_EVENTS_END, (events_before,))
+            while True:
+                with self._write() as tx:
+                    deleted = tx.conn.execute(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK)).rowcount
+                events += deleted
+                if not deleted:
+                    break
+        return jobs, events
+
+
+def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
+    if status in _ACTIVE:
+        return KeyState.ACTIVE
+    if status != "succeeded":
+        return KeyState.FAILED
+    if version is not None and handler_version != version:
+        return KeyState.OUTDATED
+    return KeyState.DONE
+
+
+class _WriteTx:
+    """``with store._write() as tx``: lock, ``BEGIN IMMEDIATE``, commit or roll back,
+    then read back the events the transaction wrote (``tx.delivered``).
+
+    Written out rather than built on ``translate_errors``: every job passes through
+    here, and a generator context manager costs more than the rest of this class.
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> SQLiteTransaction:
+        store = self.store
+        store._lock.acquire()
+        try:
+            _schema.begin_immediate(store._conn, store._busy_timeout)
+            version = _schema.schema_version(store._conn)
+            if version > store.version:
+                _schema.rollback(store._conn)
+                raise SchemaTooNew(
+                    f"{store.path}: a newer litequeue upgraded the database to schema"
+                    f" version {version} while this process had it open (at version"
+                    f" {store.version}); this process writes no more: stop it and upgrade"
+                    " litequeue"
+                )
+        except BaseException as exc:
+            store._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise _schema.translate(exc, store.path) from exc
+            raise
+        self.tx = SQLiteTransaction(store._conn, time.time())
+        return self.tx
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self.store
+        conn = store._conn
+        try:
+            if exc_type is None:
+                self.tx.flush()
+                conn.execute(_sql.COMMIT)
+                store._wal.after_commit()
+            else:
+                _schema.rollback(conn)
+        except BaseException as inner:
+            _schema.rollback(conn)
+            if isinstance(inner, sqlite3.Error):
+                raise _schema.translate(inner, store.path) from inner
+            raise
+        finally:
+            store._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise _schema.translate(exc, store.path) from exc

@@ -1,0 +1,110 @@
+"""The SQLite engine's own machinery, which another engine does the other way: the
+statements it runs (one ``UPDATE ... RETURNING`` per claim, no transaction while idle),
+SQLite's length limit, prune's chunks between which other connections write."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import litequeue
+from litequeue import JobStatus, _records
+from litequeue.engines.sqlite import _store
+from litequeue.testing import drain
+
+
+def test_prune_deletes_a_few_rows_per_transaction_and_all_of_them(
+    queue: litequeue.Queue, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between its transactions another connection can write: a big prune does not
+    # hold the file for its whole length.
+    monkeypatch.setattr(_store, "_PRUNE_CHUNK", 3)
+    queue.handler("k")(lambda ctx, p: p)
+    finished = queue.enqueue_many([("k", i) for i in range(10)])
+    drain(queue)
+    keep = queue.enqueue("k", "later", delay=3600)
+    last = queue.last_event_seq()
+    commits: list[int] = []
+    with litequeue.Queue(db_path) as other:
+        original = queue._store._write
+
+        def write() -> Any:
+            commits.append(other.enqueue("k", "meanwhile", delay=3600).id)
+            return original()
+
+        monkeypatch.setattr(queue._store, "_write", write)
+        jobs, events = queue.prune(older_than=0)
+    assert jobs == 10
+    assert events == last  # all older than the cutoff; newer ones (below) remain
+    assert len(commits) >= 4 + 10  # ceil(10 / 3) job chunks, ceil(31 / 3) event chunks
+    assert [e.job_id for e in queue.events()] == commits
+    for job in finished:
+        with pytest.raises(litequeue.JobNotFound):
+            queue.get(job.id)
+    assert queue.get(keep.id).status is JobStatus.QUEUED
+    assert all(queue.get(job_id).status is JobStatus.QUEUED for job_id in commits)
+
+
+def test_an_idle_worker_opens_no_transactions(queue: litequeue.Queue) -> None:
+    """An idle worker only watches the file: it must not take the write lock, or other
+    processes' enqueues would queue up behind it."""
+    queue.handler("k")(lambda ctx, p: p)
+    queue.enqueue("k", 1)
+    statements: list[str] = []
+    worker = litequeue.Worker(queue)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while queue.stats()["default"]["succeeded"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        queue.store._conn.set_trace_callback(statements.append)
+        time.sleep(0.3)
+        queue.store._conn.set_trace_callback(None)
+    finally:
+        worker.stop()
+        thread.join(5)
+    assert not [s for s in statements if s.startswith("BEGIN")]
+    assert any("data_version" in s for s in statements)  # it was watching
+
+
+@pytest.mark.parametrize("slots", [1, 3])
+def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, slots: int) -> None:
+    """DESIGN.md guarantee 2: the jobs a worker takes are marked running by one
+    ``UPDATE ... RETURNING`` inside the write transaction, whatever the batch size."""
+    queue.handler("noop")(lambda ctx, payload: None)
+    queue.enqueue_many([("noop", i) for i in range(slots)])
+    statements: list[str] = []
+    queue.store._conn.set_trace_callback(statements.append)
+    try:
+        assert litequeue.Worker(queue, concurrency=slots).run_once() == slots
+    finally:
+        queue.store._conn.set_trace_callback(None)
+    begin = statements.index("BEGIN IMMEDIATE")
+    commit = statements.index("COMMIT", begin)
+    writes = [s for s in statements[begin:commit] if s.startswith("UPDATE jobs")]
+    assert len(writes) == 1
+    assert "SET status = 'running'" in writes[0]
+    assert "RETURNING" in writes[0]
+
+
+def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The payloads of a run travel as one JSON text, which SQLite caps (a billion bytes
+    # by default). Scaled down: a 2,000-byte cap, 4,000 bytes of payloads.
+    queue.store._conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 2_000)
+    monkeypatch.setattr(_records, "RUN_CHARS", 1_000)
+    payloads = [{"i": i, "pad": "x" * 70} for i in range(50)]
+    jobs = queue.enqueue_many([("k", p) for p in payloads])
+    assert [job.id for job in jobs] == list(range(jobs[0].id, jobs[0].id + 50))
+    assert [queue.get(job.id).payload for job in jobs] == payloads
+    monkeypatch.setattr(_records, "RUN_ROWS", 3)  # and by count, in order
+    more = queue.enqueue_many([("k", i) for i in range(10)])
+    assert [queue.get(job.id).payload for job in more] == list(range(10))
