@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._layout import overlap_rows
+from ._layout import boxes_in_rows
 
 #: A gap wider than this share of the font size separates two words.
 WORD_GAP_SHARE = 0.12
@@ -189,13 +189,7 @@ def words_from_chars(chars: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     than a small share of the font size; a character drawn twice in place (fake
     bold) counts once."""
     words: list[dict[str, Any]] = []
-    rows = overlap_rows(
-        sorted(chars, key=lambda c: (float(c["top"]), float(c["x0"]))),
-        lambda c: float(c["top"]),
-        lambda c: float(c["bottom"]),
-    )
-    for row in rows:
-        row.sort(key=lambda c: float(c["x0"]))
+    for row in boxes_in_rows(chars):
         current: list[Mapping[str, Any]] = []
         for c in row:
             text = str(c["text"])

@@ -134,17 +134,24 @@ def overlap_rows(items: Iterable[Any], top: Any, bottom: Any) -> list[list[Any]]
     return rows
 
 
+def boxes_in_rows(boxes: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """pdfplumber characters or words (dicts with ``top``, ``bottom``, ``x0``) in
+    visual rows, top to bottom, each row left to right."""
+    rows = overlap_rows(
+        sorted(boxes, key=lambda b: (float(b["top"]), float(b["x0"]))),
+        lambda b: float(b["top"]),
+        lambda b: float(b["bottom"]),
+    )
+    for row in rows:
+        row.sort(key=lambda b: float(b["x0"]))
+    return rows
+
+
 def segments_from_words(words: Iterable[Mapping[str, Any]]) -> list[Segment]:
     """Group words into rows, then split rows at wide gaps, and at narrower ones
     before a word that starts where other rows start (a tab stop: the text
     beside a date column)."""
-    rows = overlap_rows(
-        sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))),
-        lambda w: float(w["top"]),
-        lambda w: float(w["bottom"]),
-    )
-    for row in rows:
-        row.sort(key=lambda w: float(w["x0"]))
+    rows = boxes_in_rows(words)
     starts = Counter(round(float(row[0]["x0"])) for row in rows)
     segments: list[Segment] = []
     for row in rows:
