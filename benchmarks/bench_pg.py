@@ -6,6 +6,7 @@ Run on demand (``nox -s bench_pg``), never in the test suite: timings on shared 
     python benchmarks/bench_pg.py --url postgresql://user@host:port/db [--n 5000 --rounds 2]
     python benchmarks/bench_pg.py --systems litequeue,raw --ops drain1,drain100
     python benchmarks/bench_pg.py one litequeue drain100 --url URL   # one measurement, JSON
+    python benchmarks/bench_pg.py profile litequeue drain1 --url URL # statements per job
     python benchmarks/bench_pg.py selftest                           # the checker sees dup/lost
 
 Why it is built this way: every measurement gets a fresh database (``CREATE DATABASE``) and fresh
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pg_drivers
+from pg_report import report, statements_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -112,6 +114,7 @@ class Config:
     durability: str
     tmp: Path
     pythons: dict[str, str]  # system -> interpreter
+    statements: bool = False  # read pg_stat_statements for the timed part (the profile command)
 
 
 # -- interpreters: the project's for litequeue/raw, a venv per peer --------------------------------
@@ -191,6 +194,27 @@ class Server:
 
     def drop(self, name: str) -> None:
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def reset_statements(self, dsn: str) -> None:
+        """Forget what pg_stat_statements saw in this database so far (its setup)."""
+        self.admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        self.admin.execute(
+            "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database WHERE datname = %s",
+            (dsn.rsplit("/", 1)[1],),
+        )
+
+    def statements(self, dsn: str) -> list[Result]:
+        """Every statement the database ran since the reset: calls, rows, server time."""
+        rows = self.admin.execute(
+            "SELECT calls, rows, total_exec_time, query FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
+            "ORDER BY total_exec_time DESC",
+            (dsn.rsplit("/", 1)[1],),
+        ).fetchall()
+        return [
+            {"calls": c, "rows": r, "total_ms": round(t, 1), "query": " ".join(q.split())[:300]}
+            for c, r, t, q in rows
+        ]
 
     def rows_by_state(self, system: str, dsn: str) -> dict[str, int]:
         """Where the jobs ended, read from each system's own tables."""
@@ -346,6 +370,13 @@ def measure(server: Server, system: str, op: Op, cfg: Config) -> Result:
     return res
 
 
+def sizes(op: Op, cfg: Config) -> tuple[int, int, bool]:
+    """Jobs to time, finished rows beside them, and whether it is a drain of pre-filled jobs."""
+    jobs = CLAIM_JOBS if op.finished else (cfg.lat_n if op.name == "latency" else cfg.n)
+    finished = {"": 0, "small": 1000, "big": cfg.big}[op.finished]
+    return jobs, finished, op.workers > 0 and op.name not in ("e2e", "latency")
+
+
 def _measure(
     server: Server,
     children: Children,
@@ -355,16 +386,37 @@ def _measure(
     cfg: Config,
     res: Result,
 ) -> None:
-    jobs = CLAIM_JOBS if op.finished else (cfg.lat_n if op.name == "latency" else cfg.n)
-    finished = {"": 0, "small": 1000, "big": cfg.big}[op.finished]
-    drains = op.workers and op.name not in ("e2e", "latency")
+    jobs, finished, drains = sizes(op, cfg)
     setup = {**base, "role": "setup", "prefill": jobs if drains else 0, "finished": finished}
     t = time.monotonic()
     children.run("setup", setup, 1800)
     res["setup_s"] = round(time.monotonic() - t, 1)
+    if cfg.statements:
+        server.reset_statements(base["dsn"])
+    _timed(server, children, base, system, op, cfg, res)
+
+
+def _read_statements(server: Server, base: Result, cfg: Config, res: Result) -> None:
+    """The profile command: what the timed part ran, read before the harness's own queries."""
+    if cfg.statements:
+        res["statements"] = server.statements(base["dsn"])
+
+
+def _timed(
+    server: Server,
+    children: Children,
+    base: Result,
+    system: str,
+    op: Op,
+    cfg: Config,
+    res: Result,
+) -> None:
+    """The timed part of a measurement: producers and workers, then the checks."""
+    jobs, _, drains = sizes(op, cfg)
     if not op.workers:
         out = children.run(op.name, {**base, "role": op.name, "n": jobs}, cfg.cap + 120)
         res["rate"] = jobs / (out["t1"] - out["t0"])
+        _read_statements(server, base, cfg, res)
         res["state"] = server.rows_by_state(system, dsn=base["dsn"])
         return
 
@@ -388,7 +440,7 @@ def _measure(
         )
         for w in range(op.workers)
     ]
-    res.update(conc=conc, workers=op.workers, jobs=jobs, finished=finished)
+    res.update(conc=conc, workers=op.workers, jobs=jobs)
     producer = None
     if not drains:
         spacing = cfg.lat_spacing if op.name == "latency" else 0
@@ -427,6 +479,7 @@ def _measure(
     res["stop"] = stop_workers(workers)
     per_worker = read_records(recs)
     res["once"] = check_once(per_worker, jobs)
+    _read_statements(server, base, cfg, res)
     res["state"] = server.rows_by_state(system, dsn=base["dsn"])
     starts: dict[int, float] = {}
     for records in per_worker:
@@ -523,7 +576,11 @@ def selftest() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("cmd", nargs="*", help="empty: the whole run; 'one SYSTEM OP'; 'selftest'")
+    ap.add_argument(
+        "cmd",
+        nargs="*",
+        help="empty: the whole run; 'one SYSTEM OP'; 'profile SYSTEM OP'; 'selftest'",
+    )
     ap.add_argument("--url", help="a PostgreSQL URL whose user may CREATE DATABASE")
     ap.add_argument("--start-pg", action="store_true", help="a throwaway server: .ci/postgres")
     ap.add_argument("--durable", action="store_true", help="with --start-pg: fsync on")
@@ -544,7 +601,7 @@ def main() -> None:
         return selftest()
     systems = a.systems.split(",")
     plan_ops = [OP_BY_NAME[name] for name in a.ops.split(",")]
-    if a.cmd[:1] == ["one"]:
+    if a.cmd[:1] in (["one"], ["profile"]):
         systems, plan_ops = [a.cmd[1]], [OP_BY_NAME[a.cmd[2]]]
     python312 = find_python312(a.python312) if "oban" in systems else None
     pythons = {s: peer_python(s, python312) if s in PEERS else sys.executable for s in systems}
@@ -558,6 +615,10 @@ def main() -> None:
         plan = [(s, op) for op in plan_ops for s in systems if s in op.systems]
         if a.cmd[:1] == ["one"]:
             print(json.dumps(measure(server, *plan[0], cfg), indent=1))
+            return
+        if a.cmd[:1] == ["profile"]:
+            cfg.statements = True
+            print(statements_text(measure(server, *plan[0], cfg), sizes(plan[0][1], cfg)[0]))
             return
         t0 = time.monotonic()
         results = run_rounds(server, plan, a.rounds, cfg)
@@ -577,8 +638,6 @@ def main() -> None:
             "machine": f"{cpu_name()}, {os.cpu_count()} cores",
             "versions": versions(pythons, tmp),
         }
-        from pg_report import report
-
         text = report(results, meta)
         out = Path(a.out)
         out.mkdir(parents=True, exist_ok=True)

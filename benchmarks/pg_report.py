@@ -223,3 +223,32 @@ def report(results: list[Result], meta: dict[str, Any]) -> str:
     for s, v in meta["versions"].items():
         lines.append(f"| {s} | " + ", ".join(f"{k} {x}" for k, x in v.items()) + " |")
     return "\n".join(lines) + "\n"
+
+
+def statements_text(res: Result, jobs: int) -> str:
+    """Where one measurement's server time went: each statement's calls and time per job.
+
+    Needs a server that loads pg_stat_statements (shared_preload_libraries). Statements per job
+    approximate round trips per job (BEGIN and COMMIT count as statements too).
+    """
+    if "statements" not in res:
+        return "no statements: " + json.dumps(res)[:400]
+    stmts = res["statements"]
+    calls = sum(s["calls"] for s in stmts)
+    server_ms = sum(s["total_ms"] for s in stmts)
+    rate = res.get("rate")
+    wall_ms = 1000 / rate if rate else None
+    lines = [
+        f"{res['system']} {res['op']}: {fmt(rate)} jobs/s"
+        + (f" = {wall_ms * 1000:.0f} us per job wall" if wall_ms else "")
+        + f"; server: {calls / jobs:.2f} statements and {server_ms / jobs * 1000:.0f} us per job",
+        "",
+        f"{'calls/job':>9} {'rows/call':>9} {'us/job':>8} {'us/call':>8}  statement",
+    ]
+    for s in stmts:
+        per_call = s["total_ms"] / s["calls"] * 1000 if s["calls"] else 0
+        lines.append(
+            f"{s['calls'] / jobs:9.3f} {s['rows'] / max(s['calls'], 1):9.1f} "
+            f"{s['total_ms'] / jobs * 1000:8.1f} {per_call:8.1f}  {s['query'][:160]}"
+        )
+    return "\n".join(lines)
