@@ -8,6 +8,7 @@ Run on demand (``nox -s bench_pg``), never in the test suite: timings on shared 
     python benchmarks/bench_pg.py one litequeue drain100 --url URL   # one measurement, JSON
     python benchmarks/bench_pg.py profile litequeue drain1 --url URL # statements per job
     python benchmarks/bench_pg.py selftest                           # the checker sees dup/lost
+    python benchmarks/bench_pg.py report results/results-pg.json     # a saved run, again
 
 Why it is built this way: every measurement gets a fresh database (``CREATE DATABASE``) and fresh
 child processes running each library's own API (pg_drivers.py), so no connection, cache or import
@@ -579,7 +580,7 @@ def main() -> None:
     ap.add_argument(
         "cmd",
         nargs="*",
-        help="empty: the whole run; 'one SYSTEM OP'; 'profile SYSTEM OP'; 'selftest'",
+        help="empty: the whole run; one SYSTEM OP; profile SYSTEM OP; report FILE; selftest",
     )
     ap.add_argument("--url", help="a PostgreSQL URL whose user may CREATE DATABASE")
     ap.add_argument("--start-pg", action="store_true", help="a throwaway server: .ci/postgres")
@@ -599,6 +600,9 @@ def main() -> None:
     a = ap.parse_args()
     if a.cmd == ["selftest"]:
         return selftest()
+    if a.cmd[:1] == ["report"]:  # render a saved run again
+        saved = json.loads(Path(a.cmd[1]).read_text())
+        return print(report(saved["results"], saved["meta"]), end="")
     systems = a.systems.split(",")
     plan_ops = [OP_BY_NAME[name] for name in a.ops.split(",")]
     if a.cmd[:1] in (["one"], ["profile"]):

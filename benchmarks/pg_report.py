@@ -126,7 +126,7 @@ def targets(runs: Runs, peers: list[str]) -> list[tuple[str, str, bool | None]]:
     add("claim cost 1k -> big finished rows <= 1.50x", small, "{:.2f}x time per job".format,
         small is not None and small <= 1.5)  # fmt: skip
     for steps in SCALING:
-        for a, b in itertools.pairwise(steps):
+        for a, b in [*itertools.pairwise(steps), (steps[0], steps[-1])]:
             r = runs.ratio((lq, b), (lq, a))
             add(f"{b} >= {NOT_FALLING:.2f}x {a}", r, "{:.2f}x".format,
                 r is not None and r >= NOT_FALLING)  # fmt: skip
