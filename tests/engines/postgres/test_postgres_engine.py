@@ -6,6 +6,7 @@ connections are cut."""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 import time
@@ -236,3 +237,56 @@ def test_a_worker_whose_connections_are_cut_mid_run_carries_on(url: str) -> None
         assert cut.is_set()
         assert [queue.get(j.id).status for j in jobs] == [JobStatus.SUCCEEDED] * 20
         assert [queue.get(j.id).result for j in jobs] == list(range(20))
+
+
+def _race(url: str, count: int, action: Any) -> list[Any]:
+    """``action(queue)`` run by ``count`` threads at once, each on a queue (and so
+    connections) of its own; returns what each returned."""
+    queues = [litequeue.Queue(url) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = action(queues[index])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        for q in queues:
+            q.close()
+    return results
+
+
+def test_a_concurrency_limit_holds_when_claims_race_on_separate_connections(
+    queue: litequeue.Queue, url: str
+) -> None:
+    from litequeue._records import Claim, Outcome
+
+    queue.set_queue("one", limit=1)
+    queue.enqueue_many([("k", i) for i in range(10)], queue="one")
+    claim = Claim(worker="racer", queues=("one",), limit=2, lease=60.0)
+    for _ in range(5):
+        claimed = [r for got in _race(url, 6, lambda q: q.store.claim(claim)[0]) for r in got]
+        assert len(claimed) == 1
+        assert queue.stats()["one"]["running"] == 1
+        done = Outcome(job_id=claimed[0].job_id, run_id=claimed[0].run_id, status="succeeded")
+        queue.store.finish([done._replace(result="null")])
+
+
+def _enqueue_key(queue: litequeue.Queue, key: str) -> litequeue.Job:
+    return queue.enqueue("k", None, unique_key=key)
+
+
+def test_a_unique_key_enqueued_by_racing_connections_makes_one_job(
+    queue: litequeue.Queue, url: str
+) -> None:
+    for round_ in range(5):
+        key = f"report-{round_}"
+        jobs = _race(url, 6, functools.partial(_enqueue_key, key=key))
+        assert len({job.id for job in jobs}) == 1
+        assert len(queue.jobs(unique_key=key)) == 1

@@ -130,7 +130,11 @@ class PostgresStore:
         it again."""
         for tries in range(_RACE_RETRIES + 1):
             try:
-                with self._pool.connection() as conn, conn.transaction():
+                # In a pipeline, statements whose rows are not read at once (the queue
+                # lock before a claim, the event lock, the notifications, the commit)
+                # travel with the next one that is: a claim's transaction takes five
+                # round trips instead of ten.
+                with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                     start = conn.execute(_sql.TX_START).fetchone()
                     assert start is not None
                     if start["version"] > self.version:
@@ -610,7 +614,7 @@ class PostgresStore:
             end = self._read(_sql.OLD_EVENTS_END, (events_before,))[0]["seq"]
             while True:
                 deleted, _ = self._transact(
-                    lambda tx: tx.run(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK)).rowcount
+                    lambda tx: tx.one(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK))["n"]
                 )
                 events += deleted
                 if not deleted:
