@@ -290,3 +290,26 @@ def test_a_unique_key_enqueued_by_racing_connections_makes_one_job(
         jobs = _race(url, 6, functools.partial(_enqueue_key, key=key))
         assert len({job.id for job in jobs}) == 1
         assert len(queue.jobs(unique_key=key)) == 1
+
+
+def test_delays_and_retries_count_on_the_servers_clock_when_this_machines_is_off(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # an hour ahead
+    job = queue.enqueue("k", 1, delay=10)
+    assert 9 <= (job.run_at - job.created_at).total_seconds() <= 11
+    stored = queue.get(job.id)
+    assert 9 <= (stored.run_at - stored.created_at).total_seconds() <= 11
+
+    def fail(ctx: Any, payload: int) -> None:
+        raise litequeue.Retry(delay=30)
+
+    queue.handler("k")(fail)
+    now = queue.enqueue("k", 2)
+    litequeue.Worker(queue).run_once()
+    retried = queue.get(now.id)
+    assert retried.status is JobStatus.QUEUED
+    assert retried.finished_at is None
+    assert retried.started_at is not None
+    assert 29 <= (retried.run_at - retried.started_at).total_seconds() <= 32

@@ -216,7 +216,7 @@ class PostgresStore:
                 template.kind,
                 template.queue,
                 template.priority,
-                now if template.run_at is None else template.run_at,
+                now if template.run_at is None else tx.server_time(template.run_at),
                 template.max_attempts,
                 template.timeout,
                 encode_json(template.tags) if template.tags else "[]",
@@ -243,6 +243,7 @@ class PostgresStore:
             tx.event(job_id, EventType.ENQUEUED, data, encoded)
         tx.wakes.add(template.queue)
         at = _rows.dt(now)
+        run_at = at if template.run_at is None else _rows.dt(tx.server_time(template.run_at))
         jobs = []
         for job_id, value in zip(ids, run.values, strict=True):
             jobs.append(
@@ -253,7 +254,7 @@ class PostgresStore:
                     status=JobStatus.QUEUED,
                     payload=value,
                     priority=template.priority,
-                    run_at=at if template.run_at is None else _rows.dt(template.run_at),
+                    run_at=run_at,
                     max_attempts=template.max_attempts,
                     timeout=template.timeout,
                     tags=list(template.tags),
@@ -283,6 +284,7 @@ class PostgresStore:
             )
         if new.unique_key is not None and new.force:
             tx.run(_sql.SUPERSEDE_KEY, (new.unique_key,))
+        run_at = now if new.run_at is None else tx.server_time(new.run_at)
         row = tx.one(
             _sql.INSERT_JOB,
             {
@@ -290,7 +292,7 @@ class PostgresStore:
                 "queue": new.queue,
                 "payload": new.payload,
                 "priority": new.priority,
-                "run_at": now if new.run_at is None else new.run_at,
+                "run_at": run_at,
                 "max_attempts": new.max_attempts,
                 "tags": encode_json(new.tags) if new.tags else "[]",
                 "now": now,
@@ -319,7 +321,7 @@ class PostgresStore:
             status=JobStatus.QUEUED,
             payload=new.value,
             priority=new.priority,
-            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
+            run_at=_rows.dt(run_at),
             max_attempts=new.max_attempts,
             timeout=new.timeout,
             parent_id=new.parent_id,
