@@ -313,3 +313,29 @@ def test_delays_and_retries_count_on_the_servers_clock_when_this_machines_is_off
     assert retried.finished_at is None
     assert retried.started_at is not None
     assert 29 <= (retried.run_at - retried.started_at).total_seconds() <= 32
+
+
+def test_an_idle_worker_tries_an_unreachable_server_once_per_fallback_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An idle worker looks every few milliseconds; each look must not wait for a
+    # connection to a server that is down.
+    from litequeue.engines.postgres import _wakeups
+
+    attempts = []
+    connect = _schema.connect
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(time.monotonic())
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(_schema, "connect", counted)
+    with socket_free_port() as port:
+        target = _schema.parse_target(f"postgresql://nobody@127.0.0.1:{port}/none")
+    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1)
+    started = time.monotonic()
+    versions = {wakeups.version() for _ in range(200)}
+    elapsed = time.monotonic() - started
+    assert len(attempts) <= 1 + elapsed / _wakeups.FALLBACK
+    assert len(versions) >= 1
+    wakeups.close()
