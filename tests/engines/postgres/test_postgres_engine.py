@@ -339,3 +339,32 @@ def test_an_idle_worker_tries_an_unreachable_server_once_per_fallback_period(
     assert len(attempts) <= 1 + elapsed / _wakeups.FALLBACK
     assert len(versions) >= 1
     wakeups.close()
+
+
+def test_prune_deletes_in_bounded_batches_and_all_of_them(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue.engines.postgres import _store
+
+    monkeypatch.setattr(_store, "_PRUNE_CHUNK", 3)
+    queue.handler("k")(lambda ctx, p: p)
+    finished = queue.enqueue_many([("k", i) for i in range(10)])
+    litequeue.Worker(queue).run(until_empty=True)
+    keep = queue.enqueue("k", "later", delay=3600)
+    store: Any = queue.store
+    transactions = []
+    original = store._transact
+
+    def counted(body: Any) -> Any:
+        transactions.append(body)
+        return original(body)
+
+    monkeypatch.setattr(store, "_transact", counted)
+    jobs, events = queue.prune(older_than=0)
+    assert jobs == 10
+    assert events > 3
+    # Ten jobs three at a time (four batches, then one that finds none); the events
+    # likewise, a batch of three each.
+    assert len(transactions) >= 5 + events // 3
+    assert [j.id for j in queue.jobs()] == [keep.id]
+    assert all(j.id < keep.id for j in finished)
