@@ -124,31 +124,17 @@ class PostgresStore:
             self._pool.drop_idle()
         return error
 
-    def _transact(self, body: Callable[[PostgresTransaction], T]) -> tuple[T, PostgresTransaction]:
-        """Run ``body`` in one write transaction and commit it with its events and
-        wake-ups; a lost race (deadlock, a unique key taken at the same instant) runs
-        it again."""
+    def _transact(
+        self, body: Callable[[PostgresTransaction], T], start: str = _sql.TX_START
+    ) -> tuple[T, PostgresTransaction]:
+        """Run ``body`` in one write transaction, opened by the ``start`` statement
+        (``TX_START`` or one that reads more with it), and commit it with its events
+        and wake-ups; a lost race (deadlock, a unique key taken at the same instant)
+        runs it again."""
         for tries in range(_RACE_RETRIES + 1):
             try:
-                # In a pipeline, statements whose rows are not read at once (the queue
-                # lock before a claim, the event lock, the notifications, the commit)
-                # travel with the next one that is: a claim's transaction takes five
-                # round trips instead of ten.
-                with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-                    start = conn.execute(_sql.TX_START).fetchone()
-                    assert start is not None
-                    if start["version"] > self.version:
-                        raise SchemaTooNew(
-                            f"{self.path}: a newer litequeue upgraded the database to"
-                            f" schema version {start['version']} while this process had"
-                            f" it open (at version {self.version}); this process writes"
-                            " no more: stop it and upgrade litequeue"
-                        )
-                    tx = PostgresTransaction(conn, start["now"])
-                    value = body(tx)
-                    tx.flush()
-                    for queue in tx.wakes:
-                        conn.execute(_sql.NOTIFY, (self._channel, queue))
+                with self._pool.connection() as conn:
+                    value, tx = self._attempt(conn, body, start)
                 return value, tx
             except _KeyRace:
                 if tries < _RACE_RETRIES:
@@ -159,6 +145,39 @@ class PostgresStore:
                     continue
                 raise self._lost(exc) from exc
         raise AssertionError("unreachable")
+
+    def _attempt(
+        self, conn: psycopg.Connection[Any], body: Callable[[PostgresTransaction], T], start: str
+    ) -> tuple[T, PostgresTransaction]:
+        """One run of a write transaction, as a pipeline: only statements whose rows
+        are read wait for an answer, the others travel with the next one. ``BEGIN``
+        and ``COMMIT`` are statements of their own (the connection is in autocommit)
+        rather than psycopg's transaction block, which waits for the server after
+        each: an enqueue takes three round trips (clock, insert, then the event lock,
+        events, notifications and commit together), a claim four or five."""
+        try:
+            with conn.pipeline():
+                conn.execute(_sql.BEGIN)
+                opened = conn.execute(start).fetchone()
+                assert opened is not None
+                if opened["version"] > self.version:
+                    raise SchemaTooNew(
+                        f"{self.path}: a newer litequeue upgraded the database to"
+                        f" schema version {opened['version']} while this process had"
+                        f" it open (at version {self.version}); this process writes"
+                        " no more: stop it and upgrade litequeue"
+                    )
+                tx = PostgresTransaction(conn, opened["now"], expired=opened.get("expired", True))
+                value = body(tx)
+                tx.flush()
+                for queue in tx.wakes:
+                    conn.execute(_sql.NOTIFY, (self._channel, queue))
+                conn.execute(_sql.COMMIT)
+        except BaseException:
+            _roll_back(conn)
+            raise
+        tx.committed()
+        return value, tx
 
     def _read(self, sql: Any, params: Any = None) -> list[Any]:
         """Rows of one read; tried again once on a new connection when the one it got
@@ -369,7 +388,8 @@ class PostgresStore:
             accepted = lifecycle.record_outcomes(tx, outcomes)
             rows: list[Any] = []
             if claim.limit > 0:
-                lifecycle.take_back_expired(tx)
+                if tx.expired:
+                    lifecycle.take_back_expired(tx)
                 lease_until = tx.now + claim.lease
                 for queue in claim.queues:
                     wanted = claim.limit - len(rows)
@@ -394,7 +414,7 @@ class PostgresStore:
                     tx.started(((r["id"], r["attempt"]) for r in got), claim.worker)
             return accepted, rows
 
-        (accepted, rows), tx = self._transact(body)
+        (accepted, rows), tx = self._transact(body, _sql.CLAIM_START)
         return _rows.running(rows), accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
@@ -627,6 +647,17 @@ class PostgresStore:
 class _KeyRace(Exception):
     """A unique key's holder finished between the insert that met it and the read:
     the transaction runs again (as a lost race does)."""
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """End a write transaction that failed part way, so its connection can be used
+    again (one that cannot is closed by the pool)."""
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        conn.execute(_sql.ROLLBACK)
+    except psycopg.Error:
+        conn.close()
 
 
 def _queue_info(row: Any) -> QueueInfo:

@@ -29,12 +29,16 @@ class PostgresTransaction:
 
     Events are collected while the transaction runs and inserted by ``flush`` as its
     last statement, under the event lock (``_sql.EVENT_LOCK``) held to the commit;
-    ``delivered`` gives them, with their sequence numbers, once committed.
+    ``delivered`` gives them, with their sequence numbers (``committed``), once
+    committed.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any], now: float) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], now: float, *, expired: bool) -> None:
         self.conn = conn
         self.now = now
+        #: Whether a lease had run out when the transaction started (``True`` when its
+        #: first statement did not look: ``_sql.CLAIM_START``).
+        self.expired = expired
         #: How far the server's clock is ahead of this machine's, measured just after
         #: the server read its clock for this transaction; under ``SKEW_IGNORED`` the
         #: measure is mostly the round trip, and times pass unchanged.
@@ -43,6 +47,10 @@ class PostgresTransaction:
         self.events: list[tuple[int, EventType, dict[str, Any], str]] = []
         #: (seq, job_id, type, data) of every event written.
         self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
+        #: The events' inserts sent by ``flush``, whose answers come with the commit's.
+        self._inserted: list[
+            tuple[psycopg.Cursor[Any], list[tuple[int, EventType, dict[str, Any], str]]]
+        ] = []
         #: Queues whose idle workers this transaction wakes at its commit; "" when it
         #: made a change that is not tied to one queue (an ended attempt frees a slot).
         self.wakes: set[str] = set()
@@ -91,12 +99,14 @@ class PostgresTransaction:
         )
 
     def flush(self) -> None:
-        """Insert the collected events, in order, under the event lock (kept to the
-        commit), noting their sequence numbers; then the wake-ups."""
-        events = self.events
+        """Send the event lock and the collected events' insert, in order, without
+        waiting for their answer: in the pipeline they travel with the notifications
+        and the commit, so the lock is held for the server's time alone, not for
+        round trips. ``committed`` reads their sequence numbers."""
+        events, self.events = self.events, []
         if events:
             self.conn.execute(_sql.EVENT_LOCK)
-            rows = self.conn.execute(
+            inserted = self.conn.execute(
                 _sql.INSERT_EVENTS,
                 (
                     self.now,
@@ -104,13 +114,18 @@ class PostgresTransaction:
                     [e[1]._value_ for e in events],
                     [e[3] for e in events],
                 ),
-            ).fetchall()
-            seqs = sorted(row["seq"] for row in rows)
+            )
+            self._inserted.append((inserted, events))
+
+    def committed(self) -> None:
+        """Note the sequence numbers of the events ``flush`` sent (once committed)."""
+        for inserted, events in self._inserted:
+            seqs = sorted(row["seq"] for row in inserted.fetchall())
             self.written.extend(
                 (seq, job_id, type_, data)
                 for seq, (job_id, type_, data, _) in zip(seqs, events, strict=True)
             )
-            events.clear()
+        self._inserted.clear()
 
     @property
     def delivered(self) -> Written:
