@@ -324,15 +324,18 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         lifecycle.take_back_expired(tx)
-        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        kinds: tuple[str, ...] = () if claim.kinds is None else claim.kinds
+        count = None if claim.kinds is None else min(len(kinds), _sql.KINDS_LISTED + 1)
+        if len(kinds) > _sql.KINDS_LISTED:
+            kinds = (encode_json(list(kinds)),)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
             rows = conn.execute(
-                _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until, kinds),
+                _sql.CLAIM[wanted == 1, count],
+                (queue, now, wanted, claim.worker, lease_until, *kinds),
             ).fetchall()
             if not rows:
                 continue
