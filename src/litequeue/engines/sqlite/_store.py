@@ -10,6 +10,7 @@ file and aware UTC datetimes outside it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import threading
@@ -243,7 +244,8 @@ class SQLiteStore:
         assert job_id is not None
         if new.tags:
             conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
-        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        data = {"kind": new.kind, "queue": new.queue}
+        tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
         created_at = _rows.dt(now)
         return Job(
             id=job_id,
@@ -583,6 +585,13 @@ class SQLiteStore:
                 if not deleted:
                     break
         return jobs, events
+
+
+@functools.lru_cache(maxsize=256)
+def _enqueued_json(kind: str, queue: str) -> str:
+    """An ``enqueued`` event's data as JSON: a producer enqueues a few kinds on a few
+    queues again and again."""
+    return encode_json({"kind": kind, "queue": queue})
 
 
 def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
