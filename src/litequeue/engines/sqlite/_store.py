@@ -34,6 +34,7 @@ from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, Wor
 from .. import lifecycle
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
+from ._turns import WriterTurns
 
 __all__ = ["SQLiteStore"]
 
@@ -67,6 +68,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
+        self._turns = WriterTurns(self.path)
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
@@ -87,6 +89,7 @@ class SQLiteStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                self._turns.close()
 
     def _write(self) -> _WriteTx:
         return _WriteTx(self)
@@ -617,6 +620,7 @@ class _WriteTx:
 
     def __enter__(self) -> SQLiteTransaction:
         store = self.store
+        store._turns.take()  # before the store's lock, which readers share
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
@@ -631,6 +635,7 @@ class _WriteTx:
                 )
         except BaseException as exc:
             store._lock.release()
+            store._turns.give_back()
             if isinstance(exc, sqlite3.Error):
                 raise _schema.translate(exc, store.path) from exc
             raise
@@ -654,5 +659,6 @@ class _WriteTx:
             raise
         finally:
             store._lock.release()
+            store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
