@@ -131,24 +131,25 @@ class PostgresStore:
         for tries in range(_RACE_RETRIES + 1):
             try:
                 # In a pipeline, statements whose rows are not read at once (the queue
-                # lock before a claim, the event lock, the notifications, the commit)
-                # travel with the next one that is: a claim's transaction takes five
-                # round trips instead of ten.
-                with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-                    start = conn.execute(_sql.TX_START).fetchone()
-                    assert start is not None
-                    if start["version"] > self.version:
-                        raise SchemaTooNew(
-                            f"{self.path}: a newer litequeue upgraded the database to"
-                            f" schema version {start['version']} while this process had"
-                            f" it open (at version {self.version}); this process writes"
-                            " no more: stop it and upgrade litequeue"
-                        )
-                    tx = PostgresTransaction(conn, start["now"])
-                    value = body(tx)
-                    tx.flush()
-                    for queue in tx.wakes:
-                        conn.execute(_sql.NOTIFY, (self._channel, queue))
+                # lock before a claim; the event lock, the events, the notifications
+                # and the commit) travel with the next one that is, or together.
+                with self._pool.connection() as conn:
+                    with conn.pipeline(), conn.transaction():
+                        start = conn.execute(_sql.TX_START).fetchone()
+                        assert start is not None
+                        if start["version"] > self.version:
+                            raise SchemaTooNew(
+                                f"{self.path}: a newer litequeue upgraded the database to"
+                                f" schema version {start['version']} while this process"
+                                f" had it open (at version {self.version}); this process"
+                                " writes no more: stop it and upgrade litequeue"
+                            )
+                        tx = PostgresTransaction(conn, start["now"])
+                        value = body(tx)
+                        tx.flush()
+                        for queue in tx.wakes:
+                            conn.execute(_sql.NOTIFY, (self._channel, queue))
+                    tx.settle()
                 return value, tx
             except _KeyRace:
                 if tries < _RACE_RETRIES:

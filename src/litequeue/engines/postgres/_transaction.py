@@ -43,6 +43,8 @@ class PostgresTransaction:
         self.events: list[tuple[int, EventType, dict[str, Any], str]] = []
         #: (seq, job_id, type, data) of every event written.
         self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
+        self._pending: list[tuple[int, EventType, dict[str, Any], str]] = []
+        self._inserted: psycopg.Cursor[Any] | None = None
         #: Queues whose idle workers this transaction wakes at its commit; "" when it
         #: made a change that is not tied to one queue (an ended attempt frees a slot).
         self.wakes: set[str] = set()
@@ -92,11 +94,14 @@ class PostgresTransaction:
 
     def flush(self) -> None:
         """Insert the collected events, in order, under the event lock (kept to the
-        commit), noting their sequence numbers; then the wake-ups."""
+        commit). Their numbers are read by ``settle`` once committed: in the store's
+        pipeline the lock, the insert, the notifications and the commit then travel
+        together, and the lock is held for the server's time alone, not for round
+        trips to this process."""
         events = self.events
         if events:
             self.conn.execute(_sql.EVENT_LOCK)
-            rows = self.conn.execute(
+            self._inserted = self.conn.execute(
                 _sql.INSERT_EVENTS,
                 (
                     self.now,
@@ -104,13 +109,21 @@ class PostgresTransaction:
                     [e[1]._value_ for e in events],
                     [e[3] for e in events],
                 ),
-            ).fetchall()
-            seqs = sorted(row["seq"] for row in rows)
+            )
+            self._pending = list(events)
+            events.clear()
+
+    def settle(self) -> None:
+        """Note the sequence numbers of the events ``flush`` inserted (after the
+        commit)."""
+        if self._pending:
+            assert self._inserted is not None
+            seqs = sorted(row["seq"] for row in self._inserted.fetchall())
             self.written.extend(
                 (seq, job_id, type_, data)
-                for seq, (job_id, type_, data, _) in zip(seqs, events, strict=True)
+                for seq, (job_id, type_, data, _) in zip(seqs, self._pending, strict=True)
             )
-            events.clear()
+            self._pending = []
 
     @property
     def delivered(self) -> Written:
