@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from .._records import Claim, JobRun, NewJob, Outcome, Running, Written
+from .._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written
 from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo, WorkerInfo
 
 __all__ = [
     "AttemptEnd",
     "ChildEnd",
     "Claim",
+    "JobFilter",
     "JobRun",
     "NewJob",
     "Outcome",
@@ -215,6 +216,31 @@ class Store(Protocol):
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` of the statuses present."""
+
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        sort: str = "id",
+        descending: bool = True,
+        after: tuple[float, int] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[Job], tuple[float, int] | None]:
+        """A page of the jobs matching ``where``, ordered by ``sort`` (one of
+        ``SORT_KEYS``) and then id, starting past ``after``; returns it with the
+        ``(stored sort value, id)`` of its last row to pass as the next ``after`` (None
+        when the page is not full). Keyset paging: every page costs the same."""
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where`` (what a bulk action would touch)."""
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute start, count)`` of the jobs that succeeded or
+        failed since ``since`` (POSIX seconds)."""
+
+    def oldest_queued(self, now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}``: the due queued job each queue has kept
+        waiting longest."""
 
     def key_states(
         self, keys: Sequence[str], kind: str | None, version: str | None

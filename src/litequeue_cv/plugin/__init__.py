@@ -110,3 +110,11 @@ def litequeue_register_handlers(register: litequeue.hookspecs.Register) -> None:
         process=True,
         memory_limit=MEMORY_LIMIT,
     )
+
+
+@litequeue.hookimpl
+def litequeue_web_views(register: Any, queue: litequeue.Queue, read_only: bool) -> None:
+    """The CV page as a view of ``litequeue web`` (which has the web extra)."""
+    from .web import view
+
+    register(view(queue, read_only))

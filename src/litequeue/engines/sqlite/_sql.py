@@ -433,6 +433,45 @@ LISTING_FILTERS = {
     "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
     "before_id": "id < ?",
 }
+#: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
+#: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
+DASHBOARD_FILTERS = {
+    "queue": "queue = ?",
+    "kind": "kind = ?",
+    "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
+    # LIKE ignores the case of ASCII letters; the store escapes %, _ and \ in the text.
+    "text": "(payload LIKE ? ESCAPE '\\' OR coalesce(error, '') LIKE ? ESCAPE '\\')",
+}
+
+
+def sorted_listing(filters: list[str], sort: str, descending: bool, after: bool) -> str:
+    """A page of the jobs matching every filter, ordered by ``sort`` (a column of
+    ``SORT_KEYS``) then id; with ``after``, only those past the (value, id) given
+    after the filters' parameters (keyset paging: an index seek, never an OFFSET
+    that reads every row before the page). The last ``?`` is the page size."""
+    direction, past = ("DESC", "<") if descending else ("ASC", ">")
+    conditions = [*filters, f"({sort}, id) {past} (?, ?)"] if after else filters
+    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY {sort} {direction}, id {direction} LIMIT ?"
+
+
+def counting(filters: list[str]) -> str:
+    """How many jobs match every filter (as for ``sorted_listing``)."""
+    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT count(*) FROM jobs{clause}"
+
+
+#: Jobs that succeeded or failed since a time, counted by queue, status and minute
+#: (the start of the minute, POSIX seconds): the dashboard's throughput chart.
+FINISHED_PER_MINUTE = (
+    "SELECT queue, status, CAST(finished_at / 60 AS INTEGER) * 60, count(*) FROM jobs"
+    " WHERE finished_at >= ? AND status IN ('succeeded', 'failed') GROUP BY 1, 2, 3"
+)
+#: The queued job each queue has kept waiting longest among those due: its id and
+#: since when it is due (SQLite returns the row of the min() with it).
+OLDEST_QUEUED = (
+    "SELECT queue, id, min(run_at) FROM jobs WHERE status = 'queued' AND run_at <= ? GROUP BY queue"
+)
 #: Counts by queue and status, of all jobs...
 STATS = "SELECT queue, status, count(*) FROM jobs GROUP BY queue, status"
 #: ...or of the jobs with a tag.

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 from ..._checks import INT64_MAX
 from ..._records import (
+    SORT_KEYS,
     Claim,
+    JobFilter,
     JobRun,
     NewJob,
     Outcome,
@@ -28,7 +30,7 @@ from ..._records import (
     Written,
     encode_json,
 )
-from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
+from ...errors import ConfigurationError, InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 from .. import lifecycle
 from . import _rows, _schema, _sql
@@ -493,6 +495,45 @@ class SQLiteStore:
         rows = self._read(_sql.job_listing(where), (*args, limit))
         return [_rows.job(r) for r in rows]
 
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        sort: str = "id",
+        descending: bool = True,
+        after: tuple[float, int] | None = None,
+        limit: int = 50,
+    ) -> tuple[list[Job], tuple[float, int] | None]:
+        """A page of the jobs matching ``where`` in ``sort`` order, and the position
+        after its last row (None when the page is not full: nothing follows)."""
+        filters, args = _dashboard_filters(where)
+        column = _sort_column(sort)
+        sql = _sql.sorted_listing(filters, column, descending, after is not None)
+        rows = self._read(sql, (*args, *(after or ()), limit))
+        jobs = [_rows.job(r) for r in rows]
+        if not rows or len(rows) < limit:
+            return jobs, None
+        # The stored value, not the datetime read from it: the next page starts
+        # exactly after this row.
+        last = rows[-1]
+        return jobs, (last[_sql.JOB_COLUMNS.index(column)], last[0])
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where``."""
+        filters, args = _dashboard_filters(where)
+        return int(self._read(_sql.counting(filters), args)[0][0])
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute, count)`` of the jobs that succeeded or failed
+        since ``since`` (POSIX seconds; ``minute`` is the minute's start)."""
+        rows = self._read(_sql.FINISHED_PER_MINUTE, (since,))
+        return [(q, status, float(minute), n) for q, status, minute, n in rows]
+
+    def oldest_queued(self, now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the due job each queue has kept
+        waiting longest."""
+        return {q: (job_id, due) for q, job_id, due in self._read(_sql.OLDEST_QUEUED, (now,))}
+
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
         rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
@@ -644,3 +685,35 @@ class _WriteTx:
             store._lock.release()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
+
+
+def _sort_column(sort: str) -> str:
+    if sort not in SORT_KEYS:
+        raise ConfigurationError(f"cannot sort jobs by {sort!r}; by one of {', '.join(SORT_KEYS)}")
+    return sort
+
+
+def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``where`` and their parameters, in order."""
+    filters: list[str] = []
+    args: list[Any] = []
+    if where.statuses:
+        filters.append(_sql.status_filter(len(where.statuses)))
+        args.extend(where.statuses)
+    text = None if where.text is None else f"%{_escape_like(where.text)}%"
+    for name, value in (
+        ("queue", where.queue),
+        ("kind", where.kind),
+        ("tag", where.tag),
+        ("text", text),
+    ):
+        if value is not None:
+            condition = _sql.DASHBOARD_FILTERS[name]
+            filters.append(condition)
+            args.extend([value] * condition.count("?"))
+    return filters, args
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

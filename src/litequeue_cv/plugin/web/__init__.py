@@ -20,28 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import litequeue
+from litequeue.web import Guard, Live, View, error, serve
 
 from .. import KIND, QUEUE, UPLOADS_MARKER
-from ._guard import Guard, error
-from ._live import Live
 from ._upload import Refused, receive
 
 __all__ = [
@@ -51,6 +46,7 @@ __all__ = [
     "UPLOAD_TIMEOUT",
     "create_app",
     "serve",
+    "view",
 ]
 
 STATIC = Path(__file__).with_name("static")
@@ -64,7 +60,6 @@ MAX_FILES = 20
 UPLOAD_TIMEOUT = 120.0
 #: Most jobs the page's list shows (it says how many there are).
 LIST_LIMIT = 200
-_SHUTDOWN_GRACE = 10  # seconds open requests get once the server is told to stop
 _LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
 
 
@@ -129,38 +124,28 @@ def _never() -> bool:
     return False
 
 
-def create_app(
-    db: str | Path,
+def draw(event: litequeue.Event, job: litequeue.Job | None) -> dict[str, Any] | None:
+    """An event as the CV page's stream sends it: CV jobs only, and every deletion."""
+    if event.type is litequeue.EventType.DELETED:
+        return {"seq": event.seq, "type": "deleted", "id": event.job_id}
+    if job is None or job.kind != KIND:
+        return None
+    return {"seq": event.seq, "type": event.type.value, "job": summary(job)}
+
+
+async def _run(fn: Callable[..., Any], *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(lambda: fn(*args))
+
+
+def routes(
+    queue: litequeue.Queue,
+    uploads: Path | None,
     *,
-    data_dir: str | Path,
-    token: str | None = None,
-    allowed_hosts: Collection[str] = (),
-    run_worker: bool = True,
-    workers: int = 2,
     max_upload: int = MAX_UPLOAD,
     upload_timeout: float = UPLOAD_TIMEOUT,
-    poll: float = 0.25,
-) -> Starlette:
-    """The web app for the queue file ``db``; uploads go under ``data_dir``.
-
-    ``token`` None serves without one (the command line makes one per start);
-    ``allowed_hosts`` are names, besides loopback ones and the bound address, that
-    the page may be asked by."""
-    from .. import __name__ as plugin_module
-
-    # The queue first: a database in a folder that does not exist is refused, and
-    # no folder is made for it.
-    queue = litequeue.Queue(db, plugins=[plugin_module])
-    try:
-        uploads = _upload_folder(Path(data_dir))
-    except BaseException:
-        queue.close()
-        raise
-    worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
-    live = Live(queue, summary, poll=poll)
-
-    async def run(fn: Callable[..., Any], *args: Any) -> Any:
-        return await anyio.to_thread.run_sync(lambda: fn(*args))
+) -> list[BaseRoute]:
+    """The CV page's routes but its event stream, over ``queue``; uploads are saved in
+    ``uploads`` (None: a read-only page, with no upload route)."""
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -190,22 +175,23 @@ def create_app(
                 # Queued CVs that no live worker (here or elsewhere) would claim.
                 "unhandled": queue.unhandled().get((QUEUE, KIND), 0),
                 "projects": projects,
+                "read_only": uploads is None,
             }
 
-        return JSONResponse(await run(read))
+        return JSONResponse(await _run(read))
 
     async def older(request: Request) -> Response:
         before = _number(request.query_params.get("before", ""))
         if before is None:
             return error(400, f"?before= takes a job id 0..{_LAST_SEQ}")
-        return JSONResponse(await run(page, _project_tag(request), before))
+        return JSONResponse(await _run(page, _project_tag(request), before))
 
     async def job(request: Request) -> Response:
         job_id = _number(request.path_params["job_id"])
         if job_id is None:
             return _no_job(request)
         try:
-            found = await run(queue.get, job_id)
+            found = await _run(queue.get, job_id)
         except litequeue.JobNotFound:
             return _no_job(request)
         return JSONResponse({**summary(found), "result": found.result})
@@ -217,7 +203,7 @@ def create_app(
         if job_id is None:
             return _no_job(request)
         try:
-            changed = await run(getattr(queue, action), job_id)
+            changed = await _run(getattr(queue, action), job_id)
         except litequeue.JobNotFound:
             return _no_job(request)
         except litequeue.InvalidTransition as exc:
@@ -230,6 +216,8 @@ def create_app(
     max_request = MAX_FILES * max_upload + 2**20
 
     async def upload(request: Request) -> Response:
+        if uploads is None:
+            return error(403, "the page is read-only (started with --read-only)")
         length = request.headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > max_request:
             return error(413, f"upload larger than {max_request // 2**20} MB")
@@ -257,18 +245,69 @@ def create_app(
             )
 
         try:
-            jobs = await run(enqueue)  # committed before the response
+            jobs = await _run(enqueue)  # committed before the response
         except Exception:
             got.discard()  # no job will ever read them
             raise
         return JSONResponse([summary(j) for j in jobs], status_code=201)
+
+    return [
+        Route("/", index),
+        Route("/favicon.ico", favicon),
+        Route("/api/state", state),
+        Route("/api/jobs", older),
+        Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/jobs/{job_id}", job),
+        Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def view(queue: litequeue.Queue, read_only: bool) -> View:
+    """The CV page as a view of ``litequeue web``: uploads go to ``cv-data/uploads``
+    beside the queue file (none in ``read_only`` mode); the dashboard runs no worker
+    (``litequeue worker --queue cv`` does, anywhere)."""
+    uploads = None if read_only else _upload_folder(queue.path.resolve().parent / "cv-data")
+    return View(name="cv", title="CVs", routes=routes(queue, uploads), draw=draw)
+
+
+def create_app(
+    db: str | Path,
+    *,
+    data_dir: str | Path,
+    token: str | None = None,
+    allowed_hosts: Collection[str] = (),
+    run_worker: bool = True,
+    workers: int = 2,
+    max_upload: int = MAX_UPLOAD,
+    upload_timeout: float = UPLOAD_TIMEOUT,
+    poll: float = 0.25,
+) -> Starlette:
+    """The CV page alone (``litequeue-cv web``), for the queue file ``db``, with a
+    worker of its own unless ``run_worker`` is False; uploads go under ``data_dir``.
+
+    ``token`` None serves without one (the command line makes one per start);
+    ``allowed_hosts`` are names, besides loopback ones and the bound address, that
+    the page may be asked by."""
+    from .. import __name__ as plugin_module
+
+    # The queue first: a database in a folder that does not exist is refused, and
+    # no folder is made for it.
+    queue = litequeue.Queue(db, plugins=[plugin_module])
+    try:
+        uploads = _upload_folder(Path(data_dir))
+    except BaseException:
+        queue.close()
+        raise
+    worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
+    live = Live(queue, {"cv": draw}, poll=poll)
 
     async def events(request: Request) -> Response:
         start = _after(request)
         if start is None:
             return error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
         return StreamingResponse(
-            live.stream(start),
+            live.stream(start, "cv"),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
@@ -294,19 +333,9 @@ def create_app(
                 thread.join(10)
             queue.close()
 
-    routes = [
-        Route("/", index),
-        Route("/favicon.ico", favicon),
-        Route("/api/state", state),
-        Route("/api/jobs", older),
-        Route("/api/upload", upload, methods=["POST"]),
-        Route("/api/events", events),
-        Route("/api/jobs/{job_id}", job),
-        Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
+    own = routes(queue, uploads, max_upload=max_upload, upload_timeout=upload_timeout)
     app = Starlette(
-        routes=routes,
+        routes=[Route("/api/events", events), *own],
         middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)],
         exception_handlers={litequeue.DatabaseBusy: _busy, litequeue.StoreError: _store_failed},
         lifespan=lifespan,
@@ -333,25 +362,3 @@ def _upload_folder(data_dir: Path) -> Path:
 
 def _no_job(request: Request) -> Response:
     return error(404, f"no job {request.path_params['job_id'][:100]}")
-
-
-def serve(app: Starlette, sock: socket.socket) -> None:
-    """Serve ``app`` on the listening ``sock`` until SIGINT or SIGTERM, then stop the
-    worker: open event streams end as soon as uvicorn is told to exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=_SHUTDOWN_GRACE)
-    )
-    app.state.stopping = lambda: server.should_exit
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.should_exit = True
-
-    # uvicorn takes the signals only while it runs, and re-raises the one that
-    # stopped it when done; around it, a signal just asks it to stop, so a stop by
-    # signal ends in status 0 rather than KeyboardInterrupt or death by SIGTERM.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.run(sockets=[sock])
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
