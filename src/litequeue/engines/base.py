@@ -238,9 +238,9 @@ class Store(Protocol):
         """``(queue, status, minute start, count)`` of the jobs that succeeded or
         failed since ``since`` (POSIX seconds)."""
 
-    def oldest_queued(self, now: float) -> dict[str, tuple[int, float]]:
-        """``{queue: (job id, due since)}``: the due queued job each queue has kept
-        waiting longest."""
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first (lowest id) queued job of each
+        of ``queues`` that is due at ``now``: the one it has kept waiting longest."""
 
     def key_states(
         self, keys: Sequence[str], kind: str | None, version: str | None

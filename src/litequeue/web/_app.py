@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -25,17 +24,16 @@ from starlette.staticfiles import StaticFiles
 
 import litequeue
 
-from ._draw import draw_event, job_detail, job_row, worker_row
+from ._draw import draw_event, job_detail, job_row
 from ._guard import Guard, error
 from ._live import Live
+from ._overview import Overview
 from ._query import BadQuery, job_filter, page_query, show_position
 from ._views import collect_views
 
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).with_name("static")
-#: The throughput chart's span, in minutes.
-CHART_MINUTES = 60
 #: Most jobs a bulk action touches in one request.
 MAX_BULK = 100_000
 _ACTIONS = ("retry", "cancel", "delete")
@@ -72,45 +70,6 @@ async def _run(fn: Callable[..., Any], *args: Any) -> Any:
     return await anyio.to_thread.run_sync(lambda: fn(*args))
 
 
-def overview(queue: litequeue.Queue, now: float) -> dict[str, Any]:
-    """The queues with their counts, settings, oldest due job and the last hour's
-    finished jobs per minute; the live workers; and the last event's seq (where the
-    page's stream starts)."""
-    last = queue.last_event_seq()
-    counts = queue.stats()
-    settings = {info.name: info for info in queue.queues()}
-    oldest = queue.store.oldest_queued(now)
-    first_minute = (int(now) // 60 - CHART_MINUTES + 1) * 60
-    minutes: dict[str, dict[str, list[int]]] = {}
-    for name, status, minute, count in queue.store.finished_per_minute(first_minute):
-        index = int(minute - first_minute) // 60
-        if 0 <= index < CHART_MINUTES:
-            chart = minutes.setdefault(name, {"succeeded": [0] * 60, "failed": [0] * 60})
-            chart[status][index] += count
-    queues = []
-    for name in sorted(set(counts) | set(settings)):
-        info = settings.get(name, litequeue.QueueInfo(name=name))
-        due = oldest.get(name)
-        queues.append(
-            {
-                "name": name,
-                "counts": counts.get(name, {s.value: 0 for s in litequeue.JobStatus}),
-                "limit": info.limit,
-                "paused": info.paused,
-                "oldest": None if due is None else {"id": due[0], "waiting": now - due[1]},
-                "per_minute": minutes.get(
-                    name, {"succeeded": [0] * CHART_MINUTES, "failed": [0] * CHART_MINUTES}
-                ),
-            }
-        )
-    return {
-        "last_seq": last,
-        "queues": queues,
-        "workers": [worker_row(w) for w in queue.workers()],
-        "chart_start": first_minute,
-    }
-
-
 def create_app(
     target: str | Path | litequeue.Queue,
     *,
@@ -135,6 +94,7 @@ def create_app(
         raise
     channels = {_DASHBOARD: draw_event} | {v.name: v.draw for v in views if v.draw is not None}
     live = Live(queue, channels, poll=poll)
+    summary = Overview(queue)
     follower: asyncio.Task[None] | None = None
     stopped = False
 
@@ -151,7 +111,7 @@ def create_app(
         return FileResponse(STATIC / "index.html")
 
     async def state(request: Request) -> Response:
-        answer = await _run(overview, queue, time.time())
+        answer = await summary.read()
         answer["read_only"] = read_only
         answer["views"] = [{"name": v.name, "title": v.title} for v in views]
         return JSONResponse(answer)
@@ -202,6 +162,7 @@ def create_app(
             return error(404, f"no action {action[:100]!r}")
         if job_id is None:
             return _no_job(request)
+        summary.changed()
         try:
             changed = await _run(getattr(queue, action), job_id)
         except litequeue.JobNotFound:
@@ -245,6 +206,7 @@ def create_app(
             return JSONResponse({"action": action, "done": done, "skipped": skipped})
 
         response: Response = await _run(apply)
+        summary.changed()
         return response
 
     async def set_queue(request: Request) -> Response:
@@ -269,6 +231,7 @@ def create_app(
             info = await _run(lambda: queue.set_queue(name, **changes))
         except litequeue.ConfigurationError as exc:
             return error(400, str(exc))
+        summary.changed()
         return JSONResponse({"name": info.name, "limit": info.limit, "paused": info.paused})
 
     def events_of(channel: str) -> Callable[[Request], Any]:

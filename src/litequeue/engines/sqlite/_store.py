@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
+
 from ..._checks import INT64_MAX
 from ..._records import (
     SORT_KEYS,
@@ -505,18 +507,29 @@ class SQLiteStore:
         limit: int = 50,
     ) -> tuple[list[Job], tuple[float, int] | None]:
         """A page of the jobs matching ``where`` in ``sort`` order, and the position
-        after its last row (None when the page is not full: nothing follows)."""
-        filters, args = _dashboard_filters(where)
+        after its last row (None when the page is not full: nothing follows).
+
+        Several statuses are read one by one and merged: each is an index seek,
+        where ``status IN (...)`` would sort every matching row."""
         column = _sort_column(sort)
-        sql = _sql.sorted_listing(filters, column, descending, after is not None)
-        rows = self._read(sql, (*args, *(after or ()), limit))
+        at = _sql.JOB_COLUMNS.index(column)
+        parts = [where]
+        if len(where.statuses) > 1:
+            parts = [attrs.evolve(where, statuses=(status,)) for status in where.statuses]
+        rows: list[Any] = []
+        for part in parts:
+            filters, args = _dashboard_filters(part)
+            sql = _sql.sorted_listing(filters, column, descending, after is not None)
+            rows.extend(self._read(sql, (*args, *(after or ()), limit)))
+        if len(parts) > 1:
+            rows.sort(key=lambda row: (row[at], row[0]), reverse=descending)
+            rows = rows[:limit]
         jobs = [_rows.job(r) for r in rows]
         if not rows or len(rows) < limit:
             return jobs, None
         # The stored value, not the datetime read from it: the next page starts
         # exactly after this row.
-        last = rows[-1]
-        return jobs, (last[_sql.JOB_COLUMNS.index(column)], last[0])
+        return jobs, (rows[-1][at], rows[-1][0])
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where``."""
@@ -529,10 +542,19 @@ class SQLiteStore:
         rows = self._read(_sql.FINISHED_PER_MINUTE, (since,))
         return [(q, status, float(minute), n) for q, status, minute, n in rows]
 
-    def oldest_queued(self, now: float) -> dict[str, tuple[int, float]]:
-        """``{queue: (job id, due since)}`` of the due job each queue has kept
-        waiting longest."""
-        return {q: (job_id, due) for q, job_id, due in self._read(_sql.OLDEST_QUEUED, (now,))}
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first queued job of each of
+        ``queues`` that is due (a queue with none is left out)."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, tuple[int, float]]:
+            found = {}
+            for name in queues:
+                row = conn.execute(_sql.OLDEST_QUEUED, (name, now)).fetchone()
+                if row is not None:
+                    found[name] = (row[0], row[1])
+            return found
+
+        return self._reading(read)
 
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""

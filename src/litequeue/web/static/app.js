@@ -19,6 +19,7 @@ const state = {
   rows: new Map(), // job id -> <tr> of the job table
   jobId: null, // the job page's job
   refresh: null, // a pending redraw of the queues and workers
+  source: null, // the event stream
 };
 
 // The token travels in an HttpOnly cookie, set when the start-up link was opened.
@@ -98,7 +99,7 @@ async function loadState() {
     drawViews(answer.views);
     drawQueues(answer.queues);
     drawWorkers(answer.workers);
-    if (!state.lastSeq) {
+    if (!state.source) {
       state.lastSeq = answer.last_seq;
       connect();
     }
@@ -283,7 +284,7 @@ function openJobs(query) {
   filtersToForm(query);
   $("bulk-confirm").hidden = true;
   $("bulk-status").textContent = "";
-  if (!state.lastSeq) loadState();
+  if (!state.source) loadState();
   loadPage();
 }
 
@@ -456,7 +457,7 @@ async function openJob(id) {
   state.jobId = id;
   try {
     const job = await api(`api/jobs/${id}`);
-    if (!state.lastSeq) loadState();
+    if (!state.source) loadState();
     drawJob(job);
   } catch (problem) {
     $("job-title").textContent = `Job ${id}`;
@@ -579,6 +580,7 @@ async function jobAction(action) {
 // The browser reconnects by itself and sends Last-Event-ID: nothing is missed.
 function connect() {
   const source = new EventSource(`api/events?after=${state.lastSeq}`);
+  state.source = source;
   source.addEventListener("open", () => {
     $("live").textContent = "live";
     $("live").classList.add("on");
@@ -634,6 +636,10 @@ function start() {
     button.addEventListener("click", () => jobAction(button.dataset.action));
   }
   window.addEventListener("hashchange", route);
+  // Workers come and go without events: the overview is read again now and then.
+  setInterval(() => {
+    if (state.view === "queues" || state.view === "workers") loadState();
+  }, 5000);
   loadState().then(route);
 }
 

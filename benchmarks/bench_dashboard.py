@@ -1,0 +1,121 @@
+"""Server time of the dashboard's pages on a queue of 1,000,000 jobs (``litequeue web``).
+
+Run on demand, never in the test suite::
+
+    python benchmarks/bench_dashboard.py [--jobs 1000000] [--db FILE] [--rounds 5]
+
+The queue is made with ``enqueue_many`` (kept in ``--db`` and reused when it already
+holds the jobs); then a share of the jobs is marked finished in one SQL statement, as
+if workers had run them over the last hour: draining a million jobs here would
+take an hour and measure the worker, not the page. Each figure is the median (and
+the slowest) of ``--rounds`` requests made in process through the ASGI app, so it
+is the server's time: the query, building the rows and the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+import litequeue
+from litequeue.web import create_app
+
+KINDS = ("email.send", "report.build", "cv.extract", "image.resize")
+CHUNK = 10_000
+
+
+def build(path: Path, jobs: int) -> None:
+    """A queue file of ``jobs`` jobs in two queues, a tenth tagged, then about 60%
+    succeeded and 2% failed over the last hour (the rest queued)."""
+    rng = random.Random(7)
+    with litequeue.Queue(path, durability="normal") as queue:
+        have = sum(sum(c.values()) for c in queue.stats().values())
+        for start in range(have, jobs, CHUNK):
+            size = min(CHUNK, jobs - start)
+            queue.enqueue_many(
+                [
+                    {
+                        "kind": KINDS[(start + i) % len(KINDS)],
+                        "payload": {
+                            "n": start + i,
+                            "to": f"user{rng.randrange(10**6)}@example.org",
+                        },
+                        "tags": ["customer:acme"] if (start + i) % 10 == 0 else [],
+                        "queue": "bulk" if (start + i) % 3 == 0 else "default",
+                    }
+                    for i in range(size)
+                ]
+            )
+    now = time.time()
+    with sqlite3.connect(path) as conn:  # setup only: the runs a worker would have made
+        conn.execute(
+            "UPDATE jobs SET status = CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'succeeded' END,"
+            ' error = CASE WHEN id % 50 = 0 THEN \'{"type":"SMTPError","message":"mailbox'
+            " ' || id || ' full\"}' END, attempt = 1, finished_at = ?1 - (id % 3600),"
+            " updated_at = ?1 - (id % 3600) WHERE status = 'queued' AND id % 5 < 3",
+            (now,),
+        )
+    conn.close()
+
+
+def measure(client: TestClient, path: str, rounds: int) -> tuple[float, float, int]:
+    """Median and slowest milliseconds of ``rounds`` requests, and the rows answered."""
+    times, rows = [], 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows = len(body["jobs"]) if "jobs" in body else body.get("count", len(body))
+    return statistics.median(times), max(times), rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="queue file to make or reuse")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
+    started = time.perf_counter()
+    with litequeue.Queue(path) as queue:
+        fresh = sum(sum(c.values()) for c in queue.stats().values()) < args.jobs
+    if fresh:
+        build(path, args.jobs)
+        print(f"made {args.jobs} jobs in {time.perf_counter() - started:.0f} s: {path}")
+    with litequeue.Queue(path) as queue, TestClient(create_app(queue)) as client:
+        deep = client.get("/api/jobs?limit=50&order=asc").json()["next"]
+        middle = f"{args.jobs // 2}:{args.jobs // 2}"
+        pages = {
+            "first page (newest 50)": "/api/jobs?limit=50",
+            "a page in the middle": f"/api/jobs?limit=50&after={middle}",
+            "second page, oldest first": f"/api/jobs?limit=50&order=asc&after={deep}",
+            "failed, newest first": "/api/jobs?limit=50&status=failed",
+            "failed, recently changed": "/api/jobs?limit=50&status=failed&sort=updated_at",
+            "queued + running": "/api/jobs?limit=50&status=queued&status=running",
+            "recently changed": "/api/jobs?limit=50&sort=updated_at",
+            "one kind in one queue": "/api/jobs?limit=50&kind=cv.extract&queue=bulk",
+            "a tag": "/api/jobs?limit=50&tag=customer:acme",
+            "text, common": "/api/jobs?limit=50&text=example.org",
+            "text, in errors": "/api/jobs?limit=50&text=mailbox",
+            "text, found nowhere": "/api/jobs?limit=50&text=no-such-text",
+            "a job's page": f"/api/jobs/{args.jobs // 2}",
+            "queues overview": "/api/state",
+            "count of failed (bulk)": "/api/jobs/count?status=failed",
+        }
+        print(f"{'page':<28} {'median ms':>10} {'max ms':>8} {'rows':>6}")
+        for name, page in pages.items():
+            median, slowest, rows = measure(client, page, args.rounds)
+            print(f"{name:<28} {median:>10.1f} {slowest:>8.1f} {rows:>6}")
+
+
+if __name__ == "__main__":
+    main()
