@@ -36,7 +36,8 @@ from starlette.staticfiles import StaticFiles
 import litequeue
 from litequeue.web import Guard, Live, View, error, serve
 
-from .. import KIND, QUEUE, UPLOADS_MARKER
+from .. import KIND, QUEUE, UPLOADS_MARKER, content_key_of, uploaded_file
+from ._files import LABELS, export_csv, export_jsonl, file_states, is_digest, summary_line
 from ._upload import Refused, receive
 
 __all__ = [
@@ -58,6 +59,11 @@ MAX_UPLOAD = 10 * 2**20
 MAX_FILES = 20
 #: Seconds an upload's body may take to arrive (a body that trickles in is cut off).
 UPLOAD_TIMEOUT = 120.0
+_MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 #: Most jobs the page's list shows (it says how many there are).
 LIST_LIMIT = 200
 _LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
@@ -236,20 +242,96 @@ def routes(
         if not got.files:
             return error(400, "no files in the upload (field 'files')")
 
-        def enqueue() -> list[litequeue.Job]:
+        def enqueue() -> list[dict[str, Any]]:
+            """Enqueue each file but those read before with the current handler
+            (unless forced); a file already being read keeps its job."""
             tags = [f"project:{got.project}"] if got.project else []
-            return queue.enqueue_many(
-                [{"kind": KIND, "payload": {"path": str(t), "name": n}} for n, t in got.files],
-                queue=QUEUE,
-                tags=tags,
-            )
+            states = file_states(queue, got.digests)
+            skip = [not got.force and s is litequeue.KeyState.DONE for s in states]
+            items = [
+                {
+                    "kind": KIND,
+                    "payload": {"path": str(target), "name": name},
+                    "unique_key": content_key_of(digest),
+                    "force": got.force,
+                }
+                for (name, target), digest, skipped in zip(
+                    got.files, got.digests, skip, strict=True
+                )
+                if not skipped
+            ]
+            jobs = iter(queue.enqueue_many(items, queue=QUEUE, tags=tags))
+            answer = []
+            for (name, target), digest, skipped in zip(got.files, got.digests, skip, strict=True):
+                if skipped:
+                    target.unlink(missing_ok=True)
+                    done = queue.jobs(unique_key=content_key_of(digest), kind=KIND, limit=1)
+                    answer.append({**summary(done[0]), "skipped": LABELS[litequeue.KeyState.DONE]})
+                    continue
+                job = next(jobs)
+                if job.payload != {"path": str(target), "name": name}:
+                    target.unlink(missing_ok=True)  # the file's job was there already
+                answer.append(summary(job))
+            return answer
 
         try:
-            jobs = await _run(enqueue)  # committed before the response
+            answer = await _run(enqueue)  # committed before the response
         except Exception:
             got.discard()  # no job will ever read them
             raise
-        return JSONResponse([summary(j) for j in jobs], status_code=201)
+        return JSONResponse(answer, status_code=201)
+
+    async def preview(request: Request) -> Response:
+        """What the queue knows of files about to be dropped, by their SHA-256."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        digests = body.get("sha256") if isinstance(body, dict) else None
+        if not isinstance(digests, list) or not all(map(is_digest, digests)):
+            return error(400, 'the body is {"sha256": [the hex SHA-256 of each file]}')
+        if len(digests) > MAX_FILES:
+            return error(413, f"at most {MAX_FILES} files per upload")
+        states = await _run(file_states, queue, digests)
+        return JSONResponse(
+            {"states": [LABELS[s] for s in states], "summary": summary_line(states)}
+        )
+
+    async def export(request: Request) -> Response:
+        shape = request.path_params["shape"]
+        if shape not in ("jsonl", "csv"):
+            return error(404, "exports are cvs.jsonl and cvs.csv")
+        write = export_jsonl if shape == "jsonl" else export_csv
+        text = await _run(write, queue, _project_tag(request))
+        kind = "application/jsonl" if shape == "jsonl" else "text/csv"
+        return Response(
+            text,
+            media_type=f"{kind}; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="cvs.{shape}"'},
+        )
+
+    async def original(request: Request) -> Response:
+        """The file as it was dropped, for the browser's own viewer beside the CV."""
+        job_id = _number(request.path_params["job_id"])
+        if job_id is None:
+            return _no_job(request)
+        try:
+            found = await _run(queue.get, job_id)
+        except litequeue.JobNotFound:
+            return _no_job(request)
+        path = uploaded_file(found)
+        if path is None or not path.is_file():
+            return error(404, f"job {job_id} has no uploaded file")
+        return FileResponse(
+            path,
+            media_type=_MEDIA_TYPES[path.suffix],
+            content_disposition_type="inline",
+            # Shown in a frame of the page itself, and nowhere else.
+            headers={
+                "content-security-policy": "frame-ancestors 'self'",
+                "x-frame-options": "SAMEORIGIN",
+            },
+        )
 
     return [
         Route("/", index),
@@ -257,7 +339,10 @@ def routes(
         Route("/api/state", state),
         Route("/api/jobs", older),
         Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/preview", preview, methods=["POST"]),
+        Route("/api/export/cvs.{shape}", export),
         Route("/api/jobs/{job_id}", job),
+        Route("/api/jobs/{job_id}/file", original),
         Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
