@@ -3,6 +3,7 @@
 Run on demand, never in the test suite::
 
     python benchmarks/bench_dashboard.py [--jobs 1000000] [--db FILE] [--rounds 5]
+    python benchmarks/bench_dashboard.py --tabs 100     # what open pages cost the server
 
 The queue is made with ``enqueue_many`` (kept in ``--db`` and reused when it already
 holds the jobs); then a share of the jobs is marked finished in one SQL statement, as
@@ -15,9 +16,14 @@ is the server's time: the query, building the rows and the JSON.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import re
+import socket
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -78,12 +84,71 @@ def measure(client: TestClient, path: str, rounds: int) -> tuple[float, float, i
     return statistics.median(times), max(times), rows
 
 
+def _cpu_and_memory(pid: int) -> tuple[float, int]:
+    """CPU seconds (user + system) a process used so far, and its resident memory (KB)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    return (int(fields[11]) + int(fields[12])) / ticks, int(found.group(1)) if found else 0
+
+
+def tabs(count: int) -> None:
+    """``count`` open pages (event streams) on one ``litequeue web`` server: its CPU
+    while they idle, and while 2,000 jobs are enqueued and run, and its memory."""
+    folder = Path(tempfile.mkdtemp())
+    db = folder / "tabs.db"
+    litequeue.Queue(db).close()
+    command = [sys.executable, "-m", "litequeue", "--db", str(db), "web", "--port", "0"]
+    server = subprocess.Popen([*command, "--no-token"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(re.search(r":(\d+)/", server.stdout.readline()).group(1))  # type: ignore[union-attr]
+        _, before = _cpu_and_memory(server.pid)
+        streams = []
+        for _ in range(count):
+            stream = socket.create_connection(("127.0.0.1", port), 10)
+            stream.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            streams.append(stream)
+        for stream in streams:
+            while b"retry: 1000" not in stream.recv(4096):
+                pass
+            stream.setblocking(False)
+        cpu, memory = _cpu_and_memory(server.pid)
+        time.sleep(10)
+        idle, _ = _cpu_and_memory(server.pid)
+        print(f"{count} open pages: {memory - before} KB more memory ({memory} KB in all)")
+        print(f"idle for 10 s: {idle - cpu:.2f} s of CPU")
+        with litequeue.Queue(db) as queue:
+            queue.handler("noop")(lambda ctx, payload: None)
+            queue.enqueue_many([("noop", {"n": n}) for n in range(2000)])
+            started = time.perf_counter()
+            litequeue.Worker(queue, concurrency=8).run(until_empty=True)
+            drained = queue.last_event_seq()
+        while time.perf_counter() - started < 10:
+            for stream in streams:
+                try:
+                    while stream.recv(1 << 16):
+                        pass
+                except BlockingIOError:
+                    pass
+            time.sleep(0.1)
+        busy, _ = _cpu_and_memory(server.pid)
+        print(f"{drained} events in 10 s, to each page: {busy - idle:.2f} s of CPU")
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, help="queue file to make or reuse")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tabs", type=int, help="measure this many open pages instead")
     args = parser.parse_args()
+    if args.tabs:
+        tabs(args.tabs)
+        return
     path = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
     started = time.perf_counter()
     with litequeue.Queue(path) as queue:

@@ -5,6 +5,8 @@ read-only mode and mounting in another app."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 import litequeue
+from browser import serving
 from litequeue.testing import drain
 from litequeue.web import create_app
 
@@ -245,3 +248,34 @@ def test_the_token_guards_the_api_and_becomes_a_cookie_under_a_mount(
 def test_a_foreign_host_name_is_refused(client: TestClient) -> None:
     refused = client.get("/api/state", headers={"host": "evil.example:80"})
     assert refused.status_code == 421
+
+
+def test_one_reader_of_the_log_serves_every_open_event_stream(queue: litequeue.Queue) -> None:
+    """Thirty open pages, idle: the log is read once per poll, not once per page."""
+    poll, pages = 0.1, 30
+    reads = 0
+    events = queue.events
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return events(*args, **kwargs)
+
+    queue.events = counted  # type: ignore[method-assign]
+    with serving(create_app(queue, poll=poll)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        streams = []
+        for _ in range(pages):
+            stream = socket.create_connection(("127.0.0.1", port), 10)
+            stream.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            streams.append(stream)
+        for stream in streams:
+            received = b""
+            while b"retry: 1000" not in received:
+                received += stream.recv(4096)
+        reads, started = 0, time.monotonic()
+        time.sleep(10 * poll)  # the subject: how often the log is read while idle
+        polls = (time.monotonic() - started) / poll
+        for stream in streams:
+            stream.close()
+    assert reads <= polls + 2, f"{reads} reads of the log in {polls:.0f} polls"

@@ -137,7 +137,13 @@ async function show(id) {
   $("profile-confidence").textContent =
     typeof cv.parse_confidence === "number" ? cv.parse_confidence.toFixed(2) : "—";
   $("detail-json").textContent = JSON.stringify(cv, null, 2);
-  $("original").src = `api/jobs/${id}/file`;
+  // PDF and text show in the browser's own viewer; a DOCX would only download.
+  const viewable = /\.(pdf|txt)$/i.test(job.name);
+  $("original").hidden = !viewable;
+  if (viewable) $("original").src = `api/jobs/${id}/file`;
+  else $("original").removeAttribute("src");
+  $("original-link").hidden = viewable;
+  $("original-link").href = `api/jobs/${id}/file`;
 }
 
 async function load() {
