@@ -318,3 +318,23 @@ def test_read_only_shows_no_buttons(tmp_path: Path) -> None:
             assert page.locator("#queues button").count() == 0
             assert page.locator("#queues input").is_disabled()
             watched.check()
+
+
+def test_the_cv_view_from_its_plugin_in_the_dashboard(tmp_path: Path) -> None:
+    from litequeue_cv import plugin
+
+    with litequeue.Queue(tmp_path / "q.db", plugins=[plugin]) as queue:
+        queue.enqueue(plugin.KIND, {"path": "/nowhere.pdf", "name": "jane.pdf"}, queue=plugin.QUEUE)
+        app = create_app(queue, token=TOKEN, read_only=True, poll=0.05)
+        with serving(app) as base, chromium() as context:
+            watched = Watched(context, base)
+            page = watched.open("/#/queues")
+            page.click("nav a[data-plugin='cv']")
+            page.wait_for_url(f"{base}/views/cv/")
+            page.wait_for_function("document.getElementById('live').textContent === 'live'")
+            page.wait_for_function("document.querySelectorAll('tr.job.queued').length === 1")
+            assert page.locator("tr.job td:first-child").text_content() == "jane.pdf"
+            assert not page.locator("#drop").is_visible()  # read-only: nothing to drop
+            assert not page.locator("tr.job button.change").first.is_visible()
+            assert page.locator("tr.job button:text('view')").count() == 0  # not read yet
+            watched.check()
