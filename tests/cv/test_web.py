@@ -524,6 +524,7 @@ def test_the_cv_page_is_a_view_of_the_dashboard(db_path: Path) -> None:
             assert refused.status_code == 403
         assert not (db_path.parent / "cv-data").exists()  # read-only: no folder made
         with TestClient(dashboard(queue)) as client:
+            assert not (db_path.parent / "cv-data").exists()  # made at the first upload
             made = client.post(
                 "/views/cv/api/upload",
                 files=[("files", ("a.txt", b"Jane Doe"))],

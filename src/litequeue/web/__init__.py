@@ -14,21 +14,18 @@ becomes a cookie, same-origin changes with a custom header, a strict CSP, and
 from __future__ import annotations
 
 from ._app import create_app
-from ._draw import job_row
-from ._guard import HEADER, Guard, error
+from ._guard import Guard, error
 from ._live import Draw, Live
 from ._serve import link, listen, serve
 from ._views import View
 
 __all__ = [
-    "HEADER",
     "Draw",
     "Guard",
     "Live",
     "View",
     "create_app",
     "error",
-    "job_row",
     "link",
     "listen",
     "serve",

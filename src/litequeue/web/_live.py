@@ -29,7 +29,7 @@ _KEEP_ALIVE = 15.0  # seconds of silence before a comment line keeps proxies fro
 _Message = tuple[int, str]  # (event seq, SSE text)
 #: How a channel draws an event: its JSON body, or None to leave it out. The job is
 #: as it is now (None once deleted).
-Draw = Callable[[litequeue.Event, "litequeue.Job | None"], "dict[str, Any] | None"]
+Draw = Callable[[litequeue.Event, litequeue.Job | None], dict[str, Any] | None]
 
 
 class Live:

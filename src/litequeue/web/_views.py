@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import attrs
 from starlette.routing import BaseRoute
 
+import litequeue
+
 from ..errors import ConfigurationError
 from ._live import Draw
 
@@ -36,10 +38,10 @@ class View:
     draw: Draw | None = None
 
 
-def collect_views(queue: object, read_only: bool) -> list[View]:
+def collect_views(queue: litequeue.Queue, read_only: bool) -> list[View]:
     """The views of the plugins of ``queue``, checked, by name."""
     views: list[View] = []
-    hook = queue.plugin_manager.hook.litequeue_web_views  # type: ignore[attr-defined]
+    hook = queue.plugin_manager.hook.litequeue_web_views
     hook(register=views.append, queue=queue, read_only=read_only)
     names: set[str] = set()
     for view in views:

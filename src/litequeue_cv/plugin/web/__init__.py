@@ -228,6 +228,7 @@ def routes(
         if length.isascii() and length.isdigit() and int(length) > max_request:
             return error(413, f"upload larger than {max_request // 2**20} MB")
         try:
+            await _run(_upload_folder, uploads.parent)  # made at the first upload, or again
             got = await receive(
                 request,
                 uploads,
@@ -352,7 +353,8 @@ def view(queue: litequeue.Queue, read_only: bool) -> View:
     """The CV page as a view of ``litequeue web``: uploads go to ``cv-data/uploads``
     beside the queue file (none in ``read_only`` mode); the dashboard runs no worker
     (``litequeue worker --queue cv`` does, anywhere)."""
-    uploads = None if read_only else _upload_folder(queue.path.resolve().parent / "cv-data")
+    # Made at the first upload: a dashboard of a queue with no CVs leaves no folder.
+    uploads = None if read_only else queue.path.resolve().parent / "cv-data" / "uploads"
     return View(name="cv", title="CVs", routes=routes(queue, uploads), draw=draw)
 
 
