@@ -22,7 +22,6 @@ from .models import ErrorInfo, Event, EventType, Job, Undecodable
 
 __all__ = [
     "MAX_DEPTH",
-    "SORT_KEYS",
     "Claim",
     "JobFilter",
     "JobRun",
@@ -344,10 +343,6 @@ class JobFilter:
     tag: str | None = None
     #: Text found, case-insensitively for ASCII letters, in the payload or the error.
     text: str | None = None
-
-
-#: The orders a listing may be sorted in, each by one column and then the id.
-SORT_KEYS = ("id", "updated_at")
 
 
 @attrs.frozen(kw_only=True)

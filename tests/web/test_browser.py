@@ -146,7 +146,7 @@ def test_views_filters_paging_and_keyboard_on_100000_jobs(big: tuple[str, Path])
         # Filters, through the form: kind, queue and tag, oldest first.
         page.fill("#filters input[name='kind']", "email.send")
         page.fill("#filters input[name='tag']", "customer:acme")
-        page.select_option("#filters select[name='sort']", "id:asc")
+        page.select_option("#filters select[name='order']", "asc")
         page.click("#filters button[type='submit']")
         page.wait_for_function(f"{FIRST_ROW} === '1'")
         first = row_ids(page)

@@ -221,15 +221,19 @@ class Store(Protocol):
         self,
         where: JobFilter,
         *,
-        sort: str = "id",
         descending: bool = True,
-        after: tuple[float, int] | None = None,
+        after: int | None = None,
         limit: int = 50,
-    ) -> tuple[list[Job], tuple[float, int] | None]:
-        """A page of the jobs matching ``where``, ordered by ``sort`` (one of
-        ``SORT_KEYS``) and then id, starting past ``after``; returns it with the
-        ``(stored sort value, id)`` of its last row to pass as the next ``after`` (None
-        when the page is not full). Keyset paging: every page costs the same."""
+        scan: int | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """A page of the jobs matching ``where``, by id (newest first unless not
+        ``descending``), past the id ``after``; returns it with the id to pass as the
+        next ``after``: its last row's, or, when ``scan`` stopped the reading before
+        the page was full, the id where it stopped (None: nothing follows). Keyset
+        paging: every page costs the same at any depth.
+
+        ``scan`` bounds the jobs a page reads (along ids past ``after``, of the
+        statuses asked) to check the filters no index serves: queue, kind, tag, text."""
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where`` (what a bulk action would touch)."""

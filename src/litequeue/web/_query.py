@@ -1,23 +1,21 @@
 """The job table's query string: filters, order and the page's position.
 
-``?status=failed&status=queued&queue=q&kind=k&tag=t&text=words&sort=updated_at
-&order=asc&after=VALUE:ID&limit=50``. A position is the stored sort value and the id
-of the last row shown (``repr`` of a float reads back as the same float), so the
-next page starts exactly after it whatever was added or changed meanwhile.
+``?status=failed&status=queued&queue=q&kind=k&tag=t&text=words&order=asc
+&after=ID&limit=50``. The position is the id the page starts after, so the next
+page starts exactly after the last row shown whatever was added or deleted meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import attrs
 
-from .._records import SORT_KEYS, JobFilter
+from .._records import JobFilter
 from ..errors import LitequeueError
 from ..models import JobStatus
 
-__all__ = ["BadQuery", "Page", "page_query", "parse_position", "show_position"]
+__all__ = ["BadQuery", "Page", "job_filter", "page_query"]
 
 #: Most rows a page may ask for.
 MAX_PAGE = 500
@@ -34,9 +32,8 @@ class Page:
     """Which page of the job table to read."""
 
     where: JobFilter
-    sort: str = "id"
     descending: bool = True
-    after: tuple[float, int] | None = None
+    after: int | None = None
     limit: int = 50
 
 
@@ -64,39 +61,20 @@ def job_filter(params: Mapping[str, str], statuses: Sequence[str]) -> JobFilter:
 
 def page_query(params: Mapping[str, str], statuses: Sequence[str]) -> Page:
     """The page a query string asks for."""
-    sort = params.get("sort", "id")
-    if sort not in SORT_KEYS:
-        raise BadQuery(f"?sort= takes one of {', '.join(SORT_KEYS)}")
     order = params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise BadQuery("?order= takes asc or desc")
-    limit_text = params.get("limit", "50")
-    if not (limit_text.isascii() and limit_text.isdigit() and 0 < int(limit_text) <= MAX_PAGE):
+    limit = params.get("limit", "50")
+    if not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_PAGE):
         raise BadQuery(f"?limit= takes a number 1..{MAX_PAGE}")
-    after = params.get("after")
+    after = params.get("after", "")
+    if after and not (after.isascii() and after.isdigit() and len(after) <= 19):
+        raise BadQuery(f"?after= takes a job id from a page, not {after[:60]!r}")
+    if after and int(after) > _LAST_ID:
+        raise BadQuery(f"?after= takes a job id 0..{_LAST_ID}")
     return Page(
         where=job_filter(params, statuses),
-        sort=sort,
         descending=order == "desc",
-        after=None if not after else parse_position(after),
-        limit=int(limit_text),
+        after=int(after) if after else None,
+        limit=int(limit),
     )
-
-
-def parse_position(text: str) -> tuple[float, int]:
-    """``VALUE:ID`` as a position (``BadQuery`` if it is not one)."""
-    value, _, job_id = text.rpartition(":")
-    try:
-        number = float(value) if "." in value or "e" in value else int(value)
-    except ValueError:
-        number = None
-    if number is None or not (job_id.isascii() and job_id.isdigit() and len(job_id) <= 19):
-        raise BadQuery(f"?after= takes a position VALUE:ID from a page, not {text[:60]!r}")
-    if int(job_id) > _LAST_ID or number != number or abs(number) == float("inf"):
-        raise BadQuery(f"?after= takes a position VALUE:ID from a page, not {text[:60]!r}")
-    return number, int(job_id)
-
-
-def show_position(position: tuple[Any, int] | None) -> str | None:
-    """A position as ``parse_position`` reads it back."""
-    return None if position is None else f"{position[0]!r}:{position[1]}"

@@ -188,7 +188,7 @@ DISK_FULL_SCRIPT = textwrap.dedent(
     path = sys.argv[1]
     queue = litequeue.Queue(path)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # get EFBIG instead of being killed
-    limit = 500_000  # room for the schema (its tables and indexes) and some jobs
+    limit = 400_000
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     acknowledged = []
     try:

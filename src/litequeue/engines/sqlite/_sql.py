@@ -436,8 +436,8 @@ LISTING_FILTERS = {
 #: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
 #: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
 DASHBOARD_FILTERS = {
-    # The ``+`` keeps SQLite walking the sort order's index, filtering as it goes:
-    # through jobs_queue_status it would read and sort the queue's every job.
+    # The ``+`` keeps SQLite walking ids (or jobs_status), filtering as it goes:
+    # through jobs_claimable it would read and sort the queue's every queued job.
     "queue": "+queue = ?",
     "kind": "+kind = ?",
     "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
@@ -446,15 +446,25 @@ DASHBOARD_FILTERS = {
 }
 
 
-def sorted_listing(filters: list[str], sort: str, descending: bool, after: bool) -> str:
-    """A page of the jobs matching every filter, ordered by ``sort`` (a column of
-    ``SORT_KEYS``) then id; with ``after``, only those past the (value, id) given
-    after the filters' parameters (keyset paging: an index seek, never an OFFSET
-    that reads every row before the page). The last ``?`` is the page size."""
-    direction, past = ("DESC", "<") if descending else ("ASC", ">")
-    conditions = [*filters, f"({sort}, id) {past} (?, ?)"] if after else filters
+def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter, by id; with ``after``, only those
+    past the id given after the filters' parameters (keyset paging: an index seek,
+    never an OFFSET that reads every row before the page); with ``bound``, none beyond
+    the id given next (where a bounded scan ends). The last ``?`` is the page size."""
+    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+    conditions = [*filters]
+    if after:
+        conditions.append(f"id {past} ?")
+    if bound:
+        conditions.append(f"id {within} ?")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY {sort} {direction}, id {direction} LIMIT ?"
+    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id {direction} LIMIT ?"
+
+
+#: The lowest and highest job ids: where a bounded scan of ids starts when no page
+#: came before. Two subqueries: each is one step down the id index, where
+#: ``min(id), max(id)`` in one SELECT reads every row.
+ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
 
 
 def counting(filters: list[str]) -> str:

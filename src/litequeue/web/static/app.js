@@ -251,7 +251,7 @@ function drawWorkers(workers) {
 function filtersToForm(query) {
   const form = $("filters");
   for (const name of ["queue", "kind", "tag", "text"]) form.elements[name].value = query.get(name) || "";
-  form.elements.sort.value = `${query.get("sort") || "id"}:${query.get("order") || "desc"}`;
+  form.elements.order.value = query.get("order") || "desc";
   const chosen = query.getAll("status");
   for (const box of $("statuses").querySelectorAll("input")) box.checked = chosen.includes(box.value);
 }
@@ -264,16 +264,14 @@ function formToFilters() {
     const value = form.elements[name].value.trim();
     if (value) query.set(name, value);
   }
-  const [sort, order] = form.elements.sort.value.split(":");
-  if (sort !== "id") query.set("sort", sort);
-  if (order !== "desc") query.set("order", order);
+  if (form.elements.order.value !== "desc") query.set("order", form.elements.order.value);
   return query;
 }
 
 // Only the filter: what a count or a bulk action is about.
 function filterOnly(query) {
   const only = new URLSearchParams();
-  for (const [key, value] of query) if (!["sort", "order"].includes(key)) only.append(key, value);
+  for (const [key, value] of query) if (key !== "order") only.append(key, value);
   return only;
 }
 
@@ -303,9 +301,14 @@ async function loadPage() {
     $("next-page").disabled = !answer.next;
     $("prev-page").disabled = state.pages.length === 0;
     $("first-page").disabled = state.pages.length === 0;
-    $("page-status").textContent = answer.jobs.length
-      ? `page ${state.pages.length + 1}: ${answer.jobs.length} jobs${answer.next ? "" : " (last page)"}`
-      : "no jobs match";
+    const limit = Number(state.query.get("limit") || 50);
+    const partial = answer.next && answer.jobs.length < limit;
+    $("page-status").textContent = partial
+      ? `page ${state.pages.length + 1}: ${answer.jobs.length} found in the next ${answer.scan} jobs;`
+        + " \"next\" searches further"
+      : answer.jobs.length
+        ? `page ${state.pages.length + 1}: ${answer.jobs.length} jobs${answer.next ? "" : " (last page)"}`
+        : "no jobs match";
   } catch (problem) {
     show(problem);
   }
@@ -382,8 +385,8 @@ function onJobEvent(event) {
   if (tr) {
     fillRow(tr, event.job);
   } else if (
-    event.type === "enqueued" && state.pages.length === 0 && !state.query.get("sort")
-    && !state.query.get("order") && matches(event.job)
+    event.type === "enqueued" && state.pages.length === 0 && !state.query.get("order")
+    && matches(event.job)
   ) {
     const body = $("jobs").tBodies[0];
     body.prepend(jobRow(event.job));
