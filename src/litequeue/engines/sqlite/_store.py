@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import attrs
-
 from ..._checks import INT64_MAX
 from ..._records import (
     Claim,
@@ -33,7 +31,7 @@ from ..._records import (
 )
 from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
-from .. import lifecycle
+from .. import lifecycle, listing
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
 
@@ -505,66 +503,24 @@ class SQLiteStore:
         limit: int = 50,
         scan: int | None = None,
     ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where`` by id, past the id ``after``, and the
-        id the next page starts after (None when nothing follows). With ``scan``, a
-        filter no index serves reads at most that many jobs: a page found short
-        there ends where the reading stopped, and the next page reads on from there.
+        """A page of the jobs matching ``where`` by id, and the id the next page
+        starts after (see ``engines.listing``)."""
 
-        Several statuses are read one by one and merged: each is an index seek,
-        where ``status IN (...)`` would sort every matching row."""
-        parts = [where]
-        if len(where.statuses) > 1:
-            parts = [attrs.evolve(where, statuses=(status,)) for status in where.statuses]
-        rows: list[Any] = []
-        ends: list[int] = []
-        for part in parts:
-            found, end = self._list_part(part, descending, after, limit, scan)
-            rows.extend(found)
-            if end is not None:
-                ends.append(end)
-        stop = None
-        if ends:  # read no further than the part whose reading stopped soonest
-            stop = max(ends) if descending else min(ends)
-            rows = [r for r in rows if (r[0] >= stop if descending else r[0] <= stop)]
-        rows.sort(key=lambda row: int(row[0]), reverse=descending)
-        jobs = [_rows.job(r) for r in rows[:limit]]
-        if len(jobs) == limit:
-            return jobs, jobs[-1].id
-        return jobs, stop
+        def read(
+            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
+        ) -> list[Job]:
+            filters, args = _dashboard_filters(part)
+            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
+            given = [a for a in (after, bound) if a is not None]
+            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
 
-    def _list_part(
-        self,
-        where: JobFilter,
-        descending: bool,
-        after: int | None,
-        limit: int,
-        scan: int | None,
-    ) -> tuple[list[Any], int | None]:
-        """The rows of one status (or of all) and, if the reading stopped at ``scan``
-        jobs, the id where it stopped."""
-        position = () if after is None else (after,)
-        filters, args = _dashboard_filters(where)
-        if scan is None or not _row_checks(where):
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound=False)
-            return self._read(sql, (*args, *position, limit)), None
+        def id_range() -> tuple[int | None, int | None]:
+            lowest, highest = self._read(_sql.ID_RANGE)[0]
+            return lowest, highest
 
-        def read(conn: sqlite3.Connection) -> tuple[list[Any], int | None]:
-            lowest, highest = conn.execute(_sql.ID_RANGE).fetchone()
-            if lowest is None:
-                return [], None
-            # The window: the next ``scan`` ids past where the page starts.
-            if descending:
-                start = highest + 1 if after is None else after
-                end, last = start - scan, lowest
-            else:
-                start = lowest - 1 if after is None else after
-                end, last = start + scan, highest
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound=True)
-            rows = conn.execute(sql, (*args, *position, end, limit)).fetchall()
-            finished = end <= last if descending else end >= last
-            return rows, None if finished or len(rows) == limit else end
-
-        return self._reading(read)
+        return listing.list_jobs(
+            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
+        )
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where``."""
@@ -768,8 +724,3 @@ def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
 def _escape_like(text: str) -> str:
     """``text`` matched literally by LIKE ... ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _row_checks(where: JobFilter) -> bool:
-    """Whether ``where`` filters by something no index of the sort order serves."""
-    return any(v is not None for v in (where.queue, where.kind, where.tag, where.text))

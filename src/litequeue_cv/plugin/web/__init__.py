@@ -351,10 +351,13 @@ def routes(
 
 def view(queue: litequeue.Queue, read_only: bool) -> View:
     """The CV page as a view of ``litequeue web``: uploads go to ``cv-data/uploads``
-    beside the queue file (none in ``read_only`` mode); the dashboard runs no worker
+    beside the queue file, or in the current folder for a database URL (none in
+    ``read_only`` mode); the dashboard runs no worker
     (``litequeue worker --queue cv`` does, anywhere)."""
+    # Beside a queue file, or here for a database URL (as litequeue-cv web does).
     # Made at the first upload: a dashboard of a queue with no CVs leaves no folder.
-    uploads = None if read_only else queue.path.resolve().parent / "cv-data" / "uploads"
+    home = queue.path.resolve().parent if isinstance(queue.path, Path) else Path.cwd()
+    uploads = None if read_only else home / "cv-data" / "uploads"
     return View(name="cv", title="CVs", routes=routes(queue, uploads), draw=draw)
 
 
