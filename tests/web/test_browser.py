@@ -1,7 +1,9 @@
 """The dashboard end to end in real headless Chromium (Debian's, driven by Playwright).
 
 Every page is watched for console errors and for requests that leave its origin.
-``LITEQUEUE_SCREENSHOTS=docs/img`` saves the pictures docs/dashboard.md shows.
+Tests that take ``db_path`` run on each engine (see conftest.py); the one over
+100,000 jobs on SQLite. ``LITEQUEUE_SCREENSHOTS=docs/img`` saves the pictures
+docs/dashboard.md shows.
 """
 
 from __future__ import annotations
@@ -183,15 +185,16 @@ def test_views_filters_paging_and_keyboard_on_100000_jobs(big: tuple[str, Path])
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Iterator[tuple[str, litequeue.Queue]]:
+def small(db_path: Path | str) -> Iterator[tuple[str, litequeue.Queue]]:
+    """A dashboard over an empty queue, on each engine."""
     with (
-        litequeue.Queue(tmp_path / "q.db", plugins=["plugins.cli_handlers"]) as queue,
+        litequeue.Queue(db_path, plugins=["plugins.cli_handlers"]) as queue,
         serving(create_app(queue, token=TOKEN, poll=0.05)) as base,
     ):
         yield base, queue
 
 
-def start_worker(path: Path) -> subprocess.Popen[bytes]:
+def start_worker(path: Path | str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "litequeue", "--db", str(path), "--plugin"]
     command += ["plugins.cli_handlers", "worker", "--queue", "default", "--concurrency", "2"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -304,8 +307,8 @@ def test_bulk_actions_queue_settings_and_one_jobs_buttons(
         watched.check()
 
 
-def test_read_only_shows_no_buttons(tmp_path: Path) -> None:
-    with litequeue.Queue(tmp_path / "q.db") as queue:
+def test_read_only_shows_no_buttons(db_path: Path | str) -> None:
+    with litequeue.Queue(db_path) as queue:
         job = queue.enqueue("k", {"n": 1})
         with serving(create_app(queue, token=TOKEN, read_only=True)) as base, chromium() as context:
             watched = Watched(context, base)
