@@ -41,6 +41,8 @@ class Wakeups:
         self._conn: psycopg.Connection[Any] | None = None
         self._version = 0
         self._moved = time.monotonic()
+        #: When the listening connection may be opened again, after it failed.
+        self._retry_at = 0.0
         self._closed = False
 
     def version(self) -> int:
@@ -79,7 +81,7 @@ class Wakeups:
         """Count the notifications that arrived (a non-blocking read), and move the
         number if a fallback period passed without any."""
         now = time.monotonic()
-        if self._target.notify and not self._closed:
+        if self._target.notify and not self._closed and (self._conn or now >= self._retry_at):
             try:
                 if self._conn is None:
                     self._listen()
@@ -93,8 +95,11 @@ class Wakeups:
                 if got:
                     self._bump(now)
             except (psycopg.Error, StoreError):
+                # A server that is down is tried again after a fallback period, not
+                # at every look (each would wait for a connection to time out).
                 self._drop()
                 self._bump(now)
+                self._retry_at = now + FALLBACK
         period = FALLBACK if self._target.notify else POLL_ONLY
         if now - self._moved >= period:
             self._bump(now)
