@@ -454,6 +454,8 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
     running = 0
     peak = 0
     lock = threading.Lock()
+    # jobs run in pairs: the limit is reached however slowly a claim comes back
+    pairs = threading.Barrier(2, timeout=30)
 
     @queue.handler("k")
     def k(ctx: litequeue.Context, payload: Any) -> Any:
@@ -461,6 +463,7 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
         with lock:
             running += 1
             peak = max(peak, running)
+        pairs.wait()
         time.sleep(0.02)
         with lock:
             running -= 1

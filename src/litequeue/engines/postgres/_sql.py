@@ -438,6 +438,53 @@ LISTING_FILTERS = {
     "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
     "before_id": "id < %s",
 }
+#: The dashboard's filters (``JobFilter``), by field: each a condition whose every
+#: parameter takes the field's value (a status filter holds one status).
+DASHBOARD_FILTERS = {
+    "status": "status = %s",
+    "queue": "queue = %s",
+    "kind": "kind = %s",
+    "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
+    # The store escapes %, _ and \ in the text.
+    "text": "(payload ILIKE %s OR coalesce(error, '') ILIKE %s)",
+}
+
+
+def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter, by id; with ``after``, only those
+    past the id given after the filters' parameters (keyset paging); with ``bound``,
+    none beyond the id given next. The last parameter is the page size."""
+    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+    conditions = [*filters]
+    if after:
+        conditions.append(f"id {past} %s")
+    if bound:
+        conditions.append(f"id {within} %s")
+    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id {direction} LIMIT %s"
+
+
+def counting(filters: list[str]) -> str:
+    """How many jobs match every filter (as for ``dashboard_listing``)."""
+    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT count(*) AS n FROM litequeue_jobs{clause}"
+
+
+#: The lowest and highest job ids: where a bounded scan starts with no page before.
+ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
+#: Jobs that succeeded or failed since a time, by queue, status and minute (its
+#: start): the dashboard's throughput chart.
+FINISHED_PER_MINUTE = (
+    "SELECT queue, status, floor(finished_at / 60) * 60 AS minute, count(*) AS n"
+    " FROM litequeue_jobs WHERE finished_at >= %s AND status IN ('succeeded', 'failed')"
+    " GROUP BY 1, 2, 3"
+)
+#: The first job (by id) a queue holds that is queued and due: the one it has kept
+#: waiting longest.
+OLDEST_QUEUED = (
+    "SELECT id, run_at FROM litequeue_jobs WHERE status = 'queued' AND queue = %s"
+    " AND run_at <= %s ORDER BY id LIMIT 1"
+)
 #: Counts by queue and status, of all jobs...
 STATS = "SELECT queue, status, count(*) AS n FROM litequeue_jobs GROUP BY queue, status"
 #: ...or of the jobs with a tag.

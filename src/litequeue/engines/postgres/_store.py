@@ -23,7 +23,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ..._checks import INT64_MAX
-from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json
+from ..._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written, encode_json
 from ...errors import (
     ConfigurationError,
     ConnectionLost,
@@ -34,7 +34,7 @@ from ...errors import (
     StoreError,
 )
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
-from .. import lifecycle
+from .. import lifecycle, listing
 from . import _rows, _schema, _sql
 from ._pool import Pool
 from ._transaction import PostgresTransaction
@@ -575,6 +575,55 @@ class PostgresStore:
         rows = self._read(_sql.job_listing(where), (*args, min(limit, INT64_MAX)))
         return [_rows.job(r) for r in rows]
 
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        descending: bool = True,
+        after: int | None = None,
+        limit: int = 50,
+        scan: int | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """A page of the jobs matching ``where`` by id, and the id the next page
+        starts after (see ``engines.listing``)."""
+
+        def read(
+            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
+        ) -> list[Job]:
+            filters, args = _dashboard_filters(part)
+            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
+            given = [a for a in (after, bound) if a is not None]
+            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+
+        def id_range() -> tuple[int | None, int | None]:
+            (row,) = self._read(_sql.ID_RANGE)
+            return row["lowest"], row["highest"]
+
+        return listing.list_jobs(
+            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
+        )
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where``."""
+        filters, args = _dashboard_filters(where)
+        return int(self._read(_sql.counting(filters), args)[0]["n"])
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute, count)`` of the jobs that succeeded or failed
+        since ``since`` (POSIX seconds; ``minute`` is the minute's start)."""
+        rows = self._read(_sql.FINISHED_PER_MINUTE, (since,))
+        return [(r["queue"], r["status"], float(r["minute"]), r["n"]) for r in rows]
+
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first queued job of each of
+        ``queues`` that is due (a queue with none is left out)."""
+        found = {}
+        for name in queues:
+            rows = self._read(_sql.OLDEST_QUEUED, (name, now))
+            if rows:
+                found[name] = (rows[0]["id"], rows[0]["run_at"])
+        return found
+
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
         counts: dict[str, dict[str, int]] = {}
@@ -672,3 +721,32 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
     if version is not None and handler_version != version:
         return KeyState.OUTDATED
     return KeyState.DONE
+
+
+def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``where`` (of at most one status) and their parameters."""
+    filters: list[str] = []
+    args: list[Any] = []
+    text = None if where.text is None else f"%{_escape_like(where.text)}%"
+    status = where.statuses[0] if where.statuses else None
+    if len(where.statuses) > 1:
+        filters.append(_sql.LISTING_FILTERS["status"])
+        args.append(list(where.statuses))
+        status = None
+    for name, value in (
+        ("status", status),
+        ("queue", where.queue),
+        ("kind", where.kind),
+        ("tag", where.tag),
+        ("text", text),
+    ):
+        if value is not None:
+            condition = _sql.DASHBOARD_FILTERS[name]
+            filters.append(condition)
+            args.extend([value] * condition.count("%s"))
+    return filters, args
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by ILIKE (whose escape character is ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
