@@ -56,14 +56,6 @@ TX_START = (
 BEGIN = "BEGIN"
 COMMIT = "COMMIT"
 ROLLBACK = "ROLLBACK"
-#: A claim's transaction reads with its clock whether any lease has run out: the
-#: sweep of expired leases (``EXPIRED``) runs only then.
-CLAIM_START = (
-    "SELECT extract(epoch FROM now())::float8 AS now,"
-    " (SELECT version FROM litequeue_schema_version) AS version,"
-    " EXISTS (SELECT 1 FROM litequeue_jobs WHERE status = 'running'"
-    " AND lease_until < extract(epoch FROM now())::float8) AS expired"
-)
 #: litequeue's connections commit without waiting for the disk (durability "normal").
 ASYNC_COMMIT = "SET synchronous_commit = off"
 #: Serialises migrations: every process that opens the database takes it, so two

@@ -124,17 +124,14 @@ class PostgresStore:
             self._pool.drop_idle()
         return error
 
-    def _transact(
-        self, body: Callable[[PostgresTransaction], T], start: str = _sql.TX_START
-    ) -> tuple[T, PostgresTransaction]:
-        """Run ``body`` in one write transaction, opened by the ``start`` statement
-        (``TX_START`` or one that reads more with it), and commit it with its events
-        and wake-ups; a lost race (deadlock, a unique key taken at the same instant)
-        runs it again."""
+    def _transact(self, body: Callable[[PostgresTransaction], T]) -> tuple[T, PostgresTransaction]:
+        """Run ``body`` in one write transaction and commit it with its events and
+        wake-ups; a lost race (deadlock, a unique key taken at the same instant) runs
+        it again."""
         for tries in range(_RACE_RETRIES + 1):
             try:
                 with self._pool.connection() as conn:
-                    value, tx = self._attempt(conn, body, start)
+                    value, tx = self._attempt(conn, body)
                 return value, tx
             except _KeyRace:
                 if tries < _RACE_RETRIES:
@@ -147,18 +144,18 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     def _attempt(
-        self, conn: psycopg.Connection[Any], body: Callable[[PostgresTransaction], T], start: str
+        self, conn: psycopg.Connection[Any], body: Callable[[PostgresTransaction], T]
     ) -> tuple[T, PostgresTransaction]:
         """One run of a write transaction, as a pipeline: only statements whose rows
         are read wait for an answer, the others travel with the next one. ``BEGIN``
         and ``COMMIT`` are statements of their own (the connection is in autocommit)
         rather than psycopg's transaction block, which waits for the server after
         each: an enqueue takes three round trips (clock, insert, then the event lock,
-        events, notifications and commit together), a claim four or five."""
+        events, notifications and commit together), a one-job claim five."""
         try:
             with conn.pipeline():
                 conn.execute(_sql.BEGIN)
-                opened = conn.execute(start).fetchone()
+                opened = conn.execute(_sql.TX_START).fetchone()
                 assert opened is not None
                 if opened["version"] > self.version:
                     raise SchemaTooNew(
@@ -167,7 +164,7 @@ class PostgresStore:
                         f" it open (at version {self.version}); this process writes"
                         " no more: stop it and upgrade litequeue"
                     )
-                tx = PostgresTransaction(conn, opened["now"], expired=opened.get("expired", True))
+                tx = PostgresTransaction(conn, opened["now"])
                 value = body(tx)
                 tx.flush()
                 for queue in tx.wakes:
@@ -388,8 +385,7 @@ class PostgresStore:
             accepted = lifecycle.record_outcomes(tx, outcomes)
             rows: list[Any] = []
             if claim.limit > 0:
-                if tx.expired:
-                    lifecycle.take_back_expired(tx)
+                lifecycle.take_back_expired(tx)
                 lease_until = tx.now + claim.lease
                 for queue in claim.queues:
                     wanted = claim.limit - len(rows)
@@ -414,7 +410,7 @@ class PostgresStore:
                     tx.started(((r["id"], r["attempt"]) for r in got), claim.worker)
             return accepted, rows
 
-        (accepted, rows), tx = self._transact(body, _sql.CLAIM_START)
+        (accepted, rows), tx = self._transact(body)
         return _rows.running(rows), accepted, tx.delivered
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:

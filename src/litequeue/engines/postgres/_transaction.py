@@ -33,12 +33,9 @@ class PostgresTransaction:
     committed.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any], now: float, *, expired: bool) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], now: float) -> None:
         self.conn = conn
         self.now = now
-        #: Whether a lease had run out when the transaction started (``True`` when its
-        #: first statement did not look: ``_sql.CLAIM_START``).
-        self.expired = expired
         #: How far the server's clock is ahead of this machine's, measured just after
         #: the server read its clock for this transaction; under ``SKEW_IGNORED`` the
         #: measure is mostly the round trip, and times pass unchanged.
