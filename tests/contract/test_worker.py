@@ -453,7 +453,7 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
     queue.set_queue("default", limit=2)
     running = 0
     peak = 0
-    lock = threading.Lock()
+    lock = threading.Condition()
 
     @queue.handler("k")
     def k(ctx: litequeue.Context, payload: Any) -> Any:
@@ -461,7 +461,10 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.02)
+            lock.notify_all()
+            # Each waits (a while at most) for a second to run beside it: the limit
+            # lets two run at once, however slowly the second one's thread starts.
+            lock.wait_for(lambda: running >= 2, timeout=2.0)
         with lock:
             running -= 1
 
