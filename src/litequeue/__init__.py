@@ -36,6 +36,7 @@ from .errors import (
     SchemaTooOld,
     SQLiteTooOld,
     StoreError,
+    TargetNotEmpty,
     UnknownKind,
     WorkerStopped,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "TargetNotEmpty",
     "Undecodable",
     "UnknownKind",
     "Worker",

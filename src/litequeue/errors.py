@@ -21,7 +21,8 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
         ├── DatabaseReadOnly               the file or its folder is not writable
         ├── DiskFull                       no space (or file size limit) to write
         ├── DatabaseBusy                   another process held the lock too long
-        └── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
+        ├── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
+        └── TargetNotEmpty                 a copy's target already holds a queue
 
 ``Retry`` and ``Cancel`` are not errors: a handler raises them to steer its job.
 """
@@ -51,6 +52,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "TargetNotEmpty",
     "UnknownKind",
     "WorkerStopped",
 ]
@@ -183,6 +185,11 @@ class DatabaseBusy(StoreError):
 class SQLiteTooOld(StoreError):
     """The SQLite library Python's ``sqlite3`` module uses is older than 3.35 (no
     ``UPDATE ... RETURNING``) or was built without its JSON functions."""
+
+
+class TargetNotEmpty(StoreError):
+    """``Queue.copy_to`` (``litequeue copy-to``) was pointed at a database that already
+    holds jobs, events or queue settings: a copy goes into an empty one only."""
 
 
 class Retry(Exception):
