@@ -1,0 +1,267 @@
+"""Real processes on one PostgreSQL database, each on connections of its own, as
+machines would be: exactly once, a worker killed outright, limits and unique keys under
+races, the event log followed while many commit, a server restart, a notification storm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import litequeue
+from litequeue import EventType, JobStatus
+from procs import PROCS, alive, ends, max_overlap, read_record, start_worker, wait_for
+
+pytestmark = pytest.mark.slow
+
+CI_POSTGRES = Path(__file__).parents[3] / ".ci" / "postgres"
+MODES = pytest.mark.parametrize("mode", [[], ["--process"]], ids=["thread", "process"])
+
+
+def stop_all(workers: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every worker; each must stop cleanly."""
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        assert proc.wait(60) == 0
+
+
+def test_worker_processes_on_one_database_run_every_job_exactly_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    record = tmp_path / "record.txt"
+    litequeue.Queue(postgres_url).close()
+    readies = [tmp_path / f"ready-{n}" for n in range(4)]
+    workers = [
+        start_worker(postgres_url, record, "--concurrency", "4", "--ready", str(ready))
+        for ready in readies
+    ]
+    try:
+        wait_for(lambda: all(r.exists() for r in readies))
+        with litequeue.Queue(postgres_url) as q:
+            ids = []
+            for _ in range(6):  # batches and single jobs, while the workers claim
+                ids += [j.id for j in q.enqueue_many([("record", {}) for _ in range(100)])]
+                ids += [q.enqueue("record", {}).id for _ in range(20)]
+            wait_for(lambda: q.stats()["default"].get("succeeded") == len(ids), timeout=120)
+    finally:
+        stop_all(workers)
+    counts = ends(record)
+    assert sorted(counts) == sorted(ids)
+    assert set(counts.values()) == {1}
+    assert len({r[3] for r in read_record(record)}) == 4  # the work really was shared
+    with litequeue.Queue(postgres_url) as q:
+        assert {job.attempt for job in q.jobs(limit=1000)} == {1}
+        started = [e.job_id for e in q.events() if e.type is EventType.STARTED]
+        assert sorted(started) == sorted(ids)
+
+
+@MODES
+def test_kill_9_mid_job_is_recovered_through_the_lease(
+    tmp_path: Path, postgres_url: str, mode: list[str]
+) -> None:
+    record = tmp_path / "record.txt"
+    with litequeue.Queue(postgres_url) as q:
+        job = q.enqueue("record", {"sleep_first": 60})
+        other = q.enqueue("record", {})
+    victim = start_worker(postgres_url, record, "--lease", "1", *mode)
+    wait_for(lambda: any(r[0] == "start" and r[1] == job.id for r in read_record(record)))
+    runner = read_record(record)[0][3]  # the worker, or its child process
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    wait_for(lambda: not alive(runner), timeout=5)
+    with litequeue.Queue(postgres_url) as q:
+        held = q.get(job.id)
+        assert held.status is JobStatus.RUNNING  # nobody has taken it back yet
+        assert held.lease_until is not None
+        time.sleep(max(0.0, held.lease_until.timestamp() - time.time()) + 0.2)
+    rescuer = start_worker(postgres_url, record, "--until-empty")
+    assert rescuer.wait(60) == 0
+    with litequeue.Queue(postgres_url) as q:
+        done = q.get(job.id)
+        assert (done.status, done.attempt) == (JobStatus.SUCCEEDED, 2)
+        assert EventType.LEASE_EXPIRED in [e.type for e in q.events(job_id=job.id)]
+        assert q.get(other.id).status is JobStatus.SUCCEEDED
+    attempts = [(r[0], r[2]) for r in read_record(record) if r[1] == job.id]
+    assert attempts == [("start", 1), ("start", 2), ("end", 2)]
+
+
+def test_a_concurrency_limit_holds_across_processes_racing_to_claim(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    record = tmp_path / "record.txt"
+    with litequeue.Queue(postgres_url) as q:
+        q.set_queue("default", limit=2)
+        q.enqueue_many([("record", {"sleep": 0.03}) for _ in range(60)])
+    workers = [
+        start_worker(postgres_url, record, "--concurrency", "3", "--until-empty") for _ in range(5)
+    ]
+    for proc in workers:
+        assert proc.wait(120) == 0
+    assert set(ends(record).values()) == {1}
+    assert len(ends(record)) == 60
+    assert max_overlap(record) <= 2
+
+
+def test_a_unique_key_enqueued_by_racing_processes_makes_one_job(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    litequeue.Queue(postgres_url).close()
+    for trial in range(3):
+        keys = [f"{trial}-{n}" for n in range(25)]
+        go = tmp_path / f"go-{trial}"
+        os.mkfifo(go)
+        racers = [
+            subprocess.Popen(
+                [sys.executable, str(PROCS), "enqueue-keys", postgres_url, str(go), *keys],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        wait_for(lambda: len(list(tmp_path.glob(f"go-{trial}.*"))) == 6)  # noqa: B023
+        release = os.open(go, os.O_RDWR)  # lets them all through together
+        time.sleep(0.5)
+        os.close(release)
+        answers = []
+        for racer in racers:
+            out, _ = racer.communicate(timeout=60)
+            assert racer.returncode == 0
+            answers.append(json.loads(out))
+        assert all(answer == answers[0] for answer in answers)  # one job per key, for all
+        with litequeue.Queue(postgres_url) as q:
+            for key in keys:
+                assert [job.id for job in q.jobs(unique_key=key)] == [answers[0][key]]
+
+
+# -- the event log, followed while several processes commit ------------------------------
+
+#: Writes ``count`` events with a plain sequence: each transaction takes its number
+#: when it inserts and commits a moment later, as a job's transaction would after its
+#: other statements, so numbers commit out of order.
+PLAIN_SEQUENCE_WRITER = """
+import sys, psycopg
+url, count = sys.argv[1], int(sys.argv[2])
+with psycopg.connect(url) as conn:
+    for _ in range(count):
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO litequeue_events (job_id, type, at, data)"
+                " VALUES (0, 'log', extract(epoch from now()), '{}')"
+            )
+            conn.execute("SELECT pg_sleep(0.002)")
+"""
+
+#: Writes ``count`` events through litequeue, one enqueue (one transaction) at a time.
+LITEQUEUE_WRITER = """
+import sys, litequeue
+url, count = sys.argv[1], int(sys.argv[2])
+with litequeue.Queue(url) as q:
+    for n in range(count):
+        q.enqueue("k", n)
+"""
+
+
+def follow_while_writing(tmp_path: Path, url: str, writer: str) -> tuple[list[int], list[int]]:
+    """Follow the event log from another process while four writer processes commit
+    at once; returns the seq numbers the follower saw and those the log holds after."""
+    writers, each = 4, 250
+    total = writers * each
+    ready = tmp_path / "ready"
+    litequeue.Queue(url).close()
+    follower = subprocess.Popen(
+        [sys.executable, str(PROCS), "follow", url, "--count", str(total), "--idle", "3",
+         "--ready", str(ready)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    wait_for(ready.exists)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", writer, url, str(each)]) for _ in range(writers)
+    ]
+    for proc in procs:
+        assert proc.wait(120) == 0
+    out, _ = follower.communicate(timeout=60)  # it gives up 3 s after the last event
+    seen = [int(line.split()[0]) for line in out.splitlines()]
+    with litequeue.Queue(url) as q:
+        logged = [event.seq for event in q.events(after=0)]
+    assert len(logged) == total
+    return seen, logged
+
+
+def test_a_follower_in_another_process_misses_no_event_while_processes_commit_at_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    seen, logged = follow_while_writing(tmp_path, postgres_url, LITEQUEUE_WRITER)
+    assert seen == logged
+
+
+def test_with_a_plain_sequence_the_same_follower_misses_events(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """What the test above guards against: events numbered by a plain sequence commit
+    out of order, and a follower that has read a higher number never sees a lower one
+    that commits after it."""
+    seen, logged = follow_while_writing(tmp_path, postgres_url, PLAIN_SEQUENCE_WRITER)
+    assert seen == sorted(seen)
+    assert set(seen) < set(logged)  # some were skipped for good
+
+
+# -- the server restarted mid-run ---------------------------------------------------------
+
+
+@pytest.fixture
+def own_server(postgres_server: str) -> Iterator[str]:
+    """A throwaway cluster of this test's own (``postgres_server`` only says one can be
+    had), which it may restart: the shared server is never restarted."""
+    started = subprocess.run(
+        [str(CI_POSTGRES), "start", "--owner", str(os.getpid())],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    url = started.stdout.strip()
+    yield url
+    subprocess.run([str(CI_POSTGRES), "stop", url], check=True, capture_output=True)
+
+
+def restart(url: str) -> None:
+    subprocess.run([str(CI_POSTGRES), "restart", url], check=True, capture_output=True)
+
+
+def test_workers_reconnect_after_a_server_restart_and_nothing_acknowledged_is_lost(
+    tmp_path: Path, own_server: str
+) -> None:
+    record = tmp_path / "record.txt"
+    with litequeue.Queue(own_server) as q:
+        before = [j.id for j in q.enqueue_many([("record", {"sleep": 0.01}) for _ in range(200)])]
+        workers = [
+            start_worker(own_server, record, "--concurrency", "2", "--durability", "full")
+            for _ in range(2)
+        ]
+        try:
+            wait_for(lambda: len(ends(record)) >= 40)
+            restart(own_server)
+            # The queue opened before the restart goes on: a call that meets the broken
+            # connection says so with a typed error, and the next one reconnects.
+            after = []
+            while len(after) < 100:
+                try:
+                    after.append(q.enqueue("record", {}).id)
+                except litequeue.StoreError:
+                    time.sleep(0.05)
+            ids = before + after
+            wait_for(lambda: q.stats()["default"].get("succeeded") == len(ids), timeout=120)
+            assert all(proc.poll() is None for proc in workers)  # they carried on
+        finally:
+            stop_all(workers)
+        assert sorted(ends(record)) == sorted(ids)
+        assert {q.get(job_id).status for job_id in ids} == {JobStatus.SUCCEEDED}
