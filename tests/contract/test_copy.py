@@ -59,6 +59,8 @@ def fill(source: litequeue.Queue) -> None:
     source.set_queue("slow", limit=2)
     source.pause("paused")
     source.enqueue("work", "paused one", queue="paused")
+    source.enqueue("work", "forced 1", queue="paused", unique_key="k-forced")
+    source.enqueue("work", "forced 2", queue="paused", unique_key="k-forced", force=True)
     source.enqueue("work", {"n": 1}, tags=["project:1", "x"], priority=5, unique_key="k-done")
     source.enqueue("flaky", {"fail": 9}, max_attempts=2, tags=["project:1"])  # fails for good
     source.enqueue("flaky", {"fail": 1}, max_attempts=3, unique_key="k-retry")
@@ -85,10 +87,14 @@ def everything_readable(queue: litequeue.Queue) -> dict[str, Any]:
         "stats": queue.stats(),
         "stats_by_tag": queue.stats(tag="project:1"),
         "by_tag": [queue.jobs(tag=tag) for tag in ("project:1", "x", "batch")],
-        "by_key": [queue.jobs(unique_key=key) for key in ("k-done", "k-retry", "k-active")],
+        "by_key": [
+            queue.jobs(unique_key=key) for key in ("k-done", "k-retry", "k-active", "k-forced")
+        ],
         "by_status": [queue.jobs(status=status) for status in JobStatus],
         "children": [queue.jobs(parent_id=job.id) for job in jobs],
-        "key_states": queue.key_states(["k-done", "k-retry", "k-active", "new"], kind="work"),
+        "key_states": queue.key_states(
+            ["k-done", "k-retry", "k-active", "k-forced", "new"], kind="work"
+        ),
         "job_events": [list(queue.events(after=0, job_id=job.id)) for job in jobs],
     }
 
@@ -156,6 +162,7 @@ def test_work_goes_on_in_the_copy_where_the_source_left_it(
         (retrying,) = copy.jobs(unique_key="k-active")
         assert (retrying.status, retrying.attempt) == (JobStatus.QUEUED, 1)
         assert copy.enqueue("flaky", unique_key="k-active").id == retrying.id
+        assert copy.enqueue("work", unique_key="k-forced").payload == "forced 2"  # the newest
         new = copy.enqueue("work", "after the copy", tags=["project:1"])
         assert new.id > newest
         assert [e.job_id for e in copy.events(after=last_seq)] == [new.id]
