@@ -94,15 +94,15 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def follow(args: argparse.Namespace) -> None:
-    """Print every event's seq and type as it arrives, until told how many to see (or
-    none came for ``--idle`` seconds)."""
+    """Print every event's seq, job and type as it arrives, until told how many to see,
+    or an event of job ``--until-job`` (or none came for ``--idle`` seconds)."""
     queue = litequeue.Queue(args.db)
     if args.ready:
         open(args.ready, "w").close()
     events = queue.events(after=0, follow=True, timeout=args.idle, poll_interval=0.01)
     for seen, event in enumerate(events, start=1):
         print(event.seq, event.job_id, event.type.value, flush=True)
-        if seen >= args.count:
+        if seen >= args.count or event.job_id == args.until_job:
             return
 
 
@@ -134,7 +134,8 @@ def main() -> None:
     w.add_argument("--name")
     f = sub.add_parser("follow")
     f.add_argument("db")
-    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--count", type=int, default=sys.maxsize)
+    f.add_argument("--until-job", type=int)
     f.add_argument("--ready")
     f.add_argument("--idle", type=float, default=20.0)
     k = sub.add_parser("enqueue-keys")

@@ -173,13 +173,15 @@ with litequeue.Queue(url) as q:
 
 def follow_while_writing(tmp_path: Path, url: str, writer: str) -> tuple[list[int], list[int]]:
     """Follow the event log from another process while four writer processes commit
-    at once; returns the seq numbers the follower saw and those the log holds after."""
+    at once; returns the seq numbers the follower saw and those the log holds after.
+    The follower stops at a last job's event, enqueued once the writers are done."""
     writers, each = 4, 250
-    total = writers * each
     ready = tmp_path / "ready"
-    litequeue.Queue(url).close()
+    with litequeue.Queue(url) as q:
+        jobs_before = len(q.jobs())
+    last_job = jobs_before + 1 + (writers * each if writer == LITEQUEUE_WRITER else 0)
     follower = subprocess.Popen(
-        [sys.executable, str(PROCS), "follow", url, "--count", str(total), "--idle", "3",
+        [sys.executable, str(PROCS), "follow", url, "--until-job", str(last_job),
          "--ready", str(ready)],
         stdout=subprocess.PIPE,
         text=True,
@@ -190,11 +192,14 @@ def follow_while_writing(tmp_path: Path, url: str, writer: str) -> tuple[list[in
     ]
     for proc in procs:
         assert proc.wait(120) == 0
-    out, _ = follower.communicate(timeout=60)  # it gives up 3 s after the last event
+    with litequeue.Queue(url) as q:
+        assert q.enqueue("last").id == last_job
+    out, _ = follower.communicate(timeout=60)
     seen = [int(line.split()[0]) for line in out.splitlines()]
     with litequeue.Queue(url) as q:
         logged = [event.seq for event in q.events(after=0)]
-    assert len(logged) == total
+    assert len(logged) == writers * each + 1
+    assert seen[-1] == logged[-1]  # the follower did reach the end
     return seen, logged
 
 
