@@ -66,33 +66,37 @@ def test_worker_processes_on_one_database_run_every_job_exactly_once(
 
 
 @MODES
-def test_kill_9_mid_job_is_recovered_through_the_lease(
+def test_kill_9_of_a_worker_holding_several_jobs_is_recovered_through_their_leases(
     tmp_path: Path, postgres_url: str, mode: list[str]
 ) -> None:
+    """The victim took its jobs in one claim; the rescuer's claim takes them all back
+    once their leases run out, each attempt counted."""
     record = tmp_path / "record.txt"
     with litequeue.Queue(postgres_url) as q:
-        job = q.enqueue("record", {"sleep_first": 60})
-        other = q.enqueue("record", {})
-    victim = start_worker(postgres_url, record, "--lease", "1", *mode)
-    wait_for(lambda: any(r[0] == "start" and r[1] == job.id for r in read_record(record)))
-    runner = read_record(record)[0][3]  # the worker, or its child process
+        held = [j.id for j in q.enqueue_many([("record", {"sleep_first": 60})] * 3)]
+        other = q.enqueue("record", {}, priority=-1)  # behind them: left for the rescuer
+    victim = start_worker(postgres_url, record, "--lease", "1", "--concurrency", "3", *mode)
+    wait_for(lambda: len(read_record(record)) == 3)
+    runners = {r[3] for r in read_record(record)}  # the worker, or its child processes
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
-    wait_for(lambda: not alive(runner), timeout=5)
+    wait_for(lambda: not any(alive(pid) for pid in runners), timeout=5)
     with litequeue.Queue(postgres_url) as q:
-        held = q.get(job.id)
-        assert held.status is JobStatus.RUNNING  # nobody has taken it back yet
-        assert held.lease_until is not None
-        time.sleep(max(0.0, held.lease_until.timestamp() - time.time()) + 0.2)
-    rescuer = start_worker(postgres_url, record, "--until-empty")
+        running = [q.get(job_id) for job_id in held]
+        assert {job.status for job in running} == {JobStatus.RUNNING}  # not taken back yet
+        last_lease = max(job.lease_until.timestamp() for job in running if job.lease_until)
+        time.sleep(max(0.0, last_lease - time.time()) + 0.2)
+    rescuer = start_worker(postgres_url, record, "--concurrency", "3", "--until-empty")
     assert rescuer.wait(60) == 0
     with litequeue.Queue(postgres_url) as q:
-        done = q.get(job.id)
-        assert (done.status, done.attempt) == (JobStatus.SUCCEEDED, 2)
-        assert EventType.LEASE_EXPIRED in [e.type for e in q.events(job_id=job.id)]
-        assert q.get(other.id).status is JobStatus.SUCCEEDED
-    attempts = [(r[0], r[2]) for r in read_record(record) if r[1] == job.id]
-    assert attempts == [("start", 1), ("start", 2), ("end", 2)]
+        for job_id in held:
+            done = q.get(job_id)
+            assert (done.status, done.attempt) == (JobStatus.SUCCEEDED, 2)
+            assert EventType.LEASE_EXPIRED in [e.type for e in q.events(job_id=job_id)]
+        assert q.get(other.id).attempt == 1
+    for job_id in held:
+        runs = [(r[0], r[2]) for r in read_record(record) if r[1] == job_id]
+        assert runs == [("start", 1), ("start", 2), ("end", 2)]
 
 
 def test_a_concurrency_limit_holds_across_processes_racing_to_claim(
