@@ -87,18 +87,13 @@ def _fail(exc: Exception, status: int) -> int:
 # -- opening the file -------------------------------------------------------------------
 
 
-#: ``scheme://`` at the start of ``--db``: a database URL rather than a file path.
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
 def _db_path(args: argparse.Namespace, *, create: bool) -> str:
-    """The queue file (or database URL) from ``--db`` or the environment; commands that
-    only look at or change existing jobs refuse a missing file rather than create an
-    empty one (a server's database is not created by opening it)."""
+    """The queue file from ``--db`` or the environment; commands that only look at or
+    change existing jobs refuse a missing file rather than create an empty one."""
     db: str | None = args.db or os.environ.get(DB_ENV)
     if not db:
         raise UsageError(f"no queue file: give --db FILE or set {DB_ENV}")
-    if not create and not _URL.match(db) and not Path(db).exists():
+    if not create and not Path(db).exists():
         raise CommandError(f"{db}: no such queue file")
     return db
 
@@ -776,10 +771,7 @@ def _common_options(*, defaults: bool) -> _Parser:
 
     common = _Parser(add_help=False)
     common.add_argument(
-        "--db",
-        default=default(None),
-        metavar="FILE|URL",
-        help=f"the queue file or postgresql:// URL (or ${DB_ENV})",
+        "--db", default=default(None), metavar="FILE", help=f"the queue file (or ${DB_ENV})"
     )
     common.add_argument("--json", action="store_true", default=default(False), help="print JSON")
     common.add_argument(

@@ -92,7 +92,7 @@ class RunSummary:
 def run_cvs(
     paths: Sequence[Path],
     *,
-    db: str | Path,
+    db: Path,
     tags: Sequence[str] = (),
     workers: int = 2,
     console: Console | None = None,
