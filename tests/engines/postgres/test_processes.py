@@ -314,9 +314,11 @@ def enqueue_rate(url: str, count: int = 300) -> float:
 
 
 def test_a_notification_storm_does_not_slow_enqueue(tmp_path: Path, postgres_url: str) -> None:
-    """Every enqueue notifies; idle workers of other queues hear each notification. The
-    enqueues must not slow down for it (best of two rounds each, alternating, as the
-    machine is shared)."""
+    """Every enqueue notifies; idle workers of other queues hear each notification but
+    must not wake for it (each wake-up is a claim). Best of two rounds each,
+    alternating, as the machine is shared; six idle workers cost some CPU of their own
+    (measured: 0.73x the quiet rate when they stay asleep, 0.1x when every enqueue wakes
+    them)."""
     record = tmp_path / "record.txt"
     litequeue.Queue(postgres_url).close()
     quiet, stormy = [], []
@@ -333,4 +335,4 @@ def test_a_notification_storm_does_not_slow_enqueue(tmp_path: Path, postgres_url
             stormy.append(enqueue_rate(postgres_url))
         finally:
             stop_all(listeners)
-    assert max(stormy) >= 0.7 * max(quiet), (quiet, stormy)
+    assert max(stormy) >= 0.5 * max(quiet), (quiet, stormy)
