@@ -20,6 +20,7 @@ PUBLIC = {
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
     "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
     "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
+    "DatabaseUnreachable", "LoginRefused", "ConnectionLost",
     "TargetNotEmpty",
 }  # fmt: skip
 

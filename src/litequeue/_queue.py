@@ -18,7 +18,7 @@ from ._checks import name as name_checked
 from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
 from ._records import JobRun, NewJob, job_runs, payload_json
-from .engines import Store, open_store
+from .engines import Store, is_postgres, open_store
 from .errors import ConfigurationError
 from .models import Event, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 
@@ -105,7 +105,10 @@ class Queue:
             migrate=migrate,
             adopt=adopt,
         )
-        self.path = Path(self._store.path)
+        #: Where the queue lives: the file's path, or a database URL (no password).
+        self.path: Path | str = (
+            self._store.path if is_postgres(self._store.path) else Path(self._store.path)
+        )
         self._handlers: dict[str, HandlerSpec] = {}
         try:
             self._bus = EventBus(self.plugin_manager, self)
