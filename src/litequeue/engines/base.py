@@ -269,9 +269,11 @@ class Store(Protocol):
 
     # -- change, schema, lifetime -------------------------------------------------------
 
-    def data_version(self) -> int:
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
         """A number that changes whenever another connection commits (compare for
-        equality only): how an idle worker notices work from elsewhere."""
+        equality only): how an idle worker notices work from elsewhere. Given
+        ``queues``, an engine may leave it alone for commits that concern only other
+        queues."""
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         """Block until another connection commits, or ``timeout`` passes; True when a

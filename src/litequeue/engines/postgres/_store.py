@@ -178,9 +178,10 @@ class PostgresStore:
         if not rows[0]["present"]:
             raise StoreError(f"{self.path}: litequeue's jobs table is missing")
 
-    def data_version(self) -> int:
-        """Moves when a notification arrives (or a fallback period passes)."""
-        return self._wakeups.version()
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Moves when a notification for ``queues`` arrives (for any queue: ``None``),
+        or a fallback period passes."""
+        return self._wakeups.version(queues)
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         return self._wakeups.wait(timeout, poll)

@@ -107,8 +107,9 @@ class SQLiteStore:
         if problems != ["ok"]:
             raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits to the file."""
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Changes whenever another connection commits to the file (to any queue: the
+        file does not say which, and reading this costs no I/O)."""
         return int(self._read(_sql.DATA_VERSION)[0][0])
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
