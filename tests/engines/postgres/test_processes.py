@@ -315,16 +315,16 @@ def enqueue_rate(url: str, count: int = 300) -> float:
 
 def test_a_notification_storm_does_not_slow_enqueue(tmp_path: Path, postgres_url: str) -> None:
     """Every enqueue notifies; idle workers of other queues hear each notification but
-    must not wake for it (each wake-up is a claim). Best of two rounds each,
-    alternating, as the machine is shared; six idle workers cost some CPU of their own
-    (measured: 0.73x the quiet rate when they stay asleep, 0.1x when every enqueue wakes
-    them)."""
+    must not wake for it (each wake-up is a claim). The machine is shared, so rates
+    are compared round by round, each quiet spell right before its stormy one, and the
+    best round counts; six idle workers cost some CPU of their own (measured: 0.7 to
+    0.9 of the quiet rate when they stay asleep, 0.1 when every enqueue wakes them)."""
     record = tmp_path / "record.txt"
     litequeue.Queue(postgres_url).close()
-    quiet, stormy = [], []
-    for _ in range(2):
-        quiet.append(enqueue_rate(postgres_url))
-        readies = [tmp_path / f"ready-{len(stormy)}-{n}" for n in range(6)]
+    ratios = []
+    for round_ in range(3):
+        quiet = enqueue_rate(postgres_url)
+        readies = [tmp_path / f"ready-{round_}-{n}" for n in range(6)]
         listeners = [
             start_worker(postgres_url, record, "--queue", "other", "--ready", str(ready))
             for ready in readies
@@ -332,7 +332,9 @@ def test_a_notification_storm_does_not_slow_enqueue(tmp_path: Path, postgres_url
         try:
             wait_for(lambda: all(r.exists() for r in readies))  # noqa: B023
             time.sleep(0.5)  # idle, listening
-            stormy.append(enqueue_rate(postgres_url))
+            ratios.append(enqueue_rate(postgres_url) / quiet)
         finally:
-            stop_all(listeners)
-    assert max(stormy) >= 0.5 * max(quiet), (quiet, stormy)
+            for listener in listeners:  # load only: how they end does not matter here
+                listener.kill()
+                listener.wait(30)
+    assert max(ratios) >= 0.5, ratios
