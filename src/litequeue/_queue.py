@@ -66,7 +66,8 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
 
 class Queue:
     """A persistent job queue in one database: a SQLite file, named by its path or a
-    ``sqlite:///path`` URL, or any opened ``Store``.
+    ``sqlite:///path`` URL; a PostgreSQL database, named by a ``postgresql://`` URL
+    (the ``postgres`` extra); or any opened ``Store``.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
     a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
@@ -630,7 +631,8 @@ class Queue:
         """Block until another process commits to the file, or ``timeout`` passes.
 
         On SQLite, reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory
-        read, no disk I/O). Returns True when a change was seen.
+        read, no disk I/O); on PostgreSQL, waits for a notification (or, in poll-only
+        mode, a poll period). Returns True when a change was seen.
         """
         return self._store.wait_for_change(timeout, poll)
 

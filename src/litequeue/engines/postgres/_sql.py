@@ -187,7 +187,9 @@ CLAIM = (
     " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
     " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
     " progress = 0, progress_message = NULL, error = NULL"
-    f" FROM picked WHERE j.id = picked.id RETURNING {_JOBS_J}"
+    # By id, from an array: a join with the CTE (whose size the planner cannot know
+    # from a LIMIT parameter) may be planned as a hash of the whole table.
+    f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: Attempts whose lease ran out (their worker died or stalled), taken back in the
 #: claiming transaction; rows another transaction is taking back are skipped.
@@ -492,10 +494,11 @@ OLD_EVENTS_END = (
     "SELECT coalesce((SELECT seq FROM litequeue_events WHERE at >= %s ORDER BY seq LIMIT 1),"
     " (SELECT max(seq) FROM litequeue_events), 0) AS seq"
 )
-#: Old events, a bounded batch at a time.
+#: Old events, a bounded batch at a time; how many went.
 DELETE_EVENTS = (
-    "DELETE FROM litequeue_events WHERE seq IN (SELECT seq FROM litequeue_events"
-    " WHERE seq < %s ORDER BY seq LIMIT %s)"
+    "WITH gone AS (DELETE FROM litequeue_events WHERE seq IN (SELECT seq FROM"
+    " litequeue_events WHERE seq < %s ORDER BY seq LIMIT %s) RETURNING 1)"
+    " SELECT count(*) AS n FROM gone"
 )
 
 

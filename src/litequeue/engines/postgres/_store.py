@@ -131,7 +131,11 @@ class PostgresStore:
         it again."""
         for tries in range(_RACE_RETRIES + 1):
             try:
-                with self._pool.connection() as conn, conn.transaction():
+                # In a pipeline, statements whose rows are not read at once (the queue
+                # lock before a claim, the event lock, the notifications, the commit)
+                # travel with the next one that is: a claim's transaction takes five
+                # round trips instead of ten.
+                with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                     start = conn.execute(_sql.TX_START).fetchone()
                     assert start is not None
                     if start["version"] > self.version:
@@ -214,7 +218,7 @@ class PostgresStore:
                 template.kind,
                 template.queue,
                 template.priority,
-                now if template.run_at is None else template.run_at,
+                now if template.run_at is None else tx.server_time(template.run_at),
                 template.max_attempts,
                 template.timeout,
                 encode_json(template.tags) if template.tags else "[]",
@@ -241,6 +245,7 @@ class PostgresStore:
             tx.event(job_id, EventType.ENQUEUED, data, encoded)
         tx.wakes.add(template.queue)
         at = _rows.dt(now)
+        run_at = at if template.run_at is None else _rows.dt(tx.server_time(template.run_at))
         jobs = []
         for job_id, value in zip(ids, run.values, strict=True):
             jobs.append(
@@ -251,7 +256,7 @@ class PostgresStore:
                     status=JobStatus.QUEUED,
                     payload=value,
                     priority=template.priority,
-                    run_at=at if template.run_at is None else _rows.dt(template.run_at),
+                    run_at=run_at,
                     max_attempts=template.max_attempts,
                     timeout=template.timeout,
                     tags=list(template.tags),
@@ -281,6 +286,7 @@ class PostgresStore:
             )
         if new.unique_key is not None and new.force:
             tx.run(_sql.SUPERSEDE_KEY, (new.unique_key,))
+        run_at = now if new.run_at is None else tx.server_time(new.run_at)
         row = tx.one(
             _sql.INSERT_JOB,
             {
@@ -288,7 +294,7 @@ class PostgresStore:
                 "queue": new.queue,
                 "payload": new.payload,
                 "priority": new.priority,
-                "run_at": now if new.run_at is None else new.run_at,
+                "run_at": run_at,
                 "max_attempts": new.max_attempts,
                 "tags": encode_json(new.tags) if new.tags else "[]",
                 "now": now,
@@ -317,7 +323,7 @@ class PostgresStore:
             status=JobStatus.QUEUED,
             payload=new.value,
             priority=new.priority,
-            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
+            run_at=_rows.dt(run_at),
             max_attempts=new.max_attempts,
             timeout=new.timeout,
             parent_id=new.parent_id,
@@ -612,7 +618,7 @@ class PostgresStore:
             end = self._read(_sql.OLD_EVENTS_END, (events_before,))[0]["seq"]
             while True:
                 deleted, _ = self._transact(
-                    lambda tx: tx.run(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK)).rowcount
+                    lambda tx: tx.one(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK))["n"]
                 )
                 events += deleted
                 if not deleted:

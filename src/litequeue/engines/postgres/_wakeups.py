@@ -47,6 +47,8 @@ class Wakeups:
         self._version = 0  # moves for every queue
         self._heard: dict[str, int] = {}  # notifications by queue named
         self._moved = time.monotonic()
+        #: When the listening connection may be opened again, after it failed.
+        self._retry_at = 0.0
         self._closed = False
 
     def version(self, queues: Sequence[str] | None = None) -> int:
@@ -89,7 +91,7 @@ class Wakeups:
         """Count the notifications that arrived (a non-blocking read), and move the
         number if a fallback period passed without any."""
         now = time.monotonic()
-        if self._target.notify and not self._closed:
+        if self._target.notify and not self._closed and (self._conn or now >= self._retry_at):
             try:
                 if self._conn is None:
                     self._listen()
@@ -104,8 +106,11 @@ class Wakeups:
                     else:
                         self._bump(now)
             except (psycopg.Error, StoreError):
+                # A server that is down is tried again after a fallback period, not
+                # at every look (each would wait for a connection to time out).
                 self._drop()
                 self._bump(now)
+                self._retry_at = now + FALLBACK
         period = FALLBACK if self._target.notify else POLL_ONLY
         if now - self._moved >= period:
             self._bump(now)
