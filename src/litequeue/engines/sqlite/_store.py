@@ -10,6 +10,7 @@ file and aware UTC datetimes outside it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from .. import lifecycle
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
+from ._turns import WriterTurns
 
 __all__ = ["SQLiteStore"]
 
@@ -67,6 +69,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
+        self._turns = WriterTurns(self.path)
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
@@ -87,6 +90,7 @@ class SQLiteStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                self._turns.close()
 
     def _write(self) -> _WriteTx:
         return _WriteTx(self)
@@ -245,7 +249,8 @@ class SQLiteStore:
         assert job_id is not None
         if new.tags:
             conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
-        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        data = {"kind": new.kind, "queue": new.queue}
+        tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
         created_at = _rows.dt(now)
         return Job(
             id=job_id,
@@ -326,15 +331,18 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         lifecycle.take_back_expired(tx)
-        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        kinds: tuple[str, ...] = () if claim.kinds is None else claim.kinds
+        count = None if claim.kinds is None else min(len(kinds), _sql.KINDS_LISTED + 1)
+        if len(kinds) > _sql.KINDS_LISTED:
+            kinds = (encode_json(list(kinds)),)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
             rows = conn.execute(
-                _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
-                (queue, now, wanted, claim.worker, lease_until, kinds),
+                _sql.CLAIM[wanted == 1, count],
+                (queue, now, wanted, claim.worker, lease_until, *kinds),
             ).fetchall()
             if not rows:
                 continue
@@ -609,6 +617,13 @@ class SQLiteStore:
         return counts
 
 
+@functools.lru_cache(maxsize=256)
+def _enqueued_json(kind: str, queue: str) -> str:
+    """An ``enqueued`` event's data as JSON: a producer enqueues a few kinds on a few
+    queues again and again."""
+    return encode_json({"kind": kind, "queue": queue})
+
+
 def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
     if status in _ACTIVE:
         return KeyState.ACTIVE
@@ -632,6 +647,7 @@ class _WriteTx:
 
     def __enter__(self) -> SQLiteTransaction:
         store = self.store
+        store._turns.take()  # before the store's lock, which readers share
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
@@ -646,6 +662,7 @@ class _WriteTx:
                 )
         except BaseException as exc:
             store._lock.release()
+            store._turns.give_back()
             if isinstance(exc, sqlite3.Error):
                 raise _schema.translate(exc, store.path) from exc
             raise
@@ -669,5 +686,6 @@ class _WriteTx:
             raise
         finally:
             store._lock.release()
+            store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
