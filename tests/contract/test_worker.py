@@ -453,7 +453,9 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
     queue.set_queue("default", limit=2)
     running = 0
     peak = 0
-    lock = threading.Condition()
+    lock = threading.Lock()
+    # jobs run in pairs: the limit is reached however slowly a claim comes back
+    pairs = threading.Barrier(2, timeout=30)
 
     @queue.handler("k")
     def k(ctx: litequeue.Context, payload: Any) -> Any:
@@ -461,10 +463,8 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-            lock.notify_all()
-            # Each waits (a while at most) for a second to run beside it: the limit
-            # lets two run at once, however slowly the second one's thread starts.
-            lock.wait_for(lambda: running >= 2, timeout=2.0)
+        pairs.wait()
+        time.sleep(0.02)
         with lock:
             running -= 1
 

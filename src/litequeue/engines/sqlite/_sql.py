@@ -9,6 +9,8 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 
 from __future__ import annotations
 
+from ..copy import COPIED
+
 __all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
 
 #: Row counts of the statements that write several rows at once; a statement for
@@ -450,6 +452,60 @@ LISTING_FILTERS = {
     "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
     "before_id": "id < ?",
 }
+#: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
+#: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
+DASHBOARD_FILTERS = {
+    # The ``+`` keeps SQLite walking ids (or jobs_status), filtering as it goes:
+    # through jobs_claimable it would read and sort the queue's every queued job.
+    "queue": "+queue = ?",
+    "kind": "+kind = ?",
+    "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
+    # LIKE ignores the case of ASCII letters; the store escapes %, _ and \ in the text.
+    "text": "(payload LIKE ? ESCAPE '\\' OR coalesce(error, '') LIKE ? ESCAPE '\\')",
+}
+
+
+def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter, by id; with ``after``, only those
+    past the id given after the filters' parameters (keyset paging: an index seek,
+    never an OFFSET that reads every row before the page); with ``bound``, none beyond
+    the id given next (where a bounded scan ends). The last ``?`` is the page size."""
+    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+    conditions = [*filters]
+    if after:
+        conditions.append(f"id {past} ?")
+    if bound:
+        conditions.append(f"id {within} ?")
+    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id {direction} LIMIT ?"
+
+
+#: The lowest and highest job ids: where a bounded scan of ids starts when no page
+#: came before. Two subqueries: each is one step down the id index, where
+#: ``min(id), max(id)`` in one SELECT reads every row.
+ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
+
+
+def counting(filters: list[str]) -> str:
+    """How many jobs match every filter (as for ``sorted_listing``)."""
+    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT count(*) FROM jobs{clause}"
+
+
+#: Jobs that succeeded or failed since a time, counted by queue, status and minute
+#: (the start of the minute, POSIX seconds): the dashboard's throughput chart. The
+#: ``+`` keeps SQLite off the status indexes: the time range is the narrow part.
+FINISHED_PER_MINUTE = (
+    "SELECT queue, status, CAST(finished_at / 60 AS INTEGER) * 60, count(*) FROM jobs"
+    " WHERE finished_at >= ? AND +status IN ('succeeded', 'failed') GROUP BY 1, 2, 3"
+)
+#: The first job (by id) a queue holds that is queued and due: the one it has kept
+#: waiting longest, found along ``jobs_status`` without reading the queue's backlog.
+OLDEST_QUEUED = (
+    "SELECT id, run_at FROM jobs WHERE status = 'queued' AND queue = ? AND run_at <= ?"
+    " ORDER BY id LIMIT 1"
+)
+
 #: Counts by queue and status, of all jobs...
 STATS = "SELECT queue, status, count(*) FROM jobs GROUP BY queue, status"
 #: ...or of the jobs with a tag.
@@ -521,3 +577,22 @@ OLD_EVENTS_END = (
 )
 #: Old events, a chunk at a time.
 DELETE_EVENTS = "DELETE FROM events WHERE seq < min(?, (SELECT min(seq) FROM events) + ?)"
+
+# -- copying a queue (``engines/copy.py``) ----------------------------------------------
+
+#: A read transaction: every table is exported from one snapshot of the file.
+BEGIN_READ = "BEGIN DEFERRED"
+#: A copied table's rows in key order (a parent before its children, events by seq).
+EXPORT = {
+    table: f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+    for table, columns in COPIED.items()
+}
+#: Exported rows written as they were, ids and seq numbers included.
+IMPORT = {
+    table: f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    for table, columns in COPIED.items()
+}
+#: What a copy's target already holds, by table: it must hold nothing.
+HELD_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}', count(*) FROM {table}" for table in ("jobs", "events", "queues")
+)

@@ -15,13 +15,14 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..._checks import INT64_MAX
 from ..._records import (
     Claim,
+    JobFilter,
     JobRun,
     NewJob,
     Outcome,
@@ -31,7 +32,8 @@ from ..._records import (
 )
 from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
-from .. import lifecycle
+from .. import lifecycle, listing
+from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
 from ._turns import WriterTurns
@@ -110,8 +112,9 @@ class SQLiteStore:
         if problems != ["ok"]:
             raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits to the file."""
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Changes whenever another connection commits to the file (to any queue: the
+        file does not say which, and reading this costs no I/O)."""
         return int(self._read(_sql.DATA_VERSION)[0][0])
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
@@ -501,6 +504,59 @@ class SQLiteStore:
         rows = self._read(_sql.job_listing(where), (*args, limit))
         return [_rows.job(r) for r in rows]
 
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        descending: bool = True,
+        after: int | None = None,
+        limit: int = 50,
+        scan: int | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """A page of the jobs matching ``where`` by id, and the id the next page
+        starts after (see ``engines.listing``)."""
+
+        def read(
+            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
+        ) -> list[Job]:
+            filters, args = _dashboard_filters(part)
+            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
+            given = [a for a in (after, bound) if a is not None]
+            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+
+        def id_range() -> tuple[int | None, int | None]:
+            lowest, highest = self._read(_sql.ID_RANGE)[0]
+            return lowest, highest
+
+        return listing.list_jobs(
+            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
+        )
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where``."""
+        filters, args = _dashboard_filters(where)
+        return int(self._read(_sql.counting(filters), args)[0][0])
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute, count)`` of the jobs that succeeded or failed
+        since ``since`` (POSIX seconds; ``minute`` is the minute's start)."""
+        rows = self._read(_sql.FINISHED_PER_MINUTE, (since,))
+        return [(q, status, float(minute), n) for q, status, minute, n in rows]
+
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first queued job of each of
+        ``queues`` that is due (a queue with none is left out)."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, tuple[int, float]]:
+            found = {}
+            for name in queues:
+                row = conn.execute(_sql.OLDEST_QUEUED, (name, now)).fetchone()
+                if row is not None:
+                    found[name] = (row[0], row[1])
+            return found
+
+        return self._reading(read)
+
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
         rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
@@ -589,6 +645,31 @@ class SQLiteStore:
                     break
         return jobs, events
 
+    # -- copying a queue (``engines/copy.py``) -------------------------------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every copied table's rows, from one read transaction: the file's snapshot
+        when the first row is read (others may write meanwhile, unseen)."""
+        with self._lock, _schema.translate_errors(self.path):
+            _schema.retry_busy(lambda: self._conn.execute(_sql.BEGIN_READ), self._busy_timeout)
+            try:
+                for table in COPIED:
+                    cursor = self._conn.execute(_sql.EXPORT[table])
+                    while rows := cursor.fetchmany(CHUNK):
+                        yield TableRows(table, rows)
+            finally:
+                _schema.rollback(self._conn)  # it wrote nothing: ends the snapshot
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows into this empty file in one write transaction."""
+        counts = dict.fromkeys(COPIED, 0)
+        with self._write() as tx:
+            refuse_unless_empty(self.path, dict(tx.conn.execute(_sql.HELD_ROWS).fetchall()))
+            for chunk in chunks:
+                tx.conn.executemany(_sql.IMPORT[chunk.table], chunk.rows)
+                counts[chunk.table] += len(chunk.rows)
+        return counts
+
 
 @functools.lru_cache(maxsize=256)
 def _enqueued_json(kind: str, queue: str) -> str:
@@ -662,3 +743,29 @@ class _WriteTx:
             store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
+
+
+def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``where`` and their parameters, in order."""
+    filters: list[str] = []
+    args: list[Any] = []
+    if where.statuses:
+        filters.append(_sql.status_filter(len(where.statuses)))
+        args.extend(where.statuses)
+    text = None if where.text is None else f"%{_escape_like(where.text)}%"
+    for name, value in (
+        ("queue", where.queue),
+        ("kind", where.kind),
+        ("tag", where.tag),
+        ("text", text),
+    ):
+        if value is not None:
+            condition = _sql.DASHBOARD_FILTERS[name]
+            filters.append(condition)
+            args.extend([value] * condition.count("?"))
+    return filters, args
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
