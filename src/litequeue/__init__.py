@@ -39,6 +39,7 @@ from .errors import (
     SchemaTooOld,
     SQLiteTooOld,
     StoreError,
+    TargetNotEmpty,
     UnknownKind,
     WorkerStopped,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "TargetNotEmpty",
     "Undecodable",
     "UnknownKind",
     "Worker",

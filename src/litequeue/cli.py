@@ -715,6 +715,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_to(args: argparse.Namespace) -> int:
+    """Copy the queue (jobs, results, tags, events, queue settings) into an empty database.
+
+    TARGET is a postgresql:// URL or a SQLite file path. The copy is written in one
+    transaction, with every id and event number kept; a TARGET that already holds a
+    queue is refused. Stop the workers first: what they do after the copy starts is
+    not copied.
+    """
+    with _open(args) as queue:
+        counts = queue.copy_to(args.target)
+    if args.json:
+        _emit_json(counts)
+    else:
+        print(
+            f"copied {counts['jobs']} jobs, {counts['job_tags']} tags,"
+            f" {counts['events']} events and {counts['queues']} queue settings"
+        )
+    return 0
+
+
 def _version_as_is(path: str, durability: str) -> int:
     """The file's schema version, without migrating it."""
     try:
@@ -850,6 +870,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="age of finished jobs and events to delete (default: the queue's retention)",
     )
     add("migrate", cmd_migrate)
+    add("copy-to", cmd_copy_to).add_argument(
+        "target", metavar="TARGET", help="an empty database: postgresql://... or a file path"
+    )
     watch = add("watch", cmd_watch)
     watch.add_argument("--tag", help="only jobs with this tag, e.g. project:42")
     watch.add_argument(

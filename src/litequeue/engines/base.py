@@ -12,11 +12,12 @@ POSIX seconds; times read back are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, Protocol
 
 from .._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written
 from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo, WorkerInfo
+from .copy import TableRows
 
 __all__ = [
     "AttemptEnd",
@@ -30,6 +31,7 @@ __all__ = [
     "Running",
     "Store",
     "SuccessEnd",
+    "TableRows",
     "Transaction",
     "Written",
 ]
@@ -284,11 +286,24 @@ class Store(Protocol):
     def workers(self) -> list[WorkerInfo]:
         """The workers whose records have not run out, by name."""
 
+    # -- copying a queue between databases (``engines/copy.py``) -----------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every row of the copied tables, in the engine-neutral form, from one snapshot
+        of the database (the snapshot is held until the iterator ends or is closed)."""
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows, ids and event numbers as they were, into this database
+        in one transaction; ``TargetNotEmpty`` (nothing written) when it already holds
+        jobs, events or queue settings. Returns how many rows went into each table."""
+
     # -- change, schema, lifetime -------------------------------------------------------
 
-    def data_version(self) -> int:
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
         """A number that changes whenever another connection commits (compare for
-        equality only): how an idle worker notices work from elsewhere."""
+        equality only): how an idle worker notices work from elsewhere. Given
+        ``queues``, an engine may leave it alone for commits that concern only other
+        queues."""
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         """Block until another connection commits, or ``timeout`` passes; True when a

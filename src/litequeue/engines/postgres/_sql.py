@@ -9,6 +9,8 @@ clock first (``TX_START``) and stamps its rows with it.
 
 from __future__ import annotations
 
+from ..copy import COPIED
+
 __all__ = ["JOB_COLUMNS"]
 
 #: The columns of a ``Job``, as ``_rows.job`` reads them (by name).
@@ -549,4 +551,53 @@ DELETE_EVENTS = (
     "WITH gone AS (DELETE FROM litequeue_events WHERE seq IN (SELECT seq FROM"
     " litequeue_events WHERE seq < %s ORDER BY seq LIMIT %s) RETURNING 1)"
     " SELECT count(*) AS n FROM gone"
+)
+
+
+# -- copying a queue (``engines/copy.py``) ----------------------------------------------
+
+#: Every table is exported from one snapshot of the database, and writes nothing.
+EXPORT_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+#: A copied table's rows in key order, in the engine-neutral form (a flag as 0 or 1).
+EXPORT = {
+    table: "SELECT {} FROM litequeue_{} ORDER BY {}".format(
+        ", ".join("paused::int" if column == "paused" else column for column in columns),
+        table,
+        columns[0],
+    )
+    for table, columns in COPIED.items()
+}
+#: What a copy's target already holds, by table: it must hold nothing.
+HELD_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}' AS name, count(*) AS count FROM litequeue_{table}"
+    for table in ("jobs", "events", "queues")
+)
+#: Copied jobs land here first: whether a job's unique key went to a newer job can only
+#: be told once all are in (the key's index allows one holder at a time).
+IMPORT_STAGING = (
+    "CREATE TEMPORARY TABLE litequeue_import_jobs"
+    " (LIKE litequeue_jobs INCLUDING DEFAULTS) ON COMMIT DROP"
+)
+#: Exported rows written as they were, ids and seq numbers included (jobs to staging).
+IMPORT = {
+    table: "COPY {} ({}) FROM STDIN".format(
+        "litequeue_import_jobs" if table == "jobs" else f"litequeue_{table}", ", ".join(columns)
+    )
+    for table, columns in COPIED.items()
+}
+#: The staged jobs into the jobs table: of the active jobs sharing a unique key (a newer
+#: one enqueued with force=True), the newest holds it, as on SQLite.
+IMPORT_JOBS = (
+    "INSERT INTO litequeue_jobs ({columns}, key_superseded)"
+    " SELECT {columns}, unique_key IS NOT NULL AND status IN ('queued', 'running')"
+    " AND id <> max(id) FILTER (WHERE status IN ('queued', 'running'))"
+    " OVER (PARTITION BY unique_key)"
+    " FROM litequeue_import_jobs"
+).format(columns=", ".join(COPIED["jobs"]))
+#: New jobs and events are numbered after the copied ones.
+IMPORT_NUMBERING = (
+    "SELECT setval(pg_get_serial_sequence('litequeue_jobs', 'id'),"
+    " coalesce((SELECT max(id) FROM litequeue_jobs), 0) + 1, false),"
+    " setval(pg_get_serial_sequence('litequeue_events', 'seq'),"
+    " coalesce((SELECT max(seq) FROM litequeue_events), 0) + 1, false)"
 )

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written, encode_json
@@ -35,6 +35,7 @@ from ...errors import (
 )
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 from .. import lifecycle, listing
+from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._pool import Pool
 from ._transaction import PostgresTransaction
@@ -197,9 +198,10 @@ class PostgresStore:
         if not rows[0]["present"]:
             raise StoreError(f"{self.path}: litequeue's jobs table is missing")
 
-    def data_version(self) -> int:
-        """Moves when a notification arrives (or a fallback period passes)."""
-        return self._wakeups.version()
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Moves when a notification for ``queues`` arrives (for any queue: ``None``),
+        or a fallback period passes."""
+        return self._wakeups.version(queues)
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         return self._wakeups.wait(timeout, poll)
@@ -687,6 +689,44 @@ class PostgresStore:
                 if not deleted:
                     break
         return jobs, events
+
+    # -- copying a queue (``engines/copy.py``) -------------------------------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every copied table's rows, from one read-only snapshot transaction."""
+        with (
+            _schema.translate_errors(self._target),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
+            conn.execute(_sql.EXPORT_SNAPSHOT)
+            for table in COPIED:
+                with conn.cursor(name=f"litequeue_export_{table}", row_factory=tuple_row) as cur:
+                    cur.execute(_sql.EXPORT[table])
+                    while rows := cur.fetchmany(CHUNK):
+                        yield TableRows(table, rows)
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows into this empty database in one transaction, with COPY."""
+        counts = dict.fromkeys(COPIED, 0)
+        with (
+            _schema.translate_errors(self._target),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
+            held = {row["name"]: row["count"] for row in conn.execute(_sql.HELD_ROWS)}
+            refuse_unless_empty(self.path, held)
+            conn.execute(_sql.EVENT_LOCK)  # events written now precede any written later
+            conn.execute(_sql.IMPORT_STAGING)
+            with conn.cursor() as cur:
+                for chunk in chunks:
+                    with cur.copy(_sql.IMPORT[chunk.table]) as copy:
+                        for row in chunk.rows:
+                            copy.write_row(row)
+                    counts[chunk.table] += len(chunk.rows)
+            conn.execute(_sql.IMPORT_JOBS)
+            conn.execute(_sql.IMPORT_NUMBERING)
+        return counts
 
 
 class _KeyRace(Exception):

@@ -9,6 +9,8 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 
 from __future__ import annotations
 
+from ..copy import COPIED
+
 __all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
 
 #: Row counts of the statements that write several rows at once; a statement for
@@ -575,3 +577,22 @@ OLD_EVENTS_END = (
 )
 #: Old events, a chunk at a time.
 DELETE_EVENTS = "DELETE FROM events WHERE seq < min(?, (SELECT min(seq) FROM events) + ?)"
+
+# -- copying a queue (``engines/copy.py``) ----------------------------------------------
+
+#: A read transaction: every table is exported from one snapshot of the file.
+BEGIN_READ = "BEGIN DEFERRED"
+#: A copied table's rows in key order (a parent before its children, events by seq).
+EXPORT = {
+    table: f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+    for table, columns in COPIED.items()
+}
+#: Exported rows written as they were, ids and seq numbers included.
+IMPORT = {
+    table: f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    for table, columns in COPIED.items()
+}
+#: What a copy's target already holds, by table: it must hold nothing.
+HELD_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}', count(*) FROM {table}" for table in ("jobs", "events", "queues")
+)

@@ -15,7 +15,7 @@ import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from ..._records import (
 from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
 from .. import lifecycle, listing
+from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
 from ._turns import WriterTurns
@@ -111,8 +112,9 @@ class SQLiteStore:
         if problems != ["ok"]:
             raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits to the file."""
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Changes whenever another connection commits to the file (to any queue: the
+        file does not say which, and reading this costs no I/O)."""
         return int(self._read(_sql.DATA_VERSION)[0][0])
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
@@ -642,6 +644,31 @@ class SQLiteStore:
                 if not deleted:
                     break
         return jobs, events
+
+    # -- copying a queue (``engines/copy.py``) -------------------------------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every copied table's rows, from one read transaction: the file's snapshot
+        when the first row is read (others may write meanwhile, unseen)."""
+        with self._lock, _schema.translate_errors(self.path):
+            _schema.retry_busy(lambda: self._conn.execute(_sql.BEGIN_READ), self._busy_timeout)
+            try:
+                for table in COPIED:
+                    cursor = self._conn.execute(_sql.EXPORT[table])
+                    while rows := cursor.fetchmany(CHUNK):
+                        yield TableRows(table, rows)
+            finally:
+                _schema.rollback(self._conn)  # it wrote nothing: ends the snapshot
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows into this empty file in one write transaction."""
+        counts = dict.fromkeys(COPIED, 0)
+        with self._write() as tx:
+            refuse_unless_empty(self.path, dict(tx.conn.execute(_sql.HELD_ROWS).fetchall()))
+            for chunk in chunks:
+                tx.conn.executemany(_sql.IMPORT[chunk.table], chunk.rows)
+                counts[chunk.table] += len(chunk.rows)
+        return counts
 
 
 @functools.lru_cache(maxsize=256)
