@@ -2,7 +2,8 @@
 
 ``python procs.py worker DB RECORD [options]`` runs a worker whose handler
 (``plugins.handlers.record``) appends ``start|end job_id attempt pid time`` to
-RECORD.
+RECORD; ``python procs.py schedules DB ...`` runs scheduler rounds over a simulated
+clock.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 
 import litequeue
 from plugins import handlers
@@ -45,6 +47,18 @@ def follow(args: argparse.Namespace) -> None:
             return
 
 
+def schedules(args: argparse.Namespace) -> None:
+    """Run scheduler rounds over a simulated clock: ``--count`` rounds from ``--start``
+    (POSIX seconds), ``--step`` seconds apart, each at once after the last."""
+    queue = litequeue.Queue(args.db)
+    if args.ready:
+        open(args.ready, "w").close()
+    for round_ in range(args.count):
+        at = datetime.fromtimestamp(args.start + round_ * args.step, UTC)
+        queue.run_schedules(now=at)
+    queue.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,10 +78,18 @@ def main() -> None:
     f.add_argument("db")
     f.add_argument("--count", type=int, required=True)
     f.add_argument("--ready")
+    s = sub.add_parser("schedules")
+    s.add_argument("db")
+    s.add_argument("--start", type=float, required=True)
+    s.add_argument("--step", type=float, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--ready")
     args = parser.parse_args()
     if args.command == "worker":
         args.queue = args.queue or ["default"]
         worker(args)
+    elif args.command == "schedules":
+        schedules(args)
     else:
         follow(args)
 

@@ -158,12 +158,30 @@ def test_queue_settings_persist(capsys: Capsys, db_path: Path) -> None:
         info = {i.name: i for i in q.queues()}["cv"]
     assert (info.limit, info.paused) == (1, True)
     changed = run_json(capsys, db_path, "queues", "limit", "cv", "none")
-    assert changed == [{"name": "cv", "limit": None, "paused": True}]
+    assert changed == [
+        {
+            "name": "cv",
+            "limit": None,
+            "paused": True,
+            "rate": None,
+            "per_key_rate": None,
+            "per_key_limit": None,
+        }
+    ]
     assert run_json(capsys, db_path, "queues", "resume", "cv")[0]["paused"] is False
-    assert run_json(capsys, db_path, "queues") == [{"name": "cv", "limit": None, "paused": False}]
+    assert run_json(capsys, db_path, "queues") == [
+        {
+            "name": "cv",
+            "limit": None,
+            "paused": False,
+            "rate": None,
+            "per_key_rate": None,
+            "per_key_limit": None,
+        }
+    ]
     code, out, _ = run(capsys, "--db", db, "queues", "list")
     assert code == 0
-    assert out.splitlines()[1].split() == ["cv", "none", "no"]
+    assert out.splitlines()[1].split() == ["cv", "none", "no", "none", "none", "none"]
 
 
 @pytest.mark.parametrize(
@@ -318,7 +336,7 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     assert app.read_bytes() == before
     assert not Path(f"{app}-wal").exists()
     with sqlite3.connect(app) as conn:
-        conn.execute("PRAGMA user_version = 3")  # the application's own numbering
+        conn.execute("PRAGMA user_version = 1000")  # the application's own numbering
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")
@@ -775,3 +793,20 @@ def test_a_retrying_events_run_at_is_shown_as_an_iso_time(capsys: Capsys, db_pat
     for command in ("events", "show"):
         out = run(capsys, "--db", str(db_path), command, *(["1"] if command == "show" else []))[1]
         assert f'"run_at": "{run_at.isoformat(timespec="seconds")}"' in out
+
+
+def test_schedules_are_listed_paused_resumed_and_removed(capsys: Capsys, db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.schedule("nightly", "report", "0 2 * * *", timezone="Europe/Berlin")
+    (listed,) = run_json(capsys, db_path, "schedules")
+    assert (listed["name"], listed["cron"], listed["paused"]) == ("nightly", "0 2 * * *", False)
+    assert run_json(capsys, db_path, "schedules", "pause", "nightly")[0]["paused"] is True
+    assert run_json(capsys, db_path, "schedules", "resume", "nightly")[0]["paused"] is False
+    code, out, _ = run(capsys, "--db", str(db_path), "schedules", "list")
+    assert code == 0
+    assert out.split()[:9] == ["name", "kind", "cron", "zone", "queue", "catch-up", "paused",
+                               "next", "last"]  # fmt: skip
+    code, out, _ = run(capsys, "--db", str(db_path), "schedules", "remove", "nightly")
+    assert (code, out) == (0, "removed schedule nightly\n")
+    code, out, err = run(capsys, "--db", str(db_path), "schedules", "pause", "nightly")
+    assert_error(code, out, err, 1, "no schedule named 'nightly'")
