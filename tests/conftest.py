@@ -1,12 +1,16 @@
-"""Shared fixtures: a fresh queue file per test, entry-point plugins off, and a check
-that the suite leaves no files behind in the repository."""
+"""Shared fixtures: a fresh queue file per test, a fresh PostgreSQL database per test
+when a server is given, entry-point plugins off, and a check that the suite leaves no
+files behind in the repository."""
 
 from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -29,6 +33,81 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+
+#: The server the PostgreSQL tests use (a superuser's URL; each test gets its own database).
+POSTGRES_URL_VARIABLE = "LITEQUEUE_TEST_POSTGRES_URL"
+#: Set (to 1) where skipping the PostgreSQL tests must fail the run, as in CI.
+POSTGRES_REQUIRED_VARIABLE = "LITEQUEUE_TEST_POSTGRES_REQUIRED"
+_NO_SERVER = (
+    "PostgreSQL tests skipped: no server given. Set {variable} to a superuser URL "
+    "(`.ci/postgres start` makes a throwaway one) or run `.ci/run`."
+)
+_postgres_databases_made = 0
+_postgres_tests_left_out = pytest.StashKey[int]()
+
+
+def _postgres_required() -> bool:
+    return os.environ.get(POSTGRES_REQUIRED_VARIABLE, "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a server, the PostgreSQL tests are left out, and said so once (a skip per
+    test would print a line per test)."""
+    if os.environ.get(POSTGRES_URL_VARIABLE) or _postgres_required():
+        return
+    left_out = [item for item in items if "postgres_server" in getattr(item, "fixturenames", ())]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in set(left_out)]
+        config.stash[_postgres_tests_left_out] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    count = config.stash.get(_postgres_tests_left_out, 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} " + _NO_SERVER.format(variable=POSTGRES_URL_VARIABLE), yellow=True
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of the PostgreSQL server under test; a server given but not reachable fails
+    the tests that need it rather than hiding them."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "")
+    if not url:
+        pytest.fail(f"{POSTGRES_REQUIRED_VARIABLE} is set but {POSTGRES_URL_VARIABLE} is not")
+    try:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=10):
+            pass
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL tests cannot reach {POSTGRES_URL_VARIABLE}={url}: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server for one test, dropped after it."""
+    import psycopg
+
+    global _postgres_databases_made
+    name = f"litequeue_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    _postgres_databases_made += 1
+    yield urlunsplit(urlsplit(postgres_server)._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Where PostgreSQL is required, a run in which no PostgreSQL test ran fails."""
+    if _postgres_required() and _postgres_databases_made == 0 and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\n{POSTGRES_REQUIRED_VARIABLE} is set but no PostgreSQL test ran", file=sys.stderr)
 
 
 @pytest.fixture
