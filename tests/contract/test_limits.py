@@ -14,6 +14,7 @@ import pytest
 
 import litequeue
 from litequeue import ConfigurationError, EventType, JobStatus
+from litequeue._records import Claim
 
 pytestmark = pytest.mark.slow
 
@@ -203,3 +204,13 @@ def test_why_a_job_waits_is_told_in_words(queue: litequeue.Queue) -> None:
     assert queue.why_waiting(keyed.id) == ["queue default is paused"]
     queue.cancel(keyed.id)
     assert queue.why_waiting(keyed.id) == []
+
+
+def test_limit_keys_do_not_hold_jobs_back_in_a_queue_without_per_key_limits(
+    queue: litequeue.Queue,
+) -> None:
+    queue.set_queue("default", rate="10/h")
+    queue.enqueue_many([{"kind": "a", "limit_key": "same"} for _ in range(3)])
+    claim = Claim(worker="w", queues=("default",), limit=3, lease=60.0)
+    claimed, _, _ = queue.store.claim(claim)
+    assert len(claimed) == 3

@@ -196,10 +196,11 @@ CLAIM_MANY = _claim("IN")
 
 #: The claim of a queue with a rate or per-key limits (its settings: ?7 per_key_limit,
 #: ?8 and ?9 the per-key rate's count and window; the queue's own rate read from its
-#: row). The queue's limit and rate cap how many go (the LIMIT); a job with a
-#: ``limit_key`` goes only while its key has room (running jobs, starts in the window)
-#: and only as the first due job of its key (the claim order, kept per key; and at
-#: most one per key per statement, which each statement's counts then include).
+#: row). The queue's limit and rate cap how many go (the LIMIT); while the queue has
+#: per-key settings, a job with a ``limit_key`` goes only while its key has room
+#: (running jobs, starts in the window) and only as the first due job of its key (the
+#: claim order, kept per key; and at most one per key per statement, which each
+#: statement's counts then include).
 CLAIM_LIMITED = (
     "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
     " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
@@ -207,7 +208,7 @@ CLAIM_LIMITED = (
     " WHERE id IN (SELECT id FROM jobs AS c WHERE status = 'queued'"
     " AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
     " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
-    " AND (limit_key IS NULL OR ("
+    " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
     "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
     " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
     " AND (?8 IS NULL OR (SELECT count(*) FROM starts WHERE starts.queue = ?1"
