@@ -56,11 +56,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     test would print a line per test)."""
     if os.environ.get(POSTGRES_URL_VARIABLE) or _postgres_required():
         return
-    left_out = [item for item in items if "postgres_server" in getattr(item, "fixturenames", ())]
+    left_out = [item for item in items if _needs_postgres(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if item not in set(left_out)]
         config.stash[_postgres_tests_left_out] = len(left_out)
+
+
+def _needs_postgres(item: pytest.Item) -> bool:
+    """A test that asks for the server, or a contract test run on the PostgreSQL engine."""
+    if "postgres_server" in getattr(item, "fixturenames", ()):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("engine") == "postgres"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -28,9 +28,11 @@ def test_an_opened_store_is_used_as_it_is(db_path: Path) -> None:
         assert other.get(job.id).kind == "k"
 
 
-def test_postgresql_is_refused_by_name_without_its_password() -> None:
-    with pytest.raises(litequeue.ConfigurationError, match="PostgreSQL engine") as caught:
-        litequeue.Queue("postgresql://app:s3cret@db.example:5432/jobs")
+def test_a_postgresql_server_that_does_not_answer_is_named_without_the_password() -> None:
+    # Port 1 on this machine: nothing listens, the connection is refused at once.
+    with pytest.raises(litequeue.DatabaseUnreachable) as caught:
+        litequeue.Queue("postgresql://app:s3cret@127.0.0.1:1/jobs", busy_timeout=1)
+    assert "host 127.0.0.1, port 1, database jobs" in str(caught.value)
     assert "s3cret" not in str(caught.value)
 
 

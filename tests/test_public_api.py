@@ -20,7 +20,7 @@ PUBLIC = {
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
     "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
     "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
-    "ScheduleNotFound",
+    "DatabaseUnreachable", "LoginRefused", "ConnectionLost", "ScheduleNotFound",
 }  # fmt: skip
 
 

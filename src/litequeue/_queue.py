@@ -19,7 +19,7 @@ from ._handlers import Backoff, Handler, HandlerSpec
 from ._rates import parse_rate
 from ._records import JobRun, NewJob, job_runs, payload_json
 from ._waiting import waiting_reasons
-from .engines import Store, open_store, scheduling
+from .engines import Store, is_postgres, open_store, scheduling
 from .errors import ConfigurationError, ScheduleNotFound
 from .models import Event, Job, JobStatus, KeyState, QueueInfo, Schedule, WorkerInfo
 
@@ -139,7 +139,10 @@ class Queue:
             migrate=migrate,
             adopt=adopt,
         )
-        self.path = Path(self._store.path)
+        #: Where the queue lives: the file's path, or a database URL (no password).
+        self.path: Path | str = (
+            self._store.path if is_postgres(self._store.path) else Path(self._store.path)
+        )
         self._handlers: dict[str, HandlerSpec] = {}
         try:
             self._bus = EventBus(self.plugin_manager, self)

@@ -36,10 +36,13 @@ from ._records import Claim, Outcome, Running, describe, value_json
 from .errors import (
     Cancel,
     ConfigurationError,
+    ConnectionLost,
     DatabaseBusy,
+    DatabaseUnreachable,
     DiskFull,
     JobTimeout,
     LitequeueError,
+    LoginRefused,
     PayloadError,
     Retry,
     StoreError,
@@ -75,8 +78,9 @@ class _Attempt(CancelFlag):
         self.in_thread = False  # a sync handler the loop must time out itself
 
 
-#: Store errors that waiting may cure; any other stops the worker.
-_PASSING = (DatabaseBusy, DiskFull)
+#: Store errors that waiting may cure (a busy or full disk; a database server that
+#: restarted or cannot be reached for a while); any other stops the worker.
+_PASSING = (DatabaseBusy, DiskFull, ConnectionLost, DatabaseUnreachable)
 
 #: The retry waits of a job with no handler here (an unknown kind): the defaults.
 _DEFAULT_BACKOFF = Backoff()
@@ -303,7 +307,7 @@ class Worker:
                     if claimed:
                         busy_at = time.monotonic()
                     if not want and asked:
-                        next_due = self._store.next_due(self.queues, self._kinds())
+                        next_due = self._next_due()
             if until_empty and not want and not self._inflight and not self._held_back():
                 return
             now = time.monotonic()
@@ -357,6 +361,15 @@ class Worker:
         for them (the loop sleeps until a window opens or a commit comes)."""
         return self._store.held_back(self.queues, self._kinds())
 
+    def _next_due(self) -> float:
+        """When the next delayed job becomes due (or a lease runs out); soon, when the
+        store cannot say for now."""
+        try:
+            return self._store.next_due(self.queues, self._kinds())
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            return time.time() + self._store_retry_delay()
+
     def _keep_known(self) -> None:
         """Record this worker as live for a lease more, with what it serves, so that
         readers can tell which queued jobs no worker handles."""
@@ -375,7 +388,7 @@ class Worker:
     def _passing_or_stop(self, exc: StoreError) -> None:
         """Return if waiting may cure ``exc`` (a busy or full disk); otherwise raise it,
         the worker to stop at once: a corrupt, read-only or upgraded file stays so."""
-        if isinstance(exc, _PASSING):
+        if isinstance(exc, _PASSING) and not isinstance(exc, LoginRefused):
             return
         logger.error("worker %s stops: %s", self.name, exc)
         self._hurry = True  # no grace: the outcomes of running jobs cannot be recorded

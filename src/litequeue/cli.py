@@ -33,6 +33,7 @@ from litequeue._checks import name as checked_name
 
 from ._extras import install_command
 from ._records import event_time
+from .engines import is_postgres
 
 __all__ = ["DB_ENV", "build_parser", "main"]
 
@@ -90,12 +91,13 @@ def _fail(exc: Exception, status: int) -> int:
 
 
 def _db_path(args: argparse.Namespace, *, create: bool) -> str:
-    """The queue file from ``--db`` or the environment; commands that only look at or
-    change existing jobs refuse a missing file rather than create an empty one."""
+    """The queue file (or ``postgresql://`` URL) from ``--db`` or the environment;
+    commands that only look at or change existing jobs refuse a missing file rather
+    than create an empty one (and a database without litequeue's schema)."""
     db: str | None = args.db or os.environ.get(DB_ENV)
     if not db:
         raise UsageError(f"no queue file: give --db FILE or set {DB_ENV}")
-    if not create and not Path(db).exists():
+    if not create and not is_postgres(db) and not Path(db).exists():
         raise CommandError(f"{db}: no such queue file")
     return db
 
@@ -797,7 +799,10 @@ def _common_options(*, defaults: bool) -> _Parser:
 
     common = _Parser(add_help=False)
     common.add_argument(
-        "--db", default=default(None), metavar="FILE", help=f"the queue file (or ${DB_ENV})"
+        "--db",
+        default=default(None),
+        metavar="FILE|URL",
+        help=f"the queue file, or a postgresql:// URL (or ${DB_ENV})",
     )
     common.add_argument("--json", action="store_true", default=default(False), help="print JSON")
     common.add_argument(

@@ -22,7 +22,10 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
         ├── DatabaseReadOnly               the file or its folder is not writable
         ├── DiskFull                       no space (or file size limit) to write
         ├── DatabaseBusy                   another process held the lock too long
-        └── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
+        ├── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
+        ├── DatabaseUnreachable            no PostgreSQL server answers at that address
+        │   └── LoginRefused               the server refused the user or password
+        └── ConnectionLost                 the server went away mid-statement
 
 ``Retry`` and ``Cancel`` are not errors: a handler raises them to steer its job.
 """
@@ -36,8 +39,10 @@ __all__ = [
     "Cancel",
     "ChildProcessDied",
     "ConfigurationError",
+    "ConnectionLost",
     "DatabaseBusy",
     "DatabaseReadOnly",
+    "DatabaseUnreachable",
     "DiskFull",
     "ForeignDatabase",
     "InvalidTransition",
@@ -45,6 +50,7 @@ __all__ = [
     "JobTimeout",
     "LeaseExpired",
     "LitequeueError",
+    "LoginRefused",
     "NotADatabase",
     "PayloadError",
     "Retry",
@@ -193,6 +199,22 @@ class DatabaseBusy(StoreError):
 class SQLiteTooOld(StoreError):
     """The SQLite library Python's ``sqlite3`` module uses is older than 3.35 (no
     ``UPDATE ... RETURNING``) or was built without its JSON functions."""
+
+
+class DatabaseUnreachable(StoreError):
+    """No PostgreSQL server could be reached at the address given (down, wrong host
+    or port, no such database); the message names host, port and database."""
+
+
+class LoginRefused(DatabaseUnreachable):
+    """The PostgreSQL server refused the login (user, password or ``pg_hba.conf``);
+    the message names host, port and database."""
+
+
+class ConnectionLost(StoreError):
+    """The connection to the PostgreSQL server broke during a call (a restart, a
+    network cut). A write that raises this may or may not have committed; a worker
+    keeps its answers and tries again on a new connection."""
 
 
 class Retry(Exception):

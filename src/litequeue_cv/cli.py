@@ -100,7 +100,12 @@ def _run_run(args: argparse.Namespace) -> int:
     return _run_paths(args.paths, db=args.db, tags=args.tag, workers=args.workers)
 
 
-def _run_paths(paths: Sequence[Path], *, db: Path, tags: Sequence[str], workers: int) -> int:
+def _db_target(text: str) -> Path | str:
+    """``--db``: a queue file's path, or a database URL (``postgresql://...``) as it is."""
+    return text if "://" in text else Path(text)
+
+
+def _run_paths(paths: Sequence[Path], *, db: Path | str, tags: Sequence[str], workers: int) -> int:
     """Enqueue, work through and summarise; non-zero when any file failed."""
     import logging
 
@@ -158,7 +163,9 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the next run picks up the rest).",
     )
     p.add_argument("paths", nargs="+", type=Path, help="CV files or folders")
-    p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
+    p.add_argument(
+        "--db", type=_db_target, default=Path("litequeue-cv.db"), help="queue file or URL"
+    )
     p.add_argument("--tag", action="append", default=[], help="label the jobs, e.g. project:42")
     p.add_argument(
         "--workers", type=_positive_int, default=2, help="files parsed at once (default 2)"
@@ -203,7 +210,12 @@ def _run_web(args: argparse.Namespace) -> int:
         return _fail(f"the web page needs: {install_command('web')}", 2)
     from .plugin import QueueError
 
-    data = Path(args.data) if args.data else Path(args.db).resolve().parent / "cv-data"
+    if args.data:
+        data = Path(args.data)
+    elif isinstance(args.db, Path):
+        data = args.db.resolve().parent / "cv-data"
+    else:  # a database URL: no folder beside it
+        data = Path("cv-data").resolve()
     token = None if args.no_token else args.token or secrets.token_urlsafe(24)
     try:
         # Bound first, so a taken port or an unknown host is one error line, and the
@@ -245,8 +257,12 @@ def _link(sock: socket.socket, token: str | None) -> str:
 
 def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("web", help="a page to drop CVs on and watch them being read, live")
-    p.add_argument("--db", type=Path, default=Path("litequeue-cv.db"), help="queue file")
-    p.add_argument("--data", help="folder for uploaded files (default: cv-data beside --db)")
+    p.add_argument(
+        "--db", type=_db_target, default=Path("litequeue-cv.db"), help="queue file or URL"
+    )
+    p.add_argument(
+        "--data", help="folder for uploaded files (default: cv-data beside --db, or here for a URL)"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8765, help="(default 8765; 0: any free port)")
     p.add_argument("--token", help="the token the link carries (default: a new one per start)")

@@ -253,7 +253,7 @@ def test_a_plugin_module_that_cannot_be_imported_is_a_clear_error(db_path: Path)
         litequeue.ConfigurationError, match=r"'no\.such\.module' cannot be imported"
     ):
         litequeue.Queue(db_path, plugins=["no.such.module"])
-    assert not db_path.exists()  # refused before a new file was made
+    assert not Path(db_path).exists()  # refused before a new file was made
 
 
 def test_a_plugin_with_a_misspelled_hook_is_refused(db_path: Path) -> None:

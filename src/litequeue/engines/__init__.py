@@ -1,7 +1,9 @@
 """Storage engines, and how ``Queue(target)`` picks one from its target.
 
 ``base`` holds the ``Store`` interface every engine offers; each engine is a
-package of its own (its SQL, schema and migrations): ``sqlite`` today.
+package of its own (its SQL, schema and migrations): ``sqlite``, the default, and
+``postgres`` (imported only when a ``postgresql://`` URL asks for it: it needs the
+``postgres`` extra).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from ..errors import ConfigurationError
 from .base import Store
 from .sqlite import SQLiteStore
 
-__all__ = ["Store", "open_store", "store_path"]
+__all__ = ["Store", "is_postgres", "open_store", "store_path"]
 
 #: ``scheme://`` at the start of a target: a URL rather than a file path.
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def store_path(target: str | os.PathLike[str]) -> str:
@@ -36,15 +39,16 @@ def store_path(target: str | os.PathLike[str]) -> str:
                 " (sqlite:///var/app/queue.db), with no host, query or fragment"
             )
         return unquote(parts.path)
-    if scheme in ("postgresql", "postgres"):
-        raise ConfigurationError(
-            f"{_without_password(text)!r}: the PostgreSQL engine is not available in this"
-            " version of litequeue yet; use a SQLite file path (or sqlite:///path)"
-        )
     raise ConfigurationError(
         f"{_without_password(text)!r}: unknown database URL scheme {match[1]!r}; give a"
-        " SQLite file path or a sqlite:///path URL"
+        " SQLite file path, a sqlite:///path URL or a postgresql:// URL"
     )
+
+
+def is_postgres(target: str | os.PathLike[str]) -> bool:
+    """Whether ``target`` is a ``postgresql://`` (or ``postgres://``) URL."""
+    match = _URL.match(os.fspath(target))
+    return match is not None and match[1].lower() in _POSTGRES_SCHEMES
 
 
 def open_store(
@@ -59,6 +63,8 @@ def open_store(
     ``adopt`` lets litequeue's tables join another application's database."""
     if not isinstance(target, str | os.PathLike):
         return target
+    if is_postgres(target):
+        return _postgres_store(os.fspath(target), durability, busy_timeout, migrate)
     return SQLiteStore(
         store_path(target),
         durability=durability,
@@ -66,6 +72,17 @@ def open_store(
         migrate=migrate,
         adopt=adopt,
     )
+
+
+def _postgres_store(url: str, durability: str, busy_timeout: float, migrate: bool) -> Store:
+    try:
+        from .postgres import PostgresStore
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"{_without_password(url)!r}: the PostgreSQL engine needs psycopg 3 and"
+            f" psycopg_pool ({exc}); install them with: pip install 'litequeue-jobs[postgres]'"
+        ) from None
+    return PostgresStore(url, durability=durability, busy_timeout=busy_timeout, migrate=migrate)
 
 
 def _without_password(url: str) -> str:

@@ -92,7 +92,7 @@ class RunSummary:
 def run_cvs(
     paths: Sequence[Path],
     *,
-    db: Path,
+    db: Path | str,
     tags: Sequence[str] = (),
     workers: int = 2,
     console: Console | None = None,

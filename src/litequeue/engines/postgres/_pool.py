@@ -1,0 +1,70 @@
+"""The store's connections: opened on demand, kept for the next call, dropped when
+broken.
+
+A small pool of its own rather than psycopg_pool's: that one runs background threads
+per pool (to open and check connections ahead of time), which every ``Queue`` would
+carry, and which keep trying to reach a server the queue has forgotten. Here a
+connection is opened when a call needs one and none is idle, and one that broke
+(a server restart, a network cut) is closed instead of kept, so the next call
+opens a fresh one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+
+__all__ = ["Pool"]
+
+Connection = psycopg.Connection[Any]
+
+
+class Pool:
+    """Connections made by ``connect``, at most ``keep`` of them kept idle."""
+
+    def __init__(self, connect: Callable[[], Connection], *, keep: int) -> None:
+        self._connect = connect
+        self._keep = keep
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection for one call, given back after it (closed, if it broke or
+        was left inside a transaction)."""
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            self._give_back(conn)
+
+    def _give_back(self, conn: Connection) -> None:
+        healthy = (
+            not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        )
+        with self._lock:
+            if healthy and not self._closed and len(self._idle) < self._keep:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def drop_idle(self) -> None:
+        """Close the idle connections (after one broke: the others, opened before the
+        same server restart, are likely broken too)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.drop_idle()

@@ -1,0 +1,769 @@
+"""The PostgreSQL engine's store: every read and write of one queue in a PostgreSQL
+database, for any number of machines at once.
+
+The queue and the worker reach it through the ``Store`` interface
+(``engines/base.py``); its statements are named in ``_sql``, and its rows become
+values in ``_rows``. Every write is one transaction at READ COMMITTED, stamped with
+the server's clock, that also writes the matching events (last, under the event
+lock, so their numbers grow in commit order) and wakes idle workers of the queues it
+touched (NOTIFY, one per queue at most); it returns the events so the caller can
+deliver them after the commit. Connections come from a small pool (``_pool``), so
+threads (a worker's claims, its heartbeats, its handlers' progress) do not wait for
+one another, and a connection that broke is replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import dict_row
+
+from ..._checks import INT64_MAX
+from ..._rates import Rate
+from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json
+from ...errors import (
+    ConfigurationError,
+    ConnectionLost,
+    DatabaseUnreachable,
+    InvalidTransition,
+    JobNotFound,
+    SchemaTooNew,
+    StoreError,
+)
+from ...models import (
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Schedule,
+    WorkerInfo,
+)
+from .. import lifecycle, scheduling
+from . import _rows, _schema, _sql
+from ._pool import Pool
+from ._transaction import PostgresTransaction
+from ._wakeups import Wakeups
+
+__all__ = ["PostgresStore"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_ACTIVE = ("queued", "running")
+#: Rows ``prune`` deletes per transaction: a bounded batch, so a first prune of a big
+#: table holds no locks for long and leaves autovacuum pieces it can keep up with.
+_PRUNE_CHUNK = 5_000
+#: Idle connections a store keeps: a worker's claim loop, its heartbeats and its
+#: handlers' progress each take one at a time.
+_POOL_SIZE = 8
+#: Times a write that lost a race (a deadlock, a unique key enqueued by another
+#: machine at the same instant) is run again before its error is raised.
+_RACE_RETRIES = 5
+#: SQLSTATEs of a lost race: serialization failure, deadlock, unique violation.
+_RACES = {"40001", "40P01", "23505"}
+
+
+class PostgresStore:
+    """All reads and writes of one queue in a PostgreSQL database, safe to share
+    between threads."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        durability: str = "full",
+        busy_timeout: float = 10.0,
+        migrate: bool = True,
+    ) -> None:
+        if durability not in ("full", "normal"):
+            raise ConfigurationError(
+                f"durability must be one of 'full', 'normal', not {durability!r}"
+            )
+        self._target = target = _schema.parse_target(url)
+        self.path = target.shown
+        self._timeout = busy_timeout
+        first = _schema.connect(target, timeout=busy_timeout)
+        try:
+            with _schema.translate_errors(target):
+                if migrate:
+                    _schema.migrate(first, target)
+                else:
+                    _schema.require_current(first, target)
+                self.version = _schema.schema_version(first)
+                (schema,) = first.execute(_sql.CURRENT_SCHEMA).fetchone() or ("public",)
+        finally:
+            first.close()
+        self._channel = f"litequeue.{schema}"
+        asynchronous = durability == "normal"
+
+        def connect() -> psycopg.Connection[Any]:
+            conn = _schema.connect(target, timeout=busy_timeout)
+            conn.row_factory = dict_row
+            # A pooler in transaction mode cannot keep server-side prepared statements
+            # across transactions: none in poll-only mode.
+            conn.prepare_threshold = 5 if target.notify else None
+            if asynchronous:
+                conn.execute(_sql.ASYNC_COMMIT)
+            return conn
+
+        self._pool = Pool(connect, keep=_POOL_SIZE)
+        self._wakeups = Wakeups(target, self._channel, timeout=busy_timeout)
+        self._closed = False
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._wakeups.close()
+            self._pool.close()
+
+    def _lost(self, exc: psycopg.Error) -> StoreError:
+        """The typed error for a failure to use a connection; after a broken one the
+        idle ones go too (likely broken by the same restart), and the next call opens
+        a new one."""
+        error = _schema.translate(exc, self._target)
+        if isinstance(error, ConnectionLost | DatabaseUnreachable):
+            self._pool.drop_idle()
+        return error
+
+    def _transact(self, body: Callable[[PostgresTransaction], T]) -> tuple[T, PostgresTransaction]:
+        """Run ``body`` in one write transaction and commit it with its events and
+        wake-ups; a lost race (deadlock, a unique key taken at the same instant) runs
+        it again."""
+        for tries in range(_RACE_RETRIES + 1):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    start = conn.execute(_sql.TX_START).fetchone()
+                    assert start is not None
+                    if start["version"] > self.version:
+                        raise SchemaTooNew(
+                            f"{self.path}: a newer litequeue upgraded the database to"
+                            f" schema version {start['version']} while this process had"
+                            f" it open (at version {self.version}); this process writes"
+                            " no more: stop it and upgrade litequeue"
+                        )
+                    tx = PostgresTransaction(conn, start["now"])
+                    value = body(tx)
+                    tx.flush()
+                    for queue in tx.wakes:
+                        conn.execute(_sql.NOTIFY, (self._channel, queue))
+                return value, tx
+            except _KeyRace:
+                if tries < _RACE_RETRIES:
+                    continue
+                raise StoreError(f"{self.path}: a unique key kept changing hands") from None
+            except psycopg.Error as exc:
+                if getattr(exc, "sqlstate", None) in _RACES and tries < _RACE_RETRIES:
+                    continue
+                raise self._lost(exc) from exc
+        raise AssertionError("unreachable")
+
+    def _read(self, sql: Any, params: Any = None) -> list[Any]:
+        """Rows of one read; tried again once on a new connection when the one it got
+        had broken (the server restarted while it sat in the pool)."""
+        for tries in range(2):
+            try:
+                with self._pool.connection() as conn:
+                    return conn.execute(sql, params).fetchall()
+            except psycopg.OperationalError as exc:
+                error = self._lost(exc)
+                if tries or not isinstance(error, ConnectionLost):
+                    raise error from exc
+            except psycopg.Error as exc:
+                raise self._lost(exc) from exc
+        raise AssertionError("unreachable")
+
+    def check_integrity(self) -> None:
+        """PostgreSQL checks its own pages; here, that litequeue's tables are there."""
+        rows = self._read(_sql.JOBS_TABLE_EXISTS)
+        if not rows[0]["present"]:
+            raise StoreError(f"{self.path}: litequeue's jobs table is missing")
+
+    def data_version(self) -> int:
+        """Moves when a notification arrives (or a fallback period passes)."""
+        return self._wakeups.version()
+
+    def wait_for_change(self, timeout: float, poll: float) -> bool:
+        return self._wakeups.wait(timeout, poll)
+
+    def schema_version(self) -> int:
+        rows = self._read(_sql.SCHEMA_VERSION)
+        return int(rows[0]["version"]) if rows else 0
+
+    # -- enqueue ----------------------------------------------------------------------
+
+    def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
+        def body(tx: PostgresTransaction) -> list[Job]:
+            jobs: list[Job] = []
+            refs: dict[str, int] = {}  # what later jobs' depends_on may name
+            for new in news:
+                if isinstance(new, JobRun):
+                    jobs.extend(self._insert_run(tx, new))
+                else:
+                    jobs.append(self._insert(tx, new, refs))
+            return jobs
+
+        jobs, tx = self._transact(body)
+        return jobs, tx.delivered
+
+    def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
+        """Insert jobs that differ only in their payloads, with one statement."""
+        template, now = run.template, tx.now
+        rows = tx.run(
+            _sql.INSERT_RUN,
+            (
+                template.kind,
+                template.queue,
+                template.priority,
+                now if template.run_at is None else template.run_at,
+                template.max_attempts,
+                template.timeout,
+                encode_json(template.tags) if template.tags else "[]",
+                now,
+                now,
+                # Each payload's text, encoded again from the value it reads back as
+                # (the same text): PostgreSQL's json type refuses the escaped lone
+                # surrogates a file name may hold, which litequeue stores.
+                [encode_json(value) for value in run.values],
+            ),
+        ).fetchall()
+        ids = sorted(row["id"] for row in rows)
+        if template.tags:
+            tx.run(
+                _sql.INSERT_TAGS,
+                (
+                    [tag for _ in ids for tag in template.tags],
+                    [job_id for job_id in ids for _ in template.tags],
+                ),
+            )
+        data = {"kind": template.kind, "queue": template.queue}
+        encoded = encode_json(data)
+        for job_id in ids:
+            tx.event(job_id, EventType.ENQUEUED, data, encoded)
+        tx.wakes.add(template.queue)
+        at = _rows.dt(now)
+        jobs = []
+        for job_id, value in zip(ids, run.values, strict=True):
+            jobs.append(
+                Job(
+                    id=job_id,
+                    kind=template.kind,
+                    queue=template.queue,
+                    status=JobStatus.QUEUED,
+                    payload=value,
+                    priority=template.priority,
+                    run_at=at if template.run_at is None else _rows.dt(template.run_at),
+                    max_attempts=template.max_attempts,
+                    timeout=template.timeout,
+                    tags=list(template.tags),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        return jobs
+
+    def _holder(self, tx: PostgresTransaction, new: NewJob) -> Job | None:
+        """The active job that holds ``new``'s unique key, which ``new`` then is."""
+        if new.unique_key is None or new.force:
+            return None
+        row = tx.one(_sql.KEY_HOLDER, (new.unique_key,))
+        return None if row is None else _rows.job(row)
+
+    def _insert(
+        self, tx: PostgresTransaction, new: NewJob, refs: dict[str, int] | None = None
+    ) -> Job:
+        """Insert one job (or return the active job holding its unique key); ``refs``
+        maps the refs of jobs inserted before it in the same call to their ids (its
+        ``depends_on`` may name them), and gets its own."""
+        job, inserted = self._insert_row(tx, new)
+        if inserted and new.depends_on:
+            named = refs or {}
+            resolved = [d if isinstance(d, int) else named[d] for d in new.depends_on]
+            lifecycle.add_dependencies(tx, job.id, list(dict.fromkeys(resolved)))
+            job = tx.job(job.id)
+        if new.ref is not None and refs is not None:
+            refs[new.ref] = job.id
+        return job
+
+    def _insert_row(self, tx: PostgresTransaction, new: NewJob) -> tuple[Job, bool]:
+        """The job inserted (True), or the active job holding its unique key."""
+        now = tx.now
+        holder = self._holder(tx, new)
+        if holder is not None:
+            return holder, False
+        # A parent that has finished takes no new children.
+        if new.parent_id is not None and tx.one(_sql.ADD_CHILD, (now, new.parent_id)) is None:
+            tx.job(new.parent_id)  # JobNotFound when there is none
+            raise InvalidTransition(
+                f"job {new.parent_id} has finished and cannot take new children"
+            )
+        if new.unique_key is not None and new.force:
+            tx.run(_sql.SUPERSEDE_KEY, (new.unique_key,))
+        row = tx.one(
+            _sql.INSERT_JOB,
+            {
+                "kind": new.kind,
+                "queue": new.queue,
+                "payload": new.payload,
+                "priority": new.priority,
+                "run_at": now if new.run_at is None else new.run_at,
+                "max_attempts": new.max_attempts,
+                "tags": encode_json(new.tags) if new.tags else "[]",
+                "now": now,
+                "timeout": new.timeout,
+                "parent_id": new.parent_id,
+                "unique_key": new.unique_key,
+                "limit_key": new.limit_key,
+            },
+        )
+        if row is None:
+            # Another machine's enqueue of this key committed meanwhile: that job is
+            # this one (read in a new statement, which sees it).
+            holder = self._holder(tx, new)
+            if holder is None:  # and it finished already: race again, from the top
+                raise _KeyRace()
+            return holder, False
+        job_id = row["id"]
+        if new.tags:
+            tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
+        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        tx.wakes.add(new.queue)
+        created_at = _rows.dt(now)
+        made = Job(
+            id=job_id,
+            kind=new.kind,
+            queue=new.queue,
+            status=JobStatus.QUEUED,
+            payload=new.value,
+            priority=new.priority,
+            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
+            max_attempts=new.max_attempts,
+            timeout=new.timeout,
+            parent_id=new.parent_id,
+            unique_key=new.unique_key,
+            limit_key=new.limit_key,
+            tags=list(new.tags),
+            created_at=created_at,
+            updated_at=created_at,
+        )
+        return made, True
+
+    def create_batch(
+        self, parent: NewJob, children: Sequence[NewJob]
+    ) -> tuple[Job, list[Job], Written]:
+        """Insert a parent that runs no handler of its own and waits for ``children``
+        (see ``SQLiteStore.create_batch``)."""
+
+        def body(tx: PostgresTransaction) -> tuple[Job, list[Job]]:
+            parent_job = self._holder(tx, parent)
+            if parent_job is None:
+                parent_job = self._insert(tx, parent)
+                if parent_job.status is JobStatus.QUEUED and parent_job.started_at is None:
+                    tx.run(_sql.START_BATCH, (tx.now, tx.now, parent_job.id))
+                    tx.event(parent_job.id, EventType.WAITING, {"children": len(children)})
+            elif not tx.one(_sql.IS_BATCH, (parent_job.id,))["batch"]:
+                raise InvalidTransition(
+                    f"unique key {parent.unique_key!r} is held by job {parent_job.id}"
+                    f" ({parent_job.kind}, {parent_job.status.value}), which is not a batch"
+                )
+            kids = [self._insert(tx, c._replace(parent_id=parent_job.id)) for c in children]
+            lifecycle.recount(tx, parent_job.id)
+            return tx.job(parent_job.id), kids
+
+        (parent_job, kids), tx = self._transact(body)
+        return parent_job, kids, tx.delivered
+
+    # -- claim and finish -------------------------------------------------------------
+
+    def claim(
+        self, claim: Claim, outcomes: Sequence[Outcome] = ()
+    ) -> tuple[list[Running], list[Outcome], Written]:
+        """Record ``outcomes`` and claim up to ``claim.limit`` jobs, in one transaction
+        that first takes back expired leases."""
+        kinds = None if claim.kinds is None else list(claim.kinds)
+
+        def body(tx: PostgresTransaction) -> tuple[list[Outcome], list[Any]]:
+            accepted = lifecycle.record_outcomes(tx, outcomes)
+            rows: list[Any] = []
+            if claim.limit > 0:
+                lifecycle.take_back_expired(tx)
+                lease_until = tx.now + claim.lease
+                for queue in claim.queues:
+                    wanted = claim.limit - len(rows)
+                    if wanted <= 0:
+                        break
+                    limits = tx.one(_sql.QUEUE_LIMITS, (queue,))
+                    params = {
+                        "queue": queue,
+                        "now": tx.now,
+                        "wanted": wanted,
+                        "kinds": kinds,
+                        "worker": claim.worker,
+                        "lease_until": lease_until,
+                    }
+                    if limits is None or all(v is None for v in limits.values()):
+                        tx.run(_sql.LOCK_LIMITED_QUEUE, (queue,))
+                        got = tx.run(_sql.CLAIM, params).fetchall()
+                    else:
+                        got = self._claim_limited(tx, params, limits)
+                    if not got:
+                        continue
+                    got.sort(key=_rows.claim_order)
+                    rows += got
+                    tx.started(((r["id"], r["attempt"]) for r in got), claim.worker)
+            return accepted, rows
+
+        (accepted, rows), tx = self._transact(body)
+        return _rows.running(rows), accepted, tx.delivered
+
+    @staticmethod
+    def _claim_limited(
+        tx: PostgresTransaction, params: dict[str, Any], limits: dict[str, Any]
+    ) -> list[Any]:
+        """Claim from a queue with a rate or per-key limits, one such claim at a time
+        (``LOCK_QUEUE``), recording the starts its rates count; each statement takes
+        at most one job per key, so it runs again while it takes some."""
+        queue, wanted = params["queue"], params["wanted"]
+        tx.run(_sql.LOCK_QUEUE, (queue,))
+        keyed = limits["key_rate_count"] is not None or limits["per_key_limit"] is not None
+        counted = limits["rate_count"] is not None or limits["key_rate_count"] is not None
+        params = {
+            **params,
+            "key_limit": limits["per_key_limit"],
+            "key_count": limits["key_rate_count"],
+            "key_period": limits["key_rate_period"],
+        }
+        rows: list[Any] = []
+        while wanted > len(rows):
+            taken = tx.run(_sql.CLAIM_LIMITED, {**params, "wanted": wanted - len(rows)})
+            got = taken.fetchall()
+            if counted and got:
+                tx.run(_sql.RECORD_STARTS, (queue, tx.now, [row["limit_key"] for row in got]))
+            rows += got
+            if not got or not keyed:
+                break
+        if counted:
+            longest = max(limits["rate_period"] or 0.0, limits["key_rate_period"] or 0.0)
+            tx.run(_sql.FORGET_STARTS, (queue, tx.now - longest))
+        return rows
+
+    def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
+        accepted, tx = self._transact(lambda tx: lifecycle.record_outcomes(tx, outcomes))
+        return accepted, tx.delivered
+
+    def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
+        """When the next delayed job of ``queues`` becomes due or a lease runs out, on
+        this machine's clock (the server measures how far off each is)."""
+        listed = None if kinds is None else list(kinds)
+        due = self._read(_sql.NEXT_RUN_AT, (list(queues), listed, listed))[0]["due"]
+        window = self._read(_sql.NEXT_WINDOW, {"queues": list(queues)})[0]["due"]
+        lease = self._read(_sql.NEXT_LEASE_END)[0]["due"]
+        times = [t for t in (due, window, lease) if t is not None]
+        return time.time() + min(times) if times else float("inf")
+
+    def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
+        listed = None if kinds is None else list(kinds)
+        rows = self._read(_sql.HELD_BACK, {"queues": list(queues), "kinds": listed})
+        return bool(rows[0]["held"])
+
+    # -- schedules ---------------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule, payload: str) -> Schedule:
+        s = schedule
+
+        def body(tx: PostgresTransaction) -> Any:
+            tx.run(
+                _sql.SAVE_SCHEDULE,
+                {
+                    "name": s.name, "kind": s.kind, "cron": s.cron, "payload": payload,
+                    "timezone": s.timezone, "queue": s.queue, "catch_up": s.catch_up,
+                    "now": time.time(), "next_slot": s.next_slot.timestamp(),
+                },
+            )  # fmt: skip
+            tx.wakes.add(s.queue)
+            return tx.one(_sql.SCHEDULE, (s.name,))
+
+        return _rows.schedule(self._transact(body)[0])
+
+    def schedules(self, name: str | None = None) -> list[Schedule]:
+        rows = self._read(_sql.SCHEDULES) if name is None else self._read(_sql.SCHEDULE, (name,))
+        return [_rows.schedule(row) for row in rows]
+
+    def pause_schedule(self, name: str, paused: bool, next_slot: float | None) -> bool:
+        def body(tx: PostgresTransaction) -> bool:
+            tx.wakes.add("")
+            return tx.one(_sql.SET_SCHEDULE_PAUSED, (paused, next_slot, name)) is not None
+
+        return self._transact(body)[0]
+
+    def remove_schedule(self, name: str) -> bool:
+        return self._transact(lambda tx: tx.one(_sql.REMOVE_SCHEDULE, (name,)) is not None)[0]
+
+    def next_slot(self, queues: Sequence[str]) -> float:
+        slot = self._read(_sql.NEXT_SLOT, (list(queues),))[0]["slot"]
+        return float("inf") if slot is None else float(slot)
+
+    def fire_schedules(self, queues: Sequence[str], now: float) -> tuple[list[Job], Written]:
+        """Enqueue the due slots of the schedules of ``queues`` in one transaction (the
+        schedulers' clock, as ``now`` says: slots are wall-clock times)."""
+        made, tx = self._transact(
+            lambda tx: scheduling.fire(tx, queues, now, lambda new: self._insert(tx, new))
+        )
+        return made, tx.delivered
+
+    def heartbeat(self, attempts: Sequence[tuple[int, int]], lease: float) -> dict[int, int]:
+        """Extend the leases of these ``(job_id, run_id)`` attempts, by attempt."""
+
+        def body(tx: PostgresTransaction) -> dict[int, int]:
+            rows = tx.run(
+                _sql.HEARTBEAT,
+                (tx.now + lease, [a[0] for a in attempts], [a[1] for a in attempts]),
+            ).fetchall()
+            return {r["id"]: r["run_id"] for r in rows}
+
+        return self._transact(body)[0]
+
+    def progress(
+        self, job_id: int, run_id: int, progress: float | None, message: str | None
+    ) -> Written:
+        def body(tx: PostgresTransaction) -> None:
+            row = tx.one(
+                _sql.PROGRESS,
+                {
+                    "progress": progress,
+                    "message": message,
+                    "now": tx.now,
+                    "id": job_id,
+                    "run_id": run_id,
+                },
+            )
+            if row is not None:
+                tx.event(
+                    job_id,
+                    EventType.PROGRESS,
+                    {"progress": row["progress"], "message": row["progress_message"]},
+                )
+
+        return self._transact(body)[1].delivered
+
+    def log(self, job_id: int, run_id: int, message: str) -> Written:
+        def body(tx: PostgresTransaction) -> None:
+            if tx.one(_sql.ATTEMPT_HOLDS, (job_id, run_id)) is not None:
+                tx.event(job_id, EventType.LOG, {"message": message})
+
+        return self._transact(body)[1].delivered
+
+    # -- changes by hand ----------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> tuple[Job, Written]:
+        job, tx = self._transact(lambda tx: lifecycle.cancel(tx, job_id))
+        return job, tx.delivered
+
+    def retry(self, job_id: int) -> tuple[Job, Written]:
+        job, tx = self._transact(lambda tx: lifecycle.retry(tx, job_id))
+        return job, tx.delivered
+
+    def delete(self, job_id: int) -> tuple[list[Job], Written]:
+        removed, tx = self._transact(lambda tx: lifecycle.delete(tx, job_id))
+        return removed, tx.delivered
+
+    # -- queue settings -----------------------------------------------------------------
+
+    def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
+        def body(tx: PostgresTransaction) -> Any:
+            tx.run(_sql.ADD_QUEUE, (name,))
+            if "limit" in changes:
+                tx.run(_sql.SET_LIMIT, (changes["limit"], name))
+            if "paused" in changes:
+                tx.run(_sql.SET_PAUSED, (bool(changes["paused"]), name))
+            for key, statement in (("rate", _sql.SET_RATE), ("per_key_rate", _sql.SET_KEY_RATE)):
+                if key in changes:
+                    rate = changes[key]
+                    tx.run(statement, (*(rate or (None, None)), name))
+            if "per_key_limit" in changes:
+                tx.run(_sql.SET_PER_KEY_LIMIT, (changes["per_key_limit"], name))
+            tx.wakes.add(name)
+            row = tx.one(_sql.QUEUE_SETTINGS, (name,))
+            if row["rate_count"] is None and row["key_rate_count"] is None:
+                tx.run(_sql.CLEAR_STARTS, (name,))  # no window counts them now
+            return row
+
+        row = self._transact(body)[0]
+        return _queue_info(row)
+
+    def queues(self) -> list[QueueInfo]:
+        return [_queue_info(row) for row in self._read(_sql.QUEUES)]
+
+    # -- workers --------------------------------------------------------------------------
+
+    def worker_alive(
+        self, name: str, queues: Sequence[str], kinds: Sequence[str] | None, until: float
+    ) -> None:
+        """Record (or renew) a running worker, live for as long as ``until`` is ahead
+        of this machine's clock, by the server's."""
+        kinds_json = None if kinds is None else encode_json(list(kinds))
+        ahead = until - time.time()
+        self._transact(
+            lambda tx: tx.run(
+                _sql.WORKER_ALIVE,
+                {
+                    "name": name,
+                    "queues": encode_json(list(queues)),
+                    "kinds": kinds_json,
+                    "now": tx.now,
+                    "until": tx.now + ahead,
+                },
+            )
+        )
+
+    def worker_gone(self, name: str) -> None:
+        self._transact(lambda tx: tx.run(_sql.WORKER_GONE, (name, tx.now - 86400.0)))
+
+    def workers(self) -> list[WorkerInfo]:
+        return [_rows.worker(row) for row in self._read(_sql.WORKERS)]
+
+    def queued_by_kind(self) -> dict[tuple[str, str], int]:
+        return {(r["queue"], r["kind"]): r["n"] for r in self._read(_sql.QUEUED_BY_KIND)}
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job:
+        rows = self._read(_sql.GET_JOB, (job_id,))
+        if not rows:
+            raise JobNotFound(job_id)
+        return _rows.job(rows[0])
+
+    def jobs(
+        self,
+        *,
+        status: Iterable[str] = (),
+        queue: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        parent_id: int | None = None,
+        unique_key: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        where: list[str] = []
+        args: list[Any] = []
+        statuses = list(status)
+        if statuses:
+            where.append(_sql.LISTING_FILTERS["status"])
+            args.append(statuses)
+        for name, value in (
+            ("queue", queue),
+            ("kind", kind),
+            ("parent_id", parent_id),
+            ("unique_key", unique_key),
+            ("tag", tag),
+            ("before_id", before_id),
+        ):
+            if value is not None:
+                where.append(_sql.LISTING_FILTERS[name])
+                args.append(value)
+        rows = self._read(_sql.job_listing(where), (*args, min(limit, INT64_MAX)))
+        return [_rows.job(r) for r in rows]
+
+    def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
+        rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(row["queue"], {})[row["status"]] = row["n"]
+        return counts
+
+    def key_states(
+        self, keys: Sequence[str], kind: str | None, version: str | None
+    ) -> dict[str, KeyState]:
+        states = dict.fromkeys(keys, KeyState.NEW)
+        for key in keys:
+            rows = self._read(_sql.KEY_STATE, {"key": key, "kind": kind})
+            if rows:
+                states[key] = _key_state(rows[0]["status"], rows[0]["handler_version"], version)
+        return states
+
+    def events(
+        self, after: int, limit: int, job_id: int | None = None, *, until: int | None = None
+    ) -> list[Event]:
+        """Committed events with ``after < seq <= until``, oldest first: numbers are
+        handed out in commit order (``_sql.EVENT_LOCK``), so none commits later below
+        one already read."""
+        end = INT64_MAX if until is None else until
+        if job_id is None:
+            rows = self._read(_sql.EVENTS, (after, end, limit))
+        else:
+            rows = self._read(_sql.JOB_EVENTS, (job_id, after, end, limit))
+        return [_rows.event(r) for r in rows]
+
+    def last_seq(self) -> int:
+        return int(self._read(_sql.LAST_SEQ)[0]["seq"])
+
+    def prune(
+        self,
+        jobs_before: float | None,
+        events_before: float | None,
+        removed: Callable[[list[Job]], None] | None = None,
+    ) -> tuple[int, int]:
+        """Delete jobs that finished before ``jobs_before`` and events older than
+        ``events_before``, ``_PRUNE_CHUNK`` rows per transaction."""
+        jobs = events = 0
+        if jobs_before is not None:
+            while True:
+
+                def take(tx: PostgresTransaction) -> tuple[int, list[Any]]:
+                    ids = [r["id"] for r in tx.run(_sql.OLD_JOBS, (jobs_before, _PRUNE_CHUNK))]
+                    if not ids:
+                        return 0, []
+                    return len(ids), tx.remove_rows(ids, returning=removed is not None)
+
+                (count, gone), _ = self._transact(take)
+                jobs += count
+                if gone and removed is not None:
+                    removed(_rows.jobs_by_id(gone))
+                if not count:
+                    break
+        if events_before is not None:
+            end = self._read(_sql.OLD_EVENTS_END, (events_before,))[0]["seq"]
+            while True:
+                deleted, _ = self._transact(
+                    lambda tx: tx.run(_sql.DELETE_EVENTS, (end, _PRUNE_CHUNK)).rowcount
+                )
+                events += deleted
+                if not deleted:
+                    break
+        return jobs, events
+
+
+class _KeyRace(Exception):
+    """A unique key's holder finished between the insert that met it and the read:
+    the transaction runs again (as a lost race does)."""
+
+
+def _queue_info(row: Any) -> QueueInfo:
+    rate, key_rate = row["rate_count"], row["key_rate_count"]
+    return QueueInfo(
+        name=row["name"],
+        limit=row["concurrency_limit"],
+        paused=bool(row["paused"]),
+        rate=None if rate is None else str(Rate(rate, row["rate_period"])),
+        per_key_rate=None if key_rate is None else str(Rate(key_rate, row["key_rate_period"])),
+        per_key_limit=row["per_key_limit"],
+    )
+
+
+def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
+    if status in _ACTIVE:
+        return KeyState.ACTIVE
+    if status != "succeeded":
+        return KeyState.FAILED
+    if version is not None and handler_version != version:
+        return KeyState.OUTDATED
+    return KeyState.DONE

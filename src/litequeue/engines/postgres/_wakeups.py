@@ -1,0 +1,120 @@
+"""How an idle worker hears that another process committed: LISTEN/NOTIFY, with a
+polling fallback, or polling alone (``?litequeue_notify=off``, for a pooler in
+transaction mode, which cannot keep a LISTEN).
+
+A notification is a hint, never the only way work is found: a version that moves
+at least every ``FALLBACK`` seconds makes idle workers look anyway (a notification
+lost with a broken connection, say).
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ...errors import StoreError
+from . import _schema, _sql
+
+__all__ = ["FALLBACK", "POLL_ONLY", "Wakeups"]
+
+#: Seconds after which an idle worker looks for work though no notification came.
+FALLBACK = 1.0
+#: Seconds between looks in poll-only mode.
+POLL_ONLY = 0.1
+
+
+class Wakeups:
+    """A number that moves when a notification arrives on the store's channel (or a
+    fallback period passes), and a wait for it to move. The listening connection is
+    opened on first use: a queue that only enqueues never holds one."""
+
+    def __init__(self, target: _schema.Target, channel: str, *, timeout: float) -> None:
+        self._target = target
+        self._channel = channel
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._version = 0
+        self._moved = time.monotonic()
+        self._closed = False
+
+    def version(self) -> int:
+        """The current number (compare for equality only); never raises: a broken
+        listening connection counts as a change, and is opened again next time."""
+        with self._lock:
+            self._drain()
+            return self._version
+
+    def wait(self, timeout: float, poll: float) -> bool:
+        """Block until the number moves, or ``timeout`` passes; True when it moved."""
+        deadline = time.monotonic() + timeout
+        start = self.version()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            conn = self._conn
+            step = min(remaining, POLL_ONLY if conn is None else FALLBACK)
+            if conn is None or not self._target.notify:
+                time.sleep(min(step, max(poll, 0.001)))
+            else:
+                try:
+                    select.select([conn.fileno()], [], [], step)
+                except (OSError, ValueError, psycopg.Error):
+                    time.sleep(min(step, max(poll, 0.001)))
+            if self.version() != start:
+                return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._drop()
+
+    def _drain(self) -> None:
+        """Count the notifications that arrived (a non-blocking read), and move the
+        number if a fallback period passed without any."""
+        now = time.monotonic()
+        if self._target.notify and not self._closed:
+            try:
+                if self._conn is None:
+                    self._listen()
+                    self._bump(now)  # notifications before the LISTEN were missed
+                assert self._conn is not None
+                pg = self._conn.pgconn
+                pg.consume_input()
+                got = False
+                while pg.notifies() is not None:
+                    got = True
+                if got:
+                    self._bump(now)
+            except (psycopg.Error, StoreError):
+                self._drop()
+                self._bump(now)
+        period = FALLBACK if self._target.notify else POLL_ONLY
+        if now - self._moved >= period:
+            self._bump(now)
+
+    def _bump(self, now: float) -> None:
+        self._version += 1
+        self._moved = now
+
+    def _listen(self) -> None:
+        conn = _schema.connect(self._target, timeout=self._timeout)
+        try:
+            conn.execute(_sql.listen(sql.Identifier(self._channel).as_string(conn)))
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

@@ -1,0 +1,238 @@
+"""The PostgreSQL engine's own machinery: its schema table and migrations under an
+advisory lock, the typed errors for a server it cannot reach or that refuses the
+login, notifications (one per queue per transaction) and the poll-only mode, the
+durability setting of its connections, and a worker that carries on when its
+connections are cut."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+import litequeue
+from litequeue import JobStatus
+from litequeue.engines.postgres import _schema
+
+NEWEST = len(_schema.load_migrations())
+
+
+@pytest.fixture
+def url(postgres_url: str) -> str:
+    return postgres_url
+
+
+@pytest.fixture
+def queue(url: str) -> Iterator[litequeue.Queue]:
+    with litequeue.Queue(url) as q:
+        yield q
+
+
+def _sql(url: str, statement: str, params: Any = None) -> list[Any]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _with(url: str, **changes: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(**changes))
+
+
+def test_the_schema_version_is_the_one_row_of_its_own_table(queue: litequeue.Queue, url: str):
+    assert _sql(url, "SELECT version FROM litequeue_schema_version") == [(NEWEST,)]
+    assert queue.schema_version() == NEWEST
+
+
+def test_a_database_of_a_newer_litequeue_is_refused(url: str) -> None:
+    litequeue.Queue(url).close()
+    _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+    with pytest.raises(litequeue.SchemaTooNew, match=f"version {NEWEST + 1}"):
+        litequeue.Queue(url)
+
+
+def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_writes(
+    queue: litequeue.Queue, url: str
+) -> None:
+    queue.enqueue("k", 1)
+    _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+    with pytest.raises(litequeue.SchemaTooNew, match="while this process had it open"):
+        queue.enqueue("k", 2)
+
+
+def test_a_database_without_the_schema_is_refused_when_migrating_is_off(url: str) -> None:
+    with pytest.raises(litequeue.SchemaTooOld):
+        litequeue.Queue(url, migrate=False)
+
+
+def _open(url: str, start: Any, results: Any) -> None:
+    start.wait()
+    try:
+        with litequeue.Queue(url) as q:
+            results.put(q.schema_version())
+    except Exception as exc:  # reported to the test, which fails on it
+        results.put(repr(exc))
+
+
+def test_two_processes_migrating_one_database_at_once_both_succeed(url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [context.Process(target=_open, args=(url, start, results)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    start.set()
+    got = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(30)
+    assert got == [NEWEST] * 3
+    assert _sql(url, "SELECT count(*) FROM litequeue_schema_version") == [(1,)]
+
+
+def test_a_server_that_does_not_answer_is_named_by_host_port_and_database(url: str) -> None:
+    with socket_free_port() as port:
+        dead = _with(url, netloc=f"{urlsplit(url).username}@127.0.0.1:{port}")
+        with pytest.raises(litequeue.DatabaseUnreachable) as raised:
+            litequeue.Queue(dead, busy_timeout=2)
+    name = urlsplit(url).path.lstrip("/")
+    assert f"host 127.0.0.1, port {port}, database {name}" in str(raised.value)
+    assert not isinstance(raised.value, litequeue.LoginRefused)
+
+
+def test_a_refused_login_is_its_own_error_naming_the_server(url: str) -> None:
+    parts = urlsplit(url)
+    stranger = _with(url, netloc=f"no_such_role_litequeue@{parts.hostname}:{parts.port}")
+    with pytest.raises(litequeue.LoginRefused) as raised:
+        litequeue.Queue(stranger)
+    assert f"port {parts.port}" in str(raised.value)
+
+
+def test_a_missing_database_is_named(url: str) -> None:
+    missing = _with(url, path="/litequeue_no_such_database")
+    with pytest.raises(litequeue.DatabaseUnreachable, match="database litequeue_no_such_"):
+        litequeue.Queue(missing)
+
+
+class socket_free_port:
+    """A TCP port on which nothing listens (bound, then closed)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_one_transaction_sends_one_notification_per_queue(queue: litequeue.Queue, url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute('LISTEN "litequeue.public"')
+        queue.enqueue_many([("k", i) for i in range(50)] + [{"kind": "k", "payload": 1}])
+        queue.enqueue_many([("k", i) for i in range(20)], queue="other")
+        got = [(n.channel, n.payload) for n in listener.notifies(timeout=0.5)]
+    assert got == [("litequeue.public", "default"), ("litequeue.public", "other")]
+
+
+def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -> None:
+    with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
+        started = threading.Event()
+        queue.handler("k")(lambda ctx, p: started.set())
+        worker = litequeue.Worker(queue, poll_interval=0.002)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            time.sleep(0.2)  # idle: waiting for a notification
+            enqueued = time.monotonic()
+            other.enqueue("k", 1)
+            assert started.wait(5)
+            waited = time.monotonic() - enqueued
+        finally:
+            worker.stop()
+            thread.join(10)
+    # Well under the fallback poll (a second): the notification woke it.
+    assert waited < 0.5
+
+
+def test_in_poll_only_mode_workers_still_find_work(url: str) -> None:
+    polling = f"{url}?litequeue_notify=off"
+    with litequeue.Queue(polling) as queue, litequeue.Queue(url) as other:
+        done = threading.Event()
+        queue.handler("k")(lambda ctx, p: done.set())
+        worker = litequeue.Worker(queue)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            time.sleep(0.2)
+            other.enqueue("k", 1)
+            assert done.wait(5)
+        finally:
+            worker.stop()
+            thread.join(10)
+
+
+def test_a_bad_notify_option_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(litequeue.ConfigurationError, match="litequeue_notify"):
+        litequeue.Queue(f"{url}?litequeue_notify=maybe")
+
+
+@pytest.mark.parametrize(("durability", "setting"), [("full", "on"), ("normal", "off")])
+def test_durability_sets_synchronous_commit_on_litequeues_connections(
+    url: str, durability: str, setting: str
+) -> None:
+    with litequeue.Queue(url, durability=durability) as queue:
+        store: Any = queue.store
+        with store._pool.connection() as conn:
+            assert conn.execute("SHOW synchronous_commit").fetchone()["synchronous_commit"] == (
+                setting
+            )
+
+
+def _cut_connections(url: str) -> int:
+    """Terminate every other connection to the test's database (as a server restart
+    does to them); returns how many."""
+    name = urlsplit(url).path.lstrip("/")
+    rows = _sql(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        (name,),
+    )
+    return len(rows)
+
+
+def test_a_cut_connection_is_a_typed_error_and_the_next_call_reconnects(
+    queue: litequeue.Queue, url: str
+) -> None:
+    job = queue.enqueue("k", 1)
+    assert _cut_connections(url) >= 1
+    try:
+        assert queue.get(job.id).id == job.id  # a read tries again on a new connection
+    except litequeue.ConnectionLost:
+        pytest.fail("a read after the connection was cut did not reconnect")
+    assert queue.enqueue("k", 2).id > job.id
+
+
+def test_a_worker_whose_connections_are_cut_mid_run_carries_on(url: str) -> None:
+    with litequeue.Queue(url) as queue:
+        cut = threading.Event()
+
+        def handler(ctx: Any, payload: int) -> int:
+            if payload == 5 and not cut.is_set():
+                cut.set()
+                _cut_connections(url)
+            return payload
+
+        queue.handler("k")(handler)
+        jobs = queue.enqueue_many([("k", i) for i in range(20)])
+        litequeue.Worker(queue).run(until_empty=True)
+        assert cut.is_set()
+        assert [queue.get(j.id).status for j in jobs] == [JobStatus.SUCCEEDED] * 20
+        assert [queue.get(j.id).result for j in jobs] == list(range(20))
