@@ -7,6 +7,7 @@ import collections
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -214,3 +215,23 @@ def test_limit_keys_do_not_hold_jobs_back_in_a_queue_without_per_key_limits(
     claim = Claim(worker="w", queues=("default",), limit=3, lease=60.0)
     claimed, _, _ = queue.store.claim(claim)
     assert len(claimed) == 3
+
+
+def test_a_job_held_back_by_a_rate_writes_no_events_while_it_waits(
+    queue: litequeue.Queue,
+) -> None:
+    queue.handler("a")(lambda ctx, payload: None)
+    queue.set_queue("default", rate="1/h")
+    first, second = queue.enqueue_many([("a", 1), ("a", 2)])
+    worker = litequeue.Worker(queue, poll_interval=0.001)
+    stopper = threading.Timer(1.5, worker.stop)
+    stopper.start()
+    worker.run()  # wakes and looks again and again while the second job is held
+    stopper.join()
+    assert [(e.job_id, e.type) for e in queue.events()] == [
+        (first.id, EventType.ENQUEUED),
+        (second.id, EventType.ENQUEUED),
+        (first.id, EventType.STARTED),
+        (first.id, EventType.SUCCEEDED),
+    ]
+    assert queue.get(second.id).status is JobStatus.QUEUED
