@@ -126,8 +126,9 @@ def test_cancel_and_retry_transitions(capsys: Capsys, db_path: Path) -> None:
     code, out, err = run(capsys, "--db", db, "retry", "1")
     assert_error(code, out, err, 1, "only failed or cancelled jobs can be retried")
     shown = run_json(capsys, db_path, "show", "1")
-    assert set(shown) == {"job", "events"}
+    assert set(shown) == {"job", "events", "waits"}
     assert shown["job"]["status"] == "queued"
+    assert shown["waits"] == ["due: the next free worker that handles its kind takes it"]
     assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
 
 
