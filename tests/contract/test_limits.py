@@ -133,7 +133,9 @@ def test_a_per_key_limit_is_never_exceeded_and_one_keeps_each_keys_order(
             order[key].append(int(job_id))
         else:
             running[key] -= 1
-    assert max(most.values()) == limit  # reached, never exceeded
+    # Never exceeded (that a claim leaves no allowed job behind, and so reaches the
+    # limit when it can, is the state machine's check: timing decides it here).
+    assert max(most.values()) <= limit
     if limit == 1:
         assert all(ids == sorted(ids) for ids in order.values())
 

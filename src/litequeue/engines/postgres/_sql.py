@@ -420,9 +420,8 @@ CLAIM_LIMITED = (
     " CASE WHEN q.concurrency_limit IS NULL THEN %(wanted)s ELSE q.concurrency_limit"
     " - (SELECT count(*) FROM litequeue_jobs WHERE status = 'running'"
     " AND queue = %(queue)s AND lease_until IS NOT NULL) END,"
-    " CASE WHEN q.rate_count IS NULL THEN %(wanted)s ELSE q.rate_count - (SELECT count(*)"
-    " FROM litequeue_starts AS s WHERE s.queue = %(queue)s"
-    " AND s.at > %(now)s - q.rate_period) END)) END AS n FROM q),"
+    " CASE WHEN q.rate_count IS NULL THEN %(wanted)s ELSE q.rate_count - q.rate_used END))"
+    " END AS n FROM q),"
     " picked AS (SELECT c.id FROM litequeue_jobs AS c WHERE c.status = 'queued'"
     " AND c.queue = %(queue)s AND c.run_at <= %(now)s AND c.blockers = 0"
     " AND (%(kinds)s::text[] IS NULL OR c.kind = ANY(%(kinds)s::text[]))"
@@ -431,7 +430,7 @@ CLAIM_LIMITED = (
     "(%(key_limit)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_jobs AS r"
     " WHERE r.status = 'running' AND r.queue = %(queue)s AND r.limit_key = c.limit_key"
     " AND r.lease_until IS NOT NULL) < %(key_limit)s::bigint)"
-    " AND (%(key_count)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_starts AS s"
+    " AND (%(key_count)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_key_starts AS s"
     " WHERE s.queue = %(queue)s AND s.limit_key = c.limit_key"
     " AND s.at > %(now)s - %(key_period)s::float8) < %(key_count)s::bigint)"
     " AND NOT EXISTS (SELECT 1 FROM litequeue_jobs AS e WHERE e.status = 'queued'"
@@ -446,15 +445,35 @@ CLAIM_LIMITED = (
     " progress = 0, progress_message = NULL, error = NULL"
     f" FROM picked WHERE j.id = picked.id RETURNING {_JOBS_J}"
 )
-#: Claims counted by a rate: when, of which queue and key.
+#: Claims counted by the queue's rate, and its count of them (one statement).
 RECORD_STARTS = (
-    "INSERT INTO litequeue_starts (queue, limit_key, at)"
-    " SELECT %s, k, %s FROM unnest(%s::text[]) AS k"
+    "WITH added AS (INSERT INTO litequeue_starts (queue, at)"
+    " SELECT %(queue)s, %(now)s FROM generate_series(1, %(count)s) RETURNING 1)"
+    " UPDATE litequeue_queues SET rate_used = rate_used + (SELECT count(*) FROM added)"
+    " WHERE name = %(queue)s"
 )
-#: Starts that no window of the queue counts any more.
-FORGET_STARTS = "DELETE FROM litequeue_starts WHERE queue = %s AND at <= %s"
-#: All the starts of a queue that no longer has a rate.
+#: Claims of keyed jobs counted by the per-key rate.
+RECORD_KEY_STARTS = (
+    "INSERT INTO litequeue_key_starts (queue, limit_key, at)"
+    " SELECT %s, k, %s FROM unnest(%s::text[]) AS k WHERE k IS NOT NULL"
+)
+#: Starts that the queue's window no longer counts, and its count of them (before a
+#: claim reads ``rate_used``; each row is deleted once).
+FORGET_STARTS = (
+    "WITH gone AS (DELETE FROM litequeue_starts WHERE queue = %(queue)s"
+    " AND at <= %(before)s RETURNING 1)"
+    " UPDATE litequeue_queues SET rate_used = rate_used - (SELECT count(*) FROM gone)"
+    " WHERE name = %(queue)s"
+)
+FORGET_KEY_STARTS = "DELETE FROM litequeue_key_starts WHERE queue = %s AND at <= %s"
+#: The starts of a queue whose rate was removed, and its count of them, counted again
+#: from the rows (also when its rate changes).
 CLEAR_STARTS = "DELETE FROM litequeue_starts WHERE queue = %s"
+CLEAR_KEY_STARTS = "DELETE FROM litequeue_key_starts WHERE queue = %s"
+RECOUNT_RATE_USED = (
+    "UPDATE litequeue_queues SET rate_used = (SELECT count(*) FROM litequeue_starts"
+    " WHERE queue = %(name)s) WHERE name = %(name)s"
+)
 #: When a rate window of these queues next lets a start out (the oldest start it
 #: counts, plus its length), in seconds from the server's now.
 NEXT_WINDOW = (
@@ -463,9 +482,9 @@ NEXT_WINDOW = (
     " JOIN litequeue_queues AS q ON q.name = s.queue WHERE s.queue = ANY(%(queues)s::text[])"
     " AND q.rate_count IS NOT NULL"
     " AND s.at > extract(epoch FROM now())::float8 - q.rate_period GROUP BY s.queue,"
-    " q.rate_period UNION ALL SELECT min(s.at) + q.key_rate_period FROM litequeue_starts AS s"
+    " q.rate_period UNION ALL SELECT min(s.at) + q.key_rate_period FROM litequeue_key_starts AS s"
     " JOIN litequeue_queues AS q ON q.name = s.queue WHERE s.queue = ANY(%(queues)s::text[])"
-    " AND q.key_rate_count IS NOT NULL AND s.limit_key IS NOT NULL"
+    " AND q.key_rate_count IS NOT NULL"
     " AND s.at > extract(epoch FROM now())::float8 - q.key_rate_period"
     " GROUP BY s.queue, q.key_rate_period) AS w"
 )

@@ -431,10 +431,14 @@ class PostgresStore:
         """Claim from a queue with a rate or per-key limits, one such claim at a time
         (``LOCK_QUEUE``), recording the starts its rates count; each statement takes
         at most one job per key, so it runs again while it takes some."""
-        queue, wanted = params["queue"], params["wanted"]
+        queue, wanted, now = params["queue"], params["wanted"], tx.now
         tx.run(_sql.LOCK_QUEUE, (queue,))
         keyed = limits["key_rate_count"] is not None or limits["per_key_limit"] is not None
-        counted = limits["rate_count"] is not None or limits["key_rate_count"] is not None
+        if limits["rate_count"] is not None:
+            before = now - limits["rate_period"]
+            tx.run(_sql.FORGET_STARTS, {"queue": queue, "before": before})
+        if limits["key_rate_count"] is not None:
+            tx.run(_sql.FORGET_KEY_STARTS, (queue, now - limits["key_rate_period"]))
         params = {
             **params,
             "key_limit": limits["per_key_limit"],
@@ -445,14 +449,14 @@ class PostgresStore:
         while wanted > len(rows):
             taken = tx.run(_sql.CLAIM_LIMITED, {**params, "wanted": wanted - len(rows)})
             got = taken.fetchall()
-            if counted and got:
-                tx.run(_sql.RECORD_STARTS, (queue, tx.now, [row["limit_key"] for row in got]))
+            # Recorded before the next statement counts them.
+            if limits["rate_count"] is not None and got:
+                tx.run(_sql.RECORD_STARTS, {"queue": queue, "now": now, "count": len(got)})
+            if limits["key_rate_count"] is not None and got:
+                tx.run(_sql.RECORD_KEY_STARTS, (queue, now, [row["limit_key"] for row in got]))
             rows += got
             if not got or not keyed:
                 break
-        if counted:
-            longest = max(limits["rate_period"] or 0.0, limits["key_rate_period"] or 0.0)
-            tx.run(_sql.FORGET_STARTS, (queue, tx.now - longest))
         return rows
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
@@ -592,8 +596,11 @@ class PostgresStore:
                 tx.run(_sql.SET_PER_KEY_LIMIT, (changes["per_key_limit"], name))
             tx.wakes.add(name)
             row = tx.one(_sql.QUEUE_SETTINGS, (name,))
-            if row["rate_count"] is None and row["key_rate_count"] is None:
+            if row["rate_count"] is None:
                 tx.run(_sql.CLEAR_STARTS, (name,))  # no window counts them now
+            if row["key_rate_count"] is None:
+                tx.run(_sql.CLEAR_KEY_STARTS, (name,))
+            tx.run(_sql.RECOUNT_RATE_USED, {"name": name})
             return row
 
         row = self._transact(body)[0]

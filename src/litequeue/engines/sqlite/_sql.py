@@ -196,7 +196,9 @@ CLAIM_MANY = _claim("IN")
 
 #: The claim of a queue with a rate or per-key limits (its settings: ?7 per_key_limit,
 #: ?8 and ?9 the per-key rate's count and window; the queue's own rate read from its
-#: row). The queue's limit and rate cap how many go (the LIMIT); while the queue has
+#: row; its ``rate_used`` counts the starts in its window, ``FORGET_STARTS`` having
+#: dropped the older ones). The queue's limit and rate cap how many go (the LIMIT);
+#: while the queue has
 #: per-key settings, a job with a ``limit_key`` goes only while its key has room
 #: (running jobs, starts in the window) and only as the first due job of its key (the
 #: claim order, kept per key; and at most one per key per statement, which each
@@ -211,8 +213,8 @@ CLAIM_LIMITED = (
     " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
     "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
     " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
-    " AND (?8 IS NULL OR (SELECT count(*) FROM starts WHERE starts.queue = ?1"
-    " AND starts.limit_key = c.limit_key AND starts.at > ?2 - ?9) < ?8)"
+    " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
+    " AND s.limit_key = c.limit_key AND s.at > ?2 - ?9) < ?8)"
     " AND NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.status = 'queued' AND e.queue = ?1"
     " AND e.limit_key = c.limit_key AND e.run_at <= ?2 AND e.blockers = 0"
     " AND (e.priority > c.priority OR (e.priority = c.priority AND (e.run_at < c.run_at"
@@ -222,8 +224,7 @@ CLAIM_LIMITED = (
     " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
     " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
     " AND lease_until IS NOT NULL) END,"
-    " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - (SELECT count(*)"
-    " FROM starts WHERE starts.queue = ?1 AND starts.at > ?2 - q.rate_period) END)) END"
+    " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
     " FROM queues AS q WHERE q.name = ?1))"
     f" RETURNING {_CLAIMED}"
 )
@@ -232,12 +233,23 @@ QUEUE_LIMITS = (
     "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit"
     " FROM queues WHERE name = ?"
 )
-#: Claims counted by a rate: when, of which queue and key.
-RECORD_START = "INSERT INTO starts (queue, limit_key, at) VALUES (?, ?, ?)"
-#: Starts that no window of the queue counts any more.
+#: Claims counted by the queue's rate...
+RECORD_START = "INSERT INTO starts (queue, at) VALUES (?, ?)"
+#: ...and by its count of them (in the same transaction).
+ADD_RATE_USED = "UPDATE queues SET rate_used = rate_used + ? WHERE name = ?"
+#: Claims of keyed jobs counted by the per-key rate.
+RECORD_KEY_START = "INSERT INTO key_starts (queue, limit_key, at) VALUES (?, ?, ?)"
+#: Starts that the queue's window no longer counts (before a claim reads ``rate_used``;
+#: each row is deleted once, so this costs a claim what it recorded, not its window).
 FORGET_STARTS = "DELETE FROM starts WHERE queue = ? AND at <= ?"
-#: All the starts of a queue that no longer has a rate.
+FORGET_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ? AND at <= ?"
+#: The starts of a queue whose rate was removed (by ``set_queue``), and its count of
+#: them, counted again from the rows (also when its rate changes).
 CLEAR_STARTS = "DELETE FROM starts WHERE queue = ?"
+CLEAR_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ?"
+RECOUNT_RATE_USED = (
+    "UPDATE queues SET rate_used = (SELECT count(*) FROM starts WHERE queue = ?1) WHERE name = ?1"
+)
 
 
 def next_window(queues: int) -> str:
@@ -250,10 +262,10 @@ def next_window(queues: int) -> str:
         " JOIN queues AS q ON q.name = s.queue"
         f" WHERE s.queue IN ({marks}) AND q.rate_count IS NOT NULL"
         f" AND s.at > {now} - q.rate_period GROUP BY s.queue"
-        " UNION ALL SELECT min(s.at) + q.key_rate_period FROM starts AS s"
+        " UNION ALL SELECT min(s.at) + q.key_rate_period FROM key_starts AS s"
         " JOIN queues AS q ON q.name = s.queue"
         f" WHERE s.queue IN ({marks}) AND q.key_rate_count IS NOT NULL"
-        f" AND s.limit_key IS NOT NULL AND s.at > {now} - q.key_rate_period"
+        f" AND s.at > {now} - q.key_rate_period"
         " GROUP BY s.queue)"
     )
 

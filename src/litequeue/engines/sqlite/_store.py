@@ -392,7 +392,12 @@ class SQLiteStore:
         conn, now = tx.conn, tx.now
         rate_count, rate_period, key_count, key_period, per_key_limit = limits
         keyed = key_count is not None or per_key_limit is not None
-        counted = rate_count is not None or key_count is not None
+        if rate_count is not None:
+            gone = conn.execute(_sql.FORGET_STARTS, (queue, now - rate_period)).rowcount
+            if gone:
+                conn.execute(_sql.ADD_RATE_USED, (-gone, queue))
+        if key_count is not None:
+            conn.execute(_sql.FORGET_KEY_STARTS, (queue, now - key_period))
         rows: list[Any] = []
         while wanted > len(rows):
             taken = conn.execute(
@@ -400,16 +405,18 @@ class SQLiteStore:
                 (queue, now, wanted - len(rows), claim.worker, lease_until, kinds,
                  per_key_limit, key_count, key_period),
             ).fetchall()  # fmt: skip
-            if counted:  # before the next statement counts them
+            # Recorded before the next statement counts them.
+            if rate_count is not None and taken:
+                conn.executemany(_sql.RECORD_START, [(queue, now)] * len(taken))
+                conn.execute(_sql.ADD_RATE_USED, (len(taken), queue))
+            if key_count is not None:
                 conn.executemany(
-                    _sql.RECORD_START, [(queue, row[_LIMIT_KEY], now) for row in taken]
+                    _sql.RECORD_KEY_START,
+                    [(queue, row[_LIMIT_KEY], now) for row in taken if row[_LIMIT_KEY]],
                 )
             rows += taken
             if not taken or not keyed:
                 break
-        if counted:
-            longest = max(rate_period or 0.0, key_period or 0.0)
-            conn.execute(_sql.FORGET_STARTS, (queue, now - longest))
         return rows
 
     def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
@@ -499,8 +506,11 @@ class SQLiteStore:
             if "per_key_limit" in changes:
                 conn.execute(_sql.SET_PER_KEY_LIMIT, (changes["per_key_limit"], name))
             row = conn.execute(_sql.QUEUE_SETTINGS, (name,)).fetchone()
-            if row[3] is None and row[5] is None:
+            if row[3] is None:
                 conn.execute(_sql.CLEAR_STARTS, (name,))  # no window counts them now
+            if row[5] is None:
+                conn.execute(_sql.CLEAR_KEY_STARTS, (name,))
+            conn.execute(_sql.RECOUNT_RATE_USED, (name,))
         return _rows.queue_info(row)
 
     def queues(self) -> list[QueueInfo]:
