@@ -278,6 +278,8 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
             force=args.force,
             tags=args.tag,
             parent_id=args.parent,
+            limit_key=args.limit_key,
+            depends_on=args.depends_on,
         )
         return _print_job(args, job)
 
@@ -882,6 +884,11 @@ def _add_enqueue(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="add a new job even if K is held")
     p.add_argument("--tag", type=_name, action="append", default=[], metavar="T", help="repeatable")
     p.add_argument("--parent", type=int, metavar="ID", help="the batch job it belongs to")
+    p.add_argument("--limit-key", metavar="K", help="the key its queue's per-key limits count")
+    p.add_argument(
+        "--depends-on", type=int, action="append", default=[], metavar="ID",
+        help="a job that must succeed first (repeatable)",
+    )  # fmt: skip
 
 
 def _add_worker(p: argparse.ArgumentParser) -> None:

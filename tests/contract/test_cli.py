@@ -784,3 +784,13 @@ def test_schedules_are_listed_paused_resumed_and_removed(capsys: Capsys, db_path
     assert (code, out) == (0, "removed schedule nightly\n")
     code, out, err = run(capsys, "--db", str(db_path), "schedules", "pause", "nightly")
     assert_error(code, out, err, 1, "no schedule named 'nightly'")
+
+
+def test_enqueue_takes_a_limit_key_and_dependencies(capsys: Capsys, db_path: Path) -> None:
+    first = run_json(capsys, db_path, "enqueue", "k")
+    second = run_json(
+        capsys, db_path, "enqueue", "k", "--limit-key", "customer:7", "--depends-on",
+        str(first["id"]),
+    )  # fmt: skip
+    assert (second["limit_key"], second["depends_on"]) == ("customer:7", [first["id"]])
+    assert second["dependencies_left"] == 1
