@@ -115,10 +115,10 @@ class Worker:
     #: Seconds between a scheduler's looks at the schedules (a read; it writes only
     #: when a slot is due), and how late a slot may be enqueued at most.
     SCHEDULE_CHECK = 1.0
-    #: After this many seconds with nothing to do, an idle worker looks for other
-    #: processes' commits every ``IDLE_POLL`` seconds rather than every
-    #: ``poll_interval``: a worker waiting for a rate window or a paused queue then
-    #: costs next to no CPU.
+    #: After this many seconds without claiming a job (whatever commits it saw), an
+    #: idle worker looks for other processes' commits every ``IDLE_POLL`` seconds
+    #: rather than every ``poll_interval``: a worker waiting for a rate window or a
+    #: paused queue then costs next to no CPU.
     IDLE_AFTER = 1.0
     IDLE_POLL = 0.02
 
@@ -273,7 +273,7 @@ class Worker:
         next_due = float("inf")
         next_prune = time.monotonic()
         next_schedules = time.monotonic() if self.schedules else float("inf")
-        busy_at = time.monotonic()  # when it last had something to do
+        busy_at = time.monotonic()  # when it last claimed a job
         self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
@@ -327,12 +327,10 @@ class Worker:
             got = self._wait(timeout)
             if got is None or time.time() >= next_due:
                 want = True  # woken by a local commit or a due job
-                busy_at = time.monotonic()
             elif not want and self.concurrency > len(self._inflight):
                 version = self._store.data_version()
                 if version != seen_version:
                     seen_version, want = version, True
-                    busy_at = time.monotonic()
             outcomes.extend(got or ())
             if outcomes:
                 want = True
