@@ -51,3 +51,18 @@ def bench(session: nox.Session) -> None:
     rest = [a for a in session.posargs if a != "--full"]
     session.run("python", "benchmarks/bench_queue.py", *([] if full else ["--quick"]), *rest)
     session.run("python", "benchmarks/bench_cv.py")
+
+
+@nox.session(python=PYTHON, default=False)
+def bench_pg(session: nox.Session) -> None:
+    """litequeue on PostgreSQL beside Oban, procrastinate, PgQueuer, huey and raw psycopg.
+
+    ``nox -s bench_pg`` starts a throwaway server (.ci/postgres) and stops it at the end;
+    ``nox -s bench_pg -- --url postgresql://...`` uses yours; other options go after ``--`` too.
+    The peers go into venvs of their own under benchmarks/.venvs/ (Oban needs Python 3.12),
+    made on first use.
+    """
+    session.install("-e", ".[postgres]")
+    own_server = any(a.startswith("--url") for a in session.posargs)
+    args = [*session.posargs, *([] if own_server else ["--start-pg"])]
+    session.run("python", "benchmarks/bench_pg.py", *args)

@@ -9,8 +9,8 @@ new one is this checkout's ``src``, or another revision's (``--new``). Each meas
 ``src``, so both sides run the same harness. Every round measures every litequeue row of
 ``bench_queue.py`` on both sides, back to back, the rows in an order shuffled per round, so a
 shared machine's drift hits both alike; the ratio new/old is taken within each round (for
-latencies, old/new: above 1 is faster either way), and the table shows the median ratio over the
-rounds and its spread.
+latencies and CPU time per job, old/new: above 1 is faster either way), and the table shows
+the median ratio over the rounds and its spread.
 """
 
 from __future__ import annotations
@@ -72,13 +72,17 @@ def measure(src: Path, system: str, op: str, args: argparse.Namespace) -> dict[s
 
 
 def speed(result: dict[str, Any], key: str) -> float:
-    """Higher is faster: a rate as it is, a latency inverted."""
+    """Higher is faster: a rate as it is, a latency or a CPU time per job inverted."""
     value = float(result[key])
-    return 1 / value if key.endswith("_ms") else value
+    return 1 / value if key.endswith(("_ms", "_us")) else value
 
 
 def keys(op: str) -> list[str]:
-    return ["p50_ms", "p99_ms"] if op == "latency" else ["rate"]
+    if op == "latency":
+        return ["p50_ms", "p99_ms"]
+    if op == "e2e":  # and the producer's enqueue latency while two workers drain
+        return ["rate", "cpu_us", "enqueue_p99_ms", "enqueue_max_ms"]
+    return ["rate", "cpu_us"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,13 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     new_side = args.new or "this checkout"
     print(f"old = {args.old}, new = {new_side}; rounds={args.rounds}, n={args.n}, big={args.big};"
           " ratio = new speed / old speed, median over rounds (min-max)")  # fmt: skip
-    print(f"{'system':<17} {'op':<12} {'metric':<7} {'old':>12} {'new':>12} {'ratio':>7}  spread")
+    print(f"{'system':<17} {'op':<12} {'metric':<14} {'old':>12} {'new':>12} {'ratio':>7}  spread")
     slow = []
     for (system, op, key), found in ratios.items():
         ratio = statistics.median(found)
         old = statistics.median(values[system, op, key, "old"])
         new = statistics.median(values[system, op, key, "new"])
-        print(f"{system:<17} {op:<12} {key:<7} {old:>12,.2f} {new:>12,.2f} {ratio:>6.3f}x"
+        print(f"{system:<17} {op:<12} {key:<14} {old:>12,.2f} {new:>12,.2f} {ratio:>6.3f}x"
               f"  {min(found):.3f}-{max(found):.3f}")  # fmt: skip
         if ratio < 0.95:
             slow.append(f"{system} {op} {key}")

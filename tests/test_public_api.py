@@ -21,6 +21,7 @@ PUBLIC = {
     "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
     "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
     "DatabaseUnreachable", "LoginRefused", "ConnectionLost", "ScheduleNotFound",
+    "TargetNotEmpty",
 }  # fmt: skip
 
 

@@ -40,6 +40,7 @@ from .errors import (
     SchemaTooOld,
     SQLiteTooOld,
     StoreError,
+    TargetNotEmpty,
     UnknownKind,
     WorkerStopped,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "TargetNotEmpty",
     "Undecodable",
     "UnknownKind",
     "Worker",

@@ -42,10 +42,13 @@ class _Added(Generic[C]):
 
 
 class _Callbacks(Generic[C]):
-    """Callbacks that any thread may add, remove or call."""
+    """Callbacks that any thread may add, remove or call.
+
+    Every commit reads them, few calls change them: a change replaces the tuple, so
+    a read takes no lock and copies nothing."""
 
     def __init__(self) -> None:
-        self._added: list[_Added[C]] = []
+        self._added: tuple[_Added[C], ...] = ()
         self._lock = threading.Lock()
 
     def add(self, callback: C) -> Callable[[], None]:
@@ -53,21 +56,20 @@ class _Callbacks(Generic[C]):
         (idempotent)."""
         added = _Added(callback)
         with self._lock:
-            self._added.append(added)
+            self._added = (*self._added, added)
 
         def remove() -> None:
             with self._lock:
                 if added.active:
                     added.active = False
-                    self._added.remove(added)
+                    self._added = tuple(a for a in self._added if a is not added)
 
         return remove
 
-    def current(self) -> list[_Added[C]]:
-        """A copy to call outside the lock (a callback may add or remove others); one
-        removed meanwhile is no longer ``active``."""
-        with self._lock:
-            return list(self._added)
+    def current(self) -> tuple[_Added[C], ...]:
+        """The callbacks as they are now, to call (a callback may add or remove
+        others meanwhile); one removed since is no longer ``active``."""
+        return self._added
 
 
 class EventBus:
@@ -154,7 +156,7 @@ class EventBus:
 def _deliver(
     events: Written,
     listening: dict[EventType, list[tuple[str, Callable[[Event], Any]]]],
-    subscribers: list[_Added[Callable[[Event], Any]]],
+    subscribers: tuple[_Added[Callable[[Event], Any]], ...],
 ) -> None:
     """Hand each event to the hooks listening for its type, then to every subscriber
     still subscribed (one may unsubscribe itself or another on the way); one that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -100,7 +101,8 @@ def _dependencies(depends_on: Iterable[int | str], refs: set[str] | None) -> tup
 
 class Queue:
     """A persistent job queue in one database: a SQLite file, named by its path or a
-    ``sqlite:///path`` URL, or any opened ``Store``.
+    ``sqlite:///path`` URL; a PostgreSQL database, named by a ``postgresql://`` URL
+    (the ``postgres`` extra); or any opened ``Store``.
 
     Safe to share between threads. Opening creates the file or upgrades its schema;
     a file written by a newer litequeue is refused (``SchemaTooNew``), and so is
@@ -122,7 +124,7 @@ class Queue:
         adopt: bool = False,
     ) -> None:
         self.durability = durability
-        seconds(busy_timeout, "busy_timeout")
+        self._busy_timeout = seconds(busy_timeout, "busy_timeout")
         #: Seconds events are kept by ``prune()`` and by workers' periodic pruning.
         self.event_retention = seconds(event_retention, "event_retention", forever=True)
         #: Seconds finished jobs are kept by them; ``None`` keeps finished jobs (their
@@ -622,6 +624,28 @@ class Queue:
             if not any(worker.handles(queue, kind) for worker in workers)
         }
 
+    def copy_to(self, target: str | Path) -> dict[str, int]:
+        """Copy this queue into the empty database ``target`` names (a SQLite path or a
+        ``postgresql://`` URL), created or brought to the current schema first.
+
+        Everything a user can read comes along, as of one snapshot of this queue: jobs
+        with every field (results, errors, attempts, leases, batch counts), tags, queue
+        settings and the event log (logs and progress included), with their ids and
+        event numbers, so a follower's last ``seq`` still means the same event. The
+        target is written in one transaction: a copy is whole or absent. A target that
+        already holds jobs, events or queue settings is refused (``TargetNotEmpty``).
+        Returns how many rows were copied, by table (``queues``, ``jobs``,
+        ``job_tags``, ``events``).
+        """
+        store = open_store(
+            target, durability=self.durability, busy_timeout=self._busy_timeout, migrate=True
+        )
+        try:
+            with contextlib.closing(self._store.export_rows()) as rows:
+                return store.import_rows(rows)
+        finally:
+            store.close()
+
     def prune(self, older_than: float | timedelta | None = None) -> tuple[int, int]:
         """Delete jobs that finished, and events written, more than ``older_than`` ago.
 
@@ -795,7 +819,8 @@ class Queue:
         """Block until another process commits to the file, or ``timeout`` passes.
 
         On SQLite, reads ``PRAGMA data_version`` every ``poll`` seconds (a shared-memory
-        read, no disk I/O). Returns True when a change was seen.
+        read, no disk I/O); on PostgreSQL, waits for a notification (or, in poll-only
+        mode, a poll period). Returns True when a change was seen.
         """
         return self._store.wait_for_change(timeout, poll)
 

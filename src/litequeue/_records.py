@@ -23,6 +23,7 @@ from .models import ErrorInfo, Event, EventType, Job, Undecodable
 __all__ = [
     "MAX_DEPTH",
     "Claim",
+    "JobFilter",
     "JobRun",
     "NewJob",
     "Outcome",
@@ -341,6 +342,20 @@ def payload_json(kind: str, payload: Any) -> tuple[str, Any]:
     """A job's payload as JSON and as it reads back, or ``PayloadError`` naming its
     kind."""
     return value_json(payload, f"payload of a {kind!r} job")
+
+
+@attrs.frozen(kw_only=True)
+class JobFilter:
+    """Which jobs a listing, a count or a bulk action is about: those matching every
+    field given (the dashboard's filters)."""
+
+    #: Any of these statuses (none: every status).
+    statuses: tuple[str, ...] = ()
+    queue: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    #: Text found, case-insensitively for ASCII letters, in the payload or the error.
+    text: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -268,7 +268,7 @@ class Worker:
     def _serve(self, until_empty: bool) -> None:
         outcomes: list[Outcome] = []
         want = True
-        seen_version = self._store.data_version()
+        seen_version = self._store.data_version(self.queues)
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         next_prune = time.monotonic()
@@ -328,7 +328,7 @@ class Worker:
             if got is None or time.time() >= next_due:
                 want = True  # woken by a local commit or a due job
             elif not want and self.concurrency > len(self._inflight):
-                version = self._store.data_version()
+                version = self._store.data_version(self.queues)
                 if version != seen_version:
                     seen_version, want = version, True
             outcomes.extend(got or ())

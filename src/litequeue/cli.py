@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+import secrets
 import signal
 import sys
 import threading
@@ -586,6 +587,34 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """A live dashboard in the browser: queues, jobs, each job, workers, plugins' views.
+
+    It binds 127.0.0.1 and prints a link with a token made for this start (open it;
+    the token becomes a cookie). --read-only refuses every change. Ctrl-C (or
+    SIGTERM) stops it with status 0.
+    """
+    try:
+        from .web import create_app, link, listen, serve
+    except ImportError:
+        raise CommandError(f"litequeue web needs: {install_command('web')}") from None
+    token = None if args.no_token else args.token or secrets.token_urlsafe(24)
+    try:
+        # Bound first, so a taken port or an unknown host is one error line, and the
+        # link is printed only once connections can be made.
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen: {exc.strerror or exc}") from None
+    with sock, _open(args) as queue:
+        app = create_app(
+            queue, token=token, allowed_hosts=args.allow_host, read_only=args.read_only
+        )
+        mode = " (read-only)" if args.read_only else ""
+        print(f"dashboard{mode} on {link(sock, token)}; Ctrl-C to stop", flush=True)
+        serve(app, sock)
+    return 0
+
+
 # -- steering ---------------------------------------------------------------------------
 
 
@@ -734,6 +763,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_to(args: argparse.Namespace) -> int:
+    """Copy the queue (jobs, results, tags, events, queue settings) into an empty database.
+
+    TARGET is a postgresql:// URL or a SQLite file path. The copy is written in one
+    transaction, with every id and event number kept; a TARGET that already holds a
+    queue is refused. Stop the workers first: what they do after the copy starts is
+    not copied.
+    """
+    with _open(args) as queue:
+        counts = queue.copy_to(args.target)
+    if args.json:
+        _emit_json(counts)
+    else:
+        print(
+            f"copied {counts['jobs']} jobs, {counts['job_tags']} tags,"
+            f" {counts['events']} events and {counts['queues']} queue settings"
+        )
+    return 0
+
+
 def _version_as_is(path: str, durability: str) -> int:
     """The file's schema version, without migrating it."""
     try:
@@ -764,6 +813,13 @@ def _name(text: str) -> str:
     except litequeue.ConfigurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _port(text: str) -> int:
+    """A port a socket can bind, so ``--port 70000`` is bad usage."""
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0..65535, not {text!r}")
+    return int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -863,12 +919,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="age of finished jobs and events to delete (default: the queue's retention)",
     )
     add("migrate", cmd_migrate)
+    add("copy-to", cmd_copy_to).add_argument(
+        "target", metavar="TARGET", help="an empty database: postgresql://... or a file path"
+    )
     watch = add("watch", cmd_watch)
     watch.add_argument("--tag", help="only jobs with this tag, e.g. project:42")
     watch.add_argument(
         "--refresh", type=_positive_seconds, default=0.5, metavar="SECONDS", help="default 0.5"
     )
     watch.add_argument("--once", action="store_true", help="print one screen and exit")
+    _add_web(add("web", cmd_web))
     return parser
 
 
@@ -928,6 +988,23 @@ def _add_schedules(p: argparse.ArgumentParser, common: _Parser) -> None:
         ("remove", "delete it (its jobs stay)"),
     ):
         actions.add_parser(name, help=what, parents=[common]).add_argument("name", type=_name)
+
+
+def _add_web(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8766, help="(default 8766; 0: any free port)")
+    p.add_argument("--token", help="the token the link carries (default: a new one per start)")
+    p.add_argument(
+        "--no-token", action="store_true", help="no token: anyone who reaches the port may use it"
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to this host name (repeatable; '*' for any, behind a checking proxy)",
+    )
+    p.add_argument("--read-only", action="store_true", help="show everything, change nothing")
 
 
 def _add_events(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,8 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
         ├── SQLiteTooOld                   Python's SQLite lacks what litequeue needs
         ├── DatabaseUnreachable            no PostgreSQL server answers at that address
         │   └── LoginRefused               the server refused the user or password
-        └── ConnectionLost                 the server went away mid-statement
+        ├── ConnectionLost                 the server went away mid-statement
+        └── TargetNotEmpty                 a copy's target already holds a queue
 
 ``Retry`` and ``Cancel`` are not errors: a handler raises them to steer its job.
 """
@@ -59,6 +60,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
+    "TargetNotEmpty",
     "UnknownKind",
     "WorkerStopped",
 ]
@@ -215,6 +217,11 @@ class ConnectionLost(StoreError):
     """The connection to the PostgreSQL server broke during a call (a restart, a
     network cut). A write that raises this may or may not have committed; a worker
     keeps its answers and tries again on a new connection."""
+
+
+class TargetNotEmpty(StoreError):
+    """``Queue.copy_to`` (``litequeue copy-to``) was pointed at a database that already
+    holds jobs, events or queue settings: a copy goes into an empty one only."""
 
 
 class Retry(Exception):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._queue import Queue
     from ._worker import Worker
     from .models import Event, EventType, Job
+    from .web import View
 
 PROJECT = "litequeue"
 
@@ -133,4 +134,19 @@ def litequeue_worker_stopped(worker: Worker) -> None:
     """A worker has stopped: it claims nothing more and its jobs are finished or handed back.
 
     :param worker: the worker.
+    """
+
+
+# -- the dashboard ------------------------------------------------------------------------
+
+
+@hookspec
+def litequeue_web_views(register: Callable[[View], None], queue: Queue, read_only: bool) -> None:
+    """Add pages to ``litequeue web``: call ``register`` with a ``litequeue.web.View``
+    for each (called once per dashboard, which needs the ``web`` extra).
+
+    :param register: takes a ``View``.
+    :param queue: the queue the dashboard shows.
+    :param read_only: the dashboard was started with ``--read-only``: a view must
+        then change nothing.
     """

@@ -15,12 +15,10 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import quote
 
 from ._extract import extract
 from ._result import CVResult
@@ -203,6 +201,8 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _run_web(args: argparse.Namespace) -> int:
     try:
+        from litequeue.web import link, listen
+
         from .plugin.web import create_app, serve
     except ImportError:
         from litequeue._extras import install_command
@@ -220,7 +220,7 @@ def _run_web(args: argparse.Namespace) -> int:
     try:
         # Bound first, so a taken port or an unknown host is one error line, and the
         # link is printed only once connections can be made.
-        sock = _listen(args.host, args.port)
+        sock = listen(args.host, args.port)
     except OSError as exc:
         return _fail(f"cannot listen: {exc.strerror or exc}", 1)  # names the address
     with sock:
@@ -235,24 +235,9 @@ def _run_web(args: argparse.Namespace) -> int:
             )
         except (QueueError, OSError) as exc:  # the queue file or the upload folder
             return _fail(exc, 1)
-        link = _link(sock, token)
-        print(f"CV page on {link} (uploads in {data}); Ctrl-C to stop", flush=True)
+        print(f"CV page on {link(sock, token)} (uploads in {data}); Ctrl-C to stop", flush=True)
         serve(app, sock)
     return 0
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
-
-
-def _link(sock: socket.socket, token: str | None) -> str:
-    """The page's address (with the port bound, for ``--port 0``), with the token
-    percent-encoded (``+``, ``&``, ``#`` or ``%`` would otherwise change it)."""
-    host, port = sock.getsockname()[:2]
-    host = f"[{host}]" if ":" in host else host
-    query = f"?token={quote(token, safe='')}" if token else ""
-    return f"http://{host}:{port}/{query}"
 
 
 def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

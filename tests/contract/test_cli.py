@@ -334,7 +334,7 @@ def test_look_only_commands_leave_another_applications_database_unchanged(
     assert app.read_bytes() == before
     assert not Path(f"{app}-wal").exists()
     with sqlite3.connect(app) as conn:
-        conn.execute("PRAGMA user_version = 1000")  # the application's own numbering
+        conn.execute("PRAGMA user_version = 42")  # the application's own numbering
     conn.close()
     code, out, err = run(capsys, "--db", str(app), "stats")
     assert_error(code, out, err, 1, "another application's database?")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import os
 import signal
 import subprocess
@@ -14,48 +13,9 @@ import pytest
 
 import litequeue
 from litequeue import EventType, JobStatus
+from procs import PROCS, alive, ends, max_overlap, read_record, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
-
-PROCS = Path(__file__).parent.parent / "procs.py"
-
-
-def start_worker(db: Path, record: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(PROCS), "worker", str(db), str(record), *args])
-
-
-def wait_for(predicate: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-def read_record(record: Path) -> list[tuple[str, int, int, int, float]]:
-    if not record.exists():
-        return []
-    rows = []
-    for line in record.read_text().splitlines():
-        what, job_id, attempt, pid, at = line.split()
-        rows.append((what, int(job_id), int(attempt), int(pid), float(at)))
-    return rows
-
-
-def ends(record: Path) -> collections.Counter[int]:
-    return collections.Counter(r[1] for r in read_record(record) if r[0] == "end")
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie (an orphan's zombie may linger
-    where nothing reaps it, as in some containers)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
 
 MODES = pytest.mark.parametrize("mode", [[], ["--process"]], ids=["thread", "process"])
 
@@ -171,17 +131,6 @@ def test_a_restarted_worker_does_not_steal_jobs_a_live_worker_holds(
     assert second.wait(30) == 0
     assert holder.wait(30) == 0
     assert [r[:3] for r in read_record(record)] == [("start", job.id, 1), ("end", job.id, 1)]
-
-
-def max_overlap(record: Path) -> int:
-    points = []
-    for what, _, _, _, at in read_record(record):
-        points.append((at, 1 if what == "start" else -1))
-    running = peak = 0
-    for _, step in sorted(points, key=lambda p: (p[0], p[1])):
-        running += step
-        peak = max(peak, running)
-    return peak
 
 
 def test_a_concurrency_limit_holds_across_processes(tmp_path: Path, db_path: Path) -> None:

@@ -279,6 +279,24 @@ def test_a_worker_claims_only_the_kinds_it_has_handlers_for(queue: litequeue.Que
     assert queue.get(theirs.id).result == "theirs done"
 
 
+@pytest.mark.parametrize("handled", [2, 9, 20])
+@pytest.mark.parametrize("slots", [1, 5])
+def test_a_worker_with_many_handlers_claims_each_of_their_kinds_and_no_other(
+    queue: litequeue.Queue, handled: int, slots: int
+) -> None:
+    """However many kinds a worker handles (a claim names a few one by one, more as
+    one list), it takes the jobs of each, and none of a kind it lacks."""
+    kinds = [f"kind{i}" for i in range(handled)]
+    for kind in kinds:
+        queue.handler(kind)(lambda ctx, p: None)
+    # First in line, and named like the handled ones: not for this worker.
+    theirs = [queue.enqueue(name, None, priority=9) for name in ("kind", "kind1x", "Kind0")]
+    mine = [queue.enqueue(kind, None) for kind in kinds]
+    assert litequeue.Worker(queue, concurrency=slots).run(until_empty=True) == handled
+    assert {queue.get(job.id).status for job in mine} == {JobStatus.SUCCEEDED}
+    assert {queue.get(job.id).status for job in theirs} == {JobStatus.QUEUED}
+
+
 def test_a_worker_without_handlers_claims_nothing(queue: litequeue.Queue) -> None:
     job = queue.enqueue("nobody.handles.this", None)
     assert litequeue.Worker(queue).run(until_empty=True) == 0
@@ -436,6 +454,8 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
     running = 0
     peak = 0
     lock = threading.Lock()
+    # jobs run in pairs: the limit is reached however slowly a claim comes back
+    pairs = threading.Barrier(2, timeout=30)
 
     @queue.handler("k")
     def k(ctx: litequeue.Context, payload: Any) -> Any:
@@ -443,6 +463,7 @@ def test_concurrency_limit_in_one_process(queue: litequeue.Queue) -> None:
         with lock:
             running += 1
             peak = max(peak, running)
+        pairs.wait()
         time.sleep(0.02)
         with lock:
             running -= 1

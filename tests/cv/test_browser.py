@@ -6,63 +6,28 @@ Runs where Chromium and Playwright are installed (``.ci/run`` installs both).
 
 from __future__ import annotations
 
-import contextlib
+import csv
+import hashlib
 import json
 import os
-import shutil
-import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright import sync_api
-from starlette.applications import Starlette
 
 import litequeue
-from litequeue_cv.plugin import KIND, QUEUE
+from browser import CHROMIUM, FLAGS, serving
+from litequeue_cv.plugin import KIND, QUEUE, content_key_of
 from litequeue_cv.plugin.web import LIST_LIMIT, create_app
 from litequeue_cv.samples import Sample
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@contextlib.contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    """``app`` served on a free port of 127.0.0.1; yields its address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert web.started, "the server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        web.should_exit = True
-        thread.join(20)
 
 
 @pytest.fixture
@@ -107,6 +72,15 @@ def post_file(base: str, path: Path, project: str) -> None:
         assert response.status == 201
 
 
+def choose(page: sync_api.Page, paths: list[Path], summary: str, *, force: bool = False) -> None:
+    """Choose files on the page, see what it says of them, and upload them."""
+    page.set_input_files("#picker", [str(p) for p in paths])
+    page.wait_for_function(f"$('preview-summary').textContent === {json.dumps(summary)}")
+    if force:
+        page.check("#force")
+    page.click("#send")
+
+
 def succeeded(base: str, project: str) -> int:
     with urllib.request.urlopen(f"{base}/api/state?project={project}", timeout=10) as response:
         return int(json.load(response)["stats"].get("succeeded", 0))
@@ -126,7 +100,7 @@ def test_upload_two_cvs_and_watch_them_succeed_then_miss_nothing_across_a_reconn
             page.fill("#project", "e2e")
             page.dispatch_event("#project", "change")
             page.wait_for_function("document.getElementById('live').textContent === 'live'")
-            page.set_input_files("#picker", [str(samples[0].path), str(samples[2].path)])
+            choose(page, [samples[0].path, samples[2].path], "2 new")
             page.wait_for_function(
                 "document.querySelectorAll('tr.job.succeeded').length === 2", timeout=60_000
             )
@@ -186,7 +160,7 @@ def test_a_late_answer_never_draws_over_what_the_event_stream_showed(
         page.route("**/api/jobs/*/retry", lambda route: held.append(route))
         page.goto(base + "/")
         page.wait_for_function("document.getElementById('live').textContent === 'live'")
-        late(lambda: page.set_input_files("#picker", [str(broken)]))
+        late(lambda: choose(page, [broken], "1 new"))
         assert page.locator("tr.job").get_attribute("class") == "job failed"
         assert page.locator("#upload-status").text_content() == "1 file(s) queued"
         late(lambda: page.click("tr.job button:text('retry')"))
@@ -214,3 +188,64 @@ def test_older_jobs_are_a_click_away(tmp_path: Path, browser: sync_api.Page) -> 
         names = browser.locator("tr.job td:first-child").all_text_contents()
         assert names == [f"{i}.txt" for i in reversed(range(count))]
         assert browser.locator("#older").is_hidden()
+
+
+def test_dropped_files_are_looked_up_first_and_results_export_and_show_beside_the_file(
+    tmp_path: Path, browser: sync_api.Page, samples: list[Sample]
+) -> None:
+    """A file read before is skipped unless forced; one read by an older version of
+    the reader is read again; the exports hold every CV; a CV shows as a profile."""
+    db = tmp_path / "q.db"
+    old, known, new = samples[3].path, samples[4].path, samples[5].path
+    with litequeue.Queue(db) as queue:  # a file read by version 1 of the reader
+        queue.handler(KIND, version="1")(lambda ctx, payload: {"contact": {"name": "Old"}})
+        digest = hashlib.sha256(old.read_bytes()).hexdigest()
+        queue.enqueue(KIND, {"path": str(old)}, queue=QUEUE, unique_key=content_key_of(digest))
+        litequeue.Worker(queue, queues=[QUEUE]).run(until_empty=True)
+    app = create_app(db, data_dir=tmp_path / "data", workers=2, poll=0.05)
+    page = browser
+    with serving(app) as base:
+        page.goto(base + "/")
+        page.wait_for_function("$('live').textContent === 'live'")
+        choose(page, [known], "1 new")
+        page.wait_for_function(
+            "document.querySelectorAll('tr.job.succeeded').length === 2", timeout=60_000
+        )
+
+        page.set_input_files("#picker", [str(p) for p in (new, known, old)])
+        summary = "1 new, 1 already processed, 1 needs re-run"
+        page.wait_for_function(f"$('preview-summary').textContent === {json.dumps(summary)}")
+        states = page.locator("#preview-files tbody td:last-child").all_text_contents()
+        assert states == ["new", "already processed", "needs re-run"]
+        page.click("#send")
+        page.wait_for_function(
+            "$('upload-status').textContent === '2 file(s) queued, 1 already processed'"
+        )
+        page.wait_for_function(
+            "document.querySelectorAll('tr.job.succeeded').length === 4", timeout=60_000
+        )
+        choose(page, [known], "1 already processed", force=True)
+        page.wait_for_function(
+            "document.querySelectorAll('tr.job.succeeded').length === 5", timeout=60_000
+        )
+
+        with page.expect_download() as jsonl:
+            page.click("#export-jsonl")
+        lines = [json.loads(line) for line in Path(jsonl.value.path()).read_text().splitlines()]
+        with page.expect_download() as csv_file:
+            page.click("#export-csv")
+        with Path(csv_file.value.path()).open(newline="") as exported:
+            rows = list(csv.DictReader(exported))
+        assert len(lines) == len(rows) == 5
+        assert [r["name"] for r in rows] == [line["contact"]["name"] for line in lines]
+        truth = {s.path.name: s.truth["contact"]["name"] for s in samples}
+        assert {r["file_name"]: r["name"] for r in rows if r["file_name"] == new.name} == {
+            new.name: truth[new.name]
+        }
+
+        with page.expect_response("**/api/jobs/*/file") as original:
+            page.click(f"tr.job:has-text('{new.name}') button:text('view')")
+        assert original.value.status == 200
+        assert original.value.headers["content-type"] == "application/pdf"
+        page.wait_for_function("$('profile-work').children.length > 0")
+        assert truth[new.name] in page.locator("#detail-fields").text_content()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +14,10 @@ import pytest
 from starlette.testclient import TestClient
 
 import litequeue
+from litequeue.web import create_app as dashboard
 from litequeue_cv.plugin import KIND, QUEUE, UPLOADS_MARKER
 from litequeue_cv.plugin.web import LIST_LIMIT, MAX_FILES, MAX_UPLOAD, create_app
+from litequeue_cv.plugin.web._files import export_csv, export_jsonl
 from litequeue_cv.samples import Sample
 
 SAME_ORIGIN = {"x-litequeue": "1"}
@@ -41,8 +46,15 @@ def drain(client: TestClient) -> None:
 
 def read_events(client: TestClient, count: int, **headers: str) -> list[dict[str, Any]]:
     """The first ``count`` job events of the stream, with their ids."""
+    return read_events_at(client, "/api/events", count, **headers)
+
+
+def read_events_at(
+    client: TestClient, path: str, count: int, **headers: str
+) -> list[dict[str, Any]]:
+    """The first ``count`` job events of the stream at ``path``, with their ids."""
     seen: list[dict[str, Any]] = []
-    with client.stream("GET", "/api/events", headers=headers) as response:
+    with client.stream("GET", path, headers=headers) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         current: dict[str, Any] = {}
         for line in response.iter_lines():
@@ -449,3 +461,75 @@ def test_litequeue_delete_removes_the_upload_through_the_autoloaded_plugin(
     assert main(["--db", str(tmp_path / "q.db"), "cancel", str(job["id"])]) == 0
     assert main(["--db", str(tmp_path / "q.db"), "delete", str(job["id"])]) == 0
     assert uploaded_files(tmp_path) == []
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_files_are_looked_up_before_upload_and_a_file_read_before_is_skipped_unless_forced(
+    client: TestClient, samples: list[Sample], tmp_path: Path
+) -> None:
+    first, other = samples[0].path, samples[1].path
+    (job,) = upload(client, first).json()
+    drain(client)
+    asked = {"sha256": [sha256_of(other), sha256_of(first)]}
+    known = client.post("/api/preview", json=asked, headers=SAME_ORIGIN).json()
+    assert known == {
+        "states": ["new", "already processed"],
+        "summary": "1 new, 1 already processed",
+    }
+    again = upload(client, first, other).json()
+    assert again[0] == {**again[0], "id": job["id"], "skipped": "already processed"}
+    assert "skipped" not in again[1]
+    saved = sorted(p.name for p in (tmp_path / "data" / "uploads").iterdir())
+    assert len(saved) == 3  # the marker, and one file each: the skipped copy is gone
+    forced = client.post(
+        "/api/upload",
+        files=[("files", (first.name, first.read_bytes()))],
+        data={"project": "p1", "force": "1"},
+        headers=SAME_ORIGIN,
+    ).json()
+    assert "skipped" not in forced[0]
+    assert forced[0]["id"] not in (job["id"], again[1]["id"])
+    bad = client.post("/api/preview", json={"sha256": ["../etc"]}, headers=SAME_ORIGIN)
+    assert bad.status_code == 400
+
+
+def test_exports_hold_every_extracted_cv_and_a_formula_stays_text(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as queue:
+        queue.handler(KIND)(lambda ctx, p: {"contact": {"name": p["name"]}, "skills": ["Go"]})
+        for name in ("=HYPERLINK(1)", "Jane Doe"):
+            queue.enqueue(KIND, {"name": name}, queue=QUEUE, tags=["project:a"])
+        litequeue.Worker(queue, queues=[QUEUE]).run(until_empty=True)
+        rows = list(csv.DictReader(io.StringIO(export_csv(queue, "project:a"))))
+        assert [(r["name"], r["skills"]) for r in rows] == [
+            ("Jane Doe", "Go"),
+            ("'=HYPERLINK(1)", "Go"),
+        ]
+        lines = [json.loads(line) for line in export_jsonl(queue, None).splitlines()]
+        assert [line["contact"]["name"] for line in lines] == ["Jane Doe", "=HYPERLINK(1)"]
+
+
+def test_the_cv_page_is_a_view_of_the_dashboard(db_path: Path) -> None:
+    from litequeue_cv import plugin
+
+    with litequeue.Queue(db_path, plugins=[plugin]) as queue:
+        with TestClient(dashboard(queue, read_only=True)) as client:
+            assert {"name": "cv", "title": "CVs"} in client.get("/api/state").json()["views"]
+            assert client.get("/views/cv/api/state").json()["read_only"] is True
+            refused = client.post(
+                "/views/cv/api/upload", files=[("files", ("a.txt", b"x"))], headers=SAME_ORIGIN
+            )
+            assert refused.status_code == 403
+        assert not (db_path.parent / "cv-data").exists()  # read-only: no folder made
+        with TestClient(dashboard(queue)) as client:
+            assert not (db_path.parent / "cv-data").exists()  # made at the first upload
+            made = client.post(
+                "/views/cv/api/upload",
+                files=[("files", ("a.txt", b"Jane Doe"))],
+                headers=SAME_ORIGIN,
+            )
+            assert made.status_code == 201
+            (message,) = read_events_at(client, "/views/cv/api/events", 1)
+            assert message["job"]["name"] == "a.txt"

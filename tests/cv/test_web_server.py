@@ -163,6 +163,8 @@ def test_the_printed_link_works_in_a_browser_whatever_the_token(tmp_path: Path) 
                     "#picker",
                     files=[{"name": "jane.txt", "mimeType": "text/plain", "buffer": b"Jane Doe"}],
                 )
+                page.wait_for_function("$('preview-summary').textContent === '1 new'")
+                page.click("#send")
                 page.wait_for_function("document.querySelectorAll('tr.job.queued').length === 1")
             finally:
                 browser.close()

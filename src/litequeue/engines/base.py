@@ -12,10 +12,10 @@ POSIX seconds; times read back are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, Protocol
 
-from .._records import Claim, JobRun, NewJob, Outcome, Running, Written
+from .._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written
 from ..models import (
     ErrorInfo,
     Event,
@@ -26,12 +26,14 @@ from ..models import (
     Schedule,
     WorkerInfo,
 )
+from .copy import TableRows
 from .scheduling import DueSchedule
 
 __all__ = [
     "AttemptEnd",
     "ChildEnd",
     "Claim",
+    "JobFilter",
     "JobRun",
     "NewJob",
     "Outcome",
@@ -39,6 +41,7 @@ __all__ = [
     "Running",
     "Store",
     "SuccessEnd",
+    "TableRows",
     "Transaction",
     "Written",
 ]
@@ -267,6 +270,35 @@ class Store(Protocol):
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` of the statuses present."""
 
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        descending: bool = True,
+        after: int | None = None,
+        limit: int = 50,
+        scan: int | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """A page of the jobs matching ``where``, by id (newest first unless not
+        ``descending``), past the id ``after``; returns it with the id to pass as the
+        next ``after``: its last row's, or, when ``scan`` stopped the reading before
+        the page was full, the id where it stopped (None: nothing follows). Keyset
+        paging: every page costs the same at any depth.
+
+        ``scan`` bounds the jobs a page reads (along ids past ``after``, of the
+        statuses asked) to check the filters no index serves: queue, kind, tag, text."""
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where`` (what a bulk action would touch)."""
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute start, count)`` of the jobs that succeeded or
+        failed since ``since`` (POSIX seconds)."""
+
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first (lowest id) queued job of each
+        of ``queues`` that is due at ``now``: the one it has kept waiting longest."""
+
     def key_states(
         self, keys: Sequence[str], kind: str | None, version: str | None
     ) -> dict[str, KeyState]:
@@ -314,11 +346,24 @@ class Store(Protocol):
     def workers(self) -> list[WorkerInfo]:
         """The workers whose records have not run out, by name."""
 
+    # -- copying a queue between databases (``engines/copy.py``) -----------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every row of the copied tables, in the engine-neutral form, from one snapshot
+        of the database (the snapshot is held until the iterator ends or is closed)."""
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows, ids and event numbers as they were, into this database
+        in one transaction; ``TargetNotEmpty`` (nothing written) when it already holds
+        jobs, events or queue settings. Returns how many rows went into each table."""
+
     # -- change, schema, lifetime -------------------------------------------------------
 
-    def data_version(self) -> int:
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
         """A number that changes whenever another connection commits (compare for
-        equality only): how an idle worker notices work from elsewhere."""
+        equality only): how an idle worker notices work from elsewhere. Given
+        ``queues``, an engine may leave it alone for commits that concern only other
+        queues."""
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         """Block until another connection commits, or ``timeout`` passes; True when a

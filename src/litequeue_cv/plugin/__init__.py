@@ -23,6 +23,7 @@ __all__ = [
     "UPLOADS_MARKER",
     "VERSION",
     "QueueError",
+    "content_key_of",
     "extract_job",
     "uploaded_file",
 ]
@@ -49,6 +50,12 @@ _SERVER_MADE_NAME = re.compile(r"[0-9a-f]{32}\.(?:pdf|docx|txt)")
 QueueError = litequeue.LitequeueError
 
 _STAGES = {"reading": (10.0, "reading the file"), "parsing": (60.0, "finding sections")}
+
+
+def content_key_of(sha256_hex: str) -> str:
+    """The unique key of a CV job: its file's SHA-256, so a file read before (by
+    ``litequeue-cv run`` or the web page, under any name) is known again."""
+    return f"cv:{sha256_hex}"
 
 
 class BadPayload(ValueError):
@@ -110,3 +117,11 @@ def litequeue_register_handlers(register: litequeue.hookspecs.Register) -> None:
         process=True,
         memory_limit=MEMORY_LIMIT,
     )
+
+
+@litequeue.hookimpl
+def litequeue_web_views(register: Any, queue: litequeue.Queue, read_only: bool) -> None:
+    """The CV page as a view of ``litequeue web`` (which has the web extra)."""
+    from .web import view
+
+    register(view(queue, read_only))

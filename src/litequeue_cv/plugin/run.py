@@ -25,7 +25,7 @@ from rich.text import Text
 
 import litequeue
 
-from . import KIND, QUEUE, VERSION
+from . import KIND, QUEUE, VERSION, content_key_of
 
 __all__ = ["CV_SUFFIXES", "RunSummary", "find_cv_files", "run_cvs"]
 
@@ -58,7 +58,7 @@ def content_key(path: Path) -> str:
                 digest.update(block)
     except OSError:
         return _unreadable_key(path)  # the job itself reports why
-    return f"cv:{digest.hexdigest()}"
+    return content_key_of(digest.hexdigest())
 
 
 def _unreadable_key(path: Path) -> str:

@@ -6,6 +6,7 @@ connections are cut."""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 import time
@@ -236,3 +237,134 @@ def test_a_worker_whose_connections_are_cut_mid_run_carries_on(url: str) -> None
         assert cut.is_set()
         assert [queue.get(j.id).status for j in jobs] == [JobStatus.SUCCEEDED] * 20
         assert [queue.get(j.id).result for j in jobs] == list(range(20))
+
+
+def _race(url: str, count: int, action: Any) -> list[Any]:
+    """``action(queue)`` run by ``count`` threads at once, each on a queue (and so
+    connections) of its own; returns what each returned."""
+    queues = [litequeue.Queue(url) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = action(queues[index])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        for q in queues:
+            q.close()
+    return results
+
+
+def test_a_concurrency_limit_holds_when_claims_race_on_separate_connections(
+    queue: litequeue.Queue, url: str
+) -> None:
+    from litequeue._records import Claim, Outcome
+
+    queue.set_queue("one", limit=1)
+    queue.enqueue_many([("k", i) for i in range(10)], queue="one")
+    claim = Claim(worker="racer", queues=("one",), limit=2, lease=60.0)
+    for _ in range(5):
+        claimed = [r for got in _race(url, 6, lambda q: q.store.claim(claim)[0]) for r in got]
+        assert len(claimed) == 1
+        assert queue.stats()["one"]["running"] == 1
+        done = Outcome(job_id=claimed[0].job_id, run_id=claimed[0].run_id, status="succeeded")
+        queue.store.finish([done._replace(result="null")])
+
+
+def _enqueue_key(queue: litequeue.Queue, key: str) -> litequeue.Job:
+    return queue.enqueue("k", None, unique_key=key)
+
+
+def test_a_unique_key_enqueued_by_racing_connections_makes_one_job(
+    queue: litequeue.Queue, url: str
+) -> None:
+    for round_ in range(5):
+        key = f"report-{round_}"
+        jobs = _race(url, 6, functools.partial(_enqueue_key, key=key))
+        assert len({job.id for job in jobs}) == 1
+        assert len(queue.jobs(unique_key=key)) == 1
+
+
+def test_delays_and_retries_count_on_the_servers_clock_when_this_machines_is_off(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # an hour ahead
+    job = queue.enqueue("k", 1, delay=10)
+    assert 9 <= (job.run_at - job.created_at).total_seconds() <= 11
+    stored = queue.get(job.id)
+    assert 9 <= (stored.run_at - stored.created_at).total_seconds() <= 11
+
+    def fail(ctx: Any, payload: int) -> None:
+        raise litequeue.Retry(delay=30)
+
+    queue.handler("k")(fail)
+    now = queue.enqueue("k", 2)
+    litequeue.Worker(queue).run_once()
+    retried = queue.get(now.id)
+    assert retried.status is JobStatus.QUEUED
+    assert retried.finished_at is None
+    assert retried.started_at is not None
+    assert 29 <= (retried.run_at - retried.started_at).total_seconds() <= 32
+
+
+def test_an_idle_worker_tries_an_unreachable_server_once_per_fallback_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An idle worker looks every few milliseconds; each look must not wait for a
+    # connection to a server that is down.
+    from litequeue.engines.postgres import _wakeups
+
+    attempts = []
+    connect = _schema.connect
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(time.monotonic())
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(_schema, "connect", counted)
+    with socket_free_port() as port:
+        target = _schema.parse_target(f"postgresql://nobody@127.0.0.1:{port}/none")
+    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1)
+    started = time.monotonic()
+    versions = {wakeups.version() for _ in range(200)}
+    elapsed = time.monotonic() - started
+    assert len(attempts) <= 1 + elapsed / _wakeups.FALLBACK
+    assert len(versions) >= 1
+    wakeups.close()
+
+
+def test_prune_deletes_in_bounded_batches_and_all_of_them(
+    queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litequeue.engines.postgres import _store
+
+    monkeypatch.setattr(_store, "_PRUNE_CHUNK", 3)
+    queue.handler("k")(lambda ctx, p: p)
+    finished = queue.enqueue_many([("k", i) for i in range(10)])
+    litequeue.Worker(queue).run(until_empty=True)
+    keep = queue.enqueue("k", "later", delay=3600)
+    store: Any = queue.store
+    transactions = []
+    original = store._transact
+
+    def counted(body: Any) -> Any:
+        transactions.append(body)
+        return original(body)
+
+    monkeypatch.setattr(store, "_transact", counted)
+    jobs, events = queue.prune(older_than=0)
+    assert jobs == 10
+    assert events > 3
+    # Ten jobs three at a time (four batches, then one that finds none); the events
+    # likewise, a batch of three each.
+    assert len(transactions) >= 5 + events // 3
+    assert [j.id for j in queue.jobs()] == [keep.id]
+    assert all(j.id < keep.id for j in finished)

@@ -453,3 +453,38 @@ def test_a_schema_upgraded_by_another_process_stops_this_ones_writes(db_path: Pa
         with pytest.raises(litequeue.SchemaTooNew):
             litequeue.Worker(q).run(until_empty=True)
         assert q.get(job.id).status is JobStatus.QUEUED  # reads still work
+
+
+def test_writers_wait_for_their_turn_on_the_lock_file_beside_the_queue(db_path: Path) -> None:
+    """litequeue's writers take turns on ``<file>-lock``, where the kernel wakes the
+    next one as soon as the last is done: one holding it keeps the others waiting."""
+    import fcntl
+
+    queue = litequeue.Queue(db_path)
+    queue.enqueue("k")
+    holder = os.open(f"{db_path}-lock", os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another writer's turn
+    done = threading.Event()
+    writer = threading.Thread(target=lambda: (queue.enqueue("k"), done.set()))
+    try:
+        writer.start()
+        assert not done.wait(0.3)  # never, while the turn is held
+        assert queue.stats()["default"]["queued"] == 1  # readers do not wait
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+    assert done.wait(10)
+    writer.join()
+    assert queue.stats()["default"]["queued"] == 2
+    queue.close()
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlites_wait(
+    db_path: Path,
+) -> None:
+    Path(f"{db_path}-lock").mkdir()  # not a file: it cannot be opened to lock
+    with litequeue.Queue(db_path) as queue:
+        queue.enqueue("k")
+        queue.handler("k")(lambda ctx, p: "done")
+        assert litequeue.Worker(queue).run(until_empty=True) == 1
+        assert queue.stats()["default"]["succeeded"] == 1

@@ -9,6 +9,8 @@ clock first (``TX_START``) and stamps its rows with it.
 
 from __future__ import annotations
 
+from ..copy import COPIED
+
 __all__ = ["JOB_COLUMNS"]
 
 #: The columns of a ``Job``, as ``_rows.job`` reads them (by name).
@@ -186,7 +188,9 @@ CLAIM = (
     " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
     " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
     " progress = 0, progress_message = NULL, error = NULL"
-    f" FROM picked WHERE j.id = picked.id RETURNING {_JOBS_J}"
+    # By id, from an array: a join with the CTE (whose size the planner cannot know
+    # from a LIMIT parameter) may be planned as a hash of the whole table.
+    f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: Attempts whose lease ran out (their worker died or stalled), taken back in the
 #: claiming transaction; rows another transaction is taking back are skipped.
@@ -612,6 +616,53 @@ LISTING_FILTERS = {
     "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
     "before_id": "id < %s",
 }
+#: The dashboard's filters (``JobFilter``), by field: each a condition whose every
+#: parameter takes the field's value (a status filter holds one status).
+DASHBOARD_FILTERS = {
+    "status": "status = %s",
+    "queue": "queue = %s",
+    "kind": "kind = %s",
+    "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
+    # The store escapes %, _ and \ in the text.
+    "text": "(payload ILIKE %s OR coalesce(error, '') ILIKE %s)",
+}
+
+
+def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter, by id; with ``after``, only those
+    past the id given after the filters' parameters (keyset paging); with ``bound``,
+    none beyond the id given next. The last parameter is the page size."""
+    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+    conditions = [*filters]
+    if after:
+        conditions.append(f"id {past} %s")
+    if bound:
+        conditions.append(f"id {within} %s")
+    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id {direction} LIMIT %s"
+
+
+def counting(filters: list[str]) -> str:
+    """How many jobs match every filter (as for ``dashboard_listing``)."""
+    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT count(*) AS n FROM litequeue_jobs{clause}"
+
+
+#: The lowest and highest job ids: where a bounded scan starts with no page before.
+ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
+#: Jobs that succeeded or failed since a time, by queue, status and minute (its
+#: start): the dashboard's throughput chart.
+FINISHED_PER_MINUTE = (
+    "SELECT queue, status, floor(finished_at / 60) * 60 AS minute, count(*) AS n"
+    " FROM litequeue_jobs WHERE finished_at >= %s AND status IN ('succeeded', 'failed')"
+    " GROUP BY 1, 2, 3"
+)
+#: The first job (by id) a queue holds that is queued and due: the one it has kept
+#: waiting longest.
+OLDEST_QUEUED = (
+    "SELECT id, run_at FROM litequeue_jobs WHERE status = 'queued' AND queue = %s"
+    " AND run_at <= %s ORDER BY id LIMIT 1"
+)
 #: Counts by queue and status, of all jobs...
 STATS = "SELECT queue, status, count(*) AS n FROM litequeue_jobs GROUP BY queue, status"
 #: ...or of the jobs with a tag.
@@ -679,8 +730,58 @@ OLD_EVENTS_END = (
     "SELECT coalesce((SELECT seq FROM litequeue_events WHERE at >= %s ORDER BY seq LIMIT 1),"
     " (SELECT max(seq) FROM litequeue_events), 0) AS seq"
 )
-#: Old events, a bounded batch at a time.
+#: Old events, a bounded batch at a time; how many went.
 DELETE_EVENTS = (
-    "DELETE FROM litequeue_events WHERE seq IN (SELECT seq FROM litequeue_events"
-    " WHERE seq < %s ORDER BY seq LIMIT %s)"
+    "WITH gone AS (DELETE FROM litequeue_events WHERE seq IN (SELECT seq FROM"
+    " litequeue_events WHERE seq < %s ORDER BY seq LIMIT %s) RETURNING 1)"
+    " SELECT count(*) AS n FROM gone"
+)
+
+
+# -- copying a queue (``engines/copy.py``) ----------------------------------------------
+
+#: Every table is exported from one snapshot of the database, and writes nothing.
+EXPORT_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+#: A copied table's rows in key order, in the engine-neutral form (a flag as 0 or 1).
+EXPORT = {
+    table: "SELECT {} FROM litequeue_{} ORDER BY {}".format(
+        ", ".join("paused::int" if column == "paused" else column for column in columns),
+        table,
+        columns[0],
+    )
+    for table, columns in COPIED.items()
+}
+#: What a copy's target already holds, by table: it must hold nothing.
+HELD_ROWS = " UNION ALL ".join(
+    f"SELECT '{table}' AS name, count(*) AS count FROM litequeue_{table}"
+    for table in ("jobs", "events", "queues")
+)
+#: Copied jobs land here first: whether a job's unique key went to a newer job can only
+#: be told once all are in (the key's index allows one holder at a time).
+IMPORT_STAGING = (
+    "CREATE TEMPORARY TABLE litequeue_import_jobs"
+    " (LIKE litequeue_jobs INCLUDING DEFAULTS) ON COMMIT DROP"
+)
+#: Exported rows written as they were, ids and seq numbers included (jobs to staging).
+IMPORT = {
+    table: "COPY {} ({}) FROM STDIN".format(
+        "litequeue_import_jobs" if table == "jobs" else f"litequeue_{table}", ", ".join(columns)
+    )
+    for table, columns in COPIED.items()
+}
+#: The staged jobs into the jobs table: of the active jobs sharing a unique key (a newer
+#: one enqueued with force=True), the newest holds it, as on SQLite.
+IMPORT_JOBS = (
+    "INSERT INTO litequeue_jobs ({columns}, key_superseded)"
+    " SELECT {columns}, unique_key IS NOT NULL AND status IN ('queued', 'running')"
+    " AND id <> max(id) FILTER (WHERE status IN ('queued', 'running'))"
+    " OVER (PARTITION BY unique_key)"
+    " FROM litequeue_import_jobs"
+).format(columns=", ".join(COPIED["jobs"]))
+#: New jobs and events are numbered after the copied ones.
+IMPORT_NUMBERING = (
+    "SELECT setval(pg_get_serial_sequence('litequeue_jobs', 'id'),"
+    " coalesce((SELECT max(id) FROM litequeue_jobs), 0) + 1, false),"
+    " setval(pg_get_serial_sequence('litequeue_events', 'seq'),"
+    " coalesce((SELECT max(seq) FROM litequeue_events), 0) + 1, false)"
 )

@@ -4,6 +4,7 @@ it, one call each."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,7 +17,11 @@ from ..base import AttemptEnd, ChildEnd, Recount, SuccessEnd
 from ..scheduling import DueSchedule
 from . import _rows, _sql
 
-__all__ = ["PostgresTransaction"]
+__all__ = ["SKEW_IGNORED", "PostgresTransaction"]
+
+#: Seconds by which this machine's clock may differ from the server's before times it
+#: computes are moved onto the server's.
+SKEW_IGNORED = 1.0
 
 
 class PostgresTransaction:
@@ -31,6 +36,11 @@ class PostgresTransaction:
     def __init__(self, conn: psycopg.Connection[Any], now: float) -> None:
         self.conn = conn
         self.now = now
+        #: How far the server's clock is ahead of this machine's, measured just after
+        #: the server read its clock for this transaction; under ``SKEW_IGNORED`` the
+        #: measure is mostly the round trip, and times pass unchanged.
+        skew = now - time.time()
+        self.skew = skew if abs(skew) >= SKEW_IGNORED else 0.0
         self.events: list[tuple[int, EventType, dict[str, Any], str]] = []
         #: (seq, job_id, type, data) of every event written.
         self.written: list[tuple[int, int, EventType, dict[str, Any]]] = []
@@ -40,6 +50,12 @@ class PostgresTransaction:
         #: Jobs whose success this transaction recorded and that no job depends on (as
         #: ``SUCCEED`` read them): they release no dependants, with no statement.
         self.undepended: set[int] = set()
+
+    def server_time(self, local: float) -> float:
+        """A time this machine computed (``delay`` seconds from its clock: a delayed
+        job's ``run_at``, a retry's) on the server's clock, so that machines with
+        skewed clocks agree on when it comes."""
+        return local + self.skew
 
     def run(self, sql: Any, params: Any = None) -> psycopg.Cursor[Any]:
         return self.conn.execute(sql, params)
@@ -147,7 +163,10 @@ class PostgresTransaction:
             statement = _sql.RELEASE[expired]
         elif outcome.status == "failed":
             statement = _sql.FAIL[expired]
-            params["retry_at"] = outcome.retry_at
+            retry_at = outcome.retry_at
+            if retry_at is not None and not expired:  # an expiry's is the server's now
+                retry_at = self.server_time(retry_at)
+            params["retry_at"] = retry_at
             params["version"] = outcome.handler_version
         else:
             statement = _sql.CANCEL_ATTEMPT[expired]

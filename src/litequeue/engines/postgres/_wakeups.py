@@ -12,6 +12,7 @@ from __future__ import annotations
 import select
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -31,7 +32,11 @@ POLL_ONLY = 0.1
 class Wakeups:
     """A number that moves when a notification arrives on the store's channel (or a
     fallback period passes), and a wait for it to move. The listening connection is
-    opened on first use: a queue that only enqueues never holds one."""
+    opened on first use: a queue that only enqueues never holds one.
+
+    A notification's payload names the queue that has work (``""``: any queue), and the
+    number can be asked for some queues only: an idle worker wakes for its own queues,
+    not for every enqueue in the database (each wake-up costs a claim)."""
 
     def __init__(self, target: _schema.Target, channel: str, *, timeout: float) -> None:
         self._target = target
@@ -39,16 +44,23 @@ class Wakeups:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
-        self._version = 0
+        self._version = 0  # moves for every queue
+        self._heard: dict[str, int] = {}  # notifications by queue named
         self._moved = time.monotonic()
+        #: When the listening connection may be opened again, after it failed.
+        self._retry_at = 0.0
         self._closed = False
 
-    def version(self) -> int:
-        """The current number (compare for equality only); never raises: a broken
-        listening connection counts as a change, and is opened again next time."""
+    def version(self, queues: Sequence[str] | None = None) -> int:
+        """The current number for ``queues`` (every queue: ``None``); compare for
+        equality only. Never raises: a broken listening connection counts as a change,
+        and is opened again next time."""
         with self._lock:
             self._drain()
-            return self._version
+            heard = self._heard
+            if queues is None:
+                return self._version + sum(heard.values())
+            return self._version + sum(heard.get(queue, 0) for queue in queues)
 
     def wait(self, timeout: float, poll: float) -> bool:
         """Block until the number moves, or ``timeout`` passes; True when it moved."""
@@ -79,7 +91,7 @@ class Wakeups:
         """Count the notifications that arrived (a non-blocking read), and move the
         number if a fallback period passed without any."""
         now = time.monotonic()
-        if self._target.notify and not self._closed:
+        if self._target.notify and not self._closed and (self._conn or now >= self._retry_at):
             try:
                 if self._conn is None:
                     self._listen()
@@ -87,14 +99,18 @@ class Wakeups:
                 assert self._conn is not None
                 pg = self._conn.pgconn
                 pg.consume_input()
-                got = False
-                while pg.notifies() is not None:
-                    got = True
-                if got:
-                    self._bump(now)
+                while (notice := pg.notifies()) is not None:
+                    queue = notice.extra.decode("utf-8", "replace")
+                    if queue:
+                        self._heard[queue] = self._heard.get(queue, 0) + 1
+                    else:
+                        self._bump(now)
             except (psycopg.Error, StoreError):
+                # A server that is down is tried again after a fallback period, not
+                # at every look (each would wait for a connection to time out).
                 self._drop()
                 self._bump(now)
+                self._retry_at = now + FALLBACK
         period = FALLBACK if self._target.notify else POLL_ONLY
         if now - self._moved >= period:
             self._bump(now)

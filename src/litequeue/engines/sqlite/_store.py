@@ -10,17 +10,19 @@ file and aware UTC datetimes outside it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..._checks import INT64_MAX
 from ..._records import (
     Claim,
+    JobFilter,
     JobRun,
     NewJob,
     Outcome,
@@ -39,9 +41,11 @@ from ...models import (
     Schedule,
     WorkerInfo,
 )
-from .. import lifecycle, scheduling
+from .. import lifecycle, listing, scheduling
+from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
+from ._turns import WriterTurns
 
 __all__ = ["SQLiteStore"]
 
@@ -79,6 +83,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
+        self._turns = WriterTurns(self.path)
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
@@ -99,6 +104,7 @@ class SQLiteStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                self._turns.close()
 
     def _write(self) -> _WriteTx:
         return _WriteTx(self)
@@ -119,8 +125,9 @@ class SQLiteStore:
         if problems != ["ok"]:
             raise NotADatabase(f"{self.path}: the database is corrupt: {'; '.join(problems)}")
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits to the file."""
+    def data_version(self, queues: Sequence[str] | None = None) -> int:
+        """Changes whenever another connection commits to the file (to any queue: the
+        file does not say which, and reading this costs no I/O)."""
         return int(self._read(_sql.DATA_VERSION)[0][0])
 
     def wait_for_change(self, timeout: float, poll: float) -> bool:
@@ -273,7 +280,8 @@ class SQLiteStore:
         assert job_id is not None
         if new.tags:
             conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
-        tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
+        data = {"kind": new.kind, "queue": new.queue}
+        tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
         created_at = _rows.dt(now)
         return Job(
             id=job_id,
@@ -355,7 +363,10 @@ class SQLiteStore:
         longer)."""
         conn, now = tx.conn, tx.now
         lifecycle.take_back_expired(tx)
-        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        kinds: tuple[str, ...] = () if claim.kinds is None else claim.kinds
+        count = None if claim.kinds is None else min(len(kinds), _sql.KINDS_LISTED + 1)
+        if len(kinds) > _sql.KINDS_LISTED:
+            kinds = (encode_json(list(kinds)),)
         claimed: list[Any] = []
         for queue in claim.queues:
             wanted = claim.limit - len(claimed)
@@ -364,11 +375,11 @@ class SQLiteStore:
             limits = conn.execute(_sql.QUEUE_LIMITS, (queue,)).fetchone()
             if limits is None or limits == _NO_LIMITS:
                 rows = conn.execute(
-                    _sql.CLAIM_ONE if wanted == 1 else _sql.CLAIM_MANY,
-                    (queue, now, wanted, claim.worker, lease_until, kinds),
+                    _sql.CLAIM[wanted == 1, count],
+                    (queue, now, wanted, claim.worker, lease_until, *kinds),
                 ).fetchall()
             else:
-                rows = self._claim_limited(tx, claim, queue, wanted, lease_until, kinds, limits)
+                rows = self._claim_limited(tx, claim, queue, wanted, lease_until, limits)
             if not rows:
                 continue
             rows.sort(key=_rows.claim_order)
@@ -383,13 +394,13 @@ class SQLiteStore:
         queue: str,
         wanted: int,
         lease_until: float,
-        kinds: str | None,
         limits: tuple[Any, ...],
     ) -> list[Any]:
         """Claim from a queue with a rate or per-key limits, recording the starts its
         rates count. Each statement takes at most one job per key, so it runs again
         while it takes some and more are wanted."""
         conn, now = tx.conn, tx.now
+        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
         rate_count, rate_period, key_count, key_period, per_key_limit = limits
         keyed = key_count is not None or per_key_limit is not None
         if rate_count is not None:
@@ -592,6 +603,59 @@ class SQLiteStore:
         rows = self._read(_sql.job_listing(where), (*args, limit))
         return [_rows.job(r) for r in rows]
 
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        descending: bool = True,
+        after: int | None = None,
+        limit: int = 50,
+        scan: int | None = None,
+    ) -> tuple[list[Job], int | None]:
+        """A page of the jobs matching ``where`` by id, and the id the next page
+        starts after (see ``engines.listing``)."""
+
+        def read(
+            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
+        ) -> list[Job]:
+            filters, args = _dashboard_filters(part)
+            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
+            given = [a for a in (after, bound) if a is not None]
+            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+
+        def id_range() -> tuple[int | None, int | None]:
+            lowest, highest = self._read(_sql.ID_RANGE)[0]
+            return lowest, highest
+
+        return listing.list_jobs(
+            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
+        )
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where``."""
+        filters, args = _dashboard_filters(where)
+        return int(self._read(_sql.counting(filters), args)[0][0])
+
+    def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
+        """``(queue, status, minute, count)`` of the jobs that succeeded or failed
+        since ``since`` (POSIX seconds; ``minute`` is the minute's start)."""
+        rows = self._read(_sql.FINISHED_PER_MINUTE, (since,))
+        return [(q, status, float(minute), n) for q, status, minute, n in rows]
+
+    def oldest_queued(self, queues: Sequence[str], now: float) -> dict[str, tuple[int, float]]:
+        """``{queue: (job id, due since)}`` of the first queued job of each of
+        ``queues`` that is due (a queue with none is left out)."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, tuple[int, float]]:
+            found = {}
+            for name in queues:
+                row = conn.execute(_sql.OLDEST_QUEUED, (name, now)).fetchone()
+                if row is not None:
+                    found[name] = (row[0], row[1])
+            return found
+
+        return self._reading(read)
+
     def stats(self, *, tag: str | None = None) -> dict[str, dict[str, int]]:
         """``{queue: {status: count}}`` over all jobs (or those with ``tag``)."""
         rows = self._read(_sql.STATS) if tag is None else self._read(_sql.STATS_BY_TAG, (tag,))
@@ -720,6 +784,38 @@ class SQLiteStore:
                     break
         return jobs, events
 
+    # -- copying a queue (``engines/copy.py``) -------------------------------------------
+
+    def export_rows(self) -> Generator[TableRows, None, None]:
+        """Every copied table's rows, from one read transaction: the file's snapshot
+        when the first row is read (others may write meanwhile, unseen)."""
+        with self._lock, _schema.translate_errors(self.path):
+            _schema.retry_busy(lambda: self._conn.execute(_sql.BEGIN_READ), self._busy_timeout)
+            try:
+                for table in COPIED:
+                    cursor = self._conn.execute(_sql.EXPORT[table])
+                    while rows := cursor.fetchmany(CHUNK):
+                        yield TableRows(table, rows)
+            finally:
+                _schema.rollback(self._conn)  # it wrote nothing: ends the snapshot
+
+    def import_rows(self, chunks: Iterable[TableRows]) -> dict[str, int]:
+        """Write exported rows into this empty file in one write transaction."""
+        counts = dict.fromkeys(COPIED, 0)
+        with self._write() as tx:
+            refuse_unless_empty(self.path, dict(tx.conn.execute(_sql.HELD_ROWS).fetchall()))
+            for chunk in chunks:
+                tx.conn.executemany(_sql.IMPORT[chunk.table], chunk.rows)
+                counts[chunk.table] += len(chunk.rows)
+        return counts
+
+
+@functools.lru_cache(maxsize=256)
+def _enqueued_json(kind: str, queue: str) -> str:
+    """An ``enqueued`` event's data as JSON: a producer enqueues a few kinds on a few
+    queues again and again."""
+    return encode_json({"kind": kind, "queue": queue})
+
 
 def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
     if status in _ACTIVE:
@@ -744,6 +840,7 @@ class _WriteTx:
 
     def __enter__(self) -> SQLiteTransaction:
         store = self.store
+        store._turns.take()  # before the store's lock, which readers share
         store._lock.acquire()
         try:
             _schema.begin_immediate(store._conn, store._busy_timeout)
@@ -758,6 +855,7 @@ class _WriteTx:
                 )
         except BaseException as exc:
             store._lock.release()
+            store._turns.give_back()
             if isinstance(exc, sqlite3.Error):
                 raise _schema.translate(exc, store.path) from exc
             raise
@@ -781,5 +879,32 @@ class _WriteTx:
             raise
         finally:
             store._lock.release()
+            store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
+
+
+def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``where`` and their parameters, in order."""
+    filters: list[str] = []
+    args: list[Any] = []
+    if where.statuses:
+        filters.append(_sql.status_filter(len(where.statuses)))
+        args.extend(where.statuses)
+    text = None if where.text is None else f"%{_escape_like(where.text)}%"
+    for name, value in (
+        ("queue", where.queue),
+        ("kind", where.kind),
+        ("tag", where.tag),
+        ("text", text),
+    ):
+        if value is not None:
+            condition = _sql.DASHBOARD_FILTERS[name]
+            filters.append(condition)
+            args.extend([value] * condition.count("?"))
+    return filters, args
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -3,6 +3,7 @@ the job lifecycle (``engines/lifecycle.py``) runs through it, one call each."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -39,6 +40,12 @@ def execute_in_chunks(
         return
     for start, size in _chunks(count):
         yield conn.execute(statements[size], [*first, *values[4 * start : 4 * (start + size)]])
+
+
+@functools.lru_cache(maxsize=64)
+def _name_json(name: str) -> str:
+    """A worker's name as JSON: one worker claims again and again under one name."""
+    return dumps(name, "worker name")
 
 
 class SQLiteTransaction:
@@ -79,7 +86,7 @@ class SQLiteTransaction:
     def started(self, attempts: Iterable[tuple[int, int]], worker: str) -> None:
         """The ``started`` events of claimed ``(job id, attempt)`` pairs (one per job:
         their JSON by hand)."""
-        encoded = dumps(worker, "worker name")
+        encoded = _name_json(worker)
         self.events.extend(
             (
                 job_id,

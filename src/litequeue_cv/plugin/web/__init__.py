@@ -20,28 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import litequeue
+from litequeue.web import Guard, Live, View, error, serve
 
-from .. import KIND, QUEUE, UPLOADS_MARKER
-from ._guard import Guard, error
-from ._live import Live
+from .. import KIND, QUEUE, UPLOADS_MARKER, content_key_of, uploaded_file
+from ._files import LABELS, export_csv, export_jsonl, file_states, is_digest, summary_line
 from ._upload import Refused, receive
 
 __all__ = [
@@ -51,6 +47,7 @@ __all__ = [
     "UPLOAD_TIMEOUT",
     "create_app",
     "serve",
+    "view",
 ]
 
 STATIC = Path(__file__).with_name("static")
@@ -62,9 +59,13 @@ MAX_UPLOAD = 10 * 2**20
 MAX_FILES = 20
 #: Seconds an upload's body may take to arrive (a body that trickles in is cut off).
 UPLOAD_TIMEOUT = 120.0
+_MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 #: Most jobs the page's list shows (it says how many there are).
 LIST_LIMIT = 200
-_SHUTDOWN_GRACE = 10  # seconds open requests get once the server is told to stop
 _LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
 
 
@@ -129,38 +130,28 @@ def _never() -> bool:
     return False
 
 
-def create_app(
-    db: str | Path,
+def draw(event: litequeue.Event, job: litequeue.Job | None) -> dict[str, Any] | None:
+    """An event as the CV page's stream sends it: CV jobs only, and every deletion."""
+    if event.type is litequeue.EventType.DELETED:
+        return {"seq": event.seq, "type": "deleted", "id": event.job_id}
+    if job is None or job.kind != KIND:
+        return None
+    return {"seq": event.seq, "type": event.type.value, "job": summary(job)}
+
+
+async def _run(fn: Callable[..., Any], *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(lambda: fn(*args))
+
+
+def routes(
+    queue: litequeue.Queue,
+    uploads: Path | None,
     *,
-    data_dir: str | Path,
-    token: str | None = None,
-    allowed_hosts: Collection[str] = (),
-    run_worker: bool = True,
-    workers: int = 2,
     max_upload: int = MAX_UPLOAD,
     upload_timeout: float = UPLOAD_TIMEOUT,
-    poll: float = 0.25,
-) -> Starlette:
-    """The web app for the queue file ``db``; uploads go under ``data_dir``.
-
-    ``token`` None serves without one (the command line makes one per start);
-    ``allowed_hosts`` are names, besides loopback ones and the bound address, that
-    the page may be asked by."""
-    from .. import __name__ as plugin_module
-
-    # The queue first: a database in a folder that does not exist is refused, and
-    # no folder is made for it.
-    queue = litequeue.Queue(db, plugins=[plugin_module])
-    try:
-        uploads = _upload_folder(Path(data_dir))
-    except BaseException:
-        queue.close()
-        raise
-    worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
-    live = Live(queue, summary, poll=poll)
-
-    async def run(fn: Callable[..., Any], *args: Any) -> Any:
-        return await anyio.to_thread.run_sync(lambda: fn(*args))
+) -> list[BaseRoute]:
+    """The CV page's routes but its event stream, over ``queue``; uploads are saved in
+    ``uploads`` (None: a read-only page, with no upload route)."""
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -190,22 +181,23 @@ def create_app(
                 # Queued CVs that no live worker (here or elsewhere) would claim.
                 "unhandled": queue.unhandled().get((QUEUE, KIND), 0),
                 "projects": projects,
+                "read_only": uploads is None,
             }
 
-        return JSONResponse(await run(read))
+        return JSONResponse(await _run(read))
 
     async def older(request: Request) -> Response:
         before = _number(request.query_params.get("before", ""))
         if before is None:
             return error(400, f"?before= takes a job id 0..{_LAST_SEQ}")
-        return JSONResponse(await run(page, _project_tag(request), before))
+        return JSONResponse(await _run(page, _project_tag(request), before))
 
     async def job(request: Request) -> Response:
         job_id = _number(request.path_params["job_id"])
         if job_id is None:
             return _no_job(request)
         try:
-            found = await run(queue.get, job_id)
+            found = await _run(queue.get, job_id)
         except litequeue.JobNotFound:
             return _no_job(request)
         return JSONResponse({**summary(found), "result": found.result})
@@ -217,7 +209,7 @@ def create_app(
         if job_id is None:
             return _no_job(request)
         try:
-            changed = await run(getattr(queue, action), job_id)
+            changed = await _run(getattr(queue, action), job_id)
         except litequeue.JobNotFound:
             return _no_job(request)
         except litequeue.InvalidTransition as exc:
@@ -230,10 +222,13 @@ def create_app(
     max_request = MAX_FILES * max_upload + 2**20
 
     async def upload(request: Request) -> Response:
+        if uploads is None:
+            return error(403, "the page is read-only (started with --read-only)")
         length = request.headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > max_request:
             return error(413, f"upload larger than {max_request // 2**20} MB")
         try:
+            await _run(_upload_folder, uploads.parent)  # made at the first upload, or again
             got = await receive(
                 request,
                 uploads,
@@ -248,27 +243,161 @@ def create_app(
         if not got.files:
             return error(400, "no files in the upload (field 'files')")
 
-        def enqueue() -> list[litequeue.Job]:
+        def enqueue() -> list[dict[str, Any]]:
+            """Enqueue each file but those read before with the current handler
+            (unless forced); a file already being read keeps its job."""
             tags = [f"project:{got.project}"] if got.project else []
-            return queue.enqueue_many(
-                [{"kind": KIND, "payload": {"path": str(t), "name": n}} for n, t in got.files],
-                queue=QUEUE,
-                tags=tags,
-            )
+            states = file_states(queue, got.digests)
+            skip = [not got.force and s is litequeue.KeyState.DONE for s in states]
+            items = [
+                {
+                    "kind": KIND,
+                    "payload": {"path": str(target), "name": name},
+                    "unique_key": content_key_of(digest),
+                    "force": got.force,
+                }
+                for (name, target), digest, skipped in zip(
+                    got.files, got.digests, skip, strict=True
+                )
+                if not skipped
+            ]
+            jobs = iter(queue.enqueue_many(items, queue=QUEUE, tags=tags))
+            answer = []
+            for (name, target), digest, skipped in zip(got.files, got.digests, skip, strict=True):
+                if skipped:
+                    target.unlink(missing_ok=True)
+                    done = queue.jobs(unique_key=content_key_of(digest), kind=KIND, limit=1)
+                    answer.append({**summary(done[0]), "skipped": LABELS[litequeue.KeyState.DONE]})
+                    continue
+                job = next(jobs)
+                if job.payload != {"path": str(target), "name": name}:
+                    target.unlink(missing_ok=True)  # the file's job was there already
+                answer.append(summary(job))
+            return answer
 
         try:
-            jobs = await run(enqueue)  # committed before the response
+            answer = await _run(enqueue)  # committed before the response
         except Exception:
             got.discard()  # no job will ever read them
             raise
-        return JSONResponse([summary(j) for j in jobs], status_code=201)
+        return JSONResponse(answer, status_code=201)
+
+    async def preview(request: Request) -> Response:
+        """What the queue knows of files about to be dropped, by their SHA-256."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        digests = body.get("sha256") if isinstance(body, dict) else None
+        if not isinstance(digests, list) or not all(map(is_digest, digests)):
+            return error(400, 'the body is {"sha256": [the hex SHA-256 of each file]}')
+        if len(digests) > MAX_FILES:
+            return error(413, f"at most {MAX_FILES} files per upload")
+        states = await _run(file_states, queue, digests)
+        return JSONResponse(
+            {"states": [LABELS[s] for s in states], "summary": summary_line(states)}
+        )
+
+    async def export(request: Request) -> Response:
+        shape = request.path_params["shape"]
+        if shape not in ("jsonl", "csv"):
+            return error(404, "exports are cvs.jsonl and cvs.csv")
+        write = export_jsonl if shape == "jsonl" else export_csv
+        text = await _run(write, queue, _project_tag(request))
+        kind = "application/jsonl" if shape == "jsonl" else "text/csv"
+        return Response(
+            text,
+            media_type=f"{kind}; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="cvs.{shape}"'},
+        )
+
+    async def original(request: Request) -> Response:
+        """The file as it was dropped, for the browser's own viewer beside the CV."""
+        job_id = _number(request.path_params["job_id"])
+        if job_id is None:
+            return _no_job(request)
+        try:
+            found = await _run(queue.get, job_id)
+        except litequeue.JobNotFound:
+            return _no_job(request)
+        path = uploaded_file(found)
+        if path is None or not path.is_file():
+            return error(404, f"job {job_id} has no uploaded file")
+        return FileResponse(
+            path,
+            media_type=_MEDIA_TYPES[path.suffix],
+            content_disposition_type="inline",
+            # Shown in a frame of the page itself, and nowhere else.
+            headers={
+                "content-security-policy": "frame-ancestors 'self'",
+                "x-frame-options": "SAMEORIGIN",
+            },
+        )
+
+    return [
+        Route("/", index),
+        Route("/favicon.ico", favicon),
+        Route("/api/state", state),
+        Route("/api/jobs", older),
+        Route("/api/upload", upload, methods=["POST"]),
+        Route("/api/preview", preview, methods=["POST"]),
+        Route("/api/export/cvs.{shape}", export),
+        Route("/api/jobs/{job_id}", job),
+        Route("/api/jobs/{job_id}/file", original),
+        Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def view(queue: litequeue.Queue, read_only: bool) -> View:
+    """The CV page as a view of ``litequeue web``: uploads go to ``cv-data/uploads``
+    beside the queue file, or in the current folder for a database URL (none in
+    ``read_only`` mode); the dashboard runs no worker
+    (``litequeue worker --queue cv`` does, anywhere)."""
+    # Beside a queue file, or here for a database URL (as litequeue-cv web does).
+    # Made at the first upload: a dashboard of a queue with no CVs leaves no folder.
+    home = queue.path.resolve().parent if isinstance(queue.path, Path) else Path.cwd()
+    uploads = None if read_only else home / "cv-data" / "uploads"
+    return View(name="cv", title="CVs", routes=routes(queue, uploads), draw=draw)
+
+
+def create_app(
+    db: str | Path,
+    *,
+    data_dir: str | Path,
+    token: str | None = None,
+    allowed_hosts: Collection[str] = (),
+    run_worker: bool = True,
+    workers: int = 2,
+    max_upload: int = MAX_UPLOAD,
+    upload_timeout: float = UPLOAD_TIMEOUT,
+    poll: float = 0.25,
+) -> Starlette:
+    """The CV page alone (``litequeue-cv web``), for the queue file ``db``, with a
+    worker of its own unless ``run_worker`` is False; uploads go under ``data_dir``.
+
+    ``token`` None serves without one (the command line makes one per start);
+    ``allowed_hosts`` are names, besides loopback ones and the bound address, that
+    the page may be asked by."""
+    from .. import __name__ as plugin_module
+
+    # The queue first: a database in a folder that does not exist is refused, and
+    # no folder is made for it.
+    queue = litequeue.Queue(db, plugins=[plugin_module])
+    try:
+        uploads = _upload_folder(Path(data_dir))
+    except BaseException:
+        queue.close()
+        raise
+    worker = litequeue.Worker(queue, queues=[QUEUE], concurrency=workers)
+    live = Live(queue, {"cv": draw}, poll=poll)
 
     async def events(request: Request) -> Response:
         start = _after(request)
         if start is None:
             return error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
         return StreamingResponse(
-            live.stream(start),
+            live.stream(start, "cv"),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
@@ -294,19 +423,9 @@ def create_app(
                 thread.join(10)
             queue.close()
 
-    routes = [
-        Route("/", index),
-        Route("/favicon.ico", favicon),
-        Route("/api/state", state),
-        Route("/api/jobs", older),
-        Route("/api/upload", upload, methods=["POST"]),
-        Route("/api/events", events),
-        Route("/api/jobs/{job_id}", job),
-        Route("/api/jobs/{job_id}/{action}", change, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
+    own = routes(queue, uploads, max_upload=max_upload, upload_timeout=upload_timeout)
     app = Starlette(
-        routes=routes,
+        routes=[Route("/api/events", events), *own],
         middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)],
         exception_handlers={litequeue.DatabaseBusy: _busy, litequeue.StoreError: _store_failed},
         lifespan=lifespan,
@@ -333,25 +452,3 @@ def _upload_folder(data_dir: Path) -> Path:
 
 def _no_job(request: Request) -> Response:
     return error(404, f"no job {request.path_params['job_id'][:100]}")
-
-
-def serve(app: Starlette, sock: socket.socket) -> None:
-    """Serve ``app`` on the listening ``sock`` until SIGINT or SIGTERM, then stop the
-    worker: open event streams end as soon as uvicorn is told to exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=_SHUTDOWN_GRACE)
-    )
-    app.state.stopping = lambda: server.should_exit
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.should_exit = True
-
-    # uvicorn takes the signals only while it runs, and re-raises the one that
-    # stopped it when done; around it, a signal just asks it to stop, so a stop by
-    # signal ends in status 0 rather than KeyboardInterrupt or death by SIGTERM.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.run(sockets=[sock])
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -9,6 +9,7 @@ received so far, and a request that fails leaves none of its files behind.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Collection
@@ -37,7 +38,8 @@ class Refused(Exception):
 
 
 class Upload:
-    """The parts of one request: its ``project`` field and the files saved so far."""
+    """The parts of one request: its ``project`` and ``force`` fields, and the files
+    saved so far with the SHA-256 of each (what says a file was read before)."""
 
     def __init__(
         self, folder: Path, *, suffixes: Collection[str], max_file: int, max_files: int
@@ -45,8 +47,13 @@ class Upload:
         self.folder, self.suffixes = folder, suffixes
         self.max_file, self.max_files = max_file, max_files
         self.project = ""
+        #: Whether files read before are to be read again (the ``force`` field: "1").
+        self.force = False
         #: (the name the client gave, the file as saved), in the order sent.
         self.files: list[tuple[str, Path]] = []
+        #: The SHA-256 (hex) of each file received whole, in the same order.
+        self.digests: list[str] = []
+        self._digest = hashlib.sha256()
         self.complete = False
         self._fields = 0
         self._headers: dict[bytes, bytes] = {}
@@ -54,6 +61,7 @@ class Upload:
         self._out: BinaryIO | None = None
         self._size = 0
         self._field: bytearray | None = None
+        self._field_name: bytes | None = None
 
     def discard(self) -> None:
         """Remove every file of this request: the request failed, so none has a job."""
@@ -98,7 +106,8 @@ class Upload:
         self._fields += 1
         if self._fields > _MAX_FIELDS:
             raise Refused(413, f"at most {_MAX_FIELDS} form fields per upload")
-        self._field = bytearray() if field == b"project" else None
+        self._field_name = field
+        self._field = bytearray() if field in (b"project", b"force") else None
 
     def _start_file(self, field: bytes | None, filename: str) -> None:
         if field != b"files":
@@ -113,6 +122,7 @@ class Upload:
         self._out = target.open("xb")
         self.files.append((name, target))
         self._size = 0
+        self._digest = hashlib.sha256()
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._out is not None:
@@ -121,6 +131,7 @@ class Upload:
                 name = self.files[-1][0]
                 raise Refused(413, f"{name}: larger than {self.max_file // 2**20} MB")
             self._out.write(data[start:end])
+            self._digest.update(data[start:end])
         elif self._field is not None:
             self._field += data[start:end]
             if len(self._field) > _FIELD_LIMIT:
@@ -130,10 +141,14 @@ class Upload:
         if self._out is not None:
             self._out.close()
             self._out = None
+            self.digests.append(self._digest.hexdigest())
         elif self._field is not None:
             text = self._field.decode("utf-8", "replace")
-            # A tag is shown on one line: a tab or line break in it would be refused.
-            self.project = _CONTROL.sub(" ", text).strip()[:80]
+            if self._field_name == b"force":
+                self.force = text.strip() == "1"
+            else:
+                # A tag is shown on one line: a tab or line break in it would be refused.
+                self.project = _CONTROL.sub(" ", text).strip()[:80]
             self._field = None
 
     def _on_end(self) -> None:

@@ -50,6 +50,7 @@ function render(job, older = false) {
   const button = (label, action) => {
     const b = document.createElement("button");
     b.textContent = label;
+    if (action !== "view") b.className = "change";
     b.addEventListener("click", (e) => { e.stopPropagation(); act(job.id, action); });
     actions.append(b);
   };
@@ -83,6 +84,23 @@ function say(text, seconds = 5) {
   sayTimer = setTimeout(() => { $("upload-status").textContent = ""; }, seconds * 1000);
 }
 
+function item(list, text, when) {
+  const li = document.createElement("li");
+  li.append(document.createTextNode(text));
+  if (when) {
+    const span = document.createElement("span");
+    span.className = "when";
+    span.textContent = ` ${when}`;
+    li.append(span);
+  }
+  $(list).append(li);
+}
+
+function period(entry) {
+  return [entry.start, entry.end].filter(Boolean).join(" – ");
+}
+
+// The extracted CV as a profile, beside the file it was read from.
 async function show(id) {
   const job = await api(`api/jobs/${id}`);
   const cv = job.result || {};
@@ -98,14 +116,34 @@ async function show(id) {
     fields.append(dt, dd);
   };
   const contact = cv.contact || {};
+  add("name", contact.name);
   add("email", contact.email);
   add("phone", contact.phone);
   add("location", contact.location);
-  add("jobs", (cv.work_history || []).map((w) => `${w.title || "?"} at ${w.company || "?"}`).join("; "));
-  add("education", (cv.education || []).map((e) => `${e.degree || ""} ${e.institution || ""}`).join("; "));
-  add("skills", (cv.skills || []).join(", "));
-  add("confidence", cv.parse_confidence?.toFixed(2));
+  add("links", (contact.links || []).join(" "));
+  add("summary", cv.summary);
+  for (const list of ["profile-work", "profile-education", "profile-languages", "profile-warnings"]) {
+    $(list).replaceChildren();
+  }
+  for (const w of cv.work_history || []) {
+    item("profile-work", [w.title, w.company, w.location].filter(Boolean).join(", "), period(w));
+  }
+  for (const e of cv.education || []) {
+    item("profile-education", [e.degree, e.field, e.institution].filter(Boolean).join(", "), period(e));
+  }
+  for (const l of cv.languages || []) item("profile-languages", [l.name, l.level].filter(Boolean).join(": "));
+  for (const w of cv.warnings || []) item("profile-warnings", w);
+  $("profile-skills").textContent = (cv.skills || []).join(", ") || "—";
+  $("profile-confidence").textContent =
+    typeof cv.parse_confidence === "number" ? cv.parse_confidence.toFixed(2) : "—";
   $("detail-json").textContent = JSON.stringify(cv, null, 2);
+  // PDF and text show in the browser's own viewer; a DOCX would only download.
+  const viewable = /\.(pdf|txt)$/i.test(job.name);
+  $("original").hidden = !viewable;
+  if (viewable) $("original").src = `api/jobs/${id}/file`;
+  else $("original").removeAttribute("src");
+  $("original-link").hidden = viewable;
+  $("original-link").href = `api/jobs/${id}/file`;
 }
 
 async function load() {
@@ -119,6 +157,7 @@ async function load() {
   const list = $("projects");
   list.replaceChildren(...state.projects.map((p) => Object.assign(document.createElement("option"), { value: p })));
   showStats(state);
+  document.body.classList.toggle("read-only", Boolean(state.read_only));
   lastSeq = state.last_seq;
   follow();
 }
@@ -172,27 +211,76 @@ function refreshStats() {
   }, 300);
 }
 
+// Dropped files are first looked up by their SHA-256: new, already processed, or
+// processed by an older version of the reader (and so worth reading again).
+let chosen = [];
+
+async function sha256(file) {
+  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function preview(files) {
+  if (!files.length) return;
+  chosen = files;
+  const body = $("preview-files").tBodies[0];
+  body.replaceChildren();
+  $("preview").hidden = false;
+  $("force").checked = false;
+  $("preview-summary").textContent = "looking the files up…";
+  try {
+    // Only a secure context (https, or this machine's loopback) hashes files.
+    if (!window.crypto?.subtle) throw new Error("files cannot be looked up over plain http");
+    const digests = await Promise.all(files.map(sha256));
+    const known = await api("api/preview", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sha256: digests }),
+    });
+    files.forEach((file, i) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(file.name), cell(known.states[i]));
+      body.append(tr);
+    });
+    $("preview-summary").textContent = known.summary;
+  } catch (error) {
+    $("preview-summary").textContent = `${files.length} file(s): ${error.message}`;
+  }
+  $("send").focus();
+}
+
 async function upload(files) {
   if (!files.length) return;
+  $("preview").hidden = true;
   const form = new FormData();
   for (const file of files) form.append("files", file);
   form.append("project", project());
+  if ($("force").checked) form.append("force", "1");
   say(`uploading ${files.length} file(s)…`, 600);
   try {
-    const jobs = await api("api/upload", { method: "POST", body: form });
-    say(`${jobs.length} file(s) queued`);
+    const answer = await api("api/upload", { method: "POST", body: form });
+    const skipped = answer.filter((job) => job.skipped).length;
+    say(`${answer.length - skipped} file(s) queued${skipped ? `, ${skipped} already processed` : ""}`);
   } catch (error) {
     say(error.message);
   }
+}
+
+function exports() {
+  const query = project() ? `?project=${encodeURIComponent(project())}` : "";
+  $("export-jsonl").href = `api/export/cvs.jsonl${query}`;
+  $("export-csv").href = `api/export/cvs.csv${query}`;
 }
 
 window.addEventListener("DOMContentLoaded", () => {
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload([...e.dataTransfer.files]); });
-  $("picker").addEventListener("change", (e) => upload([...e.target.files]));
-  $("project").addEventListener("change", load);
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); preview([...e.dataTransfer.files]); });
+  $("picker").addEventListener("change", (e) => preview([...e.target.files]));
+  $("send").addEventListener("click", () => upload(chosen));
+  $("drop-preview").addEventListener("click", () => { $("preview").hidden = true; });
+  $("project").addEventListener("change", () => { exports(); load(); });
   $("older").addEventListener("click", () => showOlder().catch((error) => say(error.message)));
   load().catch((error) => say(error.message, 600));
 });

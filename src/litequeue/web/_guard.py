@@ -59,10 +59,18 @@ class Guard(BaseHTTPMiddleware):
     """Host, token, same-origin and custom-header checks, and security headers.
 
     ``token`` None turns the token off; ``allowed_hosts`` adds names the page may
-    be asked by on any port (``"*"``: any Host, for a proxy that checks it)."""
+    be asked by on any port (``"*"``: any Host, for a proxy that checks it);
+    ``read_only`` refuses every state-changing request."""
 
-    def __init__(self, app: Any, token: str | None, allowed_hosts: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        app: Any,
+        token: str | None,
+        allowed_hosts: Collection[str] = (),
+        read_only: bool = False,
+    ) -> None:
         super().__init__(app)
+        self.read_only = read_only
         # As a digest: compare_digest takes only ASCII str, and a cookie only some
         # characters; any token works this way.
         self.digest = None if token is None else _digest(token.encode())
@@ -108,25 +116,27 @@ class Guard(BaseHTTPMiddleware):
         valid = self.digest is None or (
             given is not None and secrets.compare_digest(given, self.digest)
         )
-        if not valid and (given is not None or request.url.path.startswith("/api/")):
-            return error(
-                401, "a valid token is needed: open the link litequeue-cv web printed (?token=)"
-            )
+        path = _own_path(request)
+        if not valid and (given is not None or "/api/" in path):
+            return error(401, "a valid token is needed: open the link the server printed (?token=)")
         if request.method not in _SAFE_METHODS:
+            if self.read_only:
+                return error(403, "the page is read-only (started with --read-only)")
             origin = request.headers.get("origin")
             if origin is not None and origin.split("://", 1)[-1] != request.headers["host"]:
                 return error(403, "requests from other origins are refused")
             if request.headers.get(HEADER) != "1":
                 return error(403, f"state-changing requests need the {HEADER} header")
-        if self.digest is not None and request.url.path == "/" and "token" in request.query_params:
+        if self.digest is not None and path == "/" and "token" in request.query_params:
             # The link's token becomes a cookie, and leaves the address bar.
-            response: Response = RedirectResponse("/", status_code=303)
+            root = request.scope.get("root_path", "")
+            response: Response = RedirectResponse(f"{root}/", status_code=303)
             response.set_cookie(
                 _cookie_name(request),
                 self.digest.decode(),
                 httponly=True,
                 samesite="strict",
-                path="/",
+                path=f"{root}/",
             )
         else:
             response = await call_next(request)
@@ -143,3 +153,10 @@ def _cookie_name(request: Request) -> str:
     """Cookies are shared by every port of a host: one per port, so two pages on
     one machine do not log each other out."""
     return f"litequeue-token-{request.url.port or 80}"
+
+
+def _own_path(request: Request) -> str:
+    """The request's path within the app (which may be mounted under a prefix)."""
+    root = request.scope.get("root_path", "")
+    path = request.url.path
+    return path[len(root) :] if root and path.startswith(root) else path
