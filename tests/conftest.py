@@ -43,7 +43,8 @@ _NO_SERVER = (
     "PostgreSQL tests skipped: no server given. Set {variable} to a superuser URL "
     "(`.ci/postgres start` makes a throwaway one) or run `.ci/run`."
 )
-_postgres_databases_made = 0
+_postgres_tests: set[str] = set()  # node ids of the tests collected that need the server
+_postgres_tests_passed = 0
 _postgres_tests_left_out = pytest.StashKey[int]()
 
 
@@ -51,12 +52,14 @@ def _postgres_required() -> bool:
     return os.environ.get(POSTGRES_REQUIRED_VARIABLE, "") not in ("", "0")
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without a server, the PostgreSQL tests are left out, and said so once (a skip per
     test would print a line per test)."""
+    left_out = [item for item in items if _needs_postgres(item)]
+    _postgres_tests.update(item.nodeid for item in left_out)
     if os.environ.get(POSTGRES_URL_VARIABLE) or _postgres_required():
         return
-    left_out = [item for item in items if _needs_postgres(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if item not in set(left_out)]
@@ -101,21 +104,27 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the test server for one test, dropped after it."""
     import psycopg
 
-    global _postgres_databases_made
     name = f"litequeue_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    _postgres_databases_made += 1
     yield urlunsplit(urlsplit(postgres_server)._replace(path=f"/{name}"))
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _postgres_tests_passed
+    if report.when == "call" and report.passed and report.nodeid in _postgres_tests:
+        _postgres_tests_passed += 1
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Where PostgreSQL is required, a run in which no PostgreSQL test ran fails."""
-    if _postgres_required() and _postgres_databases_made == 0 and exitstatus == 0:
+    """Where PostgreSQL is required, a run in which no PostgreSQL test passed fails."""
+    if _postgres_required() and _postgres_tests_passed == 0 and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        print(f"\n{POSTGRES_REQUIRED_VARIABLE} is set but no PostgreSQL test ran", file=sys.stderr)
+        print(
+            f"\n{POSTGRES_REQUIRED_VARIABLE} is set, yet no PostgreSQL test passed", file=sys.stderr
+        )
 
 
 @pytest.fixture

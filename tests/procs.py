@@ -5,7 +5,8 @@ use to start them and read what they did.
 (``plugins.handlers.record``) appends ``start|end job_id attempt pid time`` to
 RECORD; ``follow DB`` prints the event log as it grows; ``enqueue-keys DB GO KEY...``
 waits for the named pipe GO to open, enqueues one job per unique key and prints the
-ids it got back. DB is a file path or a database URL.
+ids it got back; ``schedules DB ...`` runs scheduler rounds over a simulated clock.
+DB is a file path or a database URL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import litequeue
@@ -106,6 +108,18 @@ def follow(args: argparse.Namespace) -> None:
             return
 
 
+def schedules(args: argparse.Namespace) -> None:
+    """Run scheduler rounds over a simulated clock: ``--count`` rounds from ``--start``
+    (POSIX seconds), ``--step`` seconds apart, each at once after the last."""
+    queue = litequeue.Queue(args.db)
+    if args.ready:
+        open(args.ready, "w").close()
+    for round_ in range(args.count):
+        at = datetime.fromtimestamp(args.start + round_ * args.step, UTC)
+        queue.run_schedules(now=at)
+    queue.close()
+
+
 def enqueue_keys(args: argparse.Namespace) -> None:
     """Enqueue one job per key as soon as GO opens (every racer at once); print the ids
     got back as one JSON object."""
@@ -142,10 +156,18 @@ def main() -> None:
     k.add_argument("db")
     k.add_argument("go")
     k.add_argument("keys", nargs="+")
+    s = sub.add_parser("schedules")
+    s.add_argument("db")
+    s.add_argument("--start", type=float, required=True)
+    s.add_argument("--step", type=float, required=True)
+    s.add_argument("--count", type=int, required=True)
+    s.add_argument("--ready")
     args = parser.parse_args()
     if args.command == "worker":
         args.queue = args.queue or ["default"]
         worker(args)
+    elif args.command == "schedules":
+        schedules(args)
     elif args.command == "follow":
         follow(args)
     else:

@@ -12,7 +12,7 @@ PUBLIC = {
     "Queue", "Worker", "Context", "Backoff", "hookimpl",
     # values
     "Job", "JobStatus", "Event", "EventType", "ErrorInfo", "KeyState", "QueueInfo",
-    "Undecodable", "WorkerInfo",
+    "Undecodable", "WorkerInfo", "Schedule",
     # handler signals
     "Retry", "Cancel",
     # errors
@@ -20,7 +20,7 @@ PUBLIC = {
     "UnknownKind", "AttemptLost", "JobTimeout", "LeaseExpired", "WorkerStopped",
     "ChildProcessDied", "StoreError", "SchemaTooNew", "SchemaTooOld", "ForeignDatabase",
     "NotADatabase", "DatabaseReadOnly", "DiskFull", "DatabaseBusy", "SQLiteTooOld",
-    "DatabaseUnreachable", "LoginRefused", "ConnectionLost",
+    "DatabaseUnreachable", "LoginRefused", "ConnectionLost", "ScheduleNotFound",
     "TargetNotEmpty",
 }  # fmt: skip
 

@@ -108,6 +108,22 @@ def register_handlers(pm: pluggy.PluginManager, register: Callable[..., None], q
             ) from exc
 
 
+def register_schedules(pm: pluggy.PluginManager, schedule: Callable[..., Any], queue: Any) -> None:
+    """Call each plugin's ``litequeue_register_schedules`` on its own, so that a plugin
+    that fails (calls ``schedule`` wrongly, raises) is named in the error."""
+    caller: pluggy.HookCaller = pm.hook.litequeue_register_schedules
+    arguments = {"schedule": schedule, "queue": queue}
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(*(arguments[name] for name in impl.argnames))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"plugin {impl.plugin_name!r}: {exc}") from exc
+        except Exception as exc:
+            raise ConfigurationError(
+                f"plugin {impl.plugin_name!r} failed to register its schedules: {_said(exc)}"
+            ) from exc
+
+
 def one_argument_callers(
     pm: pluggy.PluginManager, hook_name: str, free: str, **fixed: Any
 ) -> list[tuple[str, Callable[[Any], Any], Callable[[Any], bool] | None]]:

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -17,10 +17,12 @@ from ._checks import job_id as job_id_checked
 from ._checks import name as name_checked
 from ._events import EventBus
 from ._handlers import Backoff, Handler, HandlerSpec
+from ._rates import parse_rate
 from ._records import JobRun, NewJob, job_runs, payload_json
-from .engines import Store, is_postgres, open_store
-from .errors import ConfigurationError
-from .models import Event, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
+from ._waiting import waiting_reasons
+from .engines import Store, is_postgres, open_store, scheduling
+from .errors import ConfigurationError, ScheduleNotFound
+from .models import Event, Job, JobStatus, KeyState, QueueInfo, Schedule, WorkerInfo
 
 __all__ = ["DEFAULT_MAX_ATTEMPTS", "Queue"]
 
@@ -41,8 +43,12 @@ _ENQUEUE_KEYS = frozenset(
         "force",
         "tags",
         "parent_id",
+        "limit_key",
+        "depends_on",
     }
 )
+#: What an ``enqueue_many`` item may carry beside ``enqueue``'s keyword arguments.
+_ITEM_KEYS = _ENQUEUE_KEYS | {"ref"}
 F = TypeVar("F", bound=Handler)
 
 
@@ -62,6 +68,35 @@ def _insertions(template: NewJob | None, payloads: list[Any]) -> Iterable[NewJob
         text, value = payload_json(template.kind, payloads[0])
         return (template._replace(payload=text, value=value),)
     return job_runs(template, payloads)
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _dependencies(depends_on: Iterable[int | str], refs: set[str] | None) -> tuple[int | str, ...]:
+    """``depends_on`` checked: job ids, or refs of earlier items (``refs``, in an
+    ``enqueue_many``), each once."""
+    if isinstance(depends_on, str | int):
+        raise ConfigurationError(f"depends_on must be a list of job ids, not {depends_on!r}")
+    checked: list[int | str] = []
+    for each in depends_on:
+        if isinstance(each, str):
+            if refs is None:
+                raise ConfigurationError(
+                    f"depends_on names the ref {each!r}: refs name items of the same"
+                    " enqueue_many call; enqueue takes job ids"
+                )
+            if each not in refs:
+                raise ConfigurationError(
+                    f"depends_on names the ref {each!r}, which no earlier item of this"
+                    " enqueue_many call has"
+                )
+        else:
+            job_id_checked(each, "each of depends_on")
+        if each not in checked:
+            checked.append(each)
+    return tuple(checked)
 
 
 class Queue:
@@ -211,16 +246,21 @@ class Queue:
         force: bool = False,
         tags: Iterable[str] = (),
         parent_id: int | None = None,
+        limit_key: str | None = None,
+        depends_on: Iterable[int] = (),
     ) -> Job:
         """Add a job; returns once it is committed to disk.
 
         With a ``unique_key`` held by a queued or running job, that job is returned
-        instead (``force=True`` adds a new one anyway).
+        instead (``force=True`` adds a new one anyway). A job with ``depends_on`` (job
+        ids) stays queued until they have all succeeded, and is cancelled when one of
+        them fails for good or is cancelled. ``limit_key`` puts it under its queue's
+        per-key limits (``set_queue(per_key_limit=..., per_key_rate=...)``).
         """
         new = self._new_job(
             kind, payload, queue=queue, priority=priority, delay=delay, run_at=run_at,
             max_attempts=max_attempts, timeout=timeout, unique_key=unique_key, force=force,
-            tags=tags, parent_id=parent_id,
+            tags=tags, parent_id=parent_id, limit_key=limit_key, depends_on=depends_on,
         )  # fmt: skip
         jobs, events = self._store.enqueue([new])
         self._bus.committed(events)
@@ -232,9 +272,12 @@ class Queue:
         """Add many jobs in one transaction: all or none.
 
         Each item is ``(kind, payload)`` or a dict with ``kind``, ``payload`` and any of
-        ``enqueue``'s keyword arguments; ``defaults`` apply to every item.
+        ``enqueue``'s keyword arguments; ``defaults`` apply to every item. An item may
+        carry a ``ref`` (a string), and the ``depends_on`` of a later item may name it
+        beside job ids: a graph of jobs in one transaction.
         """
         self._check_keys(defaults, "enqueue_many")
+        refs: set[str] = set()
         # (kind, payload) items differ only in these two; with whether they are plain
         templates: dict[str, tuple[NewJob, bool]] = {}
         news: list[NewJob | JobRun] = []
@@ -249,9 +292,13 @@ class Queue:
                     known = templates[kind] = (made, made.plain)
                 same, plain = known
             else:
-                arguments = self._item(item, defaults)
+                arguments = self._item(item, defaults, _ITEM_KEYS)
                 payload = arguments.pop("payload")
-                same = self._new_job(**arguments)
+                same = self._new_job(**arguments, refs=refs)
+                if same.ref is not None:
+                    if same.ref in refs:
+                        raise ConfigurationError(f"two items of one call have the ref {same.ref!r}")
+                    refs.add(same.ref)
                 plain = same.plain
             if not plain:  # a unique key or a parent (its own or shared): on its own
                 news.extend(_insertions(template, payloads))
@@ -295,19 +342,24 @@ class Queue:
         return parent_job, child_jobs
 
     @staticmethod
-    def _check_keys(arguments: Mapping[str, Any], where: str) -> None:
-        unknown = set(arguments) - _ENQUEUE_KEYS
+    def _check_keys(
+        arguments: Mapping[str, Any], where: str, allowed: frozenset[str] = _ENQUEUE_KEYS
+    ) -> None:
+        unknown = set(arguments) - allowed
         if unknown:
             raise ConfigurationError(f"{where}: unknown argument(s) {sorted(unknown)}")
 
     def _item(
-        self, item: tuple[str, Any] | Mapping[str, Any], defaults: Mapping[str, Any]
+        self,
+        item: tuple[str, Any] | Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        allowed: frozenset[str] = _ENQUEUE_KEYS,
     ) -> dict[str, Any]:
         if isinstance(item, Mapping):
             if "kind" not in item:
                 raise ConfigurationError(f"an enqueue item needs a 'kind': {dict(item)!r}")
             extra = {k: v for k, v in item.items() if k not in ("kind", "payload")}
-            self._check_keys(extra, "enqueue item")
+            self._check_keys(extra, "enqueue item", allowed)
             return {**defaults, **extra, "kind": item["kind"], "payload": item.get("payload")}
         if isinstance(item, tuple) and len(item) == 2:
             return {**defaults, "kind": item[0], "payload": item[1]}
@@ -330,7 +382,13 @@ class Queue:
         force: bool = False,
         tags: Iterable[str] = (),
         parent_id: int | None = None,
+        limit_key: str | None = None,
+        depends_on: Iterable[int | str] = (),
+        ref: str | None = None,
+        refs: set[str] | None = None,
     ) -> NewJob:
+        """``refs``: the refs of earlier items of one ``enqueue_many`` (``depends_on``
+        may name them); ``None`` outside it."""
         name_checked(kind, "a job kind")
         name_checked(queue, "a queue name")
         whole(priority, "priority", low=-INT64_MAX - 1)
@@ -366,6 +424,10 @@ class Queue:
             name_checked(unique_key, "unique_key", limit=MAX_KEY, key=True)
         if parent_id is not None:
             job_id_checked(parent_id, "parent_id")
+        if ref is not None:
+            name_checked(ref, "ref")
+        if limit_key is not None:
+            name_checked(limit_key, "limit_key", limit=MAX_KEY, key=True)
         text, value = payload_json(kind, payload)
         return NewJob(
             kind=kind,
@@ -380,6 +442,9 @@ class Queue:
             force=force,
             tags=tag_tuple,
             parent_id=parent_id,
+            limit_key=limit_key,
+            depends_on=_dependencies(depends_on, refs),
+            ref=ref,
         )
 
     # -- reading ----------------------------------------------------------------------
@@ -427,6 +492,16 @@ class Queue:
             queue: {status.value: by_status.get(status.value, 0) for status in JobStatus}
             for queue, by_status in sorted(counts.items())
         }
+
+    def why_waiting(self, job_id: int) -> list[str]:
+        """Why a queued job has not started, in words, each reason a line: the jobs
+        it depends on, its ``run_at`` (and the schedule that made it), a paused queue,
+        its queue's limits. Empty for a job that is not queued."""
+        job = self.get(job_id)
+        if job.status is not JobStatus.QUEUED:
+            return []
+        settings = {info.name: info for info in self._store.queues()}.get(job.queue)
+        return waiting_reasons(job, settings, datetime.now(UTC))
 
     def check_integrity(self) -> None:
         """Raise ``NotADatabase`` if the file is damaged (a page or an index: ``PRAGMA
@@ -486,15 +561,37 @@ class Queue:
         """Tell plugins of jobs deleted or pruned, after their commit."""
         _plugins.notify_each(self.plugin_manager, "litequeue_jobs_removed", jobs=jobs, queue=self)
 
-    def set_queue(self, name: str, *, limit: int | None = UNSET, paused: bool = UNSET) -> QueueInfo:
+    def set_queue(
+        self,
+        name: str,
+        *,
+        limit: int | None = UNSET,
+        paused: bool = UNSET,
+        rate: str | None = UNSET,
+        per_key_rate: str | None = UNSET,
+        per_key_limit: int | None = UNSET,
+    ) -> QueueInfo:
         """Change a queue's settings for every process: ``limit`` (jobs running at
-        once, ``None`` for no limit) and ``paused``."""
+        once, ``None`` for no limit), ``paused``, ``rate`` (at most N starts in any
+        window, ``"100/m"``, ``"5/s"``, ``"3/10s"``), and for the jobs of each
+        ``limit_key``: ``per_key_rate`` and ``per_key_limit`` (running at once; with 1
+        a key's jobs start in claim order). ``None`` removes a limit."""
         name_checked(name, "a queue name")
         changes: dict[str, Any] = {}
         if limit is not UNSET:
             changes["limit"] = None if limit is None else whole(limit, "limit", low=0)
         if paused is not UNSET:
             changes["paused"] = bool(paused)
+        if rate is not UNSET:
+            changes["rate"] = None if rate is None else parse_rate(rate, "rate")
+        if per_key_rate is not UNSET:
+            changes["per_key_rate"] = (
+                None if per_key_rate is None else parse_rate(per_key_rate, "per_key_rate")
+            )
+        if per_key_limit is not UNSET:
+            changes["per_key_limit"] = (
+                None if per_key_limit is None else whole(per_key_limit, "per_key_limit")
+            )
         info = self._store.set_queue(name, changes)
         self._bus.wake()
         return info
@@ -567,6 +664,97 @@ class Queue:
             return self._store.prune(now - age, now - age, removed)
         jobs_before = None if self.job_retention is None else now - self.job_retention
         return self._store.prune(jobs_before, now - self.event_retention, removed)
+
+    # -- schedules --------------------------------------------------------------------
+
+    def schedule(
+        self,
+        name: str,
+        kind: str,
+        cron: str,
+        *,
+        payload: Any = None,
+        timezone: str = "UTC",
+        queue: str = "default",
+        catch_up: str = "latest",
+    ) -> Schedule:
+        """Store a periodic job (or change the one of this name): each slot of ``cron``
+        (five fields, read in the IANA ``timezone``) after now is enqueued once, as a
+        ``kind`` job in ``queue`` with ``run_at`` at the slot and the tag
+        ``schedule:<name>``, by the scheduler of any worker serving ``queue``.
+        ``catch_up`` says what a scheduler does with slots missed while none ran:
+        ``"latest"`` enqueues the most recent, ``"all"`` every one, ``"none"`` none.
+        Changing the cron or time zone starts the slots anew from now."""
+        name_checked(name, "a schedule name")
+        name_checked(kind, "a job kind")
+        name_checked(queue, "a queue name")
+        scheduling.check_cron(cron)
+        scheduling.zone(timezone)
+        if catch_up not in scheduling.CATCH_UP:
+            raise ConfigurationError(
+                f"catch_up must be one of {', '.join(scheduling.CATCH_UP)}, not {catch_up!r}"
+            )
+        text, value = payload_json(kind, payload)
+        now = time.time()
+        first = scheduling.next_slot(cron, timezone, now)
+        wanted = Schedule(
+            name=name, kind=kind, cron=cron, payload=value, timezone=timezone, queue=queue,
+            catch_up=catch_up, created_at=_utc(now), next_slot=_utc(first),
+        )  # fmt: skip
+        saved = self._store.save_schedule(wanted, text)
+        self._bus.wake()
+        return saved
+
+    def schedules(self) -> list[Schedule]:
+        """Every schedule, by name."""
+        return self._store.schedules()
+
+    def pause_schedule(self, name: str) -> Schedule:
+        """Stop enqueueing a schedule's slots (those that pass meanwhile are missed)."""
+        return self._set_schedule_paused(name, True)
+
+    def resume_schedule(self, name: str) -> Schedule:
+        """Enqueue a paused schedule's slots again, from the next one after now."""
+        return self._set_schedule_paused(name, False)
+
+    def _set_schedule_paused(self, name: str, paused: bool) -> Schedule:
+        found = self._schedule(name)
+        following = None
+        if not paused:
+            following = scheduling.next_slot(found.cron, found.timezone, time.time())
+        if not self._store.pause_schedule(name, paused, following):
+            raise ScheduleNotFound(name)
+        self._bus.wake()
+        return self._schedule(name)
+
+    def unschedule(self, name: str) -> Schedule:
+        """Delete a schedule; returns it as it was (its jobs stay)."""
+        found = self._schedule(name)
+        if not self._store.remove_schedule(name):
+            raise ScheduleNotFound(name)
+        return found
+
+    def _schedule(self, name: str) -> Schedule:
+        found = self._store.schedules(text_filter(name, "a schedule name"))
+        if not found:
+            raise ScheduleNotFound(name)
+        return found[0]
+
+    def run_schedules(
+        self, queues: Iterable[str] | None = None, *, now: datetime | None = None
+    ) -> list[Job]:
+        """One round of the scheduler, as each worker runs it: enqueue the slots due
+        by ``now`` (default: the clock) of the schedules of ``queues`` (default: all
+        queues with a schedule). Returns the jobs made. For tests and scripts."""
+        at = time.time() if now is None else now.timestamp()
+        names = (
+            sorted({s.queue for s in self._store.schedules()}) if queues is None else list(queues)
+        )
+        if not names:
+            return []
+        jobs, events = self._store.fire_schedules(names, at)
+        self._bus.committed(events)
+        return jobs
 
     # -- events -----------------------------------------------------------------------
 

@@ -259,11 +259,24 @@ class NewJob(NamedTuple):
     force: bool
     tags: tuple[str, ...]
     parent_id: int | None
+    #: The key its queue's per-key limits count it under.
+    limit_key: str | None = None
+    #: The jobs it waits for: ids, or the refs of earlier items of one ``enqueue_many``.
+    depends_on: tuple[int | str, ...] = ()
+    #: The name later items of the same ``enqueue_many`` give it in their ``depends_on``.
+    ref: str | None = None
 
     @property
     def plain(self) -> bool:
-        """No unique key and no parent: nothing to look up before inserting."""
-        return self.unique_key is None and self.parent_id is None
+        """No unique key, parent, limit key, dependencies or ref: nothing to look up or
+        add before or after inserting, nor a column beyond the common ones."""
+        return (
+            self.unique_key is None
+            and self.parent_id is None
+            and self.limit_key is None
+            and not self.depends_on
+            and self.ref is None
+        )
 
 
 #: Most jobs, and payload characters, in one ``JobRun``: its payloads travel as one

@@ -158,7 +158,9 @@ class Dashboard:
                 name,
                 *(str(counts.get(s.value, 0)) for s in litequeue.JobStatus),
                 "-" if info is None or info.limit is None else str(info.limit),
-                Text("paused", style="bold yellow") if info and info.paused else "",
+                Text("paused", style="bold yellow")
+                if info and info.paused
+                else _flow(info, counts.get("queued", 0)),
             )
         if not names:
             table.add_row("(no jobs yet)")
@@ -216,6 +218,18 @@ class Dashboard:
                 _details(event.data),
             )
         return _one_line(table)
+
+
+def _flow(info: litequeue.QueueInfo | None, queued: int) -> str:
+    """A queue's rate and per-key limits, which its queued jobs may be waiting for."""
+    if info is None or not queued:
+        return ""
+    parts = [
+        f"rate {info.rate}" if info.rate else "",
+        f"{info.per_key_rate}/key" if info.per_key_rate else "",
+        f"{info.per_key_limit}/key at once" if info.per_key_limit else "",
+    ]
+    return ", ".join(part for part in parts if part)
 
 
 def _table(title: str, *, header: bool = True) -> Table:

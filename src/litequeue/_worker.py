@@ -49,7 +49,7 @@ from .errors import (
     UnknownKind,
     WorkerStopped,
 )
-from .models import ErrorInfo, JobStatus, Undecodable
+from .models import ErrorInfo, Job, JobStatus, Undecodable
 
 __all__ = ["Worker"]
 
@@ -107,7 +107,20 @@ class Worker:
         with ``UnknownKind``; by default a worker claims only the kinds it has
         handlers for (those registered on ``queue`` when it claims) and leaves the
         others to workers that have them.
+    :param schedules: run the scheduler for the schedules of ``queues`` (enqueue each
+        slot once, whatever other workers run it too), and store the schedules that
+        plugins give through ``litequeue_register_schedules`` when it starts.
     """
+
+    #: Seconds between a scheduler's looks at the schedules (a read; it writes only
+    #: when a slot is due), and how late a slot may be enqueued at most.
+    SCHEDULE_CHECK = 1.0
+    #: After this many seconds without claiming a job (whatever commits it saw), an
+    #: idle worker looks for other processes' commits every ``IDLE_POLL`` seconds
+    #: rather than every ``poll_interval``: a worker waiting for a rate window or a
+    #: paused queue then costs next to no CPU.
+    IDLE_AFTER = 1.0
+    IDLE_POLL = 0.02
 
     #: Seconds the loop waits for the next answer of a burst before recording those
     #: it has, and the longest it gathers one burst (see ``_wait``).
@@ -128,6 +141,7 @@ class Worker:
         prune_interval: float | None = 3600.0,
         name: str | None = None,
         any_kind: bool = False,
+        schedules: bool = True,
     ) -> None:
         if isinstance(queues, str):
             queues = (queues,)
@@ -175,6 +189,7 @@ class Worker:
         self._chain = False
         self._running = False  # inside run(): one at a time
         self.any_kind = any_kind
+        self.schedules = schedules
         # By limit and number of handlers (registering more changes the kinds claimed):
         # the same few are asked for again.
         self._claims: dict[tuple[int, int], Claim] = {}
@@ -203,6 +218,10 @@ class Worker:
         self._chain = self.concurrency == 1
         _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
         try:
+            if self.schedules:
+                _plugins.register_schedules(
+                    self.queue.plugin_manager, self.queue.schedule, self.queue
+                )
             self._serve(until_empty)
         finally:
             self._chain = False
@@ -253,11 +272,17 @@ class Worker:
         next_beat = time.monotonic() + self.heartbeat_interval
         next_due = float("inf")
         next_prune = time.monotonic()
+        next_schedules = time.monotonic() if self.schedules else float("inf")
+        busy_at = time.monotonic()  # when it last claimed a job
         self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
                 self._prune()
                 next_prune = time.monotonic() + self.prune_interval
+            if time.monotonic() >= next_schedules:
+                made, wait = self._run_schedules()
+                want = want or made
+                next_schedules = time.monotonic() + wait
             with self._state_lock:
                 free = self.concurrency - len(self._inflight)
                 if outcomes or (want and free > 0):
@@ -279,9 +304,11 @@ class Worker:
                     self._store_failures = 0
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
+                    if claimed:
+                        busy_at = time.monotonic()
                     if not want and asked:
                         next_due = self._next_due()
-            if until_empty and not want and not self._inflight:
+            if until_empty and not want and not self._inflight and not self._held_back():
                 return
             now = time.monotonic()
             if now >= next_beat:
@@ -291,9 +318,12 @@ class Worker:
             outcomes.extend(self._expire_timeouts())
             if outcomes:
                 continue  # record timed-out attempts before waiting any longer
-            timeout = min(self._next_timeout(), next_beat - now)
+            timeout = min(self._next_timeout(), next_beat - now, max(0.0, next_schedules - now))
             if not want and self.concurrency > len(self._inflight):
-                timeout = min(timeout, self.poll_interval, max(0.0, next_due - time.time()))
+                poll = self.poll_interval
+                if not self._inflight and now - busy_at >= self.IDLE_AFTER:
+                    poll = max(poll, self.IDLE_POLL)
+                timeout = min(timeout, poll, max(0.0, next_due - time.time()))
             got = self._wait(timeout)
             if got is None or time.time() >= next_due:
                 want = True  # woken by a local commit or a due job
@@ -306,6 +336,28 @@ class Worker:
                 want = True
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
+
+    def _run_schedules(self) -> tuple[bool, float]:
+        """Enqueue the slots of this worker's schedules that are due; returns whether
+        it made jobs, and the seconds until it looks again."""
+        try:
+            slot = self._store.next_slot(self.queues)
+            now = time.time()
+            made: list[Job] = []
+            if slot <= now:
+                made, events = self._store.fire_schedules(self.queues, now)
+                self._bus.committed(events)
+                slot = self._store.next_slot(self.queues)
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            logger.warning("worker %s could not run its schedules: %s", self.name, exc)
+            return False, self.SCHEDULE_CHECK
+        return bool(made), min(self.SCHEDULE_CHECK, max(0.0, slot - time.time()))
+
+    def _held_back(self) -> bool:
+        """Whether due jobs here wait only for a rate or per-key limit: draining waits
+        for them (the loop sleeps until a window opens or a commit comes)."""
+        return self._store.held_back(self.queues, self._kinds())
 
     def _next_due(self) -> float:
         """When the next delayed job becomes due (or a lease runs out); soon, when the

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
+import attrs
+
 import litequeue
 from litequeue._checks import name as checked_name
 
@@ -277,6 +279,8 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
             force=args.force,
             tags=args.tag,
             parent_id=args.parent,
+            limit_key=args.limit_key,
+            depends_on=args.depends_on,
         )
         return _print_job(args, job)
 
@@ -421,11 +425,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as queue:
         job = queue.get(args.id)
         events = list(queue.events(job_id=args.id))
+        waits = queue.why_waiting(args.id)
     if args.json:
-        _emit_json({"job": job.to_dict(), "events": [e.to_dict() for e in events]})
+        _emit_json({"job": job.to_dict(), "events": [e.to_dict() for e in events], "waits": waits})
         return 0
     for label, value in _job_fields(job):
         print(f"{label:>16}: {_CONTROL.sub(' ', value)}")
+    for reason in waits:
+        print(f"{'waits':>16}: {_CONTROL.sub(' ', reason)}")
     if job.error:
         print(f"{'error':>16}: {job.error}")
         if job.error.traceback:
@@ -445,6 +452,8 @@ def _job_fields(job: litequeue.Job) -> list[tuple[str, str]]:
         "unique key": job.unique_key,
         "handler version": job.handler_version,
         "timeout": None if job.timeout is None else f"{job.timeout:g}s",
+        "limit key": job.limit_key,
+        "depends on": ", ".join(map(str, job.depends_on)) or None,
         "tags": ", ".join(job.tags) or None,
         "started": _when(job.started_at) or None,
         "finished": _when(job.finished_at) or None,
@@ -660,13 +669,52 @@ def cmd_queues(args: argparse.Namespace) -> int:
         else:
             infos = queue.queues()
     if args.json:
-        _emit_json([{"name": i.name, "limit": i.limit, "paused": i.paused} for i in infos])
+        _emit_json([attrs.asdict(info) for info in infos])
     elif infos:
-        rows = [(i.name, "none" if i.limit is None else i.limit, "yes" if i.paused else "no")
-                for i in infos]  # fmt: skip
-        _table(rows, ("queue", "limit", "paused"))
+        rows = [
+            (i.name, _none(i.limit), "yes" if i.paused else "no", _none(i.rate),
+             _none(i.per_key_rate), _none(i.per_key_limit))
+            for i in infos
+        ]  # fmt: skip
+        _table(rows, ("queue", "limit", "paused", "rate", "per-key rate", "per-key limit"))
     else:
         print("no queues")
+    return 0
+
+
+def _none(value: object) -> object:
+    return "none" if value is None else value
+
+
+def cmd_schedules(args: argparse.Namespace) -> int:
+    """List periodic jobs, or pause, resume or remove one.
+
+    Schedules live in the file; every worker serving a schedule's queue runs it.
+    """
+    action = args.action or "list"
+    with _open(args) as queue:
+        if action == "pause":
+            found = [queue.pause_schedule(args.name)]
+        elif action == "resume":
+            found = [queue.resume_schedule(args.name)]
+        elif action == "remove":
+            found = [queue.unschedule(args.name)]
+        else:
+            found = queue.schedules()
+    if args.json:
+        _emit_json([schedule.to_dict() for schedule in found])
+    elif action == "remove":
+        print(f"removed schedule {found[0].name}")
+    elif found:
+        rows = [
+            (s.name, s.kind, s.cron, s.timezone, s.queue, s.catch_up,
+             "yes" if s.paused else "no", _when(s.next_slot), _when(s.last_slot))
+            for s in found
+        ]  # fmt: skip
+        headers = ("name", "kind", "cron", "zone", "queue", "catch-up", "paused", "next", "last")
+        _table(rows, headers)
+    else:
+        print("no schedules")
     return 0
 
 
@@ -862,6 +910,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("delete", cmd_delete).add_argument("ids", type=int, nargs="+", metavar="ID")
     add("stats", cmd_stats).add_argument("--tag", help="only jobs with this tag")
     _add_queues(add("queues", cmd_queues), common)
+    _add_schedules(add("schedules", cmd_schedules), common)
     _add_events(add("events", cmd_events))
     add("prune", cmd_prune).add_argument(
         "--older-than",
@@ -895,6 +944,11 @@ def _add_enqueue(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="add a new job even if K is held")
     p.add_argument("--tag", type=_name, action="append", default=[], metavar="T", help="repeatable")
     p.add_argument("--parent", type=int, metavar="ID", help="the batch job it belongs to")
+    p.add_argument("--limit-key", metavar="K", help="the key its queue's per-key limits count")
+    p.add_argument(
+        "--depends-on", type=int, action="append", default=[], metavar="ID",
+        help="a job that must succeed first (repeatable)",
+    )  # fmt: skip
 
 
 def _add_worker(p: argparse.ArgumentParser) -> None:
@@ -922,6 +976,17 @@ def _add_queues(p: argparse.ArgumentParser, common: _Parser) -> None:
     limit.add_argument("name", type=_name)
     limit.add_argument("value", metavar="N|none")
     for name, what in (("pause", "hand out no jobs"), ("resume", "hand out jobs again")):
+        actions.add_parser(name, help=what, parents=[common]).add_argument("name", type=_name)
+
+
+def _add_schedules(p: argparse.ArgumentParser, common: _Parser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("list", help="every schedule, its next and last slot", parents=[common])
+    for name, what in (
+        ("pause", "enqueue none of its slots (those passing meanwhile are missed)"),
+        ("resume", "enqueue its slots again, from the next one"),
+        ("remove", "delete it (its jobs stay)"),
+    ):
         actions.add_parser(name, help=what, parents=[common]).add_argument("name", type=_name)
 
 

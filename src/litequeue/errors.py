@@ -7,6 +7,7 @@ builtin error, it subclasses that builtin too, so ``except LookupError`` works::
     ├── ConfigurationError (ValueError)    bad argument or setting
     ├── PayloadError (TypeError)           payload or result is not JSON
     ├── JobNotFound (LookupError)          no job with that id
+    ├── ScheduleNotFound (LookupError)     no schedule with that name
     ├── InvalidTransition                  e.g. retry a running job
     ├── UnknownKind (LookupError)          no handler for a job's kind
     ├── AttemptLost                        the attempt's lease expired or it was superseded
@@ -55,6 +56,7 @@ __all__ = [
     "PayloadError",
     "Retry",
     "SQLiteTooOld",
+    "ScheduleNotFound",
     "SchemaTooNew",
     "SchemaTooOld",
     "StoreError",
@@ -86,6 +88,14 @@ class JobNotFound(LitequeueError, LookupError):
     def __init__(self, job_id: int) -> None:
         super().__init__(f"no job with id {job_id}")
         self.job_id = job_id
+
+
+class ScheduleNotFound(LitequeueError, LookupError):
+    """No schedule has the given name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no schedule named {name!r}")
+        self.name = name
 
 
 class InvalidTransition(LitequeueError):

@@ -66,6 +66,27 @@ def litequeue_register_handlers(register: Register, queue: Queue) -> None:
     """
 
 
+class AddSchedule(Protocol):
+    """The ``schedule`` callable handed to ``litequeue_register_schedules``; it takes
+    the same arguments as ``Queue.schedule``."""
+
+    def __call__(self, name: str, kind: str, cron: str, /, **options: Any) -> Any: ...
+
+
+# -- when a worker starts -------------------------------------------------------------
+
+
+@hookspec
+def litequeue_register_schedules(schedule: AddSchedule, queue: Queue) -> None:
+    """Store periodic jobs: call ``schedule(name, kind, cron, payload=..., timezone=...,
+    queue=..., catch_up=...)`` once per schedule. Called when a worker that runs the
+    scheduler starts; storing an unchanged schedule again changes nothing.
+
+    :param schedule: takes the same arguments as ``Queue.schedule``.
+    :param queue: the queue the worker serves.
+    """
+
+
 # -- while jobs run -----------------------------------------------------------------------
 
 

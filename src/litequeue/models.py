@@ -21,6 +21,7 @@ __all__ = [
     "JobStatus",
     "KeyState",
     "QueueInfo",
+    "Schedule",
     "Undecodable",
 ]
 
@@ -92,6 +93,7 @@ class EventType(enum.StrEnum):
     RELEASED = "released"
     WAITING = "waiting"
     DELETED = "deleted"
+    SCHEDULED = "scheduled"
 
 
 class KeyState(enum.StrEnum):
@@ -183,6 +185,12 @@ class Job:
     finished_at: datetime | None = None
     #: When the current attempt's lease ends (running jobs only).
     lease_until: datetime | None = None
+    #: The jobs that must succeed before this one may start.
+    depends_on: list[int] = attrs.field(factory=list)
+    #: How many of them have not succeeded yet (it is claimable at 0).
+    dependencies_left: int = 0
+    #: The key its queue's per-key limits count it under (``None``: not subject to them).
+    limit_key: str | None = None
 
     def evolve(self, **changes: Any) -> Job:
         """A copy with some fields changed."""
@@ -241,6 +249,46 @@ class QueueInfo:
     limit: int | None = None
     #: A paused queue hands out no jobs.
     paused: bool = False
+    #: At most this many starts in any window, e.g. ``"100/m"``; ``None`` for no limit.
+    rate: str | None = None
+    #: The same, for the jobs of each ``limit_key``.
+    per_key_rate: str | None = None
+    #: Jobs of one ``limit_key`` that may run at once; ``None`` for no limit.
+    per_key_limit: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Schedule:
+    """A periodic job, kept in the database: every worker serving its queue runs the
+    scheduler that enqueues each of its slots once."""
+
+    #: Its name (also the tag ``schedule:<name>`` of the jobs it makes).
+    name: str
+    #: The kind of job each slot enqueues.
+    kind: str
+    #: The cron expression (five fields) naming its slots.
+    cron: str
+    #: The payload of each job (JSON).
+    payload: JSON = None
+    #: The IANA time zone the cron expression is read in.
+    timezone: str = "UTC"
+    #: The queue its jobs go to.
+    queue: str = "default"
+    #: What a scheduler does with slots missed while none ran: ``latest``, ``all``,
+    #: ``none``.
+    catch_up: str = "latest"
+    #: A paused schedule enqueues nothing; its slots meanwhile are missed.
+    paused: bool = False
+    #: When it was first stored: its slots are the cron times after this.
+    created_at: datetime
+    #: The next slot it will enqueue.
+    next_slot: datetime
+    #: The latest slot it enqueued, if any.
+    last_slot: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO 8601 strings)."""
+        return attrs.asdict(self, value_serializer=_serialize)
 
 
 def _serialize(_inst: Any, _field: Any, value: Any) -> Any:

@@ -126,8 +126,9 @@ def test_cancel_and_retry_transitions(capsys: Capsys, db_path: Path) -> None:
     code, out, err = run(capsys, "--db", db, "retry", "1")
     assert_error(code, out, err, 1, "only failed or cancelled jobs can be retried")
     shown = run_json(capsys, db_path, "show", "1")
-    assert set(shown) == {"job", "events"}
+    assert set(shown) == {"job", "events", "waits"}
     assert shown["job"]["status"] == "queued"
+    assert shown["waits"] == ["due: the next free worker that handles its kind takes it"]
     assert [e["type"] for e in shown["events"]] == ["enqueued", "cancelled", "requeued"]
 
 
@@ -161,12 +162,30 @@ def test_queue_settings_persist(capsys: Capsys, db_path: Path) -> None:
         info = {i.name: i for i in q.queues()}["cv"]
     assert (info.limit, info.paused) == (1, True)
     changed = run_json(capsys, db_path, "queues", "limit", "cv", "none")
-    assert changed == [{"name": "cv", "limit": None, "paused": True}]
+    assert changed == [
+        {
+            "name": "cv",
+            "limit": None,
+            "paused": True,
+            "rate": None,
+            "per_key_rate": None,
+            "per_key_limit": None,
+        }
+    ]
     assert run_json(capsys, db_path, "queues", "resume", "cv")[0]["paused"] is False
-    assert run_json(capsys, db_path, "queues") == [{"name": "cv", "limit": None, "paused": False}]
+    assert run_json(capsys, db_path, "queues") == [
+        {
+            "name": "cv",
+            "limit": None,
+            "paused": False,
+            "rate": None,
+            "per_key_rate": None,
+            "per_key_limit": None,
+        }
+    ]
     code, out, _ = run(capsys, "--db", db, "queues", "list")
     assert code == 0
-    assert out.splitlines()[1].split() == ["cv", "none", "no"]
+    assert out.splitlines()[1].split() == ["cv", "none", "no", "none", "none", "none"]
 
 
 @pytest.mark.parametrize(
@@ -748,3 +767,30 @@ def test_a_retrying_events_run_at_is_shown_as_an_iso_time(capsys: Capsys, db_pat
     for command in ("events", "show"):
         out = run(capsys, "--db", str(db_path), command, *(["1"] if command == "show" else []))[1]
         assert f'"run_at": "{run_at.isoformat(timespec="seconds")}"' in out
+
+
+def test_schedules_are_listed_paused_resumed_and_removed(capsys: Capsys, db_path: Path) -> None:
+    with litequeue.Queue(db_path) as q:
+        q.schedule("nightly", "report", "0 2 * * *", timezone="Europe/Berlin")
+    (listed,) = run_json(capsys, db_path, "schedules")
+    assert (listed["name"], listed["cron"], listed["paused"]) == ("nightly", "0 2 * * *", False)
+    assert run_json(capsys, db_path, "schedules", "pause", "nightly")[0]["paused"] is True
+    assert run_json(capsys, db_path, "schedules", "resume", "nightly")[0]["paused"] is False
+    code, out, _ = run(capsys, "--db", str(db_path), "schedules", "list")
+    assert code == 0
+    assert out.split()[:9] == ["name", "kind", "cron", "zone", "queue", "catch-up", "paused",
+                               "next", "last"]  # fmt: skip
+    code, out, _ = run(capsys, "--db", str(db_path), "schedules", "remove", "nightly")
+    assert (code, out) == (0, "removed schedule nightly\n")
+    code, out, err = run(capsys, "--db", str(db_path), "schedules", "pause", "nightly")
+    assert_error(code, out, err, 1, "no schedule named 'nightly'")
+
+
+def test_enqueue_takes_a_limit_key_and_dependencies(capsys: Capsys, db_path: Path) -> None:
+    first = run_json(capsys, db_path, "enqueue", "k")
+    second = run_json(
+        capsys, db_path, "enqueue", "k", "--limit-key", "customer:7", "--depends-on",
+        str(first["id"]),
+    )  # fmt: skip
+    assert (second["limit_key"], second["depends_on"]) == ("customer:7", [first["id"]])
+    assert second["dependencies_left"] == 1

@@ -127,7 +127,9 @@ def test_a_copy_reads_the_same_as_its_source_through_every_call(
         "queues": len([q for q in source.queues() if q.limit or q.paused]),
         "jobs": len(source.jobs(limit=100)),
         "job_tags": sum(len(job.tags) for job in source.jobs(limit=100)),
+        "job_dependencies": 0,
         "events": len(list(source.events(after=0))),
+        "schedules": 0,
     }
     source.close()
 
@@ -212,3 +214,20 @@ def test_the_copy_command_prints_what_it_copied_and_refuses_a_second_copy(
     assert err.startswith("litequeue: error: ")
     assert "already holds a queue" in err
     assert "Traceback" not in err
+
+
+def test_dependencies_limits_and_schedules_are_copied(tmp_path: Path, db_path: Path) -> None:
+    with litequeue.Queue(tmp_path / "from.db") as source:
+        source.set_queue("api", rate="5/s", per_key_limit=1)
+        first = source.enqueue("a", queue="api", limit_key="k")
+        second = source.enqueue("a", queue="api", depends_on=[first.id])
+        source.schedule("nightly", "report", "0 2 * * *", timezone="Europe/Berlin")
+        counts = source.copy_to(db_path)
+        assert (counts["job_dependencies"], counts["schedules"]) == (1, 1)
+        with litequeue.Queue(db_path) as copy:
+            assert copy.get(second.id) == source.get(second.id)
+            assert copy.get(first.id).limit_key == "k"
+            assert copy.schedules() == source.schedules()
+            assert [q for q in copy.queues() if q.name == "api"] == [
+                q for q in source.queues() if q.name == "api"
+            ]

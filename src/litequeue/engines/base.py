@@ -16,8 +16,18 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, Protocol
 
 from .._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written
-from ..models import ErrorInfo, Event, EventType, Job, KeyState, QueueInfo, WorkerInfo
+from ..models import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Job,
+    KeyState,
+    QueueInfo,
+    Schedule,
+    WorkerInfo,
+)
 from .copy import TableRows
+from .scheduling import DueSchedule
 
 __all__ = [
     "AttemptEnd",
@@ -95,8 +105,9 @@ class Transaction(Protocol):
     def active_children(self, job_id: int) -> list[int]:
         """The ids of a job's queued and running children."""
 
-    def cancel_job(self, job_id: int) -> tuple[bool, int | None]:
-        """Cancel a queued or running job: whether it was, and its parent."""
+    def cancel_job(self, job_id: int, error: ErrorInfo | None = None) -> tuple[bool, int | None]:
+        """Cancel a queued or running job (keeping ``error`` as why): whether it was,
+        and its parent."""
 
     def requeue(self, job_id: int) -> None:
         """Queue a finished job again with a fresh budget of attempts."""
@@ -129,6 +140,29 @@ class Transaction(Protocol):
 
     def remove_events(self, job_ids: list[int]) -> None:
         """Delete the events of these jobs, but those this transaction writes."""
+
+    def statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
+        """``{id: status}`` of those of these jobs that exist."""
+
+    def add_dependencies(self, job_id: int, depends_on: Sequence[int], left: int) -> None:
+        """Record that a job depends on these jobs, ``left`` of which have not
+        succeeded yet (it is claimable when none is left)."""
+
+    def release_dependants(self, job_id: int) -> None:
+        """A job succeeded: each queued job that depends on it waits for one fewer."""
+
+    def dependants(self, job_id: int) -> list[int]:
+        """The ids of the queued jobs that depend on a job."""
+
+    def due_schedules(self, queues: Sequence[str], now: float) -> list[DueSchedule]:
+        """The unpaused schedules of ``queues`` whose next slot is at or before ``now``,
+        held against other schedulers until this transaction ends."""
+
+    def advance_schedule(self, name: str, next_slot: float, last_slot: float | None) -> None:
+        """Move a schedule on: its next slot, and the latest it enqueued (if any now)."""
+
+    def set_blockers(self, job_id: int, left: int) -> None:
+        """How many of its dependencies a job put back waits for."""
 
     def recount(self, parent_id: int) -> Recount | None:
         """Count an unfinished parent's ended children from their rows; None if it has
@@ -181,7 +215,24 @@ class Store(Protocol):
         """Put a failed or cancelled job back, with a fresh budget of attempts."""
 
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
-        """Create or change a queue's settings (``limit``, ``paused``)."""
+        """Create or change a queue's settings (``limit``, ``paused``, ``rate`` and
+        ``per_key_rate`` as ``Rate`` values, ``per_key_limit``)."""
+
+    def save_schedule(self, schedule: Schedule, payload: str) -> Schedule:
+        """Store a schedule (``payload`` as JSON) or change the one of its name; a
+        changed cron or time zone starts its slots anew from ``schedule.next_slot``."""
+
+    def schedules(self, name: str | None = None) -> list[Schedule]:
+        """Every schedule by name, or the one named (none if there is none)."""
+
+    def pause_schedule(self, name: str, paused: bool, next_slot: float | None) -> bool:
+        """Pause or resume a schedule (resumed: from ``next_slot``); False if none."""
+
+    def remove_schedule(self, name: str) -> bool:
+        """Delete a schedule; False if there was none."""
+
+    def fire_schedules(self, queues: Sequence[str], now: float) -> tuple[list[Job], Written]:
+        """Enqueue the due slots of the schedules of ``queues`` (``scheduling.fire``)."""
 
     def delete(self, job_id: int) -> tuple[list[Job], Written]:
         """Delete a job that is not running, with its descendants and their events,
@@ -267,8 +318,17 @@ class Store(Protocol):
 
     def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
         """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
-        becomes due or a lease runs out (POSIX seconds; infinity when neither will
-        happen)."""
+        becomes due, a rate window of theirs lets a start out, or a lease runs out
+        (POSIX seconds, after now; infinity when none will happen)."""
+
+    def next_slot(self, queues: Sequence[str]) -> float:
+        """When the next slot of an unpaused schedule of ``queues`` comes (POSIX seconds;
+        infinity for none): a read, so that schedulers write only when one is due."""
+
+    def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
+        """Whether due jobs of ``queues`` (and ``kinds``, unless ``None``) with no
+        dependency left wait in a queue that is not paused and has a rate or per-key
+        limits (what ``run(until_empty=True)`` waits out)."""
 
     def queued_by_kind(self) -> dict[tuple[str, str], int]:
         """``{(queue, kind): count}`` of the queued jobs."""

@@ -20,17 +20,26 @@ __all__ = ["COPIED", "TableRows", "refuse_unless_empty"]
 
 #: The copied tables, in the order they are written, and their columns.
 COPIED: dict[str, tuple[str, ...]] = {
-    "queues": ("name", "concurrency_limit", "paused"),
+    "queues": (
+        "name", "concurrency_limit", "paused", "rate_count", "rate_period",
+        "key_rate_count", "key_rate_period", "per_key_limit",
+    ),
     "jobs": (
         "id", "kind", "queue", "status", "payload", "result", "error", "priority", "run_at",
         "attempt", "max_attempts", "timeout", "progress", "progress_message", "parent_id",
         "unique_key", "tags", "handler_version", "run_id", "worker", "lease_until",
         "children", "children_finished", "created_at", "updated_at", "started_at",
-        "finished_at",
+        "finished_at", "limit_key", "depends_on", "blockers", "has_dependants",
     ),
     "job_tags": ("tag", "job_id"),
+    "job_dependencies": ("depends_on", "job_id"),
     "events": ("seq", "job_id", "type", "at", "data"),
+    "schedules": (
+        "name", "kind", "cron", "payload", "timezone", "queue", "catch_up", "paused",
+        "created_at", "next_slot", "last_slot",
+    ),
 }  # fmt: skip
+# The starts that rate windows count are not copied: the copy's windows start empty.
 
 #: Rows ``export_rows`` hands over at a time.
 CHUNK = 1000

@@ -10,6 +10,11 @@ own out); each child that ends moves its progress on, and the last one ends it:
 ``succeeded`` if they all did, else ``failed`` (``ChildFailed``). A batch parent runs
 no handler of its own; a job whose handler made children waits for them after it
 returns.
+
+A job with dependencies stays ``queued``, counting the ones that have not succeeded
+(it is claimable at 0). When one fails for good, is cancelled or is deleted, the job
+is cancelled (``DependencyFailed``, naming that dependency), and so in turn are the
+jobs that depend on it.
 """
 
 from __future__ import annotations
@@ -19,11 +24,19 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from .._records import Outcome
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, JobNotFound
 from ..models import ErrorInfo, EventType, Job, JobStatus
 from .base import Transaction
 
-__all__ = ["cancel", "delete", "record_outcomes", "recount", "retry", "take_back_expired"]
+__all__ = [
+    "add_dependencies",
+    "cancel",
+    "delete",
+    "record_outcomes",
+    "recount",
+    "retry",
+    "take_back_expired",
+]
 
 
 def record_outcomes(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -73,10 +86,39 @@ def retry(tx: Transaction, job_id: int) -> Job:
         raise InvalidTransition(
             f"job {job_id} is {job.status.value}; only failed or cancelled jobs can be retried"
         )
+    left = 0
+    if job.depends_on:
+        statuses = tx.statuses(job.depends_on)
+        for dependency in job.depends_on:
+            status = statuses.get(dependency, JobStatus.SUCCEEDED.value)  # pruned: done
+            if status in _GIVEN_UP:
+                raise InvalidTransition(
+                    f"job {job_id} depends on job {dependency}, which is {status}:"
+                    f" retry job {dependency} first"
+                )
+            left += status != JobStatus.SUCCEEDED.value
     _requeue(tx, job.id, job.status)
+    if job.depends_on:
+        tx.set_blockers(job.id, left)
     if job.parent_id is not None:
         _child_back(tx, job.parent_id)
     return tx.job(job_id)
+
+
+def add_dependencies(tx: Transaction, job_id: int, depends_on: Sequence[int]) -> None:
+    """Make a job just inserted wait for ``depends_on`` (job ids, none twice): it is
+    claimable once they have all succeeded, and cancelled at once if one of them
+    already failed or was cancelled."""
+    statuses = tx.statuses(depends_on)
+    missing = [dependency for dependency in depends_on if dependency not in statuses]
+    if missing:
+        raise JobNotFound(missing[0])
+    left = sum(statuses[d] != JobStatus.SUCCEEDED.value for d in depends_on)
+    tx.add_dependencies(job_id, depends_on, left)
+    for dependency in depends_on:
+        if statuses[dependency] in _GIVEN_UP:
+            _cancel_dependant(tx, job_id, dependency, statuses[dependency])
+            return
 
 
 def delete(tx: Transaction, job_id: int) -> list[Job]:
@@ -97,6 +139,9 @@ def delete(tx: Transaction, job_id: int) -> list[Job]:
             f"job {job_id} cannot be deleted: its parent job {job.parent_id} is"
             f" {parent[0]} and depends on it (delete job {job.parent_id} instead)"
         )
+    for each, status in tx.statuses(ids).items():
+        if status != JobStatus.SUCCEEDED.value:  # a success has already released them
+            _dependency_ended(tx, each, "deleted")
     removed = tx.remove_jobs(ids)
     for gone in removed:
         tx.event(gone.id, EventType.DELETED)
@@ -133,6 +178,7 @@ def _succeed(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outcome]:
                 tx.event(job_id, EventType.WAITING, {"attempt": attempt})
             continue
         tx.succeeded(job_id, attempt)
+        _dependency_ended(tx, job_id, JobStatus.SUCCEEDED.value)
         if parent_id is not None:
             _child_ended(tx, parent_id)
     return [o for o in outcomes if o.run_id in done]
@@ -162,6 +208,7 @@ def _end_attempt(tx: Transaction, outcome: Outcome, *, expired: bool = False) ->
             tx.event(outcome.job_id, EventType.RETRYING, data)
         return True
     tx.event(outcome.job_id, EventType(status), data)
+    _dependency_ended(tx, outcome.job_id, status)
     if parent_id is not None:
         _child_ended(tx, parent_id)
     return True
@@ -192,20 +239,55 @@ def _end_parent(tx: Transaction, parent_id: int, *, attempt: int | None = None) 
     status = "failed" if unsuccessful else "succeeded"
     grandparent = tx.end_parent(parent_id, status, error)
     tx.event(parent_id, EventType(status), data)
+    _dependency_ended(tx, parent_id, status)
     if grandparent is not None:
         _child_ended(tx, grandparent)
 
 
-def _cancel_tree(tx: Transaction, job_id: int) -> None:
+def _cancel_tree(
+    tx: Transaction,
+    job_id: int,
+    error: ErrorInfo | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Cancel a job (by request, unless ``error`` and the event's ``data`` say why),
+    its unfinished children and the jobs that depend on it."""
     children = tx.active_children(job_id)
-    cancelled, parent_id = tx.cancel_job(job_id)
+    cancelled, parent_id = tx.cancel_job(job_id, error)
     if not cancelled:
         return
-    tx.event(job_id, EventType.CANCELLED, {"by": "request"})
+    tx.event(job_id, EventType.CANCELLED, data or {"by": "request"})
     for child in children:
         _cancel_tree(tx, child)
+    _dependency_ended(tx, job_id, JobStatus.CANCELLED.value)
     if parent_id is not None:
         _child_ended(tx, parent_id)
+
+
+#: The ends of a dependency that cancel the jobs waiting for it.
+_GIVEN_UP = frozenset({JobStatus.FAILED.value, JobStatus.CANCELLED.value, "deleted"})
+
+
+def _dependency_ended(tx: Transaction, job_id: int, status: str) -> None:
+    """A job ended as ``status`` (or was deleted): the jobs waiting for it wait for
+    one fewer if it succeeded, and are cancelled if it failed, was cancelled or went."""
+    if status == JobStatus.SUCCEEDED.value:
+        tx.release_dependants(job_id)
+    elif status in _GIVEN_UP:
+        for dependant in tx.dependants(job_id):
+            _cancel_dependant(tx, dependant, job_id, status)
+
+
+def _cancel_dependant(tx: Transaction, job_id: int, dependency: int, status: str) -> None:
+    error = ErrorInfo(
+        type="DependencyFailed",
+        message=f"job {dependency}, which it depends on, {_ENDED_AS[status]}",
+    )
+    data = {"by": "dependency", "dependency": dependency, "error": str(error)}
+    _cancel_tree(tx, job_id, error, data)
+
+
+_ENDED_AS = {"failed": "failed", "cancelled": "was cancelled", "deleted": "was deleted"}
 
 
 def _requeue(tx: Transaction, job_id: int, previous: JobStatus) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from ..._records import Running, decode_json, decode_stored
-from ...models import ErrorInfo, Event, EventType, Job, JobStatus, WorkerInfo
+from ...models import ErrorInfo, Event, EventType, Job, JobStatus, Schedule, WorkerInfo
 
-__all__ = ["claim_order", "dt", "event", "job", "jobs_by_id", "running", "worker"]
+__all__ = ["claim_order", "dt", "event", "job", "jobs_by_id", "running", "schedule", "worker"]
 
 Row = Mapping[str, Any]
 
@@ -64,6 +64,26 @@ def job(row: Row, payload: Any = UNDECODED) -> Job:
         started_at=_maybe_dt(row["started_at"]),
         finished_at=_maybe_dt(row["finished_at"]),
         lease_until=_maybe_dt(row["lease_until"]),
+        depends_on=[] if row["depends_on"] == "[]" else decode_json(row["depends_on"]),
+        dependencies_left=row["blockers"],
+        limit_key=row["limit_key"],
+    )
+
+
+def schedule(row: Row) -> Schedule:
+    """A ``Schedule`` from its row (``_sql.SCHEDULES``)."""
+    return Schedule(
+        name=row["name"],
+        kind=row["kind"],
+        cron=row["cron"],
+        payload=decode_stored(row["payload"], "payload of schedule", 0),
+        timezone=row["timezone"],
+        queue=row["queue"],
+        catch_up=row["catch_up"],
+        paused=bool(row["paused"]),
+        created_at=dt(row["created_at"]),
+        next_slot=dt(row["next_slot"]),
+        last_slot=_maybe_dt(row["last_slot"]),
     )
 
 

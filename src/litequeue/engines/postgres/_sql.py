@@ -18,7 +18,7 @@ JOB_COLUMNS = (
     "id", "kind", "queue", "status", "payload", "result", "error", "priority", "run_at",
     "attempt", "max_attempts", "timeout", "progress", "progress_message", "parent_id",
     "unique_key", "tags", "handler_version", "created_at", "updated_at", "started_at",
-    "finished_at", "lease_until", "run_id",
+    "finished_at", "lease_until", "run_id", "depends_on", "blockers", "limit_key",
 )  # fmt: skip
 _JOBS = ", ".join(JOB_COLUMNS)
 _JOBS_J = ", ".join(f"j.{c}" for c in JOB_COLUMNS)
@@ -115,10 +115,11 @@ def listen(channel: str) -> str:
 #: back (and then reads the holder).
 INSERT_JOB = (
     "INSERT INTO litequeue_jobs (kind, queue, status, payload, priority, run_at,"
-    " max_attempts, tags, created_at, updated_at, timeout, parent_id, unique_key)"
+    " max_attempts, tags, created_at, updated_at, timeout, parent_id, unique_key,"
+    " limit_key)"
     " VALUES (%(kind)s, %(queue)s, 'queued', %(payload)s, %(priority)s, %(run_at)s,"
     " %(max_attempts)s, %(tags)s, %(now)s, %(now)s, %(timeout)s, %(parent_id)s,"
-    " %(unique_key)s)"
+    " %(unique_key)s, %(limit_key)s)"
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
@@ -184,7 +185,7 @@ CLAIM = (
     " FROM (SELECT %(queue)s::text AS name) AS w"
     " LEFT JOIN litequeue_queues AS q USING (name)),"
     " picked AS (SELECT id FROM litequeue_jobs WHERE status = 'queued'"
-    " AND queue = %(queue)s AND run_at <= %(now)s"
+    " AND queue = %(queue)s AND run_at <= %(now)s AND blockers = 0"
     " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))"
     " ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed)"
     " FOR UPDATE SKIP LOCKED)"
@@ -219,7 +220,7 @@ SUCCEED = (
     " WHERE j.id = o.id AND j.run_id = o.run_id"
     " AND j.status = 'running' AND j.lease_until >= %(now)s"
     " RETURNING j.id, j.run_id, j.status, j.parent_id, j.attempt,"
-    " j.children_finished >= j.children AS children_done"
+    " j.children_finished >= j.children AS children_done, j.has_dependants"
 )
 
 
@@ -285,10 +286,12 @@ END_PARENT = (
     " finished_at = %s, updated_at = %s WHERE id = %s RETURNING parent_id"
 )
 #: When the next delayed job of the queues (and kinds, NULL for any) becomes due, in
-#: seconds from the server's now (the caller adds its own clock).
+#: seconds from the server's now (the caller adds its own clock). Jobs due already and
+#: not claimed are held by what a commit changes (a pause, a limit, a dependency).
 NEXT_RUN_AT = (
     "SELECT min(run_at) - extract(epoch FROM now())::float8 AS due FROM litequeue_jobs"
     " WHERE status = 'queued' AND queue = ANY(%s::text[])"
+    " AND run_at > extract(epoch FROM now())::float8 AND blockers = 0"
     " AND (%s::text[] IS NULL OR kind = ANY(%s::text[]))"
 )
 #: When the next lease runs out, from the server's now: a worker then takes it back.
@@ -322,9 +325,10 @@ ATTEMPT_HOLDS = (
 ACTIVE_CHILDREN = (
     f"SELECT id FROM litequeue_jobs WHERE parent_id = %s AND status IN {_ACTIVE} ORDER BY id"
 )
-#: A queued or running job cancelled by request.
+#: A queued or running job cancelled, by request or for a dependency (the error says
+#: which).
 CANCEL_JOB = (
-    "UPDATE litequeue_jobs SET status = 'cancelled', error = NULL, lease_until = NULL,"
+    "UPDATE litequeue_jobs SET status = 'cancelled', error = %s, lease_until = NULL,"
     " worker = NULL, finished_at = %s, updated_at = %s WHERE id = %s"
     f" AND status IN {_ACTIVE} RETURNING parent_id"
 )
@@ -372,17 +376,202 @@ RECOUNT = (
     " j.status = 'running' AND j.lease_until IS NULL AS waiting"
 )
 
+# -- dependencies -----------------------------------------------------------------------
+
+#: The statuses of these jobs: what a new dependant waits for.
+STATUSES = "SELECT id, status FROM litequeue_jobs WHERE id = ANY(%s::bigint[])"
+#: The edges from a new job to the jobs it depends on.
+ADD_DEPENDENCIES = (
+    "INSERT INTO litequeue_job_dependencies (depends_on, job_id)"
+    " SELECT d, %s FROM unnest(%s::bigint[]) AS d ON CONFLICT DO NOTHING"
+)
+#: Jobs that others depend on: their success releases them (see ``SUCCEED``).
+MARK_DEPENDED_ON = "UPDATE litequeue_jobs SET has_dependants = true WHERE id = ANY(%s::bigint[])"
+#: A new dependant's own list, and how many of them it waits for.
+SET_DEPENDENCIES = "UPDATE litequeue_jobs SET depends_on = %s, blockers = %s WHERE id = %s"
+#: A job succeeded: the queued jobs that depend on it wait for one fewer.
+RELEASE_DEPENDANTS = (
+    "UPDATE litequeue_jobs SET blockers = blockers - 1, updated_at = %s WHERE id IN"
+    " (SELECT job_id FROM litequeue_job_dependencies WHERE depends_on = %s)"
+    " AND status = 'queued' AND blockers > 0"
+)
+#: The queued jobs that depend on a job: cancelled when it fails or is cancelled.
+QUEUED_DEPENDANTS = (
+    "SELECT d.job_id FROM litequeue_job_dependencies AS d JOIN litequeue_jobs AS j"
+    " ON j.id = d.job_id WHERE d.depends_on = %s AND j.status = 'queued' ORDER BY d.job_id"
+)
+#: A job put back waits again for those of its dependencies that have not succeeded.
+SET_BLOCKERS = "UPDATE litequeue_jobs SET blockers = %s WHERE id = %s"
+#: The edges of deleted jobs.
+DELETE_DEPENDENCIES = (
+    "DELETE FROM litequeue_job_dependencies WHERE job_id = ANY(%(ids)s::bigint[])"
+    " OR depends_on = ANY(%(ids)s::bigint[])"
+)
+
+# -- flow control -------------------------------------------------------------------------
+
+#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``.
+QUEUE_LIMITS = (
+    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit"
+    " FROM litequeue_queues WHERE name = %s"
+)
+#: Claims of a queue with a rate or per-key limits run one transaction at a time: the
+#: claim that follows (a new statement, a new snapshot) counts every start and running
+#: job that earlier claims committed, on every machine.
+LOCK_QUEUE = "SELECT name FROM litequeue_queues WHERE name = %s FOR UPDATE"
+#: The claim of a queue with a rate or per-key limits (see the SQLite engine's
+#: ``CLAIM_LIMITED``): the queue's limit and rate cap how many go; while it has per-key
+#: settings, a keyed job goes only while its key has room, and only as its key's
+#: first due job (at most one per key per statement).
+CLAIM_LIMITED = (
+    "WITH q AS (SELECT * FROM litequeue_queues WHERE name = %(queue)s),"
+    " allowed AS (SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(%(wanted)s,"
+    " CASE WHEN q.concurrency_limit IS NULL THEN %(wanted)s ELSE q.concurrency_limit"
+    " - (SELECT count(*) FROM litequeue_jobs WHERE status = 'running'"
+    " AND queue = %(queue)s AND lease_until IS NOT NULL) END,"
+    " CASE WHEN q.rate_count IS NULL THEN %(wanted)s ELSE q.rate_count - q.rate_used END))"
+    " END AS n FROM q),"
+    " picked AS (SELECT c.id FROM litequeue_jobs AS c WHERE c.status = 'queued'"
+    " AND c.queue = %(queue)s AND c.run_at <= %(now)s AND c.blockers = 0"
+    " AND (%(kinds)s::text[] IS NULL OR c.kind = ANY(%(kinds)s::text[]))"
+    " AND (c.limit_key IS NULL"
+    " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL) OR ("
+    "(%(key_limit)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_jobs AS r"
+    " WHERE r.status = 'running' AND r.queue = %(queue)s AND r.limit_key = c.limit_key"
+    " AND r.lease_until IS NOT NULL) < %(key_limit)s::bigint)"
+    " AND (%(key_count)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_key_starts AS s"
+    " WHERE s.queue = %(queue)s AND s.limit_key = c.limit_key"
+    " AND s.at > %(now)s - %(key_period)s::float8) < %(key_count)s::bigint)"
+    " AND NOT EXISTS (SELECT 1 FROM litequeue_jobs AS e WHERE e.status = 'queued'"
+    " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
+    " AND e.blockers = 0 AND (e.priority > c.priority OR (e.priority = c.priority"
+    " AND (e.run_at < c.run_at OR (e.run_at = c.run_at AND e.id < c.id)))))))"
+    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed)"
+    " FOR UPDATE SKIP LOCKED)"
+    " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
+    " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
+    " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
+    " progress = 0, progress_message = NULL, error = NULL"
+    f" FROM picked WHERE j.id = picked.id RETURNING {_JOBS_J}"
+)
+#: Claims counted by the queue's rate, and its count of them (one statement).
+RECORD_STARTS = (
+    "WITH added AS (INSERT INTO litequeue_starts (queue, at)"
+    " SELECT %(queue)s, %(now)s FROM generate_series(1, %(count)s) RETURNING 1)"
+    " UPDATE litequeue_queues SET rate_used = rate_used + (SELECT count(*) FROM added)"
+    " WHERE name = %(queue)s"
+)
+#: Claims of keyed jobs counted by the per-key rate.
+RECORD_KEY_STARTS = (
+    "INSERT INTO litequeue_key_starts (queue, limit_key, at)"
+    " SELECT %s, k, %s FROM unnest(%s::text[]) AS k WHERE k IS NOT NULL"
+)
+#: Starts that the queue's window no longer counts, and its count of them (before a
+#: claim reads ``rate_used``; each row is deleted once).
+FORGET_STARTS = (
+    "WITH gone AS (DELETE FROM litequeue_starts WHERE queue = %(queue)s"
+    " AND at <= %(before)s RETURNING 1)"
+    " UPDATE litequeue_queues SET rate_used = rate_used - (SELECT count(*) FROM gone)"
+    " WHERE name = %(queue)s"
+)
+FORGET_KEY_STARTS = "DELETE FROM litequeue_key_starts WHERE queue = %s AND at <= %s"
+#: The starts of a queue whose rate was removed, and its count of them, counted again
+#: from the rows (also when its rate changes).
+CLEAR_STARTS = "DELETE FROM litequeue_starts WHERE queue = %s"
+CLEAR_KEY_STARTS = "DELETE FROM litequeue_key_starts WHERE queue = %s"
+RECOUNT_RATE_USED = (
+    "UPDATE litequeue_queues SET rate_used = (SELECT count(*) FROM litequeue_starts"
+    " WHERE queue = %(name)s) WHERE name = %(name)s"
+)
+#: When a rate window of these queues next lets a start out (the oldest start it
+#: counts, plus its length), in seconds from the server's now.
+NEXT_WINDOW = (
+    "SELECT min(t) - extract(epoch FROM now())::float8 AS due FROM ("
+    "SELECT min(s.at) + q.rate_period AS t FROM litequeue_starts AS s"
+    " JOIN litequeue_queues AS q ON q.name = s.queue WHERE s.queue = ANY(%(queues)s::text[])"
+    " AND q.rate_count IS NOT NULL"
+    " AND s.at > extract(epoch FROM now())::float8 - q.rate_period GROUP BY s.queue,"
+    " q.rate_period UNION ALL SELECT min(s.at) + q.key_rate_period FROM litequeue_key_starts AS s"
+    " JOIN litequeue_queues AS q ON q.name = s.queue WHERE s.queue = ANY(%(queues)s::text[])"
+    " AND q.key_rate_count IS NOT NULL"
+    " AND s.at > extract(epoch FROM now())::float8 - q.key_rate_period"
+    " GROUP BY s.queue, q.key_rate_period) AS w"
+)
+#: Whether due jobs of these queues (and kinds), with no dependency left, wait in a
+#: queue that is not paused and has a rate or per-key limits.
+HELD_BACK = (
+    "SELECT EXISTS (SELECT 1 FROM litequeue_jobs AS j JOIN litequeue_queues AS q"
+    " ON q.name = j.queue WHERE j.status = 'queued' AND j.queue = ANY(%(queues)s::text[])"
+    " AND j.run_at <= extract(epoch FROM now())::float8 AND j.blockers = 0 AND NOT q.paused"
+    " AND (%(kinds)s::text[] IS NULL OR j.kind = ANY(%(kinds)s::text[]))"
+    " AND (q.rate_count IS NOT NULL OR q.key_rate_count IS NOT NULL"
+    " OR q.per_key_limit IS NOT NULL)) AS held"
+)
+
+# -- schedules ------------------------------------------------------------------------------
+
+_SCHEDULE = (
+    "name, kind, cron, payload, timezone, queue, catch_up, paused, created_at, next_slot, last_slot"
+)
+#: A schedule stored or changed: a changed cron or time zone starts its slots anew;
+#: otherwise it keeps its place and pause.
+SAVE_SCHEDULE = (
+    f"INSERT INTO litequeue_schedules ({_SCHEDULE}) VALUES (%(name)s, %(kind)s, %(cron)s,"
+    " %(payload)s, %(timezone)s, %(queue)s, %(catch_up)s, false, %(now)s, %(next_slot)s,"
+    " NULL) ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind,"
+    " payload = EXCLUDED.payload, queue = EXCLUDED.queue, catch_up = EXCLUDED.catch_up,"
+    " next_slot = CASE WHEN litequeue_schedules.cron = EXCLUDED.cron"
+    " AND litequeue_schedules.timezone = EXCLUDED.timezone"
+    " THEN litequeue_schedules.next_slot ELSE EXCLUDED.next_slot END,"
+    " cron = EXCLUDED.cron, timezone = EXCLUDED.timezone"
+)
+SCHEDULE = f"SELECT {_SCHEDULE} FROM litequeue_schedules WHERE name = %s"
+SCHEDULES = f"SELECT {_SCHEDULE} FROM litequeue_schedules ORDER BY name"
+#: Paused or resumed; a resumed schedule's next slot is given (the missed ones pass).
+SET_SCHEDULE_PAUSED = (
+    "UPDATE litequeue_schedules SET paused = %s, next_slot = coalesce(%s, next_slot)"
+    " WHERE name = %s RETURNING name"
+)
+REMOVE_SCHEDULE = "DELETE FROM litequeue_schedules WHERE name = %s RETURNING name"
+#: The unpaused schedules of these queues whose next slot has passed, locked against
+#: other schedulers (one that holds a schedule moves it on before it commits).
+DUE_SCHEDULES = (
+    "SELECT name, kind, cron, payload, timezone, queue, catch_up, next_slot"
+    " FROM litequeue_schedules WHERE NOT paused AND queue = ANY(%s::text[])"
+    " AND next_slot <= %s ORDER BY name FOR UPDATE SKIP LOCKED"
+)
+#: When the next slot of an unpaused schedule of these queues comes.
+NEXT_SLOT = (
+    "SELECT min(next_slot) AS slot FROM litequeue_schedules"
+    " WHERE NOT paused AND queue = ANY(%s::text[])"
+)
+#: A schedule moved on past the slots just handled.
+ADVANCE_SCHEDULE = (
+    "UPDATE litequeue_schedules SET next_slot = %s, last_slot = coalesce(%s, last_slot)"
+    " WHERE name = %s"
+)
+
 # -- queue settings ---------------------------------------------------------------------
 
 #: A queue's settings row, made on its first change.
 ADD_QUEUE = "INSERT INTO litequeue_queues (name) VALUES (%s) ON CONFLICT DO NOTHING"
 SET_LIMIT = "UPDATE litequeue_queues SET concurrency_limit = %s WHERE name = %s"
 SET_PAUSED = "UPDATE litequeue_queues SET paused = %s WHERE name = %s"
-QUEUE_SETTINGS = "SELECT name, concurrency_limit, paused FROM litequeue_queues WHERE name = %s"
+SET_RATE = "UPDATE litequeue_queues SET rate_count = %s, rate_period = %s WHERE name = %s"
+SET_KEY_RATE = (
+    "UPDATE litequeue_queues SET key_rate_count = %s, key_rate_period = %s WHERE name = %s"
+)
+SET_PER_KEY_LIMIT = "UPDATE litequeue_queues SET per_key_limit = %s WHERE name = %s"
+_SETTINGS = (
+    "name, concurrency_limit, paused, rate_count, rate_period, key_rate_count,"
+    " key_rate_period, per_key_limit"
+)
+QUEUE_SETTINGS = f"SELECT {_SETTINGS} FROM litequeue_queues WHERE name = %s"
 #: Every queue with settings or jobs (one with jobs only has the default settings).
 QUEUES = (
-    "SELECT name, concurrency_limit, paused FROM litequeue_queues UNION"
-    " SELECT DISTINCT queue, NULL::bigint, false FROM litequeue_jobs"
+    f"SELECT {_SETTINGS} FROM litequeue_queues UNION"
+    " SELECT DISTINCT queue, NULL::bigint, false, NULL::bigint, NULL::float8, NULL::bigint,"
+    " NULL::float8, NULL::bigint FROM litequeue_jobs"
     " WHERE queue NOT IN (SELECT name FROM litequeue_queues) ORDER BY 1"
 )
 

@@ -23,6 +23,7 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 
 from ..._checks import INT64_MAX
+from ..._rates import Rate
 from ..._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written, encode_json
 from ...errors import (
     ConfigurationError,
@@ -33,8 +34,17 @@ from ...errors import (
     SchemaTooNew,
     StoreError,
 )
-from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
-from .. import lifecycle, listing
+from ...models import (
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Schedule,
+    WorkerInfo,
+)
+from .. import lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._pool import Pool
@@ -215,11 +225,12 @@ class PostgresStore:
     def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
         def body(tx: PostgresTransaction) -> list[Job]:
             jobs: list[Job] = []
+            refs: dict[str, int] = {}  # what later jobs' depends_on may name
             for new in news:
                 if isinstance(new, JobRun):
                     jobs.extend(self._insert_run(tx, new))
                 else:
-                    jobs.append(self._insert(tx, new))
+                    jobs.append(self._insert(tx, new, refs))
             return jobs
 
         jobs, tx = self._transact(body)
@@ -289,11 +300,28 @@ class PostgresStore:
         row = tx.one(_sql.KEY_HOLDER, (new.unique_key,))
         return None if row is None else _rows.job(row)
 
-    def _insert(self, tx: PostgresTransaction, new: NewJob) -> Job:
+    def _insert(
+        self, tx: PostgresTransaction, new: NewJob, refs: dict[str, int] | None = None
+    ) -> Job:
+        """Insert one job (or return the active job holding its unique key); ``refs``
+        maps the refs of jobs inserted before it in the same call to their ids (its
+        ``depends_on`` may name them), and gets its own."""
+        job, inserted = self._insert_row(tx, new)
+        if inserted and new.depends_on:
+            named = refs or {}
+            resolved = [d if isinstance(d, int) else named[d] for d in new.depends_on]
+            lifecycle.add_dependencies(tx, job.id, list(dict.fromkeys(resolved)))
+            job = tx.job(job.id)
+        if new.ref is not None and refs is not None:
+            refs[new.ref] = job.id
+        return job
+
+    def _insert_row(self, tx: PostgresTransaction, new: NewJob) -> tuple[Job, bool]:
+        """The job inserted (True), or the active job holding its unique key."""
         now = tx.now
         holder = self._holder(tx, new)
         if holder is not None:
-            return holder
+            return holder, False
         # A parent that has finished takes no new children.
         if new.parent_id is not None and tx.one(_sql.ADD_CHILD, (now, new.parent_id)) is None:
             tx.job(new.parent_id)  # JobNotFound when there is none
@@ -317,6 +345,7 @@ class PostgresStore:
                 "timeout": new.timeout,
                 "parent_id": new.parent_id,
                 "unique_key": new.unique_key,
+                "limit_key": new.limit_key,
             },
         )
         if row is None:
@@ -325,14 +354,14 @@ class PostgresStore:
             holder = self._holder(tx, new)
             if holder is None:  # and it finished already: race again, from the top
                 raise _KeyRace()
-            return holder
+            return holder, False
         job_id = row["id"]
         if new.tags:
             tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
         tx.wakes.add(new.queue)
         created_at = _rows.dt(now)
-        return Job(
+        made = Job(
             id=job_id,
             kind=new.kind,
             queue=new.queue,
@@ -344,10 +373,12 @@ class PostgresStore:
             timeout=new.timeout,
             parent_id=new.parent_id,
             unique_key=new.unique_key,
+            limit_key=new.limit_key,
             tags=list(new.tags),
             created_at=created_at,
             updated_at=created_at,
         )
+        return made, True
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
@@ -393,18 +424,20 @@ class PostgresStore:
                     wanted = claim.limit - len(rows)
                     if wanted <= 0:
                         break
-                    tx.run(_sql.LOCK_LIMITED_QUEUE, (queue,))
-                    got = tx.run(
-                        _sql.CLAIM,
-                        {
-                            "queue": queue,
-                            "now": tx.now,
-                            "wanted": wanted,
-                            "kinds": kinds,
-                            "worker": claim.worker,
-                            "lease_until": lease_until,
-                        },
-                    ).fetchall()
+                    limits = tx.one(_sql.QUEUE_LIMITS, (queue,))
+                    params = {
+                        "queue": queue,
+                        "now": tx.now,
+                        "wanted": wanted,
+                        "kinds": kinds,
+                        "worker": claim.worker,
+                        "lease_until": lease_until,
+                    }
+                    if limits is None or all(v is None for v in limits.values()):
+                        tx.run(_sql.LOCK_LIMITED_QUEUE, (queue,))
+                        got = tx.run(_sql.CLAIM, params).fetchall()
+                    else:
+                        got = self._claim_limited(tx, params, limits)
                     if not got:
                         continue
                     got.sort(key=_rows.claim_order)
@@ -415,6 +448,41 @@ class PostgresStore:
         (accepted, rows), tx = self._transact(body)
         return _rows.running(rows), accepted, tx.delivered
 
+    @staticmethod
+    def _claim_limited(
+        tx: PostgresTransaction, params: dict[str, Any], limits: dict[str, Any]
+    ) -> list[Any]:
+        """Claim from a queue with a rate or per-key limits, one such claim at a time
+        (``LOCK_QUEUE``), recording the starts its rates count; each statement takes
+        at most one job per key, so it runs again while it takes some."""
+        queue, wanted, now = params["queue"], params["wanted"], tx.now
+        tx.run(_sql.LOCK_QUEUE, (queue,))
+        keyed = limits["key_rate_count"] is not None or limits["per_key_limit"] is not None
+        if limits["rate_count"] is not None:
+            before = now - limits["rate_period"]
+            tx.run(_sql.FORGET_STARTS, {"queue": queue, "before": before})
+        if limits["key_rate_count"] is not None:
+            tx.run(_sql.FORGET_KEY_STARTS, (queue, now - limits["key_rate_period"]))
+        params = {
+            **params,
+            "key_limit": limits["per_key_limit"],
+            "key_count": limits["key_rate_count"],
+            "key_period": limits["key_rate_period"],
+        }
+        rows: list[Any] = []
+        while wanted > len(rows):
+            taken = tx.run(_sql.CLAIM_LIMITED, {**params, "wanted": wanted - len(rows)})
+            got = taken.fetchall()
+            # Recorded before the next statement counts them.
+            if limits["rate_count"] is not None and got:
+                tx.run(_sql.RECORD_STARTS, {"queue": queue, "now": now, "count": len(got)})
+            if limits["key_rate_count"] is not None and got:
+                tx.run(_sql.RECORD_KEY_STARTS, (queue, now, [row["limit_key"] for row in got]))
+            rows += got
+            if not got or not keyed:
+                break
+        return rows
+
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
         accepted, tx = self._transact(lambda tx: lifecycle.record_outcomes(tx, outcomes))
         return accepted, tx.delivered
@@ -424,9 +492,60 @@ class PostgresStore:
         this machine's clock (the server measures how far off each is)."""
         listed = None if kinds is None else list(kinds)
         due = self._read(_sql.NEXT_RUN_AT, (list(queues), listed, listed))[0]["due"]
+        window = self._read(_sql.NEXT_WINDOW, {"queues": list(queues)})[0]["due"]
         lease = self._read(_sql.NEXT_LEASE_END)[0]["due"]
-        times = [t for t in (due, lease) if t is not None]
+        times = [t for t in (due, window, lease) if t is not None]
         return time.time() + min(times) if times else float("inf")
+
+    def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
+        listed = None if kinds is None else list(kinds)
+        rows = self._read(_sql.HELD_BACK, {"queues": list(queues), "kinds": listed})
+        return bool(rows[0]["held"])
+
+    # -- schedules ---------------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule, payload: str) -> Schedule:
+        s = schedule
+
+        def body(tx: PostgresTransaction) -> Any:
+            tx.run(
+                _sql.SAVE_SCHEDULE,
+                {
+                    "name": s.name, "kind": s.kind, "cron": s.cron, "payload": payload,
+                    "timezone": s.timezone, "queue": s.queue, "catch_up": s.catch_up,
+                    "now": time.time(), "next_slot": s.next_slot.timestamp(),
+                },
+            )  # fmt: skip
+            tx.wakes.add(s.queue)
+            return tx.one(_sql.SCHEDULE, (s.name,))
+
+        return _rows.schedule(self._transact(body)[0])
+
+    def schedules(self, name: str | None = None) -> list[Schedule]:
+        rows = self._read(_sql.SCHEDULES) if name is None else self._read(_sql.SCHEDULE, (name,))
+        return [_rows.schedule(row) for row in rows]
+
+    def pause_schedule(self, name: str, paused: bool, next_slot: float | None) -> bool:
+        def body(tx: PostgresTransaction) -> bool:
+            tx.wakes.add("")
+            return tx.one(_sql.SET_SCHEDULE_PAUSED, (paused, next_slot, name)) is not None
+
+        return self._transact(body)[0]
+
+    def remove_schedule(self, name: str) -> bool:
+        return self._transact(lambda tx: tx.one(_sql.REMOVE_SCHEDULE, (name,)) is not None)[0]
+
+    def next_slot(self, queues: Sequence[str]) -> float:
+        slot = self._read(_sql.NEXT_SLOT, (list(queues),))[0]["slot"]
+        return float("inf") if slot is None else float(slot)
+
+    def fire_schedules(self, queues: Sequence[str], now: float) -> tuple[list[Job], Written]:
+        """Enqueue the due slots of the schedules of ``queues`` in one transaction (the
+        schedulers' clock, as ``now`` says: slots are wall-clock times)."""
+        made, tx = self._transact(
+            lambda tx: scheduling.fire(tx, queues, now, lambda new: self._insert(tx, new))
+        )
+        return made, tx.delivered
 
     def heartbeat(self, attempts: Sequence[tuple[int, int]], lease: float) -> dict[int, int]:
         """Extend the leases of these ``(job_id, run_id)`` attempts, by attempt."""
@@ -493,8 +612,20 @@ class PostgresStore:
                 tx.run(_sql.SET_LIMIT, (changes["limit"], name))
             if "paused" in changes:
                 tx.run(_sql.SET_PAUSED, (bool(changes["paused"]), name))
+            for key, statement in (("rate", _sql.SET_RATE), ("per_key_rate", _sql.SET_KEY_RATE)):
+                if key in changes:
+                    rate = changes[key]
+                    tx.run(statement, (*(rate or (None, None)), name))
+            if "per_key_limit" in changes:
+                tx.run(_sql.SET_PER_KEY_LIMIT, (changes["per_key_limit"], name))
             tx.wakes.add(name)
-            return tx.one(_sql.QUEUE_SETTINGS, (name,))
+            row = tx.one(_sql.QUEUE_SETTINGS, (name,))
+            if row["rate_count"] is None:
+                tx.run(_sql.CLEAR_STARTS, (name,))  # no window counts them now
+            if row["key_rate_count"] is None:
+                tx.run(_sql.CLEAR_KEY_STARTS, (name,))
+            tx.run(_sql.RECOUNT_RATE_USED, {"name": name})
+            return row
 
         row = self._transact(body)[0]
         return _queue_info(row)
@@ -746,7 +877,15 @@ def _roll_back(conn: psycopg.Connection[Any]) -> None:
 
 
 def _queue_info(row: Any) -> QueueInfo:
-    return QueueInfo(name=row["name"], limit=row["concurrency_limit"], paused=bool(row["paused"]))
+    rate, key_rate = row["rate_count"], row["key_rate_count"]
+    return QueueInfo(
+        name=row["name"],
+        limit=row["concurrency_limit"],
+        paused=bool(row["paused"]),
+        rate=None if rate is None else str(Rate(rate, row["rate_period"])),
+        per_key_rate=None if key_rate is None else str(Rate(key_rate, row["key_rate_period"])),
+        per_key_limit=row["per_key_limit"],
+    )
 
 
 def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:

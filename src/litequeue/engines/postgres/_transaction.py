@@ -10,10 +10,11 @@ from typing import Any
 
 import psycopg
 
-from ..._records import Outcome, Written, dumps
+from ..._records import Outcome, Written, dumps, encode_json
 from ...errors import JobNotFound
 from ...models import ErrorInfo, EventType, Job
 from ..base import AttemptEnd, ChildEnd, Recount, SuccessEnd
+from ..scheduling import DueSchedule
 from . import _rows, _sql
 
 __all__ = ["SKEW_IGNORED", "PostgresTransaction"]
@@ -51,6 +52,9 @@ class PostgresTransaction:
         #: Queues whose idle workers this transaction wakes at its commit; "" when it
         #: made a change that is not tied to one queue (an ended attempt frees a slot).
         self.wakes: set[str] = set()
+        #: Jobs whose success this transaction recorded and that no job depends on (as
+        #: ``SUCCEED`` read them): they release no dependants, with no statement.
+        self.undepended: set[int] = set()
 
     def server_time(self, local: float) -> float:
         """A time this machine computed (``delay`` seconds from its clock: a delayed
@@ -153,6 +157,7 @@ class PostgresTransaction:
             },
         ).fetchall()
         self.wakes.add("")
+        self.undepended.update(r["id"] for r in rows if not r["has_dependants"])
         return [
             (r["id"], r["run_id"], r["status"], r["parent_id"], r["attempt"], r["children_done"])
             for r in rows
@@ -216,12 +221,47 @@ class PostgresTransaction:
     def active_children(self, job_id: int) -> list[int]:
         return [row["id"] for row in self.run(_sql.ACTIVE_CHILDREN, (job_id,))]
 
-    def cancel_job(self, job_id: int) -> tuple[bool, int | None]:
-        row = self.one(_sql.CANCEL_JOB, (self.now, self.now, job_id))
+    def cancel_job(self, job_id: int, error: ErrorInfo | None = None) -> tuple[bool, int | None]:
+        encoded = None if error is None else dumps(error.to_dict(), "error")
+        row = self.one(_sql.CANCEL_JOB, (encoded, self.now, self.now, job_id))
         if row is None:
             return False, None
         self.wakes.add("")
         return True, row["parent_id"]
+
+    def statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
+        rows = self.run(_sql.STATUSES, (list(job_ids),)).fetchall()
+        return {row["id"]: row["status"] for row in rows}
+
+    def add_dependencies(self, job_id: int, depends_on: Sequence[int], left: int) -> None:
+        ids = list(depends_on)
+        self.run(_sql.ADD_DEPENDENCIES, (job_id, ids))
+        self.run(_sql.MARK_DEPENDED_ON, (ids,))
+        self.run(_sql.SET_DEPENDENCIES, (encode_json(ids), left, job_id))
+
+    def release_dependants(self, job_id: int) -> None:
+        if job_id not in self.undepended:
+            self.run(_sql.RELEASE_DEPENDANTS, (self.now, job_id))
+            self.wakes.add("")
+
+    def dependants(self, job_id: int) -> list[int]:
+        return [row["job_id"] for row in self.run(_sql.QUEUED_DEPENDANTS, (job_id,))]
+
+    def set_blockers(self, job_id: int, left: int) -> None:
+        self.run(_sql.SET_BLOCKERS, (left, job_id))
+
+    def due_schedules(self, queues: Sequence[str], now: float) -> list[DueSchedule]:
+        rows = self.run(_sql.DUE_SCHEDULES, (list(queues), now)).fetchall()
+        return [
+            DueSchedule(
+                row["name"], row["kind"], row["cron"], row["payload"], row["timezone"],
+                row["queue"], row["catch_up"], row["next_slot"],
+            )
+            for row in rows
+        ]  # fmt: skip
+
+    def advance_schedule(self, name: str, next_slot: float, last_slot: float | None) -> None:
+        self.run(_sql.ADVANCE_SCHEDULE, (next_slot, last_slot, name))
 
     def requeue(self, job_id: int) -> None:
         self.run(_sql.REQUEUE, (self.now, self.now, job_id))
@@ -264,6 +304,7 @@ class PostgresTransaction:
         """Delete these jobs and their tags; returns their rows as they were (none
         unless ``returning``)."""
         self.run(_sql.DELETE_TAGS, (job_ids,))
+        self.run(_sql.DELETE_DEPENDENCIES, {"ids": job_ids})
         if not returning:
             self.run(_sql.DELETE_JOBS, (job_ids,))
             return []

@@ -14,11 +14,22 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ..._rates import Rate
 from ..._records import Running, decode_json, decode_stored
-from ...models import ErrorInfo, Event, EventType, Job, JobStatus, WorkerInfo
+from ...models import ErrorInfo, Event, EventType, Job, JobStatus, QueueInfo, Schedule, WorkerInfo
 from ._sql import CLAIMED_COLUMNS
 
-__all__ = ["claim_order", "copies", "dt", "event", "job", "jobs_by_id", "running", "worker"]
+__all__ = [
+    "claim_order",
+    "copies",
+    "dt",
+    "event",
+    "job",
+    "jobs_by_id",
+    "queue_info",
+    "running",
+    "worker",
+]
 
 _STATUSES = {status.value: status for status in JobStatus}
 _EVENT_TYPES = {type_.value: type_ for type_ in EventType}
@@ -43,6 +54,7 @@ def job(row: Sequence[Any], payload: Any = UNDECODED) -> Job:
         job_id, kind, queue, status, payload_text, result, error, priority, run_at, attempt,
         max_attempts, timeout, progress, progress_message, parent_id, unique_key, tags,
         handler_version, created, updated, started, finished, lease_until, _run_id,
+        depends_on, blockers, limit_key,
     ) = row  # fmt: skip
     created_at = dt(created)
     # Timestamps of a row often repeat one another (run_at is the enqueue time, a
@@ -78,6 +90,9 @@ def job(row: Sequence[Any], payload: Any = UNDECODED) -> Job:
             None if finished is None else updated_at if finished == updated else dt(finished)
         ),
         lease_until=None if lease_until is None else dt(lease_until),
+        depends_on=[] if depends_on == "[]" else decode_json(depends_on),
+        dependencies_left=blockers,
+        limit_key=limit_key,
     )
 
 
@@ -94,7 +109,7 @@ def running(rows: Sequence[Sequence[Any]], now: float, lease_until: float) -> li
     for row in rows:
         (
             job_id, kind, _, payload, _, _, _, _, attempt, max_attempts, timeout, parent_id,
-            _, _, _, _, run_id,
+            _, _, _, _, run_id, _, _,
         ) = row  # fmt: skip
         attempt_of = Running(  # positional, as Running asks
             run_id, job_id, kind, attempt, max_attempts, timeout, parent_id,
@@ -123,12 +138,13 @@ def _claimed_row(row: Sequence[Any], now: float, lease_until: float) -> tuple[An
     what it did not set (a claimed job was queued, so it had no ``finished_at``)."""
     (
         job_id, kind, queue, payload, result, error, priority, run_at, attempt, max_attempts,
-        timeout, parent_id, unique_key, tags, handler_version, created_at, run_id,
+        timeout, parent_id, unique_key, tags, handler_version, created_at, run_id, depends_on,
+        limit_key,
     ) = row  # fmt: skip
     return (
         job_id, kind, queue, "running", payload, result, error, priority, run_at, attempt,
         max_attempts, timeout, 0.0, None, parent_id, unique_key, tags, handler_version,
-        created_at, now, now, None, lease_until, run_id,
+        created_at, now, now, None, lease_until, run_id, depends_on, 0, limit_key,
     )  # fmt: skip
 
 
@@ -172,6 +188,40 @@ def _event_data(text: str, seq: int) -> dict[str, Any]:
     """An event's stored data; data that cannot be read says so in its place."""
     data = decode_stored(text, "data of event", seq)
     return data if isinstance(data, dict) else {"undecodable": str(data)}
+
+
+def queue_info(row: Sequence[Any]) -> QueueInfo:
+    """A ``QueueInfo`` from its ``QUEUE_SETTINGS`` row."""
+    name, limit, paused, rate_count, rate_period, key_count, key_period, per_key_limit = row
+    return QueueInfo(
+        name=name,
+        limit=limit,
+        paused=bool(paused),
+        rate=None if rate_count is None else str(Rate(rate_count, rate_period)),
+        per_key_rate=None if key_count is None else str(Rate(key_count, key_period)),
+        per_key_limit=per_key_limit,
+    )
+
+
+def schedule(row: Sequence[Any]) -> Schedule:
+    """A ``Schedule`` from its ``SCHEDULES`` row."""
+    (
+        name, kind, cron, payload, timezone, queue, catch_up, paused, created, next_slot,
+        last_slot,
+    ) = row  # fmt: skip
+    return Schedule(
+        name=name,
+        kind=kind,
+        cron=cron,
+        payload=decode_stored(payload, "payload of schedule", 0),
+        timezone=timezone,
+        queue=queue,
+        catch_up=catch_up,
+        paused=bool(paused),
+        created_at=dt(created),
+        next_slot=dt(next_slot),
+        last_slot=None if last_slot is None else dt(last_slot),
+    )
 
 
 def worker(row: Sequence[Any]) -> WorkerInfo:

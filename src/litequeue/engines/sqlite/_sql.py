@@ -22,13 +22,14 @@ JOB_COLUMNS = (
     "id", "kind", "queue", "status", "payload", "result", "error", "priority", "run_at",
     "attempt", "max_attempts", "timeout", "progress", "progress_message", "parent_id",
     "unique_key", "tags", "handler_version", "created_at", "updated_at", "started_at",
-    "finished_at", "lease_until", "run_id",
+    "finished_at", "lease_until", "run_id", "depends_on", "blockers",
+    "limit_key",
 )  # fmt: skip
 #: What a claim reads back: the columns it does not set itself (``_rows.claimed_row``).
 CLAIMED_COLUMNS = (
     "id", "kind", "queue", "payload", "result", "error", "priority", "run_at", "attempt",
     "max_attempts", "timeout", "parent_id", "unique_key", "tags", "handler_version",
-    "created_at", "run_id",
+    "created_at", "run_id", "depends_on", "limit_key",
 )  # fmt: skip
 _JOBS = ", ".join(JOB_COLUMNS)
 _CLAIMED = ", ".join(CLAIMED_COLUMNS)
@@ -115,11 +116,11 @@ INSERT_JOB_PLAIN = (
     "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
     " created_at, updated_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
 )
-#: A job with a timeout, a parent or a unique key.
+#: A job with a timeout, a parent, a unique key or a limit key.
 INSERT_JOB = (
     "INSERT INTO jobs (kind, queue, status, payload, priority, run_at, max_attempts, tags,"
-    " created_at, updated_at, timeout, parent_id, unique_key)"
-    " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)"
+    " created_at, updated_at, timeout, parent_id, unique_key, limit_key)"
+    " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)"
 )
 
 
@@ -175,7 +176,7 @@ def _claim(pick: str, kinds: str) -> str:
         " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
         " progress = 0, progress_message = NULL, error = NULL"
         f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-        f" AND queue = ?1 AND run_at <= ?2{kinds}"
+        f" AND queue = ?1 AND run_at <= ?2 AND blockers = 0{kinds}"
         " ORDER BY priority DESC, run_at, id"
         " LIMIT (SELECT CASE WHEN q.paused THEN 0"
         " WHEN q.concurrency_limit IS NULL THEN ?3"
@@ -211,6 +212,99 @@ CLAIM = {
     for one in (True, False)
     for count in (None, *range(KINDS_LISTED + 2))
 }
+
+#: The claim of a queue with a rate or per-key limits (its settings: ?7 per_key_limit,
+#: ?8 and ?9 the per-key rate's count and window; the queue's own rate read from its
+#: row; its ``rate_used`` counts the starts in its window, ``FORGET_STARTS`` having
+#: dropped the older ones). The queue's limit and rate cap how many go (the LIMIT);
+#: while the queue has
+#: per-key settings, a job with a ``limit_key`` goes only while its key has room
+#: (running jobs, starts in the window) and only as the first due job of its key (the
+#: claim order, kept per key; and at most one per key per statement, which each
+#: statement's counts then include).
+CLAIM_LIMITED = (
+    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+    " progress = 0, progress_message = NULL, error = NULL"
+    " WHERE id IN (SELECT id FROM jobs AS c WHERE status = 'queued'"
+    " AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
+    " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+    " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
+    "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
+    " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
+    " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
+    " AND s.limit_key = c.limit_key AND s.at > ?2 - ?9) < ?8)"
+    " AND NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.status = 'queued' AND e.queue = ?1"
+    " AND e.limit_key = c.limit_key AND e.run_at <= ?2 AND e.blockers = 0"
+    " AND (e.priority > c.priority OR (e.priority = c.priority AND (e.run_at < c.run_at"
+    " OR (e.run_at = c.run_at AND e.id < c.id)))))))"
+    " ORDER BY priority DESC, run_at, id"
+    " LIMIT (SELECT CASE WHEN q.paused THEN 0 ELSE max(0, min(?3,"
+    " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
+    " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
+    " AND lease_until IS NOT NULL) END,"
+    " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
+    " FROM queues AS q WHERE q.name = ?1))"
+    f" RETURNING {_CLAIMED}"
+)
+#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``.
+QUEUE_LIMITS = (
+    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit"
+    " FROM queues WHERE name = ?"
+)
+#: Claims counted by the queue's rate...
+RECORD_START = "INSERT INTO starts (queue, at) VALUES (?, ?)"
+#: ...and by its count of them (in the same transaction).
+ADD_RATE_USED = "UPDATE queues SET rate_used = rate_used + ? WHERE name = ?"
+#: Claims of keyed jobs counted by the per-key rate.
+RECORD_KEY_START = "INSERT INTO key_starts (queue, limit_key, at) VALUES (?, ?, ?)"
+#: Starts that the queue's window no longer counts (before a claim reads ``rate_used``;
+#: each row is deleted once, so this costs a claim what it recorded, not its window).
+FORGET_STARTS = "DELETE FROM starts WHERE queue = ? AND at <= ?"
+FORGET_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ? AND at <= ?"
+#: The starts of a queue whose rate was removed (by ``set_queue``), and its count of
+#: them, counted again from the rows (also when its rate changes).
+CLEAR_STARTS = "DELETE FROM starts WHERE queue = ?"
+CLEAR_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ?"
+RECOUNT_RATE_USED = (
+    "UPDATE queues SET rate_used = (SELECT count(*) FROM starts WHERE queue = ?1) WHERE name = ?1"
+)
+
+
+def next_window(queues: int) -> str:
+    """When the rate window of one of ``queues`` queues next lets a start out: the
+    oldest start it counts, plus its length (POSIX seconds; the last ``?`` is now)."""
+    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    now = f"?{queues + 1}"
+    return (
+        "SELECT min(t) FROM (SELECT min(s.at) + q.rate_period AS t FROM starts AS s"
+        " JOIN queues AS q ON q.name = s.queue"
+        f" WHERE s.queue IN ({marks}) AND q.rate_count IS NOT NULL"
+        f" AND s.at > {now} - q.rate_period GROUP BY s.queue"
+        " UNION ALL SELECT min(s.at) + q.key_rate_period FROM key_starts AS s"
+        " JOIN queues AS q ON q.name = s.queue"
+        f" WHERE s.queue IN ({marks}) AND q.key_rate_count IS NOT NULL"
+        f" AND s.at > {now} - q.key_rate_period"
+        " GROUP BY s.queue)"
+    )
+
+
+def held_back(queues: int) -> str:
+    """Whether due jobs of ``queues`` queues (of the kinds in the JSON list after them,
+    NULL for any), with no dependency left, wait in a queue that is not paused and has
+    a rate or per-key limits: held back by those, which ``run(until_empty=True)``
+    waits out. The last ``?`` is now."""
+    marks = ", ".join("?" * queues)
+    return (
+        "SELECT EXISTS (SELECT 1 FROM jobs JOIN queues AS q ON q.name = jobs.queue"
+        f" WHERE jobs.status = 'queued' AND jobs.queue IN ({marks})"
+        f" AND jobs.run_at <= ?{queues + 2} AND jobs.blockers = 0 AND NOT q.paused"
+        f" AND (?{queues + 1} IS NULL OR jobs.kind IN (SELECT value FROM json_each(?{queues + 1})))"
+        " AND (q.rate_count IS NOT NULL OR q.key_rate_count IS NOT NULL"
+        " OR q.per_key_limit IS NOT NULL))"
+    )
+
+
 #: Attempts whose lease ran out (their worker died or stalled): taken back before a claim.
 EXPIRED = (
     "SELECT id, attempt, max_attempts, run_id FROM jobs"
@@ -233,14 +327,14 @@ SUCCEED = {
     " jobs.children_finished >= jobs.children"
     for size in CHUNK_SIZES
 }
-#: A success of a job with no parent and no children, by id: no ``RETURNING`` (which
-#: makes SQLite build a temporary table) and nothing to read back.
+#: A success of a job with no parent, no children and no dependants, by id: no
+#: ``RETURNING`` (which makes SQLite build a temporary table) and nothing to read back.
 SUCCEED_PLAIN = (
     "UPDATE jobs SET status = 'succeeded', result = ?, handler_version = ?,"
     " error = NULL, lease_until = NULL, worker = NULL, progress = 100,"
     " finished_at = ?, updated_at = ? WHERE id = ? AND run_id = ?"
     " AND status = 'running' AND lease_until >= ? AND children = 0"
-    " AND parent_id IS NULL"
+    " AND parent_id IS NULL AND has_dependants = 0"
 )
 #: Several plain successes are all or nothing: one that misses undoes the others.
 SAVE_PLAIN = "SAVEPOINT plain_successes"
@@ -309,10 +403,13 @@ END_PARENT = (
 
 def next_run_at(queues: int) -> str:
     """When the next delayed job of ``queues`` queues becomes due, of the kinds in the
-    JSON list after them (NULL for any)."""
+    JSON list after them (NULL for any), after now (the last ``?``). Jobs due already
+    and not claimed are held by something that a commit changes (a pause, a limit, a
+    dependency): waiting for their time would be spinning."""
     marks = ", ".join("?" * queues)
     return (
         f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+        f" AND run_at > ?{queues + 2} AND blockers = 0"
         f" AND (?{queues + 1} IS NULL OR kind IN (SELECT value FROM json_each(?{queues + 1})))"
     )
 
@@ -343,10 +440,10 @@ ATTEMPT_HOLDS = "SELECT 1 FROM jobs WHERE id = ? AND run_id = ? AND status = 'ru
 
 #: The unfinished children of a job: cancelled with it.
 ACTIVE_CHILDREN = "SELECT id FROM jobs WHERE parent_id = ? AND status IN ('queued', 'running')"
-#: A queued or running job cancelled by request (an earlier attempt's error is not why it
-#: ended: that stays in the event log).
+#: A queued or running job cancelled, by request (an earlier attempt's error is not why
+#: it ended: that stays in the event log) or for a dependency (the error says which).
 CANCEL_JOB = (
-    "UPDATE jobs SET status = 'cancelled', error = NULL, lease_until = NULL, worker = NULL,"
+    "UPDATE jobs SET status = 'cancelled', error = ?, lease_until = NULL, worker = NULL,"
     " finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')"
     " RETURNING parent_id"
 )
@@ -393,18 +490,101 @@ RECOUNT = (
     " AND jobs.lease_until IS NULL"
 )
 
+# -- dependencies -----------------------------------------------------------------------
+
+#: The statuses of the jobs in a JSON list of ids: what a new dependant waits for.
+STATUSES = "SELECT id, status FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+#: The edges from a new job (?2) to the jobs it depends on (a JSON list of ids).
+ADD_DEPENDENCIES = (
+    "INSERT OR IGNORE INTO job_dependencies (depends_on, job_id)"
+    " SELECT value, ?2 FROM json_each(?1)"
+)
+#: Jobs that others depend on: their success is not recorded by ``SUCCEED_PLAIN``.
+MARK_DEPENDED_ON = "UPDATE jobs SET has_dependants = 1 WHERE id IN (SELECT value FROM json_each(?))"
+#: A new dependant's own list, and how many of them it waits for.
+SET_DEPENDENCIES = "UPDATE jobs SET depends_on = ?, blockers = ? WHERE id = ?"
+#: A job succeeded: the queued jobs that depend on it wait for one fewer.
+RELEASE_DEPENDANTS = (
+    "UPDATE jobs SET blockers = blockers - 1, updated_at = ?1 WHERE id IN"
+    " (SELECT job_id FROM job_dependencies WHERE depends_on = ?2)"
+    " AND status = 'queued' AND blockers > 0"
+)
+#: The queued jobs that depend on a job: cancelled when it fails or is cancelled.
+QUEUED_DEPENDANTS = (
+    "SELECT job_id FROM job_dependencies JOIN jobs ON jobs.id = job_dependencies.job_id"
+    " WHERE job_dependencies.depends_on = ? AND jobs.status = 'queued' ORDER BY job_id"
+)
+#: A job put back waits again for those of its dependencies that have not succeeded.
+SET_BLOCKERS = "UPDATE jobs SET blockers = ? WHERE id = ?"
+#: The edges of jobs listed as one JSON array, going with their rows.
+DELETE_DEPENDENCIES = (
+    "DELETE FROM job_dependencies WHERE job_id IN (SELECT value FROM json_each(?1))"
+    " OR depends_on IN (SELECT value FROM json_each(?1))"
+)
+
+# -- schedules --------------------------------------------------------------------------
+
+_SCHEDULE = (
+    "name, kind, cron, payload, timezone, queue, catch_up, paused, created_at, next_slot, last_slot"
+)
+#: A schedule stored or changed: a changed cron or time zone starts its slots anew
+#: (?9, the next slot from now); otherwise it keeps its place and pause.
+SAVE_SCHEDULE = (
+    f"INSERT INTO schedules ({_SCHEDULE}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, NULL)"
+    " ON CONFLICT (name) DO UPDATE SET kind = ?2, payload = ?4, queue = ?6, catch_up = ?7,"
+    " next_slot = CASE WHEN cron = ?3 AND timezone = ?5 THEN next_slot ELSE ?9 END,"
+    " cron = ?3, timezone = ?5"
+)
+SCHEDULE = f"SELECT {_SCHEDULE} FROM schedules WHERE name = ?"
+SCHEDULES = f"SELECT {_SCHEDULE} FROM schedules ORDER BY name"
+#: Paused or resumed; a resumed schedule's next slot is given (the missed ones pass).
+SET_SCHEDULE_PAUSED = (
+    "UPDATE schedules SET paused = ?1, next_slot = coalesce(?2, next_slot) WHERE name = ?3"
+    " RETURNING name"
+)
+REMOVE_SCHEDULE = "DELETE FROM schedules WHERE name = ? RETURNING name"
+
+
+def due_schedules(queues: int) -> str:
+    """The unpaused schedules of ``queues`` queues whose next slot has passed (the
+    last ``?`` is now): what a scheduler enqueues."""
+    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    return (
+        "SELECT name, kind, cron, payload, timezone, queue, catch_up, next_slot FROM schedules"
+        f" WHERE NOT paused AND queue IN ({marks}) AND next_slot <= ?{queues + 1} ORDER BY name"
+    )
+
+
+def next_slot(queues: int) -> str:
+    """When the next slot of an unpaused schedule of ``queues`` queues comes."""
+    marks = ", ".join("?" * queues)
+    return f"SELECT min(next_slot) FROM schedules WHERE NOT paused AND queue IN ({marks})"
+
+
+#: A schedule moved on past the slots just handled.
+ADVANCE_SCHEDULE = (
+    "UPDATE schedules SET next_slot = ?, last_slot = coalesce(?, last_slot) WHERE name = ?"
+)
+
 # -- queue settings ---------------------------------------------------------------------
 
 #: A queue's settings row, made on its first change.
 ADD_QUEUE = "INSERT OR IGNORE INTO queues (name) VALUES (?)"
 SET_LIMIT = "UPDATE queues SET concurrency_limit = ? WHERE name = ?"
 SET_PAUSED = "UPDATE queues SET paused = ? WHERE name = ?"
-QUEUE_SETTINGS = "SELECT name, concurrency_limit, paused FROM queues WHERE name = ?"
+SET_RATE = "UPDATE queues SET rate_count = ?, rate_period = ? WHERE name = ?"
+SET_KEY_RATE = "UPDATE queues SET key_rate_count = ?, key_rate_period = ? WHERE name = ?"
+SET_PER_KEY_LIMIT = "UPDATE queues SET per_key_limit = ? WHERE name = ?"
+_SETTINGS = (
+    "name, concurrency_limit, paused, rate_count, rate_period, key_rate_count,"
+    " key_rate_period, per_key_limit"
+)
+QUEUE_SETTINGS = f"SELECT {_SETTINGS} FROM queues WHERE name = ?"
 #: Every queue with settings or jobs (one with jobs only has the default settings).
 QUEUES = (
-    "SELECT name, concurrency_limit, paused FROM queues UNION"
-    " SELECT DISTINCT queue, NULL, 0 FROM jobs WHERE queue NOT IN (SELECT name FROM queues)"
-    " ORDER BY 1"
+    f"SELECT {_SETTINGS} FROM queues UNION"
+    " SELECT DISTINCT queue, NULL, 0, NULL, NULL, NULL, NULL, NULL FROM jobs"
+    " WHERE queue NOT IN (SELECT name FROM queues) ORDER BY 1"
 )
 
 # -- workers ----------------------------------------------------------------------------

@@ -31,8 +31,17 @@ from ..._records import (
     encode_json,
 )
 from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
-from ...models import Event, EventType, Job, JobStatus, KeyState, QueueInfo, WorkerInfo
-from .. import lifecycle, listing
+from ...models import (
+    Event,
+    EventType,
+    Job,
+    JobStatus,
+    KeyState,
+    QueueInfo,
+    Schedule,
+    WorkerInfo,
+)
+from .. import lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
@@ -43,6 +52,10 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 _ACTIVE = ("queued", "running")
+#: The ``QUEUE_LIMITS`` of a queue with none set: its claim is the plain one.
+_NO_LIMITS = (None, None, None, None, None)
+#: Where a claimed row holds its limit key.
+_LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
 
@@ -140,12 +153,13 @@ class SQLiteStore:
         """Insert jobs in one transaction, in order. A ``unique_key`` already held by an
         active job returns that job instead, unless ``force``."""
         jobs: list[Job] = []
+        refs: dict[str, int] = {}  # what later jobs' depends_on may name
         with self._write() as tx:
             for new in news:
                 if isinstance(new, JobRun):
                     jobs.extend(self._insert_run(tx, new))
                 else:
-                    jobs.append(self._insert(tx, new))
+                    jobs.append(self._insert(tx, new, refs))
         return jobs, tx.delivered
 
     def _insert_run(self, tx: SQLiteTransaction, run: JobRun) -> list[Job]:
@@ -215,11 +229,26 @@ class SQLiteStore:
         row = conn.execute(_sql.KEY_HOLDER, (new.unique_key,)).fetchone()
         return None if row is None else _rows.job(row)
 
-    def _insert(self, tx: SQLiteTransaction, new: NewJob) -> Job:
+    def _insert(
+        self, tx: SQLiteTransaction, new: NewJob, refs: dict[str, int] | None = None
+    ) -> Job:
+        """Insert one job (or return the active job holding its unique key); ``refs``
+        maps the refs of jobs inserted before it in the same call to their ids (its
+        ``depends_on`` may name them), and gets its own."""
+        job = self._holder(tx.conn, new)
+        if job is None:
+            job = self._insert_row(tx, new)
+            if new.depends_on:
+                named = refs or {}
+                resolved = [d if isinstance(d, int) else named[d] for d in new.depends_on]
+                lifecycle.add_dependencies(tx, job.id, list(dict.fromkeys(resolved)))
+                job = tx.job(job.id)
+        if new.ref is not None and refs is not None:
+            refs[new.ref] = job.id
+        return job
+
+    def _insert_row(self, tx: SQLiteTransaction, new: NewJob) -> Job:
         conn, now = tx.conn, tx.now
-        holder = self._holder(conn, new)
-        if holder is not None:
-            return holder
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
             parent = conn.execute(_sql.ADD_CHILD, (now, new.parent_id)).fetchone()
@@ -244,7 +273,8 @@ class SQLiteStore:
             cursor = conn.execute(_sql.INSERT_JOB_PLAIN, values)
         else:
             cursor = conn.execute(
-                _sql.INSERT_JOB, (*values, new.timeout, new.parent_id, new.unique_key)
+                _sql.INSERT_JOB,
+                (*values, new.timeout, new.parent_id, new.unique_key, new.limit_key),
             )
         job_id = cursor.lastrowid
         assert job_id is not None
@@ -265,6 +295,7 @@ class SQLiteStore:
             timeout=new.timeout,
             parent_id=new.parent_id,
             unique_key=new.unique_key,
+            limit_key=new.limit_key,
             tags=list(new.tags),
             created_at=created_at,
             updated_at=created_at,
@@ -341,10 +372,14 @@ class SQLiteStore:
             wanted = claim.limit - len(claimed)
             if wanted <= 0:
                 break
-            rows = conn.execute(
-                _sql.CLAIM[wanted == 1, count],
-                (queue, now, wanted, claim.worker, lease_until, *kinds),
-            ).fetchall()
+            limits = conn.execute(_sql.QUEUE_LIMITS, (queue,)).fetchone()
+            if limits is None or limits == _NO_LIMITS:
+                rows = conn.execute(
+                    _sql.CLAIM[wanted == 1, count],
+                    (queue, now, wanted, claim.worker, lease_until, *kinds),
+                ).fetchall()
+            else:
+                rows = self._claim_limited(tx, claim, queue, wanted, lease_until, limits)
             if not rows:
                 continue
             rows.sort(key=_rows.claim_order)
@@ -352,15 +387,67 @@ class SQLiteStore:
             tx.started(map(_rows.claimed_attempt, rows), claim.worker)
         return claimed
 
+    @staticmethod
+    def _claim_limited(
+        tx: SQLiteTransaction,
+        claim: Claim,
+        queue: str,
+        wanted: int,
+        lease_until: float,
+        limits: tuple[Any, ...],
+    ) -> list[Any]:
+        """Claim from a queue with a rate or per-key limits, recording the starts its
+        rates count. Each statement takes at most one job per key, so it runs again
+        while it takes some and more are wanted."""
+        conn, now = tx.conn, tx.now
+        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        rate_count, rate_period, key_count, key_period, per_key_limit = limits
+        keyed = key_count is not None or per_key_limit is not None
+        if rate_count is not None:
+            gone = conn.execute(_sql.FORGET_STARTS, (queue, now - rate_period)).rowcount
+            if gone:
+                conn.execute(_sql.ADD_RATE_USED, (-gone, queue))
+        if key_count is not None:
+            conn.execute(_sql.FORGET_KEY_STARTS, (queue, now - key_period))
+        rows: list[Any] = []
+        while wanted > len(rows):
+            taken = conn.execute(
+                _sql.CLAIM_LIMITED,
+                (queue, now, wanted - len(rows), claim.worker, lease_until, kinds,
+                 per_key_limit, key_count, key_period),
+            ).fetchall()  # fmt: skip
+            # Recorded before the next statement counts them.
+            if rate_count is not None and taken:
+                conn.executemany(_sql.RECORD_START, [(queue, now)] * len(taken))
+                conn.execute(_sql.ADD_RATE_USED, (len(taken), queue))
+            if key_count is not None:
+                conn.executemany(
+                    _sql.RECORD_KEY_START,
+                    [(queue, row[_LIMIT_KEY], now) for row in taken if row[_LIMIT_KEY]],
+                )
+            rows += taken
+            if not taken or not keyed:
+                break
+        return rows
+
     def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
         """When the next delayed job of ``queues`` (and ``kinds``, unless ``None``)
-        becomes due, or a lease runs out (POSIX seconds; infinity when neither will
-        happen)."""
+        becomes due, a rate window of theirs lets a start out, or a lease runs out
+        (POSIX seconds; infinity when none will happen)."""
         listed = None if kinds is None else encode_json(list(kinds))
-        (due,) = self._read(_sql.next_run_at(len(queues)), (*queues, listed))[0]
+        now = time.time()
+        (due,) = self._read(_sql.next_run_at(len(queues)), (*queues, listed, now))[0]
+        (window,) = self._read(_sql.next_window(len(queues)), (*queues, now))[0]
         (lease,) = self._read(_sql.NEXT_LEASE_END)[0]
-        times = [t for t in (due, lease) if t is not None]
+        times = [t for t in (due, window, lease) if t is not None]
         return min(times) if times else float("inf")
+
+    def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
+        """Whether due jobs of ``queues`` (and ``kinds``) wait only for a rate or
+        per-key limit of their queue (see ``_sql.held_back``)."""
+        listed = None if kinds is None else encode_json(list(kinds))
+        sql = _sql.held_back(len(queues))
+        return bool(self._read(sql, (*queues, listed, time.time()))[0][0])
 
     def heartbeat(self, attempts: Sequence[tuple[int, int]], lease: float) -> dict[int, int]:
         """Extend the leases of these ``(job_id, run_id)`` attempts; returns
@@ -414,20 +501,32 @@ class SQLiteStore:
     # -- queue settings -------------------------------------------------------------------
 
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
-        """Create or change a queue's settings (``limit``, ``paused``)."""
+        """Create or change a queue's settings (``limit``, ``paused``, ``rate`` and
+        ``per_key_rate`` as ``Rate`` values, ``per_key_limit``; ``None`` removes one)."""
         with self._write() as tx:
-            tx.conn.execute(_sql.ADD_QUEUE, (name,))
+            conn = tx.conn
+            conn.execute(_sql.ADD_QUEUE, (name,))
             if "limit" in changes:
-                tx.conn.execute(_sql.SET_LIMIT, (changes["limit"], name))
+                conn.execute(_sql.SET_LIMIT, (changes["limit"], name))
             if "paused" in changes:
-                tx.conn.execute(_sql.SET_PAUSED, (int(changes["paused"]), name))
-            row = tx.conn.execute(_sql.QUEUE_SETTINGS, (name,)).fetchone()
-        return QueueInfo(name=row[0], limit=row[1], paused=bool(row[2]))
+                conn.execute(_sql.SET_PAUSED, (int(changes["paused"]), name))
+            for key, statement in (("rate", _sql.SET_RATE), ("per_key_rate", _sql.SET_KEY_RATE)):
+                if key in changes:
+                    rate = changes[key]
+                    conn.execute(statement, (*(rate or (None, None)), name))
+            if "per_key_limit" in changes:
+                conn.execute(_sql.SET_PER_KEY_LIMIT, (changes["per_key_limit"], name))
+            row = conn.execute(_sql.QUEUE_SETTINGS, (name,)).fetchone()
+            if row[3] is None:
+                conn.execute(_sql.CLEAR_STARTS, (name,))  # no window counts them now
+            if row[5] is None:
+                conn.execute(_sql.CLEAR_KEY_STARTS, (name,))
+            conn.execute(_sql.RECOUNT_RATE_USED, (name,))
+        return _rows.queue_info(row)
 
     def queues(self) -> list[QueueInfo]:
         """Every queue that has settings or jobs."""
-        rows = self._read(_sql.QUEUES)
-        return [QueueInfo(name=n, limit=lim, paused=bool(p)) for n, lim, p in rows]
+        return [_rows.queue_info(row) for row in self._read(_sql.QUEUES)]
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -596,6 +695,46 @@ class SQLiteStore:
     def last_seq(self) -> int:
         """The newest event's sequence number (0 when there is none)."""
         return int(self._read(_sql.LAST_SEQ)[0][0])
+
+    # -- schedules ---------------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule, payload: str) -> Schedule:
+        """Store a schedule, or change the one of its name (see ``SAVE_SCHEDULE``)."""
+        s = schedule
+        with self._write() as tx:
+            tx.conn.execute(
+                _sql.SAVE_SCHEDULE,
+                (s.name, s.kind, s.cron, payload, s.timezone, s.queue, s.catch_up, tx.now,
+                 s.next_slot.timestamp()),
+            )  # fmt: skip
+            row = tx.conn.execute(_sql.SCHEDULE, (s.name,)).fetchone()
+        return _rows.schedule(row)
+
+    def schedules(self, name: str | None = None) -> list[Schedule]:
+        rows = self._read(_sql.SCHEDULES) if name is None else self._read(_sql.SCHEDULE, (name,))
+        return [_rows.schedule(row) for row in rows]
+
+    def pause_schedule(self, name: str, paused: bool, next_slot: float | None) -> bool:
+        with self._write() as tx:
+            found = tx.conn.execute(
+                _sql.SET_SCHEDULE_PAUSED, (int(paused), next_slot, name)
+            ).fetchone()
+        return found is not None
+
+    def remove_schedule(self, name: str) -> bool:
+        with self._write() as tx:
+            found = tx.conn.execute(_sql.REMOVE_SCHEDULE, (name,)).fetchone()
+        return found is not None
+
+    def next_slot(self, queues: Sequence[str]) -> float:
+        (slot,) = self._read(_sql.next_slot(len(queues)), tuple(queues))[0]
+        return float("inf") if slot is None else float(slot)
+
+    def fire_schedules(self, queues: Sequence[str], now: float) -> tuple[list[Job], Written]:
+        """Enqueue the due slots of the schedules of ``queues`` in one transaction."""
+        with self._write() as tx:
+            made = scheduling.fire(tx, queues, now, lambda new: self._insert(tx, new))
+        return made, tx.delivered
 
     def delete(self, job_id: int) -> tuple[list[Job], Written]:
         """Delete a job that is not running, with its descendants and their events

@@ -13,6 +13,7 @@ from ..._records import Outcome, Written, dumps, encode_json
 from ...errors import JobNotFound
 from ...models import ErrorInfo, EventType, Job
 from ..base import AttemptEnd, ChildEnd, Recount, SuccessEnd
+from ..scheduling import DueSchedule
 from . import _rows, _sql
 
 __all__ = ["SQLiteTransaction", "execute_in_chunks"]
@@ -212,9 +213,36 @@ class SQLiteTransaction:
     def active_children(self, job_id: int) -> list[int]:
         return [row[0] for row in self.conn.execute(_sql.ACTIVE_CHILDREN, (job_id,))]
 
-    def cancel_job(self, job_id: int) -> tuple[bool, int | None]:
-        row = self.conn.execute(_sql.CANCEL_JOB, (self.now, self.now, job_id)).fetchone()
+    def cancel_job(self, job_id: int, error: ErrorInfo | None = None) -> tuple[bool, int | None]:
+        encoded = None if error is None else dumps(error.to_dict(), "error")
+        row = self.conn.execute(_sql.CANCEL_JOB, (encoded, self.now, self.now, job_id)).fetchone()
         return (False, None) if row is None else (True, row[0])
+
+    def statuses(self, job_ids: Sequence[int]) -> dict[int, str]:
+        rows = self.conn.execute(_sql.STATUSES, (encode_json(list(job_ids)),))
+        return dict(rows.fetchall())
+
+    def add_dependencies(self, job_id: int, depends_on: Sequence[int], left: int) -> None:
+        listed = encode_json(list(depends_on))
+        self.conn.execute(_sql.ADD_DEPENDENCIES, (listed, job_id))
+        self.conn.execute(_sql.MARK_DEPENDED_ON, (listed,))
+        self.conn.execute(_sql.SET_DEPENDENCIES, (listed, left, job_id))
+
+    def release_dependants(self, job_id: int) -> None:
+        self.conn.execute(_sql.RELEASE_DEPENDANTS, (self.now, job_id))
+
+    def dependants(self, job_id: int) -> list[int]:
+        return [row[0] for row in self.conn.execute(_sql.QUEUED_DEPENDANTS, (job_id,))]
+
+    def due_schedules(self, queues: Sequence[str], now: float) -> list[DueSchedule]:
+        rows = self.conn.execute(_sql.due_schedules(len(queues)), (*queues, now))
+        return [DueSchedule(*row) for row in rows.fetchall()]
+
+    def advance_schedule(self, name: str, next_slot: float, last_slot: float | None) -> None:
+        self.conn.execute(_sql.ADVANCE_SCHEDULE, (next_slot, last_slot, name))
+
+    def set_blockers(self, job_id: int, left: int) -> None:
+        self.conn.execute(_sql.SET_BLOCKERS, (left, job_id))
 
     def requeue(self, job_id: int) -> None:
         self.conn.execute(_sql.REQUEUE, (self.now, self.now, job_id))
@@ -257,6 +285,7 @@ class SQLiteTransaction:
         returns their rows as they were (none unless ``returning``: reading them back
         costs time under the write lock)."""
         self.conn.execute(_sql.DELETE_TAGS, (listed,))
+        self.conn.execute(_sql.DELETE_DEPENDENCIES, (listed,))
         if not returning:
             self.conn.execute(_sql.DELETE_JOBS, (listed,))
             return []

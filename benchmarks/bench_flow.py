@@ -1,0 +1,143 @@
+"""The cost of a claim with flow control on against the plain claim, and the CPU of a
+worker held back by a rate limit. Run on demand, never in the test suite::
+
+    python benchmarks/bench_flow.py [--n 3000] [--rounds 3] [--finished 1000,1000000]
+
+Each variant claims and finishes ``n`` jobs one claim at a time (the outcome of one
+recorded in the transaction that claims the next, as a worker with concurrency 1
+does), through the store, on a file that also holds ``finished`` old finished jobs:
+
+- ``plain``: no limits (the claim statement of a queue without flow control);
+- ``rate``: ``rate="1000000/s"`` (never binding: every claim counts the window and
+  records its start);
+- ``per-key``: ``per_key_limit=1`` with the jobs spread over 1,000 limit keys;
+- ``both``: the two together.
+
+Rounds are interleaved (each round runs every variant once, in a shuffled order) and
+the ratio to ``plain`` is taken round by round. The held-back worker runs in its own
+process, waiting on a queue whose rate allows no more starts, and its CPU time over
+five seconds is read from ``/proc``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import litequeue
+from bench_queue import _fill_finished_direct
+from litequeue._records import Claim, Outcome
+
+VARIANTS = {
+    "plain": {},
+    "rate": {"rate": "1000000/s"},
+    "per-key": {"per_key_limit": 1},
+    "both": {"rate": "1000000/s", "per_key_limit": 1},
+}
+
+
+def claim_loop(path: Path, variant: str, n: int) -> float:
+    """Seconds per claim (with the previous job's outcome) over ``n`` jobs."""
+    q = litequeue.Queue(path, durability="normal")
+    settings = VARIANTS[variant]
+    if settings:
+        q.set_queue("default", **settings)
+    keyed = "per_key_limit" in settings
+    q.enqueue_many(
+        {"kind": "noop", "payload": i, **({"limit_key": f"k{i % 1000}"} if keyed else {})}
+        for i in range(n)
+    )
+    store = q.store
+    claim = Claim(worker="bench", queues=("default",), limit=1, lease=30.0, kinds=None)
+    outcomes: list[Outcome] = []
+    done = 0
+    start = time.perf_counter()
+    while True:
+        claimed, _, _ = store.claim(claim, outcomes)
+        if not claimed:
+            break
+        (running,) = claimed
+        outcomes = [
+            Outcome(job_id=running.job_id, run_id=running.run_id, status="succeeded",
+                    result="null", attempt=running.attempt)
+        ]  # fmt: skip
+        done += 1
+    elapsed = time.perf_counter() - start
+    q.close()
+    assert done == n, (variant, done)
+    return elapsed / n
+
+
+def held_back_cpu(folder: Path) -> float:
+    """The CPU share of a worker process that waits on a rate limit for five seconds."""
+    path = folder / "held.db"
+    with litequeue.Queue(path) as q:
+        q.set_queue("default", rate="1/h")
+        q.enqueue_many([("noop", i) for i in range(2)])
+    code = (
+        "import litequeue, sys\n"
+        "q = litequeue.Queue(sys.argv[1])\n"
+        "q.handler('noop')(lambda ctx, p: None)\n"
+        "litequeue.Worker(q).run()\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    try:
+        time.sleep(3.0)  # started, ran the one start its window allows, settled
+        before, started = _cpu(worker.pid), time.monotonic()
+        time.sleep(5.0)
+        return (_cpu(worker.pid) - before) / (time.monotonic() - started)
+    finally:
+        worker.terminate()
+        worker.wait()
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--finished", default="1000,1000000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for finished in (int(x) for x in args.finished.split(",")):
+            base = folder / f"base-{finished}.db"
+            litequeue.Queue(base).close()
+            _fill_finished_direct(base, finished)
+            per_claim: dict[str, list[float]] = {v: [] for v in VARIANTS}
+            for _ in range(args.rounds):
+                order = list(VARIANTS)
+                random.shuffle(order)
+                for variant in order:
+                    path = folder / f"{variant}.db"
+                    shutil.copy(base, path)
+                    per_claim[variant].append(claim_loop(path, variant, args.n))
+                    path.unlink()
+            plain = per_claim["plain"]
+            print(f"finished rows: {finished:,}")
+            for variant, times in per_claim.items():
+                ratios = [t / p for t, p in zip(times, plain, strict=True)]
+                print(
+                    f"  {variant:8} {statistics.median(times) * 1e6:7.1f} µs a claim"
+                    f"  x{statistics.median(ratios):.2f} plain"
+                    f"  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+                )
+        print(f"held-back worker: {held_back_cpu(folder) * 100:.2f}% of a core")
+
+
+if __name__ == "__main__":
+    main()
