@@ -51,15 +51,15 @@ def test_an_enqueue_waits_for_the_server_three_times(queue: litequeue.Queue) -> 
     assert _waits(queue, lambda: queue.enqueue("k", 1)) == 3
 
 
-def test_a_claim_that_records_a_success_waits_five_times(queue: litequeue.Queue) -> None:
+def test_a_claim_that_records_a_success_waits_six_times(queue: litequeue.Queue) -> None:
     queue.enqueue("k", 0)
     queue.enqueue("k", 1)
     store = queue.store
     (first,), _, _ = store.claim(_CLAIM)
     done = Outcome(first.job_id, first.run_id, "succeeded", "null", attempt=first.attempt)
-    # the clock, the success, the sweep of expired leases, the claim, then the events,
-    # the wake-up and the commit together
-    assert _waits(queue, lambda: store.claim(_CLAIM, [done])) == 5
+    # the clock, the success, the sweep of expired leases, the queue's flow-control
+    # settings, the claim, then the events, the wake-up and the commit together
+    assert _waits(queue, lambda: store.claim(_CLAIM, [done])) == 6
     assert queue.get(first.job_id).status is litequeue.JobStatus.SUCCEEDED
     assert queue.get(first.job_id + 1).status is litequeue.JobStatus.RUNNING
 

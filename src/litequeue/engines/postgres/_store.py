@@ -162,7 +162,7 @@ class PostgresStore:
         and ``COMMIT`` are statements of their own (the connection is in autocommit)
         rather than psycopg's transaction block, which waits for the server after
         each: an enqueue takes three round trips (clock, insert, then the event lock,
-        events, notifications and commit together), a one-job claim five."""
+        events, notifications and commit together)."""
         try:
             with conn.pipeline():
                 conn.execute(_sql.BEGIN)
