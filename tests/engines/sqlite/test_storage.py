@@ -188,7 +188,7 @@ DISK_FULL_SCRIPT = textwrap.dedent(
     path = sys.argv[1]
     queue = litequeue.Queue(path)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # get EFBIG instead of being killed
-    limit = 400_000
+    limit = 1_000_000  # room for a hundred jobs or so beside the schema and the log
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     acknowledged = []
     try:
