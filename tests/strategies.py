@@ -1,11 +1,14 @@
-"""Hypothesis strategies shared by the property tests."""
+"""Hypothesis strategies and helpers shared by the property tests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine
 
 T = TypeVar("T")
 
@@ -42,3 +45,25 @@ tags = st.lists(
     max_size=3,
     unique=True,
 )
+
+
+def on_engine(
+    machine: type[RuleBasedStateMachine], new_target: Callable[[], Path | str]
+) -> Callable[[], RuleBasedStateMachine]:
+    """A factory of ``machine`` whose examples each open a fresh queue from
+    ``new_target`` (the contract suite's fixture: a file, or a PostgreSQL schema)."""
+    bound = type(machine.__name__, (machine,), {"new_target": staticmethod(new_target)})
+    return bound
+
+
+def small_prune_chunks(queue: Any) -> Callable[[], None]:
+    """Make the queue's engine prune two rows per transaction (so a prune spans several);
+    returns what puts the engine's own figure back."""
+    module = sys.modules[type(queue.store).__module__]
+    before = module._PRUNE_CHUNK
+    module._PRUNE_CHUNK = 2
+
+    def restore() -> None:
+        module._PRUNE_CHUNK = before
+
+    return restore

@@ -11,8 +11,9 @@ notifications) live in ``tests/engines/<engine>/`` instead.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -63,6 +64,34 @@ def postgres_schema_url(_contract_database: str) -> Iterator[str]:
     yield f"{_contract_database}?options=-csearch_path%3D{schema}"
     with psycopg.connect(_contract_database, autocommit=True) as admin:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def new_target(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Path | str]]:
+    """Makes a fresh, empty queue target on ``engine`` at each call: a property test
+    or state machine needs one per example, which a fixture alone cannot give."""
+    if engine == "sqlite":
+        numbers = itertools.count()
+        yield lambda: tmp_path / f"queue-{next(numbers)}.db"
+        return
+    import psycopg
+
+    database: str = request.getfixturevalue("_contract_database")
+    made: list[str] = []
+
+    def new() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(database, autocommit=True) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return f"{database}?options=-csearch_path%3D{schema}"
+
+    yield new
+    with psycopg.connect(database, autocommit=True) as admin:
+        for schema in made:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

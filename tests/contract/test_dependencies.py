@@ -4,7 +4,7 @@ naming the culprit, when one of them fails for good or is cancelled."""
 from __future__ import annotations
 
 import random
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from litequeue import EventType, InvalidTransition, JobNotFound, JobStatus
 from litequeue.errors import ConfigurationError
 
 
-def _graph_queue(path: Path, failing: set[int]) -> litequeue.Queue:
+def _graph_queue(path: Path | str, failing: set[int]) -> litequeue.Queue:
     """A queue whose ``node`` handler fails (for good) the nodes in ``failing``."""
     q = litequeue.Queue(path, durability="normal")
 
@@ -190,23 +190,29 @@ def test_a_graph_of_a_thousand_jobs_runs_in_order_with_failures_cascading(
         q.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    # new_target gives each example a queue of its own
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data(), concurrency=st.sampled_from([1, 3]))
-def test_random_graphs_run_in_a_valid_order(data: st.DataObject, concurrency: int) -> None:
+def test_random_graphs_run_in_a_valid_order(
+    new_target: Callable[[], Path | str], data: st.DataObject, concurrency: int
+) -> None:
     size = data.draw(st.integers(1, 25))
     edges = [
         sorted(data.draw(st.sets(st.integers(0, i - 1), max_size=3))) if i else []
         for i in range(size)
     ]
     failing = data.draw(st.sets(st.integers(0, size - 1), max_size=size // 3))
-    with tempfile.TemporaryDirectory() as folder:
-        q = _graph_queue(Path(folder) / "queue.db", failing)
-        try:
-            jobs = _enqueue_graph(q, edges)
-            litequeue.Worker(q, concurrency=concurrency).run(until_empty=True)
-            _check_graph_ran(q, jobs, edges, failing)
-        finally:
-            q.close()
+    q = _graph_queue(new_target(), failing)
+    try:
+        jobs = _enqueue_graph(q, edges)
+        litequeue.Worker(q, concurrency=concurrency).run(until_empty=True)
+        _check_graph_ran(q, jobs, edges, failing)
+    finally:
+        q.close()
 
 
 def test_deleting_a_dependency_that_succeeded_leaves_its_dependants_be(

@@ -4,17 +4,23 @@ breaks a limit, and never leaves behind a job that the limits allowed."""
 from __future__ import annotations
 
 import collections
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 import litequeue
 from litequeue import JobStatus
 from litequeue._records import Claim, Outcome
-from strategies import pick
+from strategies import on_engine, pick
 
 KEYS = [None, "a", "b", "c"]
 
@@ -23,17 +29,17 @@ class LimitMachine(RuleBasedStateMachine):
     """One queue with random limits (a rate over an hour, so no window ends while the
     machine runs), jobs with random keys and priorities, claims of random sizes."""
 
+    new_target: Callable[[], Path | str]  # set per engine by on_engine
+
     def __init__(self) -> None:
         super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.queue = litequeue.Queue(Path(self.tmp.name) / "q.db", durability="normal")
+        self.queue = litequeue.Queue(self.new_target(), durability="normal")
         self.store = self.queue.store
         self.running: dict[int, int] = {}  # job id -> run id
         self.starts = 0
 
     def teardown(self) -> None:
         self.queue.close()
-        self.tmp.cleanup()
 
     @initialize(
         limit=st.none() | st.integers(1, 4),
@@ -146,5 +152,8 @@ class LimitMachine(RuleBasedStateMachine):
             assert all(n <= self.key_rate for n in starts_by_key.values())
 
 
-LimitMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
-TestLimitMachine = LimitMachine.TestCase
+def test_limit_machine(new_target: Callable[[], Path | str]) -> None:
+    run_state_machine_as_test(
+        on_engine(LimitMachine, new_target),
+        settings=settings(max_examples=60, stateful_step_count=25, deadline=None),
+    )

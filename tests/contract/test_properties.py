@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,14 @@ from hypothesis.stateful import (
     invariant,
     multiple,
     rule,
+    run_state_machine_as_test,
 )
 
 import litequeue
 from litequeue import EventType, JobStatus
 from litequeue._records import Claim, Outcome, Running
-from litequeue.engines.sqlite import _store
 from litequeue.testing import EventRecorder, drain
-from strategies import json_values, kinds, pick, tags
+from strategies import json_values, kinds, on_engine, pick, small_prune_chunks, tags
 
 
 @settings(
@@ -187,22 +187,21 @@ class QueueMachine(RuleBasedStateMachine):
 
     held = Bundle("held")
 
+    new_target: Callable[[], Path | str]  # set per engine by on_engine
+
     def __init__(self) -> None:
         super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.queue = litequeue.Queue(Path(self.tmp.name) / "q.db", durability="normal")
+        self.queue = litequeue.Queue(self.new_target(), durability="normal")
         self.store = self.queue.store
         self.model: dict[int, dict[str, Any]] = {}
         self.stale: list[Running] = []
         self.seen_run_ids: set[int] = set()
         self.pruned: set[int] = set()
-        self.prune_chunk = _store._PRUNE_CHUNK
-        _store._PRUNE_CHUNK = 2  # several transactions per prune
+        self.restore_prune_chunks = small_prune_chunks(self.queue)
 
     def teardown(self) -> None:
-        _store._PRUNE_CHUNK = self.prune_chunk
+        self.restore_prune_chunks()
         self.queue.close()
-        self.tmp.cleanup()
 
     # -- actions ----------------------------------------------------------------------
 
@@ -401,18 +400,22 @@ class QueueMachine(RuleBasedStateMachine):
             assert counts.get(status.value, 0) == expected
 
 
-QueueMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
-TestQueueMachine = QueueMachine.TestCase
+def test_queue_machine(new_target: Callable[[], Path | str]) -> None:
+    run_state_machine_as_test(
+        on_engine(QueueMachine, new_target),
+        settings=settings(max_examples=40, stateful_step_count=30, deadline=None),
+    )
 
 
 class BatchMachine(RuleBasedStateMachine):
     """Batches through failures, cancellations and retries of parents and children:
     a parent's status and progress always follow its children's."""
 
+    new_target: Callable[[], Path | str]  # set per engine by on_engine
+
     def __init__(self) -> None:
         super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.queue = litequeue.Queue(Path(self.tmp.name) / "q.db", durability="normal")
+        self.queue = litequeue.Queue(self.new_target(), durability="normal")
         self.broken: set[int] = set()
         self.names = itertools.count()
         self.queue.handler("part", max_attempts=1)(self._part)
@@ -425,7 +428,6 @@ class BatchMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.queue.close()
-        self.tmp.cleanup()
 
     def _pick(self, data: st.DataObject, statuses: tuple[JobStatus, ...]) -> int | None:
         return pick(data, [j.id for j in self.queue.jobs(status=statuses, limit=10_000)])
@@ -477,5 +479,8 @@ class BatchMachine(RuleBasedStateMachine):
                 assert any(status is not JobStatus.SUCCEEDED for status in kids)
 
 
-BatchMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
-TestBatchMachine = BatchMachine.TestCase
+def test_batch_machine(new_target: Callable[[], Path | str]) -> None:
+    run_state_machine_as_test(
+        on_engine(BatchMachine, new_target),
+        settings=settings(max_examples=40, stateful_step_count=25, deadline=None),
+    )
