@@ -95,24 +95,20 @@ def _said(exc: BaseException) -> str:
 def register_handlers(pm: pluggy.PluginManager, register: Callable[..., None], queue: Any) -> None:
     """Call each plugin's ``litequeue_register_handlers`` on its own, so that a plugin
     that fails (calls ``register`` wrongly, raises) is named in the error."""
-    caller: pluggy.HookCaller = pm.hook.litequeue_register_handlers
-    arguments = {"register": register, "queue": queue}
-    for impl in reversed(caller.get_hookimpls()):
-        try:
-            impl.function(*(arguments[name] for name in impl.argnames))
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"plugin {impl.plugin_name!r}: {exc}") from exc
-        except Exception as exc:
-            raise ConfigurationError(
-                f"plugin {impl.plugin_name!r} failed to register its handlers: {_said(exc)}"
-            ) from exc
+    _register_each(
+        pm.hook.litequeue_register_handlers, {"register": register, "queue": queue}, "handlers"
+    )
 
 
 def register_schedules(pm: pluggy.PluginManager, schedule: Callable[..., Any], queue: Any) -> None:
     """Call each plugin's ``litequeue_register_schedules`` on its own, so that a plugin
     that fails (calls ``schedule`` wrongly, raises) is named in the error."""
-    caller: pluggy.HookCaller = pm.hook.litequeue_register_schedules
-    arguments = {"schedule": schedule, "queue": queue}
+    _register_each(
+        pm.hook.litequeue_register_schedules, {"schedule": schedule, "queue": queue}, "schedules"
+    )
+
+
+def _register_each(caller: pluggy.HookCaller, arguments: dict[str, Any], what: str) -> None:
     for impl in reversed(caller.get_hookimpls()):
         try:
             impl.function(*(arguments[name] for name in impl.argnames))
@@ -120,7 +116,7 @@ def register_schedules(pm: pluggy.PluginManager, schedule: Callable[..., Any], q
             raise ConfigurationError(f"plugin {impl.plugin_name!r}: {exc}") from exc
         except Exception as exc:
             raise ConfigurationError(
-                f"plugin {impl.plugin_name!r} failed to register its schedules: {_said(exc)}"
+                f"plugin {impl.plugin_name!r} failed to register its {what}: {_said(exc)}"
             ) from exc
 
 
