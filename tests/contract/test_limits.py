@@ -140,6 +140,28 @@ def test_a_per_key_limit_is_never_exceeded_and_one_keeps_each_keys_order(
         assert all(ids == sorted(ids) for ids in order.values())
 
 
+def test_draining_workers_end_when_a_keys_first_job_is_of_a_kind_none_of_them_runs(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """With ``per_key_limit=1`` a key's jobs start in claim order: behind a job of a kind
+    the workers do not handle, the key's other jobs wait for it, not for a limit, and
+    ``run(until_empty=True)`` does not wait for them."""
+    with litequeue.Queue(db_path) as q:
+        q.set_queue("default", per_key_limit=1)
+        stuck = q.enqueue("unhandled", None, limit_key="k0")
+        behind = q.enqueue_many([{"kind": "record", "limit_key": "k0"} for _ in range(3)])
+        free = q.enqueue_many(
+            [{"kind": "record", "limit_key": "k1"} for _ in range(3)]
+            + [("record", {}) for _ in range(3)]
+        )
+    workers = _workers(db_path, tmp_path / "record", 2, "--until-empty")
+    _finish(workers, timeout=30)
+    with litequeue.Queue(db_path) as q:
+        assert q.get(stuck.id).status is JobStatus.QUEUED
+        assert {q.get(job.id).status for job in behind} == {JobStatus.QUEUED}
+        assert {q.get(job.id).status for job in free} == {JobStatus.SUCCEEDED}
+
+
 def test_a_worker_held_back_by_a_rate_sleeps_and_still_wakes_at_once_for_other_queues(
     tmp_path: Path, db_path: Path
 ) -> None:

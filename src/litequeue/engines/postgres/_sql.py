@@ -498,14 +498,23 @@ NEXT_WINDOW = (
     " GROUP BY s.queue, q.key_rate_period) AS w"
 )
 #: Whether due jobs of these queues (and kinds), with no dependency left, wait in a
-#: queue that is not paused and has a rate or per-key limits.
+#: queue that is not paused and has a rate or per-key limits; not a keyed job behind a
+#: due job of its key of a kind not listed (the caller will never start that one).
 HELD_BACK = (
     "SELECT EXISTS (SELECT 1 FROM litequeue_jobs AS j JOIN litequeue_queues AS q"
     " ON q.name = j.queue WHERE j.status = 'queued' AND j.queue = ANY(%(queues)s::text[])"
     " AND j.run_at <= extract(epoch FROM now())::float8 AND j.blockers = 0 AND NOT q.paused"
     " AND (%(kinds)s::text[] IS NULL OR j.kind = ANY(%(kinds)s::text[]))"
     " AND (q.rate_count IS NOT NULL OR q.key_rate_count IS NOT NULL"
-    " OR q.per_key_limit IS NOT NULL)) AS held"
+    " OR q.per_key_limit IS NOT NULL)"
+    " AND NOT (j.limit_key IS NOT NULL AND %(kinds)s::text[] IS NOT NULL"
+    " AND (q.key_rate_count IS NOT NULL OR q.per_key_limit IS NOT NULL)"
+    " AND EXISTS (SELECT 1 FROM litequeue_jobs AS e WHERE e.status = 'queued'"
+    " AND e.queue = j.queue AND e.limit_key = j.limit_key"
+    " AND e.run_at <= extract(epoch FROM now())::float8 AND e.blockers = 0"
+    " AND NOT e.kind = ANY(%(kinds)s::text[]) AND (e.priority > j.priority"
+    " OR (e.priority = j.priority AND (e.run_at < j.run_at"
+    " OR (e.run_at = j.run_at AND e.id < j.id))))))) AS held"
 )
 
 # -- schedules ------------------------------------------------------------------------------

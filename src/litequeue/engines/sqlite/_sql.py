@@ -293,15 +293,25 @@ def held_back(queues: int) -> str:
     """Whether due jobs of ``queues`` queues (of the kinds in the JSON list after them,
     NULL for any), with no dependency left, wait in a queue that is not paused and has
     a rate or per-key limits: held back by those, which ``run(until_empty=True)``
-    waits out. The last ``?`` is now."""
+    waits out. A keyed job behind a due job of its key of a kind not listed is not
+    held back by a limit but by that job, which the caller will never start. The last
+    ``?`` is now."""
     marks = ", ".join("?" * queues)
+    kinds, now = f"?{queues + 1}", f"?{queues + 2}"
     return (
-        "SELECT EXISTS (SELECT 1 FROM jobs JOIN queues AS q ON q.name = jobs.queue"
-        f" WHERE jobs.status = 'queued' AND jobs.queue IN ({marks})"
-        f" AND jobs.run_at <= ?{queues + 2} AND jobs.blockers = 0 AND NOT q.paused"
-        f" AND (?{queues + 1} IS NULL OR jobs.kind IN (SELECT value FROM json_each(?{queues + 1})))"
+        "SELECT EXISTS (SELECT 1 FROM jobs AS j JOIN queues AS q ON q.name = j.queue"
+        f" WHERE j.status = 'queued' AND j.queue IN ({marks})"
+        f" AND j.run_at <= {now} AND j.blockers = 0 AND NOT q.paused"
+        f" AND ({kinds} IS NULL OR j.kind IN (SELECT value FROM json_each({kinds})))"
         " AND (q.rate_count IS NOT NULL OR q.key_rate_count IS NOT NULL"
-        " OR q.per_key_limit IS NOT NULL))"
+        " OR q.per_key_limit IS NOT NULL)"
+        f" AND NOT (j.limit_key IS NOT NULL AND {kinds} IS NOT NULL"
+        " AND (q.key_rate_count IS NOT NULL OR q.per_key_limit IS NOT NULL)"
+        " AND EXISTS (SELECT 1 FROM jobs AS e WHERE e.status = 'queued'"
+        f" AND e.queue = j.queue AND e.limit_key = j.limit_key AND e.run_at <= {now}"
+        f" AND e.blockers = 0 AND e.kind NOT IN (SELECT value FROM json_each({kinds}))"
+        " AND (e.priority > j.priority OR (e.priority = j.priority"
+        " AND (e.run_at < j.run_at OR (e.run_at = j.run_at AND e.id < j.id)))))))"
     )
 
 
