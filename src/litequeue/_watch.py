@@ -2,8 +2,9 @@
 
 It follows the durable event log (``Queue.events(after=seq)``), so it shows the
 work of every worker in every process, and re-reads the counts, the running
-jobs and the recent failures when events arrive (and every few seconds). It
-uses only litequeue's public API; rich draws the screen (the ``watch`` extra).
+jobs, the queued jobs that wait for something and the recent failures when events
+arrive (and every few seconds). It uses only litequeue's public API (and the words
+``Queue.why_waiting`` uses); rich draws the screen (the ``watch`` extra).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from rich.text import Text
 import litequeue
 
 from ._records import event_time
+from ._waiting import waiting_reasons
 
 __all__ = ["Dashboard"]
+
+#: The newest queued jobs read to find those that wait for something.
+_QUEUED_READ = 50
 
 _STATUS_STYLE = {
     "queued": "cyan",
@@ -53,6 +58,8 @@ class Dashboard:
         self.settings: dict[str, litequeue.QueueInfo] = {}
         self.running: list[litequeue.Job] = []
         self.failures: list[litequeue.Job] = []
+        #: Queued jobs that wait for something other than a free worker, and why.
+        self.waiting: list[tuple[litequeue.Job, list[str]]] = []
         self.unhandled: dict[tuple[str, str], int] = {}  # queued, no live worker claims
         self.problem = ""
         self._tagged: dict[int, bool] = {}
@@ -99,8 +106,19 @@ class Dashboard:
         self.settings = {info.name: info for info in self.queue.queues()}
         self.running = self.queue.jobs("running", tag=self.tag, limit=20)
         self.failures = self.queue.jobs("failed", tag=self.tag, limit=6)
+        self.waiting = self._waiting(datetime.now(UTC))
         self.unhandled = self.queue.unhandled()
         self._synced = time.monotonic()
+
+    def _waiting(self, now: datetime) -> list[tuple[litequeue.Job, list[str]]]:
+        """The newest queued jobs held by their dependencies, their schedule's slot, a
+        delay or retry, a paused queue or their queue's limits, each with its reasons."""
+        held = []
+        for job in self.queue.jobs("queued", tag=self.tag, limit=_QUEUED_READ):
+            reasons = waiting_reasons(job, self.settings.get(job.queue), now)
+            if not reasons[-1].startswith("due: the next free worker"):
+                held.append((job, reasons))
+        return held
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -130,18 +148,20 @@ class Dashboard:
         if self.problem:
             parts.append(Text(f"⚠ {self.problem} (retrying)", style="bold red", no_wrap=True))
         names = sorted(set(self.stats) | (set() if self.tag else set(self.settings)))
-        # Each table costs a title and a header line; the events have no header.
-        rows = height - len(parts) - 7
+        # Each table costs a title and a header line; the events have no header. The
+        # waiting jobs get a table only when there are some.
+        rows = height - len(parts) - 7 - (2 if self.waiting else 0)
         shown_names = min(len(names), max(1, rows // 4))
         shown_running = min(len(self.running), max(1, rows // 4))
+        shown_waiting = min(len(self.waiting), max(1, rows // 6))
         shown_failures = min(len(self.failures), max(1, rows // 6))
-        shown_events = max(1, rows - max(1, shown_names) - shown_running - shown_failures)
-        parts += [
-            self._queues(names, shown_names),
-            self._running(now, shown_running),
-            self._failures(shown_failures),
-            self._recent(shown_events),
-        ]
+        shown_events = max(
+            1, rows - max(1, shown_names) - shown_running - shown_waiting - shown_failures
+        )
+        parts += [self._queues(names, shown_names), self._running(now, shown_running)]
+        if self.waiting:
+            parts.append(self._held(shown_waiting))
+        parts += [self._failures(shown_failures), self._recent(shown_events)]
         return Group(*parts)
 
     def _queues(self, names: list[str], rows: int) -> Table:
@@ -186,6 +206,16 @@ class Dashboard:
                 job.progress_message or "",
                 f"{since:.0f}s",
             )
+        return _one_line(table)
+
+    def _held(self, rows: int) -> Table:
+        table = _table("waiting")
+        table.add_column("id", justify="right")
+        table.add_column("kind", max_width=20)
+        table.add_column("queue", max_width=12)
+        table.add_column("why", ratio=1, min_width=8)
+        for job, reasons in _fit(self.waiting, rows, table):
+            table.add_row(str(job.id), job.kind, job.queue, "; ".join(reasons))
         return _one_line(table)
 
     def _failures(self, rows: int) -> Table:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,32 @@ def test_once_fits_an_80_by_24_terminal_with_the_newest_events(
     assert [line.split()[0] for line in events] == [
         str(seq) for seq in range(newest + 2, newest + 2 - len(events), -1)
     ]  # the newest first (started and progress came after the last enqueue), none lost
+
+
+def test_once_shows_why_queued_jobs_wait(
+    queue: litequeue.Queue,
+    db_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each queued job that waits for something says what: the jobs it depends on, its
+    schedule's slot, its queue's limits; one that waits only for a worker is left out."""
+    first = queue.enqueue("fetch", None)
+    after = queue.enqueue("parse", None, depends_on=[first.id])
+    queue.schedule("nightly", "report", cron="0 2 * * *")
+    (slot,) = queue.run_schedules(now=datetime.now(UTC) + timedelta(days=2))
+    queue.set_queue("api", per_key_limit=1)
+    keyed = queue.enqueue("call", None, queue="api", limit_key="customer:7")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("LINES", "40")
+    assert main(["--db", str(db_path), "watch", "--once"]) == 0
+    screen = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    table = screen[screen.index("waiting") + 2 : screen.index("recent failures")]
+    why = {int(line.split()[0]): line for line in table}
+    assert set(why) == {after.id, slot.id, keyed.id}
+    assert f"waits for 1 of the jobs it depends on to succeed ({first.id})" in why[after.id]
+    assert f"the slot of schedule:nightly at {slot.run_at:%Y-%m-%d %H:%M}" in why[slot.id]
+    assert "(limit key customer:7): 1 at once per key" in why[keyed.id]
 
 
 def test_the_dashboard_follows_commits_from_another_connection(
