@@ -259,6 +259,55 @@ def test_unique_key_returns_the_active_job_unless_forced(queue: litequeue.Queue)
     assert after_done.id not in (first.id, forced.id)
 
 
+def test_a_key_handed_on_goes_back_to_the_newest_active_job_once_its_holder_ends(
+    queue: litequeue.Queue,
+) -> None:
+    """A job put back (retried, or superseded with ``force``) while another job took its
+    key holds the key again once that job has finished: an enqueue of the key returns
+    it, and a batch given the key is refused, as the job is not a batch."""
+    retried = queue.enqueue("k", "retried", unique_key="r")
+    queue.cancel(retried.id)
+    taker = queue.enqueue("k", "taker", unique_key="r")
+    queue.retry(retried.id)  # back in the queue while ``taker`` holds the key
+    assert queue.enqueue("k", None, unique_key="r").id == taker.id
+    queue.cancel(taker.id)
+    superseded = queue.enqueue("k", "superseded", unique_key="f")
+    forced = queue.enqueue("k", "forced", unique_key="f", force=True)
+    queue.cancel(forced.id)
+    for key, holder in (("r", retried), ("f", superseded)):
+        assert queue.enqueue("k", None, unique_key=key).id == holder.id
+        assert queue.key_states([key], kind="k") == {key: KeyState.ACTIVE}
+        with pytest.raises(litequeue.InvalidTransition, match=f"held by job {holder.id}"):
+            queue.batch([("k", "child")], unique_key=key)
+    assert len(queue.jobs(limit=100)) == 4  # nothing added
+
+
+def test_a_batch_reopened_by_a_retried_child_shares_its_key_with_the_job_that_took_it(
+    queue: litequeue.Queue,
+) -> None:
+    """A failed batch whose key another job took meanwhile waits again when one of its
+    children is retried; that job keeps the key while it is active, then the batch
+    holds it again."""
+
+    @queue.handler("leaf", max_attempts=1)
+    def leaf(ctx: litequeue.Context, payload: Any) -> None:
+        if payload == "break":
+            raise litequeue.Cancel("broken")
+
+    parent, (child,) = queue.batch([("leaf", "break")], unique_key="b")
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.FAILED
+    taker = queue.enqueue("other", None, unique_key="b")
+    queue.retry(child.id)
+    assert queue.get(parent.id).status is JobStatus.RUNNING  # waits for its child again
+    assert queue.enqueue("other", None, unique_key="b").id == taker.id
+    queue.cancel(taker.id)
+    again, _ = queue.batch([("leaf", "mend")], unique_key="b")
+    assert again.id == parent.id
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.FAILED  # the first child failed again
+
+
 def test_key_states_tell_new_done_outdated_failed_and_active(db_path: Path) -> None:
     with litequeue.Queue(db_path) as q:
         q.handler("cv", version="1")(lambda ctx, p: "ok")

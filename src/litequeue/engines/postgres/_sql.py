@@ -28,6 +28,13 @@ _ACTIVE = "('queued', 'running')"
 _BATCH_PARENT = "(run_id IS NULL AND started_at IS NOT NULL)"
 #: A job waiting for its children: running, with no attempt of its own out.
 _WAITING = "(status = 'running' AND lease_until IS NULL)"
+#: Whether another active job holds the key of a finished job ``j`` that becomes active
+#: again: then ``j`` is superseded, left out of the one-holder index.
+_KEY_TAKEN = (
+    "(j.unique_key IS NOT NULL AND EXISTS (SELECT 1 FROM litequeue_jobs AS o"
+    " WHERE o.unique_key = j.unique_key AND o.id <> j.id"
+    " AND o.status IN ('queued', 'running') AND NOT o.key_superseded))"
+)
 
 
 def _share(done: str, children: str) -> tuple[str, str]:
@@ -138,9 +145,11 @@ INSERT_TAGS = (
     " SELECT * FROM unnest(%s::text[], %s::bigint[]) ON CONFLICT DO NOTHING"
 )
 #: The active job holding a unique key: an enqueue with that key returns it instead.
+#: That is the newest active job with the key, superseded or not (as on SQLite): one
+#: put back while another held the key holds it again once that one has finished.
 KEY_HOLDER = (
     f"SELECT {_JOBS} FROM litequeue_jobs WHERE unique_key = %s"
-    f" AND status IN {_ACTIVE} AND NOT key_superseded"
+    f" AND status IN {_ACTIVE} ORDER BY id DESC LIMIT 1"
 )
 #: ``force=True``: the active holder of a key hands it to the job about to be inserted.
 SUPERSEDE_KEY = (
@@ -332,15 +341,12 @@ CANCEL_JOB = (
     " worker = NULL, finished_at = %s, updated_at = %s WHERE id = %s"
     f" AND status IN {_ACTIVE} RETURNING parent_id"
 )
-#: A finished job queued again, with a fresh budget of attempts, as if never run. It
-#: holds its unique key again only if no other active job took it meanwhile.
+#: A finished job queued again, with a fresh budget of attempts, as if never run. While
+#: another active job holds its key, it is left out of the one-holder index (superseded).
 REQUEUE = (
     "UPDATE litequeue_jobs AS j SET status = 'queued', attempt = 0, run_at = %s,"
     " error = NULL, started_at = NULL, finished_at = NULL, updated_at = %s, progress = 0,"
-    " progress_message = NULL, key_superseded = j.unique_key IS NOT NULL AND EXISTS"
-    " (SELECT 1 FROM litequeue_jobs AS o WHERE o.unique_key = j.unique_key"
-    f" AND o.id <> j.id AND o.status IN {_ACTIVE} AND NOT o.key_superseded)"
-    " WHERE j.id = %s"
+    f" progress_message = NULL, key_superseded = {_KEY_TAKEN} WHERE j.id = %s"
 )
 #: The children a retried parent puts back: those that failed or were cancelled.
 CHILDREN_TO_RETRY = (
@@ -358,10 +364,10 @@ WAITS_FOR_CHILDREN = (
     f"SELECT children > 0 AND ({_BATCH_PARENT} OR result IS NOT NULL) AS waits"
     " FROM litequeue_jobs WHERE id = %s"
 )
-#: A finished parent waits for its children again.
+#: A finished parent waits for its children again (superseded, as ``REQUEUE``).
 REOPEN = (
-    "UPDATE litequeue_jobs SET status = 'running', error = NULL, lease_until = NULL,"
-    " finished_at = NULL, updated_at = %s WHERE id = %s"
+    "UPDATE litequeue_jobs AS j SET status = 'running', error = NULL, lease_until = NULL,"
+    f" finished_at = NULL, updated_at = %s, key_superseded = {_KEY_TAKEN} WHERE j.id = %s"
 )
 #: A parent's status and its own parent: whether a child put back reopens it.
 STATUS_AND_PARENT = "SELECT status, parent_id FROM litequeue_jobs WHERE id = %s"
