@@ -20,6 +20,7 @@ import pytest
 import litequeue
 from litequeue import JobStatus
 from litequeue.engines.postgres import _schema
+from litequeue.testing import drain
 
 NEWEST = len(_schema.load_migrations())
 
@@ -290,6 +291,43 @@ def test_a_unique_key_enqueued_by_racing_connections_makes_one_job(
         jobs = _race(url, 6, functools.partial(_enqueue_key, key=key))
         assert len({job.id for job in jobs}) == 1
         assert len(queue.jobs(unique_key=key)) == 1
+
+
+def test_a_child_whose_key_another_connection_takes_meanwhile_is_no_child_to_wait_for(
+    queue: litequeue.Queue, url: str
+) -> None:
+    """An enqueue of a child that loses its unique key to another machine's enqueue at
+    the same instant is that machine's job, which is not the parent's: the parent ends
+    with its own children, rather than waiting for one that never was."""
+    queue.handler("k")(lambda ctx, payload: None)
+    parent, _ = queue.batch([("k", "first")])
+    got: list[litequeue.Job] = []
+    with psycopg.connect(url) as rival:  # has inserted the key, not yet committed
+        rival.execute(
+            "INSERT INTO litequeue_jobs (kind, queue, status, payload, run_at, max_attempts,"
+            " created_at, updated_at, unique_key)"
+            " VALUES ('k', 'default', 'queued', 'null', 0, 1, 0, 0, 'shared')"
+        )
+        child = threading.Thread(
+            target=lambda: got.append(
+                queue.enqueue("k", "second", unique_key="shared", parent_id=parent.id)
+            )
+        )
+        child.start()
+        deadline = time.monotonic() + 30
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        while not _sql(url, waiting)[0][0]:  # the enqueue waits for the rival's insert
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        rival.commit()
+    child.join(30)
+    (job,) = got
+    assert (job.payload, job.parent_id) == (None, None)  # the rival's job
+    drain(queue)
+    assert queue.get(parent.id).status is JobStatus.SUCCEEDED
 
 
 def test_delays_and_retries_count_on_the_servers_clock_when_this_machines_is_off(

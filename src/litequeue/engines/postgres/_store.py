@@ -322,12 +322,6 @@ class PostgresStore:
         holder = self._holder(tx, new)
         if holder is not None:
             return holder, False
-        # A parent that has finished takes no new children.
-        if new.parent_id is not None and tx.one(_sql.ADD_CHILD, (now, new.parent_id)) is None:
-            tx.job(new.parent_id)  # JobNotFound when there is none
-            raise InvalidTransition(
-                f"job {new.parent_id} has finished and cannot take new children"
-            )
         if new.unique_key is not None and new.force:
             tx.run(_sql.SUPERSEDE_KEY, (new.unique_key,))
         run_at = now if new.run_at is None else tx.server_time(new.run_at)
@@ -355,6 +349,15 @@ class PostgresStore:
             if holder is None:  # and it finished already: race again, from the top
                 raise _KeyRace()
             return holder, False
+        # Counted by its parent only once inserted: a job that another machine's
+        # enqueue of its key turned into that job is no child to wait for. A parent
+        # that has finished takes no new children (the insert goes back with the
+        # transaction).
+        if new.parent_id is not None and tx.one(_sql.ADD_CHILD, (now, new.parent_id)) is None:
+            tx.job(new.parent_id)  # JobNotFound when there is none
+            raise InvalidTransition(
+                f"job {new.parent_id} has finished and cannot take new children"
+            )
         job_id = row["id"]
         if new.tags:
             tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
