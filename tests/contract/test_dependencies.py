@@ -4,6 +4,7 @@ naming the culprit, when one of them fails for good or is cancelled."""
 from __future__ import annotations
 
 import random
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 import litequeue
 from litequeue import EventType, InvalidTransition, JobNotFound, JobStatus
 from litequeue.errors import ConfigurationError
+from procs import read_record, start_worker, wait_for
 
 
 def _graph_queue(path: Path | str, failing: set[int]) -> litequeue.Queue:
@@ -188,6 +190,49 @@ def test_a_graph_of_a_thousand_jobs_runs_in_order_with_failures_cascading(
         assert q.stats()["default"]["queued"] == 0
     finally:
         q.close()
+
+
+@pytest.mark.slow
+def test_a_graph_of_a_thousand_jobs_runs_in_order_across_four_worker_processes(
+    tmp_path: Path, db_path: Path
+) -> None:
+    rng = random.Random(23)
+    edges = [rng.sample(range(i), min(i, rng.randint(0, 3))) for i in range(1000)]
+    failing = set(rng.sample(range(1000), 20))
+    record = tmp_path / "record"
+    litequeue.Queue(db_path).close()
+    readies = [tmp_path / f"ready-{n}" for n in range(4)]
+    workers = [
+        start_worker(db_path, record, "--concurrency", "2", "--ready", str(ready))
+        for ready in readies
+    ]
+    try:
+        wait_for(lambda: all(ready.exists() for ready in readies), timeout=60)
+        with litequeue.Queue(db_path) as q:
+            jobs = q.enqueue_many(
+                {
+                    "kind": "record",
+                    "payload": {"fail": i in failing},
+                    "max_attempts": 1,
+                    "ref": f"n{i}",
+                    "depends_on": [f"n{d}" for d in deps],
+                }
+                for i, deps in enumerate(edges)
+            )
+            counts = q.stats
+            wait_for(lambda: counts()["default"]["queued"] + counts()["default"]["running"] == 0,
+                     timeout=180)  # fmt: skip
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                assert worker.wait(60) == 0
+            _check_graph_ran(q, jobs, edges, failing)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    assert len({pid for *_, pid, _ in read_record(record)}) > 1  # the work was shared
 
 
 @settings(

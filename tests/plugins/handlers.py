@@ -23,7 +23,8 @@ def _append(line: str) -> None:
 
 def record(ctx: litequeue.Context, payload: Any) -> Any:
     """Note the start and the end of each attempt; sleep as the payload says
-    (``sleep``, or ``sleep_first`` on the first attempt only)."""
+    (``sleep``, or ``sleep_first`` on the first attempt only); fail for good with
+    ``fail``."""
     _append(f"start {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
     options = payload if isinstance(payload, dict) else {}
     if ctx.attempt == 1 and options.get("sleep_first"):
@@ -31,6 +32,8 @@ def record(ctx: litequeue.Context, payload: Any) -> Any:
     if options.get("sleep"):
         time.sleep(options["sleep"])
     _append(f"end {ctx.job.id} {ctx.attempt} {os.getpid()} {time.time()}\n")
+    if options.get("fail"):
+        raise BrokenInput(f"job {ctx.job.id} was told to fail")
     return payload
 
 
