@@ -564,11 +564,6 @@ EXAMPLES = {"sqlite": 300, "postgres": 80}
 # limit per test, meant for hangs) on a loaded one.
 @pytest.mark.timeout(600)
 def test_fan_out_machine(engine: str, new_target: Callable[[], Path | str]) -> None:
-    if engine == "postgres":
-        pytest.skip(
-            "known PostgreSQL engine bug, not fixed yet: a batch is accepted with a unique "
-            "key that a plain running fan job holds (SQLite refuses it)"
-        )
     examples = int(os.environ.get("FANOUT_EXAMPLES", EXAMPLES[engine]))
     run_state_machine_as_test(
         on_engine(FanOutMachine, new_target),
