@@ -1,68 +1,143 @@
-"""The dashboard's job listing, written once over an engine's two reads: one page of
-a filter (past an id, within a bound) and the range of job ids.
+"""The dashboard's job listing and counting, written once for every engine: an engine
+gives its SQL (``ListingSql``), its filters' conditions and two ways to read rows.
 
-Several statuses are read one by one and merged: each is an index seek on
-(status, id), where ``status IN (...)`` would sort every matching job. A filter no
-index serves (queue, kind, tag, text) is checked over a window of at most ``scan``
-ids a page: a page found short there ends where the window does, and the next page
-reads on from there, so no page reads the whole table.
+A page is read past a position (keyset paging): the sort value and id of the last row
+shown, so every page costs the same at any depth. Several statuses are read one by one
+and merged: each is an index seek on (status, id), where ``status IN (...)`` would sort
+every matching job. Sorted by id, a filter no index serves (queue, kind, tag, text) is
+checked over a window of at most ``scan`` ids a page: a page found short there ends
+where the window does, and the next page reads on from there, so no page reads the
+whole table. Sorted by another column, a page reads what that column's order needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 
 from .._records import JobFilter
 from ..models import Job
 
-__all__ = ["PageReader", "list_jobs"]
+__all__ = ["NEWEST", "SORTS", "JobListing", "ListingSql", "Order", "Position"]
 
-#: One engine read: the jobs matching a filter of at most one status, by id (newest
-#: first if ``descending``), past the id ``after``, not beyond the id ``bound``, up to
-#: ``limit``.
-PageReader = Callable[[JobFilter, bool, "int | None", "int | None", int], list[Job]]
+#: The columns the job table sorts by (each a column of both engines' jobs table):
+#: the id (the order of enqueueing), priority, when due, last change, attempts.
+SORTS = ("id", "priority", "run_at", "updated_at", "attempt")
+#: Where a page ends: the sort value and the id of its last row (sorted by id, the
+#: id twice).
+Position = tuple[float, int]
+
+
+@attrs.frozen
+class Order:
+    """The job table's order: by a column of ``SORTS``, ties broken by id."""
+
+    by: str = attrs.field(default="id", validator=attrs.validators.in_(SORTS))
+    descending: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class ListingSql:
+    """An engine's SQL for the listing."""
+
+    #: A page of the jobs matching every filter in an order, the sort value last;
+    #: parameters: the filters', the position (if any: value, then id; sorted by id,
+    #: the id alone), the window's end id (if bounded), the page size.
+    page: Callable[[list[str], Order, bool, bool], str]
+    #: How many jobs match every filter.
+    counting: Callable[[list[str]], str]
+    #: The lowest and highest job ids, in one row.
+    id_range: str
+
+
+#: The table's default order: newest first.
+NEWEST = Order()
+
+
+class JobListing(abc.ABC):
+    """``Store.list_jobs`` and ``Store.count_jobs`` over an engine's SQL and reads."""
+
+    @abc.abstractmethod
+    def _listing_sql(self) -> ListingSql:
+        """The engine's SQL module."""
+
+    @abc.abstractmethod
+    def _listing_filters(self, where: JobFilter) -> tuple[list[str], list[Any]]:
+        """The SQL conditions of ``where`` (of at most one status) and their values."""
+
+    @abc.abstractmethod
+    def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
+        """The jobs a page query finds, each with its sort value (the last column)."""
+
+    @abc.abstractmethod
+    def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        """The one row a query answers."""
+
+    def list_jobs(
+        self,
+        where: JobFilter,
+        *,
+        order: Order = NEWEST,
+        after: Position | None = None,
+        limit: int = 50,
+        scan: int | None = None,
+    ) -> tuple[list[Job], Position | None]:
+        """A page and the position the next page starts after (None: nothing
+        follows); see ``Store.list_jobs``."""
+        bound = None
+        if scan is not None and order.by == "id" and _checked_by_rows(where):
+            lowest, highest = self._listing_row(self._listing_sql().id_range, ())
+            if lowest is None or highest is None:
+                return [], None
+            if order.descending:
+                start = highest + 1 if after is None else after[1]
+                bound = start - scan
+                bound_is_last = bound <= lowest
+            else:
+                start = lowest - 1 if after is None else after[1]
+                bound = start + scan
+                bound_is_last = bound >= highest
+        parts = [where]
+        if len(where.statuses) > 1:
+            parts = [attrs.evolve(where, statuses=(status,)) for status in where.statuses]
+        found = [row for part in parts for row in self._page(part, order, after, bound, limit)]
+        found.sort(key=lambda row: (row[1], row[0].id), reverse=order.descending)
+        found = found[:limit]
+        if len(found) == limit:
+            last, value = found[-1]
+            return [job for job, _ in found], (value, last.id)
+        jobs = [job for job, _ in found]
+        if bound is None or bound_is_last:
+            return jobs, None
+        return jobs, (bound, bound)
+
+    def count_jobs(self, where: JobFilter) -> int:
+        """How many jobs match ``where``."""
+        filters, args = self._listing_filters(where)
+        return int(self._listing_row(self._listing_sql().counting(filters), args)[0])
+
+    def _page(
+        self,
+        where: JobFilter,
+        order: Order,
+        after: Position | None,
+        bound: int | None,
+        limit: int,
+    ) -> list[tuple[Job, float]]:
+        """One read: the jobs matching a filter of at most one status, in ``order``,
+        past ``after``, not beyond the id ``bound``, up to ``limit``."""
+        filters, args = self._listing_filters(where)
+        sql = self._listing_sql().page(filters, order, after is not None, bound is not None)
+        position: Sequence[float] = ()
+        if after is not None:
+            position = (after[1],) if order.by == "id" else after
+        given = [*args, *position, *([] if bound is None else [bound]), limit]
+        return self._listing_rows(sql, given)
 
 
 def _checked_by_rows(where: JobFilter) -> bool:
     """Whether ``where`` filters by something no index serves."""
     return any(v is not None for v in (where.queue, where.kind, where.tag, where.text))
-
-
-def list_jobs(
-    read: PageReader,
-    id_range: Callable[[], tuple[int | None, int | None]],
-    where: JobFilter,
-    *,
-    descending: bool,
-    after: int | None,
-    limit: int,
-    scan: int | None,
-) -> tuple[list[Job], int | None]:
-    """A page and the id the next page starts after (None: nothing follows); see
-    ``Store.list_jobs``."""
-    bound = None
-    if scan is not None and _checked_by_rows(where):
-        lowest, highest = id_range()
-        if lowest is None or highest is None:
-            return [], None
-        if descending:
-            start = highest + 1 if after is None else after
-            bound = start - scan
-            bound_is_last = bound <= lowest
-        else:
-            start = lowest - 1 if after is None else after
-            bound = start + scan
-            bound_is_last = bound >= highest
-    parts = [where]
-    if len(where.statuses) > 1:
-        parts = [attrs.evolve(where, statuses=(status,)) for status in where.statuses]
-    jobs = [job for part in parts for job in read(part, descending, after, bound, limit)]
-    jobs.sort(key=lambda job: job.id, reverse=descending)
-    jobs = jobs[:limit]
-    if len(jobs) == limit:
-        return jobs, jobs[-1].id
-    if bound is None or bound_is_last:
-        return jobs, None
-    return jobs, bound

@@ -10,6 +10,7 @@ clock first (``TX_START``) and stamps its rows with it.
 from __future__ import annotations
 
 from ..copy import COPIED
+from ..listing import ListingSql, Order
 
 __all__ = ["JOB_COLUMNS"]
 
@@ -579,17 +580,19 @@ QUEUES = (
 
 #: A running worker's record, made or renewed (what it serves may change).
 WORKER_ALIVE = (
-    "INSERT INTO litequeue_workers (name, queues, kinds, started_at, expires_at)"
-    " VALUES (%(name)s, %(queues)s, %(kinds)s, %(now)s, %(until)s)"
+    "INSERT INTO litequeue_workers (name, queues, kinds, started_at, expires_at, seen_at)"
+    " VALUES (%(name)s, %(queues)s, %(kinds)s, %(now)s, %(until)s, %(now)s)"
     " ON CONFLICT (name) DO UPDATE SET queues = %(queues)s, kinds = %(kinds)s,"
-    " expires_at = %(until)s"
+    " expires_at = %(until)s, seen_at = %(now)s"
 )
 #: A stopped worker's record, and any that ran out long ago.
 WORKER_GONE = "DELETE FROM litequeue_workers WHERE name = %s OR expires_at < %s"
-#: The workers whose records have not run out.
+#: The workers whose records have not run out, each with the running jobs it holds.
 WORKERS = (
-    "SELECT name, queues, kinds, started_at FROM litequeue_workers"
-    " WHERE expires_at >= extract(epoch FROM now()) ORDER BY name"
+    "SELECT name, queues, kinds, started_at, coalesce(seen_at, started_at) AS seen_at,"
+    " (SELECT count(*) FROM litequeue_jobs WHERE status = 'running'"
+    " AND lease_until IS NOT NULL AND worker = w.name) AS holding"
+    " FROM litequeue_workers AS w WHERE expires_at >= extract(epoch FROM now()) ORDER BY name"
 )
 #: Queued jobs by queue and kind: those no live worker would claim are shown.
 QUEUED_BY_KIND = (
@@ -633,18 +636,24 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
-    """A page of the jobs matching every filter, by id; with ``after``, only those
-    past the id given after the filters' parameters (keyset paging); with ``bound``,
-    none beyond the id given next. The last parameter is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+def dashboard_listing(filters: list[str], order: Order, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter in ``order`` (ties by id), the sort
+    value as ``sort_key``; with ``after``, only those past the position given after
+    the filters' parameters (its value and id; sorted by id, the id alone: keyset
+    paging); with ``bound``, none beyond the id given next. The last parameter is the
+    page size."""
+    direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
     conditions = [*filters]
+    by = order.by  # one of listing.SORTS: a column name
     if after:
-        conditions.append(f"id {past} %s")
+        conditions.append(f"id {past} %s" if by == "id" else f"({by}, id) {past} (%s, %s)")
     if bound:
         conditions.append(f"id {within} %s")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id {direction} LIMIT %s"
+    ordering = f"id {direction}" if by == "id" else f"{by} {direction}, id {direction}"
+    return (
+        f"SELECT {_JOBS}, {by} AS sort_key FROM litequeue_jobs{clause} ORDER BY {ordering} LIMIT %s"
+    )
 
 
 def counting(filters: list[str]) -> str:
@@ -655,6 +664,8 @@ def counting(filters: list[str]) -> str:
 
 #: The lowest and highest job ids: where a bounded scan starts with no page before.
 ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
+#: The listing's SQL (``engines.listing``).
+LISTING = ListingSql(page=dashboard_listing, counting=counting, id_range=ID_RANGE)
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its
 #: start): the dashboard's throughput chart.
 FINISHED_PER_MINUTE = (

@@ -44,7 +44,7 @@ from ...models import (
     Schedule,
     WorkerInfo,
 )
-from .. import lifecycle, listing, scheduling
+from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._pool import Pool
@@ -71,7 +71,7 @@ _RACE_RETRIES = 5
 _RACES = {"40001", "40P01", "23505"}
 
 
-class PostgresStore:
+class PostgresStore(listing.JobListing):
     """All reads and writes of one queue in a PostgreSQL database, safe to share
     between threads."""
 
@@ -603,6 +603,10 @@ class PostgresStore:
         removed, tx = self._transact(lambda tx: lifecycle.delete(tx, job_id))
         return removed, tx.delivered
 
+    def steer(self, action: str, job_ids: Sequence[int]) -> tuple[bulk.Steered, Written]:
+        steered, tx = self._transact(lambda tx: bulk.steer(tx, action, job_ids))
+        return steered, tx.delivered
+
     # -- queue settings -----------------------------------------------------------------
 
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
@@ -704,38 +708,17 @@ class PostgresStore:
         rows = self._read(_sql.job_listing(where), (*args, min(limit, INT64_MAX)))
         return [_rows.job(r) for r in rows]
 
-    def list_jobs(
-        self,
-        where: JobFilter,
-        *,
-        descending: bool = True,
-        after: int | None = None,
-        limit: int = 50,
-        scan: int | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where`` by id, and the id the next page
-        starts after (see ``engines.listing``)."""
+    def _listing_sql(self) -> listing.ListingSql:
+        return _sql.LISTING
 
-        def read(
-            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
-        ) -> list[Job]:
-            filters, args = _dashboard_filters(part)
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
-            given = [a for a in (after, bound) if a is not None]
-            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+    def _listing_filters(self, where: JobFilter) -> tuple[list[str], list[Any]]:
+        return _dashboard_filters(where)
 
-        def id_range() -> tuple[int | None, int | None]:
-            (row,) = self._read(_sql.ID_RANGE)
-            return row["lowest"], row["highest"]
+    def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
+        return [(_rows.job(row), row["sort_key"]) for row in self._read(sql, args)]
 
-        return listing.list_jobs(
-            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
-        )
-
-    def count_jobs(self, where: JobFilter) -> int:
-        """How many jobs match ``where``."""
-        filters, args = _dashboard_filters(where)
-        return int(self._read(_sql.counting(filters), args)[0]["n"])
+    def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(self._read(sql, args)[0].values())
 
     def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
         """``(queue, status, minute, count)`` of the jobs that succeeded or failed

@@ -10,6 +10,7 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 from __future__ import annotations
 
 from ..copy import COPIED
+from ..listing import ListingSql, Order
 
 __all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
 
@@ -591,14 +592,18 @@ QUEUES = (
 
 #: A running worker's record, made or renewed (what it serves may change).
 WORKER_ALIVE = (
-    "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
-    " SET queues = ?2, kinds = ?3, expires_at = ?5"
+    "INSERT INTO workers (name, queues, kinds, started_at, expires_at, seen_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?4) ON CONFLICT (name) DO UPDATE"
+    " SET queues = ?2, kinds = ?3, expires_at = ?5, seen_at = ?4"
 )
 #: A stopped worker's record, and any that ran out long ago.
 WORKER_GONE = "DELETE FROM workers WHERE name = ? OR expires_at < ?"
-#: The workers whose records have not run out.
-WORKERS = "SELECT name, queues, kinds, started_at FROM workers WHERE expires_at >= ? ORDER BY name"
+#: The workers whose records have not run out, each with the running jobs it holds.
+WORKERS = (
+    "SELECT name, queues, kinds, started_at, coalesce(seen_at, started_at),"
+    " (SELECT count(*) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
+    " AND worker = workers.name) FROM workers WHERE expires_at >= ? ORDER BY name"
+)
 #: Queued jobs by queue and kind: those no live worker would claim are shown.
 QUEUED_BY_KIND = (
     "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
@@ -645,19 +650,23 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
-    """A page of the jobs matching every filter, by id; with ``after``, only those
-    past the id given after the filters' parameters (keyset paging: an index seek,
-    never an OFFSET that reads every row before the page); with ``bound``, none beyond
-    the id given next (where a bounded scan ends). The last ``?`` is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
+def dashboard_listing(filters: list[str], order: Order, after: bool, bound: bool) -> str:
+    """A page of the jobs matching every filter in ``order`` (ties by id), the sort
+    value as the last column; with ``after``, only those past the position given after
+    the filters' parameters (its value and id; sorted by id, the id alone: keyset
+    paging, an index seek, never an OFFSET that reads every row before the page); with
+    ``bound``, none beyond the id given next (where a bounded scan ends). The last
+    ``?`` is the page size."""
+    direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
     conditions = [*filters]
+    by = order.by  # one of listing.SORTS: a column name
     if after:
-        conditions.append(f"id {past} ?")
+        conditions.append(f"id {past} ?" if by == "id" else f"({by}, id) {past} (?, ?)")
     if bound:
         conditions.append(f"id {within} ?")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id {direction} LIMIT ?"
+    ordering = f"id {direction}" if by == "id" else f"{by} {direction}, id {direction}"
+    return f"SELECT {_JOBS}, {by} FROM jobs{clause} ORDER BY {ordering} LIMIT ?"
 
 
 #: The lowest and highest job ids: where a bounded scan of ids starts when no page
@@ -670,6 +679,10 @@ def counting(filters: list[str]) -> str:
     """How many jobs match every filter (as for ``sorted_listing``)."""
     clause = f" WHERE {' AND '.join(filters)}" if filters else ""
     return f"SELECT count(*) FROM jobs{clause}"
+
+
+#: The listing's SQL (``engines.listing``).
+LISTING = ListingSql(page=dashboard_listing, counting=counting, id_range=ID_RANGE)
 
 
 #: Jobs that succeeded or failed since a time, counted by queue, status and minute

@@ -41,7 +41,7 @@ from ...models import (
     Schedule,
     WorkerInfo,
 )
-from .. import lifecycle, listing, scheduling
+from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
@@ -60,7 +60,7 @@ _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 _PRUNE_CHUNK = 10_000
 
 
-class SQLiteStore:
+class SQLiteStore(listing.JobListing):
     """All reads and writes of one SQLite queue file, safe to share between threads."""
 
     def __init__(
@@ -603,38 +603,17 @@ class SQLiteStore:
         rows = self._read(_sql.job_listing(where), (*args, limit))
         return [_rows.job(r) for r in rows]
 
-    def list_jobs(
-        self,
-        where: JobFilter,
-        *,
-        descending: bool = True,
-        after: int | None = None,
-        limit: int = 50,
-        scan: int | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where`` by id, and the id the next page
-        starts after (see ``engines.listing``)."""
+    def _listing_sql(self) -> listing.ListingSql:
+        return _sql.LISTING
 
-        def read(
-            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
-        ) -> list[Job]:
-            filters, args = _dashboard_filters(part)
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
-            given = [a for a in (after, bound) if a is not None]
-            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+    def _listing_filters(self, where: JobFilter) -> tuple[list[str], list[Any]]:
+        return _dashboard_filters(where)
 
-        def id_range() -> tuple[int | None, int | None]:
-            lowest, highest = self._read(_sql.ID_RANGE)[0]
-            return lowest, highest
+    def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
+        return [(_rows.job(row[:-1]), row[-1]) for row in self._read(sql, args)]
 
-        return listing.list_jobs(
-            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
-        )
-
-    def count_jobs(self, where: JobFilter) -> int:
-        """How many jobs match ``where``."""
-        filters, args = _dashboard_filters(where)
-        return int(self._read(_sql.counting(filters), args)[0][0])
+    def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(self._read(sql, args)[0])
 
     def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
         """``(queue, status, minute, count)`` of the jobs that succeeded or failed
@@ -742,6 +721,11 @@ class SQLiteStore:
         with self._write() as tx:
             removed = lifecycle.delete(tx, job_id)
         return removed, tx.delivered
+
+    def steer(self, action: str, job_ids: Sequence[int]) -> tuple[bulk.Steered, Written]:
+        with self._write() as tx:
+            steered = bulk.steer(tx, action, job_ids)
+        return steered, tx.delivered
 
     def prune(
         self,
