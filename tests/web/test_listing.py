@@ -9,7 +9,7 @@ import pytest
 
 import litequeue
 from litequeue._records import JobFilter
-from litequeue.engines.listing import SORTS, Order
+from litequeue.engines.listing import SORTS, Order, SortTooWide
 from litequeue.models import Job
 from litequeue.testing import drain
 
@@ -102,11 +102,22 @@ def varied(filled: litequeue.Queue) -> litequeue.Queue:
 @pytest.mark.parametrize("by", SORTS[1:])
 @pytest.mark.parametrize("descending", [True, False])
 @pytest.mark.parametrize(
-    "where", [JobFilter(), JobFilter(statuses=("queued", "failed")), JobFilter(kind="a")], ids=str
+    "where",
+    [
+        JobFilter(),
+        JobFilter(statuses=("queued", "failed")),
+        JobFilter(kind="a"),
+        JobFilter(statuses=("queued",), kind="a"),
+    ],
+    ids=str,
 )
 def test_sorted_pages_hold_every_matching_job_once_in_the_columns_order(
     varied: litequeue.Queue, by: str, descending: bool, where: JobFilter
 ) -> None:
+    if by in ("updated_at", "attempt") and not where.statuses:
+        with pytest.raises(SortTooWide, match=f"sorting by {by} sorts every matching job"):
+            varied.store.list_jobs(where, order=Order(by))
+        return
     expected = sorted(matching(varied, where), key=lambda j: sort_key(j, by), reverse=descending)
     got = every_page(varied, where, order=Order(by, descending=descending), limit=7, scan=5)
     assert got == [j.id for j in expected]
@@ -121,3 +132,28 @@ def test_a_scan_that_finds_less_than_a_page_says_where_the_next_page_reads_on(
     jobs, after = filled.store.list_jobs(JobFilter(text="needle"), limit=4, scan=10, after=after)
     assert [j.id for j in jobs] == [], "ids 110..101 hold no needle"
     assert after == (101, 101)
+
+
+def test_a_sort_no_index_serves_takes_statuses_that_hold_few_enough_jobs(
+    queue: litequeue.Queue,
+) -> None:
+    queue.enqueue_many({"kind": "k", "payload": {"n": n}} for n in range(20_001))
+    with pytest.raises(SortTooWide, match=r"at most 20000 jobs \(these hold 20001\)"):
+        queue.store.list_jobs(JobFilter(statuses=("queued",)), order=Order("attempt"))
+    jobs, _ = queue.store.list_jobs(JobFilter(statuses=("failed",)), order=Order("attempt"))
+    assert jobs == []
+
+
+@pytest.mark.parametrize("by", ["priority", "run_at"])
+def test_a_status_that_holds_many_jobs_sorts_the_same_along_the_columns_index(
+    queue: litequeue.Queue, by: str
+) -> None:
+    jobs = queue.enqueue_many(
+        {"kind": "k", "payload": {"n": n}, "priority": n % 7, "delay": (n % 5) * 60.0}
+        for n in range(5100)
+    )
+    queue.cancel(jobs[3].id)
+    where = JobFilter(statuses=("queued",))
+    expected = sorted(jobs[:3] + jobs[4:], key=lambda j: sort_key(j, by), reverse=True)
+    got = every_page(queue, where, order=Order(by), limit=500)
+    assert got == [j.id for j in expected]

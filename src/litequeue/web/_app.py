@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 import litequeue
 
+from ..engines.listing import SortTooWide
 from ._draw import draw_event, job_detail, job_row
 from ._guard import Guard, error
 from ._live import Live
@@ -289,6 +290,7 @@ def create_app(
             litequeue.DatabaseBusy: _busy,
             litequeue.StoreError: _store_failed,
             BadQuery: _bad_query,
+            SortTooWide: _bad_query,
         },
         lifespan=lifespan,
     )

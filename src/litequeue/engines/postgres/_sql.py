@@ -9,6 +9,8 @@ clock first (``TX_START``) and stamps its rows with it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..copy import COPIED
 from ..listing import ListingSql, Order
 
@@ -636,17 +638,22 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(filters: list[str], order: Order, after: bool, bound: bool) -> str:
+def dashboard_listing(
+    filters: list[str], order: Order, start: Literal["past", "tie"] | None, bound: bool
+) -> str:
     """A page of the jobs matching every filter in ``order`` (ties by id), the sort
-    value as ``sort_key``; with ``after``, only those past the position given after
-    the filters' parameters (its value and id; sorted by id, the id alone: keyset
-    paging); with ``bound``, none beyond the id given next. The last parameter is the
-    page size."""
+    value as ``sort_key``: from the start, ``past`` a position (its value, given after the
+    filters' parameters) or at its ``tie`` (its value and id: the rows of that value
+    past that id); with ``bound``, none beyond the id given next (where a bounded scan
+    ends). Keyset paging: an index seek, never an OFFSET that reads every row before
+    the page. The last parameter is the page size."""
     direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
     conditions = [*filters]
     by = order.by  # one of listing.SORTS: a column name
-    if after:
-        conditions.append(f"id {past} %s" if by == "id" else f"({by}, id) {past} (%s, %s)")
+    if start == "past":
+        conditions.append(f"{by} {past} %s")
+    elif start == "tie":
+        conditions.append(f"{by} = %s AND id {past} %s")
     if bound:
         conditions.append(f"id {within} %s")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""

@@ -711,8 +711,10 @@ class PostgresStore(listing.JobListing):
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
 
-    def _listing_filters(self, where: JobFilter) -> tuple[list[str], list[Any]]:
-        return _dashboard_filters(where)
+    def _listing_filters(
+        self, where: JobFilter, order: listing.Order
+    ) -> tuple[list[str], list[Any]]:
+        return _dashboard_filters(where)  # the planner's statistics choose the index
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row), row["sort_key"]) for row in self._read(sql, args)]

@@ -9,6 +9,8 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..copy import COPIED
 from ..listing import ListingSql, Order
 
@@ -650,18 +652,22 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(filters: list[str], order: Order, after: bool, bound: bool) -> str:
+def dashboard_listing(
+    filters: list[str], order: Order, start: Literal["past", "tie"] | None, bound: bool
+) -> str:
     """A page of the jobs matching every filter in ``order`` (ties by id), the sort
-    value as the last column; with ``after``, only those past the position given after
-    the filters' parameters (its value and id; sorted by id, the id alone: keyset
-    paging, an index seek, never an OFFSET that reads every row before the page); with
-    ``bound``, none beyond the id given next (where a bounded scan ends). The last
-    ``?`` is the page size."""
+    value as the last column: from the start, ``past`` a position (its value, given after the
+    filters' parameters) or at its ``tie`` (its value and id: the rows of that value
+    past that id); with ``bound``, none beyond the id given next (where a bounded scan
+    ends). Keyset paging: an index seek, never an OFFSET that reads every row before
+    the page. The last parameter is the page size."""
     direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
     conditions = [*filters]
     by = order.by  # one of listing.SORTS: a column name
-    if after:
-        conditions.append(f"id {past} ?" if by == "id" else f"({by}, id) {past} (?, ?)")
+    if start == "past":
+        conditions.append(f"{by} {past} ?")
+    elif start == "tie":
+        conditions.append(f"{by} = ? AND id {past} ?")
     if bound:
         conditions.append(f"id {within} ?")
     clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -669,6 +675,8 @@ def dashboard_listing(filters: list[str], order: Order, after: bool, bound: bool
     return f"SELECT {_JOBS}, {by} FROM jobs{clause} ORDER BY {ordering} LIMIT ?"
 
 
+#: How many jobs a status holds, counted up to a number (along ``jobs_status``).
+STATUS_HOLDS = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"
 #: The lowest and highest job ids: where a bounded scan of ids starts when no page
 #: came before. Two subqueries: each is one step down the id index, where
 #: ``min(id), max(id)`` in one SELECT reads every row.

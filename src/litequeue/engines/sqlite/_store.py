@@ -60,6 +60,12 @@ _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 _PRUNE_CHUNK = 10_000
 
 
+#: How many jobs of a status make a page sorted by priority or due time read along
+#: that column's index (checking each row's status: with 5,000 in a million, a page of
+#: 50 reads some 10,000 rows) rather than sort every job of the status.
+_DENSE_STATUS = 5_000
+
+
 class SQLiteStore(listing.JobListing):
     """All reads and writes of one SQLite queue file, safe to share between threads."""
 
@@ -606,8 +612,17 @@ class SQLiteStore(listing.JobListing):
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
 
-    def _listing_filters(self, where: JobFilter) -> tuple[list[str], list[Any]]:
-        return _dashboard_filters(where)
+    def _listing_filters(
+        self, where: JobFilter, order: listing.Order
+    ) -> tuple[list[str], list[Any]]:
+        """``where``'s conditions; sorted by an indexed column, a status that many
+        jobs hold is checked along that index, without jobs_status (which would make
+        SQLite sort all the jobs of the status), and a rarer one is read through it."""
+        along = False
+        if order.by in listing.INDEXED_SORTS[1:] and len(where.statuses) == 1:
+            held = self._read(_sql.STATUS_HOLDS, (where.statuses[0], _DENSE_STATUS))[0][0]
+            along = held >= _DENSE_STATUS
+        return _dashboard_filters(where, along_sort=along)
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row[:-1]), row[-1]) for row in self._read(sql, args)]
@@ -868,12 +883,15 @@ class _WriteTx:
             raise _schema.translate(exc, store.path) from exc
 
 
-def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
-    """The SQL conditions of ``where`` and their parameters, in order."""
+def _dashboard_filters(
+    where: JobFilter, *, along_sort: bool = False
+) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of ``where`` and their parameters, in order (``along_sort``:
+    the status is checked on each row, not sought in jobs_status)."""
     filters: list[str] = []
     args: list[Any] = []
     if where.statuses:
-        filters.append(_sql.status_filter(len(where.statuses)))
+        filters.append(("+" if along_sort else "") + _sql.status_filter(len(where.statuses)))
         args.extend(where.statuses)
     text = None if where.text is None else f"%{_escape_like(where.text)}%"
     for name, value in (
