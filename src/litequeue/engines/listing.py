@@ -1,29 +1,31 @@
 """The dashboard's job listing and counting, written once for every engine: an engine
-gives its SQL (``ListingSql``), its filters' conditions and two ways to read rows.
+gives its SQL (``_listing_sql.ListingSql``), its filters' conditions and its reads.
 
 A page is read past a position (keyset paging): the sort value and id of the last row
 shown, so every page costs the same at any depth. Several statuses are read one by one
 and merged: each is an index seek on (status, id), where ``status IN (...)`` would sort
-every matching job. Sorted by id, a filter no index serves (queue, kind, tag, text) is
-checked over a window of at most ``scan`` ids a page: a page found short there ends
+every matching job. Sorted by id, priority or due time (each has an index), a filter
+no index serves (queue, kind, tag, text) is checked over a window of at most ``scan``
+jobs a page (ids; along the order, jobs of any status): a page found short there ends
 where the window does, and the next page reads on from there, so no page reads the
-whole table. Sorted by priority or due time, a page is a seek in that column's index.
-The last change and the attempts change at every claim and finish, and an index of
-either would cost each of those: sorted by them, a page sorts the matching jobs, which
-a status filter must keep to ``UNINDEXED_SORT_MOST`` (``SortTooWide`` otherwise).
+whole table. The last change and the attempts change at every claim and finish, and
+an index of either would cost each of those: sorted by them, a page sorts the matching
+jobs, which a status filter must keep to ``UNINDEXED_SORT_MOST`` (``SortTooWide``
+otherwise).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
 from .._records import JobFilter
 from ..errors import LitequeueError
 from ..models import Job
+from ._listing_sql import Bound, ListingSql
 
 __all__ = [
     "NEWEST",
@@ -61,23 +63,6 @@ class Order:
     descending: bool = True
 
 
-@attrs.frozen(kw_only=True)
-class ListingSql:
-    """An engine's SQL for the listing."""
-
-    #: A page of the jobs matching every filter in an order, the sort value last,
-    #: starting ``past`` a position or not (None), or at its ``tie``: the rows of its
-    #: value past its id. Parameters: the filters', the position's (``past``: its
-    #: value, the id when sorted by id; ``tie``: value and id), the window's end id
-    #: (if bounded), the page size. Two reads where one row comparison would do: SQLite
-    #: seeks an index by the value alone and walks all its ties.
-    page: Callable[[list[str], Order, Literal["past", "tie"] | None, bool], str]
-    #: How many jobs match every filter.
-    counting: Callable[[list[str]], str]
-    #: The lowest and highest job ids, in one row.
-    id_range: str
-
-
 #: The table's default order: newest first.
 NEWEST = Order()
 
@@ -102,6 +87,10 @@ class JobListing(abc.ABC):
     def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
         """The one row a query answers."""
 
+    @abc.abstractmethod
+    def _listing_rows_raw(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows a query answers, as tuples."""
+
     def list_jobs(
         self,
         where: JobFilter,
@@ -121,62 +110,113 @@ class JobListing(abc.ABC):
                     f" whose statuses hold at most {UNINDEXED_SORT_MOST} jobs"
                     + ("" if held is None else f" (these hold {held})")
                 )
-        bound = None
-        if scan is not None and order.by == "id" and _checked_by_rows(where):
-            lowest, highest = self._listing_row(self._listing_sql().id_range, ())
-            if lowest is None or highest is None:
+        bound: Position | None = None  # where the window of a bounded scan ends
+        if scan is not None and order.by in INDEXED_SORTS and _checked_by_rows(where):
+            bound = self._window_end(order, after, scan)
+            if bound == _NOTHING:
                 return [], None
-            if order.descending:
-                start = highest + 1 if after is None else after[1]
-                bound = start - scan
-                bound_is_last = bound <= lowest
-            else:
-                start = lowest - 1 if after is None else after[1]
-                bound = start + scan
-                bound_is_last = bound >= highest
         parts = [where]
         if len(where.statuses) > 1:
             parts = [attrs.evolve(where, statuses=(status,)) for status in where.statuses]
         found = [row for part in parts for row in self._page(part, order, after, bound, limit)]
         found.sort(key=lambda row: (row[1], row[0].id), reverse=order.descending)
         found = found[:limit]
+        jobs = [job for job, _ in found]
         if len(found) == limit:
             last, value = found[-1]
-            return [job for job, _ in found], (value, last.id)
-        jobs = [job for job, _ in found]
-        if bound is None or bound_is_last:
-            return jobs, None
-        return jobs, (bound, bound)
+            return jobs, (value, last.id)
+        return jobs, bound  # None: the window reached the end
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where``."""
         filters, args = self._listing_filters(where, NEWEST)
         return int(self._listing_row(self._listing_sql().counting(filters), args)[0])
 
+    def _window_end(self, order: Order, after: Position | None, scan: int) -> Position | None:
+        """Where a bounded scan past ``after`` ends: ``scan`` ids on (by id), or the
+        ``scan``-th job along the order (of any status); None when the window reaches
+        the last job, ``_NOTHING`` when there is no job at all."""
+        sql = self._listing_sql()
+        if order.by == "id":
+            lowest, highest = self._listing_row(sql.id_range, ())
+            if lowest is None or highest is None:
+                return _NOTHING
+            if order.descending:
+                end = (highest + 1 if after is None else after[1]) - scan
+                return None if end <= lowest else (end, end)
+            end = (lowest - 1 if after is None else after[1]) + scan
+            return None if end >= highest else (end, end)
+        left = scan
+        for bounds, values in _segments(after, None):
+            rows = self._listing_rows_raw(sql.nth(order, bounds), [*values, left - 1])
+            if rows:
+                value, job_id = rows[0]
+                return value, job_id
+            left -= self._listing_row(sql.counted(order, bounds), [*values, left])[0]
+        return None
+
     def _page(
         self,
         where: JobFilter,
         order: Order,
         after: Position | None,
-        bound: int | None,
+        bound: Position | None,
         limit: int,
     ) -> list[tuple[Job, float]]:
-        """One read: the jobs matching a filter of at most one status, in ``order``,
-        past ``after``, not beyond the id ``bound``, up to ``limit``."""
+        """The jobs matching a filter of at most one status, in ``order``, past
+        ``after``, up to ``bound`` (included), up to ``limit``: a read per stretch
+        of the order (``_segments``)."""
         filters, args = self._listing_filters(where, order)
-        page = self._listing_sql().page
-        if after is None or order.by == "id":
-            sql = page(filters, order, None if after is None else "past", bound is not None)
-            given = [*args, *([] if after is None else [after[1]])]
-            return self._listing_rows(sql, [*given, *([] if bound is None else [bound]), limit])
-        value, job_id = after
-        ties = self._listing_rows(page(filters, order, "tie", False), [*args, value, job_id, limit])
-        if len(ties) == limit:
-            return ties
-        rest = self._listing_rows(
-            page(filters, order, "past", False), [*args, value, limit - len(ties)]
-        )
-        return ties + rest
+        sql = self._listing_sql()
+        found: list[tuple[Job, float]] = []
+        for bounds, values in _segments(after, bound, by_id=order.by == "id"):
+            found += self._listing_rows(
+                sql.page(filters, order, bounds), [*args, *values, limit - len(found)]
+            )
+            if len(found) == limit:
+                break
+        return found
+
+
+#: ``_window_end``'s answer for a table with no job.
+_NOTHING: Position = (-1.0, -1)
+
+
+def _segments(
+    start: Position | None, end: Position | None, *, by_id: bool = False
+) -> list[tuple[list[Bound], list[float]]]:
+    """The stretches of the order from past ``start`` up to ``end`` (included), each
+    a seek in an index on (column, id), with its bounds' values: the ties of
+    ``start``'s value past its id, the values between, the ties of ``end``'s value up
+    to its id. One row comparison, ``(value, id) < (?, ?)``, would do, but SQLite seeks
+    by the value alone and walks all its ties."""
+    if by_id:
+        bounds: list[Bound] = []
+        values: list[float] = []
+        if start is not None:
+            bounds.append(("id", "past"))
+            values.append(start[1])
+        if end is not None:
+            bounds.append(("id", "up_to"))
+            values.append(end[1])
+        return [(bounds, values)]
+    segments: list[tuple[list[Bound], list[float]]] = []
+    if start is not None:
+        if end is not None and end[0] == start[0]:
+            return [([("value", "equal"), ("id", "past"), ("id", "up_to")], [*start, end[1]])]
+        segments.append(([("value", "equal"), ("id", "past")], [*start]))
+    between: list[Bound] = []
+    values = []
+    if start is not None:
+        between.append(("value", "past"))
+        values.append(start[0])
+    if end is not None:
+        between.append(("value", "short_of"))
+        values.append(end[0])
+    segments.append((between, values))
+    if end is not None:
+        segments.append(([("value", "equal"), ("id", "up_to")], [*end]))
+    return segments
 
 
 def _checked_by_rows(where: JobFilter) -> bool:

@@ -9,10 +9,8 @@ clock first (``TX_START``) and stamps its rows with it.
 
 from __future__ import annotations
 
-from typing import Literal
-
+from .._listing_sql import ListingSql
 from ..copy import COPIED
-from ..listing import ListingSql, Order
 
 __all__ = ["JOB_COLUMNS"]
 
@@ -638,41 +636,10 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(
-    filters: list[str], order: Order, start: Literal["past", "tie"] | None, bound: bool
-) -> str:
-    """A page of the jobs matching every filter in ``order`` (ties by id), the sort
-    value as ``sort_key``: from the start, ``past`` a position (its value, given after the
-    filters' parameters) or at its ``tie`` (its value and id: the rows of that value
-    past that id); with ``bound``, none beyond the id given next (where a bounded scan
-    ends). Keyset paging: an index seek, never an OFFSET that reads every row before
-    the page. The last parameter is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
-    conditions = [*filters]
-    by = order.by  # one of listing.SORTS: a column name
-    if start == "past":
-        conditions.append(f"{by} {past} %s")
-    elif start == "tie":
-        conditions.append(f"{by} = %s AND id {past} %s")
-    if bound:
-        conditions.append(f"id {within} %s")
-    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    ordering = f"id {direction}" if by == "id" else f"{by} {direction}, id {direction}"
-    return (
-        f"SELECT {_JOBS}, {by} AS sort_key FROM litequeue_jobs{clause} ORDER BY {ordering} LIMIT %s"
-    )
-
-
-def counting(filters: list[str]) -> str:
-    """How many jobs match every filter (as for ``dashboard_listing``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT count(*) AS n FROM litequeue_jobs{clause}"
-
-
 #: The lowest and highest job ids: where a bounded scan starts with no page before.
 ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
 #: The listing's SQL (``engines.listing``).
-LISTING = ListingSql(page=dashboard_listing, counting=counting, id_range=ID_RANGE)
+LISTING = ListingSql(table="litequeue_jobs", mark="%s", columns=_JOBS, id_range=ID_RANGE)
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its
 #: start): the dashboard's throughput chart.
 FINISHED_PER_MINUTE = (

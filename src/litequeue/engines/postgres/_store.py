@@ -722,6 +722,9 @@ class PostgresStore(listing.JobListing):
     def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(self._read(sql, args)[0].values())
 
+    def _listing_rows_raw(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in self._read(sql, args)]
+
     def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
         """``(queue, status, minute, count)`` of the jobs that succeeded or failed
         since ``since`` (POSIX seconds; ``minute`` is the minute's start)."""

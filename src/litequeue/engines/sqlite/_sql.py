@@ -9,10 +9,8 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 
 from __future__ import annotations
 
-from typing import Literal
-
+from .._listing_sql import ListingSql
 from ..copy import COPIED
-from ..listing import ListingSql, Order
 
 __all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
 
@@ -652,29 +650,6 @@ DASHBOARD_FILTERS = {
 }
 
 
-def dashboard_listing(
-    filters: list[str], order: Order, start: Literal["past", "tie"] | None, bound: bool
-) -> str:
-    """A page of the jobs matching every filter in ``order`` (ties by id), the sort
-    value as the last column: from the start, ``past`` a position (its value, given after the
-    filters' parameters) or at its ``tie`` (its value and id: the rows of that value
-    past that id); with ``bound``, none beyond the id given next (where a bounded scan
-    ends). Keyset paging: an index seek, never an OFFSET that reads every row before
-    the page. The last parameter is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if order.descending else ("ASC", ">", "<=")
-    conditions = [*filters]
-    by = order.by  # one of listing.SORTS: a column name
-    if start == "past":
-        conditions.append(f"{by} {past} ?")
-    elif start == "tie":
-        conditions.append(f"{by} = ? AND id {past} ?")
-    if bound:
-        conditions.append(f"id {within} ?")
-    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    ordering = f"id {direction}" if by == "id" else f"{by} {direction}, id {direction}"
-    return f"SELECT {_JOBS}, {by} FROM jobs{clause} ORDER BY {ordering} LIMIT ?"
-
-
 #: How many jobs a status holds, counted up to a number (along ``jobs_status``).
 STATUS_HOLDS = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"
 #: The lowest and highest job ids: where a bounded scan of ids starts when no page
@@ -683,14 +658,8 @@ STATUS_HOLDS = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT 
 ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
 
 
-def counting(filters: list[str]) -> str:
-    """How many jobs match every filter (as for ``sorted_listing``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT count(*) FROM jobs{clause}"
-
-
 #: The listing's SQL (``engines.listing``).
-LISTING = ListingSql(page=dashboard_listing, counting=counting, id_range=ID_RANGE)
+LISTING = ListingSql(table="jobs", mark="?", columns=_JOBS, id_range=ID_RANGE)
 
 
 #: Jobs that succeeded or failed since a time, counted by queue, status and minute
