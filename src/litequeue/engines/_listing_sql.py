@@ -35,8 +35,19 @@ class ListingSql:
     mark: str
     #: The columns a ``Job`` is read from, in order.
     columns: str
+    #: The tags table.
+    tags: str
     #: The lowest and highest job ids, in one row.
     id_range: str
+
+    def field(self, name: str) -> str:
+        """``Store.jobs``'s condition on a field (queue, kind, parent_id, unique_key,
+        tag, before_id), with one parameter."""
+        if name == "tag":
+            return f"id IN (SELECT job_id FROM {self.tags} WHERE tag = {self.mark})"
+        if name == "before_id":
+            return f"id < {self.mark}"
+        return f"{name} = {self.mark}"
 
     def page(self, filters: list[str], order: Order, bounds: Sequence[Bound]) -> str:
         """The jobs matching every filter between ``bounds`` in ``order``, the sort value

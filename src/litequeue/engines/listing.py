@@ -17,11 +17,12 @@ otherwise).
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from .._checks import INT64_MAX
 from .._records import JobFilter
 from ..errors import LitequeueError
 from ..models import Job
@@ -75,6 +76,11 @@ class JobListing(abc.ABC):
         """The engine's SQL module."""
 
     @abc.abstractmethod
+    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
+        """The condition (none for no status) for jobs in any of ``statuses``, and its
+        parameters."""
+
+    @abc.abstractmethod
     def _listing_filters(self, where: JobFilter, order: Order) -> tuple[list[str], list[Any]]:
         """The SQL conditions of ``where`` (of at most one status) and their values,
         for a read in ``order``."""
@@ -90,6 +96,35 @@ class JobListing(abc.ABC):
     @abc.abstractmethod
     def _listing_rows_raw(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows a query answers, as tuples."""
+
+    def jobs(
+        self,
+        *,
+        status: Iterable[str] = (),
+        queue: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        parent_id: int | None = None,
+        unique_key: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest first (``Store.jobs``)."""
+        sql = self._listing_sql()
+        filters, args = self._listing_statuses(list(status))
+        for name, value in (
+            ("queue", queue),
+            ("kind", kind),
+            ("parent_id", parent_id),
+            ("unique_key", unique_key),
+            ("tag", tag),
+            ("before_id", before_id),
+        ):
+            if value is not None:
+                filters.append(sql.field(name))
+                args.append(value)
+        rows = self._listing_rows(sql.page(filters, NEWEST, ()), [*args, min(limit, INT64_MAX)])
+        return [job for job, _ in rows]
 
     def list_jobs(
         self,

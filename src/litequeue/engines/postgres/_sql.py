@@ -607,23 +607,8 @@ GET_JOB = f"SELECT {_JOBS} FROM litequeue_jobs WHERE id = %s"
 JOB_EXISTS = "SELECT 1 AS found FROM litequeue_jobs WHERE id = %s"
 
 
-def job_listing(filters: list[str]) -> str:
-    """Jobs matching every filter (each from ``LISTING_FILTERS``, one parameter),
-    newest first, up to a number (the last parameter)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id DESC LIMIT %s"
-
-
-#: ``job_listing``'s conditions, by the filter's name.
-LISTING_FILTERS = {
-    "status": "status = ANY(%s::text[])",
-    "queue": "queue = %s",
-    "kind": "kind = %s",
-    "parent_id": "parent_id = %s",
-    "unique_key": "unique_key = %s",
-    "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
-    "before_id": "id < %s",
-}
+#: The condition for jobs in any of the statuses of an array.
+STATUS_ANY = "status = ANY(%s::text[])"
 #: The dashboard's filters (``JobFilter``), by field: each a condition whose every
 #: parameter takes the field's value (a status filter holds one status).
 DASHBOARD_FILTERS = {
@@ -639,7 +624,13 @@ DASHBOARD_FILTERS = {
 #: The lowest and highest job ids: where a bounded scan starts with no page before.
 ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
 #: The listing's SQL (``engines.listing``).
-LISTING = ListingSql(table="litequeue_jobs", mark="%s", columns=_JOBS, id_range=ID_RANGE)
+LISTING = ListingSql(
+    table="litequeue_jobs",
+    mark="%s",
+    columns=_JOBS,
+    tags="litequeue_job_tags",
+    id_range=ID_RANGE,
+)
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its
 #: start): the dashboard's throughput chart.
 FINISHED_PER_MINUTE = (

@@ -676,37 +676,8 @@ class PostgresStore(listing.JobListing):
             raise JobNotFound(job_id)
         return _rows.job(rows[0])
 
-    def jobs(
-        self,
-        *,
-        status: Iterable[str] = (),
-        queue: str | None = None,
-        kind: str | None = None,
-        tag: str | None = None,
-        parent_id: int | None = None,
-        unique_key: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[Job]:
-        where: list[str] = []
-        args: list[Any] = []
-        statuses = list(status)
-        if statuses:
-            where.append(_sql.LISTING_FILTERS["status"])
-            args.append(statuses)
-        for name, value in (
-            ("queue", queue),
-            ("kind", kind),
-            ("parent_id", parent_id),
-            ("unique_key", unique_key),
-            ("tag", tag),
-            ("before_id", before_id),
-        ):
-            if value is not None:
-                where.append(_sql.LISTING_FILTERS[name])
-                args.append(value)
-        rows = self._read(_sql.job_listing(where), (*args, min(limit, INT64_MAX)))
-        return [_rows.job(r) for r in rows]
+    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
+        return ([_sql.STATUS_ANY], [statuses]) if statuses else ([], [])
 
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
@@ -893,7 +864,7 @@ def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
     text = None if where.text is None else f"%{_escape_like(where.text)}%"
     status = where.statuses[0] if where.statuses else None
     if len(where.statuses) > 1:
-        filters.append(_sql.LISTING_FILTERS["status"])
+        filters.append(_sql.STATUS_ANY)
         args.append(list(where.statuses))
         status = None
     for name, value in (

@@ -616,27 +616,11 @@ GET_JOB = f"SELECT {_JOBS} FROM jobs WHERE id = ?"
 JOB_EXISTS = "SELECT 1 FROM jobs WHERE id = ?"
 
 
-def job_listing(filters: list[str]) -> str:
-    """Jobs matching every filter (each an SQL condition with one ``?``, from
-    ``LISTING_FILTERS``), newest first, up to a number (the last ``?``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id DESC LIMIT ?"
-
-
 def status_filter(count: int) -> str:
-    """``job_listing``'s condition for jobs in any of ``count`` statuses."""
+    """The condition for jobs in any of ``count`` statuses."""
     return f"status IN ({', '.join('?' * count)})"
 
 
-#: ``job_listing``'s conditions, by the filter's name.
-LISTING_FILTERS = {
-    "queue": "queue = ?",
-    "kind": "kind = ?",
-    "parent_id": "parent_id = ?",
-    "unique_key": "unique_key = ?",
-    "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
-    "before_id": "id < ?",
-}
 #: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
 #: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
 DASHBOARD_FILTERS = {
@@ -659,7 +643,7 @@ ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
 
 
 #: The listing's SQL (``engines.listing``).
-LISTING = ListingSql(table="jobs", mark="?", columns=_JOBS, id_range=ID_RANGE)
+LISTING = ListingSql(table="jobs", mark="?", columns=_JOBS, tags="job_tags", id_range=ID_RANGE)
 
 
 #: Jobs that succeeded or failed since a time, counted by queue, status and minute

@@ -576,38 +576,8 @@ class SQLiteStore(listing.JobListing):
         if conn.execute(_sql.JOB_EXISTS, (job_id,)).fetchone() is None:
             raise JobNotFound(job_id)
 
-    def jobs(
-        self,
-        *,
-        status: Iterable[str] = (),
-        queue: str | None = None,
-        kind: str | None = None,
-        tag: str | None = None,
-        parent_id: int | None = None,
-        unique_key: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[Job]:
-        """Jobs matching every given filter, newest first."""
-        where: list[str] = []
-        args: list[Any] = []
-        statuses = list(status)
-        if statuses:
-            where.append(_sql.status_filter(len(statuses)))
-            args.extend(statuses)
-        for name, value in (
-            ("queue", queue),
-            ("kind", kind),
-            ("parent_id", parent_id),
-            ("unique_key", unique_key),
-            ("tag", tag),
-            ("before_id", before_id),
-        ):
-            if value is not None:
-                where.append(_sql.LISTING_FILTERS[name])
-                args.append(value)
-        rows = self._read(_sql.job_listing(where), (*args, limit))
-        return [_rows.job(r) for r in rows]
+    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
+        return ([_sql.status_filter(len(statuses))], statuses) if statuses else ([], [])
 
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
