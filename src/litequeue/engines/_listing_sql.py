@@ -11,7 +11,7 @@ before a page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -37,6 +37,9 @@ class ListingSql:
     columns: str
     #: The tags table.
     tags: str
+    #: The dashboard's filters (``JobFilter``: queue, kind, tag, text), each a
+    #: condition whose every parameter takes the field's value (text: a LIKE pattern).
+    filters: Mapping[str, str]
     #: The lowest and highest job ids, in one row.
     id_range: str
 

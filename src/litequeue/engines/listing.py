@@ -76,14 +76,11 @@ class JobListing(abc.ABC):
         """The engine's SQL module."""
 
     @abc.abstractmethod
-    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
-        """The condition (none for no status) for jobs in any of ``statuses``, and its
-        parameters."""
-
-    @abc.abstractmethod
-    def _listing_filters(self, where: JobFilter, order: Order) -> tuple[list[str], list[Any]]:
-        """The SQL conditions of ``where`` (of at most one status) and their values,
-        for a read in ``order``."""
+    def _listing_statuses(
+        self, statuses: Sequence[str], order: Order
+    ) -> tuple[list[str], list[Any]]:
+        """The condition (none for no status) for jobs in any of ``statuses``, read in
+        ``order``, and its parameters."""
 
     @abc.abstractmethod
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
@@ -111,7 +108,7 @@ class JobListing(abc.ABC):
     ) -> list[Job]:
         """Jobs matching every given filter, newest first (``Store.jobs``)."""
         sql = self._listing_sql()
-        filters, args = self._listing_statuses(list(status))
+        filters, args = self._listing_statuses(list(status), NEWEST)
         for name, value in (
             ("queue", queue),
             ("kind", kind),
@@ -164,8 +161,25 @@ class JobListing(abc.ABC):
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where``."""
-        filters, args = self._listing_filters(where, NEWEST)
+        filters, args = self._filters(where, NEWEST)
         return int(self._listing_row(self._listing_sql().counting(filters), args)[0])
+
+    def _filters(self, where: JobFilter, order: Order) -> tuple[list[str], list[Any]]:
+        """The SQL conditions of ``where`` for a read in ``order``, and their parameters."""
+        sql = self._listing_sql()
+        filters, args = self._listing_statuses(where.statuses, order)
+        text = None if where.text is None else f"%{_escape_like(where.text)}%"
+        for name, value in (
+            ("queue", where.queue),
+            ("kind", where.kind),
+            ("tag", where.tag),
+            ("text", text),
+        ):
+            if value is not None:
+                condition = sql.filters[name]
+                filters.append(condition)
+                args.extend([value] * condition.count(sql.mark))
+        return filters, args
 
     def _window_end(self, order: Order, after: Position | None, scan: int) -> Position | None:
         """Where a bounded scan past ``after`` ends: ``scan`` ids on (by id), or the
@@ -201,7 +215,7 @@ class JobListing(abc.ABC):
         """The jobs matching a filter of at most one status, in ``order``, past
         ``after``, up to ``bound`` (included), up to ``limit``: a read per stretch
         of the order (``_segments``)."""
-        filters, args = self._listing_filters(where, order)
+        filters, args = self._filters(where, order)
         sql = self._listing_sql()
         found: list[tuple[Job, float]] = []
         for bounds, values in _segments(after, bound, by_id=order.by == "id"):
@@ -252,6 +266,11 @@ def _segments(
     if end is not None:
         segments.append(([("value", "equal"), ("id", "up_to")], [*end]))
     return segments
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE or ILIKE ``ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _checked_by_rows(where: JobFilter) -> bool:

@@ -607,16 +607,17 @@ GET_JOB = f"SELECT {_JOBS} FROM litequeue_jobs WHERE id = %s"
 JOB_EXISTS = "SELECT 1 AS found FROM litequeue_jobs WHERE id = %s"
 
 
-#: The condition for jobs in any of the statuses of an array.
+#: The condition for jobs of a status...
+STATUS_IS = "status = %s"
+#: ...or in any of the statuses of an array.
 STATUS_ANY = "status = ANY(%s::text[])"
 #: The dashboard's filters (``JobFilter``), by field: each a condition whose every
-#: parameter takes the field's value (a status filter holds one status).
+#: parameter takes the field's value (the statuses': ``STATUS_IS``, ``STATUS_ANY``).
 DASHBOARD_FILTERS = {
-    "status": "status = %s",
     "queue": "queue = %s",
     "kind": "kind = %s",
     "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
-    # The store escapes %, _ and \ in the text.
+    # The listing escapes %, _ and \ in the text.
     "text": "(payload ILIKE %s OR coalesce(error, '') ILIKE %s)",
 }
 
@@ -629,6 +630,7 @@ LISTING = ListingSql(
     mark="%s",
     columns=_JOBS,
     tags="litequeue_job_tags",
+    filters=DASHBOARD_FILTERS,
     id_range=ID_RANGE,
 )
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its

@@ -24,7 +24,7 @@ from psycopg.rows import dict_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._rates import Rate
-from ..._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written, encode_json
+from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json
 from ...errors import (
     ConfigurationError,
     ConnectionLost,
@@ -676,16 +676,17 @@ class PostgresStore(listing.JobListing):
             raise JobNotFound(job_id)
         return _rows.job(rows[0])
 
-    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
-        return ([_sql.STATUS_ANY], [statuses]) if statuses else ([], [])
-
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
 
-    def _listing_filters(
-        self, where: JobFilter, order: listing.Order
+    def _listing_statuses(
+        self, statuses: Sequence[str], order: listing.Order
     ) -> tuple[list[str], list[Any]]:
-        return _dashboard_filters(where)  # the planner's statistics choose the index
+        """One status is an equality, which jobs_status serves in any order (the
+        planner's statistics choose the index); several, an array."""
+        if len(statuses) == 1:
+            return [_sql.STATUS_IS], list(statuses)
+        return ([_sql.STATUS_ANY], [list(statuses)]) if statuses else ([], [])
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row), row["sort_key"]) for row in self._read(sql, args)]
@@ -855,32 +856,3 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
     if version is not None and handler_version != version:
         return KeyState.OUTDATED
     return KeyState.DONE
-
-
-def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
-    """The SQL conditions of ``where`` (of at most one status) and their parameters."""
-    filters: list[str] = []
-    args: list[Any] = []
-    text = None if where.text is None else f"%{_escape_like(where.text)}%"
-    status = where.statuses[0] if where.statuses else None
-    if len(where.statuses) > 1:
-        filters.append(_sql.STATUS_ANY)
-        args.append(list(where.statuses))
-        status = None
-    for name, value in (
-        ("status", status),
-        ("queue", where.queue),
-        ("kind", where.kind),
-        ("tag", where.tag),
-        ("text", text),
-    ):
-        if value is not None:
-            condition = _sql.DASHBOARD_FILTERS[name]
-            filters.append(condition)
-            args.extend([value] * condition.count("%s"))
-    return filters, args
-
-
-def _escape_like(text: str) -> str:
-    """``text`` matched literally by ILIKE (whose escape character is ``\\``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

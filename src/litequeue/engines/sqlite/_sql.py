@@ -624,12 +624,12 @@ def status_filter(count: int) -> str:
 #: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
 #: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
 DASHBOARD_FILTERS = {
-    # The ``+`` keeps SQLite walking ids (or jobs_status), filtering as it goes:
+    # The ``+`` keeps SQLite walking the order's index (or jobs_status), filtering as it goes:
     # through jobs_claimable it would read and sort the queue's every queued job.
     "queue": "+queue = ?",
     "kind": "+kind = ?",
     "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
-    # LIKE ignores the case of ASCII letters; the store escapes %, _ and \ in the text.
+    # LIKE ignores the case of ASCII letters; the listing escapes %, _ and \ in the text.
     "text": "(payload LIKE ? ESCAPE '\\' OR coalesce(error, '') LIKE ? ESCAPE '\\')",
 }
 
@@ -643,7 +643,14 @@ ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
 
 
 #: The listing's SQL (``engines.listing``).
-LISTING = ListingSql(table="jobs", mark="?", columns=_JOBS, tags="job_tags", id_range=ID_RANGE)
+LISTING = ListingSql(
+    table="jobs",
+    mark="?",
+    columns=_JOBS,
+    tags="job_tags",
+    filters=DASHBOARD_FILTERS,
+    id_range=ID_RANGE,
+)
 
 
 #: Jobs that succeeded or failed since a time, counted by queue, status and minute

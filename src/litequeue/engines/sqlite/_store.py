@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from ..._checks import INT64_MAX
 from ..._records import (
     Claim,
-    JobFilter,
     JobRun,
     NewJob,
     Outcome,
@@ -576,23 +575,22 @@ class SQLiteStore(listing.JobListing):
         if conn.execute(_sql.JOB_EXISTS, (job_id,)).fetchone() is None:
             raise JobNotFound(job_id)
 
-    def _listing_statuses(self, statuses: list[str]) -> tuple[list[str], list[Any]]:
-        return ([_sql.status_filter(len(statuses))], statuses) if statuses else ([], [])
-
     def _listing_sql(self) -> listing.ListingSql:
         return _sql.LISTING
 
-    def _listing_filters(
-        self, where: JobFilter, order: listing.Order
+    def _listing_statuses(
+        self, statuses: Sequence[str], order: listing.Order
     ) -> tuple[list[str], list[Any]]:
-        """``where``'s conditions; sorted by an indexed column, a status that many
-        jobs hold is checked along that index, without jobs_status (which would make
-        SQLite sort all the jobs of the status), and a rarer one is read through it."""
+        """Sorted by an indexed column, a status that many jobs hold is checked along
+        that index, without jobs_status (which would make SQLite sort all the jobs of
+        the status), and a rarer one is read through it."""
+        if not statuses:
+            return [], []
         along = False
-        if order.by in listing.INDEXED_SORTS[1:] and len(where.statuses) == 1:
-            held = self._read(_sql.STATUS_HOLDS, (where.statuses[0], _DENSE_STATUS))[0][0]
+        if order.by in listing.INDEXED_SORTS[1:] and len(statuses) == 1:
+            held = self._read(_sql.STATUS_HOLDS, (statuses[0], _DENSE_STATUS))[0][0]
             along = held >= _DENSE_STATUS
-        return _dashboard_filters(where, along_sort=along)
+        return [("+" if along else "") + _sql.status_filter(len(statuses))], list(statuses)
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row[:-1]), row[-1]) for row in self._read(sql, args)]
@@ -854,32 +852,3 @@ class _WriteTx:
             store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
-
-
-def _dashboard_filters(
-    where: JobFilter, *, along_sort: bool = False
-) -> tuple[list[str], list[Any]]:
-    """The SQL conditions of ``where`` and their parameters, in order (``along_sort``:
-    the status is checked on each row, not sought in jobs_status)."""
-    filters: list[str] = []
-    args: list[Any] = []
-    if where.statuses:
-        filters.append(("+" if along_sort else "") + _sql.status_filter(len(where.statuses)))
-        args.extend(where.statuses)
-    text = None if where.text is None else f"%{_escape_like(where.text)}%"
-    for name, value in (
-        ("queue", where.queue),
-        ("kind", where.kind),
-        ("tag", where.tag),
-        ("text", text),
-    ):
-        if value is not None:
-            condition = _sql.DASHBOARD_FILTERS[name]
-            filters.append(condition)
-            args.extend([value] * condition.count("?"))
-    return filters, args
-
-
-def _escape_like(text: str) -> str:
-    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
