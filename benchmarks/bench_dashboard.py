@@ -17,6 +17,7 @@ is the server's time: the query, building the rows and the JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -38,7 +39,7 @@ KINDS = ("email.send", "report.build", "cv.extract", "image.resize")
 CHUNK = 10_000
 
 
-def build(path: Path, jobs: int) -> None:
+def build(path: Path | str, jobs: int) -> None:
     """A queue file of ``jobs`` jobs in two queues, a tenth tagged, then about 60%
     succeeded and 2% failed over the last hour (the rest queued)."""
     rng = random.Random(7)
@@ -60,16 +61,22 @@ def build(path: Path, jobs: int) -> None:
                     for i in range(size)
                 ]
             )
+    finished = (
+        "UPDATE {jobs} SET status = CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'succeeded' END,"
+        ' error = CASE WHEN id % 50 = 0 THEN \'{{"type":"SMTPError","message":"mailbox'
+        " ' || id || ' full\"}}' END, attempt = 1, finished_at = {now} - (id % 3600),"
+        " updated_at = {now} - (id % 3600) WHERE status = 'queued' AND id % 5 < 3"
+    )
     now = time.time()
-    with sqlite3.connect(path) as conn:  # setup only: the runs a worker would have made
-        conn.execute(
-            "UPDATE jobs SET status = CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'succeeded' END,"
-            ' error = CASE WHEN id % 50 = 0 THEN \'{"type":"SMTPError","message":"mailbox'
-            " ' || id || ' full\"}' END, attempt = 1, finished_at = ?1 - (id % 3600),"
-            " updated_at = ?1 - (id % 3600) WHERE status = 'queued' AND id % 5 < 3",
-            (now,),
-        )
-    conn.close()
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(path)) as pg:  # setup only: the runs workers would make
+            pg.execute(finished.format(jobs="litequeue_jobs", now=now))  # type: ignore[arg-type]
+            pg.execute("ANALYZE litequeue_jobs")
+        return
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(finished.format(jobs="jobs", now=now))
 
 
 def measure(client: TestClient, path: str, rounds: int) -> tuple[float, float, int]:
@@ -165,7 +172,7 @@ def bulk(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
-    parser.add_argument("--db", type=Path, help="queue file to make or reuse")
+    parser.add_argument("--db", help="queue file (or postgresql:// URL) to make or reuse")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tabs", type=int, help="measure this many open pages instead")
     parser.add_argument("--bulk", type=int, help="measure bulk actions on this many jobs")
@@ -176,7 +183,7 @@ def main() -> None:
     if args.bulk:
         bulk(args.bulk)
         return
-    path = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
+    path: Path | str = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
     started = time.perf_counter()
     with litequeue.Queue(path) as queue:
         fresh = sum(sum(c.values()) for c in queue.stats().values()) < args.jobs
