@@ -56,6 +56,9 @@ DECLARE
     v_queue text;
     v_limits record;
     v_keyed boolean;
+    v_used bigint;
+    v_was_used bigint;
+    v_gone bigint;
     v_seqs bigint[];
     v_jobs json;
     v_worker text := to_json(p_worker)::text;
@@ -157,14 +160,16 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
-        -- One limited claim of this queue at a time (_sql.LOCK_QUEUE).
-        PERFORM 1 FROM litequeue_queues WHERE name = v_queue FOR UPDATE;
+        -- One limited claim of this queue at a time (_sql.LOCK_QUEUE); the count of
+        -- starts its rate window holds is kept here and written once, at the end.
+        SELECT rate_used INTO v_used FROM litequeue_queues WHERE name = v_queue FOR UPDATE;
+        v_was_used := v_used;
         v_keyed := v_limits.key_rate_count IS NOT NULL OR v_limits.per_key_limit IS NOT NULL;
         IF v_limits.rate_count IS NOT NULL THEN
-            WITH gone AS (DELETE FROM litequeue_starts WHERE queue = v_queue
-                AND at <= v_now - v_limits.rate_period RETURNING 1)
-            UPDATE litequeue_queues SET rate_used = rate_used - (SELECT count(*) FROM gone)
-            WHERE name = v_queue;
+            DELETE FROM litequeue_starts WHERE queue = v_queue
+                AND at <= v_now - v_limits.rate_period;
+            GET DIAGNOSTICS v_gone = ROW_COUNT;
+            v_used := v_used - v_gone;
         END IF;
         IF v_limits.key_rate_count IS NOT NULL THEN
             DELETE FROM litequeue_key_starts WHERE queue = v_queue
@@ -180,7 +185,7 @@ BEGIN
                         WHERE status = 'running' AND queue = v_queue
                         AND lease_until IS NOT NULL) END,
                     CASE WHEN q.rate_count IS NULL THEN p_wanted
-                    ELSE q.rate_count - q.rate_used END)) END AS n
+                    ELSE q.rate_count - v_used END)) END AS n
                 FROM q
             ),
             picked AS (
@@ -224,8 +229,7 @@ BEGIN
             IF v_limits.rate_count IS NOT NULL THEN
                 INSERT INTO litequeue_starts (queue, at)
                     SELECT v_queue, v_now FROM generate_series(1, cardinality(v_got));
-                UPDATE litequeue_queues SET rate_used = rate_used + cardinality(v_got)
-                    WHERE name = v_queue;
+                v_used := v_used + cardinality(v_got);
             END IF;
             IF v_limits.key_rate_count IS NOT NULL THEN
                 INSERT INTO litequeue_key_starts (queue, limit_key, at)
@@ -240,6 +244,9 @@ BEGIN
                 ORDER BY n);
             EXIT WHEN NOT v_keyed OR cardinality(v_claimed) >= p_wanted;
         END LOOP;
+        IF v_used <> v_was_used THEN
+            UPDATE litequeue_queues SET rate_used = v_used WHERE name = v_queue;
+        END IF;
     END LOOP;
 
     -- The events last, under the event lock held to the commit (_sql.EVENT_LOCK), so
