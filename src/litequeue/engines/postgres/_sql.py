@@ -199,6 +199,7 @@ CLAIM = (
 )
 #: The worker's claim in one call, with the successes it reports (the function of
 #: migration 0006): one wait for the server where the statements one by one took six.
+#: A row per claimed job (``JOB_COLUMNS``), the first also with what the call did.
 #: SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
 #: decide, and the store's general path runs instead.
 CLAIM_AT_ONCE = (

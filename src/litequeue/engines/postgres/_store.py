@@ -512,17 +512,18 @@ class PostgresStore:
             "channel": self._channel,
         }
 
-        def call(conn: psycopg.Connection[Any]) -> Any:
+        def call(conn: psycopg.Connection[Any]) -> list[Any] | None:
             try:
-                return conn.execute(_sql.CLAIM_AT_ONCE, params).fetchone()
+                return conn.execute(_sql.CLAIM_AT_ONCE, params).fetchall()
             except psycopg.Error as exc:
                 if exc.sqlstate == _sql.CLAIM_DEFERRED:
                     return None
                 raise
 
-        row = self._retrying(call)
-        if row is None:
+        rows = self._retrying(call)
+        if rows is None:
             return None
+        row = rows[0]
         if row["out_schema"] > self.version:
             raise self._too_new(row["out_schema"])
         by_run = {o.run_id: o for o in successes}
@@ -531,7 +532,7 @@ class PostgresStore:
             (o.job_id, EventType.SUCCEEDED, {"attempt": attempt})
             for o, attempt in zip(accepted, row["out_attempts"], strict=True)
         ]
-        jobs = row["out_jobs"]
+        jobs = rows if row["id"] is not None else []
         events.extend(
             (job["id"], EventType.STARTED, {"attempt": job["attempt"], "worker": claim.worker})
             for job in jobs

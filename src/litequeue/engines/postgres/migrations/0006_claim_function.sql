@@ -12,7 +12,8 @@
 -- Returns the server's clock, the schema version (nothing is done when it is newer
 -- than p_schema, the caller's), the run ids and attempts of the successes recorded
 -- (in the order given), the numbers of the events written (succeeded ones first, in
--- that order, then started ones, in claim order) and the claimed jobs' rows.
+-- that order, then started ones, in claim order) in its first row, and the claimed
+-- jobs' columns, one job a row, in claim order (one row of NULLs when none).
 CREATE FUNCTION litequeue_claim(
     p_worker text,
     p_queues text[],
@@ -31,13 +32,20 @@ CREATE FUNCTION litequeue_claim(
     out_runs bigint[],
     out_attempts bigint[],
     out_seqs bigint[],
-    out_jobs json
+    id bigint, kind text, queue text, status text, payload text, result text, error text,
+    priority bigint, run_at double precision, attempt bigint, max_attempts bigint,
+    timeout double precision, progress double precision, progress_message text,
+    parent_id bigint, unique_key text, tags text, handler_version text,
+    created_at double precision, updated_at double precision, started_at double precision,
+    finished_at double precision, lease_until double precision, run_id bigint,
+    depends_on text, blockers bigint, limit_key text
 )
 LANGUAGE plpgsql
 -- Its statements are planned once per connection, not at every call: a custom plan
 -- of the claim's statements cost more server time than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
 DECLARE
     v_now double precision := extract(epoch FROM now())::float8;
     v_schema integer;
@@ -60,15 +68,12 @@ DECLARE
     v_was_used bigint;
     v_gone bigint;
     v_seqs bigint[];
-    v_jobs json;
     v_worker text := to_json(p_worker)::text;
 BEGIN
     SELECT version INTO v_schema FROM litequeue_schema_version;
-    IF v_schema > p_schema THEN
-        RETURN QUERY SELECT v_now, v_schema, NULL::bigint[], NULL::bigint[], NULL::bigint[],
-            NULL::json;
-        RETURN;
-    END IF;
+    <<work>>
+    BEGIN
+    EXIT work WHEN v_schema > p_schema;
     IF p_wanted > 0 AND (
         SELECT min(lease_until) FROM litequeue_jobs WHERE status = 'running'
     ) < v_now THEN
@@ -265,12 +270,19 @@ BEGIN
     IF v_done IS NOT NULL THEN
         PERFORM pg_notify(p_channel, '');
     END IF;
-    IF cardinality(v_claimed) > 0 THEN
-        SELECT json_agg(row_to_json(j) ORDER BY c.n) INTO v_jobs
-        FROM unnest(v_claimed) WITH ORDINALITY AS c(id, n)
-        JOIN litequeue_jobs AS j ON j.id = c.id;
-    END IF;
-    RETURN QUERY SELECT v_now, v_schema, coalesce(v_runs, '{}'), coalesce(v_attempts, '{}'),
-        coalesce(v_seqs, '{}'), coalesce(v_jobs, '[]');
+    END work;
+    RETURN QUERY
+    SELECT v_now, v_schema,
+        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_runs, '{}') END,
+        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_attempts, '{}') END,
+        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_seqs, '{}') END,
+        j.id, j.kind, j.queue, j.status, j.payload, j.result, j.error, j.priority, j.run_at,
+        j.attempt, j.max_attempts, j.timeout, j.progress, j.progress_message, j.parent_id,
+        j.unique_key, j.tags, j.handler_version, j.created_at, j.updated_at, j.started_at,
+        j.finished_at, j.lease_until, j.run_id, j.depends_on, j.blockers, j.limit_key
+    FROM (SELECT 1) AS one
+    LEFT JOIN (unnest(v_claimed) WITH ORDINALITY AS c(job_id, n)
+        JOIN litequeue_jobs AS j ON j.id = c.job_id) ON true
+    ORDER BY c.n;
 END
 $$;
