@@ -199,7 +199,7 @@ CLAIM = (
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: The worker's claim in one call, with the successes it reports (the function of
-#: migration 0006): one wait for the server where the statements one by one took six.
+#: migration 0008): one wait for the server where the statements one by one took six.
 #: A row per claimed job (``JOB_COLUMNS``), the first also with what the call did.
 #: SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
 #: decide, and the store's general path runs instead.
