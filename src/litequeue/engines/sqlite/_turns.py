@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+from ...errors import DatabaseBusy
+
 __all__ = ["WriterTurns"]
 
 
@@ -27,25 +29,33 @@ class WriterTurns:
     programs writing the file do not take this one. The file stays beside the queue
     file (removed while others wait on it, later writers would open a new one and
     take turns apart from them); where it cannot be made (a read-only folder),
-    writers wait as SQLite has them. A litequeue process stopped in the middle of a
-    write (a debugger, ``SIGSTOP``) holds the others' turns until it goes on or
-    dies, as it holds SQLite's write lock.
+    writers wait as SQLite has them. A turn is waited for at most ``timeout``
+    seconds, SQLite's busy timeout, and then ends in the same ``DatabaseBusy``: a
+    litequeue process stopped in the middle of a write (a debugger, ``SIGSTOP``)
+    holds SQLite's write lock too, and this wait must not outlast SQLite's.
+
+    A ``flock`` call cannot be given a timeout, so a turn that is not free at once
+    is waited for by a helper thread (``_Waiter``) blocked in the kernel, while the
+    writer waits for it with a timeout; one more thread wake-up per contended turn.
 
     The threads of one connection take turns on a lock of their own first (a
     ``flock`` is the open file's, shared by its threads), and wait before they take
     the store's lock, so a read never waits behind a writer that waits for its turn.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, timeout: float = 10.0) -> None:
         self._path = None if str(path) == ":memory:" else f"{path}-lock"
+        self._timeout = timeout
         self._fd: int | None = None
+        self._waiter: _Waiter | None = None
         self._held = False
         self._mine = threading.Lock()  # this connection's threads, one turn at a time
 
     def take(self) -> None:
         """Wait for this thread's turn to write; opens the lock file at the first
-        write (a reader never makes it). Each ``take`` ends with ``give_back``."""
-        self._mine.acquire()
+        write (a reader never makes it). Each ``take`` ends with ``give_back``;
+        ``DatabaseBusy`` after ``timeout`` seconds without a turn."""
+        self._mine.acquire()  # (held by a thread of this process: no frozen writer)
         try:
             if self._fd is None and self._path is not None:
                 try:
@@ -55,11 +65,29 @@ class WriterTurns:
                 except OSError:
                     self._path = None
             if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                if self._waiter is None:
+                    try:
+                        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        self._waiter = _Waiter(self._fd)
+                        self._wait()
+                else:
+                    self._wait()
                 self._held = True
         except BaseException:
             self._mine.release()
             raise
+
+    def _wait(self) -> None:
+        assert self._waiter is not None
+        if not self._waiter.take(self._timeout):
+            raise self._busy()
+
+    def _busy(self) -> DatabaseBusy:
+        return DatabaseBusy(
+            f"{self._path}: another litequeue writer held its turn to write for longer"
+            f" than the busy timeout ({self._timeout:g} s)"
+        )
 
     def give_back(self) -> None:
         """End this thread's turn (after the commit or the rollback)."""
@@ -72,6 +100,67 @@ class WriterTurns:
     def close(self) -> None:
         """Close the lock file; later writes take no turns."""
         self._path = None
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None
+        if self._waiter is not None:
+            self._waiter.close()  # closes fd once it no longer waits on it
+        elif fd is not None:
+            os.close(fd)
+
+
+class _Waiter:
+    """A daemon thread that waits in ``flock`` for the writer, which may give up.
+
+    A turn the writer no longer wants when it comes (it timed out) is given back at
+    once, so a frozen holder's neighbours are not held up by an abandoned wait.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._cond = threading.Condition(threading.Lock())
+        self._wanted = False  # a writer waits for the turn
+        self._granted = False  # the turn is the writer's, locked by this thread
+        self._blocked = False  # this thread is in flock
+        self._closed = False
+        threading.Thread(target=self._run, name="litequeue-turns", daemon=True).start()
+
+    def take(self, timeout: float) -> bool:
+        """Whether the turn came within ``timeout`` seconds (then it is held): at
+        once if it is free, else when this thread's ``flock`` returns. (True once
+        closed: no more turns are taken.)"""
+        with self._cond:
+            if not self._blocked:  # (while it is, the turn may be its own already)
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    pass
+            self._wanted = True
+            self._cond.notify_all()
+            got = self._cond.wait_for(lambda: self._granted or self._closed, timeout)
+            self._wanted = self._granted = False
+            self._cond.notify_all()
+            return got
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._wanted or self._closed)
+                if self._closed:
+                    break
+                self._blocked = True
+            fcntl.flock(self._fd, fcntl.LOCK_EX)  # (the writer may stop waiting)
+            with self._cond:
+                self._blocked = False
+                if self._wanted and not self._closed:
+                    self._granted = True
+                    self._cond.notify_all()
+                    # Back to waiting only once the writer has seen the turn.
+                    self._cond.wait_for(lambda: not self._wanted)
+                else:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
