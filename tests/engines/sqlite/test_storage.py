@@ -545,3 +545,29 @@ def test_a_writer_frozen_mid_write_in_another_process_makes_others_busy_not_stuc
     assert other.returncode == 0
     assert queue.stats()["default"]["queued"] == 2
     queue.close()
+
+
+def test_writers_of_many_connections_taking_turns_all_get_theirs(db_path: Path) -> None:
+    """Writers that keep contending for the turn each get it as soon as it is free:
+    none waits out its busy timeout (a turn that a waiting thread got, given back
+    and asked for again at once, must not be missed). Threads of one process, each
+    with its own queue, contend hardest: the interpreter lock delays the waiting."""
+    litequeue.Queue(db_path).close()
+    errors: list[Exception] = []
+
+    def enqueue() -> None:
+        with litequeue.Queue(db_path, durability="normal", busy_timeout=5) as queue:
+            try:
+                for i in range(300):
+                    queue.enqueue("k", {"i": i})
+            except Exception as exc:
+                errors.append(exc)
+
+    writers = [threading.Thread(target=enqueue) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert errors == []
+    with litequeue.Queue(db_path) as queue:
+        assert queue.stats()["default"]["queued"] == 1200

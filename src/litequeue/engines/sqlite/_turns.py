@@ -117,8 +117,11 @@ class _Waiter:
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._cond = threading.Condition(threading.Lock())
-        self._wanted = False  # a writer waits for the turn
-        self._granted = False  # the turn is the writer's, locked by this thread
+        # Requests are numbered: the one a writer waits for, and the last one this
+        # thread answered (states, not wake-ups, so no request is missed).
+        self._wanted: int | None = None
+        self._served = 0
+        self._asked = 0
         self._blocked = False  # this thread is in flock
         self._closed = False
         threading.Thread(target=self._run, name="litequeue-turns", daemon=True).start()
@@ -134,11 +137,11 @@ class _Waiter:
                     return True
                 except BlockingIOError:
                     pass
-            self._wanted = True
+            self._asked += 1
+            asked = self._wanted = self._asked
             self._cond.notify_all()
-            got = self._cond.wait_for(lambda: self._granted or self._closed, timeout)
-            self._wanted = self._granted = False
-            self._cond.notify_all()
+            got = self._cond.wait_for(lambda: self._served == asked or self._closed, timeout)
+            self._wanted = None
             return got
 
     def close(self) -> None:
@@ -147,20 +150,21 @@ class _Waiter:
             self._cond.notify_all()
 
     def _run(self) -> None:
+        def asked() -> bool:
+            return self._closed or self._wanted not in (None, self._served)
+
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._wanted or self._closed)
+                self._cond.wait_for(asked)
                 if self._closed:
                     break
                 self._blocked = True
             fcntl.flock(self._fd, fcntl.LOCK_EX)  # (the writer may stop waiting)
             with self._cond:
                 self._blocked = False
-                if self._wanted and not self._closed:
-                    self._granted = True
+                if self._wanted is not None and not self._closed:
+                    self._served = self._wanted  # the turn of whoever waits now
                     self._cond.notify_all()
-                    # Back to waiting only once the writer has seen the turn.
-                    self._cond.wait_for(lambda: not self._wanted)
                 else:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)  # nobody waits any more
         os.close(self._fd)
