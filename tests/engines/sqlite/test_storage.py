@@ -571,3 +571,30 @@ def test_writers_of_many_connections_taking_turns_all_get_theirs(db_path: Path) 
     assert errors == []
     with litequeue.Queue(db_path) as queue:
         assert queue.stats()["default"]["queued"] == 1200
+
+
+def test_a_worker_with_nothing_to_claim_does_not_wait_for_the_writers_turn(
+    db_path: Path,
+) -> None:
+    """An idle worker looks for work by reading: it does not queue behind writers
+    (nor make them queue behind it) while nothing is there for it."""
+    import fcntl
+
+    queue = litequeue.Queue(db_path)
+    queue.handler("k")(lambda ctx, p: None)
+    queue.enqueue("other")  # a kind this worker does not take
+    holder = os.open(f"{db_path}-lock", os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another writer's turn
+    claimed: list[int] = []
+    looker = threading.Thread(
+        target=lambda: claimed.append(litequeue.Worker(queue).run_once()), daemon=True
+    )
+    try:
+        looker.start()
+        looker.join(5)
+        assert claimed == [0]
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+    looker.join(10)
+    queue.close()

@@ -344,12 +344,25 @@ class SQLiteStore:
         Returns the claimed attempts, the outcomes that were accepted (a late answer
         from an attempt that lost its job is dropped), and the events written.
         """
+        if not outcomes and claim.limit > 0 and not self._worth_claiming(claim):
+            return [], [], Written([], time.time())
         with self._write() as tx:
             accepted = lifecycle.record_outcomes(tx, outcomes)
             lease_until = tx.now + claim.lease
             rows = self._claim(tx, claim, lease_until) if claim.limit > 0 else []
         claimed = _rows.running(rows, tx.now, lease_until)
         return claimed, accepted, tx.delivered
+
+    def _worth_claiming(self, claim: Claim) -> bool:
+        """Whether a claim with nothing to record needs a write transaction: a worker
+        woken by another process's commit (a claim, a success) often finds nothing
+        for it. The read costs a tenth of the empty write (its turn, ``BEGIN
+        IMMEDIATE``, the commit): with one producer and two workers, a third of the
+        claims found nothing."""
+        kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
+        sql = _sql.worth_claiming(len(claim.queues))
+        found = self._read(sql, (*claim.queues, kinds, time.time(), self.version))
+        return bool(found[0][0])
 
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
         """Record outcomes without claiming anything."""

@@ -161,7 +161,8 @@ class _Waiter:
                 self._grant.release()
 
     def _run(self) -> None:
-        while True:
+        closed = False
+        while not closed:
             self._request.acquire()
             if self._closed:
                 break
@@ -173,6 +174,5 @@ class _Waiter:
                     self._grant.release()
                 else:
                     fcntl.flock(self._fd, fcntl.LOCK_UN)  # nobody waits any more
-                if self._closed:
-                    break
+                closed = self._closed
         os.close(self._fd)
