@@ -83,7 +83,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
-        self._turns = WriterTurns(self.path, busy_timeout)
+        self._turns = WriterTurns(self.path)
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
