@@ -449,10 +449,17 @@ class SQLiteStore:
         (POSIX seconds; infinity when none will happen)."""
         listed = None if kinds is None else encode_json(list(kinds))
         now = time.time()
-        (due,) = self._read(_sql.next_run_at(len(queues)), (*queues, listed, now))[0]
-        (window,) = self._read(_sql.next_window(len(queues)), (*queues, now))[0]
-        (lease,) = self._read(_sql.NEXT_LEASE_END)[0]
-        times = [t for t in (due, window, lease) if t is not None]
+
+        def read(conn: sqlite3.Connection) -> list[float | None]:
+            # One read for the three (a worker asks after each claim that found less
+            # than it wanted).
+            return [
+                conn.execute(_sql.next_run_at(len(queues)), (*queues, listed, now)).fetchone()[0],
+                conn.execute(_sql.next_window(len(queues)), (*queues, now)).fetchone()[0],
+                conn.execute(_sql.NEXT_LEASE_END).fetchone()[0],
+            ]
+
+        times = [t for t in self._reading(read) if t is not None]
         return min(times) if times else float("inf")
 
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
