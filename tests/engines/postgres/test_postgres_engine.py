@@ -66,6 +66,16 @@ def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_writes(
         queue.enqueue("k", 2)
 
 
+def test_a_newer_litequeue_that_replaced_the_enqueue_function_stops_this_ones_writes(
+    queue: litequeue.Queue, url: str
+) -> None:
+    queue.enqueue("k", 1)
+    _sql(url, "DROP FUNCTION litequeue_enqueue")
+    _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+    with pytest.raises(litequeue.SchemaTooNew, match=f"schema version {NEWEST + 1} while"):
+        queue.enqueue("k", 2)
+
+
 def test_a_database_without_the_schema_is_refused_when_migrating_is_off(url: str) -> None:
     with pytest.raises(litequeue.SchemaTooOld):
         litequeue.Queue(url, migrate=False)

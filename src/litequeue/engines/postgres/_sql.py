@@ -123,6 +123,15 @@ INSERT_JOB = (
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
+#: One job in one round trip, called in autocommit (migration 0006): the job, its tags,
+#: its event under the event lock and the wake-up commit as this statement's
+#: transaction. Every argument is cast: overloads are resolved by type, and psycopg
+#: sends a Python int as the smallest integer type that holds it.
+ENQUEUE_ONE = (
+    "SELECT schema_version, server_now, due_at, new_id, event_seq FROM litequeue_enqueue("
+    "%s::integer, %s::float8, %s::text, %s::text, %s::text, %s::bigint, %s::float8,"
+    " %s::bigint, %s::float8, %s::text, %s::text[], %s::text, %s::text, %s::text, %s::text)"
+)
 #: Jobs that differ only in their payloads, one statement for the lot (the payloads
 #: as an array of JSON texts, inserted in order).
 INSERT_RUN = (

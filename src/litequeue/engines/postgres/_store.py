@@ -69,6 +69,8 @@ _POOL_SIZE = 8
 _RACE_RETRIES = 5
 #: SQLSTATEs of a lost race: serialization failure, deadlock, unique violation.
 _RACES = {"40001", "40P01", "23505"}
+#: SQLSTATE of a call to a function the database does not have.
+_UNDEFINED_FUNCTION = "42883"
 
 
 class PostgresStore:
@@ -169,12 +171,7 @@ class PostgresStore:
                 opened = conn.execute(_sql.TX_START).fetchone()
                 assert opened is not None
                 if opened["version"] > self.version:
-                    raise SchemaTooNew(
-                        f"{self.path}: a newer litequeue upgraded the database to"
-                        f" schema version {opened['version']} while this process had"
-                        f" it open (at version {self.version}); this process writes"
-                        " no more: stop it and upgrade litequeue"
-                    )
+                    raise self._too_new(opened["version"])
                 tx = PostgresTransaction(conn, opened["now"])
                 value = body(tx)
                 tx.flush()
@@ -186,6 +183,13 @@ class PostgresStore:
             raise
         tx.committed()
         return value, tx
+
+    def _too_new(self, version: int) -> SchemaTooNew:
+        return SchemaTooNew(
+            f"{self.path}: a newer litequeue upgraded the database to schema version"
+            f" {version} while this process had it open (at version {self.version});"
+            " this process writes no more: stop it and upgrade litequeue"
+        )
 
     def _read(self, sql: Any, params: Any = None) -> list[Any]:
         """Rows of one read; tried again once on a new connection when the one it got
@@ -223,6 +227,13 @@ class PostgresStore:
     # -- enqueue ----------------------------------------------------------------------
 
     def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
+        if len(news) == 1:
+            new = news[0]
+            if isinstance(new, NewJob) and _one_statement(new):
+                made = self._enqueue_one(new)
+                if made is not None:
+                    return made
+
         def body(tx: PostgresTransaction) -> list[Job]:
             jobs: list[Job] = []
             refs: dict[str, int] = {}  # what later jobs' depends_on may name
@@ -235,6 +246,52 @@ class PostgresStore:
 
         jobs, tx = self._transact(body)
         return jobs, tx.delivered
+
+    def _enqueue_one(self, new: NewJob) -> tuple[list[Job], Written] | None:
+        """One job in one round trip (``_sql.ENQUEUE_ONE``, in autocommit); ``None``
+        when an active job holds its unique key and nothing was written (the general
+        path then returns the holder, or inserts if it finished meanwhile)."""
+        data = {"kind": new.kind, "queue": new.queue}
+        params = (
+            self.version,
+            time.time(),
+            new.kind,
+            new.queue,
+            new.payload,
+            new.priority,
+            new.run_at,
+            new.max_attempts,
+            new.timeout,
+            encode_json(new.tags) if new.tags else "[]",
+            list(new.tags),
+            new.unique_key,
+            new.limit_key,
+            encode_json(data),
+            self._channel,
+        )
+        for tries in range(_RACE_RETRIES + 1):
+            try:
+                with self._pool.connection() as conn:
+                    row = conn.execute(_sql.ENQUEUE_ONE, params).fetchone()
+                break
+            except psycopg.Error as exc:
+                state = getattr(exc, "sqlstate", None)
+                if state in _RACES and tries < _RACE_RETRIES:
+                    continue
+                if state == _UNDEFINED_FUNCTION:  # a newer schema may have replaced it
+                    version = self.schema_version()
+                    if version > self.version:
+                        raise self._too_new(version) from exc
+                raise self._lost(exc) from exc
+        assert row is not None
+        if row["schema_version"] > self.version:
+            raise self._too_new(row["schema_version"])
+        job_id = row["new_id"]
+        if job_id is None:
+            return None
+        now = row["server_now"]
+        written = Written([(row["event_seq"], job_id, EventType.ENQUEUED, data)], now)
+        return [_made(new, job_id, now, row["due_at"])], written
 
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
@@ -360,25 +417,7 @@ class PostgresStore:
             tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
         tx.wakes.add(new.queue)
-        created_at = _rows.dt(now)
-        made = Job(
-            id=job_id,
-            kind=new.kind,
-            queue=new.queue,
-            status=JobStatus.QUEUED,
-            payload=new.value,
-            priority=new.priority,
-            run_at=_rows.dt(run_at),
-            max_attempts=new.max_attempts,
-            timeout=new.timeout,
-            parent_id=new.parent_id,
-            unique_key=new.unique_key,
-            limit_key=new.limit_key,
-            tags=list(new.tags),
-            created_at=created_at,
-            updated_at=created_at,
-        )
-        return made, True
+        return _made(new, job_id, now, run_at), True
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
@@ -858,6 +897,34 @@ class PostgresStore:
             conn.execute(_sql.IMPORT_JOBS)
             conn.execute(_sql.IMPORT_NUMBERING)
         return counts
+
+
+def _one_statement(new: NewJob) -> bool:
+    """Whether ``_sql.ENQUEUE_ONE`` inserts ``new``: no parent to count it, no
+    dependencies, no key to take over."""
+    return new.parent_id is None and not new.depends_on and not new.force
+
+
+def _made(new: NewJob, job_id: int, now: float, run_at: float) -> Job:
+    """The ``Job`` an insert of ``new`` made, as it reads back."""
+    created_at = _rows.dt(now)
+    return Job(
+        id=job_id,
+        kind=new.kind,
+        queue=new.queue,
+        status=JobStatus.QUEUED,
+        payload=new.value,
+        priority=new.priority,
+        run_at=_rows.dt(run_at),
+        max_attempts=new.max_attempts,
+        timeout=new.timeout,
+        parent_id=new.parent_id,
+        unique_key=new.unique_key,
+        limit_key=new.limit_key,
+        tags=list(new.tags),
+        created_at=created_at,
+        updated_at=created_at,
+    )
 
 
 class _KeyRace(Exception):
