@@ -172,6 +172,28 @@ def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -
     assert waited < 0.5
 
 
+def test_an_idle_worker_that_never_looks_is_woken_by_another_connections_enqueue(
+    url: str,
+) -> None:
+    with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
+        started = threading.Event()
+        queue.handler("k")(lambda ctx, p: started.set())
+        # It would look for work once a minute; the listening thread wakes it instead.
+        worker = litequeue.Worker(queue, poll_interval=60)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            time.sleep(1.5)  # idle for longer than a fallback period
+            enqueued = time.monotonic()
+            other.enqueue("k", 1)
+            assert started.wait(5)
+            waited = time.monotonic() - enqueued
+        finally:
+            worker.stop()
+            thread.join(10)
+    assert waited < 0.5
+
+
 def test_in_poll_only_mode_workers_still_find_work(url: str) -> None:
     polling = f"{url}?litequeue_notify=off"
     with litequeue.Queue(polling) as queue, litequeue.Queue(url) as other:

@@ -220,6 +220,11 @@ class PostgresStore:
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         return self._wakeups.wait(timeout, poll)
 
+    def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> Callable[[], None]:
+        """Call ``waker()`` from the listening thread when ``data_version(queues)``
+        moves (a notification, or a fallback period)."""
+        return self._wakeups.watch(queues, waker)
+
     def schema_version(self) -> int:
         rows = self._read(_sql.SCHEMA_VERSION)
         return int(rows[0]["version"]) if rows else 0
