@@ -94,7 +94,7 @@ EVENT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('litequeue:events'))"
 INSERT_EVENTS = (
     "INSERT INTO litequeue_events (job_id, type, at, data)"
     " SELECT e.job_id, e.type, %s, e.data"
-    " FROM unnest(%s::bigint[], %s::text[], %s::text[]) WITH ORDINALITY"
+    " FROM unnest(%s::bigint[], %s::text[], %b::text[]) WITH ORDINALITY"
     " AS e(job_id, type, data, n) ORDER BY e.n RETURNING seq"
 )
 #: A wake-up for idle workers, sent at commit: PostgreSQL delivers one per channel and
@@ -138,7 +138,7 @@ INSERT_RUN = (
     "INSERT INTO litequeue_jobs (kind, queue, status, payload, priority, run_at,"
     " max_attempts, timeout, tags, created_at, updated_at)"
     " SELECT %s, %s, 'queued', p.payload, %s, %s, %s, %s, %s, %s, %s"
-    " FROM unnest(%s::text[]) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
+    " FROM unnest(%b::text[]) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
     " RETURNING id"
 )
 #: A job's tags, in the table that ``jobs(tag=...)`` and ``stats(tag=...)`` search.
