@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import dict_row, scalar_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._rates import Rate
@@ -301,25 +301,24 @@ class PostgresStore:
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
         template, now = run.template, tx.now
-        rows = tx.run(
-            _sql.INSERT_RUN,
-            (
-                template.kind,
-                template.queue,
-                template.priority,
-                now if template.run_at is None else tx.server_time(template.run_at),
-                template.max_attempts,
-                template.timeout,
-                encode_json(template.tags) if template.tags else "[]",
-                now,
-                now,
-                # Each payload's text, encoded again from the value it reads back as
-                # (the same text): PostgreSQL's json type refuses the escaped lone
-                # surrogates a file name may hold, which litequeue stores.
-                [encode_json(value) for value in run.values],
-            ),
-        ).fetchall()
-        ids = sorted(row["id"] for row in rows)
+        params = (
+            template.kind,
+            template.queue,
+            template.priority,
+            now if template.run_at is None else tx.server_time(template.run_at),
+            template.max_attempts,
+            template.timeout,
+            encode_json(template.tags) if template.tags else "[]",
+            now,
+            now,
+            # Each payload's text, encoded again from the value it reads back as
+            # (the same text): PostgreSQL's json type refuses the escaped lone
+            # surrogates a file name may hold, which litequeue stores.
+            [encode_json(value) for value in run.values],
+        )
+        # The ids as plain values, not a dict per row.
+        inserted = tx.conn.cursor(row_factory=scalar_row).execute(_sql.INSERT_RUN, params)
+        ids = sorted(inserted.fetchall())
         if template.tags:
             tx.run(
                 _sql.INSERT_TAGS,
