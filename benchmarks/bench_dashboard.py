@@ -4,6 +4,7 @@ Run on demand, never in the test suite::
 
     python benchmarks/bench_dashboard.py [--jobs 1000000] [--db FILE] [--rounds 5]
     python benchmarks/bench_dashboard.py --tabs 100     # what open pages cost the server
+    python benchmarks/bench_dashboard.py --bulk 100000  # a bulk action on that many jobs
 
 The queue is made with ``enqueue_many`` (kept in ``--db`` and reused when it already
 holds the jobs); then a share of the jobs is marked finished in one SQL statement, as
@@ -16,6 +17,7 @@ is the server's time: the query, building the rows and the JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -37,7 +39,7 @@ KINDS = ("email.send", "report.build", "cv.extract", "image.resize")
 CHUNK = 10_000
 
 
-def build(path: Path, jobs: int) -> None:
+def build(path: Path | str, jobs: int) -> None:
     """A queue file of ``jobs`` jobs in two queues, a tenth tagged, then about 60%
     succeeded and 2% failed over the last hour (the rest queued)."""
     rng = random.Random(7)
@@ -59,16 +61,22 @@ def build(path: Path, jobs: int) -> None:
                     for i in range(size)
                 ]
             )
+    finished = (
+        "UPDATE {jobs} SET status = CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'succeeded' END,"
+        ' error = CASE WHEN id % 50 = 0 THEN \'{{"type":"SMTPError","message":"mailbox'
+        " ' || id || ' full\"}}' END, attempt = 1, finished_at = {now} - (id % 3600),"
+        " updated_at = {now} - (id % 3600) WHERE status = 'queued' AND id % 5 < 3"
+    )
     now = time.time()
-    with sqlite3.connect(path) as conn:  # setup only: the runs a worker would have made
-        conn.execute(
-            "UPDATE jobs SET status = CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'succeeded' END,"
-            ' error = CASE WHEN id % 50 = 0 THEN \'{"type":"SMTPError","message":"mailbox'
-            " ' || id || ' full\"}' END, attempt = 1, finished_at = ?1 - (id % 3600),"
-            " updated_at = ?1 - (id % 3600) WHERE status = 'queued' AND id % 5 < 3",
-            (now,),
-        )
-    conn.close()
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(path)) as pg:  # setup only: the runs workers would make
+            pg.execute(finished.format(jobs="litequeue_jobs", now=now))  # type: ignore[arg-type]
+            pg.execute("ANALYZE litequeue_jobs")
+        return
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(finished.format(jobs="jobs", now=now))
 
 
 def measure(client: TestClient, path: str, rounds: int) -> tuple[float, float, int]:
@@ -139,17 +147,43 @@ def tabs(count: int) -> None:
         server.wait(30)
 
 
+def bulk(count: int) -> None:
+    """Retry, cancel and delete ``count`` jobs through the dashboard's bulk actions
+    (500 to a transaction), and cancel 2,000 one transaction each, as before."""
+    path = Path(tempfile.mkdtemp()) / "bulk.db"
+    with litequeue.Queue(path) as queue, TestClient(create_app(queue)) as client:
+        for start in range(0, count, CHUNK):
+            queue.enqueue_many([("noop", {"n": n}) for n in range(start, start + CHUNK)])
+        for action, status in (("cancel", "queued"), ("retry", "cancelled"), ("delete", "queued")):
+            started = time.perf_counter()
+            answer = client.post(
+                f"/api/jobs/bulk/{action}?status={status}&expected={count}",
+                headers={"x-litequeue": "1"},
+            )
+            assert answer.json()["done"] == count, answer.text
+            print(f"bulk {action} of {count} jobs: {time.perf_counter() - started:.1f} s")
+        jobs = queue.enqueue_many([("noop", {"n": n}) for n in range(2000)])
+        started = time.perf_counter()
+        for job in jobs:
+            queue.cancel(job.id)
+        print(f"2000 jobs cancelled one by one: {time.perf_counter() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
-    parser.add_argument("--db", type=Path, help="queue file to make or reuse")
+    parser.add_argument("--db", help="queue file (or postgresql:// URL) to make or reuse")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tabs", type=int, help="measure this many open pages instead")
+    parser.add_argument("--bulk", type=int, help="measure bulk actions on this many jobs")
     args = parser.parse_args()
     if args.tabs:
         tabs(args.tabs)
         return
-    path = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
+    if args.bulk:
+        bulk(args.bulk)
+        return
+    path: Path | str = args.db or Path(tempfile.mkdtemp()) / "dashboard.db"
     started = time.perf_counter()
     with litequeue.Queue(path) as queue:
         fresh = sum(sum(c.values()) for c in queue.stats().values()) < args.jobs
@@ -171,6 +205,16 @@ def main() -> None:
             "text, common": "/api/jobs?limit=50&text=example.org",
             "text, in errors": "/api/jobs?limit=50&text=mailbox",
             "text, found nowhere": "/api/jobs?limit=50&text=no-such-text",
+            "by priority (first page)": "/api/jobs?limit=50&sort=priority",
+            "by priority, deep": f"/api/jobs?limit=50&sort=priority&after=0:{args.jobs // 2}",
+            "by due time, earliest first": "/api/jobs?limit=50&sort=run_at&order=asc",
+            "by due time, deep": f"/api/jobs?limit=50&sort=run_at&after={time.time()}:1",
+            "queued by priority": "/api/jobs?limit=50&status=queued&sort=priority",
+            "failed by due time": "/api/jobs?limit=50&status=failed&sort=run_at",
+            "one kind by priority": "/api/jobs?limit=50&kind=cv.extract&sort=priority",
+            "failed by last change": "/api/jobs?limit=50&status=failed&sort=updated_at",
+            "failed by attempts": "/api/jobs?limit=50&status=failed&sort=attempt",
+            "text found nowhere, by priority": "/api/jobs?limit=50&text=no-such&sort=priority",
             "a job's page": f"/api/jobs/{args.jobs // 2}",
             "queues overview": "/api/state",
             "count of failed (bulk)": "/api/jobs/count?status=failed",

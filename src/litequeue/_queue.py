@@ -21,6 +21,7 @@ from ._rates import parse_rate
 from ._records import JobRun, NewJob, job_runs, payload_json
 from ._waiting import waiting_reasons
 from .engines import Store, is_postgres, open_store, scheduling
+from .engines.bulk import ACTIONS
 from .errors import ConfigurationError, ScheduleNotFound
 from .models import Event, Job, JobStatus, KeyState, QueueInfo, Schedule, WorkerInfo
 
@@ -556,6 +557,29 @@ class Queue:
         self._bus.committed(events)
         self._jobs_removed(removed)
         return removed
+
+    def steer_many(
+        self, action: str, job_ids: Iterable[int], *, chunk: int = 500
+    ) -> tuple[int, int]:
+        """Retry, cancel or delete (``action``) each of these jobs as ``retry``,
+        ``cancel`` and ``delete`` do, with the same events and plugin calls, ``chunk``
+        jobs to a transaction (a hundred thousand take seconds, not one commit each);
+        a job the action no longer applies to (gone, or in another status) is skipped.
+        Returns how many jobs it changed and how many it skipped."""
+        if action not in ACTIONS:
+            raise ConfigurationError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+        ids = [job_id_checked(each) for each in job_ids]
+        done = skipped = 0
+        for start in range(0, len(ids), whole(chunk, "chunk", low=1)):
+            steered, events = self._store.steer(action, ids[start : start + chunk])
+            self._bus.committed(events)
+            if action == "cancel":
+                self._bus.cancelled(events)
+            if action == "delete":
+                self._jobs_removed(steered.changed)
+            done += steered.done
+            skipped += steered.skipped
+        return done, skipped
 
     def _jobs_removed(self, jobs: list[Job]) -> None:
         """Tell plugins of jobs deleted or pruned, after their commit."""

@@ -233,6 +233,10 @@ class WorkerInfo:
     kinds: tuple[str, ...] | None
     #: When it started running.
     started_at: datetime
+    #: When it last renewed its record (each heartbeat).
+    last_heartbeat: datetime
+    #: The running jobs it holds: those it claimed and has a lease on.
+    holding: int = 0
 
     def handles(self, queue: str, kind: str) -> bool:
         """Whether it would claim a job of ``kind`` in ``queue``."""

@@ -357,6 +357,25 @@ def test_cancel_and_retry_follow_the_state_machine(queue: litequeue.Queue) -> No
         queue.retry(job.id)
 
 
+def test_steering_many_jobs_does_each_as_its_single_action_and_skips_the_rest(
+    queue: litequeue.Queue,
+) -> None:
+    jobs = queue.enqueue_many([("k", n) for n in range(5)])
+    parent, children = queue.batch([("k", 1), ("k", 2)])
+    queue.cancel(parent.id)
+    queue.cancel(jobs[4].id)
+    ids = [j.id for j in jobs]
+    assert queue.steer_many("cancel", [*ids, 999], chunk=2) == (4, 2)  # done; cancelled, none
+    assert {queue.get(i).status for i in ids} == {JobStatus.CANCELLED}
+    assert queue.steer_many("retry", ids[:3]) == (3, 0)
+    assert [queue.get(i).status for i in ids[:3]] == [JobStatus.QUEUED] * 3
+    family = [parent.id, *(child.id for child in children)]
+    assert queue.steer_many("delete", family) == (1, 2)  # the children went with it
+    assert queue.jobs(parent_id=parent.id) == []
+    with pytest.raises(ConfigurationError, match="action 'archive' is not one of retry"):
+        queue.steer_many("archive", ids)
+
+
 def test_unknown_job_ids_raise_job_not_found(queue: litequeue.Queue) -> None:
     for call in (queue.get, queue.cancel, queue.retry):
         with pytest.raises(litequeue.JobNotFound, match="no job with id 999") as info:

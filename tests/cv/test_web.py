@@ -87,6 +87,17 @@ def test_uploads_are_saved_under_server_names_and_queued_before_the_response(
     assert all(p.name != samples[0].path.name for p in saved)
 
 
+def test_a_queued_cv_says_why_it_waits(client: TestClient, samples: list[Sample]) -> None:
+    queue: litequeue.Queue = client.app.state.queue  # type: ignore[attr-defined]
+    queue.set_queue(QUEUE, paused=True, rate="10/m")
+    (job,) = upload(client, samples[0].path).json()
+    detail = client.get(f"/api/jobs/{job['id']}").json()
+    assert detail["waiting"] == [f"queue {QUEUE} is paused"]
+    queue.set_queue(QUEUE, paused=False)
+    detail = client.get(f"/api/jobs/{job['id']}").json()
+    assert detail["waiting"] == ["due; its queue's limits decide when: rate 10/m"]
+
+
 def test_a_project_name_with_line_breaks_or_tabs_is_kept_on_one_line(
     client: TestClient, samples: list[Sample]
 ) -> None:

@@ -8,6 +8,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.testclient import TestClient
 
 import litequeue
 from browser import serving
+from litequeue._records import Claim
 from litequeue.testing import drain
 from litequeue.web import create_app
 
@@ -117,6 +119,84 @@ def test_a_bulk_action_touches_what_the_filter_matches_once_its_count_is_confirm
     gone = client.post("/api/jobs/bulk/delete?kind=ok&expected=3", headers=SAME_ORIGIN)
     assert gone.json()["done"] == 3
     assert queue.jobs(kind="ok") == []
+
+
+class HearsRemovals:
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    @litequeue.hookimpl
+    def litequeue_jobs_removed(self, jobs: list[litequeue.Job], queue: litequeue.Queue) -> None:
+        self.calls.append([job.id for job in jobs])
+
+
+def test_a_bulk_action_commits_its_jobs_in_chunks_with_the_events_of_single_actions(
+    client: TestClient, queue: litequeue.Queue
+) -> None:
+    jobs = queue.enqueue_many([{"kind": "ok", "payload": {"n": n}} for n in range(1200)])
+    after = queue.last_event_seq()
+    done = client.post("/api/jobs/bulk/cancel?status=queued&expected=1200", headers=SAME_ORIGIN)
+    assert done.json() == {"action": "cancel", "done": 1200, "skipped": 0}
+    events = list(queue.events(after=after))
+    assert sorted(e.job_id for e in events if e.type.value == "cancelled") == [j.id for j in jobs]
+    assert len({e.at for e in events}) == 3, "1,200 jobs in three transactions of 500"
+    heard = HearsRemovals()
+    queue.plugin_manager.register(heard)
+    gone = client.post("/api/jobs/bulk/delete?status=cancelled&expected=1200", headers=SAME_ORIGIN)
+    assert gone.json()["done"] == 1200
+    assert [len(ids) for ids in heard.calls] == [500, 500, 200]
+    assert sorted(i for ids in heard.calls for i in ids) == [j.id for j in jobs]
+
+
+def test_the_table_sorts_by_priority_and_pages_on_from_each_pages_last_row(
+    client: TestClient, queue: litequeue.Queue
+) -> None:
+    jobs = queue.enqueue_many(
+        [{"kind": "ok", "payload": {"n": n}, "priority": n % 4} for n in range(30)]
+    )
+    rows = every_page(client, "sort=priority&order=desc", limit=4)
+    expected = sorted(jobs, key=lambda j: (j.priority, j.id), reverse=True)
+    assert [r["id"] for r in rows] == [j.id for j in expected]
+    first = client.get("/api/jobs?sort=priority&limit=4").json()
+    assert first["next"] == f"3:{expected[3].id}"
+    bad = client.get("/api/jobs?sort=payload")
+    assert bad.status_code == 400
+    assert "?sort= takes one of id, priority, run_at, updated_at, attempt" in bad.json()["error"]
+    assert client.get("/api/jobs?sort=run_at&after=nan:3").status_code == 400
+    wide = client.get("/api/jobs?sort=attempt")
+    assert wide.status_code == 400
+    assert "sorting by attempt sorts every matching job" in wide.json()["error"]
+    assert client.get("/api/jobs?sort=attempt&status=queued").json()["jobs"] != []
+
+
+def test_a_queued_jobs_page_says_why_it_waits(client: TestClient, queue: litequeue.Queue) -> None:
+    first = queue.enqueue("ok", {"n": 1}, delay=3600)
+    second = queue.enqueue("ok", {"n": 2}, depends_on=[first.id])
+    waiting = client.get(f"/api/jobs/{second.id}").json()["waiting"]
+    assert waiting == [f"waits for 1 of the jobs it depends on to succeed ({first.id})"]
+    assert client.get(f"/api/jobs/{first.id}").json()["waiting"][0].startswith("delayed until ")
+
+
+def test_workers_show_the_jobs_they_hold_and_their_last_heartbeat(
+    client: TestClient, queue: litequeue.Queue
+) -> None:
+    queue.enqueue_many([{"kind": "ok", "payload": {"n": n}} for n in range(3)])
+    store = queue.store  # what a worker does: keep itself known, claim two jobs
+    store.worker_alive("box:42:abc", ["default"], None, time.time() + 60)
+    store.worker_alive("idle", ["default"], ["ok"], time.time() + 60)
+    store.claim(Claim(worker="box:42:abc", queues=("default",), limit=2, lease=60))
+    before = time.time()
+    store.worker_alive("box:42:abc", ["default"], None, time.time() + 60)  # a heartbeat
+    busy, idle = client.get("/api/state").json()["workers"]
+    assert (busy["name"], busy["host"], busy["pid"], busy["holding"]) == (
+        "box:42:abc",
+        "box",
+        42,
+        2,
+    )
+    assert datetime.fromisoformat(busy["last_heartbeat"]).timestamp() >= before - 0.001
+    assert busy["last_heartbeat"] > busy["started_at"]
+    assert (idle["name"], idle["holding"], idle["kinds"]) == ("idle", 0, ["ok"])
 
 
 def test_queues_show_counts_settings_the_last_hour_and_the_oldest_due_job(

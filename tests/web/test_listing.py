@@ -9,6 +9,8 @@ import pytest
 
 import litequeue
 from litequeue._records import JobFilter
+from litequeue.engines.listing import SORTS, Order, SortTooWide
+from litequeue.models import Job
 from litequeue.testing import drain
 
 
@@ -51,25 +53,74 @@ FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("where", FILTERS, ids=str)
-@pytest.mark.parametrize("descending", [True, False])
-@pytest.mark.parametrize("scan", [None, 7, 1000])
-def test_pages_hold_every_matching_job_once_in_order(
-    filled: litequeue.Queue, where: JobFilter, descending: bool, scan: int | None
-) -> None:
-    everything = filled.jobs(limit=1000)
-    matching = [
+def matching(queue: litequeue.Queue, where: JobFilter) -> list[Job]:
+    return [
         j
-        for j in everything
+        for j in queue.jobs(limit=1000)
         if (not where.statuses or j.status.value in where.statuses)
         and where.kind in (None, j.kind)
         and where.queue in (None, j.queue)
         and (where.tag is None or where.tag in j.tags)
         and (where.text is None or where.text.lower() in str(j.payload).lower())
     ]
-    expected = sorted((j.id for j in matching), reverse=descending)
-    got = every_page(filled, where, descending=descending, limit=4, scan=scan)
+
+
+@pytest.mark.parametrize("where", FILTERS, ids=str)
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("scan", [None, 7, 1000])
+def test_pages_hold_every_matching_job_once_in_order(
+    filled: litequeue.Queue, where: JobFilter, descending: bool, scan: int | None
+) -> None:
+    expected = sorted((j.id for j in matching(filled, where)), reverse=descending)
+    got = every_page(filled, where, order=Order(descending=descending), limit=4, scan=scan)
     assert got == expected
+
+
+def sort_key(job: Job, by: str) -> tuple[float, int]:
+    value = getattr(job, by)
+    return (value.timestamp() if by in ("run_at", "updated_at") else value), job.id
+
+
+@pytest.fixture
+def varied(filled: litequeue.Queue) -> litequeue.Queue:
+    """``filled``, with priorities, due times and attempts that repeat and differ."""
+    filled.handler("flaky", max_attempts=3)(lambda ctx, p: 1 / 0)
+    filled.enqueue_many(
+        {
+            "kind": "flaky" if n % 4 == 0 else "a",
+            "payload": {"n": n},
+            "queue": "q1",
+            "priority": n % 3 - 1,
+            "delay": 0 if n % 4 == 0 else (n % 5) * 100.0,
+        }
+        for n in range(40)
+    )
+    drain(filled, queues=["q1"])  # "a" has no handler: those stay queued
+    return filled
+
+
+@pytest.mark.parametrize("by", SORTS[1:])
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize(
+    "where",
+    [
+        JobFilter(),
+        JobFilter(statuses=("queued", "failed")),
+        JobFilter(kind="a"),
+        JobFilter(statuses=("queued",), kind="a"),
+    ],
+    ids=str,
+)
+def test_sorted_pages_hold_every_matching_job_once_in_the_columns_order(
+    varied: litequeue.Queue, by: str, descending: bool, where: JobFilter
+) -> None:
+    if by in ("updated_at", "attempt") and not where.statuses:
+        with pytest.raises(SortTooWide, match=f"sorting by {by} sorts every matching job"):
+            varied.store.list_jobs(where, order=Order(by))
+        return
+    expected = sorted(matching(varied, where), key=lambda j: sort_key(j, by), reverse=descending)
+    got = every_page(varied, where, order=Order(by, descending=descending), limit=7, scan=5)
+    assert got == [j.id for j in expected]
 
 
 def test_a_scan_that_finds_less_than_a_page_says_where_the_next_page_reads_on(
@@ -77,7 +128,32 @@ def test_a_scan_that_finds_less_than_a_page_says_where_the_next_page_reads_on(
 ) -> None:
     jobs, after = filled.store.list_jobs(JobFilter(text="needle"), limit=4, scan=10)
     assert [j.id for j in jobs] == [111]  # n = 110: the only needle in the newest ten
-    assert after == 111
+    assert after == (111, 111)
     jobs, after = filled.store.list_jobs(JobFilter(text="needle"), limit=4, scan=10, after=after)
     assert [j.id for j in jobs] == [], "ids 110..101 hold no needle"
-    assert after == 101
+    assert after == (101, 101)
+
+
+def test_a_sort_no_index_serves_takes_statuses_that_hold_few_enough_jobs(
+    queue: litequeue.Queue,
+) -> None:
+    queue.enqueue_many({"kind": "k", "payload": {"n": n}} for n in range(20_001))
+    with pytest.raises(SortTooWide, match=r"at most 20000 jobs \(these hold 20001\)"):
+        queue.store.list_jobs(JobFilter(statuses=("queued",)), order=Order("attempt"))
+    jobs, _ = queue.store.list_jobs(JobFilter(statuses=("failed",)), order=Order("attempt"))
+    assert jobs == []
+
+
+@pytest.mark.parametrize("by", ["priority", "run_at"])
+def test_a_status_that_holds_many_jobs_sorts_the_same_along_the_columns_index(
+    queue: litequeue.Queue, by: str
+) -> None:
+    jobs = queue.enqueue_many(
+        {"kind": "k", "payload": {"n": n}, "priority": n % 7, "delay": (n % 5) * 60.0}
+        for n in range(5100)
+    )
+    queue.cancel(jobs[3].id)
+    where = JobFilter(statuses=("queued",))
+    expected = sorted(jobs[:3] + jobs[4:], key=lambda j: sort_key(j, by), reverse=True)
+    got = every_page(queue, where, order=Order(by), limit=500)
+    assert got == [j.id for j in expected]

@@ -13,7 +13,7 @@ POSIX seconds; times read back are aware UTC datetimes.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written
 from ..models import (
@@ -27,7 +27,11 @@ from ..models import (
     WorkerInfo,
 )
 from .copy import TableRows
+from .listing import NEWEST, Order, Position
 from .scheduling import DueSchedule
+
+if TYPE_CHECKING:  # bulk runs the lifecycle, which runs over this module's Transaction
+    from .bulk import Steered
 
 __all__ = [
     "AttemptEnd",
@@ -238,6 +242,11 @@ class Store(Protocol):
         """Delete a job that is not running, with its descendants and their events,
         writing a ``deleted`` event for each; returns the removed jobs, by id."""
 
+    def steer(self, action: str, job_ids: Sequence[int]) -> tuple[Steered, Written]:
+        """Retry, cancel or delete (``action``) each of these jobs, in one transaction,
+        as the single actions do, skipping those it no longer applies to
+        (``bulk.steer``)."""
+
     def prune(
         self,
         jobs_before: float | None,
@@ -274,19 +283,20 @@ class Store(Protocol):
         self,
         where: JobFilter,
         *,
-        descending: bool = True,
-        after: int | None = None,
+        order: Order = NEWEST,
+        after: Position | None = None,
         limit: int = 50,
         scan: int | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where``, by id (newest first unless not
-        ``descending``), past the id ``after``; returns it with the id to pass as the
-        next ``after``: its last row's, or, when ``scan`` stopped the reading before
-        the page was full, the id where it stopped (None: nothing follows). Keyset
-        paging: every page costs the same at any depth.
+    ) -> tuple[list[Job], Position | None]:
+        """A page of the jobs matching ``where`` in ``order`` (newest first unless
+        told), past the position ``after``; returns it with the position to pass as
+        the next ``after``: its last row's, or, when ``scan`` stopped the reading
+        before the page was full, where it stopped (None: nothing follows). Keyset
+        paging: every page costs the same at any depth (``engines.listing``).
 
-        ``scan`` bounds the jobs a page reads (along ids past ``after``, of the
-        statuses asked) to check the filters no index serves: queue, kind, tag, text."""
+        ``scan`` bounds the jobs a page sorted by id reads (along ids past ``after``,
+        of the statuses asked) to check the filters no index serves: queue, kind, tag,
+        text."""
 
     def count_jobs(self, where: JobFilter) -> int:
         """How many jobs match ``where`` (what a bulk action would touch)."""

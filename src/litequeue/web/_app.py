@@ -24,11 +24,12 @@ from starlette.staticfiles import StaticFiles
 
 import litequeue
 
+from ..engines.listing import SortTooWide
 from ._draw import draw_event, job_detail, job_row
 from ._guard import Guard, error
 from ._live import Live
 from ._overview import Overview
-from ._query import BadQuery, job_filter, page_query
+from ._query import BadQuery, job_filter, page_query, position_text
 from ._views import collect_views
 
 __all__ = ["create_app"]
@@ -40,7 +41,7 @@ STATIC = Path(__file__).with_name("static")
 SCAN = 100_000
 #: Most jobs a bulk action touches in one request.
 MAX_BULK = 100_000
-_ACTIONS = ("retry", "cancel", "delete")
+_ACTIONS = ("retry", "cancel", "delete")  # what a job's page and a bulk action may do
 _LAST_SEQ = 2**63 - 1
 _DASHBOARD = "dashboard"  # the dashboard's own channel of the event stream
 
@@ -125,13 +126,13 @@ def create_app(
 
         def read() -> dict[str, Any]:
             jobs, following = queue.store.list_jobs(
-                page.where,
-                descending=page.descending,
-                after=page.after,
-                limit=page.limit,
-                scan=SCAN,
+                page.where, order=page.order, after=page.after, limit=page.limit, scan=SCAN
             )
-            return {"jobs": [job_row(j) for j in jobs], "next": following, "scan": SCAN}
+            return {
+                "jobs": [job_row(j) for j in jobs],
+                "next": position_text(following, page.order.by),
+                "scan": SCAN,
+            }
 
         return JSONResponse(await _run(read))
 
@@ -150,6 +151,7 @@ def create_app(
             children = queue.jobs(parent_id=job_id, limit=200)
             return {
                 **job_detail(found),
+                "waiting": queue.why_waiting(job_id),
                 "events": events,
                 "children": [job_row(c) for c in children],
                 "last_seq": queue.last_event_seq(),
@@ -200,13 +202,7 @@ def create_app(
                 ids.extend(j.id for j in jobs)
                 if following is None:
                     break
-            done = skipped = 0
-            for job_id in ids:
-                try:
-                    getattr(queue, action)(job_id)
-                    done += 1
-                except (litequeue.JobNotFound, litequeue.InvalidTransition):
-                    skipped += 1  # changed since, or gone with its parent
+            done, skipped = queue.steer_many(action, ids)  # skipped: changed since
             return JSONResponse({"action": action, "done": done, "skipped": skipped})
 
         response: Response = await _run(apply)
@@ -294,6 +290,7 @@ def create_app(
             litequeue.DatabaseBusy: _busy,
             litequeue.StoreError: _store_failed,
             BadQuery: _bad_query,
+            SortTooWide: _bad_query,
         },
         lifespan=lifespan,
     )

@@ -84,4 +84,6 @@ def worker_row(worker: litequeue.WorkerInfo) -> dict[str, Any]:
         "queues": list(worker.queues),
         "kinds": None if worker.kinds is None else list(worker.kinds),
         "started_at": _time(worker.started_at),
+        "last_heartbeat": _time(worker.last_heartbeat),
+        "holding": worker.holding,
     }

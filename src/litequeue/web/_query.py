@@ -1,21 +1,25 @@
 """The job table's query string: filters, order and the page's position.
 
-``?status=failed&status=queued&queue=q&kind=k&tag=t&text=words&order=asc
-&after=ID&limit=50``. The position is the id the page starts after, so the next
-page starts exactly after the last row shown whatever was added or deleted meanwhile.
+``?status=failed&status=queued&queue=q&kind=k&tag=t&text=words&sort=priority
+&order=asc&after=POSITION&limit=50``. The position is where the page starts: the id
+of the last row shown (sorted by id), or its sort value and id (``5:1234``), so the
+next page starts exactly after the last row shown whatever was added or deleted
+meanwhile.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import attrs
 
 from .._records import JobFilter
+from ..engines.listing import NEWEST, SORTS, Order, Position
 from ..errors import LitequeueError
 from ..models import JobStatus
 
-__all__ = ["BadQuery", "Page", "job_filter", "page_query"]
+__all__ = ["BadQuery", "Page", "job_filter", "page_query", "position_text"]
 
 #: Most rows a page may ask for.
 MAX_PAGE = 500
@@ -32,8 +36,8 @@ class Page:
     """Which page of the job table to read."""
 
     where: JobFilter
-    descending: bool = True
-    after: int | None = None
+    order: Order = NEWEST
+    after: Position | None = None
     limit: int = 50
 
 
@@ -61,20 +65,54 @@ def job_filter(params: Mapping[str, str], statuses: Sequence[str]) -> JobFilter:
 
 def page_query(params: Mapping[str, str], statuses: Sequence[str]) -> Page:
     """The page a query string asks for."""
-    order = params.get("order", "desc")
-    if order not in ("asc", "desc"):
+    direction = params.get("order", "desc")
+    if direction not in ("asc", "desc"):
         raise BadQuery("?order= takes asc or desc")
+    by = params.get("sort", "id")
+    if by not in SORTS:
+        raise BadQuery(f"?sort= takes one of {', '.join(SORTS)}, not {by[:60]!r}")
     limit = params.get("limit", "50")
     if not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= MAX_PAGE):
         raise BadQuery(f"?limit= takes a number 1..{MAX_PAGE}")
     after = params.get("after", "")
-    if after and not (after.isascii() and after.isdigit() and len(after) <= 19):
-        raise BadQuery(f"?after= takes a job id from a page, not {after[:60]!r}")
-    if after and int(after) > _LAST_ID:
-        raise BadQuery(f"?after= takes a job id 0..{_LAST_ID}")
     return Page(
         where=job_filter(params, statuses),
-        descending=order == "desc",
-        after=int(after) if after else None,
+        order=Order(by, descending=direction == "desc"),
+        after=_position(after, by) if after else None,
         limit=int(limit),
     )
+
+
+def position_text(position: Position | None, by: str) -> int | str | None:
+    """A position as ``?after=`` takes it back: the id alone when sorted by id."""
+    if position is None:
+        return None
+    value, job_id = position
+    return job_id if by == "id" else f"{value!r}:{job_id}"
+
+
+def _position(text: str, by: str) -> Position:
+    """The ``?after=`` position of a page sorted by ``by``."""
+    value, _, job_id = text.rpartition(":")
+    if by == "id":
+        value = job_id
+    elif not value:
+        raise BadQuery(f"?after= takes VALUE:ID from a page sorted by {by}, not {text[:60]!r}")
+    return _sort_value(value, by), _id(job_id)
+
+
+def _id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > _LAST_ID:
+        raise BadQuery(f"?after= takes a job id 0..{_LAST_ID} from a page, not {text[:60]!r}")
+    return int(text)
+
+
+def _sort_value(text: str, by: str) -> float:
+    """A position's sort value: a whole number, or a finite one for times."""
+    try:
+        value = float(text) if by in ("run_at", "updated_at") else int(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > _LAST_ID:
+        raise BadQuery(f"?after= takes a {by} value from a page, not {text[:60]!r}")
+    return value

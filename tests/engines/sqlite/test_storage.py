@@ -256,7 +256,7 @@ WORKER_DISK_FULL_SCRIPT = textwrap.dedent(
     logging.basicConfig()  # the application decides where litequeue's log goes
     path = sys.argv[1]
     queue = litequeue.Queue(path)
-    queue.handler("big")(lambda ctx, p: "y" * 200_000)
+    queue.handler("big")(lambda ctx, p: "y" * 400_000)  # more than the log file may grow by
     queue.handler("small")(lambda ctx, p: "ok")
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     import os

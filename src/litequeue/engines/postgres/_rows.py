@@ -152,11 +152,14 @@ def _event_data(text: str, seq: int) -> dict[str, Any]:
 
 
 def worker(row: Row) -> WorkerInfo:
-    """A ``WorkerInfo`` from its row (``name, queues, kinds, started_at``)."""
+    """A ``WorkerInfo`` from its row (``name, queues, kinds, started_at, seen_at,
+    holding``)."""
     kinds = row["kinds"]
     return WorkerInfo(
         name=row["name"],
         queues=tuple(decode_json(row["queues"])),
         kinds=None if kinds is None else tuple(decode_json(kinds)),
         started_at=dt(row["started_at"]),
+        last_heartbeat=dt(row["seen_at"]),
+        holding=row["holding"],
     )

@@ -9,6 +9,7 @@ clock first (``TX_START``) and stamps its rows with it.
 
 from __future__ import annotations
 
+from .._listing_sql import ListingSql
 from ..copy import COPIED
 
 __all__ = ["JOB_COLUMNS"]
@@ -588,17 +589,19 @@ QUEUES = (
 
 #: A running worker's record, made or renewed (what it serves may change).
 WORKER_ALIVE = (
-    "INSERT INTO litequeue_workers (name, queues, kinds, started_at, expires_at)"
-    " VALUES (%(name)s, %(queues)s, %(kinds)s, %(now)s, %(until)s)"
+    "INSERT INTO litequeue_workers (name, queues, kinds, started_at, expires_at, seen_at)"
+    " VALUES (%(name)s, %(queues)s, %(kinds)s, %(now)s, %(until)s, %(now)s)"
     " ON CONFLICT (name) DO UPDATE SET queues = %(queues)s, kinds = %(kinds)s,"
-    " expires_at = %(until)s"
+    " expires_at = %(until)s, seen_at = %(now)s"
 )
 #: A stopped worker's record, and any that ran out long ago.
 WORKER_GONE = "DELETE FROM litequeue_workers WHERE name = %s OR expires_at < %s"
-#: The workers whose records have not run out.
+#: The workers whose records have not run out, each with the running jobs it holds.
 WORKERS = (
-    "SELECT name, queues, kinds, started_at FROM litequeue_workers"
-    " WHERE expires_at >= extract(epoch FROM now()) ORDER BY name"
+    "SELECT name, queues, kinds, started_at, coalesce(seen_at, started_at) AS seen_at,"
+    " (SELECT count(*) FROM litequeue_jobs WHERE status = 'running'"
+    " AND lease_until IS NOT NULL AND worker = w.name) AS holding"
+    " FROM litequeue_workers AS w WHERE expires_at >= extract(epoch FROM now()) ORDER BY name"
 )
 #: Queued jobs by queue and kind: those no live worker would claim are shown.
 QUEUED_BY_KIND = (
@@ -613,57 +616,32 @@ GET_JOB = f"SELECT {_JOBS} FROM litequeue_jobs WHERE id = %s"
 JOB_EXISTS = "SELECT 1 AS found FROM litequeue_jobs WHERE id = %s"
 
 
-def job_listing(filters: list[str]) -> str:
-    """Jobs matching every filter (each from ``LISTING_FILTERS``, one parameter),
-    newest first, up to a number (the last parameter)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id DESC LIMIT %s"
-
-
-#: ``job_listing``'s conditions, by the filter's name.
-LISTING_FILTERS = {
-    "status": "status = ANY(%s::text[])",
-    "queue": "queue = %s",
-    "kind": "kind = %s",
-    "parent_id": "parent_id = %s",
-    "unique_key": "unique_key = %s",
-    "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
-    "before_id": "id < %s",
-}
+#: The condition for jobs of a status...
+STATUS_IS = "status = %s"
+#: ...or in any of the statuses of an array.
+STATUS_ANY = "status = ANY(%s::text[])"
 #: The dashboard's filters (``JobFilter``), by field: each a condition whose every
-#: parameter takes the field's value (a status filter holds one status).
+#: parameter takes the field's value (the statuses': ``STATUS_IS``, ``STATUS_ANY``).
 DASHBOARD_FILTERS = {
-    "status": "status = %s",
     "queue": "queue = %s",
     "kind": "kind = %s",
     "tag": "id IN (SELECT job_id FROM litequeue_job_tags WHERE tag = %s)",
-    # The store escapes %, _ and \ in the text.
+    # The listing escapes %, _ and \ in the text.
     "text": "(payload ILIKE %s OR coalesce(error, '') ILIKE %s)",
 }
 
 
-def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
-    """A page of the jobs matching every filter, by id; with ``after``, only those
-    past the id given after the filters' parameters (keyset paging); with ``bound``,
-    none beyond the id given next. The last parameter is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
-    conditions = [*filters]
-    if after:
-        conditions.append(f"id {past} %s")
-    if bound:
-        conditions.append(f"id {within} %s")
-    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_JOBS} FROM litequeue_jobs{clause} ORDER BY id {direction} LIMIT %s"
-
-
-def counting(filters: list[str]) -> str:
-    """How many jobs match every filter (as for ``dashboard_listing``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT count(*) AS n FROM litequeue_jobs{clause}"
-
-
 #: The lowest and highest job ids: where a bounded scan starts with no page before.
 ID_RANGE = "SELECT min(id) AS lowest, max(id) AS highest FROM litequeue_jobs"
+#: The listing's SQL (``engines.listing``).
+LISTING = ListingSql(
+    table="litequeue_jobs",
+    mark="%s",
+    columns=_JOBS,
+    tags="litequeue_job_tags",
+    filters=DASHBOARD_FILTERS,
+    id_range=ID_RANGE,
+)
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its
 #: start): the dashboard's throughput chart.
 FINISHED_PER_MINUTE = (

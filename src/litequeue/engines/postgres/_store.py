@@ -24,7 +24,7 @@ from psycopg.rows import dict_row, scalar_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._rates import Rate
-from ..._records import Claim, JobFilter, JobRun, NewJob, Outcome, Running, Written, encode_json
+from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json
 from ...errors import (
     ConfigurationError,
     ConnectionLost,
@@ -44,7 +44,7 @@ from ...models import (
     Schedule,
     WorkerInfo,
 )
-from .. import lifecycle, listing, scheduling
+from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._pool import Pool
@@ -73,7 +73,7 @@ _RACES = {"40001", "40P01", "23505"}
 _UNDEFINED_FUNCTION = "42883"
 
 
-class PostgresStore:
+class PostgresStore(listing.JobListing):
     """All reads and writes of one queue in a PostgreSQL database, safe to share
     between threads."""
 
@@ -646,6 +646,10 @@ class PostgresStore:
         removed, tx = self._transact(lambda tx: lifecycle.delete(tx, job_id))
         return removed, tx.delivered
 
+    def steer(self, action: str, job_ids: Sequence[int]) -> tuple[bulk.Steered, Written]:
+        steered, tx = self._transact(lambda tx: bulk.steer(tx, action, job_ids))
+        return steered, tx.delivered
+
     # -- queue settings -----------------------------------------------------------------
 
     def set_queue(self, name: str, changes: dict[str, Any]) -> QueueInfo:
@@ -715,70 +719,26 @@ class PostgresStore:
             raise JobNotFound(job_id)
         return _rows.job(rows[0])
 
-    def jobs(
-        self,
-        *,
-        status: Iterable[str] = (),
-        queue: str | None = None,
-        kind: str | None = None,
-        tag: str | None = None,
-        parent_id: int | None = None,
-        unique_key: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[Job]:
-        where: list[str] = []
-        args: list[Any] = []
-        statuses = list(status)
-        if statuses:
-            where.append(_sql.LISTING_FILTERS["status"])
-            args.append(statuses)
-        for name, value in (
-            ("queue", queue),
-            ("kind", kind),
-            ("parent_id", parent_id),
-            ("unique_key", unique_key),
-            ("tag", tag),
-            ("before_id", before_id),
-        ):
-            if value is not None:
-                where.append(_sql.LISTING_FILTERS[name])
-                args.append(value)
-        rows = self._read(_sql.job_listing(where), (*args, min(limit, INT64_MAX)))
-        return [_rows.job(r) for r in rows]
+    def _listing_sql(self) -> listing.ListingSql:
+        return _sql.LISTING
 
-    def list_jobs(
-        self,
-        where: JobFilter,
-        *,
-        descending: bool = True,
-        after: int | None = None,
-        limit: int = 50,
-        scan: int | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where`` by id, and the id the next page
-        starts after (see ``engines.listing``)."""
+    def _listing_statuses(
+        self, statuses: Sequence[str], order: listing.Order
+    ) -> tuple[list[str], list[Any]]:
+        """One status is an equality, which jobs_status serves in any order (the
+        planner's statistics choose the index); several, an array."""
+        if len(statuses) == 1:
+            return [_sql.STATUS_IS], list(statuses)
+        return ([_sql.STATUS_ANY], [list(statuses)]) if statuses else ([], [])
 
-        def read(
-            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
-        ) -> list[Job]:
-            filters, args = _dashboard_filters(part)
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
-            given = [a for a in (after, bound) if a is not None]
-            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+    def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
+        return [(_rows.job(row), row["sort_key"]) for row in self._read(sql, args)]
 
-        def id_range() -> tuple[int | None, int | None]:
-            (row,) = self._read(_sql.ID_RANGE)
-            return row["lowest"], row["highest"]
+    def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(self._read(sql, args)[0].values())
 
-        return listing.list_jobs(
-            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
-        )
-
-    def count_jobs(self, where: JobFilter) -> int:
-        """How many jobs match ``where``."""
-        filters, args = _dashboard_filters(where)
-        return int(self._read(_sql.counting(filters), args)[0]["n"])
+    def _listing_rows_raw(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in self._read(sql, args)]
 
     def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
         """``(queue, status, minute, count)`` of the jobs that succeeded or failed
@@ -967,32 +927,3 @@ def _key_state(status: str, handler_version: str | None, version: str | None) ->
     if version is not None and handler_version != version:
         return KeyState.OUTDATED
     return KeyState.DONE
-
-
-def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
-    """The SQL conditions of ``where`` (of at most one status) and their parameters."""
-    filters: list[str] = []
-    args: list[Any] = []
-    text = None if where.text is None else f"%{_escape_like(where.text)}%"
-    status = where.statuses[0] if where.statuses else None
-    if len(where.statuses) > 1:
-        filters.append(_sql.LISTING_FILTERS["status"])
-        args.append(list(where.statuses))
-        status = None
-    for name, value in (
-        ("status", status),
-        ("queue", where.queue),
-        ("kind", where.kind),
-        ("tag", where.tag),
-        ("text", text),
-    ):
-        if value is not None:
-            condition = _sql.DASHBOARD_FILTERS[name]
-            filters.append(condition)
-            args.extend([value] * condition.count("%s"))
-    return filters, args
-
-
-def _escape_like(text: str) -> str:
-    """``text`` matched literally by ILIKE (whose escape character is ``\\``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

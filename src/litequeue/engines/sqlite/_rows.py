@@ -225,11 +225,14 @@ def schedule(row: Sequence[Any]) -> Schedule:
 
 
 def worker(row: Sequence[Any]) -> WorkerInfo:
-    """A ``WorkerInfo`` from its row (``name, queues, kinds, started_at``)."""
-    name, queues, kinds, started_at = row
+    """A ``WorkerInfo`` from its row (``name, queues, kinds, started_at, seen_at,
+    holding``)."""
+    name, queues, kinds, started_at, seen_at, holding = row
     return WorkerInfo(
         name=name,
         queues=tuple(decode_json(queues)),
         kinds=None if kinds is None else tuple(decode_json(kinds)),
         started_at=dt(started_at),
+        last_heartbeat=dt(seen_at),
+        holding=holding,
     )

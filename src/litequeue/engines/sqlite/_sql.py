@@ -9,6 +9,7 @@ write many rows come in a few fixed sizes (``CHUNK_SIZES``).
 
 from __future__ import annotations
 
+from .._listing_sql import ListingSql
 from ..copy import COPIED
 
 __all__ = ["CHUNK_SIZES", "CLAIMED_COLUMNS", "JOB_COLUMNS"]
@@ -591,14 +592,18 @@ QUEUES = (
 
 #: A running worker's record, made or renewed (what it serves may change).
 WORKER_ALIVE = (
-    "INSERT INTO workers (name, queues, kinds, started_at, expires_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE"
-    " SET queues = ?2, kinds = ?3, expires_at = ?5"
+    "INSERT INTO workers (name, queues, kinds, started_at, expires_at, seen_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?4) ON CONFLICT (name) DO UPDATE"
+    " SET queues = ?2, kinds = ?3, expires_at = ?5, seen_at = ?4"
 )
 #: A stopped worker's record, and any that ran out long ago.
 WORKER_GONE = "DELETE FROM workers WHERE name = ? OR expires_at < ?"
-#: The workers whose records have not run out.
-WORKERS = "SELECT name, queues, kinds, started_at FROM workers WHERE expires_at >= ? ORDER BY name"
+#: The workers whose records have not run out, each with the running jobs it holds.
+WORKERS = (
+    "SELECT name, queues, kinds, started_at, coalesce(seen_at, started_at),"
+    " (SELECT count(*) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
+    " AND worker = workers.name) FROM workers WHERE expires_at >= ? ORDER BY name"
+)
 #: Queued jobs by queue and kind: those no live worker would claim are shown.
 QUEUED_BY_KIND = (
     "SELECT queue, kind, count(*) FROM jobs WHERE status = 'queued' GROUP BY queue, kind"
@@ -611,65 +616,41 @@ GET_JOB = f"SELECT {_JOBS} FROM jobs WHERE id = ?"
 JOB_EXISTS = "SELECT 1 FROM jobs WHERE id = ?"
 
 
-def job_listing(filters: list[str]) -> str:
-    """Jobs matching every filter (each an SQL condition with one ``?``, from
-    ``LISTING_FILTERS``), newest first, up to a number (the last ``?``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id DESC LIMIT ?"
-
-
 def status_filter(count: int) -> str:
-    """``job_listing``'s condition for jobs in any of ``count`` statuses."""
+    """The condition for jobs in any of ``count`` statuses."""
     return f"status IN ({', '.join('?' * count)})"
 
 
-#: ``job_listing``'s conditions, by the filter's name.
-LISTING_FILTERS = {
-    "queue": "queue = ?",
-    "kind": "kind = ?",
-    "parent_id": "parent_id = ?",
-    "unique_key": "unique_key = ?",
-    "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
-    "before_id": "id < ?",
-}
 #: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
 #: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
 DASHBOARD_FILTERS = {
-    # The ``+`` keeps SQLite walking ids (or jobs_status), filtering as it goes:
+    # The ``+`` keeps SQLite walking the order's index (or jobs_status), filtering as it goes:
     # through jobs_claimable it would read and sort the queue's every queued job.
     "queue": "+queue = ?",
     "kind": "+kind = ?",
     "tag": "id IN (SELECT job_id FROM job_tags WHERE tag = ?)",
-    # LIKE ignores the case of ASCII letters; the store escapes %, _ and \ in the text.
+    # LIKE ignores the case of ASCII letters; the listing escapes %, _ and \ in the text.
     "text": "(payload LIKE ? ESCAPE '\\' OR coalesce(error, '') LIKE ? ESCAPE '\\')",
 }
 
 
-def dashboard_listing(filters: list[str], descending: bool, after: bool, bound: bool) -> str:
-    """A page of the jobs matching every filter, by id; with ``after``, only those
-    past the id given after the filters' parameters (keyset paging: an index seek,
-    never an OFFSET that reads every row before the page); with ``bound``, none beyond
-    the id given next (where a bounded scan ends). The last ``?`` is the page size."""
-    direction, past, within = ("DESC", "<", ">=") if descending else ("ASC", ">", "<=")
-    conditions = [*filters]
-    if after:
-        conditions.append(f"id {past} ?")
-    if bound:
-        conditions.append(f"id {within} ?")
-    clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {_JOBS} FROM jobs{clause} ORDER BY id {direction} LIMIT ?"
-
-
+#: How many jobs a status holds, counted up to a number (along ``jobs_status``).
+STATUS_HOLDS = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"
 #: The lowest and highest job ids: where a bounded scan of ids starts when no page
 #: came before. Two subqueries: each is one step down the id index, where
 #: ``min(id), max(id)`` in one SELECT reads every row.
 ID_RANGE = "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)"
 
 
-def counting(filters: list[str]) -> str:
-    """How many jobs match every filter (as for ``sorted_listing``)."""
-    clause = f" WHERE {' AND '.join(filters)}" if filters else ""
-    return f"SELECT count(*) FROM jobs{clause}"
+#: The listing's SQL (``engines.listing``).
+LISTING = ListingSql(
+    table="jobs",
+    mark="?",
+    columns=_JOBS,
+    tags="job_tags",
+    filters=DASHBOARD_FILTERS,
+    id_range=ID_RANGE,
+)
 
 
 #: Jobs that succeeded or failed since a time, counted by queue, status and minute

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from ..._checks import INT64_MAX
 from ..._records import (
     Claim,
-    JobFilter,
     JobRun,
     NewJob,
     Outcome,
@@ -41,7 +40,7 @@ from ...models import (
     Schedule,
     WorkerInfo,
 )
-from .. import lifecycle, listing, scheduling
+from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
@@ -60,7 +59,13 @@ _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 _PRUNE_CHUNK = 10_000
 
 
-class SQLiteStore:
+#: How many jobs of a status make a page sorted by priority or due time read along
+#: that column's index (checking each row's status: with 5,000 in a million, a page of
+#: 50 reads some 10,000 rows) rather than sort every job of the status.
+_DENSE_STATUS = 5_000
+
+
+class SQLiteStore(listing.JobListing):
     """All reads and writes of one SQLite queue file, safe to share between threads."""
 
     def __init__(
@@ -574,71 +579,31 @@ class SQLiteStore:
         if conn.execute(_sql.JOB_EXISTS, (job_id,)).fetchone() is None:
             raise JobNotFound(job_id)
 
-    def jobs(
-        self,
-        *,
-        status: Iterable[str] = (),
-        queue: str | None = None,
-        kind: str | None = None,
-        tag: str | None = None,
-        parent_id: int | None = None,
-        unique_key: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[Job]:
-        """Jobs matching every given filter, newest first."""
-        where: list[str] = []
-        args: list[Any] = []
-        statuses = list(status)
-        if statuses:
-            where.append(_sql.status_filter(len(statuses)))
-            args.extend(statuses)
-        for name, value in (
-            ("queue", queue),
-            ("kind", kind),
-            ("parent_id", parent_id),
-            ("unique_key", unique_key),
-            ("tag", tag),
-            ("before_id", before_id),
-        ):
-            if value is not None:
-                where.append(_sql.LISTING_FILTERS[name])
-                args.append(value)
-        rows = self._read(_sql.job_listing(where), (*args, limit))
-        return [_rows.job(r) for r in rows]
+    def _listing_sql(self) -> listing.ListingSql:
+        return _sql.LISTING
 
-    def list_jobs(
-        self,
-        where: JobFilter,
-        *,
-        descending: bool = True,
-        after: int | None = None,
-        limit: int = 50,
-        scan: int | None = None,
-    ) -> tuple[list[Job], int | None]:
-        """A page of the jobs matching ``where`` by id, and the id the next page
-        starts after (see ``engines.listing``)."""
+    def _listing_statuses(
+        self, statuses: Sequence[str], order: listing.Order
+    ) -> tuple[list[str], list[Any]]:
+        """Sorted by an indexed column, a status that many jobs hold is checked along
+        that index, without jobs_status (which would make SQLite sort all the jobs of
+        the status), and a rarer one is read through it."""
+        if not statuses:
+            return [], []
+        along = False
+        if order.by in listing.INDEXED_SORTS[1:] and len(statuses) == 1:
+            held = self._read(_sql.STATUS_HOLDS, (statuses[0], _DENSE_STATUS))[0][0]
+            along = held >= _DENSE_STATUS
+        return [("+" if along else "") + _sql.status_filter(len(statuses))], list(statuses)
 
-        def read(
-            part: JobFilter, descending: bool, after: int | None, bound: int | None, limit: int
-        ) -> list[Job]:
-            filters, args = _dashboard_filters(part)
-            sql = _sql.dashboard_listing(filters, descending, after is not None, bound is not None)
-            given = [a for a in (after, bound) if a is not None]
-            return [_rows.job(r) for r in self._read(sql, (*args, *given, limit))]
+    def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
+        return [(_rows.job(row[:-1]), row[-1]) for row in self._read(sql, args)]
 
-        def id_range() -> tuple[int | None, int | None]:
-            lowest, highest = self._read(_sql.ID_RANGE)[0]
-            return lowest, highest
+    def _listing_row(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(self._read(sql, args)[0])
 
-        return listing.list_jobs(
-            read, id_range, where, descending=descending, after=after, limit=limit, scan=scan
-        )
-
-    def count_jobs(self, where: JobFilter) -> int:
-        """How many jobs match ``where``."""
-        filters, args = _dashboard_filters(where)
-        return int(self._read(_sql.counting(filters), args)[0][0])
+    def _listing_rows_raw(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._read(sql, args)]
 
     def finished_per_minute(self, since: float) -> list[tuple[str, str, float, int]]:
         """``(queue, status, minute, count)`` of the jobs that succeeded or failed
@@ -746,6 +711,11 @@ class SQLiteStore:
         with self._write() as tx:
             removed = lifecycle.delete(tx, job_id)
         return removed, tx.delivered
+
+    def steer(self, action: str, job_ids: Sequence[int]) -> tuple[bulk.Steered, Written]:
+        with self._write() as tx:
+            steered = bulk.steer(tx, action, job_ids)
+        return steered, tx.delivered
 
     def prune(
         self,
@@ -886,29 +856,3 @@ class _WriteTx:
             store._turns.give_back()
         if isinstance(exc, sqlite3.Error):
             raise _schema.translate(exc, store.path) from exc
-
-
-def _dashboard_filters(where: JobFilter) -> tuple[list[str], list[Any]]:
-    """The SQL conditions of ``where`` and their parameters, in order."""
-    filters: list[str] = []
-    args: list[Any] = []
-    if where.statuses:
-        filters.append(_sql.status_filter(len(where.statuses)))
-        args.extend(where.statuses)
-    text = None if where.text is None else f"%{_escape_like(where.text)}%"
-    for name, value in (
-        ("queue", where.queue),
-        ("kind", where.kind),
-        ("tag", where.tag),
-        ("text", text),
-    ):
-        if value is not None:
-            condition = _sql.DASHBOARD_FILTERS[name]
-            filters.append(condition)
-            args.extend([value] * condition.count("?"))
-    return filters, args
-
-
-def _escape_like(text: str) -> str:
-    """``text`` matched literally by LIKE ... ESCAPE '\\'."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -240,7 +240,7 @@ function drawWorkers(workers) {
     const tr = el("tr");
     tr.append(el("td", w.name), el("td", w.host ?? ""), el("td", w.pid ?? ""),
       el("td", w.queues.join(", ")), el("td", w.kinds === null ? "any" : w.kinds.join(", ")),
-      el("td", when(w.started_at)));
+      el("td", w.holding), el("td", when(w.last_heartbeat)), el("td", when(w.started_at)));
     body.append(tr);
   }
   $("no-workers").hidden = workers.length > 0;
@@ -252,6 +252,7 @@ function filtersToForm(query) {
   const form = $("filters");
   for (const name of ["queue", "kind", "tag", "text"]) form.elements[name].value = query.get(name) || "";
   form.elements.order.value = query.get("order") || "desc";
+  form.elements.sort.value = query.get("sort") || "id";
   const chosen = query.getAll("status");
   for (const box of $("statuses").querySelectorAll("input")) box.checked = chosen.includes(box.value);
 }
@@ -264,6 +265,7 @@ function formToFilters() {
     const value = form.elements[name].value.trim();
     if (value) query.set(name, value);
   }
+  if (form.elements.sort.value !== "id") query.set("sort", form.elements.sort.value);
   if (form.elements.order.value !== "desc") query.set("order", form.elements.order.value);
   return query;
 }
@@ -271,7 +273,7 @@ function formToFilters() {
 // Only the filter: what a count or a bulk action is about.
 function filterOnly(query) {
   const only = new URLSearchParams();
-  for (const [key, value] of query) if (key !== "order") only.append(key, value);
+  for (const [key, value] of query) if (key !== "order" && key !== "sort") only.append(key, value);
   return only;
 }
 
@@ -386,7 +388,7 @@ function onJobEvent(event) {
     fillRow(tr, event.job);
   } else if (
     event.type === "enqueued" && state.pages.length === 0 && !state.query.get("order")
-    && matches(event.job)
+    && !state.query.get("sort") && matches(event.job)
   ) {
     const body = $("jobs").tBodies[0];
     body.prepend(jobRow(event.job));
@@ -471,6 +473,9 @@ async function openJob(id) {
 function drawJob(job) {
   $("job-title").textContent = `Job ${job.id}: ${job.kind}`;
   drawJobState(job);
+  const reasons = $("job-waiting").querySelector("ul");
+  reasons.replaceChildren(...job.waiting.map((reason) => el("li", reason)));
+  $("job-waiting").hidden = job.waiting.length === 0;
   $("job-payload").textContent = json(job.payload);
   $("job-result").textContent = json(job.result);
   const error = job.error;
@@ -513,6 +518,7 @@ function drawJobState(job) {
     if (name === "status") dd.className = `status ${value}`;
     fields.append(el("dt", name), dd);
   }
+  if (job.status !== "queued") $("job-waiting").hidden = true;
   $("job-progress").value = job.progress;
   $("job-message").textContent = job.message ?? "";
 }

@@ -196,11 +196,16 @@ def routes(
         job_id = _number(request.path_params["job_id"])
         if job_id is None:
             return _no_job(request)
+
+        def read() -> dict[str, Any]:
+            found = queue.get(job_id)
+            waiting = queue.why_waiting(job_id) if found.status.value == "queued" else []
+            return {**summary(found), "result": found.result, "waiting": waiting}
+
         try:
-            found = await _run(queue.get, job_id)
+            return JSONResponse(await _run(read))
         except litequeue.JobNotFound:
             return _no_job(request)
-        return JSONResponse({**summary(found), "result": found.result})
 
     async def change(request: Request) -> Response:
         job_id, action = _number(request.path_params["job_id"]), request.path_params["action"]

@@ -50,11 +50,12 @@ function render(job, older = false) {
   const button = (label, action) => {
     const b = document.createElement("button");
     b.textContent = label;
-    if (action !== "view") b.className = "change";
+    if (action !== "view" && action !== "why") b.className = "change";
     b.addEventListener("click", (e) => { e.stopPropagation(); act(job.id, action); });
     actions.append(b);
   };
   if (job.status === "failed" || job.status === "cancelled") button("retry", "retry");
+  if (job.status === "queued") button("why?", "why");
   if (job.status === "queued" || job.status === "running") button("cancel", "cancel");
   if (job.status === "succeeded") button("view", "view");
   if (job.status !== "running") button("delete", "delete");
@@ -69,6 +70,7 @@ function forget(id) {
 async function act(id, action) {
   try {
     if (action === "view") return await show(id);
+    if (action === "why") return await why(id);
     await api(`api/jobs/${id}/${action}`, { method: "POST" });
     say(`job ${id}: ${action} done`);
   } catch (error) {
@@ -98,6 +100,14 @@ function item(list, text, when) {
 
 function period(entry) {
   return [entry.start, entry.end].filter(Boolean).join(" – ");
+}
+
+// Why a queued CV has not started (its schedule, its queue's limits, what it waits
+// for), in the row's last column until the row changes.
+async function why(id) {
+  const job = await api(`api/jobs/${id}`);
+  const tr = rows.get(id);
+  if (tr && job.status === "queued") tr.cells[3].textContent = job.waiting.join("; ");
 }
 
 // The extracted CV as a profile, beside the file it was read from.
