@@ -2,6 +2,8 @@
 worker held back by a rate limit. Run on demand, never in the test suite::
 
     python benchmarks/bench_flow.py [--n 3000] [--rounds 3] [--finished 1000,1000000]
+    python benchmarks/bench_flow.py --start-pg           # on a throwaway PostgreSQL server
+    python benchmarks/bench_flow.py --db postgresql://user@host:port/db
 
 Each variant claims and finishes ``n`` jobs one claim at a time (the outcome of one
 recorded in the transaction that claims the next, as a worker with concurrency 1
@@ -17,6 +19,10 @@ Rounds are interleaved (each round runs every variant once, in a shuffled order)
 the ratio to ``plain`` is taken round by round. The held-back worker runs in its own
 process, waiting on a queue whose rate allows no more starts, and its CPU time over
 five seconds is read from ``/proc``.
+
+On PostgreSQL (``--db URL``, whose user may ``CREATE DATABASE``, or ``--start-pg``) the
+finished rows are made once per size in a template database (as ``bench_pg.py``'s
+``claim_big`` makes them), and every run claims from a fresh copy of it.
 """
 
 from __future__ import annotations
@@ -34,7 +40,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import contextlib
+from collections.abc import Iterator
+
 import litequeue
+import pg_drivers
 from bench_queue import _fill_finished_direct
 from litequeue._records import Claim, Outcome
 
@@ -46,7 +56,7 @@ VARIANTS = {
 }
 
 
-def claim_loop(path: Path, variant: str, n: int) -> float:
+def claim_loop(path: Path | str, variant: str, n: int) -> float:
     """Seconds per claim (with the previous job's outcome) over ``n`` jobs."""
     q = litequeue.Queue(path, durability="normal")
     settings = VARIANTS[variant]
@@ -78,9 +88,8 @@ def claim_loop(path: Path, variant: str, n: int) -> float:
     return elapsed / n
 
 
-def held_back_cpu(folder: Path) -> float:
+def held_back_cpu(path: Path | str) -> float:
     """The CPU share of a worker process that waits on a rate limit for five seconds."""
-    path = folder / "held.db"
     with litequeue.Queue(path) as q:
         q.set_queue("default", rate="1/h")
         q.enqueue_many([("noop", i) for i in range(2)])
@@ -106,37 +115,138 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class Files:
+    """Queues in files: a base file per size of finished rows, copied for each run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def base(self, finished: int) -> Path:
+        base = self.folder / f"base-{finished}.db"
+        litequeue.Queue(base).close()
+        _fill_finished_direct(base, finished)
+        return base
+
+    @contextlib.contextmanager
+    def copy(self, base: Path | str, name: str) -> Iterator[Path | str]:
+        path = self.folder / f"{name}.db"
+        shutil.copy(base, path)
+        try:
+            yield path
+        finally:
+            path.unlink()
+
+    @contextlib.contextmanager
+    def empty(self, name: str) -> Iterator[Path | str]:
+        yield self.folder / f"{name}.db"
+
+
+class Databases:
+    """Queues in PostgreSQL databases: a template database per size of finished rows,
+    a fresh copy of it for each run (``CREATE DATABASE ... TEMPLATE``)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True)
+        self.made: list[str] = []
+
+    def _dsn(self, name: str) -> str:
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        name = f"flow_{os.getpid()}_{name}"
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with_template = f' TEMPLATE "{template}"' if template else ""
+        self.admin.execute(f'CREATE DATABASE "{name}"{with_template}')
+        self.made.append(name)
+        return name
+
+    def _drop(self, name: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.remove(name)
+
+    def base(self, finished: int) -> str:
+        name = self._create(f"base_{finished}")
+        dsn = self._dsn(name)
+        queue = litequeue.Queue(dsn, autoload_plugins=False)
+        queue.handler("noop")(lambda ctx, payload: None)
+        pg_drivers._litequeue_finished(queue, litequeue, dsn, finished)
+        queue.close()
+        return name
+
+    @contextlib.contextmanager
+    def copy(self, base: Path | str, name: str) -> Iterator[Path | str]:
+        made = self._create(name, str(base))
+        try:
+            yield self._dsn(made)
+        finally:
+            self._drop(made)
+
+    @contextlib.contextmanager
+    def empty(self, name: str) -> Iterator[Path | str]:
+        made = self._create(name)
+        try:
+            yield self._dsn(made)
+        finally:
+            self._drop(made)
+
+    def close(self) -> None:
+        for name in list(self.made):
+            self._drop(name)
+        self.admin.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--finished", default="1000,1000000")
+    parser.add_argument("--db", help="a postgresql:// URL whose user may CREATE DATABASE")
+    parser.add_argument("--start-pg", action="store_true", help="a throwaway server: .ci/postgres")
     args = parser.parse_args()
+    url = args.db
+    if args.start_pg:
+        from bench_pg import start_server
+
+        url = start_server(durable=False)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        for finished in (int(x) for x in args.finished.split(",")):
-            base = folder / f"base-{finished}.db"
-            litequeue.Queue(base).close()
-            _fill_finished_direct(base, finished)
-            per_claim: dict[str, list[float]] = {v: [] for v in VARIANTS}
-            for _ in range(args.rounds):
-                order = list(VARIANTS)
-                random.shuffle(order)
-                for variant in order:
-                    path = folder / f"{variant}.db"
-                    shutil.copy(base, path)
-                    per_claim[variant].append(claim_loop(path, variant, args.n))
-                    path.unlink()
-            plain = per_claim["plain"]
-            print(f"finished rows: {finished:,}")
-            for variant, times in per_claim.items():
-                ratios = [t / p for t, p in zip(times, plain, strict=True)]
-                print(
-                    f"  {variant:8} {statistics.median(times) * 1e6:7.1f} µs a claim"
-                    f"  x{statistics.median(ratios):.2f} plain"
-                    f"  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
-                )
-        print(f"held-back worker: {held_back_cpu(folder) * 100:.2f}% of a core")
+        where: Files | Databases = Files(Path(tmp)) if url is None else Databases(url)
+        try:
+            run(where, args)
+        finally:
+            if isinstance(where, Databases):
+                where.close()
+    if args.start_pg:
+        from bench_pg import stop_server
+
+        stop_server(url)
+
+
+def run(where: Files | Databases, args: argparse.Namespace) -> None:
+    print("engine:", "SQLite" if isinstance(where, Files) else "PostgreSQL")
+    for finished in (int(x) for x in args.finished.split(",")):
+        base = where.base(finished)
+        per_claim: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        for _ in range(args.rounds):
+            order = list(VARIANTS)
+            random.shuffle(order)
+            for variant in order:
+                with where.copy(base, variant.replace("-", "_")) as target:
+                    per_claim[variant].append(claim_loop(target, variant, args.n))
+        plain = per_claim["plain"]
+        print(f"finished rows: {finished:,}", flush=True)
+        for variant, times in per_claim.items():
+            ratios = [t / p for t, p in zip(times, plain, strict=True)]
+            print(
+                f"  {variant:8} {statistics.median(times) * 1e6:7.1f} µs a claim"
+                f"  x{statistics.median(ratios):.2f} plain"
+                f"  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})",
+                flush=True,
+            )
+    with where.empty("held") as target:
+        print(f"held-back worker: {held_back_cpu(target) * 100:.2f}% of a core")
 
 
 if __name__ == "__main__":

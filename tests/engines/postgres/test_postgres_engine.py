@@ -19,6 +19,7 @@ import pytest
 
 import litequeue
 from litequeue import JobStatus
+from litequeue._records import Claim, Outcome
 from litequeue.engines.postgres import _schema
 
 NEWEST = len(_schema.load_migrations())
@@ -74,6 +75,24 @@ def test_a_newer_litequeue_that_replaced_the_enqueue_function_stops_this_ones_wr
     _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
     with pytest.raises(litequeue.SchemaTooNew, match=f"schema version {NEWEST + 1} while"):
         queue.enqueue("k", 2)
+
+
+def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_claims(
+    queue: litequeue.Queue, url: str
+) -> None:
+    job = queue.enqueue("k", 1)
+    queue.enqueue("k", 2)
+    claim = Claim(worker="w", queues=("default",), limit=1, lease=30.0)
+    (running,), _, _ = queue.store.claim(claim)
+    done = Outcome(running.job_id, running.run_id, "succeeded", "null", attempt=1)
+    _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+    with pytest.raises(litequeue.SchemaTooNew, match="while this process had it open"):
+        queue.store.claim(claim, [done])
+    # nothing of the refused call stays: the success is not recorded, no job claimed
+    assert _sql(url, "SELECT id, status FROM litequeue_jobs ORDER BY id") == [
+        (job.id, "running"),
+        (job.id + 1, "queued"),
+    ]
 
 
 def test_a_database_without_the_schema_is_refused_when_migrating_is_off(url: str) -> None:

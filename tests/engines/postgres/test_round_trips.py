@@ -69,17 +69,30 @@ def test_an_enqueue_with_a_parent_is_one_transaction(queue: litequeue.Queue) -> 
     assert _waits(queue, lambda: queue.enqueue("k", 1, parent_id=parent.id)) == 4
 
 
-def test_a_claim_that_records_a_success_waits_six_times(queue: litequeue.Queue) -> None:
+def test_a_claim_that_records_a_success_waits_once(queue: litequeue.Queue) -> None:
     queue.enqueue("k", 0)
     queue.enqueue("k", 1)
     store = queue.store
     (first,), _, _ = store.claim(_CLAIM)
     done = Outcome(first.job_id, first.run_id, "succeeded", "null", attempt=first.attempt)
-    # the clock, the success, the sweep of expired leases, the queue's flow-control
-    # settings, the claim, then the events, the wake-up and the commit together
-    assert _waits(queue, lambda: store.claim(_CLAIM, [done])) == 6
+    # one statement: the success, the claim, their events and the wake-up
+    assert _waits(queue, lambda: store.claim(_CLAIM, [done])) == 1
     assert queue.get(first.job_id).status is litequeue.JobStatus.SUCCEEDED
     assert queue.get(first.job_id + 1).status is litequeue.JobStatus.RUNNING
+
+
+def test_a_claim_from_a_queue_with_flow_control_waits_once(queue: litequeue.Queue) -> None:
+    queue.set_queue("default", rate="1000/s", per_key_limit=1)
+    for key in ("a", "a", "b"):
+        queue.enqueue("k", 0, limit_key=key)
+    store = queue.store
+    claim = Claim(worker="w", queues=("default",), limit=3, lease=30.0)
+    (first,), _, _ = store.claim(_CLAIM)
+    done = Outcome(first.job_id, first.run_id, "succeeded", "null", attempt=first.attempt)
+    claimed: list[Any] = []
+    assert _waits(queue, lambda: claimed.extend(store.claim(claim, [done])[0])) == 1
+    # the key of the job that succeeded has room again; one job per key at a time
+    assert sorted(r.job_id for r in claimed) == [first.job_id + 1, first.job_id + 2]
 
 
 def test_a_claim_takes_back_an_expired_lease_first(queue: litequeue.Queue) -> None:

@@ -124,7 +124,7 @@ INSERT_JOB = (
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
-#: One job in one round trip, called in autocommit (migration 0008): the job, its tags,
+#: One job in one round trip, called in autocommit (migration 0009): the job, its tags,
 #: its event under the event lock and the wake-up commit as this statement's
 #: transaction. Every argument is cast: overloads are resolved by type, and psycopg
 #: sends a Python int as the smallest integer type that holds it.
@@ -207,6 +207,19 @@ CLAIM = (
     # from a LIMIT parameter) may be planned as a hash of the whole table.
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
+#: The worker's claim in one call, with the successes it reports (the function of
+#: migration 0008): one wait for the server where the statements one by one took six.
+#: A row per claimed job (``JOB_COLUMNS``), the first also with what the call did.
+#: SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
+#: decide, and the store's general path runs instead.
+CLAIM_AT_ONCE = (
+    "SELECT * FROM litequeue_claim(%(worker)s, %(queues)s::text[], %(kinds)s::text[],"
+    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)s::text[],"
+    " %(versions)s::text[], %(schema)s, %(channel)s)"
+)
+#: Raised by ``litequeue_claim`` for what only the general path handles: a lease to
+#: take back, or a success of a job with a parent or children.
+CLAIM_DEFERRED = "LQ001"
 #: Attempts whose lease ran out (their worker died or stalled), taken back in the
 #: claiming transaction; rows another transaction is taking back are skipped.
 EXPIRED = (

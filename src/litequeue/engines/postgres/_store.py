@@ -141,11 +141,14 @@ class PostgresStore(listing.JobListing):
         """Run ``body`` in one write transaction and commit it with its events and
         wake-ups; a lost race (deadlock, a unique key taken at the same instant) runs
         it again."""
+        return self._retrying(lambda conn: self._attempt(conn, body))
+
+    def _retrying(self, run: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``run`` on a connection of the pool, again after a lost race."""
         for tries in range(_RACE_RETRIES + 1):
             try:
                 with self._pool.connection() as conn:
-                    value, tx = self._attempt(conn, body)
-                return value, tx
+                    return run(conn)
             except _KeyRace:
                 if tries < _RACE_RETRIES:
                     continue
@@ -455,6 +458,10 @@ class PostgresStore(listing.JobListing):
     ) -> tuple[list[Running], list[Outcome], Written]:
         """Record ``outcomes`` and claim up to ``claim.limit`` jobs, in one transaction
         that first takes back expired leases."""
+        if all(o.status == "succeeded" and o.parent_id is None for o in outcomes):
+            at_once = self._claim_at_once(claim, outcomes)
+            if at_once is not None:
+                return at_once
         kinds = None if claim.kinds is None else list(claim.kinds)
 
         def body(tx: PostgresTransaction) -> tuple[list[Outcome], list[Any]]:
@@ -526,7 +533,62 @@ class PostgresStore(listing.JobListing):
                 break
         return rows
 
+    def _claim_at_once(
+        self, claim: Claim, successes: Sequence[Outcome]
+    ) -> tuple[list[Running], list[Outcome], Written] | None:
+        """``claim`` after recording ``successes``, in one statement (``CLAIM_AT_ONCE``);
+        ``None`` when the job lifecycle must decide, and ``claim`` runs its general
+        path (nothing of this call stays)."""
+        params = {
+            "worker": claim.worker,
+            "queues": list(claim.queues),
+            "kinds": None if claim.kinds is None else list(claim.kinds),
+            "wanted": max(0, claim.limit),
+            "lease": claim.lease,
+            "ids": [o.job_id for o in successes],
+            "runs": [o.run_id for o in successes],
+            "results": [o.result for o in successes],
+            "versions": [o.handler_version for o in successes],
+            "schema": self.version,
+            "channel": self._channel,
+        }
+
+        def call(conn: psycopg.Connection[Any]) -> list[Any] | None:
+            try:
+                return conn.execute(_sql.CLAIM_AT_ONCE, params).fetchall()
+            except psycopg.Error as exc:
+                if exc.sqlstate == _sql.CLAIM_DEFERRED:
+                    return None
+                raise
+
+        rows = self._retrying(call)
+        if rows is None:
+            return None
+        row = rows[0]
+        if row["out_schema"] > self.version:
+            raise self._too_new(row["out_schema"])
+        by_run = {o.run_id: o for o in successes}
+        accepted = [by_run[run_id] for run_id in row["out_runs"]]
+        events: list[tuple[int, EventType, dict[str, Any]]] = [
+            (o.job_id, EventType.SUCCEEDED, {"attempt": attempt})
+            for o, attempt in zip(accepted, row["out_attempts"], strict=True)
+        ]
+        jobs = rows if row["id"] is not None else []
+        events.extend(
+            (job["id"], EventType.STARTED, {"attempt": job["attempt"], "worker": claim.worker})
+            for job in jobs
+        )
+        written = [
+            (seq, job_id, type_, data)
+            for seq, (job_id, type_, data) in zip(row["out_seqs"], events, strict=True)
+        ]
+        return _rows.running(jobs), accepted, Written(written, row["out_now"])
+
     def finish(self, outcomes: Sequence[Outcome]) -> tuple[list[Outcome], Written]:
+        if all(o.status == "succeeded" and o.parent_id is None for o in outcomes):
+            at_once = self._claim_at_once(_NO_CLAIM, outcomes)
+            if at_once is not None:
+                return at_once[1], at_once[2]
         accepted, tx = self._transact(lambda tx: lifecycle.record_outcomes(tx, outcomes))
         return accepted, tx.delivered
 
@@ -889,6 +951,10 @@ def _made(new: NewJob, job_id: int, now: float, run_at: float) -> Job:
         created_at=created_at,
         updated_at=created_at,
     )
+
+
+#: A claim of no job: ``finish`` records successes through ``CLAIM_AT_ONCE`` too.
+_NO_CLAIM = Claim(worker="", queues=(), limit=0, lease=0.0)
 
 
 class _KeyRace(Exception):
