@@ -135,6 +135,10 @@ class SQLiteStore(listing.JobListing):
         file does not say which, and reading this costs no I/O)."""
         return int(self._read(_sql.DATA_VERSION)[0][0])
 
+    def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> None:
+        """None: the file tells no one of a commit; a worker looks at ``data_version``."""
+        return None
+
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         """Block until another connection commits, or ``timeout`` passes; True when a
         change was seen. Reads ``PRAGMA data_version`` every ``poll`` seconds (a
