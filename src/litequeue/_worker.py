@@ -214,6 +214,9 @@ class Worker:
             self._running = True
         restore = self._install_signal_handlers()
         remove_waker = self._bus.add_waker(self._wake)
+        # Where the store wakes this worker for other processes' commits, it never
+        # looks at data_version (each look would find the change the wake reported).
+        unwatch = self._store.watch(self.queues, self._wake)
         remove_cancel_listener = self._bus.on_cancel(self._cancelled_here)
         self._chain = self.concurrency == 1
         _plugins.notify_each(self.queue.plugin_manager, "litequeue_worker_started", worker=self)
@@ -222,7 +225,7 @@ class Worker:
                 _plugins.register_schedules(
                     self.queue.plugin_manager, self.queue.schedule, self.queue
                 )
-            self._serve(until_empty)
+            self._serve(until_empty, looks=unwatch is None)
         finally:
             self._chain = False
             try:
@@ -234,6 +237,8 @@ class Worker:
                 self._hurry = False
                 self._running = False
                 remove_waker()
+                if unwatch is not None:
+                    unwatch()
                 remove_cancel_listener()
                 restore()
                 _plugins.notify_each(
@@ -265,7 +270,9 @@ class Worker:
 
     # -- the loop ---------------------------------------------------------------------
 
-    def _serve(self, until_empty: bool) -> None:
+    def _serve(self, until_empty: bool, *, looks: bool) -> None:
+        """The claim loop; ``looks``: whether an idle worker looks at the store's
+        ``data_version`` for other processes' commits (else the store wakes it)."""
         outcomes: list[Outcome] = []
         want = True
         seen_version = self._store.data_version(self.queues)
@@ -320,14 +327,14 @@ class Worker:
                 continue  # record timed-out attempts before waiting any longer
             timeout = min(self._next_timeout(), next_beat - now, max(0.0, next_schedules - now))
             if not want and self.concurrency > len(self._inflight):
-                poll = self.poll_interval
+                poll = self.poll_interval if looks else timeout
                 if not self._inflight and now - busy_at >= self.IDLE_AFTER:
                     poll = max(poll, self.IDLE_POLL)
                 timeout = min(timeout, poll, max(0.0, next_due - time.time()))
             got = self._wait(timeout)
             if got is None or time.time() >= next_due:
-                want = True  # woken by a local commit or a due job
-            elif not want and self.concurrency > len(self._inflight):
+                want = True  # woken by a commit or a due job
+            elif looks and not want and self.concurrency > len(self._inflight):
                 version = self._store.data_version(self.queues)
                 if version != seen_version:
                     seen_version, want = version, True

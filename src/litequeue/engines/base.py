@@ -379,6 +379,12 @@ class Store(Protocol):
         """Block until another connection commits, or ``timeout`` passes; True when a
         change was seen."""
 
+    def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> Callable[[], None] | None:
+        """Call ``waker()`` (from another thread) whenever ``data_version(queues)``
+        moves, until the returned function is called: an idle worker then claims as
+        soon as work comes, without looking. ``None`` where the engine cannot tell
+        without being asked: the worker looks at ``data_version`` instead."""
+
     def schema_version(self) -> int:
         """The migration number the database is at."""
 

@@ -68,6 +68,16 @@ def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_writes(
         queue.enqueue("k", 2)
 
 
+def test_a_newer_litequeue_that_replaced_the_enqueue_function_stops_this_ones_writes(
+    queue: litequeue.Queue, url: str
+) -> None:
+    queue.enqueue("k", 1)
+    _sql(url, "DROP FUNCTION litequeue_enqueue")
+    _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+    with pytest.raises(litequeue.SchemaTooNew, match=f"schema version {NEWEST + 1} while"):
+        queue.enqueue("k", 2)
+
+
 def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_claims(
     queue: litequeue.Queue, url: str
 ) -> None:
@@ -179,6 +189,28 @@ def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -
             worker.stop()
             thread.join(10)
     # Well under the fallback poll (a second): the notification woke it.
+    assert waited < 0.5
+
+
+def test_an_idle_worker_that_never_looks_is_woken_by_another_connections_enqueue(
+    url: str,
+) -> None:
+    with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
+        started = threading.Event()
+        queue.handler("k")(lambda ctx, p: started.set())
+        # It would look for work once a minute; the listening thread wakes it instead.
+        worker = litequeue.Worker(queue, poll_interval=60)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            time.sleep(1.5)  # idle for longer than a fallback period
+            enqueued = time.monotonic()
+            other.enqueue("k", 1)
+            assert started.wait(5)
+            waited = time.monotonic() - enqueued
+        finally:
+            worker.stop()
+            thread.join(10)
     assert waited < 0.5
 
 

@@ -252,12 +252,17 @@ def test_workers_reconnect_after_a_server_restart_and_nothing_acknowledged_is_lo
     record = tmp_path / "record.txt"
     with litequeue.Queue(own_server) as q:
         before = [j.id for j in q.enqueue_many([("record", {"sleep": 0.01}) for _ in range(200)])]
+        readies = [tmp_path / f"ready-{n}" for n in range(2)]
         workers = [
-            start_worker(own_server, record, "--concurrency", "2", "--durability", "full")
-            for _ in range(2)
+            start_worker(
+                own_server, record, "--concurrency", "2", "--durability", "full", "--ready", str(r)
+            )
+            for r in readies
         ]
         try:
-            wait_for(lambda: len(ends(record)) >= 40)
+            # Both running before the restart: a worker that starts while the server is
+            # down stops at once with DatabaseUnreachable, which is not what is tested here.
+            wait_for(lambda: all(r.exists() for r in readies) and len(ends(record)) >= 40)
             restart(own_server)
             # The queue opened before the restart goes on: a call that meets the broken
             # connection says so with a typed error, and the next one reconnects.

@@ -44,11 +44,29 @@ def _waits(queue: litequeue.Queue, call: Callable[[], Any]) -> int:
     return sum(1 for pair in itertools.pairwise(directions) if pair == ("F", "B"))
 
 
-def test_an_enqueue_waits_for_the_server_three_times(queue: litequeue.Queue) -> None:
+def test_an_enqueue_waits_for_the_server_once(queue: litequeue.Queue) -> None:
     queue.enqueue("k", 0)
-    # the clock, the job's insert, then the event lock, the event, the wake-up and the
-    # commit together
-    assert _waits(queue, lambda: queue.enqueue("k", 1)) == 3
+    # one call of the enqueue function: the job, its event, the wake-up and the commit
+    assert _waits(queue, lambda: queue.enqueue("k", 1)) == 1
+    assert _waits(queue, lambda: queue.enqueue("k", 2, tags=["t"], unique_key="u")) == 1
+    assert [job.payload for job in queue.jobs(tag="t")] == [2]
+
+
+def test_an_enqueue_whose_key_is_held_returns_the_holder(queue: litequeue.Queue) -> None:
+    held = queue.enqueue("k", 0, unique_key="u")
+    got: list[litequeue.Job] = []
+    # the call that met the holder, then the transaction that reads it: the clock, the
+    # holder, then the commit
+    assert _waits(queue, lambda: got.append(queue.enqueue("k", 1, unique_key="u"))) == 4
+    assert [job.id for job in got] == [held.id]
+    assert queue.stats()["default"]["queued"] == 1
+
+
+def test_an_enqueue_with_a_parent_is_one_transaction(queue: litequeue.Queue) -> None:
+    parent = queue.enqueue("k", 0)
+    # the clock, the parent's count, the insert, then the event lock, the event, the
+    # wake-up and the commit together
+    assert _waits(queue, lambda: queue.enqueue("k", 1, parent_id=parent.id)) == 4
 
 
 def test_a_claim_that_records_a_success_waits_once(queue: litequeue.Queue) -> None:

@@ -488,3 +488,55 @@ def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlites_wait(
         queue.handler("k")(lambda ctx, p: "done")
         assert litequeue.Worker(queue).run(until_empty=True) == 1
         assert queue.stats()["default"]["succeeded"] == 1
+
+
+def test_writers_of_many_connections_taking_turns_all_get_theirs(db_path: Path) -> None:
+    """Writers that keep contending for the turn each get it as soon as it is free:
+    none waits out its busy timeout. Threads of one process, each with its own
+    queue, contend hardest: the interpreter lock delays the waiting."""
+    litequeue.Queue(db_path).close()
+    errors: list[Exception] = []
+
+    def enqueue() -> None:
+        with litequeue.Queue(db_path, durability="normal", busy_timeout=5) as queue:
+            try:
+                for i in range(300):
+                    queue.enqueue("k", {"i": i})
+            except Exception as exc:
+                errors.append(exc)
+
+    writers = [threading.Thread(target=enqueue) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert errors == []
+    with litequeue.Queue(db_path) as queue:
+        assert queue.stats()["default"]["queued"] == 1200
+
+
+def test_a_worker_with_nothing_to_claim_does_not_wait_for_the_writers_turn(
+    db_path: Path,
+) -> None:
+    """An idle worker looks for work by reading: it does not queue behind writers
+    (nor make them queue behind it) while nothing is there for it."""
+    import fcntl
+
+    queue = litequeue.Queue(db_path)
+    queue.handler("k")(lambda ctx, p: None)
+    queue.enqueue("other")  # a kind this worker does not take
+    holder = os.open(f"{db_path}-lock", os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another writer's turn
+    claimed: list[int] = []
+    looker = threading.Thread(
+        target=lambda: claimed.append(litequeue.Worker(queue).run_once()), daemon=True
+    )
+    try:
+        looker.start()
+        looker.join(5)
+        assert claimed == [0]
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+    looker.join(10)
+    queue.close()

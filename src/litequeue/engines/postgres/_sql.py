@@ -102,7 +102,7 @@ EVENT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('litequeue:events'))"
 INSERT_EVENTS = (
     "INSERT INTO litequeue_events (job_id, type, at, data)"
     " SELECT e.job_id, e.type, %s, e.data"
-    " FROM unnest(%s::bigint[], %s::text[], %s::text[]) WITH ORDINALITY"
+    " FROM unnest(%s::bigint[], %s::text[], %b::text[]) WITH ORDINALITY"
     " AS e(job_id, type, data, n) ORDER BY e.n RETURNING seq"
 )
 #: A wake-up for idle workers, sent at commit: PostgreSQL delivers one per channel and
@@ -131,13 +131,22 @@ INSERT_JOB = (
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
+#: One job in one round trip, called in autocommit (migration 0009): the job, its tags,
+#: its event under the event lock and the wake-up commit as this statement's
+#: transaction. Every argument is cast: overloads are resolved by type, and psycopg
+#: sends a Python int as the smallest integer type that holds it.
+ENQUEUE_ONE = (
+    "SELECT schema_version, server_now, due_at, new_id, event_seq FROM litequeue_enqueue("
+    "%s::integer, %s::float8, %s::text, %s::text, %s::text, %s::bigint, %s::float8,"
+    " %s::bigint, %s::float8, %s::text, %s::text[], %s::text, %s::text, %s::text, %s::text)"
+)
 #: Jobs that differ only in their payloads, one statement for the lot (the payloads
 #: as an array of JSON texts, inserted in order).
 INSERT_RUN = (
     "INSERT INTO litequeue_jobs (kind, queue, status, payload, priority, run_at,"
     " max_attempts, timeout, tags, created_at, updated_at)"
     " SELECT %s, %s, 'queued', p.payload, %s, %s, %s, %s, %s, %s, %s"
-    " FROM unnest(%s::text[]) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
+    " FROM unnest(%b::text[]) WITH ORDINALITY AS p(payload, n) ORDER BY p.n"
     " RETURNING id"
 )
 #: A job's tags, in the table that ``jobs(tag=...)`` and ``stats(tag=...)`` search.

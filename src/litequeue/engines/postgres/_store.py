@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import dict_row, scalar_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._rates import Rate
@@ -69,6 +69,8 @@ _POOL_SIZE = 8
 _RACE_RETRIES = 5
 #: SQLSTATEs of a lost race: serialization failure, deadlock, unique violation.
 _RACES = {"40001", "40P01", "23505"}
+#: SQLSTATE of a call to a function the database does not have.
+_UNDEFINED_FUNCTION = "42883"
 
 
 class PostgresStore(listing.JobListing):
@@ -221,6 +223,11 @@ class PostgresStore(listing.JobListing):
     def wait_for_change(self, timeout: float, poll: float) -> bool:
         return self._wakeups.wait(timeout, poll)
 
+    def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> Callable[[], None]:
+        """Call ``waker()`` from the listening thread when ``data_version(queues)``
+        moves (a notification, or a fallback period)."""
+        return self._wakeups.watch(queues, waker)
+
     def schema_version(self) -> int:
         rows = self._read(_sql.SCHEMA_VERSION)
         return int(rows[0]["version"]) if rows else 0
@@ -228,6 +235,13 @@ class PostgresStore(listing.JobListing):
     # -- enqueue ----------------------------------------------------------------------
 
     def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
+        if len(news) == 1:
+            new = news[0]
+            if isinstance(new, NewJob) and _one_statement(new):
+                made = self._enqueue_one(new)
+                if made is not None:
+                    return made
+
         def body(tx: PostgresTransaction) -> list[Job]:
             jobs: list[Job] = []
             refs: dict[str, int] = {}  # what later jobs' depends_on may name
@@ -241,28 +255,73 @@ class PostgresStore(listing.JobListing):
         jobs, tx = self._transact(body)
         return jobs, tx.delivered
 
+    def _enqueue_one(self, new: NewJob) -> tuple[list[Job], Written] | None:
+        """One job in one round trip (``_sql.ENQUEUE_ONE``, in autocommit); ``None``
+        when an active job holds its unique key and nothing was written (the general
+        path then returns the holder, or inserts if it finished meanwhile)."""
+        data = {"kind": new.kind, "queue": new.queue}
+        params = (
+            self.version,
+            time.time(),
+            new.kind,
+            new.queue,
+            new.payload,
+            new.priority,
+            new.run_at,
+            new.max_attempts,
+            new.timeout,
+            encode_json(new.tags) if new.tags else "[]",
+            list(new.tags),
+            new.unique_key,
+            new.limit_key,
+            encode_json(data),
+            self._channel,
+        )
+        for tries in range(_RACE_RETRIES + 1):
+            try:
+                with self._pool.connection() as conn:
+                    row = conn.execute(_sql.ENQUEUE_ONE, params).fetchone()
+                break
+            except psycopg.Error as exc:
+                state = getattr(exc, "sqlstate", None)
+                if state in _RACES and tries < _RACE_RETRIES:
+                    continue
+                if state == _UNDEFINED_FUNCTION:  # a newer schema may have replaced it
+                    version = self.schema_version()
+                    if version > self.version:
+                        raise self._too_new(version) from exc
+                raise self._lost(exc) from exc
+        assert row is not None
+        if row["schema_version"] > self.version:
+            raise self._too_new(row["schema_version"])
+        job_id = row["new_id"]
+        if job_id is None:
+            return None
+        now = row["server_now"]
+        written = Written([(row["event_seq"], job_id, EventType.ENQUEUED, data)], now)
+        return [_made(new, job_id, now, row["due_at"])], written
+
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
         template, now = run.template, tx.now
-        rows = tx.run(
-            _sql.INSERT_RUN,
-            (
-                template.kind,
-                template.queue,
-                template.priority,
-                now if template.run_at is None else tx.server_time(template.run_at),
-                template.max_attempts,
-                template.timeout,
-                encode_json(template.tags) if template.tags else "[]",
-                now,
-                now,
-                # Each payload's text, encoded again from the value it reads back as
-                # (the same text): PostgreSQL's json type refuses the escaped lone
-                # surrogates a file name may hold, which litequeue stores.
-                [encode_json(value) for value in run.values],
-            ),
-        ).fetchall()
-        ids = sorted(row["id"] for row in rows)
+        params = (
+            template.kind,
+            template.queue,
+            template.priority,
+            now if template.run_at is None else tx.server_time(template.run_at),
+            template.max_attempts,
+            template.timeout,
+            encode_json(template.tags) if template.tags else "[]",
+            now,
+            now,
+            # Each payload's text, encoded again from the value it reads back as
+            # (the same text): PostgreSQL's json type refuses the escaped lone
+            # surrogates a file name may hold, which litequeue stores.
+            [encode_json(value) for value in run.values],
+        )
+        # The ids as plain values, not a dict per row.
+        inserted = tx.conn.cursor(row_factory=scalar_row).execute(_sql.INSERT_RUN, params)
+        ids = sorted(inserted.fetchall())
         if template.tags:
             tx.run(
                 _sql.INSERT_TAGS,
@@ -368,25 +427,7 @@ class PostgresStore(listing.JobListing):
             tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
         tx.wakes.add(new.queue)
-        created_at = _rows.dt(now)
-        made = Job(
-            id=job_id,
-            kind=new.kind,
-            queue=new.queue,
-            status=JobStatus.QUEUED,
-            payload=new.value,
-            priority=new.priority,
-            run_at=_rows.dt(run_at),
-            max_attempts=new.max_attempts,
-            timeout=new.timeout,
-            parent_id=new.parent_id,
-            unique_key=new.unique_key,
-            limit_key=new.limit_key,
-            tags=list(new.tags),
-            created_at=created_at,
-            updated_at=created_at,
-        )
-        return made, True
+        return _made(new, job_id, now, run_at), True
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
@@ -885,6 +926,34 @@ class PostgresStore(listing.JobListing):
             conn.execute(_sql.IMPORT_JOBS)
             conn.execute(_sql.IMPORT_NUMBERING)
         return counts
+
+
+def _one_statement(new: NewJob) -> bool:
+    """Whether ``_sql.ENQUEUE_ONE`` inserts ``new``: no parent to count it, no
+    dependencies, no key to take over."""
+    return new.parent_id is None and not new.depends_on and not new.force
+
+
+def _made(new: NewJob, job_id: int, now: float, run_at: float) -> Job:
+    """The ``Job`` an insert of ``new`` made, as it reads back."""
+    created_at = _rows.dt(now)
+    return Job(
+        id=job_id,
+        kind=new.kind,
+        queue=new.queue,
+        status=JobStatus.QUEUED,
+        payload=new.value,
+        priority=new.priority,
+        run_at=_rows.dt(run_at),
+        max_attempts=new.max_attempts,
+        timeout=new.timeout,
+        parent_id=new.parent_id,
+        unique_key=new.unique_key,
+        limit_key=new.limit_key,
+        tags=list(new.tags),
+        created_at=created_at,
+        updated_at=created_at,
+    )
 
 
 #: A claim of no job: ``finish`` records successes through ``CLAIM_AT_ONCE`` too.

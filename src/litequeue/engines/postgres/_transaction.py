@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import scalar_row
 
 from ..._records import Outcome, Written, dumps, encode_json
 from ...errors import JobNotFound
@@ -107,7 +108,7 @@ class PostgresTransaction:
         events, self.events = self.events, []
         if events:
             self.conn.execute(_sql.EVENT_LOCK)
-            inserted = self.conn.execute(
+            inserted = self.conn.cursor(row_factory=scalar_row).execute(
                 _sql.INSERT_EVENTS,
                 (
                     self.now,
@@ -121,7 +122,7 @@ class PostgresTransaction:
     def committed(self) -> None:
         """Note the sequence numbers of the events ``flush`` sent (once committed)."""
         for inserted, events in self._inserted:
-            seqs = sorted(row["seq"] for row in inserted.fetchall())
+            seqs = sorted(inserted.fetchall())
             self.written.extend(
                 (seq, job_id, type_, data)
                 for seq, (job_id, type_, data, _) in zip(seqs, events, strict=True)

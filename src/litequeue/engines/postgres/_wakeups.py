@@ -5,14 +5,19 @@ transaction mode, which cannot keep a LISTEN).
 A notification is a hint, never the only way work is found: a version that moves
 at least every ``FALLBACK`` seconds makes idle workers look anyway (a notification
 lost with a broken connection, say).
+
+A worker need not look at the number: ``watch`` calls it back from a listening thread
+that blocks on the connection's socket, so a notification wakes it as soon as it
+arrives, and an idle worker spends no CPU looking.
 """
 
 from __future__ import annotations
 
+import os
 import select
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -50,6 +55,10 @@ class Wakeups:
         #: When the listening connection may be opened again, after it failed.
         self._retry_at = 0.0
         self._closed = False
+        self._watches: list[_Watch] = []
+        self._watcher: threading.Thread | None = None
+        #: Written to by ``close`` to end the watching thread's wait at once.
+        self._closing_r, self._closing_w = os.pipe()
 
     def version(self, queues: Sequence[str] | None = None) -> int:
         """The current number for ``queues`` (every queue: ``None``); compare for
@@ -82,10 +91,59 @@ class Wakeups:
             if self.version() != start:
                 return True
 
+    def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> Callable[[], None]:
+        """Call ``waker()`` from a listening thread whenever the number for ``queues``
+        moves, until the returned function is called."""
+        watch = _Watch(tuple(queues), waker, self.version(queues))
+        with self._lock:
+            self._watches.append(watch)
+            if self._watcher is None and not self._closed:
+                self._watcher = threading.Thread(
+                    target=self._serve_watches, name="litequeue-listen", daemon=True
+                )
+                self._watcher.start()
+
+        def unwatch() -> None:
+            with self._lock:
+                if watch in self._watches:
+                    self._watches.remove(watch)
+
+        return unwatch
+
+    def _serve_watches(self) -> None:
+        """The listening thread: wait for the socket to have something to read (or a
+        fallback period), then call the wakers whose number moved; ends when nothing
+        is watched any more, or at ``close``."""
+        while True:
+            with self._lock:
+                if self._closed or not self._watches:
+                    self._watcher = None
+                    return
+                watches = list(self._watches)
+                conn = self._conn
+            waiting = [self._closing_r] if conn is None else [self._closing_r, conn.fileno()]
+            try:
+                select.select(waiting, [], [], POLL_ONLY if conn is None else FALLBACK)
+            except (OSError, ValueError, psycopg.Error):
+                time.sleep(POLL_ONLY)  # the connection closed meanwhile: opened anew
+            for watch in watches:
+                version = self.version(watch.queues)
+                if version != watch.seen:
+                    watch.seen = version
+                    watch.waker()
+
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             self._drop()
+            watcher = self._watcher
+        os.write(self._closing_w, b"x")
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join()
+        os.close(self._closing_r)
+        os.close(self._closing_w)
 
     def _drain(self) -> None:
         """Count the notifications that arrived (a non-blocking read), and move the
@@ -134,3 +192,14 @@ class Wakeups:
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+class _Watch:
+    """A waker and the number for its queues when it was last called."""
+
+    __slots__ = ("queues", "seen", "waker")
+
+    def __init__(self, queues: tuple[str, ...], waker: Callable[[], None], seen: int) -> None:
+        self.queues = queues
+        self.waker = waker
+        self.seen = seen

@@ -412,6 +412,24 @@ END_PARENT = (
 )
 
 
+def worth_claiming(queues: int) -> str:
+    """Whether a claim on ``queues`` queues, of the kinds in the JSON list after them
+    (NULL for any), at now (the next ``?``) could take or take back anything: a due
+    queued job, a lease run out; or the file is past the schema version (the last
+    ``?``) and a write would be refused. More than a claim takes (paused queues,
+    limits): only a no here counts."""
+    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    kinds, now, version = (f"?{queues + n}" for n in (1, 2, 3))
+    return (
+        "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_claimable WHERE status = 'queued'"
+        f" AND queue IN ({marks}) AND run_at <= {now} AND blockers = 0"
+        f" AND ({kinds} IS NULL OR kind IN (SELECT value FROM json_each({kinds}))))"
+        " OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_leases"
+        f" WHERE status = 'running' AND lease_until < {now})"
+        f" OR (SELECT user_version FROM pragma_user_version) > {version}"
+    )
+
+
 def next_run_at(queues: int) -> str:
     """When the next delayed job of ``queues`` queues becomes due, of the kinds in the
     JSON list after them (NULL for any), after now (the last ``?``). Jobs due already
