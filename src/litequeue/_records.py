@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, overload
 import attrs
 
 from .errors import ConfigurationError, PayloadError
-from .models import ErrorInfo, Event, EventType, Job, Undecodable
+from .models import ErrorInfo, Event, EventType, Job, JobStatus, Undecodable
 
 __all__ = [
     "MAX_DEPTH",
@@ -265,6 +265,28 @@ class NewJob(NamedTuple):
     depends_on: tuple[int | str, ...] = ()
     #: The name later items of the same ``enqueue_many`` give it in their ``depends_on``.
     ref: str | None = None
+
+    def inserted(self, job_id: int, now: float, run_at: float) -> Job:
+        """The ``Job`` its insert made at ``now``, due at ``run_at``, as it reads back
+        (each engine returns it without reading the row again)."""
+        created_at = datetime.fromtimestamp(now, UTC)
+        return Job(
+            id=job_id,
+            kind=self.kind,
+            queue=self.queue,
+            status=JobStatus.QUEUED,
+            payload=self.value,
+            priority=self.priority,
+            run_at=datetime.fromtimestamp(run_at, UTC),
+            max_attempts=self.max_attempts,
+            timeout=self.timeout,
+            parent_id=self.parent_id,
+            unique_key=self.unique_key,
+            limit_key=self.limit_key,
+            tags=list(self.tags),
+            created_at=created_at,
+            updated_at=created_at,
+        )
 
     @property
     def plain(self) -> bool:

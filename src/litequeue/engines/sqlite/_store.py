@@ -291,24 +291,7 @@ class SQLiteStore(listing.JobListing):
             conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
         data = {"kind": new.kind, "queue": new.queue}
         tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
-        created_at = _rows.dt(now)
-        return Job(
-            id=job_id,
-            kind=new.kind,
-            queue=new.queue,
-            status=JobStatus.QUEUED,
-            payload=new.value,
-            priority=new.priority,
-            run_at=created_at if new.run_at is None else _rows.dt(new.run_at),
-            max_attempts=new.max_attempts,
-            timeout=new.timeout,
-            parent_id=new.parent_id,
-            unique_key=new.unique_key,
-            limit_key=new.limit_key,
-            tags=list(new.tags),
-            created_at=created_at,
-            updated_at=created_at,
-        )
+        return new.inserted(job_id, now, now if new.run_at is None else new.run_at)
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
