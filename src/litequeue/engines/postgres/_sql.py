@@ -131,7 +131,7 @@ INSERT_JOB = (
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
-#: One job in one round trip, called in autocommit (migrations 0009, 0010): the job, its tags,
+#: One job in one round trip, called in autocommit (migration 0009): the job, its tags,
 #: its event under the event lock and the wake-up commit as this statement's
 #: transaction. Every argument is cast: overloads are resolved by type, and psycopg
 #: sends a Python int as the smallest integer type that holds it.

@@ -299,7 +299,7 @@ class PostgresStore(listing.JobListing):
             return None
         now = row["server_now"]
         written = Written([(row["event_seq"], job_id, EventType.ENQUEUED, data)], now)
-        return [_made(new, job_id, now, row["due_at"])], written
+        return [new.inserted(job_id, now, row["due_at"])], written
 
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
@@ -427,7 +427,7 @@ class PostgresStore(listing.JobListing):
             tx.run(_sql.INSERT_TAGS, (list(new.tags), [job_id] * len(new.tags)))
         tx.event(job_id, EventType.ENQUEUED, {"kind": new.kind, "queue": new.queue})
         tx.wakes.add(new.queue)
-        return _made(new, job_id, now, run_at), True
+        return new.inserted(job_id, now, run_at), True
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
@@ -932,28 +932,6 @@ def _one_statement(new: NewJob) -> bool:
     """Whether ``_sql.ENQUEUE_ONE`` inserts ``new``: no parent to count it, no
     dependencies, no key to take over."""
     return new.parent_id is None and not new.depends_on and not new.force
-
-
-def _made(new: NewJob, job_id: int, now: float, run_at: float) -> Job:
-    """The ``Job`` an insert of ``new`` made, as it reads back."""
-    created_at = _rows.dt(now)
-    return Job(
-        id=job_id,
-        kind=new.kind,
-        queue=new.queue,
-        status=JobStatus.QUEUED,
-        payload=new.value,
-        priority=new.priority,
-        run_at=_rows.dt(run_at),
-        max_attempts=new.max_attempts,
-        timeout=new.timeout,
-        parent_id=new.parent_id,
-        unique_key=new.unique_key,
-        limit_key=new.limit_key,
-        tags=list(new.tags),
-        created_at=created_at,
-        updated_at=created_at,
-    )
 
 
 #: A claim of no job: ``finish`` records successes through ``CLAIM_AT_ONCE`` too.

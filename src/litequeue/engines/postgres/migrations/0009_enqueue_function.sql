@@ -45,9 +45,12 @@ BEGIN
         RETURN;
     END IF;
     -- Looked up first: an insert that meets the key would use up an id for nothing.
+    -- Any active job holds its key, superseded or not: a job put back (retried, or
+    -- superseded with force=True) while another held it holds it again once that one
+    -- has finished (the general path returns the newest of them).
     IF p_unique_key IS NOT NULL AND EXISTS (
         SELECT FROM litequeue_jobs h WHERE h.unique_key = p_unique_key
-            AND h.status IN ('queued', 'running') AND NOT h.key_superseded
+            AND h.status IN ('queued', 'running')
     ) THEN
         RETURN;
     END IF;
