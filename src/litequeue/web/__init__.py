@@ -16,17 +16,24 @@ from __future__ import annotations
 from ._app import create_app
 from ._guard import Guard, error
 from ._live import Draw, Live
+from ._routes import LAST_SEQ, STORE_ERRORS, change_job, in_thread, no_job, number
 from ._serve import link, listen, serve
 from ._views import View
 
 __all__ = [
+    "LAST_SEQ",
+    "STORE_ERRORS",
     "Draw",
     "Guard",
     "Live",
     "View",
+    "change_job",
     "create_app",
     "error",
+    "in_thread",
     "link",
     "listen",
+    "no_job",
+    "number",
     "serve",
 ]

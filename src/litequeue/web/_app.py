@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,6 +29,7 @@ from ._guard import Guard, error
 from ._live import Live
 from ._overview import Overview
 from ._query import BadQuery, job_filter, page_query, position_text
+from ._routes import ACTIONS, LAST_SEQ, STORE_ERRORS, change_job, in_thread, no_job, number
 from ._views import collect_views
 
 __all__ = ["create_app"]
@@ -41,26 +41,7 @@ STATIC = Path(__file__).with_name("static")
 SCAN = 100_000
 #: Most jobs a bulk action touches in one request.
 MAX_BULK = 100_000
-_ACTIONS = ("retry", "cancel", "delete")  # what a job's page and a bulk action may do
-_LAST_SEQ = 2**63 - 1
 _DASHBOARD = "dashboard"  # the dashboard's own channel of the event stream
-
-
-def _number(text: str) -> int | None:
-    """``text`` as a sequence number or job id (0..2**63-1), or None."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > _LAST_SEQ:
-        return None
-    return int(text)
-
-
-def _busy(request: Request, exc: Exception) -> Response:
-    response = error(503, f"the queue file is busy, try again: {exc}")
-    response.headers["retry-after"] = "1"
-    return response
-
-
-def _store_failed(request: Request, exc: Exception) -> Response:
-    return error(500, f"the queue file cannot be used: {exc}")
 
 
 def _bad_query(request: Request, exc: Exception) -> Response:
@@ -69,10 +50,6 @@ def _bad_query(request: Request, exc: Exception) -> Response:
 
 def _never() -> bool:
     return False
-
-
-async def _run(fn: Callable[..., Any], *args: Any) -> Any:
-    return await anyio.to_thread.run_sync(lambda: fn(*args))
 
 
 def create_app(
@@ -134,16 +111,16 @@ def create_app(
                 "scan": SCAN,
             }
 
-        return JSONResponse(await _run(read))
+        return JSONResponse(await in_thread(read))
 
     async def count(request: Request) -> Response:
         where = job_filter(request.query_params, request.query_params.getlist("status"))
-        return JSONResponse({"count": await _run(queue.store.count_jobs, where)})
+        return JSONResponse({"count": await in_thread(queue.store.count_jobs, where)})
 
     async def job(request: Request) -> Response:
-        job_id = _number(request.path_params["job_id"])
+        job_id = number(request.path_params["job_id"])
         if job_id is None:
-            return _no_job(request)
+            return no_job(request)
 
         def read() -> dict[str, Any]:
             found = queue.get(job_id)
@@ -158,34 +135,20 @@ def create_app(
             }
 
         try:
-            return JSONResponse(await _run(read))
+            return JSONResponse(await in_thread(read))
         except litequeue.JobNotFound:
-            return _no_job(request)
+            return no_job(request)
 
     async def change(request: Request) -> Response:
-        job_id, action = _number(request.path_params["job_id"]), request.path_params["action"]
-        if action not in _ACTIONS:
-            return error(404, f"no action {action[:100]!r}")
-        if job_id is None:
-            return _no_job(request)
-        summary.changed()
-        try:
-            changed = await _run(getattr(queue, action), job_id)
-        except litequeue.JobNotFound:
-            return _no_job(request)
-        except litequeue.InvalidTransition as exc:
-            return error(409, str(exc))
-        if action == "delete":
-            return JSONResponse({"deleted": [gone.id for gone in changed]})
-        return JSONResponse(job_row(changed))
+        return await change_job(request, queue, job_row, before=summary.changed)
 
     async def bulk(request: Request) -> Response:
         action = request.path_params["action"]
-        if action not in _ACTIONS:
+        if action not in ACTIONS:
             return error(404, f"no action {action[:100]!r}")
         params = request.query_params
         where = job_filter(params, params.getlist("status"))
-        expected = _number(params.get("expected", ""))
+        expected = number(params.get("expected", ""))
         if expected is None:
             return error(400, "?expected= takes the count the user confirmed")
 
@@ -205,7 +168,7 @@ def create_app(
             done, skipped = queue.steer_many(action, ids)  # skipped: changed since
             return JSONResponse({"action": action, "done": done, "skipped": skipped})
 
-        response: Response = await _run(apply)
+        response: Response = await in_thread(apply)
         summary.changed()
         return response
 
@@ -228,7 +191,7 @@ def create_app(
                 return error(400, "limit takes a number 0..1000000, or null for none")
             changes["limit"] = limit
         try:
-            info = await _run(lambda: queue.set_queue(name, **changes))
+            info = await in_thread(lambda: queue.set_queue(name, **changes))
         except litequeue.ConfigurationError as exc:
             return error(400, str(exc))
         summary.changed()
@@ -236,11 +199,11 @@ def create_app(
 
     def events_of(channel: str) -> Callable[[Request], Any]:
         async def events(request: Request) -> Response:
-            start = _number(
+            start = number(
                 request.headers.get("last-event-id") or request.query_params.get("after", "0")
             )
             if start is None:
-                return error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
+                return error(400, f"Last-Event-ID and ?after= take a number 0..{LAST_SEQ}")
             following()
             return StreamingResponse(
                 live.stream(start, channel),
@@ -287,8 +250,7 @@ def create_app(
             Middleware(Guard, token=token, allowed_hosts=allowed_hosts, read_only=read_only)
         ],
         exception_handlers={
-            litequeue.DatabaseBusy: _busy,
-            litequeue.StoreError: _store_failed,
+            **STORE_ERRORS,
             BadQuery: _bad_query,
             SortTooWide: _bad_query,
         },
@@ -298,7 +260,3 @@ def create_app(
     app.state.live = live
     app.state.stopping = _never
     return app
-
-
-def _no_job(request: Request) -> Response:
-    return error(404, f"no job {request.path_params['job_id'][:100]}")

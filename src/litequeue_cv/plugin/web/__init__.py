@@ -21,11 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -34,7 +33,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import litequeue
-from litequeue.web import Guard, Live, View, error, serve
+from litequeue.web import (
+    LAST_SEQ,
+    STORE_ERRORS,
+    Guard,
+    Live,
+    View,
+    change_job,
+    error,
+    in_thread,
+    no_job,
+    number,
+    serve,
+)
 
 from .. import KIND, QUEUE, UPLOADS_MARKER, content_key_of, uploaded_file
 from ._files import LABELS, export_csv, export_jsonl, file_states, is_digest, summary_line
@@ -66,7 +77,6 @@ _MEDIA_TYPES = {
 }
 #: Most jobs the page's list shows (it says how many there are).
 LIST_LIMIT = 200
-_LAST_SEQ = 2**63 - 1  # event seqs are SQLite integers
 
 
 def summary(job: litequeue.Job) -> dict[str, Any]:
@@ -98,32 +108,13 @@ def summary(job: litequeue.Job) -> dict[str, Any]:
 def _after(request: Request) -> int | None:
     """Where an event stream starts: ``Last-Event-ID`` or ``?after=``; None if that
     is not a sequence number."""
-    return _number(request.headers.get("last-event-id") or request.query_params.get("after", "0"))
-
-
-def _number(text: str) -> int | None:
-    """``text`` as a sequence number or job id (0..2**63-1), or None if it is not one
-    (``str.isdigit`` also takes digits such as "²")."""
-    # The length first: int() refuses numbers of more than 4,300 digits with a ValueError.
-    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > _LAST_SEQ:
-        return None
-    return int(text)
+    return number(request.headers.get("last-event-id") or request.query_params.get("after", "0"))
 
 
 def _project_tag(request: Request) -> str | None:
     """The tag of the project the page filters by (``?project=``), if any."""
     project = request.query_params.get("project", "")
     return f"project:{project}" if project else None
-
-
-def _busy(request: Request, exc: Exception) -> Response:
-    response = error(503, f"the queue file is busy, try again: {exc}")
-    response.headers["retry-after"] = "1"
-    return response
-
-
-def _store_failed(request: Request, exc: Exception) -> Response:
-    return error(500, f"the queue file cannot be used: {exc}")
 
 
 def _never() -> bool:
@@ -137,10 +128,6 @@ def draw(event: litequeue.Event, job: litequeue.Job | None) -> dict[str, Any] | 
     if job is None or job.kind != KIND:
         return None
     return {"seq": event.seq, "type": event.type.value, "job": summary(job)}
-
-
-async def _run(fn: Callable[..., Any], *args: Any) -> Any:
-    return await anyio.to_thread.run_sync(lambda: fn(*args))
 
 
 def routes(
@@ -184,18 +171,18 @@ def routes(
                 "read_only": uploads is None,
             }
 
-        return JSONResponse(await _run(read))
+        return JSONResponse(await in_thread(read))
 
     async def older(request: Request) -> Response:
-        before = _number(request.query_params.get("before", ""))
+        before = number(request.query_params.get("before", ""))
         if before is None:
-            return error(400, f"?before= takes a job id 0..{_LAST_SEQ}")
-        return JSONResponse(await _run(page, _project_tag(request), before))
+            return error(400, f"?before= takes a job id 0..{LAST_SEQ}")
+        return JSONResponse(await in_thread(page, _project_tag(request), before))
 
     async def job(request: Request) -> Response:
-        job_id = _number(request.path_params["job_id"])
+        job_id = number(request.path_params["job_id"])
         if job_id is None:
-            return _no_job(request)
+            return no_job(request)
 
         def read() -> dict[str, Any]:
             found = queue.get(job_id)
@@ -203,25 +190,12 @@ def routes(
             return {**summary(found), "result": found.result, "waiting": waiting}
 
         try:
-            return JSONResponse(await _run(read))
+            return JSONResponse(await in_thread(read))
         except litequeue.JobNotFound:
-            return _no_job(request)
+            return no_job(request)
 
     async def change(request: Request) -> Response:
-        job_id, action = _number(request.path_params["job_id"]), request.path_params["action"]
-        if action not in ("retry", "cancel", "delete"):
-            return error(404, f"no action {action[:100]!r}")
-        if job_id is None:
-            return _no_job(request)
-        try:
-            changed = await _run(getattr(queue, action), job_id)
-        except litequeue.JobNotFound:
-            return _no_job(request)
-        except litequeue.InvalidTransition as exc:
-            return error(409, str(exc))
-        if action == "delete":
-            return JSONResponse({"deleted": [gone.id for gone in changed]})
-        return JSONResponse(summary(changed))
+        return await change_job(request, queue, summary)
 
     # Room for every file at its largest, plus the form's own lines.
     max_request = MAX_FILES * max_upload + 2**20
@@ -233,7 +207,7 @@ def routes(
         if length.isascii() and length.isdigit() and int(length) > max_request:
             return error(413, f"upload larger than {max_request // 2**20} MB")
         try:
-            await _run(_upload_folder, uploads.parent)  # made at the first upload, or again
+            await in_thread(_upload_folder, uploads.parent)  # made at the first upload, or again
             got = await receive(
                 request,
                 uploads,
@@ -281,7 +255,7 @@ def routes(
             return answer
 
         try:
-            answer = await _run(enqueue)  # committed before the response
+            answer = await in_thread(enqueue)  # committed before the response
         except Exception:
             got.discard()  # no job will ever read them
             raise
@@ -298,7 +272,7 @@ def routes(
             return error(400, 'the body is {"sha256": [the hex SHA-256 of each file]}')
         if len(digests) > MAX_FILES:
             return error(413, f"at most {MAX_FILES} files per upload")
-        states = await _run(file_states, queue, digests)
+        states = await in_thread(file_states, queue, digests)
         return JSONResponse(
             {"states": [LABELS[s] for s in states], "summary": summary_line(states)}
         )
@@ -308,7 +282,7 @@ def routes(
         if shape not in ("jsonl", "csv"):
             return error(404, "exports are cvs.jsonl and cvs.csv")
         write = export_jsonl if shape == "jsonl" else export_csv
-        text = await _run(write, queue, _project_tag(request))
+        text = await in_thread(write, queue, _project_tag(request))
         kind = "application/jsonl" if shape == "jsonl" else "text/csv"
         return Response(
             text,
@@ -318,13 +292,13 @@ def routes(
 
     async def original(request: Request) -> Response:
         """The file as it was dropped, for the browser's own viewer beside the CV."""
-        job_id = _number(request.path_params["job_id"])
+        job_id = number(request.path_params["job_id"])
         if job_id is None:
-            return _no_job(request)
+            return no_job(request)
         try:
-            found = await _run(queue.get, job_id)
+            found = await in_thread(queue.get, job_id)
         except litequeue.JobNotFound:
-            return _no_job(request)
+            return no_job(request)
         path = uploaded_file(found)
         if path is None or not path.is_file():
             return error(404, f"job {job_id} has no uploaded file")
@@ -400,7 +374,7 @@ def create_app(
     async def events(request: Request) -> Response:
         start = _after(request)
         if start is None:
-            return error(400, f"Last-Event-ID and ?after= take a number 0..{_LAST_SEQ}")
+            return error(400, f"Last-Event-ID and ?after= take a number 0..{LAST_SEQ}")
         return StreamingResponse(
             live.stream(start, "cv"),
             media_type="text/event-stream",
@@ -432,7 +406,7 @@ def create_app(
     app = Starlette(
         routes=[Route("/api/events", events), *own],
         middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)],
-        exception_handlers={litequeue.DatabaseBusy: _busy, litequeue.StoreError: _store_failed},
+        exception_handlers=dict(STORE_ERRORS),
         lifespan=lifespan,
     )
     app.state.queue = queue
@@ -453,7 +427,3 @@ def _upload_folder(data_dir: Path) -> Path:
             "deleted (litequeue delete ID, or the page's delete button) or pruned.\n"
         )
     return uploads
-
-
-def _no_job(request: Request) -> Response:
-    return error(404, f"no job {request.path_params['job_id'][:100]}")
