@@ -1,6 +1,6 @@
 """The SQL of the dashboard's listing (``engines.listing``), one builder for both
-engines: they differ in the jobs table's name, the parameter mark, and how they read
-the lowest and highest ids.
+engines: they differ in the jobs table's name, the parameter mark, how they read the
+lowest and highest ids, and which statuses their indexes hold in which order.
 
 A read walks the order (a sort column, ties by id) between bounds: each bound is a
 condition on the sort value or the id, ``equal`` to a value, strictly ``past`` it in
@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ..models import JobStatus
+
 if TYPE_CHECKING:
     from .listing import Order
 
-__all__ = ["Bound", "ListingSql"]
+__all__ = ["Bound", "ListingSql", "status_literal"]
 
 #: A condition of a read along the order (see the module's docstring).
 Bound = tuple[Literal["value", "id"], Literal["equal", "past", "up_to", "short_of"]]
@@ -42,6 +44,22 @@ class ListingSql:
     filters: Mapping[str, str]
     #: The lowest and highest job ids, in one row.
     id_range: str
+    #: Per status, the condition that reads its jobs through the index that holds them
+    #: (a status missing here: ``status = '...'``).
+    status_reads: Mapping[str, str] = attrs.field(factory=dict)
+    #: The statuses whose jobs an index holds by id: a page of another status checks
+    #: the jobs along the ids, one by one.
+    listed_statuses: frozenset[str] = frozenset()
+    #: The statuses whose jobs the priority and due-time indexes hold (None: every job).
+    sorted_statuses: frozenset[str] | None = None
+
+    def status_read(self, status: str) -> str:
+        """The condition for the jobs of one status, read through its index."""
+        return self.status_reads.get(status) or f"status = {status_literal(status)}"
+
+    def statuses_are(self, statuses: Sequence[str]) -> str:
+        """The condition for jobs in any of ``statuses``."""
+        return f"status IN ({', '.join(status_literal(s) for s in statuses)})"
 
     def field(self, name: str) -> str:
         """``Store.jobs``'s condition on a field (queue, kind, parent_id, unique_key,
@@ -61,20 +79,26 @@ class ListingSql:
             f" ORDER BY {self._ordering(order)} LIMIT {self.mark}"
         )
 
-    def nth(self, order: Order, bounds: Sequence[Bound]) -> str:
+    def nth(self, order: Order, bounds: Sequence[Bound], filters: Sequence[str] = ()) -> str:
         """The sort value and id of the job at an offset (the last parameter) between
-        ``bounds``, of any status: where a window of jobs ends."""
-        where = self._where([], order, bounds)
+        ``bounds``, of any status (or those ``filters`` keep: the statuses the order's
+        index holds): where a window of jobs ends."""
+        where = self._where([*filters], order, bounds)
         return (
             f"SELECT {order.by}, id FROM {self.table}{where}"
             f" ORDER BY {self._ordering(order)} LIMIT 1 OFFSET {self.mark}"
         )
 
-    def counted(self, order: Order, bounds: Sequence[Bound]) -> str:
-        """How many jobs lie between ``bounds``, counted up to a number (the last
-        parameter)."""
-        where = self._where([], order, bounds)
+    def counted(self, order: Order, bounds: Sequence[Bound], filters: Sequence[str] = ()) -> str:
+        """How many jobs (those ``filters`` keep) lie between ``bounds``, counted up to
+        a number (the last parameter)."""
+        where = self._where([*filters], order, bounds)
         return f"SELECT count(*) FROM (SELECT 1 FROM {self.table}{where} LIMIT {self.mark}) AS w"
+
+    def holding(self, filters: list[str]) -> str:
+        """How many jobs match every filter, counted up to a number (the last parameter)."""
+        where = self._where(filters, None, ())
+        return f"SELECT count(*) FROM (SELECT 1 FROM {self.table}{where} LIMIT {self.mark}) AS h"
 
     def counting(self, filters: list[str]) -> str:
         """How many jobs match every filter."""
@@ -99,3 +123,11 @@ class ListingSql:
     def _ordering(order: Order) -> str:
         direction = "DESC" if order.descending else "ASC"
         return f"id {direction}" if order.by == "id" else f"{order.by} {direction}, id {direction}"
+
+
+def status_literal(status: str) -> str:
+    """A status as an SQL literal. Written into the statement, not passed as a
+    parameter, so that the planner sees it and can read a partial index whose
+    predicate names it; a name that is no status becomes one no job holds."""
+    known = {s.value for s in JobStatus}
+    return f"'{status}'" if status in known else "NULL"

@@ -3,15 +3,19 @@ gives its SQL (``_listing_sql.ListingSql``), its filters' conditions and its rea
 
 A page is read past a position (keyset paging): the sort value and id of the last row
 shown, so every page costs the same at any depth. Several statuses are read one by one
-and merged: each is an index seek on (status, id), where ``status IN (...)`` would sort
-every matching job. Sorted by id, priority or due time (each has an index), a filter
-no index serves (queue, kind, tag, text) is checked over a window of at most ``scan``
-jobs a page (ids; along the order, jobs of any status): a page found short there ends
-where the window does, and the next page reads on from there, so no page reads the
-whole table. The last change and the attempts change at every claim and finish, and
-an index of either would cost each of those: sorted by them, a page sorts the matching
-jobs, which a status filter must keep to ``UNINDEXED_SORT_MOST`` (``SortTooWide``
-otherwise).
+and merged: each is read through the index that holds it (``status IN (...)`` would
+sort every matching job). The indexes hold what the dashboard needs and no more, as
+every index entry that moves at a claim or a finish costs each of them: queued jobs
+by id, failed and cancelled ones by status and id, running ones through the leases
+(few, read whole); succeeded jobs are checked along the ids. Sorted by id, priority or
+due time, a filter no index serves (queue, kind, tag, text, succeeded) is checked over
+a window of at most ``scan`` jobs a page (ids; along the order, jobs the order's index
+holds): a page found short there ends where the window does, and the next page reads
+on from there, so no page reads the whole table. A sort no index serves for the
+statuses asked (the last change and the attempts, which every claim and finish
+changes; on an engine whose priority and due-time indexes hold queued jobs only, those
+for the other statuses) sorts the matching jobs, which may number at most
+``UNINDEXED_SORT_MOST`` (``SortTooWide`` otherwise).
 """
 
 from __future__ import annotations
@@ -42,10 +46,11 @@ __all__ = [
 #: The columns the job table sorts by (each a column of both engines' jobs table):
 #: the id (the order of enqueueing), priority, when due, last change, attempts.
 SORTS = ("id", "priority", "run_at", "updated_at", "attempt")
-#: The sorts an index serves (the id, ``jobs_by_priority``, ``jobs_by_run_at``).
+#: The sorts an index serves: the id, and priority and due time (for the statuses
+#: ``ListingSql.sorted_statuses`` names).
 INDEXED_SORTS = ("id", "priority", "run_at")
-#: Most jobs the statuses of a page sorted by another column may hold: a page sorts
-#: them all (20,000 in some 130 ms on this machine).
+#: Most jobs a page sorted by a column no index serves for them may sort (20,000 in
+#: some 130 ms on this machine).
 UNINDEXED_SORT_MOST = 20_000
 #: Where a page ends: the sort value and the id of its last row (sorted by id, the
 #: id twice).
@@ -134,16 +139,19 @@ class JobListing(abc.ABC):
     ) -> tuple[list[Job], Position | None]:
         """A page and the position the next page starts after (None: nothing
         follows); see ``Store.list_jobs``."""
-        if order.by not in INDEXED_SORTS:
-            held = self.count_jobs(JobFilter(statuses=where.statuses)) if where.statuses else None
-            if held is None or held > UNINDEXED_SORT_MOST:
+        unsorted = self._unsorted(where, order)
+        if unsorted is not None:
+            held = self._holding(unsorted, UNINDEXED_SORT_MOST + 1)
+            if held > UNINDEXED_SORT_MOST:
+                indexed = self._listing_sql().sorted_statuses if order.by in INDEXED_SORTS else None
                 raise SortTooWide(
-                    f"sorting by {order.by} sorts every matching job: it takes a status filter"
-                    f" whose statuses hold at most {UNINDEXED_SORT_MOST} jobs"
-                    + ("" if held is None else f" (these hold {held})")
+                    f"sorting by {order.by} sorts every matching job"
+                    + (f" but {', '.join(sorted(indexed))} ones" if indexed else "")
+                    + f": it takes a status filter whose statuses hold at most"
+                    f" {UNINDEXED_SORT_MOST} jobs (these hold more)"
                 )
         bound: Position | None = None  # where the window of a bounded scan ends
-        if scan is not None and order.by in INDEXED_SORTS and _checked_by_rows(where):
+        if scan is not None and order.by in INDEXED_SORTS and self._checked_by_rows(where, order):
             bound = self._window_end(order, after, scan)
             if bound == _NOTHING:
                 return [], None
@@ -160,9 +168,42 @@ class JobListing(abc.ABC):
         return jobs, bound  # None: the window reached the end
 
     def count_jobs(self, where: JobFilter) -> int:
-        """How many jobs match ``where``."""
+        """How many jobs match ``where``: a count per status, each through its index."""
+        if len(where.statuses) > 1:
+            return sum(self.count_jobs(attrs.evolve(where, statuses=(s,))) for s in where.statuses)
         filters, args = self._filters(where, NEWEST)
         return int(self._listing_row(self._listing_sql().counting(filters), args)[0])
+
+    def _unsorted(self, where: JobFilter, order: Order) -> tuple[str, ...] | None:
+        """The statuses of ``where`` no index holds in ``order`` (``()``: every job),
+        which a page sorts; None when an index serves them all."""
+        indexed = self._listing_sql().sorted_statuses
+        if order.by == "id" or (order.by in INDEXED_SORTS and indexed is None):
+            return None
+        if order.by not in INDEXED_SORTS:
+            return where.statuses
+        left = tuple(s for s in where.statuses if s not in (indexed or ()))
+        return left if left or not where.statuses else None
+
+    def _holding(self, statuses: tuple[str, ...], most: int) -> int:
+        """How many jobs ``statuses`` hold (``()``: every job), counted up to ``most``."""
+        sql = self._listing_sql()
+        held = 0
+        parts: list[tuple[str, ...]] = [(s,) for s in statuses] or [()]
+        for part in parts:
+            filters, args = self._listing_statuses(part, NEWEST)
+            held += int(self._listing_row(sql.holding(filters), [*args, most - held])[0])
+            if held >= most:
+                break
+        return held
+
+    def _checked_by_rows(self, where: JobFilter, order: Order) -> bool:
+        """Whether a page of ``where`` checks rows one by one along ``order``: a
+        filter no index serves, or (by id) a status no index lists."""
+        if any(v is not None for v in (where.queue, where.kind, where.tag, where.text)):
+            return True
+        listed = self._listing_sql().listed_statuses
+        return order.by == "id" and any(s not in listed for s in where.statuses)
 
     def _filters(self, where: JobFilter, order: Order) -> tuple[list[str], list[Any]]:
         """The SQL conditions of ``where`` for a read in ``order``, and their parameters."""
@@ -195,13 +236,20 @@ class JobListing(abc.ABC):
                 return None if end <= lowest else (end, end)
             end = (lowest - 1 if after is None else after[1]) + scan
             return None if end >= highest else (end, end)
+        held: list[str] = []  # the window counts the jobs the order's index holds
+        held_args: list[Any] = []
+        if sql.sorted_statuses is not None:
+            held, held_args = self._listing_statuses(tuple(sorted(sql.sorted_statuses)), order)
         left = scan
         for bounds, values in _segments(after, None):
-            rows = self._listing_rows_raw(sql.nth(order, bounds), [*values, left - 1])
+            rows = self._listing_rows_raw(
+                sql.nth(order, bounds, held), [*held_args, *values, left - 1]
+            )
             if rows:
                 value, job_id = rows[0]
                 return value, job_id
-            left -= self._listing_row(sql.counted(order, bounds), [*values, left])[0]
+            counted = sql.counted(order, bounds, held)
+            left -= self._listing_row(counted, [*held_args, *values, left])[0]
         return None
 
     def _page(
@@ -271,8 +319,3 @@ def _segments(
 def _escape_like(text: str) -> str:
     """``text`` matched literally by LIKE or ILIKE ``ESCAPE '\\'``."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _checked_by_rows(where: JobFilter) -> bool:
-    """Whether ``where`` filters by something no index serves."""
-    return any(v is not None for v in (where.queue, where.kind, where.tag, where.text))

@@ -19,7 +19,8 @@ import pytest
 
 import litequeue
 from litequeue import JobStatus
-from litequeue._records import Claim, Outcome
+from litequeue._records import Claim, JobFilter, Outcome
+from litequeue.engines.listing import Order
 from litequeue.engines.postgres import _schema
 from litequeue.testing import drain
 
@@ -457,3 +458,46 @@ def test_prune_deletes_in_bounded_batches_and_all_of_them(
     assert len(transactions) >= 5 + events // 3
     assert [j.id for j in queue.jobs()] == [keep.id]
     assert all(j.id < keep.id for j in finished)
+
+
+def test_no_index_but_the_primary_key_holds_every_job(queue: litequeue.Queue, url: str) -> None:
+    """No update of a job's status is HOT (status is in partial indexes' predicates),
+    so an index without a predicate would take an entry at every claim and finish."""
+    whole = _sql(
+        url,
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = 'litequeue_jobs'::regclass AND i.indpred IS NULL"
+        " AND NOT i.indisprimary",
+    )
+    assert whole == []
+
+
+def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: str) -> None:
+    with litequeue.Queue(url) as queue:
+        queue.handler("ok")(lambda ctx, p: None)
+        queue.handler("bad", max_attempts=1)(lambda ctx, p: 1 / 0)
+        queue.enqueue_many([(kind, {"n": n}) for n in range(4) for kind in ("ok", "bad")])
+        queue.cancel(queue.enqueue("gone", {}).id)
+        drain(queue)
+        queue.enqueue("waits", {}, queue="later", priority=2)
+        queue.enqueue("held", {}, queue="hold")
+        queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
+        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+    assert all(expected.values())
+    _sql(  # the indexes of version 9
+        url,
+        "DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
+        " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"
+        " CREATE INDEX litequeue_jobs_status ON litequeue_jobs (status, id);"
+        " CREATE INDEX litequeue_jobs_by_priority ON litequeue_jobs (priority, id);"
+        " CREATE INDEX litequeue_jobs_by_run_at ON litequeue_jobs (run_at, id);"
+        f" UPDATE litequeue_schema_version SET version = {NEWEST - 1}",
+    )
+    with litequeue.Queue(url) as queue:
+        assert queue.schema_version() == NEWEST
+        for status, ids in expected.items():
+            where = JobFilter(statuses=(status.value,))
+            assert [j.id for j in queue.store.list_jobs(where)[0]] == ids, status
+            assert queue.store.count_jobs(where) == len(ids)
+            by_priority = queue.store.list_jobs(where, order=Order("priority"))[0]
+            assert sorted(j.id for j in by_priority) == sorted(ids)

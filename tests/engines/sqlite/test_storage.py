@@ -16,6 +16,7 @@ import pytest
 
 import litequeue
 from litequeue import JobStatus
+from litequeue._records import Claim, JobFilter
 from litequeue.engines.sqlite import _schema
 
 
@@ -540,3 +541,43 @@ def test_a_worker_with_nothing_to_claim_does_not_wait_for_the_writers_turn(
         os.close(holder)
     looker.join(10)
     queue.close()
+
+
+#: Columns a claim or a finish changes.
+_MOVING = {"status", "attempt", "run_id", "lease_until", "worker", "started_at"}
+_MOVING |= {"finished_at", "updated_at", "result", "error", "progress", "progress_message"}
+
+
+def test_no_index_over_every_job_takes_an_entry_at_a_claim_or_a_finish(db_path: Path) -> None:
+    """An index without a predicate over a column a claim or a finish changes would
+    be written at each: the dashboard's listing reads statuses through partial ones."""
+    litequeue.Queue(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        for _, name, _, _, partial in conn.execute("PRAGMA index_list(jobs)").fetchall():
+            columns = {row[2] for row in conn.execute(f"PRAGMA index_info({name})")}
+            assert partial or not columns & _MOVING, f"{name} holds every job: {columns}"
+
+
+def test_a_file_of_the_previous_version_upgrades_and_lists_each_status(db_path: Path) -> None:
+    with litequeue.Queue(db_path) as queue:
+        queue.handler("ok")(lambda ctx, p: None)
+        queue.handler("bad", max_attempts=1)(lambda ctx, p: 1 / 0)
+        queue.enqueue_many([(kind, {"n": n}) for n in range(4) for kind in ("ok", "bad")])
+        queue.cancel(queue.enqueue("gone", {}).id)
+        litequeue.Worker(queue, queues=["default"]).run(until_empty=True)
+        queue.enqueue("waits", {}, queue="later")
+        queue.enqueue("held", {}, queue="hold")
+        queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
+        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+    assert all(expected.values())
+    with sqlite3.connect(db_path) as conn:  # the indexes of version 8
+        conn.executescript(
+            "DROP INDEX jobs_queued; DROP INDEX jobs_failed_or_cancelled;"
+            " CREATE INDEX jobs_status ON jobs (status, id); PRAGMA user_version = 8;"
+        )
+    with litequeue.Queue(db_path) as queue:
+        assert queue.schema_version() == len(_schema.load_migrations())
+        for status, ids in expected.items():
+            where = JobFilter(statuses=(status.value,))
+            assert [j.id for j in queue.store.list_jobs(where)[0]] == ids, status
+            assert queue.store.count_jobs(where) == len(ids)

@@ -644,12 +644,8 @@ GET_JOB = f"SELECT {_JOBS} FROM litequeue_jobs WHERE id = %s"
 JOB_EXISTS = "SELECT 1 AS found FROM litequeue_jobs WHERE id = %s"
 
 
-#: The condition for jobs of a status...
-STATUS_IS = "status = %s"
-#: ...or in any of the statuses of an array.
-STATUS_ANY = "status = ANY(%s::text[])"
 #: The dashboard's filters (``JobFilter``), by field: each a condition whose every
-#: parameter takes the field's value (the statuses': ``STATUS_IS``, ``STATUS_ANY``).
+#: parameter takes the field's value (the statuses' are ``LISTING``'s).
 DASHBOARD_FILTERS = {
     "queue": "queue = %s",
     "kind": "kind = %s",
@@ -669,6 +665,13 @@ LISTING = ListingSql(
     tags="litequeue_job_tags",
     filters=DASHBOARD_FILTERS,
     id_range=ID_RANGE,
+    # litequeue_jobs_queued, litequeue_jobs_leases, litequeue_jobs_failed_or_cancelled:
+    # succeeded jobs are checked along the primary key.
+    listed_statuses=frozenset({"queued", "running", "failed", "cancelled"}),
+    # litequeue_jobs_queued_by_priority and _by_run_at hold queued jobs only: an index
+    # with no predicate would take an entry at every claim and finish (no update of a
+    # job's status is HOT).
+    sorted_statuses=frozenset({"queued"}),
 )
 #: Jobs that succeeded or failed since a time, by queue, status and minute (its
 #: start): the dashboard's throughput chart.

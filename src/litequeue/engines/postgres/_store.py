@@ -790,11 +790,11 @@ class PostgresStore(listing.JobListing):
     def _listing_statuses(
         self, statuses: Sequence[str], order: listing.Order
     ) -> tuple[list[str], list[Any]]:
-        """One status is an equality, which jobs_status serves in any order (the
-        planner's statistics choose the index); several, an array."""
+        """Statuses as literals, which the planner proves its partial indexes from (the
+        planner's statistics choose among them)."""
         if len(statuses) == 1:
-            return [_sql.STATUS_IS], list(statuses)
-        return ([_sql.STATUS_ANY], [list(statuses)]) if statuses else ([], [])
+            return [_sql.LISTING.status_read(statuses[0])], []
+        return ([_sql.LISTING.statuses_are(statuses)], []) if statuses else ([], [])
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row), row["sort_key"]) for row in self._read(sql, args)]

@@ -644,15 +644,10 @@ GET_JOB = f"SELECT {_JOBS} FROM jobs WHERE id = ?"
 JOB_EXISTS = "SELECT 1 FROM jobs WHERE id = ?"
 
 
-def status_filter(count: int) -> str:
-    """The condition for jobs in any of ``count`` statuses."""
-    return f"status IN ({', '.join('?' * count)})"
-
-
 #: The dashboard's filters (``JobFilter``), by field: each an SQL condition whose
-#: every ``?`` takes the field's value (the statuses' condition is ``status_filter``).
+#: every ``?`` takes the field's value (the statuses' are ``LISTING``'s).
 DASHBOARD_FILTERS = {
-    # The ``+`` keeps SQLite walking the order's index (or jobs_status), filtering as it goes:
+    # The ``+`` keeps SQLite walking the order's index (or a status's), filtering as it goes:
     # through jobs_claimable it would read and sort the queue's every queued job.
     "queue": "+queue = ?",
     "kind": "+kind = ?",
@@ -662,7 +657,8 @@ DASHBOARD_FILTERS = {
 }
 
 
-#: How many jobs a status holds, counted up to a number (along ``jobs_status``).
+#: How many jobs a status holds, counted up to a number (through its index; along the
+#: ids for succeeded jobs, which are checked one by one).
 STATUS_HOLDS = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"
 #: The lowest and highest job ids: where a bounded scan of ids starts when no page
 #: came before. Two subqueries: each is one step down the id index, where
@@ -678,6 +674,16 @@ LISTING = ListingSql(
     tags="job_tags",
     filters=DASHBOARD_FILTERS,
     id_range=ID_RANGE,
+    status_reads={
+        # Running jobs are few: their ids through jobs_leases, then rows by id in order.
+        "running": "id IN (SELECT id FROM jobs WHERE status = 'running')",
+        # No index holds them: the ``+`` keeps SQLite walking the order's, checking each.
+        "succeeded": "+status = 'succeeded'",
+    },
+    # jobs_queued, jobs_leases, jobs_failed_or_cancelled: succeeded jobs are checked
+    # along the ids. jobs_by_priority and jobs_by_run_at hold every job: on SQLite an
+    # index whose columns a claim or a finish leaves alone costs those nothing.
+    listed_statuses=frozenset({"queued", "running", "failed", "cancelled"}),
 )
 
 
@@ -689,10 +695,11 @@ FINISHED_PER_MINUTE = (
     " WHERE finished_at >= ? AND +status IN ('succeeded', 'failed') GROUP BY 1, 2, 3"
 )
 #: The first job (by id) a queue holds that is queued and due: the one it has kept
-#: waiting longest, found along ``jobs_status`` without reading the queue's backlog.
+#: waiting longest, found along ``jobs_queued`` without reading the queue's backlog
+#: (through jobs_claimable, SQLite would sort it).
 OLDEST_QUEUED = (
-    "SELECT id, run_at FROM jobs WHERE status = 'queued' AND queue = ? AND run_at <= ?"
-    " ORDER BY id LIMIT 1"
+    "SELECT id, run_at FROM jobs INDEXED BY jobs_queued WHERE status = 'queued'"
+    " AND queue = ? AND run_at <= ? ORDER BY id LIMIT 1"
 )
 
 #: Counts by queue and status, of all jobs...

@@ -588,16 +588,17 @@ class SQLiteStore(listing.JobListing):
     def _listing_statuses(
         self, statuses: Sequence[str], order: listing.Order
     ) -> tuple[list[str], list[Any]]:
-        """Sorted by an indexed column, a status that many jobs hold is checked along
-        that index, without jobs_status (which would make SQLite sort all the jobs of
-        the status), and a rarer one is read through it."""
-        if not statuses:
-            return [], []
-        along = False
-        if order.by in listing.INDEXED_SORTS[1:] and len(statuses) == 1:
+        """One status is read through the index that holds it; sorted by priority or
+        due time, a status that many jobs hold is checked along that column's index
+        instead (SQLite would sort every job of the status)."""
+        sql = _sql.LISTING
+        if len(statuses) != 1:
+            return ([sql.statuses_are(statuses)], []) if statuses else ([], [])
+        if order.by in listing.INDEXED_SORTS[1:]:
             held = self._read(_sql.STATUS_HOLDS, (statuses[0], _DENSE_STATUS))[0][0]
-            along = held >= _DENSE_STATUS
-        return [("+" if along else "") + _sql.status_filter(len(statuses))], list(statuses)
+            if held >= _DENSE_STATUS:
+                return ["+" + sql.statuses_are(statuses)], []
+        return [sql.status_read(statuses[0])], []
 
     def _listing_rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Job, float]]:
         return [(_rows.job(row[:-1]), row[-1]) for row in self._read(sql, args)]
