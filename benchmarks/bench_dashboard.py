@@ -230,11 +230,11 @@ def main() -> None:
             "count of failed (bulk)": "/api/jobs/count?status=failed",
             "count of queued (bulk)": "/api/jobs/count?status=queued",
         }
-        print(f"{'page':<28} {'median ms':>10} {'max ms':>8} {'rows':>6}")
+        print(f"{'page':<28} {'median ms':>10} {'max ms':>8} {'rows':>7}")
         for name, page in pages.items():
             median, slowest, rows = measure(client, page, args.rounds)
-            answered = "400" if rows < 0 else rows
-            print(f"{name:<28} {median:>10.1f} {slowest:>8.1f} {answered:>6}")
+            answered = "refused" if rows < 0 else rows
+            print(f"{name:<28} {median:>10.1f} {slowest:>8.1f} {answered:>7}")
 
 
 if __name__ == "__main__":

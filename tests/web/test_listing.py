@@ -9,6 +9,7 @@ import pytest
 
 import litequeue
 from litequeue._records import Claim, JobFilter
+from litequeue.engines import listing
 from litequeue.engines.listing import SORTS, Order, SortTooWide
 from litequeue.models import Job
 from litequeue.testing import drain
@@ -190,22 +191,30 @@ def test_a_sort_no_index_serves_takes_statuses_that_hold_few_enough_jobs(
 
 @pytest.mark.parametrize("by", ["priority", "run_at"])
 def test_priority_and_due_time_sort_queued_jobs_at_any_count_and_others_where_few(
-    queue: litequeue.Queue, by: str
+    queue: litequeue.Queue, by: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Queued jobs are sorted through an index on every engine; jobs of other
     statuses, where the engine's index holds only queued ones, up to the limit."""
-    queue.enqueue_many({"kind": "k", "payload": {"n": n}} for n in range(20_001))
-    jobs, _ = queue.store.list_jobs(JobFilter(statuses=("queued",)), order=Order(by), limit=3)
-    assert len(jobs) == 3
-    jobs, _ = queue.store.list_jobs(
-        JobFilter(statuses=("failed", "queued")), order=Order(by), limit=3
+    monkeypatch.setattr(listing, "UNINDEXED_SORT_MOST", 10)
+    jobs = queue.enqueue_many(
+        {"kind": "k", "payload": {"n": n}, "priority": n % 3} for n in range(23)
     )
-    assert len(jobs) == 3
+    for job in jobs[:11]:
+        queue.cancel(job.id)
+    queued = JobFilter(statuses=("queued",))
+    expected = sorted(jobs[11:], key=lambda j: sort_key(j, by), reverse=True)
+    assert every_page(queue, queued, order=Order(by), limit=5) == [j.id for j in expected]
+    mixed = JobFilter(statuses=("failed", "queued"))
+    assert every_page(queue, mixed, order=Order(by), limit=5) == [j.id for j in expected]
     if queue.store._listing_sql().sorted_statuses is None:  # SQLite: every job indexed
-        assert len(queue.store.list_jobs(JobFilter(), order=Order(by), limit=3)[0]) == 3
-    else:
+        assert len(every_page(queue, JobFilter(), order=Order(by), limit=5)) == 23
+        return
+    for where in (JobFilter(), JobFilter(statuses=("cancelled",))):
         with pytest.raises(SortTooWide, match=f"by {by} sorts every matching job but queued"):
-            queue.store.list_jobs(JobFilter(), order=Order(by))
+            queue.store.list_jobs(where, order=Order(by))
+    queue.delete(jobs[0].id)  # ten cancelled jobs left: sorted beside the queued ones
+    everything = sorted(jobs[1:], key=lambda j: sort_key(j, by), reverse=True)
+    assert every_page(queue, JobFilter(), order=Order(by), limit=5) == [j.id for j in everything]
 
 
 @pytest.mark.parametrize("by", ["priority", "run_at"])

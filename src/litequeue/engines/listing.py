@@ -29,7 +29,7 @@ import attrs
 from .._checks import INT64_MAX
 from .._records import JobFilter
 from ..errors import LitequeueError
-from ..models import Job
+from ..models import Job, JobStatus
 from ._listing_sql import Bound, ListingSql
 
 __all__ = [
@@ -139,14 +139,18 @@ class JobListing(abc.ABC):
     ) -> tuple[list[Job], Position | None]:
         """A page and the position the next page starts after (None: nothing
         follows); see ``Store.list_jobs``."""
+        indexed = self._listing_sql().sorted_statuses
+        if order.by in INDEXED_SORTS[1:] and indexed is not None and not where.statuses:
+            # Every status, each read apart: queued jobs along the index, the rest sorted.
+            where = attrs.evolve(where, statuses=tuple(JobStatus))
         unsorted = self._unsorted(where, order)
         if unsorted is not None:
             held = self._holding(unsorted, UNINDEXED_SORT_MOST + 1)
             if held > UNINDEXED_SORT_MOST:
-                indexed = self._listing_sql().sorted_statuses if order.by in INDEXED_SORTS else None
+                but = indexed if order.by in INDEXED_SORTS else None
                 raise SortTooWide(
                     f"sorting by {order.by} sorts every matching job"
-                    + (f" but {', '.join(sorted(indexed))} ones" if indexed else "")
+                    + (f" but {', '.join(sorted(but))} ones" if but else "")
                     + f": it takes a status filter whose statuses hold at most"
                     f" {UNINDEXED_SORT_MOST} jobs (these hold more)"
                 )
