@@ -15,9 +15,10 @@ from litequeue import EventType, JobStatus
 from litequeue._records import Claim, Outcome
 from litequeue.engines.postgres import _schema
 
-NEWEST = len(_schema.load_migrations())
+MIGRATIONS = _schema.load_migrations()
+NEWEST = len(MIGRATIONS)
 #: The last version whose claim function read the claimed rows back at the end.
-BEFORE = 9
+BEFORE = next(m.version for m in MIGRATIONS if m.name == "claim_rows_in_hand") - 1
 
 CLAIM = (
     "SELECT * FROM litequeue_claim(%s, '{default}', NULL, %s, 30, %s::bigint[],"
