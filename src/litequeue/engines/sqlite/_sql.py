@@ -317,8 +317,11 @@ def held_back(queues: int) -> str:
 
 
 #: Attempts whose lease ran out (their worker died or stalled): taken back before a claim.
+#: (Every claim asks. ``INDEXED BY``: without statistics SQLite prefers the
+#: dashboard's ``jobs_status (status, id)`` and reads every running job, 280-400 us a
+#: claim beside 2,000 running jobs against 5-6 us along the leases.)
 EXPIRED = (
-    "SELECT id, attempt, max_attempts, run_id FROM jobs"
+    "SELECT id, attempt, max_attempts, run_id FROM jobs INDEXED BY jobs_leases"
     " WHERE status = 'running' AND lease_until < ?"
 )
 #: Successes, fenced by run id, several per statement (by row count). A job that took
@@ -443,9 +446,11 @@ def next_run_at(queues: int) -> str:
     )
 
 
-#: When the next lease runs out: a worker then takes that job back.
+#: When the next lease runs out: a worker then takes that job back (along the leases,
+#: as ``EXPIRED``: one index entry, where ``jobs_status`` reads every running job).
 NEXT_LEASE_END = (
-    "SELECT min(lease_until) FROM jobs WHERE status = 'running' AND lease_until IS NOT NULL"
+    "SELECT min(lease_until) FROM jobs INDEXED BY jobs_leases"
+    " WHERE status = 'running' AND lease_until IS NOT NULL"
 )
 #: Leases extended by attempt (job id and run id, as one JSON array), not by worker
 #: name: two workers given one name must not keep each other's jobs leased.
