@@ -505,6 +505,38 @@ def test_handler_defaults_apply_to_enqueue(queue: litequeue.Queue) -> None:
     assert queue.enqueue("elsewhere", None).max_attempts == 3
 
 
+def test_a_handler_registered_after_jobs_of_its_kind_sets_the_later_ones(
+    queue: litequeue.Queue,
+) -> None:
+    before = queue.enqueue("late", 1)
+    queue.handler("late", max_attempts=7, timeout=90)(lambda ctx, p: 1)
+    after = queue.enqueue("late", 2)
+    assert (before.max_attempts, before.timeout) == (3, None)
+    assert (after.max_attempts, after.timeout) == (7, 90.0)
+    assert queue.get(after.id).max_attempts == 7
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"priority": False}, "priority"),
+        ({"priority": 0.0}, "priority"),
+        ({"tags": ""}, "each of tags"),
+        ({"queue": ""}, "a queue name"),
+        ({"queue": ["default"]}, "a queue name"),
+    ],
+)
+def test_bad_enqueue_arguments_are_refused_after_good_ones(
+    queue: litequeue.Queue, arguments: dict[str, Any], message: str
+) -> None:
+    queue.enqueue("k", 1)  # the same kind and queue, enqueued plainly before
+    with pytest.raises(ConfigurationError, match=message):
+        queue.enqueue("k", 2, **arguments)
+    with pytest.raises(ConfigurationError, match="a job kind"):
+        queue.enqueue(["k"], 3)  # type: ignore[arg-type]
+    assert queue.stats()["default"]["queued"] == 1
+
+
 def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
     queue: litequeue.Queue,
 ) -> None:
