@@ -133,6 +133,22 @@ def test_claims_and_next_due_do_not_read_every_running_job(tmp_path: Path) -> No
     assert due_many <= due_few * 1.5 + 1
 
 
+def test_next_due_does_not_read_every_delayed_job(tmp_path: Path) -> None:
+    """A worker asks when the next delayed job is due after each claim that found less
+    than it wanted: it finds the earliest along the due times, so 2,000 jobs delayed
+    cost the question no more than 20 (nor do 2,000 due in another queue)."""
+    costs = {}
+    for delayed in (20, 2000):
+        with litequeue.Queue(tmp_path / f"{delayed}.db", durability="normal") as queue:
+            queue.enqueue_many([("k", i) for i in range(delayed)], delay=3600)
+            queue.enqueue_many([("k", i) for i in range(delayed)], queue="other")
+            store = queue.store
+            costs[delayed] = _vm_steps(queue, lambda: store.next_due(("default",)))  # noqa: B023
+            due = store.next_due(("default",))
+            assert time.time() + 3500 < due < time.time() + 3700
+    assert costs[2000] <= costs[20] * 1.5 + 1
+
+
 def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
     queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -437,10 +437,15 @@ def next_run_at(queues: int) -> str:
     """When the next delayed job of ``queues`` queues becomes due, of the kinds in the
     JSON list after them (NULL for any), after now (the last ``?``). Jobs due already
     and not claimed are held by something that a commit changes (a pause, a limit, a
-    dependency): waiting for their time would be spinning."""
+    dependency): waiting for their time would be spinning.
+
+    Along the due times from now, it stops at the first such job: without ``INDEXED
+    BY`` SQLite reads every queued job (a worker asks after each claim that found less
+    than it wanted: 16 ms beside 50,000 delayed jobs, 7 us along ``jobs_by_run_at``)."""
     marks = ", ".join("?" * queues)
     return (
-        f"SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue IN ({marks})"
+        "SELECT min(run_at) FROM jobs INDEXED BY jobs_by_run_at"
+        f" WHERE status = 'queued' AND queue IN ({marks})"
         f" AND run_at > ?{queues + 2} AND blockers = 0"
         f" AND (?{queues + 1} IS NULL OR kind IN (SELECT value FROM json_each(?{queues + 1})))"
     )
