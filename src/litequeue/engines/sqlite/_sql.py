@@ -350,6 +350,19 @@ SUCCEED_PLAIN = (
     " AND status = 'running' AND lease_until >= ? AND children = 0"
     " AND parent_id IS NULL AND has_dependants = 0"
 )
+#: Several plain successes, a chunk of them per statement (by row count): 32.7k
+#: instructions a job where ``SUCCEED_PLAIN`` by ``executemany`` took 39.2k (100 jobs
+#: a transaction). The ``+`` keeps SQLite finding each job by its id.
+SUCCEED_PLAIN_MANY = {
+    size: "UPDATE jobs SET status = 'succeeded', result = o.column3,"
+    " handler_version = o.column4, error = NULL, lease_until = NULL, worker = NULL,"
+    " progress = 100, finished_at = ?1, updated_at = ?1"
+    " FROM (VALUES " + _values(size) + ") AS o"
+    " WHERE jobs.id = o.column1 AND jobs.run_id = o.column2"
+    " AND +jobs.status = 'running' AND +jobs.lease_until >= ?1 AND jobs.children = 0"
+    " AND jobs.parent_id IS NULL AND jobs.has_dependants = 0"
+    for size in CHUNK_SIZES
+}
 #: Several plain successes are all or nothing: one that misses undoes the others.
 SAVE_PLAIN = "SAVEPOINT plain_successes"
 UNDO_PLAIN = "ROLLBACK TO plain_successes"

@@ -142,13 +142,16 @@ class SQLiteTransaction:
         if not all(o.attempt and o.parent_id is None for o in outcomes):
             return False
         conn, now = self.conn, self.now
-        rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now) for o in outcomes]
-        if len(rows) == 1:
-            if not conn.execute(_sql.SUCCEED_PLAIN, rows[0]).rowcount:
+        if len(outcomes) == 1:
+            (o,) = outcomes
+            values = (o.result, o.handler_version, now, now, o.job_id, o.run_id, now)
+            if not conn.execute(_sql.SUCCEED_PLAIN, values).rowcount:
                 return False
         else:
             conn.execute(_sql.SAVE_PLAIN)
-            if conn.executemany(_sql.SUCCEED_PLAIN, rows).rowcount != len(rows):
+            rows = [v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)]
+            chunks = execute_in_chunks(conn, _sql.SUCCEED_PLAIN_MANY, rows, now)
+            if sum(cursor.rowcount for cursor in chunks) != len(outcomes):
                 conn.execute(_sql.UNDO_PLAIN)
                 conn.execute(_sql.KEEP_PLAIN)
                 return False
