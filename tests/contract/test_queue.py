@@ -578,6 +578,30 @@ def test_prune_keeps_the_newest_job_so_ids_are_never_given_out_twice(
     assert newer.id > new.id
 
 
+@pytest.mark.parametrize("answers", [2, 15, 16, 100])
+def test_a_late_answer_among_many_is_refused_and_the_others_recorded(
+    queue: litequeue.Queue, answers: int
+) -> None:
+    # Many answers of a batch go to the file a few per statement: one refused among
+    # them undoes the lot, which is then recorded one by one.
+    queue.enqueue_many([("k", i) for i in range(answers)])
+    claim = Claim(worker="w", queues=("default",), limit=answers, lease=60)
+    claimed, _, _ = queue.store.claim(claim)
+    late = claimed[answers // 2]
+    outcomes = [
+        Outcome(r.job_id, r.run_id + (r is late), "succeeded", f"{r.job_id}", attempt=r.attempt)
+        for r in claimed
+    ]
+    accepted, written = queue.store.finish(outcomes)
+    assert [o.job_id for o in accepted] == [r.job_id for r in claimed if r is not late]
+    assert [e.job_id for e in written] == [o.job_id for o in accepted]
+    jobs = {job.id: job for job in queue.jobs(limit=200)}
+    assert jobs[late.job_id].status is JobStatus.RUNNING
+    for outcome in accepted:
+        assert jobs[outcome.job_id].status is JobStatus.SUCCEEDED
+        assert jobs[outcome.job_id].result == outcome.job_id
+
+
 @pytest.mark.parametrize("attempt_known", [False, True])
 def test_a_late_answer_recorded_with_the_current_one_is_still_refused(
     queue: litequeue.Queue, attempt_known: bool

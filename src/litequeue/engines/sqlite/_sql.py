@@ -350,9 +350,10 @@ SUCCEED_PLAIN = (
     " AND status = 'running' AND lease_until >= ? AND children = 0"
     " AND parent_id IS NULL AND has_dependants = 0"
 )
-#: Several plain successes, a chunk of them per statement (by row count): 32.7k
+#: Many plain successes, a chunk of them per statement (by row count): 32.7k
 #: instructions a job where ``SUCCEED_PLAIN`` by ``executemany`` took 39.2k (100 jobs
-#: a transaction). The ``+`` keeps SQLite finding each job by its id.
+#: a transaction; fewer go by ``executemany``, see ``_transaction``). The ``+`` keeps
+#: SQLite finding each job by its id.
 SUCCEED_PLAIN_MANY = {
     size: "UPDATE jobs SET status = 'succeeded', result = o.column3,"
     " handler_version = o.column4, error = NULL, lease_until = NULL, worker = NULL,"
