@@ -248,9 +248,12 @@ CLAIM_LIMITED = (
     " FROM queues AS q WHERE q.name = ?1))"
     f" RETURNING {_CLAIMED}"
 )
-#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``.
+#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``; with a
+#: rate, also its count of the starts kept (NULL without, so that a queue with no
+#: limits reads all NULLs).
 QUEUE_LIMITS = (
-    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit"
+    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit,"
+    " CASE WHEN rate_count IS NOT NULL THEN rate_used END"
     " FROM queues WHERE name = ?"
 )
 #: Claims counted by the queue's rate...
@@ -261,6 +264,7 @@ ADD_RATE_USED = "UPDATE queues SET rate_used = rate_used + ? WHERE name = ?"
 RECORD_KEY_START = "INSERT INTO key_starts (queue, limit_key, at) VALUES (?, ?, ?)"
 #: Starts that the queue's window no longer counts (before a claim reads ``rate_used``;
 #: each row is deleted once, so this costs a claim what it recorded, not its window).
+#: The per-key rate counts its window's rows by time, so its older rows only take room.
 FORGET_STARTS = "DELETE FROM starts WHERE queue = ? AND at <= ?"
 FORGET_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ? AND at <= ?"
 #: The starts of a queue whose rate was removed (by ``set_queue``), and its count of
