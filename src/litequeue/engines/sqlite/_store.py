@@ -452,7 +452,7 @@ class SQLiteStore(listing.JobListing):
         rows: list[Any] = []
         while wanted > len(rows):
             taken = conn.execute(
-                _sql.CLAIM_LIMITED,
+                _sql.CLAIM_LIMITED[wanted - len(rows) == 1],
                 (queue, now, wanted - len(rows), claim.worker, lease_until, kinds,
                  per_key_limit, key_count, key_period),
             ).fetchall()  # fmt: skip
