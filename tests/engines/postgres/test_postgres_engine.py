@@ -484,7 +484,7 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    _sql(  # the indexes of version 9
+    _sql(  # the indexes of the previous version
         url,
         "DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
         " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"
