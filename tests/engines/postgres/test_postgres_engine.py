@@ -213,6 +213,22 @@ def test_one_transaction_sends_one_notification_per_queue(queue: litequeue.Queue
     assert got == [("litequeue.public", "default"), ("litequeue.public", "other")]
 
 
+def test_notifications_from_the_process_own_connections_wake_nothing(url: str) -> None:
+    # Its event bus wakes its workers at each of its commits; the echo through the
+    # server woke each worker again after each of its own claims, for a claim in vain.
+    with litequeue.Queue(url) as mine, litequeue.Queue(url) as other:
+        store = mine.store
+        store.data_version()  # listening from here on
+        mine.enqueue("k", 1)
+        other.enqueue("k", 2, queue="other")  # its notification comes after mine's
+        deadline = time.monotonic() + 30
+        while (heard := store.data_version(["other"]) - store.data_version(["default"])) == 0:
+            assert time.monotonic() < deadline, "the other connection's commit was never heard"
+            store.wait_for_change(0.05, 0.01)
+    # "other" heard once, "default" (only this process's commit) never
+    assert heard == 1
+
+
 def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -> None:
     with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
         started = threading.Event()
@@ -462,7 +478,7 @@ def test_an_idle_worker_tries_an_unreachable_server_once_per_fallback_period(
     monkeypatch.setattr(_schema, "connect", counted)
     with socket_free_port() as port:
         target = _schema.parse_target(f"postgresql://nobody@127.0.0.1:{port}/none")
-    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1)
+    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1, ours=lambda pid: False)
     started = time.monotonic()
     versions = {wakeups.version() for _ in range(200)}
     elapsed = time.monotonic() - started

@@ -122,7 +122,7 @@ class PostgresStore(listing.JobListing):
             return conn
 
         self._pool = Pool(connect, keep=_POOL_SIZE)
-        self._wakeups = Wakeups(target, self._channel, timeout=busy_timeout)
+        self._wakeups = Wakeups(target, self._channel, timeout=busy_timeout, ours=self._pool.serves)
         self._closed = False
 
     # -- plumbing ---------------------------------------------------------------------
