@@ -135,7 +135,7 @@ INSERT_JOB = (
 
 def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
     """One job in one round trip, called in autocommit (the function of migration
-    0010): the job, its tags, its event under the event lock and the wake-up commit as
+    0011): the job, its tags, its event under the event lock and the wake-up commit as
     this statement's transaction. The schema version the caller knows and the channel
     (a quoted literal) are the store's for its lifetime, so they are written into the
     text, which each connection prepares once; a job without tags or a unique key
@@ -227,13 +227,14 @@ CLAIM = (
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: The worker's claim in one call, with the successes it reports (the function of
-#: migration 0008): one wait for the server where the statements one by one took six.
-#: A row per claimed job (``JOB_COLUMNS``), the first also with what the call did.
-#: SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
-#: decide, and the store's general path runs instead.
+#: migrations 0008 and 0010): one wait for the server where the statements one by one
+#: took six. A row per claimed job (``JOB_COLUMNS``), the first also with what the call
+#: did. SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
+#: decide, and the store's general path runs instead. The results go as a binary
+#: array: the text form escapes every JSON text's quotes with a regular expression.
 CLAIM_AT_ONCE = (
     "SELECT * FROM litequeue_claim(%(worker)s, %(queues)s::text[], %(kinds)s::text[],"
-    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)s::text[],"
+    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)b::text[],"
     " %(versions)s::text[], %(schema)s, %(channel)s)"
 )
 #: Raised by ``litequeue_claim`` for what only the general path handles: a lease to
