@@ -326,16 +326,20 @@ class Worker:
             if outcomes:
                 continue  # record timed-out attempts before waiting any longer
             timeout = min(self._next_timeout(), next_beat - now, max(0.0, next_schedules - now))
+            version = None
             if not want and self.concurrency > len(self._inflight):
-                poll = self.poll_interval if looks else timeout
-                if not self._inflight and now - busy_at >= self.IDLE_AFTER:
-                    poll = max(poll, self.IDLE_POLL)
-                timeout = min(timeout, poll, max(0.0, next_due - time.time()))
-            got = self._wait(timeout)
+                timeout = min(timeout, max(0.0, next_due - time.time()))
+                if looks and not self._inflight and now - busy_at >= self.IDLE_AFTER:
+                    got, version = self._idle(timeout, seen_version)
+                else:
+                    got = self._wait(min(timeout, self.poll_interval) if looks else timeout)
+            else:
+                got = self._wait(timeout)
             if got is None or time.time() >= next_due:
                 want = True  # woken by a commit or a due job
             elif looks and not want and self.concurrency > len(self._inflight):
-                version = self._store.data_version(self.queues)
+                if version is None:
+                    version = self._store.data_version(self.queues)
                 if version != seen_version:
                     seen_version, want = version, True
             outcomes.extend(got or ())
@@ -343,6 +347,30 @@ class Worker:
                 want = True
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
+
+    def _idle(self, timeout: float, seen_version: int) -> tuple[list[Outcome] | None, int]:
+        """Sleep up to ``timeout`` s with nothing running, looking at the store's
+        ``data_version`` every ``IDLE_POLL`` s; returns what ``_wait`` returns and the
+        version last seen, as soon as it differs from ``seen_version`` or the inbox
+        gets something.
+
+        Its own loop, not one turn of ``_serve`` a look: a worker waiting on a rate
+        limit looks 50 times a second, and each look is then a timed wait and one
+        read of the store, not the whole loop's bookkeeping."""
+        deadline = time.monotonic() + timeout
+        get, data_version = self._inbox.get, self._store.data_version
+        poll = max(self.poll_interval, self.IDLE_POLL)
+        while (wait := deadline - time.monotonic()) > 0:
+            try:
+                item = get(timeout=min(wait, poll))
+            except queue_module.Empty:
+                version = data_version(self.queues)
+                if version != seen_version:
+                    return [], version
+            else:
+                self._inbox.put(item)  # _wait takes it, and whatever came with it
+                return self._wait(0.0), seen_version
+        return [], seen_version
 
     def _run_schedules(self) -> tuple[bool, float]:
         """Enqueue the slots of this worker's schedules that are due; returns whether

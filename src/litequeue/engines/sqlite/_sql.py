@@ -214,43 +214,52 @@ CLAIM = {
     for count in (None, *range(KINDS_LISTED + 2))
 }
 
+
+def _claim_limited(pick: str) -> str:
+    return (
+        "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+        " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+        " progress = 0, progress_message = NULL, error = NULL"
+        f" WHERE id {pick} (SELECT id FROM jobs AS c WHERE status = 'queued'"
+        " AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
+        " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
+        " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
+        "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
+        " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
+        " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
+        " AND s.limit_key = c.limit_key AND s.at > ?2 - ?9) < ?8)"
+        " AND c.id = (SELECT e.id FROM jobs AS e INDEXED BY jobs_key_queued"
+        " WHERE e.status = 'queued' AND e.queue = ?1 AND e.limit_key = c.limit_key"
+        " AND e.run_at <= ?2 AND e.blockers = 0"
+        " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)))"
+        " ORDER BY priority DESC, run_at, id"
+        " LIMIT (SELECT CASE WHEN q.paused THEN 0 ELSE max(0, min(?3,"
+        " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
+        " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
+        " AND lease_until IS NOT NULL) END,"
+        " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
+        " FROM queues AS q WHERE q.name = ?1))"
+        f" RETURNING {_CLAIMED}"
+    )
+
+
 #: The claim of a queue with a rate or per-key limits (its settings: ?7 per_key_limit,
 #: ?8 and ?9 the per-key rate's count and window; the queue's own rate read from its
 #: row; its ``rate_used`` counts the starts in its window, ``FORGET_STARTS`` having
 #: dropped the older ones). The queue's limit and rate cap how many go (the LIMIT);
-#: while the queue has
-#: per-key settings, a job with a ``limit_key`` goes only while its key has room
-#: (running jobs, starts in the window) and only as the first due job of its key (the
-#: claim order, kept per key; and at most one per key per statement, which each
-#: statement's counts then include).
-CLAIM_LIMITED = (
-    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-    " progress = 0, progress_message = NULL, error = NULL"
-    " WHERE id IN (SELECT id FROM jobs AS c WHERE status = 'queued'"
-    " AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
-    " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
-    " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
-    "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
-    " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
-    " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
-    " AND s.limit_key = c.limit_key AND s.at > ?2 - ?9) < ?8)"
-    " AND NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.status = 'queued' AND e.queue = ?1"
-    " AND e.limit_key = c.limit_key AND e.run_at <= ?2 AND e.blockers = 0"
-    " AND (e.priority > c.priority OR (e.priority = c.priority AND (e.run_at < c.run_at"
-    " OR (e.run_at = c.run_at AND e.id < c.id)))))))"
-    " ORDER BY priority DESC, run_at, id"
-    " LIMIT (SELECT CASE WHEN q.paused THEN 0 ELSE max(0, min(?3,"
-    " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
-    " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
-    " AND lease_until IS NOT NULL) END,"
-    " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
-    " FROM queues AS q WHERE q.name = ?1))"
-    f" RETURNING {_CLAIMED}"
-)
-#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``.
+#: while the queue has per-key settings, a job with a ``limit_key`` goes only while
+#: its key has room (running jobs, starts in the window) and only as the first due
+#: job of its key (the claim order, kept per key: one step down ``jobs_key_queued``;
+#: and at most one per key per statement, which each statement's counts then
+#: include). By ``one``, as ``CLAIM``: a lone job is picked with ``=``, which spares
+#: SQLite a temporary table.
+CLAIM_LIMITED = {one: _claim_limited("=" if one else "IN") for one in (True, False)}
+#: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``; with a
+#: rate, also its count of the starts kept (NULL without, so that a queue with no
+#: limits reads all NULLs).
 QUEUE_LIMITS = (
-    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit"
+    "SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit,"
+    " CASE WHEN rate_count IS NOT NULL THEN rate_used END"
     " FROM queues WHERE name = ?"
 )
 #: Claims counted by the queue's rate...
@@ -261,6 +270,7 @@ ADD_RATE_USED = "UPDATE queues SET rate_used = rate_used + ? WHERE name = ?"
 RECORD_KEY_START = "INSERT INTO key_starts (queue, limit_key, at) VALUES (?, ?, ?)"
 #: Starts that the queue's window no longer counts (before a claim reads ``rate_used``;
 #: each row is deleted once, so this costs a claim what it recorded, not its window).
+#: The per-key rate counts its window's rows by time, so its older rows only take room.
 FORGET_STARTS = "DELETE FROM starts WHERE queue = ? AND at <= ?"
 FORGET_KEY_STARTS = "DELETE FROM key_starts WHERE queue = ? AND at <= ?"
 #: The starts of a queue whose rate was removed (by ``set_queue``), and its count of

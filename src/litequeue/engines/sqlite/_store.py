@@ -42,7 +42,7 @@ from ...models import (
 )
 from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
-from . import _rows, _schema, _sql
+from . import _quietlog, _rows, _schema, _sql
 from ._transaction import SQLiteTransaction
 from ._turns import WriterTurns
 
@@ -52,7 +52,10 @@ T = TypeVar("T")
 
 _ACTIVE = ("queued", "running")
 #: The ``QUEUE_LIMITS`` of a queue with none set: its claim is the plain one.
-_NO_LIMITS = (None, None, None, None, None)
+_NO_LIMITS = (None, None, None, None, None, None)
+#: Starts a store records for a queue between two deletions of those its windows no
+#: longer count (see ``_claim_limited``).
+_FORGET_EVERY = 64
 #: Where a claimed row holds its limit key.
 _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 #: Rows ``prune`` deletes per transaction.
@@ -89,6 +92,12 @@ class SQLiteStore(listing.JobListing):
         self._wal = _schema.WalBound(self._conn, self.path)
         self._lock = threading.RLock()
         self._turns = WriterTurns(self.path)
+        # Starts recorded here by queue since this store last forgot that queue's old ones.
+        self._unforgotten: dict[str, int] = {}
+        self._log = _quietlog.QuietLog(self.path)
+        # The last data_version read, the log's mark it was read under, and until
+        # when (monotonic) that read stands without asking SQLite (see data_version).
+        self._seen_version: tuple[tuple[int, int, int, int] | None, int, float] = (None, 0, 0.0)
         try:
             if migrate:
                 _schema.migrate(self._conn, self.path, busy_timeout=busy_timeout)
@@ -132,8 +141,24 @@ class SQLiteStore(listing.JobListing):
 
     def data_version(self, queues: Sequence[str] | None = None) -> int:
         """Changes whenever another connection commits to the file (to any queue: the
-        file does not say which, and reading this costs no I/O)."""
-        return int(self._read(_sql.DATA_VERSION)[0][0])
+        file does not say which, and reading this costs no I/O).
+
+        An idle worker looks 50 times a second. SQLite is asked only when the log was
+        written to since the last answer, or within ``QUIET`` s before it, or that
+        answer is ``TRUSTED`` s old (see ``QuietLog``); otherwise the look is one
+        ``stat`` of the log. The log is looked at before SQLite is asked, so a commit
+        in between makes the next look ask again."""
+        with self._lock:
+            now, mark = time.time(), self._log.mark()
+            seen, version, until = self._seen_version
+            if mark is not None and mark == seen and time.monotonic() < until:
+                return version
+            version = int(self._read(_sql.DATA_VERSION)[0][0])
+            until = 0.0
+            if mark is not None and self._log.quiet_since(mark, now):
+                until = time.monotonic() + _quietlog.TRUSTED
+            self._seen_version = (mark, version, until)
+            return version
 
     def watch(self, queues: Sequence[str], waker: Callable[[], None]) -> None:
         """None: the file tells no one of a commit; a worker looks at ``data_version``."""
@@ -392,8 +417,8 @@ class SQLiteStore(listing.JobListing):
             tx.started(map(_rows.claimed_attempt, rows), claim.worker)
         return claimed
 
-    @staticmethod
     def _claim_limited(
+        self,
         tx: SQLiteTransaction,
         claim: Claim,
         queue: str,
@@ -403,21 +428,31 @@ class SQLiteStore(listing.JobListing):
     ) -> list[Any]:
         """Claim from a queue with a rate or per-key limits, recording the starts its
         rates count. Each statement takes at most one job per key, so it runs again
-        while it takes some and more are wanted."""
+        while it takes some and more are wanted.
+
+        Starts older than a window are deleted every ``_FORGET_EVERY`` starts, or
+        before the queue's rate could refuse this claim: until then ``rate_used``
+        counts some of them too, which only ever says there is less room than there
+        is, and never where it matters. The claim of a rate that does not bind then
+        writes its start and the count, not a deletion and a second count (two pages
+        of the log fewer a commit)."""
         conn, now = tx.conn, tx.now
         kinds = None if claim.kinds is None else encode_json(list(claim.kinds))
-        rate_count, rate_period, key_count, key_period, per_key_limit = limits
+        rate_count, rate_period, key_count, key_period, per_key_limit, rate_used = limits
         keyed = key_count is not None or per_key_limit is not None
-        if rate_count is not None:
-            gone = conn.execute(_sql.FORGET_STARTS, (queue, now - rate_period)).rowcount
-            if gone:
-                conn.execute(_sql.ADD_RATE_USED, (-gone, queue))
-        if key_count is not None:
-            conn.execute(_sql.FORGET_KEY_STARTS, (queue, now - key_period))
+        kept = self._unforgotten.get(queue, 0)
+        if kept >= _FORGET_EVERY or (rate_count is not None and rate_used + wanted > rate_count):
+            kept = 0
+            if rate_count is not None:
+                gone = conn.execute(_sql.FORGET_STARTS, (queue, now - rate_period)).rowcount
+                if gone:
+                    conn.execute(_sql.ADD_RATE_USED, (-gone, queue))
+            if key_count is not None:
+                conn.execute(_sql.FORGET_KEY_STARTS, (queue, now - key_period))
         rows: list[Any] = []
         while wanted > len(rows):
             taken = conn.execute(
-                _sql.CLAIM_LIMITED,
+                _sql.CLAIM_LIMITED[wanted - len(rows) == 1],
                 (queue, now, wanted - len(rows), claim.worker, lease_until, kinds,
                  per_key_limit, key_count, key_period),
             ).fetchall()  # fmt: skip
@@ -433,6 +468,7 @@ class SQLiteStore(listing.JobListing):
             rows += taken
             if not taken or not keyed:
                 break
+        self._unforgotten[queue] = kept + len(rows)
         return rows
 
     def next_due(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> float:
