@@ -50,6 +50,8 @@ _ENQUEUE_KEYS = frozenset(
 )
 #: What an ``enqueue_many`` item may carry beside ``enqueue``'s keyword arguments.
 _ITEM_KEYS = _ENQUEUE_KEYS | {"ref"}
+#: (kind, queue) pairs whose checked jobs ``enqueue`` keeps (see ``Queue._plain_job``).
+_PLAIN_JOBS_KEPT = 256
 F = TypeVar("F", bound=Handler)
 
 
@@ -147,6 +149,9 @@ class Queue:
             self._store.path if is_postgres(self._store.path) else Path(self._store.path)
         )
         self._handlers: dict[str, HandlerSpec] = {}
+        #: (kind, queue) -> (its handler, the fields of a checked job of it that follow
+        #: its payload and value)
+        self._plain_jobs: dict[tuple[str, str], tuple[HandlerSpec | None, tuple[Any, ...]]] = {}
         try:
             self._bus = EventBus(self.plugin_manager, self)
             _plugins.register_handlers(self.plugin_manager, self._register, self)
@@ -258,11 +263,31 @@ class Queue:
         them fails for good or is cancelled. ``limit_key`` puts it under its queue's
         per-key limits (``set_queue(per_key_limit=..., per_key_rate=...)``).
         """
-        new = self._new_job(
-            kind, payload, queue=queue, priority=priority, delay=delay, run_at=run_at,
-            max_attempts=max_attempts, timeout=timeout, unique_key=unique_key, force=force,
-            tags=tags, parent_id=parent_id, limit_key=limit_key, depends_on=depends_on,
-        )  # fmt: skip
+        if (
+            type(kind) is str
+            and type(queue) is str
+            and type(priority) is int
+            and not priority
+            and delay is None
+            and run_at is None
+            and max_attempts is None
+            and timeout is None
+            and unique_key is None
+            and force is False
+            and type(tags) is tuple
+            and not tags
+            and parent_id is None
+            and limit_key is None
+            and type(depends_on) is tuple
+            and not depends_on
+        ):
+            new = self._plain_job(kind, queue, payload)
+        else:
+            new = self._new_job(
+                kind, payload, queue=queue, priority=priority, delay=delay, run_at=run_at,
+                max_attempts=max_attempts, timeout=timeout, unique_key=unique_key, force=force,
+                tags=tags, parent_id=parent_id, limit_key=limit_key, depends_on=depends_on,
+            )  # fmt: skip
         jobs, events = self._store.enqueue([new])
         self._bus.committed(events)
         return jobs[0]
@@ -367,6 +392,21 @@ class Queue:
         raise ConfigurationError(
             f"an enqueue item is a (kind, payload) tuple or a dict, not {item!r}"
         )
+
+    def _plain_job(self, kind: str, queue: str, payload: Any) -> NewJob:
+        """``_new_job`` for a job with nothing but a kind, a queue and a payload, the
+        most common enqueue: its kind and queue checked, and its handler's settings
+        read, once per handler (checking every argument each time cost ~8% of an
+        enqueue's instructions, SQLite's included: 266k against 244k)."""
+        spec = self._handlers.get(kind)
+        known = self._plain_jobs.get((kind, queue))
+        if known is None or known[0] is not spec:
+            if len(self._plain_jobs) >= _PLAIN_JOBS_KEPT:
+                self._plain_jobs.clear()
+            known = self._plain_jobs[kind, queue] = (spec, self._new_job(kind, queue=queue)[4:])
+        text, value = payload_json(kind, payload)
+        # Kind, queue, payload, value, then the rest: half the cost of ``_replace``.
+        return NewJob(kind, queue, text, value, *known[1])
 
     def _new_job(
         self,

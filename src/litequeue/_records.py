@@ -277,7 +277,7 @@ class NewJob(NamedTuple):
             status=JobStatus.QUEUED,
             payload=self.value,
             priority=self.priority,
-            run_at=datetime.fromtimestamp(run_at, UTC),
+            run_at=created_at if run_at == now else datetime.fromtimestamp(run_at, UTC),
             max_attempts=self.max_attempts,
             timeout=self.timeout,
             parent_id=self.parent_id,

@@ -505,6 +505,38 @@ def test_handler_defaults_apply_to_enqueue(queue: litequeue.Queue) -> None:
     assert queue.enqueue("elsewhere", None).max_attempts == 3
 
 
+def test_a_handler_registered_after_jobs_of_its_kind_sets_the_later_ones(
+    queue: litequeue.Queue,
+) -> None:
+    before = queue.enqueue("late", 1)
+    queue.handler("late", max_attempts=7, timeout=90)(lambda ctx, p: 1)
+    after = queue.enqueue("late", 2)
+    assert (before.max_attempts, before.timeout) == (3, None)
+    assert (after.max_attempts, after.timeout) == (7, 90.0)
+    assert queue.get(after.id).max_attempts == 7
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"priority": False}, "priority"),
+        ({"priority": 0.0}, "priority"),
+        ({"tags": ""}, "each of tags"),
+        ({"queue": ""}, "a queue name"),
+        ({"queue": ["default"]}, "a queue name"),
+    ],
+)
+def test_bad_enqueue_arguments_are_refused_after_good_ones(
+    queue: litequeue.Queue, arguments: dict[str, Any], message: str
+) -> None:
+    queue.enqueue("k", 1)  # the same kind and queue, enqueued plainly before
+    with pytest.raises(ConfigurationError, match=message):
+        queue.enqueue("k", 2, **arguments)
+    with pytest.raises(ConfigurationError, match="a job kind"):
+        queue.enqueue(["k"], 3)  # type: ignore[arg-type]
+    assert queue.stats()["default"]["queued"] == 1
+
+
 def test_prune_removes_old_finished_jobs_and_events_but_keeps_the_newest_event(
     queue: litequeue.Queue,
 ) -> None:
@@ -544,6 +576,30 @@ def test_prune_keeps_the_newest_job_so_ids_are_never_given_out_twice(
     assert queue.prune(older_than=0)[0] == 1
     newer = queue.enqueue("k", "newer")
     assert newer.id > new.id
+
+
+@pytest.mark.parametrize("answers", [2, 15, 16, 100])
+def test_a_late_answer_among_many_is_refused_and_the_others_recorded(
+    queue: litequeue.Queue, answers: int
+) -> None:
+    # Many answers of a batch go to the file a few per statement: one refused among
+    # them undoes the lot, which is then recorded one by one.
+    queue.enqueue_many([("k", i) for i in range(answers)])
+    claim = Claim(worker="w", queues=("default",), limit=answers, lease=60)
+    claimed, _, _ = queue.store.claim(claim)
+    late = claimed[answers // 2]
+    outcomes = [
+        Outcome(r.job_id, r.run_id + (r is late), "succeeded", f"{r.job_id}", attempt=r.attempt)
+        for r in claimed
+    ]
+    accepted, written = queue.store.finish(outcomes)
+    assert [o.job_id for o in accepted] == [r.job_id for r in claimed if r is not late]
+    assert [e.job_id for e in written] == [o.job_id for o in accepted]
+    jobs = {job.id: job for job in queue.jobs(limit=200)}
+    assert jobs[late.job_id].status is JobStatus.RUNNING
+    for outcome in accepted:
+        assert jobs[outcome.job_id].status is JobStatus.SUCCEEDED
+        assert jobs[outcome.job_id].result == outcome.job_id
 
 
 @pytest.mark.parametrize("attempt_known", [False, True])

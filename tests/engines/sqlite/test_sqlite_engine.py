@@ -94,6 +94,61 @@ def test_each_claim_is_one_update_returning_statement(queue: litequeue.Queue, sl
     assert "RETURNING" in writes[0]
 
 
+def _vm_steps(queue: litequeue.Queue, call: Any) -> int:
+    """SQLite virtual-machine instructions (in tens) that ``call`` makes the store's
+    connection run: a cost that the machine's load does not move."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    queue.store._conn.set_progress_handler(count, 10)
+    try:
+        call()
+    finally:
+        queue.store._conn.set_progress_handler(None, 0)
+    return steps
+
+
+def test_claims_and_next_due_do_not_read_every_running_job(tmp_path: Path) -> None:
+    """Every claim looks for leases run out, and a worker asks when the next one runs
+    out after each claim that found less than it wanted: both read along the leases,
+    so 2,000 jobs running elsewhere cost them no more than 20 do."""
+    costs = {}
+    for running in (20, 2000):
+        with litequeue.Queue(tmp_path / f"{running}.db", durability="normal") as queue:
+            queue.enqueue_many([("k", i) for i in range(running + 1)])
+            store = queue.store
+            taken = _records.Claim(worker="other", queues=("default",), limit=running, lease=3600)
+            store.claim(taken)
+            claim = _records.Claim(worker="here", queues=("default",), limit=5, lease=3600)
+            costs[running] = (
+                _vm_steps(queue, lambda: store.claim(claim)),  # noqa: B023
+                _vm_steps(queue, lambda: store.next_due(("default",))),  # noqa: B023
+            )
+    (claim_few, due_few), (claim_many, due_many) = costs[20], costs[2000]
+    assert claim_many <= claim_few * 1.5
+    assert due_many <= due_few * 1.5 + 1
+
+
+def test_next_due_does_not_read_every_delayed_job(tmp_path: Path) -> None:
+    """A worker asks when the next delayed job is due after each claim that found less
+    than it wanted: it finds the earliest along the due times, so 2,000 jobs delayed
+    cost the question no more than 20 (nor do 2,000 due in another queue)."""
+    costs = {}
+    for delayed in (20, 2000):
+        with litequeue.Queue(tmp_path / f"{delayed}.db", durability="normal") as queue:
+            queue.enqueue_many([("k", i) for i in range(delayed)], delay=3600)
+            queue.enqueue_many([("k", i) for i in range(delayed)], queue="other")
+            store = queue.store
+            costs[delayed] = _vm_steps(queue, lambda: store.next_due(("default",)))  # noqa: B023
+            due = store.next_due(("default",))
+            assert time.time() + 3500 < due < time.time() + 3700
+    assert costs[2000] <= costs[20] * 1.5 + 1
+
+
 def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(
     queue: litequeue.Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:

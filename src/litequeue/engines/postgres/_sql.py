@@ -217,13 +217,14 @@ CLAIM = (
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: The worker's claim in one call, with the successes it reports (the function of
-#: migration 0008): one wait for the server where the statements one by one took six.
-#: A row per claimed job (``JOB_COLUMNS``), the first also with what the call did.
-#: SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
-#: decide, and the store's general path runs instead.
+#: migrations 0008 and 0010): one wait for the server where the statements one by one
+#: took six. A row per claimed job (``JOB_COLUMNS``), the first also with what the call
+#: did. SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
+#: decide, and the store's general path runs instead. The results go as a binary
+#: array: the text form escapes every JSON text's quotes with a regular expression.
 CLAIM_AT_ONCE = (
     "SELECT * FROM litequeue_claim(%(worker)s, %(queues)s::text[], %(kinds)s::text[],"
-    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)s::text[],"
+    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)b::text[],"
     " %(versions)s::text[], %(schema)s, %(channel)s)"
 )
 #: Raised by ``litequeue_claim`` for what only the general path handles: a lease to

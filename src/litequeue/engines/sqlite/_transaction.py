@@ -19,6 +19,13 @@ from . import _rows, _sql
 __all__ = ["SQLiteTransaction", "execute_in_chunks"]
 
 
+#: From how many plain successes they go a chunk per statement (``SUCCEED_PLAIN_MANY``)
+#: rather than one statement each: each chunk's statement costs ~40k instructions of its
+#: own, so 10 successes cost 52.3k a job in chunks (4 + 4 + 2) against 40.5k by
+#: ``executemany``, where 100 cost 32.7k against 39.2k.
+_MANY_SUCCESSES = 16
+
+
 def _chunks(count: int) -> Iterator[tuple[int, int]]:
     """``(start, size)`` pieces of ``range(count)``, the sizes from ``CHUNK_SIZES``."""
     start = 0
@@ -142,13 +149,24 @@ class SQLiteTransaction:
         if not all(o.attempt and o.parent_id is None for o in outcomes):
             return False
         conn, now = self.conn, self.now
-        rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now) for o in outcomes]
-        if len(rows) == 1:
-            if not conn.execute(_sql.SUCCEED_PLAIN, rows[0]).rowcount:
+        if len(outcomes) == 1:
+            (o,) = outcomes
+            values = (o.result, o.handler_version, now, now, o.job_id, o.run_id, now)
+            if not conn.execute(_sql.SUCCEED_PLAIN, values).rowcount:
                 return False
         else:
             conn.execute(_sql.SAVE_PLAIN)
-            if conn.executemany(_sql.SUCCEED_PLAIN, rows).rowcount != len(rows):
+            if len(outcomes) < _MANY_SUCCESSES:
+                rows = [(o.result, o.handler_version, now, now, o.job_id, o.run_id, now)
+                        for o in outcomes]  # fmt: skip
+                done = conn.executemany(_sql.SUCCEED_PLAIN, rows).rowcount
+            else:
+                flat = [
+                    v for o in outcomes for v in (o.job_id, o.run_id, o.result, o.handler_version)
+                ]
+                chunks = execute_in_chunks(conn, _sql.SUCCEED_PLAIN_MANY, flat, now)
+                done = sum(cursor.rowcount for cursor in chunks)
+            if done != len(outcomes):
                 conn.execute(_sql.UNDO_PLAIN)
                 conn.execute(_sql.KEEP_PLAIN)
                 return False
