@@ -19,7 +19,8 @@ Rounds are interleaved (each round runs every variant once, in a shuffled order)
 the ratio to ``plain`` is taken round by round, of wall-clock time and of this process's
 CPU time (which a loaded machine disturbs less). The held-back worker runs in its own
 process, waiting on a queue whose rate allows no more starts, and its CPU time over
-five seconds is read from ``/proc`` (``--cpu-runs`` times).
+five seconds from three seconds after its claim, and five from fifteen, is read from
+``/proc`` (``--cpu-runs`` times).
 
 On PostgreSQL (``--db URL``, whose user may ``CREATE DATABASE``, or ``--start-pg``) the
 finished rows are made once per size in a template database (as ``bench_pg.py``'s
@@ -91,8 +92,10 @@ def claim_loop(path: Path | str, variant: str, n: int) -> tuple[float, float]:
     return elapsed / n, cpu / n
 
 
-def held_back_cpu(path: Path | str) -> float:
-    """The CPU share of a worker process that waits on a rate limit for five seconds."""
+def held_back_cpu(path: Path | str) -> tuple[float, float]:
+    """The CPU share of a worker process that waits on a rate limit: five seconds
+    from three after its last claim (it looks every 20 ms), and five from fifteen
+    after (every 50 ms: ``Worker.LONG_IDLE_AFTER``)."""
     with litequeue.Queue(path) as q:
         q.set_queue("default", rate="1/h")
         q.enqueue_many([("noop", i) for i in range(2)])
@@ -104,10 +107,22 @@ def held_back_cpu(path: Path | str) -> float:
     )
     worker = subprocess.Popen([sys.executable, "-c", code, str(path)])
     try:
-        time.sleep(3.0)  # started, ran the one start its window allows, settled
-        before, started = _cpu(worker.pid), time.monotonic()
-        time.sleep(5.0)
-        return (_cpu(worker.pid) - before) / (time.monotonic() - started)
+        # Started (which takes seconds on a loaded machine) and ran the one start its
+        # window allows; then a second of quick looks after that claim, and the log
+        # left alone for a second (see docs/workers.md, "Waking up"): settled.
+        with litequeue.Queue(path) as q:
+            deadline = time.monotonic() + 60
+            while q.stats()["default"].get("succeeded", 0) < 1:
+                assert time.monotonic() < deadline, "the held-back worker did not start"
+                time.sleep(0.1)
+        claimed = time.monotonic()
+        shares = []
+        for after in (3.0, 15.0):
+            time.sleep(max(0.0, claimed + after - time.monotonic()))
+            before, started = _cpu(worker.pid), time.monotonic()
+            time.sleep(5.0)
+            shares.append((_cpu(worker.pid) - before) / (time.monotonic() - started))
+        return shares[0], shares[1]
     finally:
         worker.terminate()
         worker.wait()
@@ -256,8 +271,12 @@ def run(where: Files | Databases, args: argparse.Namespace) -> None:
     shares = []
     for _ in range(args.cpu_runs):
         with where.empty("held") as target:
-            shares.append(held_back_cpu(target) * 100)
-    print(f"held-back worker: {', '.join(f'{s:.2f}' for s in shares)}% of a core")
+            shares.append(held_back_cpu(target))
+    for label, at in (("3-8 s", 0), ("15-20 s", 1)):
+        print(
+            f"held-back worker, {label} after its claim:"
+            f" {', '.join(f'{s[at] * 100:.2f}' for s in shares)}% of a core"
+        )
 
 
 if __name__ == "__main__":

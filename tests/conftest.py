@@ -20,7 +20,7 @@ TESTS = Path(__file__).parent
 REPO = TESTS.parent
 #: Folders of tools and caches, not of the project: the suite may write there.
 TOOL_FOLDERS = {
-    ".git", ".venv", ".nox", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    ".git", ".venv", ".venvs", ".nox", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
     ".hypothesis", "build", "dist", "site",
 }  # fmt: skip
 

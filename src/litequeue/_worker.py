@@ -98,8 +98,12 @@ class Worker:
     :param lease: seconds a claim is held without a heartbeat; a worker that dies
         loses its jobs to other workers after this long.
     :param grace: seconds running jobs get to finish when the worker stops.
-    :param poll_interval: how often an idle worker checks the file for commits by
-        other processes (``PRAGMA data_version``, no disk I/O).
+    :param poll_interval: how often an idle worker looks for commits by other
+        processes (the store's ``data_version``: on SQLite a ``stat`` of the
+        write-ahead log, and ``PRAGMA data_version`` when the log moved; no disk
+        I/O). Once it has claimed nothing for ``IDLE_AFTER`` s, every ``IDLE_POLL``
+        s instead (``LONG_IDLE_POLL`` after ``LONG_IDLE_AFTER`` s), whichever is
+        longer.
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
@@ -121,6 +125,11 @@ class Worker:
     #: paused queue then costs next to no CPU.
     IDLE_AFTER = 1.0
     IDLE_POLL = 0.02
+    #: After this many seconds without claiming a job, every ``LONG_IDLE_POLL``
+    #: seconds: a worker held back for long by a rate window wakes 20 times a second,
+    #: not 50, and one that has just finished a burst still answers within 20 ms.
+    LONG_IDLE_AFTER = 10.0
+    LONG_IDLE_POLL = 0.05
 
     #: Seconds the loop waits for the next answer of a burst before recording those
     #: it has, and the longest it gathers one burst (see ``_wait``).
@@ -329,8 +338,10 @@ class Worker:
             version = None
             if not want and self.concurrency > len(self._inflight):
                 timeout = min(timeout, max(0.0, next_due - time.time()))
-                if looks and not self._inflight and now - busy_at >= self.IDLE_AFTER:
-                    got, version = self._idle(timeout, seen_version)
+                idle = now - busy_at
+                if looks and not self._inflight and idle >= self.IDLE_AFTER:
+                    poll = self.IDLE_POLL if idle < self.LONG_IDLE_AFTER else self.LONG_IDLE_POLL
+                    got, version = self._idle(timeout, max(self.poll_interval, poll), seen_version)
                 else:
                     got = self._wait(min(timeout, self.poll_interval) if looks else timeout)
             else:
@@ -348,18 +359,19 @@ class Worker:
         for outcome in outcomes:  # gathered before the stop: _shutdown records them
             self._inbox.put(outcome)
 
-    def _idle(self, timeout: float, seen_version: int) -> tuple[list[Outcome] | None, int]:
+    def _idle(
+        self, timeout: float, poll: float, seen_version: int
+    ) -> tuple[list[Outcome] | None, int]:
         """Sleep up to ``timeout`` s with nothing running, looking at the store's
-        ``data_version`` every ``IDLE_POLL`` s; returns what ``_wait`` returns and the
+        ``data_version`` every ``poll`` s; returns what ``_wait`` returns and the
         version last seen, as soon as it differs from ``seen_version`` or the inbox
         gets something.
 
         Its own loop, not one turn of ``_serve`` a look: a worker waiting on a rate
-        limit looks 50 times a second, and each look is then a timed wait and one
+        limit looks 20 to 50 times a second, and each look is then a timed wait and one
         read of the store, not the whole loop's bookkeeping."""
         deadline = time.monotonic() + timeout
         get, data_version = self._inbox.get, self._store.data_version
-        poll = max(self.poll_interval, self.IDLE_POLL)
         while (wait := deadline - time.monotonic()) > 0:
             try:
                 item = get(timeout=min(wait, poll))

@@ -919,7 +919,9 @@ def test_a_retry_with_a_bad_delay_fails_the_attempt_and_breaks_nothing(
 ) -> None:
     """An infinite, huge or non-numeric ``Retry(delay=...)`` once crashed the worker,
     left the job running for ever or made every later listing fail."""
-    queue.handler("bad", process=process)(handlers.retry_with_bad_delay)
+    # The retry after the bad delay waits a minute, so a machine slow to start the
+    # "good" job's process cannot see that retry come due and run a second attempt.
+    queue.handler("bad", process=process, backoff=Backoff(base=60))(handlers.retry_with_bad_delay)
     queue.handler("good", process=process)(handlers.pid)
     bad = queue.enqueue("bad", {"delay": delay}, max_attempts=2)
     good = queue.enqueue("good", None)

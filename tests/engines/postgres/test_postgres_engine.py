@@ -97,6 +97,47 @@ def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_claims(
     ]
 
 
+#: The migration that made the enqueue function leaner, and a call of the function it
+#: replaced as a process that knows the schema before it sends one.
+_LEANER_ENQUEUE = next(
+    m.version for m in _schema.load_migrations() if m.name == "leaner_enqueue_function"
+)
+_FIRST_ENQUEUE_CALL = (
+    "SELECT new_id FROM litequeue_enqueue(%s::integer, %s::float8, 'k', 'default', '1',"
+    " 0::bigint, NULL::float8, 3::bigint, NULL::float8, '[]', '{}'::text[], NULL::text,"
+    ' NULL::text, \'{"kind":"k","queue":"default"}\', \'litequeue.public\')'
+)
+
+
+def test_an_upgrade_to_the_leaner_enqueue_function_keeps_jobs_keys_and_event_order(
+    url: str,
+) -> None:
+    before = _LEANER_ENQUEUE - 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        _schema.migrate(conn, _schema.parse_target(url), upto=before)
+    ((first,),) = _sql(url, _FIRST_ENQUEUE_CALL, (before, time.time()))
+    with litequeue.Queue(url) as queue:  # upgrades
+        assert queue.schema_version() == NEWEST
+        plain = queue.enqueue("k", 2, limit_key="c")
+        keyed = queue.enqueue("k", 3, tags=["t"], unique_key="u")
+        assert queue.enqueue("k", 4, unique_key="u").id == keyed.id
+        late = queue.enqueue("k", 5, delay=3600)
+        jobs = {job.id: job for job in queue.jobs()}
+        assert [jobs[i].payload for i in (first, plain.id, keyed.id, late.id)] == [1, 2, 3, 5]
+        assert jobs[plain.id].limit_key == "c"
+        assert jobs[keyed.id].tags == ["t"]
+        assert [job.id for job in queue.jobs(tag="t")] == [keyed.id]
+        assert jobs[late.id].run_at == late.run_at > jobs[plain.id].created_at
+        events = queue.events(after=0)
+        assert [(e.job_id, e.type.value) for e in events] == [
+            (i, "enqueued") for i in (first, plain.id, keyed.id, late.id)
+        ]
+    # a process that knows the schema before finds no function to call, and then reads
+    # the version (SchemaTooNew)
+    with pytest.raises(psycopg.errors.UndefinedFunction):
+        _sql(url, _FIRST_ENQUEUE_CALL, (before, time.time()))
+
+
 def test_a_database_without_the_schema_is_refused_when_migrating_is_off(url: str) -> None:
     with pytest.raises(litequeue.SchemaTooOld):
         litequeue.Queue(url, migrate=False)
@@ -171,6 +212,22 @@ def test_one_transaction_sends_one_notification_per_queue(queue: litequeue.Queue
         queue.enqueue_many([("k", i) for i in range(20)], queue="other")
         got = [(n.channel, n.payload) for n in listener.notifies(timeout=0.5)]
     assert got == [("litequeue.public", "default"), ("litequeue.public", "other")]
+
+
+def test_notifications_from_the_process_own_connections_wake_nothing(url: str) -> None:
+    # Its event bus wakes its workers at each of its commits; the echo through the
+    # server woke each worker again after each of its own claims, for a claim in vain.
+    with litequeue.Queue(url) as mine, litequeue.Queue(url) as other:
+        store = mine.store
+        store.data_version()  # listening from here on
+        mine.enqueue("k", 1)
+        other.enqueue("k", 2, queue="other")  # its notification comes after mine's
+        deadline = time.monotonic() + 30
+        while (heard := store.data_version(["other"]) - store.data_version(["default"])) == 0:
+            assert time.monotonic() < deadline, "the other connection's commit was never heard"
+            store.wait_for_change(0.05, 0.01)
+    # "other" heard once, "default" (only this process's commit) never
+    assert heard == 1
 
 
 def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -> None:
@@ -422,7 +479,7 @@ def test_an_idle_worker_tries_an_unreachable_server_once_per_fallback_period(
     monkeypatch.setattr(_schema, "connect", counted)
     with socket_free_port() as port:
         target = _schema.parse_target(f"postgresql://nobody@127.0.0.1:{port}/none")
-    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1)
+    wakeups = _wakeups.Wakeups(target, "litequeue.public", timeout=1, ours=lambda pid: False)
     started = time.monotonic()
     versions = {wakeups.version() for _ in range(200)}
     elapsed = time.monotonic() - started

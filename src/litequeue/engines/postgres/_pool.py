@@ -30,6 +30,8 @@ class Pool:
         self._connect = connect
         self._keep = keep
         self._idle: list[Connection] = []
+        #: The open connections, idle or in use, by their server process ids.
+        self._backends: dict[Connection, int] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -41,6 +43,8 @@ class Pool:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = self._connect()
+            with self._lock:
+                self._backends[conn] = conn.info.backend_pid
         try:
             yield conn
         finally:
@@ -54,7 +58,18 @@ class Pool:
             if healthy and not self._closed and len(self._idle) < self._keep:
                 self._idle.append(conn)
                 return
+        self._close(conn)
+
+    def _close(self, conn: Connection) -> None:
+        with self._lock:
+            self._backends.pop(conn, None)
         conn.close()
+
+    def serves(self, backend_pid: int) -> bool:
+        """Whether ``backend_pid`` is the server process of one of this pool's open
+        connections (a notification it sent came from this process)."""
+        with self._lock:
+            return backend_pid in self._backends.values()
 
     def drop_idle(self) -> None:
         """Close the idle connections (after one broke: the others, opened before the
@@ -62,7 +77,7 @@ class Pool:
         with self._lock:
             idle, self._idle = self._idle, []
         for conn in idle:
-            conn.close()
+            self._close(conn)
 
     def close(self) -> None:
         with self._lock:

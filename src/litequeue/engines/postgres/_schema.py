@@ -140,11 +140,17 @@ def translate_errors(target: Target) -> Iterator[None]:
         raise translate(exc, target) from exc
 
 
-def connect(target: Target, *, timeout: float, autocommit: bool = True) -> psycopg.Connection[Any]:
-    """A new connection to ``target``; ``DatabaseUnreachable`` (or ``LoginRefused``)
-    naming host, port and database when the server cannot be reached."""
+def connect(
+    target: Target,
+    *,
+    timeout: float,
+    autocommit: bool = True,
+    kind: type[psycopg.Connection[Any]] = psycopg.Connection,
+) -> psycopg.Connection[Any]:
+    """A new connection (of class ``kind``) to ``target``; ``DatabaseUnreachable`` (or
+    ``LoginRefused``) naming host, port and database when the server cannot be reached."""
     try:
-        return psycopg.connect(
+        return kind.connect(
             target.conninfo, autocommit=autocommit, connect_timeout=max(1, round(timeout))
         )
     except psycopg.OperationalError as exc:

@@ -131,15 +131,25 @@ INSERT_JOB = (
     " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL"
     " AND status IN ('queued', 'running') AND NOT key_superseded DO NOTHING RETURNING id"
 )
-#: One job in one round trip, called in autocommit (migration 0009): the job, its tags,
-#: its event under the event lock and the wake-up commit as this statement's
-#: transaction. Every argument is cast: overloads are resolved by type, and psycopg
-#: sends a Python int as the smallest integer type that holds it.
-ENQUEUE_ONE = (
-    "SELECT schema_version, server_now, due_at, new_id, event_seq FROM litequeue_enqueue("
-    "%s::integer, %s::float8, %s::text, %s::text, %s::text, %s::bigint, %s::float8,"
-    " %s::bigint, %s::float8, %s::text, %s::text[], %s::text, %s::text, %s::text, %s::text)"
-)
+
+
+def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
+    """One job in one round trip, called in autocommit (the function of migration
+    0011): the job, its tags, its event under the event lock and the wake-up commit as
+    this statement's transaction. The schema version the caller knows and the channel
+    (a quoted literal) are the store's for its lifetime, so they are written into the
+    text, which each connection prepares once; a job without tags or a unique key
+    leaves those three arguments to the function's defaults. Every argument is cast:
+    overloads are resolved by type, and psycopg sends a Python int as the smallest
+    integer type that holds it."""
+    extra = ", %s::text, %s::text[], %s::text" if tagged_or_keyed else ""
+    return (
+        "SELECT schema_version, server_now, due_at, new_id, event_seq FROM litequeue_enqueue("
+        f"{int(version)}, {channel}, %s::float8, %s::text, %s::text, %s::text, %s::bigint,"
+        f" %s::float8, %s::bigint, %s::float8, %s::text, %s::text{extra})"
+    )
+
+
 #: Jobs that differ only in their payloads, one statement for the lot (the payloads
 #: as an array of JSON texts, inserted in order).
 INSERT_RUN = (

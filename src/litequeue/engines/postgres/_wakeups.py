@@ -6,6 +6,10 @@ A notification is a hint, never the only way work is found: a version that moves
 at least every ``FALLBACK`` seconds makes idle workers look anyway (a notification
 lost with a broken connection, say).
 
+Notifications sent by this process's own connections are left out: its event bus
+wakes its workers at each of its commits already, and a worker woken again by the
+echo of its own claim's commit claimed in vain, sometimes just as a job arrived.
+
 A worker need not look at the number: ``watch`` calls it back from a listening thread
 that blocks on the connection's socket, so a notification wakes it as soon as it
 arrives, and an idle worker spends no CPU looking.
@@ -43,9 +47,19 @@ class Wakeups:
     number can be asked for some queues only: an idle worker wakes for its own queues,
     not for every enqueue in the database (each wake-up costs a claim)."""
 
-    def __init__(self, target: _schema.Target, channel: str, *, timeout: float) -> None:
+    def __init__(
+        self,
+        target: _schema.Target,
+        channel: str,
+        *,
+        timeout: float,
+        ours: Callable[[int], bool],
+    ) -> None:
+        """``ours(pid)``: whether server process ``pid`` serves one of this process's
+        connections to the same queue."""
         self._target = target
         self._channel = channel
+        self._ours = ours
         self._timeout = timeout
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
@@ -158,6 +172,8 @@ class Wakeups:
                 pg = self._conn.pgconn
                 pg.consume_input()
                 while (notice := pg.notifies()) is not None:
+                    if self._ours(notice.be_pid):
+                        continue
                     queue = notice.extra.decode("utf-8", "replace")
                     if queue:
                         self._heard[queue] = self._heard.get(queue, 0) + 1

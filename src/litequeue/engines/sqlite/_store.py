@@ -143,9 +143,9 @@ class SQLiteStore(listing.JobListing):
         """Changes whenever another connection commits to the file (to any queue: the
         file does not say which, and reading this costs no I/O).
 
-        An idle worker looks 50 times a second. SQLite is asked only when the log was
-        written to since the last answer, or within ``QUIET`` s before it, or that
-        answer is ``TRUSTED`` s old (see ``QuietLog``); otherwise the look is one
+        An idle worker looks 20 to 50 times a second. SQLite is asked only when the
+        log was written to since the last answer, or within ``QUIET`` s before it, or
+        that answer is ``TRUSTED`` s old (see ``QuietLog``); otherwise the look is one
         ``stat`` of the log. The log is looked at before SQLite is asked, so a commit
         in between makes the next look ask again."""
         with self._lock:
