@@ -97,47 +97,6 @@ def test_a_newer_litequeue_upgrading_meanwhile_stops_this_ones_claims(
     ]
 
 
-#: The migration that made the enqueue function leaner, and a call of the function it
-#: replaced as a process that knows the schema before it sends one.
-_LEANER_ENQUEUE = next(
-    m.version for m in _schema.load_migrations() if m.name == "leaner_enqueue_function"
-)
-_FIRST_ENQUEUE_CALL = (
-    "SELECT new_id FROM litequeue_enqueue(%s::integer, %s::float8, 'k', 'default', '1',"
-    " 0::bigint, NULL::float8, 3::bigint, NULL::float8, '[]', '{}'::text[], NULL::text,"
-    ' NULL::text, \'{"kind":"k","queue":"default"}\', \'litequeue.public\')'
-)
-
-
-def test_an_upgrade_to_the_leaner_enqueue_function_keeps_jobs_keys_and_event_order(
-    url: str,
-) -> None:
-    before = _LEANER_ENQUEUE - 1
-    with psycopg.connect(url, autocommit=True) as conn:
-        _schema.migrate(conn, _schema.parse_target(url), upto=before)
-    ((first,),) = _sql(url, _FIRST_ENQUEUE_CALL, (before, time.time()))
-    with litequeue.Queue(url) as queue:  # upgrades
-        assert queue.schema_version() == NEWEST
-        plain = queue.enqueue("k", 2, limit_key="c")
-        keyed = queue.enqueue("k", 3, tags=["t"], unique_key="u")
-        assert queue.enqueue("k", 4, unique_key="u").id == keyed.id
-        late = queue.enqueue("k", 5, delay=3600)
-        jobs = {job.id: job for job in queue.jobs()}
-        assert [jobs[i].payload for i in (first, plain.id, keyed.id, late.id)] == [1, 2, 3, 5]
-        assert jobs[plain.id].limit_key == "c"
-        assert jobs[keyed.id].tags == ["t"]
-        assert [job.id for job in queue.jobs(tag="t")] == [keyed.id]
-        assert jobs[late.id].run_at == late.run_at > jobs[plain.id].created_at
-        events = queue.events(after=0)
-        assert [(e.job_id, e.type.value) for e in events] == [
-            (i, "enqueued") for i in (first, plain.id, keyed.id, late.id)
-        ]
-    # a process that knows the schema before finds no function to call, and then reads
-    # the version (SchemaTooNew)
-    with pytest.raises(psycopg.errors.UndefinedFunction):
-        _sql(url, _FIRST_ENQUEUE_CALL, (before, time.time()))
-
-
 def test_a_database_without_the_schema_is_refused_when_migrating_is_off(url: str) -> None:
     with pytest.raises(litequeue.SchemaTooOld):
         litequeue.Queue(url, migrate=False)

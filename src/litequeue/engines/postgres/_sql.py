@@ -135,7 +135,7 @@ INSERT_JOB = (
 
 def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
     """One job in one round trip, called in autocommit (the function of migration
-    0011): the job, its tags, its event under the event lock and the wake-up commit as
+    0009): the job, its tags, its event under the event lock and the wake-up commit as
     this statement's transaction. The schema version the caller knows and the channel
     (a quoted literal) are the store's for its lifetime, so they are written into the
     text, which each connection prepares once; a job without tags or a unique key
@@ -227,7 +227,7 @@ CLAIM = (
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
 )
 #: The worker's claim in one call, with the successes it reports (the function of
-#: migrations 0008 and 0010): one wait for the server where the statements one by one
+#: migration 0008): one wait for the server where the statements one by one
 #: took six. A row per claimed job (``JOB_COLUMNS``), the first also with what the call
 #: did. SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
 #: decide, and the store's general path runs instead. The results go as a binary

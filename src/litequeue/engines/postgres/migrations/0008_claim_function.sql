@@ -14,6 +14,16 @@
 -- (in the order given), the numbers of the events written (succeeded ones first, in
 -- that order, then started ones, in claim order) in its first row, and the claimed
 -- jobs' columns, one job a row, in claim order (one row of NULLs when none).
+--
+-- Its statements are planned once per connection (generic plans, made without the
+-- arguments' values), so no plan may depend on the table's size or the batch's at
+-- planning time: the claimed rows are handed back as the claim's UPDATE returned them
+-- (read again by a join, they were a scan of the whole jobs table at every call when
+-- the table was small at planning time), and each success finds its run id and result
+-- by its position in the arrays (job ids are unique in one call), not by a join to
+-- their unnest. The schema version and the lease check are one read, a queue's
+-- settings are read once (its row locked only when it has a concurrency limit), and
+-- the events' texts are built by the statements that claim and record.
 CREATE FUNCTION litequeue_claim(
     p_worker text,
     p_queues text[],
@@ -49,6 +59,7 @@ AS $$
 DECLARE
     v_now double precision := extract(epoch FROM now())::float8;
     v_schema integer;
+    v_first_lease double precision;
     v_runs bigint[];
     v_attempts bigint[];
     v_done bigint[];
@@ -57,12 +68,15 @@ DECLARE
     v_ev_jobs bigint[] := '{}';
     v_ev_types text[] := '{}';
     v_ev_data text[] := '{}';
-    v_claimed bigint[] := '{}';
-    v_got bigint[];
-    v_got_attempts bigint[];
+    v_rows litequeue_jobs[] := '{}';
+    v_got litequeue_jobs[];
+    v_got_ids bigint[];
+    v_got_data text[];
     v_got_keys text[];
     v_queue text;
     v_limits record;
+    v_found boolean;
+    v_n bigint;
     v_keyed boolean;
     v_used bigint;
     v_was_used bigint;
@@ -70,13 +84,13 @@ DECLARE
     v_seqs bigint[];
     v_worker text := to_json(p_worker)::text;
 BEGIN
-    SELECT version INTO v_schema FROM litequeue_schema_version;
+    SELECT v.version, CASE WHEN p_wanted > 0 THEN (SELECT min(r.lease_until)
+        FROM litequeue_jobs AS r WHERE r.status = 'running') END
+    INTO v_schema, v_first_lease FROM litequeue_schema_version AS v;
     <<work>>
     BEGIN
     EXIT work WHEN v_schema > p_schema;
-    IF p_wanted > 0 AND (
-        SELECT min(lease_until) FROM litequeue_jobs WHERE status = 'running'
-    ) < v_now THEN
+    IF v_first_lease < v_now THEN
         RAISE EXCEPTION 'a lease ran out: the general claim takes it back'
             USING ERRCODE = 'LQ001';
     END IF;
@@ -84,19 +98,21 @@ BEGIN
     -- Successes, fenced by run id and lease (_sql.SUCCEED).
     IF cardinality(p_ids) > 0 THEN
         WITH done AS (
-            UPDATE litequeue_jobs AS j SET status = 'succeeded', result = o.result,
-                handler_version = o.version, error = NULL, lease_until = NULL,
-                worker = NULL, progress = 100, finished_at = v_now, updated_at = v_now
-            FROM unnest(p_ids, p_runs, p_results, p_versions) WITH ORDINALITY
-                AS o(id, run_id, result, version, n)
-            WHERE j.id = ANY(p_ids) AND j.id = o.id AND j.run_id = o.run_id
+            UPDATE litequeue_jobs AS j SET status = 'succeeded',
+                result = p_results[array_position(p_ids, j.id)],
+                handler_version = p_versions[array_position(p_ids, j.id)], error = NULL,
+                lease_until = NULL, worker = NULL, progress = 100, finished_at = v_now,
+                updated_at = v_now
+            WHERE j.id = ANY(p_ids) AND j.run_id = p_runs[array_position(p_ids, j.id)]
                 AND j.status = 'running' AND j.lease_until >= v_now
-            RETURNING j.id, j.run_id, j.attempt, j.children, j.parent_id, j.has_dependants, o.n
+            RETURNING j.id, j.run_id, j.attempt, j.children, j.parent_id, j.has_dependants,
+                array_position(p_ids, j.id) AS n
         )
         SELECT array_agg(run_id ORDER BY n), array_agg(attempt ORDER BY n),
             array_agg(id ORDER BY n), array_agg(id) FILTER (WHERE has_dependants),
-            bool_or(children > 0 OR parent_id IS NOT NULL)
-        INTO v_runs, v_attempts, v_done, v_depended, v_special FROM done;
+            bool_or(children > 0 OR parent_id IS NOT NULL),
+            array_agg('{"attempt":' || attempt || '}' ORDER BY n)
+        INTO v_runs, v_attempts, v_done, v_depended, v_special, v_ev_data FROM done;
         IF v_special THEN
             RAISE EXCEPTION 'a job with a parent or children succeeded: the general'
                 ' claim records it' USING ERRCODE = 'LQ001';
@@ -112,36 +128,41 @@ BEGIN
         IF v_done IS NOT NULL THEN
             v_ev_jobs := v_done;
             v_ev_types := array_fill('succeeded'::text, ARRAY[cardinality(v_done)]);
-            v_ev_data := ARRAY(SELECT '{"attempt":' || a || '}' FROM unnest(v_attempts)
-                WITH ORDINALITY AS x(a, n) ORDER BY n);
+        ELSE
+            v_ev_data := '{}';
         END IF;
     END IF;
 
     -- The claim, queue by queue (_sql.CLAIM, or _sql.CLAIM_LIMITED for a queue with a
     -- rate or per-key limits, as PostgresStore.claim runs them).
     FOREACH v_queue IN ARRAY CASE WHEN p_wanted > 0 THEN p_queues ELSE '{}' END LOOP
-        EXIT WHEN cardinality(v_claimed) >= p_wanted;
-        SELECT rate_count, rate_period, key_rate_count, key_rate_period, per_key_limit
-        INTO v_limits FROM litequeue_queues WHERE name = v_queue;
-        IF NOT FOUND OR (v_limits.rate_count IS NULL AND v_limits.key_rate_count IS NULL
+        v_n := p_wanted - cardinality(v_rows);
+        EXIT WHEN v_n <= 0;
+        SELECT q.paused, q.concurrency_limit, q.rate_count, q.rate_period,
+            q.key_rate_count, q.key_rate_period, q.per_key_limit
+        INTO v_limits FROM litequeue_queues AS q WHERE q.name = v_queue;
+        v_found := FOUND;
+        IF NOT v_found OR (v_limits.rate_count IS NULL AND v_limits.key_rate_count IS NULL
                 AND v_limits.per_key_limit IS NULL) THEN
-            PERFORM 1 FROM litequeue_queues
-                WHERE name = v_queue AND concurrency_limit IS NOT NULL FOR UPDATE;
-            WITH allowed AS (
-                SELECT CASE WHEN q.paused THEN 0
-                    WHEN q.concurrency_limit IS NULL THEN p_wanted - cardinality(v_claimed)
-                    ELSE greatest(0, least(p_wanted - cardinality(v_claimed),
-                        q.concurrency_limit - (SELECT count(*) FROM litequeue_jobs
-                        WHERE status = 'running' AND queue = v_queue
-                        AND lease_until IS NOT NULL))) END AS n
-                FROM (SELECT v_queue AS name) AS w
-                LEFT JOIN litequeue_queues AS q USING (name)
-            ),
-            picked AS (
-                SELECT id FROM litequeue_jobs WHERE status = 'queued' AND queue = v_queue
-                    AND run_at <= v_now AND blockers = 0
-                    AND (p_kinds IS NULL OR kind = ANY(p_kinds))
-                ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed)
+            IF v_found AND v_limits.concurrency_limit IS NOT NULL THEN
+                -- One such claim of this queue at a time (_sql.LOCK_LIMITED_QUEUE), and
+                -- the running jobs counted once it has the lock, in a statement of
+                -- their own (a statement's snapshot is older than the lock it waits for).
+                SELECT q.paused, q.concurrency_limit INTO v_limits.paused,
+                    v_limits.concurrency_limit
+                FROM litequeue_queues AS q WHERE q.name = v_queue FOR UPDATE;
+                IF NOT v_limits.paused THEN
+                    v_n := least(v_n, v_limits.concurrency_limit - (SELECT count(*)
+                        FROM litequeue_jobs AS r WHERE r.status = 'running'
+                        AND r.queue = v_queue AND r.lease_until IS NOT NULL));
+                END IF;
+            END IF;
+            CONTINUE WHEN v_found AND v_limits.paused OR v_n <= 0;
+            WITH picked AS (
+                SELECT c.id FROM litequeue_jobs AS c WHERE c.status = 'queued'
+                    AND c.queue = v_queue AND c.run_at <= v_now AND c.blockers = 0
+                    AND (p_kinds IS NULL OR c.kind = ANY(p_kinds))
+                ORDER BY c.priority DESC, c.run_at, c.id LIMIT v_n
                 FOR UPDATE SKIP LOCKED
             ),
             claimed AS (
@@ -149,19 +170,20 @@ BEGIN
                     run_id = nextval('litequeue_run_ids'), worker = p_worker,
                     lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
                     progress = 0, progress_message = NULL, error = NULL
-                WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-                RETURNING j.id, j.attempt, j.priority, j.run_at
+                WHERE j.id = ANY(ARRAY(SELECT c.id FROM picked AS c))
+                RETURNING j AS r
             )
-            SELECT array_agg(id ORDER BY priority DESC, run_at, id),
-                array_agg(attempt ORDER BY priority DESC, run_at, id)
-            INTO v_got, v_got_attempts FROM claimed;
+            SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
+                    ORDER BY (r).priority DESC, (r).run_at, (r).id)
+            INTO v_got, v_got_ids, v_got_data FROM claimed;
             IF v_got IS NOT NULL THEN
-                v_claimed := v_claimed || v_got;
-                v_ev_jobs := v_ev_jobs || v_got;
-                v_ev_types := v_ev_types || array_fill('started'::text, ARRAY[cardinality(v_got)]);
-                v_ev_data := v_ev_data || ARRAY(SELECT '{"attempt":' || a || ',"worker":'
-                    || v_worker || '}' FROM unnest(v_got_attempts) WITH ORDINALITY
-                    AS x(a, n) ORDER BY n);
+                v_rows := v_rows || v_got;
+                v_ev_jobs := v_ev_jobs || v_got_ids;
+                v_ev_types := v_ev_types
+                    || array_fill('started'::text, ARRAY[cardinality(v_got_ids)]);
+                v_ev_data := v_ev_data || v_got_data;
             END IF;
             CONTINUE;
         END IF;
@@ -184,7 +206,7 @@ BEGIN
             WITH q AS (SELECT * FROM litequeue_queues WHERE name = v_queue),
             allowed AS (
                 SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(
-                    p_wanted - cardinality(v_claimed),
+                    p_wanted - cardinality(v_rows),
                     CASE WHEN q.concurrency_limit IS NULL THEN p_wanted
                     ELSE q.concurrency_limit - (SELECT count(*) FROM litequeue_jobs
                         WHERE status = 'running' AND queue = v_queue
@@ -222,40 +244,44 @@ BEGIN
                     lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
                     progress = 0, progress_message = NULL, error = NULL
                 FROM picked WHERE j.id = picked.id
-                RETURNING j.id, j.attempt, j.priority, j.run_at, j.limit_key
+                RETURNING j AS r
             )
-            SELECT array_agg(id ORDER BY priority DESC, run_at, id),
-                array_agg(attempt ORDER BY priority DESC, run_at, id),
-                array_agg(limit_key ORDER BY priority DESC, run_at, id)
-            INTO v_got, v_got_attempts, v_got_keys FROM claimed;
+            SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
+                    ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg((r).limit_key ORDER BY (r).priority DESC, (r).run_at, (r).id)
+            INTO v_got, v_got_ids, v_got_data, v_got_keys FROM claimed;
             EXIT WHEN v_got IS NULL;
             -- Recorded before the next statement counts them (_sql.RECORD_STARTS and
             -- _sql.RECORD_KEY_STARTS).
             IF v_limits.rate_count IS NOT NULL THEN
                 INSERT INTO litequeue_starts (queue, at)
-                    SELECT v_queue, v_now FROM generate_series(1, cardinality(v_got));
-                v_used := v_used + cardinality(v_got);
+                    SELECT v_queue, v_now FROM generate_series(1, cardinality(v_got_ids));
+                v_used := v_used + cardinality(v_got_ids);
             END IF;
             IF v_limits.key_rate_count IS NOT NULL THEN
                 INSERT INTO litequeue_key_starts (queue, limit_key, at)
                     SELECT v_queue, k, v_now FROM unnest(v_got_keys) AS k
                     WHERE k IS NOT NULL;
             END IF;
-            v_claimed := v_claimed || v_got;
-            v_ev_jobs := v_ev_jobs || v_got;
-            v_ev_types := v_ev_types || array_fill('started'::text, ARRAY[cardinality(v_got)]);
-            v_ev_data := v_ev_data || ARRAY(SELECT '{"attempt":' || a || ',"worker":'
-                || v_worker || '}' FROM unnest(v_got_attempts) WITH ORDINALITY AS x(a, n)
-                ORDER BY n);
-            EXIT WHEN NOT v_keyed OR cardinality(v_claimed) >= p_wanted;
+            v_rows := v_rows || v_got;
+            v_ev_jobs := v_ev_jobs || v_got_ids;
+            v_ev_types := v_ev_types
+                || array_fill('started'::text, ARRAY[cardinality(v_got_ids)]);
+            v_ev_data := v_ev_data || v_got_data;
+            EXIT WHEN NOT v_keyed OR cardinality(v_rows) >= p_wanted;
         END LOOP;
         IF v_used <> v_was_used THEN
             UPDATE litequeue_queues SET rate_used = v_used WHERE name = v_queue;
         END IF;
     END LOOP;
 
-    -- The events last, under the event lock held to the commit (_sql.EVENT_LOCK), so
-    -- their numbers grow in commit order; then the wake-up.
+    -- The wake-up, then the events last, under the event lock held to the commit
+    -- (_sql.EVENT_LOCK), so their numbers grow in commit order.
+    IF v_done IS NOT NULL THEN
+        PERFORM pg_notify(p_channel, '');
+    END IF;
     IF cardinality(v_ev_jobs) > 0 THEN
         PERFORM pg_advisory_xact_lock(hashtext('litequeue:events'));
         WITH written AS (
@@ -267,22 +293,19 @@ BEGIN
         )
         SELECT array_agg(seq ORDER BY seq) INTO v_seqs FROM written;
     END IF;
-    IF v_done IS NOT NULL THEN
-        PERFORM pg_notify(p_channel, '');
-    END IF;
     END work;
     RETURN QUERY
     SELECT v_now, v_schema,
-        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_runs, '{}') END,
-        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_attempts, '{}') END,
-        CASE WHEN c.n IS NULL OR c.n = 1 THEN coalesce(v_seqs, '{}') END,
+        CASE WHEN j.ordinality IS NULL OR j.ordinality = 1 THEN coalesce(v_runs, '{}') END,
+        CASE WHEN j.ordinality IS NULL OR j.ordinality = 1
+            THEN coalesce(v_attempts, '{}') END,
+        CASE WHEN j.ordinality IS NULL OR j.ordinality = 1 THEN coalesce(v_seqs, '{}') END,
         j.id, j.kind, j.queue, j.status, j.payload, j.result, j.error, j.priority, j.run_at,
         j.attempt, j.max_attempts, j.timeout, j.progress, j.progress_message, j.parent_id,
         j.unique_key, j.tags, j.handler_version, j.created_at, j.updated_at, j.started_at,
         j.finished_at, j.lease_until, j.run_id, j.depends_on, j.blockers, j.limit_key
     FROM (SELECT 1) AS one
-    LEFT JOIN (unnest(v_claimed) WITH ORDINALITY AS c(job_id, n)
-        JOIN litequeue_jobs AS j ON j.id = c.job_id) ON true
-    ORDER BY c.n;
+    LEFT JOIN unnest(v_rows) WITH ORDINALITY AS j ON true
+    ORDER BY j.ordinality;
 END
 $$;
