@@ -189,15 +189,24 @@ def test_notifications_from_the_process_own_connections_wake_nothing(url: str) -
     assert heard == 1
 
 
-def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -> None:
+@pytest.mark.parametrize(
+    ("poll_interval", "idle"),
+    # A worker looking every 2 ms, and one that would look once a minute, idle for
+    # longer than a fallback period: the listening thread wakes either.
+    [(0.002, 0.2), (60, 1.5)],
+    ids=["looking", "never-looking"],
+)
+def test_an_idle_worker_wakes_on_a_notification_from_another_process(
+    url: str, poll_interval: float, idle: float
+) -> None:
     with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
         started = threading.Event()
         queue.handler("k")(lambda ctx, p: started.set())
-        worker = litequeue.Worker(queue, poll_interval=0.002)
+        worker = litequeue.Worker(queue, poll_interval=poll_interval)
         thread = threading.Thread(target=worker.run)
         thread.start()
         try:
-            time.sleep(0.2)  # idle: waiting for a notification
+            time.sleep(idle)  # idle: waiting for a notification
             enqueued = time.monotonic()
             other.enqueue("k", 1)
             assert started.wait(5)
@@ -206,28 +215,6 @@ def test_an_idle_worker_wakes_on_a_notification_from_another_process(url: str) -
             worker.stop()
             thread.join(10)
     # Well under the fallback poll (a second): the notification woke it.
-    assert waited < 0.5
-
-
-def test_an_idle_worker_that_never_looks_is_woken_by_another_connections_enqueue(
-    url: str,
-) -> None:
-    with litequeue.Queue(url) as queue, litequeue.Queue(url) as other:
-        started = threading.Event()
-        queue.handler("k")(lambda ctx, p: started.set())
-        # It would look for work once a minute; the listening thread wakes it instead.
-        worker = litequeue.Worker(queue, poll_interval=60)
-        thread = threading.Thread(target=worker.run)
-        thread.start()
-        try:
-            time.sleep(1.5)  # idle for longer than a fallback period
-            enqueued = time.monotonic()
-            other.enqueue("k", 1)
-            assert started.wait(5)
-            waited = time.monotonic() - enqueued
-        finally:
-            worker.stop()
-            thread.join(10)
     assert waited < 0.5
 
 
