@@ -23,10 +23,10 @@ wake-ups (voluntary context switches of all its threads) over five seconds from 
 seconds after its claim, and five from fifteen, are read from ``/proc`` (``--cpu-runs``
 times). ``--latency N`` then has a worker serve that held queue and a free one, and
 times N jobs enqueued to the free one by this process, a few tenths of a second apart
-(from just before the enqueue to the handler). ``--baseline SRC`` runs each held-back
-measure twice, alternating in a shuffled order, the second time with the worker's
-``litequeue`` from ``SRC`` (the ``src`` folder of another tree: old code against new);
-``--skip-claims`` measures only the held-back worker.
+(from just before the enqueue to the handler), ``--cpu-runs`` times. ``--baseline
+SRC`` runs each held-back measure twice, alternating in a shuffled order, the second
+time with the worker's ``litequeue`` from ``SRC`` (the ``src`` folder of another tree:
+old code against new); ``--skip-claims`` measures only the held-back worker.
 
 On PostgreSQL (``--db URL``, whose user may ``CREATE DATABASE``, or ``--start-pg``) the
 finished rows are made once per size in a template database (as ``bench_pg.py``'s
@@ -350,9 +350,10 @@ def held_back(where: Files | Databases, args: argparse.Namespace) -> None:
             )
     if args.latency:
         waits: dict[str, list[float]] = {tree: [] for tree in trees}
-        for tree in random.sample(list(trees), len(trees)):
-            with where.empty("latency") as target:
-                waits[tree] = free_queue_latency(target, trees[tree], args.latency)
+        for _ in range(max(1, args.cpu_runs)):
+            for tree in random.sample(list(trees), len(trees)):
+                with where.empty("latency") as target:
+                    waits[tree] += free_queue_latency(target, trees[tree], args.latency)
         for tree, times in waits.items():
             ms = sorted(t * 1000 for t in times)
             print(
