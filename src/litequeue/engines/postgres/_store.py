@@ -569,8 +569,7 @@ class PostgresStore(listing.JobListing):
                 if exc.sqlstate == _sql.CLAIM_DEFERRED:
                     return None
                 raise
-            assert cursor.description is not None
-            return rows, [column.name for column in cursor.description]
+            return rows, _claim_columns(conn, cursor)
 
         answer = self._retrying(call)
         if answer is None:
@@ -954,6 +953,7 @@ class _Connection(psycopg.Connection[Any]):
 
     enqueuer: psycopg.Cursor[tuple[Any, ...]] | None = None
     claimer: psycopg.Cursor[tuple[Any, ...]] | None = None
+    claim_columns: list[str] | None = None
 
 
 def _enqueuer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
@@ -970,6 +970,16 @@ def _claimer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
     if conn.claimer is None:
         conn.claimer = conn.cursor(row_factory=tuple_row)
     return conn.claimer
+
+
+def _claim_columns(conn: psycopg.Connection[Any], cursor: psycopg.Cursor[Any]) -> list[str]:
+    """The names of the claim function's columns, read from ``cursor`` once per
+    connection: its ``description`` makes an object per column at every call."""
+    assert isinstance(conn, _Connection)
+    if conn.claim_columns is None:
+        assert cursor.description is not None
+        conn.claim_columns = [column.name for column in cursor.description]
+    return conn.claim_columns
 
 
 class _KeyRace(Exception):
