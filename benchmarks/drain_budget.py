@@ -350,6 +350,9 @@ def e2e(n: int, workdir: Path) -> None:
         reads = [c for c in claims if c[3]]
         writes = [c for c in claims if not c[3]]
         taken = [c[0] for c in writes]
+        if not jobs or not writes:
+            print(f"  a worker: {jobs} jobs, {len(writes)} write transactions")
+            continue
         print(
             f"  a worker: {jobs} jobs, CPU {got['cpu'] / jobs * 1e6:.1f} us a job;"
             f" {len(writes) / jobs:.3f} write transactions a job"
