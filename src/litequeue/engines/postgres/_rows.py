@@ -137,9 +137,9 @@ def _claimed_job(row: Any, payload: Any) -> Job:
 
 def claimed(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[Running]:
     """The claimed attempts from rows given as tuples, whose columns ``names`` names
-    (the claim function's, read from the cursor once per call): a tuple costs the
-    client less to receive than a dict per row, and the ``Job`` of each, when first
-    asked for, is built from a dict of the row by name."""
+    (the claim function's, read from its result): a tuple costs the client less to
+    receive than a dict per row, and the ``Job`` of each, when first asked for, is
+    built from a dict of the row by name."""
     at = {name: i for i, name in enumerate(names)}
     i_run, i_id, i_kind, i_attempt, i_max, i_timeout, i_parent, i_payload = (
         at[name]

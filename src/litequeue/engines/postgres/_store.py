@@ -569,7 +569,7 @@ class PostgresStore(listing.JobListing):
                 if exc.sqlstate == _sql.CLAIM_DEFERRED:
                     return None
                 raise
-            return rows, _claim_columns(conn, cursor)
+            return rows, _column_names(cursor)
 
         answer = self._retrying(call)
         if answer is None:
@@ -953,7 +953,6 @@ class _Connection(psycopg.Connection[Any]):
 
     enqueuer: psycopg.Cursor[tuple[Any, ...]] | None = None
     claimer: psycopg.Cursor[tuple[Any, ...]] | None = None
-    claim_columns: list[str] | None = None
 
 
 def _enqueuer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
@@ -972,14 +971,13 @@ def _claimer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
     return conn.claimer
 
 
-def _claim_columns(conn: psycopg.Connection[Any], cursor: psycopg.Cursor[Any]) -> list[str]:
-    """The names of the claim function's columns, read from ``cursor`` once per
-    connection: its ``description`` makes an object per column at every call."""
-    assert isinstance(conn, _Connection)
-    if conn.claim_columns is None:
-        assert cursor.description is not None
-        conn.claim_columns = [column.name for column in cursor.description]
-    return conn.claim_columns
+def _column_names(cursor: psycopg.Cursor[Any]) -> list[str]:
+    """The names of the columns of ``cursor``'s result, read at every call (a newer
+    schema may have changed them) from the result itself: ``description`` makes an
+    object per column, about 100 us for the claim function's 35."""
+    result = cursor.pgresult
+    assert result is not None
+    return [(result.fname(i) or b"").decode() for i in range(result.nfields)]
 
 
 class _KeyRace(Exception):
