@@ -335,9 +335,9 @@ class Worker:
                         busy_at = time.monotonic()
                     if not want and asked:
                         next_due = self._next_due()
-                        # Read only if nothing comes within poll_interval: a worker
-                        # that keeps up with its producers never reads it.
-                        held, held_look = None, time.monotonic() + self.poll_interval
+                        # Read only if nothing comes within IDLE_POLL: a worker that
+                        # keeps up with its producers never reads it.
+                        held, held_look = None, time.monotonic() + self.IDLE_POLL
             if until_empty and not want and not self._inflight and not self._held_back():
                 return
             now = time.monotonic()
