@@ -24,7 +24,10 @@ from litequeue.engines.listing import Order
 from litequeue.engines.postgres import _schema
 from litequeue.testing import drain
 
-NEWEST = len(_schema.load_migrations())
+MIGRATIONS = _schema.load_migrations()
+NEWEST = len(MIGRATIONS)
+#: The migration of the partial indexes of statuses.
+STATUS_INDEXES = next(m.version for m in MIGRATIONS if m.name == "status_indexes")
 
 
 @pytest.fixture
@@ -487,14 +490,19 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    _sql(  # the indexes of the previous version
+    # The version before the status indexes: their migration and the one after it
+    # (the claim function's settings) undone.
+    assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == ["claim_in_index_order"]
+    _sql(
         url,
         "DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
         " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"
         " CREATE INDEX litequeue_jobs_status ON litequeue_jobs (status, id);"
         " CREATE INDEX litequeue_jobs_by_priority ON litequeue_jobs (priority, id);"
         " CREATE INDEX litequeue_jobs_by_run_at ON litequeue_jobs (run_at, id);"
-        f" UPDATE litequeue_schema_version SET version = {NEWEST - 1}",
+        " ALTER FUNCTION litequeue_claim RESET enable_sort;"
+        " ALTER FUNCTION litequeue_claim RESET jit;"
+        f" UPDATE litequeue_schema_version SET version = {STATUS_INDEXES - 1}",
     )
     with litequeue.Queue(url) as queue:
         assert queue.schema_version() == NEWEST

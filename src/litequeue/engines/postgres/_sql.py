@@ -230,12 +230,13 @@ CLAIM = (
 #: migration 0008): one wait for the server where the statements one by one
 #: took six. A row per claimed job (``JOB_COLUMNS``), the first also with what the call
 #: did. SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
-#: decide, and the store's general path runs instead. The results go as a binary
-#: array: the text form escapes every JSON text's quotes with a regular expression.
+#: decide, and the store's general path runs instead. The successes' arrays go in the
+#: binary format: the text form looks for what to escape in every element with a
+#: regular expression (every JSON text's quotes, in the results).
 CLAIM_AT_ONCE = (
     "SELECT * FROM litequeue_claim(%(worker)s, %(queues)s::text[], %(kinds)s::text[],"
-    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)b::text[],"
-    " %(versions)s::text[], %(schema)s, %(channel)s)"
+    " %(wanted)s, %(lease)s, %(ids)b::bigint[], %(runs)b::bigint[], %(results)b::text[],"
+    " %(versions)b::text[], %(schema)s, %(channel)s)"
 )
 #: Raised by ``litequeue_claim`` for what only the general path handles: a lease to
 #: take back, or a success of a job with a parent or children.
