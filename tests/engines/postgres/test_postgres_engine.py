@@ -235,6 +235,35 @@ def test_in_poll_only_mode_workers_still_find_work(url: str) -> None:
             thread.join(10)
 
 
+def _prepared_statements(queue: litequeue.Queue) -> list[str]:
+    """The names of the statements prepared on the one connection the store keeps."""
+    (conn,) = queue.store._pool._idle  # type: ignore[attr-defined]
+    return [row["name"] for row in conn.execute("SELECT name FROM pg_prepared_statements")]
+
+
+def test_in_poll_only_mode_an_enqueue_prepares_nothing(url: str) -> None:
+    with litequeue.Queue(f"{url}?litequeue_notify=off") as queue:
+        first = queue.enqueue("k", 1)
+        second = queue.enqueue("k", 2, tags=["t"], unique_key="u")
+        assert _prepared_statements(queue) == []
+        assert [queue.get(job.id).payload for job in (first, second)] == [1, 2]
+        assert [job.id for job in queue.jobs(tag="t")] == [second.id]
+
+
+def test_an_enqueue_prepares_its_call_again_once_the_connection_dropped_it(
+    queue: litequeue.Queue,
+) -> None:
+    """psycopg deallocates every prepared statement of a connection after a rollback
+    on it (a pooler's DISCARD ALL does too); the next enqueue must still go through."""
+    queue.enqueue("k", 0)
+    assert "litequeue_enqueue_plain" in _prepared_statements(queue)
+    (conn,) = queue.store._pool._idle  # type: ignore[attr-defined]
+    conn.execute("DEALLOCATE ALL")
+    job = queue.enqueue("k", 1)
+    assert queue.get(job.id).payload == 1
+    assert "litequeue_enqueue_plain" in _prepared_statements(queue)
+
+
 def test_a_bad_notify_option_is_a_configuration_error(url: str) -> None:
     with pytest.raises(litequeue.ConfigurationError, match="litequeue_notify"):
         litequeue.Queue(f"{url}?litequeue_notify=maybe")
