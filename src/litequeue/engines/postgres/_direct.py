@@ -100,22 +100,22 @@ class Statements:
         assert isinstance(conn, Connection)
         pg = conn.pgconn
         prepared, text, types, formats = self._texts[name]
-        if not self._prepare:
-            pg.send_query_params(text, params, types, formats, _BINARY)
-            results = conn.wait(execute(pg))
+        if self._prepare:
+            self.prepare(conn)
+            pg.send_query_prepared(prepared, params, formats, _BINARY)
         else:
+            pg.send_query_params(text, params, types, formats, _BINARY)
+        results = conn.wait(execute(pg))
+        if self._prepare and _gone(results[0]):
+            # Deallocated since: psycopg drops every prepared statement of its
+            # connection after a rollback, a pooler's DISCARD ALL would too.
+            conn.prepared = None
             self.prepare(conn)
             pg.send_query_prepared(prepared, params, formats, _BINARY)
             results = conn.wait(execute(pg))
-            if _gone(results):
-                # Deallocated since: psycopg drops every prepared statement of its
-                # connection after a rollback, a pooler's DISCARD ALL would too.
-                conn.prepared = None
-                self.prepare(conn)
-                pg.send_query_prepared(prepared, params, formats, _BINARY)
-                results = conn.wait(execute(pg))
-        _check(results, conn)
         result = results[0]
+        if len(results) != 1 or result.status != _TUPLES_OK:
+            _check(results, conn)
         return [result.get_value(0, column) for column in range(result.nfields)]
 
     def prepare(self, conn: Connection) -> None:
@@ -129,11 +129,12 @@ class Statements:
 _TYPE_NAMES = {FLOAT8: "float8", INT8: "int8", TEXT: "text"}
 
 
-def _gone(results: list[pq.abc.PGresult]) -> bool:
-    """Whether the call failed because its prepared statement does not exist (it
-    was then not run)."""
-    return any(
-        result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT for result in results
+def _gone(result: pq.abc.PGresult) -> bool:
+    """Whether a call failed because its prepared statement does not exist (it was
+    then not run)."""
+    return (
+        result.status == _FATAL_ERROR
+        and result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT
     )
 
 
