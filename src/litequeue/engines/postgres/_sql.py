@@ -1,6 +1,7 @@
 """Every statement the PostgreSQL engine runs, each named, with why.
 
-Parameters are psycopg's (``%s``, ``%(name)s``); lists travel as arrays
+Parameters are psycopg's (``%s``, ``%(name)s``), but for ``enqueue_one``'s
+(``$n``: libpq's, sent by ``_direct``); lists travel as arrays
 (``unnest``), so a statement writes many rows in one round trip. psycopg prepares
 a statement on the server after a few runs of the same text, so each text is built
 once, at import. Times are POSIX seconds; every transaction reads the server's
