@@ -516,14 +516,16 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    _sql(  # the indexes of the previous version
+    _sql(  # version 9: without migration 11's version function, with 10's old indexes
         url,
-        "DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
+        "DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
+        " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
+        " DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
         " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"
         " CREATE INDEX litequeue_jobs_status ON litequeue_jobs (status, id);"
         " CREATE INDEX litequeue_jobs_by_priority ON litequeue_jobs (priority, id);"
         " CREATE INDEX litequeue_jobs_by_run_at ON litequeue_jobs (run_at, id);"
-        f" UPDATE litequeue_schema_version SET version = {NEWEST - 1}",
+        " UPDATE litequeue_schema_version SET version = 9",
     )
     with litequeue.Queue(url) as queue:
         assert queue.schema_version() == NEWEST
@@ -533,3 +535,32 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
             assert queue.store.count_jobs(where) == len(ids)
             by_priority = queue.store.list_jobs(where, order=Order("priority"))[0]
             assert sorted(j.id for j in by_priority) == sorted(ids)
+
+
+def test_a_database_of_version_10_upgrades_and_its_version_constant_follows_the_row(
+    url: str,
+) -> None:
+    """Migration 11: the enqueue function holds the schema version as a constant
+    (``litequeue_current_version()``), which a trigger writes again whenever the
+    version's row changes."""
+    target = _schema.parse_target(url)
+    conn = _schema.connect(target, timeout=10)
+    try:
+        assert _schema.migrate(conn, target, upto=10) == 10
+    finally:
+        conn.close()
+    _sql(  # a job of version 10's enqueue function
+        url,
+        "SELECT new_id FROM litequeue_enqueue(10, 'c', 0, 'k', 'default', '1', 0, NULL, 3,"
+        " NULL, NULL, '{}')",
+    )
+    with litequeue.Queue(url) as queue:
+        assert queue.schema_version() == NEWEST
+        queue.enqueue("k", 2, tags=["t"])
+        queue.enqueue("k", 3)
+        assert sorted(job.payload for job in queue.jobs()) == [1, 2, 3]
+        assert _sql(url, "SELECT litequeue_current_version()") == [(NEWEST,)]
+        _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+        assert _sql(url, "SELECT litequeue_current_version()") == [(NEWEST + 1,)]
+        with pytest.raises(litequeue.SchemaTooNew, match=f"version {NEWEST + 1}"):
+            queue.enqueue("k", 4)

@@ -135,8 +135,8 @@ INSERT_JOB = (
 
 
 def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
-    """One job in one round trip, called in autocommit (the function of migration
-    0009): the job, its tags, its event under the event lock and the wake-up commit as
+    """One job in one round trip, called in autocommit (the function of migrations
+    0009 and 0011): the job, its tags, its event under the event lock and the wake-up commit as
     this statement's transaction. The schema version the caller knows and the channel
     (a quoted literal) are the store's for its lifetime, so they are written into the
     text, which each connection prepares once; a job without tags or a unique key
