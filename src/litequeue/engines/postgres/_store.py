@@ -314,9 +314,12 @@ class PostgresStore(listing.JobListing):
             key = new.unique_key
             params += (encode_json(new.tags).encode(), None if key is None else key.encode())
         for tries in range(_RACE_RETRIES + 1):
-            conn = self._pool.take()
             try:
-                row = self._enqueues.row(conn, statement, params)
+                conn = self._pool.take()
+                try:
+                    row = self._enqueues.row(conn, statement, params)
+                finally:
+                    self._pool.give_back(conn)
                 break
             except psycopg.Error as exc:
                 state = getattr(exc, "sqlstate", None)
@@ -327,8 +330,6 @@ class PostgresStore(listing.JobListing):
                     if version > self.version:
                         raise self._too_new(version) from exc
                 raise self._lost(exc) from exc
-            finally:
-                self._pool.give_back(conn)
         version, now, due_at, job_id, event_seq = row
         if int4_value(version) > self.version:
             raise self._too_new(int4_value(version))
