@@ -9,13 +9,18 @@ import psycopg
 import pytest
 
 import litequeue
+from litequeue import JobStatus
+from litequeue._records import Claim, Outcome
 from litequeue.engines.postgres import _schema
+from litequeue.testing import drain
 
 MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
+#: The migration that pins the claim's statements to the order of an index.
+PINNED = next(m.version for m in MIGRATIONS if m.name == "claim_in_index_order")
 
 CLAIM = (
-    "SELECT * FROM litequeue_claim(%s, '{default}', NULL, %s, 30, %s::bigint[],"
+    "SELECT * FROM litequeue_claim(%s, '{default}', %s, %s, 30, %s::bigint[],"
     " %s::bigint[], %s::text[], %s::text[], %s, 'unheard')"
 )
 
@@ -25,11 +30,17 @@ def url(postgres_url: str) -> str:
     return postgres_url
 
 
-def _claim(conn: psycopg.Connection[Any], schema: int, wanted: int, done: Any = ()) -> Any:
+def _claim(
+    conn: psycopg.Connection[Any],
+    schema: int,
+    wanted: int,
+    done: Any = (),
+    kinds: list[str] | None = None,
+) -> Any:
     ids = [row[0] for row in done]
     runs = [row[1] for row in done]
     nulls = ["null"] * len(ids)
-    args = ("old", wanted, ids, runs, nulls, [None] * len(ids), schema)
+    args = ("old", kinds, wanted, ids, runs, nulls, [None] * len(ids), schema)
     return conn.execute(CLAIM, args).fetchall()
 
 
@@ -50,3 +61,87 @@ def test_a_claim_reads_the_jobs_table_through_its_indexes(url: str) -> None:
                 ).fetchall()
             assert len(done) == 2
             assert scans == [(0,)]
+
+
+def _rows_read_by_index(conn: psycopg.Connection[Any]) -> int:
+    """Rows of the jobs table read through its indexes so far in this transaction."""
+    row = conn.execute(
+        "SELECT idx_tup_fetch FROM pg_stat_xact_user_tables WHERE relname = 'litequeue_jobs'"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_claim_reads_few_jobs_when_the_statistics_show_no_backlog(url: str) -> None:
+    """A table analysed while its jobs were finished, then given a backlog: planned
+    from those statistics, a claim must still read the jobs in the order it hands
+    them out, not read and sort every queued job at every claim."""
+    with litequeue.Queue(url) as queue:
+        queue.handler("k")(lambda ctx, payload: None)
+        queue.enqueue_many([("k", n) for n in range(1000)])
+        drain(queue, concurrency=100)
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A longer history: the finished jobs again, with ids of their own.
+        columns = ", ".join(
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_name = 'litequeue_jobs' AND column_name <> 'id'"
+                " AND table_schema = current_schema()"
+            )
+        )
+        conn.execute(
+            f"INSERT INTO litequeue_jobs (id, {columns}) SELECT id + 1000, {columns}"
+            " FROM litequeue_jobs"
+        )
+        conn.execute(
+            "SELECT setval(pg_get_serial_sequence('litequeue_jobs', 'id'),"
+            " (SELECT max(id) FROM litequeue_jobs))"
+        )
+        conn.execute("VACUUM ANALYZE litequeue_jobs")  # as autovacuum does
+    with litequeue.Queue(url) as queue:
+        queue.enqueue_many([("k", n) for n in range(400)])
+    with psycopg.connect(url, autocommit=True) as conn:
+        done: Any = ()
+        for _ in range(3):
+            with conn.transaction():
+                rows = _claim(conn, NEWEST, 1, done, kinds=["k"])  # as a worker asks
+                read = _rows_read_by_index(conn)
+            done = [(row[5], row[28]) for row in rows]
+            assert len(done) == 1
+            assert read < 20, f"a one-job claim read {read} jobs"
+
+
+def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) -> None:
+    """From the version before the claim's plans were pinned, with jobs of every
+    status: the upgrade keeps them, and a job claimed before it finishes after it."""
+    with litequeue.Queue(url) as queue:
+        queue.handler("ok")(lambda ctx, payload: None)
+        queue.handler("bad", max_attempts=1)(lambda ctx, payload: 1 / 0)
+        queue.enqueue_many([(kind, {"n": n}) for n in range(3) for kind in ("ok", "bad")])
+        queue.cancel(queue.enqueue("gone", {}).id)
+        drain(queue)
+        queue.enqueue("ok", {}, queue="later")
+        held = queue.enqueue("ok", {}, queue="hold")
+        [running] = queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))[0]
+        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+    assert all(expected.values())
+    # the version before it is made by undoing it and the version constant after it
+    assert PINNED == NEWEST - 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER litequeue_version_changed ON litequeue_schema_version")
+        conn.execute("DROP FUNCTION litequeue_version_changed, litequeue_current_version")
+        conn.execute("ALTER FUNCTION litequeue_claim RESET enable_sort")
+        conn.execute("ALTER FUNCTION litequeue_claim RESET jit")
+        conn.execute("UPDATE litequeue_schema_version SET version = %s", (PINNED - 1,))
+    with litequeue.Queue(url) as queue:
+        queue.handler("ok")(lambda ctx, payload: None)
+        assert queue.schema_version() == NEWEST
+        assert {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus} == expected
+        success = Outcome(held.id, running.run_id, "succeeded", "null", attempt=1)
+        assert queue.store.finish([success])[0] == [success]
+        assert queue.get(held.id).status is JobStatus.SUCCEEDED
+        assert drain(queue, queues=("later",)) == 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'litequeue_claim'")
+        assert {"enable_sort=off", "jit=off"} <= set(row.fetchall()[0][0])

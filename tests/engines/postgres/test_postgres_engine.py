@@ -24,7 +24,11 @@ from litequeue.engines.listing import Order
 from litequeue.engines.postgres import _schema
 from litequeue.testing import drain
 
-NEWEST = len(_schema.load_migrations())
+MIGRATIONS = _schema.load_migrations()
+NEWEST = len(MIGRATIONS)
+#: The migration of the partial indexes of statuses.
+STATUS_INDEXES = next(m.version for m in MIGRATIONS if m.name == "status_indexes")
+VERSION_CONSTANT = next(m.version for m in MIGRATIONS if m.name == "version_constant")
 
 
 @pytest.fixture
@@ -516,7 +520,13 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    _sql(  # version 9: without migration 11's version function, with 10's old indexes
+    # The version before the status indexes: their migration and those after it (the
+    # claim function's settings, the version constant) undone.
+    assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == [
+        "claim_in_index_order",
+        "version_constant",
+    ]
+    _sql(
         url,
         "DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
         " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
@@ -525,7 +535,9 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         " CREATE INDEX litequeue_jobs_status ON litequeue_jobs (status, id);"
         " CREATE INDEX litequeue_jobs_by_priority ON litequeue_jobs (priority, id);"
         " CREATE INDEX litequeue_jobs_by_run_at ON litequeue_jobs (run_at, id);"
-        " UPDATE litequeue_schema_version SET version = 9",
+        " ALTER FUNCTION litequeue_claim RESET enable_sort;"
+        " ALTER FUNCTION litequeue_claim RESET jit;"
+        f" UPDATE litequeue_schema_version SET version = {STATUS_INDEXES - 1}",
     )
     with litequeue.Queue(url) as queue:
         assert queue.schema_version() == NEWEST
@@ -537,22 +549,23 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
             assert sorted(j.id for j in by_priority) == sorted(ids)
 
 
-def test_a_database_of_version_10_upgrades_and_its_version_constant_follows_the_row(
+def test_a_database_before_the_version_constant_upgrades_and_the_constant_follows_the_row(
     url: str,
 ) -> None:
-    """Migration 11: the enqueue function holds the schema version as a constant
+    """Migration 12: the enqueue function holds the schema version as a constant
     (``litequeue_current_version()``), which a trigger writes again whenever the
     version's row changes."""
+    before = VERSION_CONSTANT - 1
     target = _schema.parse_target(url)
     conn = _schema.connect(target, timeout=10)
     try:
-        assert _schema.migrate(conn, target, upto=10) == 10
+        assert _schema.migrate(conn, target, upto=before) == before
     finally:
         conn.close()
-    _sql(  # a job of version 10's enqueue function
+    _sql(  # a job of the previous version's enqueue function
         url,
-        "SELECT new_id FROM litequeue_enqueue(10, 'c', 0, 'k', 'default', '1', 0, NULL, 3,"
-        " NULL, NULL, '{}')",
+        f"SELECT new_id FROM litequeue_enqueue({before}, 'c', 0, 'k', 'default', '1', 0,"
+        " NULL, 3, NULL, NULL, '{}')",
     )
     with litequeue.Queue(url) as queue:
         assert queue.schema_version() == NEWEST

@@ -13,7 +13,17 @@ from typing import Any, cast
 from ..._records import Running, decode_json, decode_stored
 from ...models import ErrorInfo, Event, EventType, Job, JobStatus, Schedule, WorkerInfo
 
-__all__ = ["claim_order", "dt", "event", "job", "jobs_by_id", "running", "schedule", "worker"]
+__all__ = [
+    "claim_order",
+    "claimed",
+    "dt",
+    "event",
+    "job",
+    "jobs_by_id",
+    "running",
+    "schedule",
+    "worker",
+]
 
 Row = Mapping[str, Any]
 
@@ -123,6 +133,34 @@ def running(rows: Sequence[Row]) -> list[Running]:
 
 def _claimed_job(row: Any, payload: Any) -> Job:
     return job(row, payload)
+
+
+def claimed(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[Running]:
+    """The claimed attempts from rows given as tuples, whose columns ``names`` names
+    (the claim function's, read from its result): a tuple costs the client less to
+    receive than a dict per row, and the ``Job`` of each, when first asked for, is
+    built from a dict of the row by name."""
+    at = {name: i for i, name in enumerate(names)}
+    i_run, i_id, i_kind, i_attempt, i_max, i_timeout, i_parent, i_payload = (
+        at[name]
+        for name in (
+            "run_id", "id", "kind", "attempt", "max_attempts", "timeout", "parent_id", "payload"
+        )
+    )  # fmt: skip
+
+    def build(row: Sequence[Any], payload: Any) -> Job:
+        return job(dict(zip(names, row, strict=True)), payload)
+
+    attempts = []
+    for row in rows:
+        job_id = row[i_id]
+        payload = decode_stored(row[i_payload], "payload of job", job_id)
+        attempt_of = Running(  # positional, as Running asks
+            row[i_run], job_id, row[i_kind], row[i_attempt], row[i_max], row[i_timeout],
+            row[i_parent], payload, row, build,
+        )  # fmt: skip
+        attempts.append(attempt_of)
+    return attempts
 
 
 def event(row: Row) -> Event:

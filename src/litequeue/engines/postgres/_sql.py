@@ -136,7 +136,7 @@ INSERT_JOB = (
 
 def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
     """One job in one round trip, called in autocommit (the function of migrations
-    0009 and 0011): the job, its tags, its event under the event lock and the wake-up commit as
+    0009 and 0012): the job, its tags, its event under the event lock and the wake-up commit as
     this statement's transaction. The schema version the caller knows and the channel
     (a quoted literal) are the store's for its lifetime, so they are written into the
     text, which each connection prepares once; a job without tags or a unique key
@@ -234,12 +234,13 @@ CLAIM = (
 #: migration 0008): one wait for the server where the statements one by one
 #: took six. A row per claimed job (``JOB_COLUMNS``), the first also with what the call
 #: did. SQLSTATE ``CLAIM_DEFERRED`` (before anything stays) when the job lifecycle must
-#: decide, and the store's general path runs instead. The results go as a binary
-#: array: the text form escapes every JSON text's quotes with a regular expression.
+#: decide, and the store's general path runs instead. The successes' arrays go in the
+#: binary format: the text form looks for what to escape in every element with a
+#: regular expression (every JSON text's quotes, in the results).
 CLAIM_AT_ONCE = (
     "SELECT * FROM litequeue_claim(%(worker)s, %(queues)s::text[], %(kinds)s::text[],"
-    " %(wanted)s, %(lease)s, %(ids)s::bigint[], %(runs)s::bigint[], %(results)b::text[],"
-    " %(versions)s::text[], %(schema)s, %(channel)s)"
+    " %(wanted)s, %(lease)s, %(ids)b::bigint[], %(runs)b::bigint[], %(results)b::text[],"
+    " %(versions)b::text[], %(schema)s, %(channel)s)"
 )
 #: Raised by ``litequeue_claim`` for what only the general path handles: a lease to
 #: take back, or a success of a job with a parent or children.
