@@ -46,6 +46,50 @@ def test_payloads_and_tags_come_back_unchanged(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            json_values,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "queue": st.sampled_from(["default", "other"]),
+                    "priority": st.integers(-3, 3),
+                    "delay": st.sampled_from([0, 60]),
+                    "timeout": st.sampled_from([0.5, 30]),
+                    "max_attempts": st.integers(1, 4),
+                    "tags": st.sampled_from([(), ("t",), ["t", "u"]]),
+                },
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_each_enqueue_returns_the_job_as_it_reads_back_and_its_event(
+    queue: litequeue.Queue, calls: list[tuple[str, Any, dict[str, Any]]]
+) -> None:
+    """Jobs of one kind and queue enqueued one after another (built alike inside the
+    store), each returned as its row reads back, with its own lists, and its
+    ``enqueued`` event delivered with the number it is stored under."""
+    heard: list[litequeue.Event] = []
+    unsubscribe = queue.subscribe(heard.append)
+    jobs = [queue.enqueue(kind, payload, **options) for kind, payload, options in calls]
+    unsubscribe()
+    for job in jobs:
+        assert job == queue.get(job.id)
+    jobs[0].tags.append("changed")
+    jobs[0].depends_on.append(0)
+    for job in jobs[1:]:
+        assert job == queue.get(job.id)
+    assert heard == [e for e in queue.events() if e.job_id in {j.id for j in jobs}]
+    assert [e.type for e in heard] == [EventType.ENQUEUED] * len(jobs)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
     items=st.lists(
         st.tuples(st.sampled_from(["a", "b"]), json_values, st.sampled_from([(), ("t",)])),
         min_size=2,

@@ -52,6 +52,9 @@ class ListingSql:
     listed_statuses: frozenset[str] = frozenset()
     #: The statuses whose jobs the priority and due-time indexes hold (None: every job).
     sorted_statuses: frozenset[str] | None = None
+    #: The sorts whose index leaves out the jobs that hold 0 (most jobs, whose stretch
+    #: of the order is the ids'): a read in such an order is cut at 0 (``listing``).
+    zero_apart: frozenset[str] = frozenset()
 
     def status_read(self, status: str) -> str:
         """The condition for the jobs of one status, read through its index."""

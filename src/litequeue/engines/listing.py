@@ -245,14 +245,15 @@ class JobListing(abc.ABC):
         if sql.sorted_statuses is not None:
             held, held_args = self._listing_statuses(tuple(sorted(sql.sorted_statuses)), order)
         left = scan
-        for bounds, values in _segments(after, None):
+        for bounds, values, apart in _stretches(sql, order, after, None):
+            kept = [*held, *apart]
             rows = self._listing_rows_raw(
-                sql.nth(order, bounds, held), [*held_args, *values, left - 1]
+                sql.nth(order, bounds, kept), [*held_args, *values, left - 1]
             )
             if rows:
                 value, job_id = rows[0]
                 return value, job_id
-            counted = sql.counted(order, bounds, held)
+            counted = sql.counted(order, bounds, kept)
             left -= self._listing_row(counted, [*held_args, *values, left])[0]
         return None
 
@@ -270,9 +271,9 @@ class JobListing(abc.ABC):
         filters, args = self._filters(where, order)
         sql = self._listing_sql()
         found: list[tuple[Job, float]] = []
-        for bounds, values in _segments(after, bound, by_id=order.by == "id"):
+        for bounds, values, apart in _stretches(sql, order, after, bound):
             found += self._listing_rows(
-                sql.page(filters, order, bounds), [*args, *values, limit - len(found)]
+                sql.page([*filters, *apart], order, bounds), [*args, *values, limit - len(found)]
             )
             if len(found) == limit:
                 break
@@ -281,6 +282,48 @@ class JobListing(abc.ABC):
 
 #: ``_window_end``'s answer for a table with no job.
 _NOTHING: Position = (-1.0, -1)
+
+
+def _stretches(
+    sql: ListingSql, order: Order, start: Position | None, end: Position | None
+) -> list[tuple[list[Bound], list[float], list[str]]]:
+    """``_segments`` of ``order``, each with the conditions its read adds. In an order
+    whose index leaves out the value 0 (``ListingSql.zero_apart``), a stretch across 0
+    is cut in three: the jobs before 0 and after it are read with ``column <> 0``
+    written out (the planner reads the partial index only for a query that says so;
+    without it, it would walk the table), those at 0 with ``column = 0``, along the
+    ids or a status's index. A stretch that excludes 0 is one read of the index."""
+    segments = _segments(start, end, by_id=order.by == "id")
+    if order.by not in sql.zero_apart:
+        return [(bounds, values, []) for bounds, values in segments]
+    nonzero, zero = [f"{order.by} <> 0"], [f"{order.by} = 0"]
+
+    def before(a: float, b: float) -> bool:  # a is read before b
+        return a > b if order.descending else a < b
+
+    cut: list[tuple[list[Bound], list[float], list[str]]] = []
+    for bounds, values in segments:
+        if ("value", "equal") in bounds:
+            value = values[bounds.index(("value", "equal"))]
+            cut.append((bounds, values, zero if value == 0 else nonzero))
+            continue
+        past = values[bounds.index(("value", "past"))] if ("value", "past") in bounds else None
+        short = (
+            values[bounds.index(("value", "short_of"))] if ("value", "short_of") in bounds else None
+        )
+        if (past is not None and not before(past, 0)) or (
+            short is not None and not before(0, short)
+        ):
+            cut.append((bounds, values, nonzero))
+            continue
+        first: list[Bound] = [("value", "past")] if past is not None else []
+        last: list[Bound] = [("value", "short_of")] if short is not None else []
+        head = [past] if past is not None else []
+        tail = [short] if short is not None else []
+        cut.append(([*first, ("value", "short_of")], [*head, 0], nonzero))
+        cut.append(([("value", "equal")], [0], zero))
+        cut.append(([("value", "past"), *last], [0, *tail], nonzero))
+    return cut
 
 
 def _segments(

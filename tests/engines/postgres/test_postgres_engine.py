@@ -28,6 +28,7 @@ MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
 #: The migration of the partial indexes of statuses.
 STATUS_INDEXES = next(m.version for m in MIGRATIONS if m.name == "status_indexes")
+VERSION_CONSTANT = next(m.version for m in MIGRATIONS if m.name == "version_constant")
 
 
 @pytest.fixture
@@ -236,6 +237,35 @@ def test_in_poll_only_mode_workers_still_find_work(url: str) -> None:
         finally:
             worker.stop()
             thread.join(10)
+
+
+def _prepared_statements(queue: litequeue.Queue) -> list[str]:
+    """The names of the statements prepared on the one connection the store keeps."""
+    (conn,) = queue.store._pool._idle  # type: ignore[attr-defined]
+    return [row["name"] for row in conn.execute("SELECT name FROM pg_prepared_statements")]
+
+
+def test_in_poll_only_mode_an_enqueue_prepares_nothing(url: str) -> None:
+    with litequeue.Queue(f"{url}?litequeue_notify=off") as queue:
+        first = queue.enqueue("k", 1)
+        second = queue.enqueue("k", 2, tags=["t"], unique_key="u")
+        assert _prepared_statements(queue) == []
+        assert [queue.get(job.id).payload for job in (first, second)] == [1, 2]
+        assert [job.id for job in queue.jobs(tag="t")] == [second.id]
+
+
+def test_an_enqueue_prepares_its_call_again_once_the_connection_dropped_it(
+    queue: litequeue.Queue,
+) -> None:
+    """psycopg deallocates every prepared statement of a connection after a rollback
+    on it (a pooler's DISCARD ALL does too); the next enqueue must still go through."""
+    queue.enqueue("k", 0)
+    assert "litequeue_enqueue_plain" in _prepared_statements(queue)
+    (conn,) = queue.store._pool._idle  # type: ignore[attr-defined]
+    conn.execute("DEALLOCATE ALL")
+    job = queue.enqueue("k", 1)
+    assert queue.get(job.id).payload == 1
+    assert "litequeue_enqueue_plain" in _prepared_statements(queue)
 
 
 def test_a_bad_notify_option_is_a_configuration_error(url: str) -> None:
@@ -490,12 +520,17 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    # The version before the status indexes: their migration and the one after it
-    # (the claim function's settings) undone.
-    assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == ["claim_in_index_order"]
+    # The version before the status indexes: their migration and those after it (the
+    # claim function's settings, the version constant) undone.
+    assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == [
+        "claim_in_index_order",
+        "version_constant",
+    ]
     _sql(
         url,
-        "DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
+        "DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
+        " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
+        " DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
         " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"
         " CREATE INDEX litequeue_jobs_status ON litequeue_jobs (status, id);"
         " CREATE INDEX litequeue_jobs_by_priority ON litequeue_jobs (priority, id);"
@@ -512,3 +547,33 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
             assert queue.store.count_jobs(where) == len(ids)
             by_priority = queue.store.list_jobs(where, order=Order("priority"))[0]
             assert sorted(j.id for j in by_priority) == sorted(ids)
+
+
+def test_a_database_before_the_version_constant_upgrades_and_the_constant_follows_the_row(
+    url: str,
+) -> None:
+    """Migration 12: the enqueue function holds the schema version as a constant
+    (``litequeue_current_version()``), which a trigger writes again whenever the
+    version's row changes."""
+    before = VERSION_CONSTANT - 1
+    target = _schema.parse_target(url)
+    conn = _schema.connect(target, timeout=10)
+    try:
+        assert _schema.migrate(conn, target, upto=before) == before
+    finally:
+        conn.close()
+    _sql(  # a job of the previous version's enqueue function
+        url,
+        f"SELECT new_id FROM litequeue_enqueue({before}, 'c', 0, 'k', 'default', '1', 0,"
+        " NULL, 3, NULL, NULL, '{}')",
+    )
+    with litequeue.Queue(url) as queue:
+        assert queue.schema_version() == NEWEST
+        queue.enqueue("k", 2, tags=["t"])
+        queue.enqueue("k", 3)
+        assert sorted(job.payload for job in queue.jobs()) == [1, 2, 3]
+        assert _sql(url, "SELECT litequeue_current_version()") == [(NEWEST,)]
+        _sql(url, "UPDATE litequeue_schema_version SET version = version + 1")
+        assert _sql(url, "SELECT litequeue_current_version()") == [(NEWEST + 1,)]
+        with pytest.raises(litequeue.SchemaTooNew, match=f"version {NEWEST + 1}"):
+            queue.enqueue("k", 4)

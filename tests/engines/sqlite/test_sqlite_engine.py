@@ -4,6 +4,7 @@ SQLite's length limit, prune's chunks between which other connections write."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -14,6 +15,8 @@ import pytest
 
 import litequeue
 from litequeue import JobStatus, _records
+from litequeue._records import JobFilter
+from litequeue.engines.listing import Order
 from litequeue.engines.sqlite import _store
 from litequeue.testing import drain
 
@@ -147,6 +150,57 @@ def test_next_due_does_not_read_every_delayed_job(tmp_path: Path) -> None:
             due = store.next_due(("default",))
             assert time.time() + 3500 < due < time.time() + 3700
     assert costs[2000] <= costs[20] * 1.5 + 1
+
+
+def test_an_enqueue_of_priority_0_writes_no_priority_index_entry(tmp_path: Path) -> None:
+    """Most jobs have priority 0: the priority index leaves them out (the listing reads
+    them along the ids), so their enqueue writes six B-trees, not seven: about six
+    pages of the write-ahead log a commit."""
+    with litequeue.Queue(tmp_path / "q.db", durability="normal") as queue:
+        queue.enqueue("k", 0)
+        conn = queue.store._conn
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # every frame stays in the log
+        for i in range(100):  # under the log's bound (5 MiB), past which it starts over
+            queue.enqueue("k", i)
+        frames = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert frames / 100 < 6.7  # seven B-trees made 7.3
+        queue.enqueue("k", "urgent", priority=5)
+        held = conn.execute("SELECT id FROM jobs INDEXED BY jobs_by_priority WHERE priority <> 0")
+        assert [row[0] for row in held] == [102]
+
+
+def test_a_page_by_priority_past_0_reads_the_index_not_the_jobs_of_priority_0(
+    tmp_path: Path,
+) -> None:
+    """Jobs of priority 0 are in no index of the priority: a page (or a bounded scan's
+    window) past them reads the index of the others, not the table, so 2,000 jobs of
+    priority 0 cost it no more than 20 do."""
+    costs = {}
+    for zeros in (20, 2000):
+        with litequeue.Queue(tmp_path / f"{zeros}.db", durability="normal") as queue:
+            queue.enqueue_many([{"kind": "k", "payload": n, "priority": 1} for n in range(60)])
+            queue.enqueue_many([("k", n) for n in range(zeros)])
+            queue.enqueue_many([{"kind": "k", "payload": n, "priority": -1} for n in range(60)])
+            store = queue.store
+            past_zeros = (0, 10**9)  # ascending: the 1s are all that is left
+            ascending = Order("priority", descending=False)
+            costs[zeros] = [
+                _vm_steps(
+                    queue,
+                    functools.partial(
+                        store.list_jobs,
+                        where,
+                        order=ascending,
+                        after=past_zeros,
+                        limit=100,
+                        scan=scan,
+                    ),
+                )
+                for where, scan in ((JobFilter(), None), (JobFilter(kind="k"), 1000))
+            ]
+    for few, many in zip(costs[20], costs[2000], strict=True):
+        assert many <= few * 1.5 + 1
 
 
 def test_enqueue_many_keeps_each_statement_under_sqlites_length_limit(

@@ -17,6 +17,7 @@ import pytest
 import litequeue
 from litequeue import JobStatus
 from litequeue._records import Claim, JobFilter
+from litequeue.engines.listing import Order
 from litequeue.engines.sqlite import _schema
 
 
@@ -581,3 +582,33 @@ def test_a_file_of_the_previous_version_upgrades_and_lists_each_status(db_path: 
             where = JobFilter(statuses=(status.value,))
             assert [j.id for j in queue.store.list_jobs(where)[0]] == ids, status
             assert queue.store.count_jobs(where) == len(ids)
+
+
+def test_a_file_of_version_9_upgrades_to_a_priority_index_without_priority_0(
+    db_path: Path,
+) -> None:
+    """Migration 10 rebuilds the priority index over the jobs of other priorities than
+    0 only; pages sorted by priority still hold every job, in order."""
+    with litequeue.Queue(db_path) as queue:
+        jobs = queue.enqueue_many(
+            {"kind": "k", "payload": n, "priority": (n % 4) - 1} for n in range(13)
+        )
+    with sqlite3.connect(db_path) as conn:  # the priority index of version 9
+        conn.executescript(
+            "DROP INDEX jobs_by_priority; CREATE INDEX jobs_by_priority ON jobs (priority, id);"
+            " PRAGMA user_version = 9;"
+        )
+    with litequeue.Queue(db_path) as queue:
+        assert queue.schema_version() == len(_schema.load_migrations())
+        conn = queue.store._conn
+        (index,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'jobs_by_priority'")
+        assert index[0].endswith("WHERE priority <> 0")
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        for descending in (True, False):
+            order = Order("priority", descending=descending)
+            got, after = queue.store.list_jobs(JobFilter(), order=order, limit=5)
+            while after is not None:
+                more, after = queue.store.list_jobs(JobFilter(), order=order, after=after, limit=5)
+                got += more
+            expected = sorted(jobs, key=lambda j: (j.priority, j.id), reverse=descending)
+            assert [j.id for j in got] == [j.id for j in expected]

@@ -21,6 +21,7 @@ import psycopg
 __all__ = ["Pool"]
 
 Connection = psycopg.Connection[Any]
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 class Pool:
@@ -39,21 +40,27 @@ class Pool:
     def connection(self) -> Iterator[Connection]:
         """A connection for one call, given back after it (closed, if it broke or
         was left inside a transaction)."""
+        conn = self.take()
+        try:
+            yield conn
+        finally:
+            self.give_back(conn)
+
+    def take(self) -> Connection:
+        """A connection for one call, to hand to ``give_back`` after it (what
+        ``connection`` does, without a context manager's calls: for the hot path)."""
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = self._connect()
             with self._lock:
                 self._backends[conn] = conn.info.backend_pid
-        try:
-            yield conn
-        finally:
-            self._give_back(conn)
+        return conn
 
-    def _give_back(self, conn: Connection) -> None:
-        healthy = (
-            not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        )
+    def give_back(self, conn: Connection) -> None:
+        """Keep ``conn`` for the next call, or close it if it broke or was left
+        inside a transaction."""
+        healthy = not conn.closed and conn.pgconn.transaction_status == _IDLE
         with self._lock:
             if healthy and not self._closed and len(self._idle) < self._keep:
                 self._idle.append(conn)

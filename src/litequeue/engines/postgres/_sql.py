@@ -1,6 +1,7 @@
 """Every statement the PostgreSQL engine runs, each named, with why.
 
-Parameters are psycopg's (``%s``, ``%(name)s``); lists travel as arrays
+Parameters are psycopg's (``%s``, ``%(name)s``), but for ``enqueue_one``'s
+(``$n``: libpq's, sent by ``_direct``); lists travel as arrays
 (``unnest``), so a statement writes many rows in one round trip. psycopg prepares
 a statement on the server after a few runs of the same text, so each text is built
 once, at import. Times are POSIX seconds; every transaction reads the server's
@@ -134,19 +135,22 @@ INSERT_JOB = (
 
 
 def enqueue_one(version: int, channel: str, *, tagged_or_keyed: bool) -> str:
-    """One job in one round trip, called in autocommit (the function of migration
-    0009): the job, its tags, its event under the event lock and the wake-up commit as
+    """One job in one round trip, called in autocommit (the function of migrations
+    0009 and 0012): the job, its tags, its event under the event lock and the wake-up commit as
     this statement's transaction. The schema version the caller knows and the channel
     (a quoted literal) are the store's for its lifetime, so they are written into the
     text, which each connection prepares once; a job without tags or a unique key
-    leaves those three arguments to the function's defaults. Every argument is cast:
-    overloads are resolved by type, and psycopg sends a Python int as the smallest
-    integer type that holds it."""
-    extra = ", %s::text, %s::text[], %s::text" if tagged_or_keyed else ""
+    leaves those three arguments to the function's defaults, and the tags' list is
+    read from their JSON, so the statement takes scalars only (``$n``, the types
+    ``_store`` declares for them: sent through libpq, not psycopg's cursor)."""
+    extra = (
+        ", $11, (SELECT array_agg(t) FROM json_array_elements_text($11::json) AS t), $12"
+        if tagged_or_keyed
+        else ""
+    )
     return (
         "SELECT schema_version, server_now, due_at, new_id, event_seq FROM litequeue_enqueue("
-        f"{int(version)}, {channel}, %s::float8, %s::text, %s::text, %s::text, %s::bigint,"
-        f" %s::float8, %s::bigint, %s::float8, %s::text, %s::text{extra})"
+        f"{int(version)}, {channel}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10{extra})"
     )
 
 

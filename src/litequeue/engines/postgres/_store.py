@@ -48,6 +48,18 @@ from ...models import (
 from .. import bulk, lifecycle, listing, scheduling
 from ..copy import CHUNK, COPIED, TableRows, refuse_unless_empty
 from . import _rows, _schema, _sql
+from ._direct import (
+    FLOAT8,
+    INT8,
+    TEXT,
+    Connection,
+    Statements,
+    float8,
+    float8_value,
+    int4_value,
+    int8,
+    int8_value,
+)
 from ._pool import Pool
 from ._transaction import PostgresTransaction
 from ._wakeups import Wakeups
@@ -72,6 +84,14 @@ _RACE_RETRIES = 5
 _RACES = {"40001", "40P01", "23505"}
 #: SQLSTATE of a call to a function the database does not have.
 _UNDEFINED_FUNCTION = "42883"
+#: The types of ``_sql.enqueue_one``'s parameters: the clock as sent, kind, queue,
+#: payload, priority, due time, attempts, timeout, limit key, the event's data.
+_ENQUEUE_TYPES = (FLOAT8, TEXT, TEXT, TEXT, INT8, FLOAT8, INT8, FLOAT8, TEXT, TEXT)
+#: The names each connection prepares ``_sql.enqueue_one`` under: a job without tags
+#: or a unique key, and one with them (two more parameters: the tags, the key).
+_PLAIN, _TAGGED = "litequeue_enqueue_plain", "litequeue_enqueue_tagged"
+#: (kind, queue) pairs whose ``enqueued`` event data a store keeps encoded.
+_EVENT_DATA_KEPT = 256
 
 
 class PostgresStore(listing.JobListing):
@@ -108,8 +128,16 @@ class PostgresStore(listing.JobListing):
         channel = sql.Literal(self._channel).as_string(None)
         asynchronous = durability == "normal"
 
-        self._enqueue_plain = _sql.enqueue_one(self.version, channel, tagged_or_keyed=False)
-        self._enqueue_tagged = _sql.enqueue_one(self.version, channel, tagged_or_keyed=True)
+        plain = _sql.enqueue_one(self.version, channel, tagged_or_keyed=False)
+        tagged = _sql.enqueue_one(self.version, channel, tagged_or_keyed=True)
+        self._enqueues = Statements(
+            {
+                _PLAIN: (plain, _ENQUEUE_TYPES),
+                _TAGGED: (tagged, (*_ENQUEUE_TYPES, TEXT, TEXT)),
+            },
+            prepare=target.notify,
+        )
+        self._event_texts: dict[tuple[str, str], bytes] = {}
 
         def connect() -> psycopg.Connection[Any]:
             conn = _schema.connect(target, timeout=busy_timeout, kind=_Connection)
@@ -264,27 +292,34 @@ class PostgresStore(listing.JobListing):
         """One job in one round trip (``_sql.enqueue_one``, in autocommit); ``None``
         when an active job holds its unique key and nothing was written (the general
         path then returns the holder, or inserts if it finished meanwhile)."""
-        data = {"kind": new.kind, "queue": new.queue}
-        params: tuple[Any, ...] = (
-            time.time(),
-            new.kind,
-            new.queue,
-            new.payload,
-            new.priority,
-            new.run_at,
-            new.max_attempts,
-            new.timeout,
-            new.limit_key,
-            encode_json(data),
+        kind, queue, run_at, timeout, limit_key = (
+            new.kind, new.queue, new.run_at, new.timeout, new.limit_key
+        )  # fmt: skip
+        data = {"kind": kind, "queue": queue}
+        params: tuple[bytes | None, ...] = (
+            None if run_at is None else float8(time.time()),  # read only with a due time
+            kind.encode(),
+            queue.encode(),
+            new.payload.encode(),
+            int8(new.priority),
+            None if run_at is None else float8(run_at),
+            int8(new.max_attempts),
+            None if timeout is None else float8(timeout),
+            None if limit_key is None else limit_key.encode(),
+            self._event_data(kind, queue),
         )
-        statement = self._enqueue_plain
+        statement = _PLAIN
         if new.tags or new.unique_key is not None:
-            statement = self._enqueue_tagged
-            params += (encode_json(new.tags), list(new.tags), new.unique_key)
+            statement = _TAGGED
+            key = new.unique_key
+            params += (encode_json(new.tags).encode(), None if key is None else key.encode())
         for tries in range(_RACE_RETRIES + 1):
             try:
-                with self._pool.connection() as conn:
-                    row = _enqueuer(conn).execute(statement, params).fetchone()
+                conn = self._pool.take()
+                try:
+                    row = self._enqueues.row(conn, statement, params)
+                finally:
+                    self._pool.give_back(conn)
                 break
             except psycopg.Error as exc:
                 state = getattr(exc, "sqlstate", None)
@@ -295,14 +330,25 @@ class PostgresStore(listing.JobListing):
                     if version > self.version:
                         raise self._too_new(version) from exc
                 raise self._lost(exc) from exc
-        assert row is not None
-        schema_version, now, due_at, job_id, event_seq = row
-        if schema_version > self.version:
-            raise self._too_new(schema_version)
+        version, now, due_at, job_id, event_seq = row
+        if int4_value(version) > self.version:
+            raise self._too_new(int4_value(version))
         if job_id is None:
             return None
-        written = Written([(event_seq, job_id, EventType.ENQUEUED, data)], now)
-        return [new.inserted(job_id, now, due_at)], written
+        now, job_id = float8_value(now), int8_value(job_id)
+        written = Written([(int8_value(event_seq), job_id, EventType.ENQUEUED, data)], now)
+        return [new.inserted(job_id, now, float8_value(due_at))], written
+
+    def _event_data(self, kind: str, queue: str) -> bytes:
+        """The ``enqueued`` event's data for a job of ``kind`` in ``queue``, as sent:
+        encoded once per pair (up to ``_EVENT_DATA_KEPT`` pairs)."""
+        known = self._event_texts.get((kind, queue))
+        if known is None:
+            if len(self._event_texts) >= _EVENT_DATA_KEPT:
+                self._event_texts.clear()
+            known = encode_json({"kind": kind, "queue": queue}).encode()
+            self._event_texts[kind, queue] = known
+        return known
 
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
@@ -950,22 +996,12 @@ def _one_statement(new: NewJob) -> bool:
 _NO_CLAIM = Claim(worker="", queues=(), limit=0, lease=0.0)
 
 
-class _Connection(psycopg.Connection[Any]):
-    """A store's connection, which keeps the cursors of its one-job enqueues and of
-    its workers' claims: a cursor looks up how to send each argument's type once, and
-    a new cursor per call looked them up at every call (about a seventh of the
-    client's CPU per enqueue)."""
+class _Connection(Connection):
+    """A store's connection, which also keeps the cursor of its workers' claims: a
+    cursor looks up how to send each argument's type once, and a new cursor per call
+    looked them up at every call."""
 
-    enqueuer: psycopg.Cursor[tuple[Any, ...]] | None = None
     claimer: psycopg.Cursor[tuple[Any, ...]] | None = None
-
-
-def _enqueuer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
-    """``conn``'s cursor for one-job enqueues, made on first use; rows as tuples."""
-    assert isinstance(conn, _Connection)
-    if conn.enqueuer is None:
-        conn.enqueuer = conn.cursor(row_factory=tuple_row)
-    return conn.enqueuer
 
 
 def _claimer(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:

