@@ -18,9 +18,15 @@ does), through the store, on a file that also holds ``finished`` old finished jo
 Rounds are interleaved (each round runs every variant once, in a shuffled order) and
 the ratio to ``plain`` is taken round by round, of wall-clock time and of this process's
 CPU time (which a loaded machine disturbs less). The held-back worker runs in its own
-process, waiting on a queue whose rate allows no more starts, and its CPU time over
-five seconds from three seconds after its claim, and five from fifteen, is read from
-``/proc`` (``--cpu-runs`` times).
+process, waiting on a queue whose rate allows no more starts, and its CPU time and its
+wake-ups (voluntary context switches of all its threads) over five seconds from three
+seconds after its claim, and five from fifteen, are read from ``/proc`` (``--cpu-runs``
+times). ``--latency N`` then has a worker serve that held queue and a free one, and
+times N jobs enqueued to the free one by this process, a few tenths of a second apart
+(from just before the enqueue to the handler), ``--cpu-runs`` times. ``--baseline
+SRC`` runs each held-back measure twice, alternating in a shuffled order, the second
+time with the worker's ``litequeue`` from ``SRC`` (the ``src`` folder of another tree:
+old code against new); ``--skip-claims`` measures only the held-back worker.
 
 On PostgreSQL (``--db URL``, whose user may ``CREATE DATABASE``, or ``--start-pg``) the
 finished rows are made once per size in a template database (as ``bench_pg.py``'s
@@ -92,45 +98,88 @@ def claim_loop(path: Path | str, variant: str, n: int) -> tuple[float, float]:
     return elapsed / n, cpu / n
 
 
-def held_back_cpu(path: Path | str) -> tuple[float, float]:
-    """The CPU share of a worker process that waits on a rate limit: five seconds
-    from three after its last claim (it looks every 20 ms), and five from fifteen
-    after (every 50 ms: ``Worker.LONG_IDLE_AFTER``)."""
+#: The held-back worker: serves the queues named in its second argument.
+WORKER = (
+    "import litequeue, sys, time\n"
+    "q = litequeue.Queue(sys.argv[1])\n"
+    "q.handler('noop')(lambda ctx, p: None)\n"
+    "q.handler('lat')(lambda ctx, p: time.time() - p['t'])\n"
+    "litequeue.Worker(q, queues=sys.argv[2].split(',')).run()\n"
+)
+
+
+@contextlib.contextmanager
+def held_worker(path: Path | str, queues: str, src: str | None) -> Iterator[int]:
+    """A worker process (with ``litequeue`` from ``src``, else this tree's) serving
+    ``queues``, whose first queue has a rate of ``1/h``; yields its pid once it has
+    run the one start the window allows."""
     with litequeue.Queue(path) as q:
         q.set_queue("default", rate="1/h")
         q.enqueue_many([("noop", i) for i in range(2)])
-    code = (
-        "import litequeue, sys\n"
-        "q = litequeue.Queue(sys.argv[1])\n"
-        "q.handler('noop')(lambda ctx, p: None)\n"
-        "litequeue.Worker(q).run()\n"
-    )
-    worker = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(path), queues], env=env)
     try:
         # Started (which takes seconds on a loaded machine) and ran the one start its
-        # window allows; then a second of quick looks after that claim, and the log
-        # left alone for a second (see docs/workers.md, "Waking up"): settled.
+        # window allows.
         with litequeue.Queue(path) as q:
             deadline = time.monotonic() + 60
             while q.stats()["default"].get("succeeded", 0) < 1:
                 assert time.monotonic() < deadline, "the held-back worker did not start"
                 time.sleep(0.1)
-        claimed = time.monotonic()
-        shares = []
-        for after in (3.0, 15.0):
-            time.sleep(max(0.0, claimed + after - time.monotonic()))
-            before, started = _cpu(worker.pid), time.monotonic()
-            time.sleep(5.0)
-            shares.append((_cpu(worker.pid) - before) / (time.monotonic() - started))
-        return shares[0], shares[1]
+        yield worker.pid
     finally:
         worker.terminate()
         worker.wait()
 
 
+def held_back_cpu(path: Path | str, src: str | None) -> list[tuple[float, float]]:
+    """The CPU share and wake-ups a second of a worker process that waits on a rate
+    limit: five seconds from three after its last claim, and five from fifteen after
+    (past ``Worker.LONG_IDLE_AFTER``)."""
+    with held_worker(path, "default", src) as pid:
+        claimed = time.monotonic()
+        measured = []
+        for after in (3.0, 15.0):
+            time.sleep(max(0.0, claimed + after - time.monotonic()))
+            cpu, wakes, started = _cpu(pid), _wakeups(pid), time.monotonic()
+            time.sleep(5.0)
+            took = time.monotonic() - started
+            measured.append(((_cpu(pid) - cpu) / took, (_wakeups(pid) - wakes) / took))
+        return measured
+
+
+def free_queue_latency(path: Path | str, src: str | None, n: int) -> list[float]:
+    """Seconds from just before an enqueue to the handler, for ``n`` jobs of a free
+    queue served beside a held one, each enqueued 0.2-0.4 s after the last ended,
+    from three seconds after the held queue's claim."""
+    with held_worker(path, "default,free", src), litequeue.Queue(path) as q:
+        time.sleep(3.0)
+        waits = []
+        for _ in range(n):
+            time.sleep(0.2 + random.random() * 0.2)
+            job = q.enqueue("lat", {"t": time.time()}, queue="free")
+            deadline = time.monotonic() + 30
+            while (done := q.get(job.id)).result is None:
+                assert time.monotonic() < deadline, "the free queue's job did not run"
+                time.sleep(0.01)
+            waits.append(float(done.result))
+        return waits
+
+
 def _cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wakeups(pid: int) -> int:
+    """Voluntary context switches of all the process's threads: how often they slept."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
 
 
 class Files:
@@ -156,7 +205,12 @@ class Files:
 
     @contextlib.contextmanager
     def empty(self, name: str) -> Iterator[Path | str]:
-        yield self.folder / f"{name}.db"
+        path = self.folder / f"{name}.db"
+        try:
+            yield path
+        finally:
+            for each in self.folder.glob(f"{name}.db*"):
+                each.unlink()
 
 
 class Databases:
@@ -222,6 +276,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--finished", default="1000,1000000")
     parser.add_argument("--cpu-runs", type=int, default=1, help="held-back worker runs")
+    parser.add_argument("--latency", type=int, default=0, help="free-queue jobs to time")
+    parser.add_argument("--baseline", help="another tree's src folder, for the held-back worker")
+    parser.add_argument("--skip-claims", action="store_true", help="the held-back worker only")
     parser.add_argument("--db", help="a postgresql:// URL whose user may CREATE DATABASE")
     parser.add_argument("--start-pg", action="store_true", help="a throwaway server: .ci/postgres")
     args = parser.parse_args()
@@ -245,6 +302,12 @@ def main() -> None:
 
 def run(where: Files | Databases, args: argparse.Namespace) -> None:
     print("engine:", "SQLite" if isinstance(where, Files) else "PostgreSQL")
+    if not args.skip_claims:
+        claims(where, args)
+    held_back(where, args)
+
+
+def claims(where: Files | Databases, args: argparse.Namespace) -> None:
     for finished in (int(x) for x in args.finished.split(",")):
         base = where.base(finished)
         per_claim: dict[str, list[float]] = {v: [] for v in VARIANTS}
@@ -268,15 +331,37 @@ def run(where: Files | Databases, args: argparse.Namespace) -> None:
                     f"  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})",
                     flush=True,
                 )
-    shares = []
+
+
+def held_back(where: Files | Databases, args: argparse.Namespace) -> None:
+    trees = {"this tree": None} if args.baseline is None else {"new": None, "old": args.baseline}
+    measured: dict[str, list[list[tuple[float, float]]]] = {tree: [] for tree in trees}
     for _ in range(args.cpu_runs):
-        with where.empty("held") as target:
-            shares.append(held_back_cpu(target))
-    for label, at in (("3-8 s", 0), ("15-20 s", 1)):
-        print(
-            f"held-back worker, {label} after its claim:"
-            f" {', '.join(f'{s[at] * 100:.2f}' for s in shares)}% of a core"
-        )
+        for tree in random.sample(list(trees), len(trees)):
+            with where.empty("held") as target:
+                measured[tree].append(held_back_cpu(target, trees[tree]))
+    for tree, runs in measured.items():
+        for label, at in (("3-8 s", 0), ("15-20 s", 1)):
+            print(
+                f"held-back worker ({tree}), {label} after its claim:"
+                f" {', '.join(f'{run[at][0] * 100:.2f}' for run in runs)}% of a core;"
+                f" wake-ups a second {', '.join(f'{run[at][1]:.1f}' for run in runs)}",
+                flush=True,
+            )
+    if args.latency:
+        waits: dict[str, list[float]] = {tree: [] for tree in trees}
+        for _ in range(max(1, args.cpu_runs)):
+            for tree in random.sample(list(trees), len(trees)):
+                with where.empty("latency") as target:
+                    waits[tree] += free_queue_latency(target, trees[tree], args.latency)
+        for tree, times in waits.items():
+            ms = sorted(t * 1000 for t in times)
+            print(
+                f"free queue beside the held one ({tree}), {len(ms)} jobs: p50"
+                f" {statistics.median(ms):.1f} / mean {statistics.fmean(ms):.1f}"
+                f" / max {ms[-1]:.1f} ms",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

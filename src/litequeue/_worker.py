@@ -103,7 +103,7 @@ class Worker:
         write-ahead log, and ``PRAGMA data_version`` when the log moved; no disk
         I/O). Once it has claimed nothing for ``IDLE_AFTER`` s, every ``IDLE_POLL``
         s instead (``LONG_IDLE_POLL`` after ``LONG_IDLE_AFTER`` s), whichever is
-        longer.
+        longer; not at all while every queue it serves is held (``HELD_LOOK``).
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
@@ -121,15 +121,21 @@ class Worker:
     SCHEDULE_CHECK = 1.0
     #: After this many seconds without claiming a job (whatever commits it saw), an
     #: idle worker looks for other processes' commits every ``IDLE_POLL`` seconds
-    #: rather than every ``poll_interval``: a worker waiting for a rate window or a
-    #: paused queue then costs next to no CPU.
+    #: rather than every ``poll_interval``: a worker waiting for work then costs next
+    #: to no CPU.
     IDLE_AFTER = 1.0
     IDLE_POLL = 0.02
     #: After this many seconds without claiming a job, every ``LONG_IDLE_POLL``
-    #: seconds: a worker held back for long by a rate window wakes 20 times a second,
-    #: not 50, and one that has just finished a burst still answers within 20 ms.
+    #: seconds: a worker idle for long wakes 20 times a second, not 50, and one that
+    #: has just finished a burst still answers within 20 ms.
     LONG_IDLE_AFTER = 10.0
     LONG_IDLE_POLL = 0.05
+    #: A worker whose every queue is held (paused, or its rate window used up: nothing
+    #: it serves can start, whatever other processes enqueue) does not look for their
+    #: commits. It sleeps until the window opens, and reads whether its queues are
+    #: still held every ``HELD_LOOK`` seconds (a setting changed by another process)
+    #: and when woken (a commit in its own process, a notification).
+    HELD_LOOK = 1.0
 
     #: Seconds the loop waits for the next answer of a burst before recording those
     #: it has, and the longest it gathers one burst (see ``_wait``).
@@ -290,6 +296,10 @@ class Worker:
         next_prune = time.monotonic()
         next_schedules = time.monotonic() if self.schedules else float("inf")
         busy_at = time.monotonic()  # when it last claimed a job
+        # Whether every queue is held (None: not read since the last claim fell short),
+        # and when to read it (again).
+        held: bool | None = False
+        held_look = 0.0
         self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
@@ -320,10 +330,14 @@ class Worker:
                     self._store_failures = 0
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
+                    held = False
                     if claimed:
                         busy_at = time.monotonic()
                     if not want and asked:
                         next_due = self._next_due()
+                        # Read only if nothing comes within IDLE_POLL: a worker that
+                        # keeps up with its producers never reads it.
+                        held, held_look = None, time.monotonic() + self.IDLE_POLL
             if until_empty and not want and not self._inflight and not self._held_back():
                 return
             now = time.monotonic()
@@ -338,15 +352,25 @@ class Worker:
             version = None
             if not want and self.concurrency > len(self._inflight):
                 timeout = min(timeout, max(0.0, next_due - time.time()))
+                if held is None and now >= held_look:
+                    held, held_look = self._queues_held(), now + self.HELD_LOOK
+                elif held is None:
+                    timeout = min(timeout, held_look - now)
                 idle = now - busy_at
-                if looks and not self._inflight and idle >= self.IDLE_AFTER:
+                if held:
+                    got = self._wait(min(timeout, max(0.0, held_look - now)))
+                elif looks and not self._inflight and idle >= self.IDLE_AFTER:
                     poll = self.IDLE_POLL if idle < self.LONG_IDLE_AFTER else self.LONG_IDLE_POLL
                     got, version = self._idle(timeout, max(self.poll_interval, poll), seen_version)
                 else:
                     got = self._wait(min(timeout, self.poll_interval) if looks else timeout)
             else:
                 got = self._wait(timeout)
-            if got is None or time.time() >= next_due:
+            if held and not got and time.time() < next_due:
+                if got is None or time.monotonic() >= held_look:  # woken, or time to read
+                    held, held_look = self._queues_held(), time.monotonic() + self.HELD_LOOK
+                    want = not held
+            elif got is None or time.time() >= next_due:
                 want = True  # woken by a commit or a due job
             elif looks and not want and self.concurrency > len(self._inflight):
                 if version is None:
@@ -367,9 +391,9 @@ class Worker:
         version last seen, as soon as it differs from ``seen_version`` or the inbox
         gets something.
 
-        Its own loop, not one turn of ``_serve`` a look: a worker waiting on a rate
-        limit looks 20 to 50 times a second, and each look is then a timed wait and one
-        read of the store, not the whole loop's bookkeeping."""
+        Its own loop, not one turn of ``_serve`` a look: an idle worker looks 20 to 50
+        times a second, and each look is then a timed wait and one read of the store,
+        not the whole loop's bookkeeping."""
         deadline = time.monotonic() + timeout
         get, data_version = self._inbox.get, self._store.data_version
         while (wait := deadline - time.monotonic()) > 0:
@@ -405,6 +429,15 @@ class Worker:
         """Whether due jobs here wait only for a rate or per-key limit: draining waits
         for them (the loop sleeps until a window opens or a commit comes)."""
         return self._store.held_back(self.queues, self._kinds())
+
+    def _queues_held(self) -> bool:
+        """Whether every queue here is held (see ``HELD_LOOK``); not when the store
+        cannot say for now (the worker then looks for commits as usual)."""
+        try:
+            return self._store.queues_held(self.queues)
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            return False
 
     def _next_due(self) -> float:
         """When the next delayed job becomes due (or a lease runs out); soon, when the

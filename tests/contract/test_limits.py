@@ -241,12 +241,12 @@ def test_limit_keys_do_not_hold_jobs_back_in_a_queue_without_per_key_limits(
     assert len(claimed) == 3
 
 
-@pytest.mark.parametrize("held_by", ["rate", "per_key_limit", "dependency"])
+@pytest.mark.parametrize("held_by", ["rate", "per_key_limit", "dependency", "pause"])
 def test_a_held_back_job_writes_no_events_while_it_waits(
     queue: litequeue.Queue, held_by: str
 ) -> None:
-    """Held back by a rate, by its key's running job or by a dependency, a job writes
-    nothing while a worker looks at it again and again: the log does not fill up."""
+    """Held back by a rate, by its key's running job, by a dependency or by a paused
+    queue, a job writes nothing while a worker waits for it: the log does not fill up."""
     queue.handler("a")(lambda ctx, payload: None)
     if held_by == "rate":
         queue.set_queue("default", rate="1/h")
@@ -261,6 +261,8 @@ def test_a_held_back_job_writes_no_events_while_it_waits(
     elsewhere = Claim(worker="elsewhere", queues=("default",), limit=1, lease=600.0)
     claimed, _, _ = queue.store.claim(elsewhere)
     assert [running.job.id for running in claimed] == [first.id]
+    if held_by == "pause":
+        queue.pause("default")
     worker = litequeue.Worker(queue, poll_interval=0.001)
     stopper = threading.Timer(1.5, worker.stop)
     stopper.start()

@@ -335,6 +335,12 @@ class Store(Protocol):
         """When the next slot of an unpaused schedule of ``queues`` comes (POSIX seconds;
         infinity for none): a read, so that schedulers write only when one is due."""
 
+    def queues_held(self, queues: Sequence[str]) -> bool:
+        """Whether no job of ``queues`` can start now, whatever is enqueued: each of
+        them is paused or has used up its queue-wide rate window (``next_due`` says
+        when the window lets a start out). A per-key rate or limit never holds a
+        whole queue: a job of another key may come."""
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         """Whether due jobs of ``queues`` (and ``kinds``, unless ``None``) with no
         dependency left wait in a queue that is not paused and has a rate or per-key

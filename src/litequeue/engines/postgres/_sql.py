@@ -542,6 +542,15 @@ NEXT_WINDOW = (
     " AND s.at > extract(epoch FROM now())::float8 - q.key_rate_period"
     " GROUP BY s.queue, q.key_rate_period) AS w"
 )
+#: How many of these queues let no job start now, whatever is enqueued: paused, or with
+#: as many starts in their rate's window as it allows (``rate_used`` less the starts
+#: that left the window: few, since every limited claim deletes them first).
+QUEUES_HELD = (
+    "SELECT count(*) AS held FROM litequeue_queues AS q"
+    " WHERE q.name = ANY(%(queues)s::text[]) AND (q.paused OR (q.rate_used >= q.rate_count"
+    " AND q.rate_used - (SELECT count(*) FROM litequeue_starts AS s WHERE s.queue = q.name"
+    " AND s.at <= extract(epoch FROM now())::float8 - q.rate_period) >= q.rate_count))"
+)
 #: Whether due jobs of these queues (and kinds), with no dependency left, wait in a
 #: queue that is not paused and has a rate or per-key limits; not a keyed job behind a
 #: due job of its key of a kind not listed (the caller will never start that one).

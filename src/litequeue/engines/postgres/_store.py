@@ -658,6 +658,11 @@ class PostgresStore(listing.JobListing):
         times = [t for t in (due, window, lease) if t is not None]
         return time.time() + min(times) if times else float("inf")
 
+    def queues_held(self, queues: Sequence[str]) -> bool:
+        distinct = list(dict.fromkeys(queues))
+        rows = self._read(_sql.QUEUES_HELD, {"queues": distinct})
+        return int(rows[0]["held"]) == len(distinct)
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         listed = None if kinds is None else list(kinds)
         rows = self._read(_sql.HELD_BACK, {"queues": list(queues), "kinds": listed})

@@ -300,6 +300,21 @@ def next_window(queues: int) -> str:
     )
 
 
+def queues_held(queues: int) -> str:
+    """How many of ``queues`` queues let no job start now, whatever is enqueued: paused,
+    or with as many starts in their rate's window as it allows (``rate_used`` less the
+    starts that left the window: few, since a claim the count could refuse deletes
+    them first). The last ``?`` is now."""
+    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    now = f"?{queues + 1}"
+    return (
+        f"SELECT count(*) FROM queues AS q WHERE q.name IN ({marks})"
+        " AND (q.paused OR (q.rate_used >= q.rate_count"
+        " AND q.rate_used - (SELECT count(*) FROM starts AS s WHERE s.queue = q.name"
+        f" AND s.at <= {now} - q.rate_period) >= q.rate_count))"
+    )
+
+
 def held_back(queues: int) -> str:
     """Whether due jobs of ``queues`` queues (of the kinds in the JSON list after them,
     NULL for any), with no dependency left, wait in a queue that is not paused and has

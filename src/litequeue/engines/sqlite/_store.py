@@ -539,6 +539,13 @@ class SQLiteStore(listing.JobListing):
         times = [t for t in self._reading(read) if t is not None]
         return min(times) if times else float("inf")
 
+    def queues_held(self, queues: Sequence[str]) -> bool:
+        """Whether each of ``queues`` is paused or has used up its rate's window (see
+        ``_sql.queues_held``)."""
+        distinct = list(dict.fromkeys(queues))
+        sql = _sql.queues_held(len(distinct))
+        return int(self._read(sql, (*distinct, time.time()))[0][0]) == len(distinct)
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         """Whether due jobs of ``queues`` (and ``kinds``) wait only for a rate or
         per-key limit of their queue (see ``_sql.held_back``)."""
