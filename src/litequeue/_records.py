@@ -7,6 +7,7 @@ with the token that fences its answers; ``Outcome`` is how an attempt ended.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import operator
@@ -78,6 +79,13 @@ def encode_json(value: Any) -> str:
     if not text.isascii() and not _is_utf8(text):
         return _ENCODE_ASCII(value)
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def enqueued_json(kind: str, queue: str) -> str:
+    """An ``enqueued`` event's data as JSON, kept per pair: a producer enqueues a few
+    kinds on a few queues again and again."""
+    return encode_json({"kind": kind, "queue": queue})
 
 
 def check_storable(*names: str) -> None:

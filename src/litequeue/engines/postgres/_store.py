@@ -25,7 +25,7 @@ from psycopg.rows import dict_row, scalar_row, tuple_row
 
 from ..._checks import INT64_MAX
 from ..._rates import Rate
-from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json
+from ..._records import Claim, JobRun, NewJob, Outcome, Running, Written, encode_json, enqueued_json
 from ...errors import (
     ConfigurationError,
     ConnectionLost,
@@ -90,8 +90,6 @@ _ENQUEUE_TYPES = (FLOAT8, TEXT, TEXT, TEXT, INT8, FLOAT8, INT8, FLOAT8, TEXT, TE
 #: The names each connection prepares ``_sql.enqueue_one`` under: a job without tags
 #: or a unique key, and one with them (two more parameters: the tags, the key).
 _PLAIN, _TAGGED = "litequeue_enqueue_plain", "litequeue_enqueue_tagged"
-#: (kind, queue) pairs whose ``enqueued`` event data a store keeps encoded.
-_EVENT_DATA_KEPT = 256
 
 
 class PostgresStore(listing.JobListing):
@@ -137,7 +135,6 @@ class PostgresStore(listing.JobListing):
             },
             prepare=target.notify,
         )
-        self._event_texts: dict[tuple[str, str], bytes] = {}
 
         def connect() -> psycopg.Connection[Any]:
             conn = _schema.connect(target, timeout=busy_timeout, kind=_Connection)
@@ -306,7 +303,7 @@ class PostgresStore(listing.JobListing):
             int8(new.max_attempts),
             None if timeout is None else float8(timeout),
             None if limit_key is None else limit_key.encode(),
-            self._event_data(kind, queue),
+            enqueued_json(kind, queue).encode(),
         )
         statement = _PLAIN
         if new.tags or new.unique_key is not None:
@@ -339,17 +336,6 @@ class PostgresStore(listing.JobListing):
         written = Written([(int8_value(event_seq), job_id, EventType.ENQUEUED, data)], now)
         return [new.inserted(job_id, now, float8_value(due_at))], written
 
-    def _event_data(self, kind: str, queue: str) -> bytes:
-        """The ``enqueued`` event's data for a job of ``kind`` in ``queue``, as sent:
-        encoded once per pair (up to ``_EVENT_DATA_KEPT`` pairs)."""
-        known = self._event_texts.get((kind, queue))
-        if known is None:
-            if len(self._event_texts) >= _EVENT_DATA_KEPT:
-                self._event_texts.clear()
-            known = encode_json({"kind": kind, "queue": queue}).encode()
-            self._event_texts[kind, queue] = known
-        return known
-
     def _insert_run(self, tx: PostgresTransaction, run: JobRun) -> list[Job]:
         """Insert jobs that differ only in their payloads, with one statement."""
         template, now = run.template, tx.now
@@ -380,7 +366,7 @@ class PostgresStore(listing.JobListing):
                 ),
             )
         data = {"kind": template.kind, "queue": template.queue}
-        encoded = encode_json(data)
+        encoded = enqueued_json(template.kind, template.queue)
         for job_id in ids:
             tx.event(job_id, EventType.ENQUEUED, data, encoded)
         tx.wakes.add(template.queue)

@@ -10,7 +10,6 @@ file and aware UTC datetimes outside it.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sqlite3
 import threading
@@ -28,6 +27,7 @@ from ..._records import (
     Running,
     Written,
     encode_json,
+    enqueued_json,
 )
 from ...errors import InvalidTransition, JobNotFound, NotADatabase, SchemaTooNew
 from ...models import (
@@ -298,7 +298,7 @@ class SQLiteStore(listing.JobListing):
         with self._write() as tx:
             job_id, run_at = self._job_row(tx, new)
             kind, queue, now = new.kind, new.queue, tx.now
-            enqueued = (job_id, "enqueued", now, _enqueued_json(kind, queue))
+            enqueued = (job_id, "enqueued", now, enqueued_json(kind, queue))
             seq = tx.conn.execute(_sql.INSERT_EVENTS[1], enqueued).lastrowid
             assert seq is not None
             tx.written.append((seq, job_id, EventType.ENQUEUED, {"kind": kind, "queue": queue}))
@@ -364,7 +364,7 @@ class SQLiteStore(listing.JobListing):
     def _insert_row(self, tx: SQLiteTransaction, new: NewJob) -> Job:
         job_id, run_at = self._job_row(tx, new)
         data = {"kind": new.kind, "queue": new.queue}
-        tx.event(job_id, EventType.ENQUEUED, data, _enqueued_json(new.kind, new.queue))
+        tx.event(job_id, EventType.ENQUEUED, data, enqueued_json(new.kind, new.queue))
         return new.inserted(job_id, tx.now, run_at)
 
     def create_batch(
@@ -878,13 +878,6 @@ class SQLiteStore(listing.JobListing):
                 tx.conn.executemany(_sql.IMPORT[chunk.table], chunk.rows)
                 counts[chunk.table] += len(chunk.rows)
         return counts
-
-
-@functools.lru_cache(maxsize=256)
-def _enqueued_json(kind: str, queue: str) -> str:
-    """An ``enqueued`` event's data as JSON: a producer enqueues a few kinds on a few
-    queues again and again."""
-    return encode_json({"kind": kind, "queue": queue})
 
 
 def _key_state(status: str, handler_version: str | None, version: str | None) -> KeyState:
