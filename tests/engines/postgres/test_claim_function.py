@@ -18,6 +18,9 @@ MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
 #: The migration that pins the claim's statements to the order of an index.
 PINNED = next(m.version for m in MIGRATIONS if m.name == "claim_in_index_order")
+#: The claim function as it was first written, and the migration that walks keys.
+FIRST_CLAIM = next(m for m in MIGRATIONS if m.name == "claim_function")
+BY_KEY = next(m.version for m in MIGRATIONS if m.name == "claim_by_key")
 
 CLAIM = (
     "SELECT * FROM litequeue_claim(%s, '{default}', %s, %s, 30, %s::bigint[],"
@@ -126,9 +129,11 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
         [running] = queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))[0]
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
-    # the version before it is made by undoing it and the version constant after it
-    assert PINNED == NEWEST - 1
+    # the version before it is made by undoing it and the migrations after it
+    assert (PINNED, BY_KEY) == (NEWEST - 2, NEWEST)
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP INDEX litequeue_jobs_unkeyed_queued")
+        conn.execute(FIRST_CLAIM.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
         conn.execute("DROP TRIGGER litequeue_version_changed ON litequeue_schema_version")
         conn.execute("DROP FUNCTION litequeue_version_changed, litequeue_current_version")
         conn.execute("ALTER FUNCTION litequeue_claim RESET enable_sort")

@@ -521,14 +521,16 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
     # The version before the status indexes: their migration and those after it (the
-    # claim function's settings, the version constant) undone.
+    # claim function's settings, the version constant, the key walk's index) undone.
     assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == [
         "claim_in_index_order",
         "version_constant",
+        "claim_by_key",
     ]
     _sql(
         url,
-        "DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
+        "DROP INDEX litequeue_jobs_unkeyed_queued;"
+        " DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
         " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
         " DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
         " litequeue_jobs_queued_by_run_at, litequeue_jobs_failed_or_cancelled;"

@@ -573,7 +573,8 @@ def test_a_file_of_the_previous_version_upgrades_and_lists_each_status(db_path: 
     assert all(expected.values())
     with sqlite3.connect(db_path) as conn:  # the indexes of version 8
         conn.executescript(
-            "DROP INDEX jobs_queued; DROP INDEX jobs_failed_or_cancelled;"
+            "DROP INDEX jobs_unkeyed_queued;"
+            " DROP INDEX jobs_queued; DROP INDEX jobs_failed_or_cancelled;"
             " CREATE INDEX jobs_status ON jobs (status, id); PRAGMA user_version = 8;"
         )
     with litequeue.Queue(db_path) as queue:
@@ -595,7 +596,8 @@ def test_a_file_of_version_9_upgrades_to_a_priority_index_without_priority_0(
         )
     with sqlite3.connect(db_path) as conn:  # the priority index of version 9
         conn.executescript(
-            "DROP INDEX jobs_by_priority; CREATE INDEX jobs_by_priority ON jobs (priority, id);"
+            "DROP INDEX jobs_unkeyed_queued;"
+            " DROP INDEX jobs_by_priority; CREATE INDEX jobs_by_priority ON jobs (priority, id);"
             " PRAGMA user_version = 9;"
         )
     with litequeue.Queue(db_path) as queue:

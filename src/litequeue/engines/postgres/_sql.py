@@ -464,11 +464,19 @@ QUEUE_LIMITS = (
 #: claim that follows (a new statement, a new snapshot) counts every start and running
 #: job that earlier claims committed, on every machine.
 LOCK_QUEUE = "SELECT name FROM litequeue_queues WHERE name = %s FOR UPDATE"
-#: The claim of a queue with a rate or per-key limits (see the SQLite engine's
-#: ``CLAIM_LIMITED``): the queue's limit and rate cap how many go; while it has per-key
-#: settings, a keyed job goes only while its key has room, and only as its key's
-#: first due job (at most one per key per statement).
-CLAIM_LIMITED = (
+#: Whether a job's key has room to start one more (``{key}``): its running jobs under
+#: ``per_key_limit``, its starts in the per-key window under the per-key rate.
+_KEY_ROOM = (
+    "(%(key_limit)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_jobs AS r"
+    " WHERE r.status = 'running' AND r.queue = %(queue)s AND r.limit_key = {key}"
+    " AND r.lease_until IS NOT NULL) < %(key_limit)s::bigint)"
+    " AND (%(key_count)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_key_starts AS s"
+    " WHERE s.queue = %(queue)s AND s.limit_key = {key}"
+    " AND s.at > %(now)s - %(key_period)s::float8) < %(key_count)s::bigint)"
+)
+#: How many a limited claim may start: as many as wanted, within the queue's limit of
+#: running jobs and its rate; none when paused.
+_LIMITED_ALLOWED = (
     "WITH q AS (SELECT * FROM litequeue_queues WHERE name = %(queue)s),"
     " allowed AS (SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(%(wanted)s,"
     " CASE WHEN q.concurrency_limit IS NULL THEN %(wanted)s ELSE q.concurrency_limit"
@@ -476,28 +484,67 @@ CLAIM_LIMITED = (
     " AND queue = %(queue)s AND lease_until IS NOT NULL) END,"
     " CASE WHEN q.rate_count IS NULL THEN %(wanted)s ELSE q.rate_count - q.rate_used END))"
     " END AS n FROM q),"
-    " picked AS (SELECT c.id FROM litequeue_jobs AS c WHERE c.status = 'queued'"
-    " AND c.queue = %(queue)s AND c.run_at <= %(now)s AND c.blockers = 0"
-    " AND (%(kinds)s::text[] IS NULL OR c.kind = ANY(%(kinds)s::text[]))"
-    " AND (c.limit_key IS NULL"
-    " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL) OR ("
-    "(%(key_limit)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_jobs AS r"
-    " WHERE r.status = 'running' AND r.queue = %(queue)s AND r.limit_key = c.limit_key"
-    " AND r.lease_until IS NOT NULL) < %(key_limit)s::bigint)"
-    " AND (%(key_count)s::bigint IS NULL OR (SELECT count(*) FROM litequeue_key_starts AS s"
-    " WHERE s.queue = %(queue)s AND s.limit_key = c.limit_key"
-    " AND s.at > %(now)s - %(key_period)s::float8) < %(key_count)s::bigint)"
-    " AND NOT EXISTS (SELECT 1 FROM litequeue_jobs AS e WHERE e.status = 'queued'"
-    " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
-    " AND e.blockers = 0 AND (e.priority > c.priority OR (e.priority = c.priority"
-    " AND (e.run_at < c.run_at OR (e.run_at = c.run_at AND e.id < c.id)))))))"
-    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed)"
-    " FOR UPDATE SKIP LOCKED)"
+)
+_KINDS = "(%(kinds)s::text[] IS NULL OR {kind} = ANY(%(kinds)s::text[]))"
+#: The jobs picked, locked (one that another transaction holds is left), and started.
+_START_PICKED = (
+    " locked AS (SELECT j.id FROM litequeue_jobs AS j WHERE j.id IN (SELECT id FROM picked)"
+    " AND j.status = 'queued' FOR UPDATE SKIP LOCKED)"
     " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
     " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
     " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
     " progress = 0, progress_message = NULL, error = NULL"
-    f" FROM picked WHERE j.id = picked.id RETURNING {_JOBS_J}"
+    f" FROM locked WHERE j.id = locked.id RETURNING {_JOBS_J}"
+)
+#: The claim of a queue with a rate or per-key limits (see the SQLite engine's
+#: ``CLAIM_LIMITED``): the queue's limit and rate cap how many go; while it has per-key
+#: settings, a keyed job goes only while its key has room, and only as its key's
+#: first due job (at most one per key per statement). It looks at the first
+#: ``window`` due jobs in claim order; when they give fewer than wanted,
+#: ``CLAIM_BY_KEY`` walks the keys.
+CLAIM_LIMITED = (
+    _LIMITED_ALLOWED
+    + " seen AS (SELECT c.id, c.limit_key, c.priority, c.run_at FROM litequeue_jobs AS c"
+    " WHERE c.status = 'queued' AND c.queue = %(queue)s AND c.run_at <= %(now)s"
+    f" AND c.blockers = 0 AND {_KINDS.format(kind='c.kind')}"
+    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT %(window)s),"
+    " picked AS (SELECT c.id FROM seen AS c WHERE c.limit_key IS NULL"
+    " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL) OR ("
+    f"{_KEY_ROOM.format(key='c.limit_key')}"
+    " AND c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
+    " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
+    " AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1))"
+    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed))," + _START_PICKED
+)
+#: ``CLAIM_LIMITED`` of a queue with per-key settings, walking keys rather than jobs:
+#: each key's first due job (from one key to the next along
+#: ``litequeue_jobs_key_queued``, a skip scan, and one step down to its first due
+#: job), taken while the key has room, beside the queue's first due jobs without a
+#: key (along ``litequeue_jobs_unkeyed_queued``), the best of them in claim order.
+#: What it reads grows with the queue's keys and what it hands out, not with the
+#: backlog of a key at its limit.
+CLAIM_BY_KEY = (
+    "WITH RECURSIVE "
+    + _LIMITED_ALLOWED.removeprefix("WITH ")
+    + " keys(k) AS (SELECT (SELECT e.limit_key FROM litequeue_jobs AS e"
+    " WHERE e.status = 'queued' AND e.queue = %(queue)s AND e.limit_key IS NOT NULL"
+    " ORDER BY e.limit_key LIMIT 1)"
+    " UNION ALL SELECT (SELECT e.limit_key FROM litequeue_jobs AS e"
+    " WHERE e.status = 'queued' AND e.queue = %(queue)s AND e.limit_key > keys.k"
+    " ORDER BY e.limit_key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL),"
+    " heads AS (SELECT h.id, h.limit_key, h.priority, h.run_at FROM keys"
+    " CROSS JOIN LATERAL (SELECT e.id, e.limit_key, e.priority, e.run_at, e.kind"
+    " FROM litequeue_jobs AS e WHERE e.status = 'queued' AND e.queue = %(queue)s"
+    " AND e.limit_key = keys.k AND e.run_at <= %(now)s AND e.blockers = 0"
+    " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h"
+    f" WHERE keys.k IS NOT NULL AND {_KINDS.format(kind='h.kind')}),"
+    " unkeyed AS (SELECT u.id, u.limit_key, u.priority, u.run_at FROM litequeue_jobs AS u"
+    " WHERE u.status = 'queued' AND u.queue = %(queue)s AND u.limit_key IS NULL"
+    f" AND u.run_at <= %(now)s AND u.blockers = 0 AND {_KINDS.format(kind='u.kind')}"
+    " ORDER BY u.priority DESC, u.run_at, u.id LIMIT %(wanted)s),"
+    " picked AS (SELECT c.id FROM (SELECT * FROM heads UNION ALL SELECT * FROM unkeyed)"
+    f" AS c WHERE c.limit_key IS NULL OR ({_KEY_ROOM.format(key='c.limit_key')})"
+    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed))," + _START_PICKED
 )
 #: Claims counted by the queue's rate, and its count of them (one statement).
 RECORD_STARTS = (

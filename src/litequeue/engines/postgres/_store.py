@@ -80,6 +80,10 @@ _POOL_SIZE = 8
 #: Times a write that lost a race (a deadlock, a unique key enqueued by another
 #: machine at the same instant) is run again before its error is raised.
 _RACE_RETRIES = 5
+#: Due jobs past the ones wanted that a limited claim looks at in claim order before
+#: it walks the queue's keys instead (``_sql.CLAIM_BY_KEY``; the claim function's
+#: limited claim looks as far).
+_LOOK_AHEAD = 16
 #: SQLSTATEs of a lost race: serialization failure, deadlock, unique violation.
 _RACES = {"40001", "40P01", "23505"}
 #: SQLSTATE of a call to a function the database does not have.
@@ -542,7 +546,10 @@ class PostgresStore(listing.JobListing):
     ) -> list[Any]:
         """Claim from a queue with a rate or per-key limits, one such claim at a time
         (``LOCK_QUEUE``), recording the starts its rates count; each statement takes
-        at most one job per key, so it runs again while it takes some."""
+        at most one job per key, so it runs again while it takes some. A statement
+        looks at the first due jobs in claim order; when they give fewer than wanted
+        (a key at its limit with a backlog in front), the queue's keys are walked
+        instead, each key's first due job looked at once (``CLAIM_BY_KEY``)."""
         queue, wanted, now = params["queue"], params["wanted"], tx.now
         tx.run(_sql.LOCK_QUEUE, (queue,))
         keyed = limits["key_rate_count"] is not None or limits["per_key_limit"] is not None
@@ -557,15 +564,23 @@ class PostgresStore(listing.JobListing):
             "key_count": limits["key_rate_count"],
             "key_period": limits["key_rate_period"],
         }
-        rows: list[Any] = []
-        while wanted > len(rows):
-            taken = tx.run(_sql.CLAIM_LIMITED, {**params, "wanted": wanted - len(rows)})
-            got = taken.fetchall()
+
+        def run(statement: str, asked: int) -> list[Any]:
+            got = tx.run(statement, {**params, "wanted": asked}).fetchall()
             # Recorded before the next statement counts them.
             if limits["rate_count"] is not None and got:
                 tx.run(_sql.RECORD_STARTS, {"queue": queue, "now": now, "count": len(got)})
             if limits["key_rate_count"] is not None and got:
                 tx.run(_sql.RECORD_KEY_STARTS, (queue, now, [row["limit_key"] for row in got]))
+            return got
+
+        rows: list[Any] = []
+        while wanted > len(rows):
+            asked = wanted - len(rows)
+            params["window"] = asked * 2 + _LOOK_AHEAD
+            got = run(_sql.CLAIM_LIMITED, asked)
+            if keyed and len(got) < asked:
+                got += run(_sql.CLAIM_BY_KEY, asked - len(got))
             rows += got
             if not got or not keyed:
                 break

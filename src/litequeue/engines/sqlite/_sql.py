@@ -215,30 +215,51 @@ CLAIM = {
 }
 
 
+#: Whether a job's key has room to start one more (``{key}``): its running jobs under
+#: ``per_key_limit`` (?7), its starts in the per-key window under the per-key rate
+#: (?8 in ?9 seconds).
+_KEY_ROOM = (
+    "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
+    " AND r.queue = ?1 AND r.limit_key = {key} AND r.lease_until IS NOT NULL) < ?7)"
+    " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
+    " AND s.limit_key = {key} AND s.at > ?2 - ?9) < ?8)"
+)
+#: A key's first due job in claim order (its turn): one step down ``jobs_key_queued``.
+_KEY_HEAD = (
+    "(SELECT e.id FROM jobs AS e INDEXED BY jobs_key_queued"
+    " WHERE e.status = 'queued' AND e.queue = ?1 AND e.limit_key = {key}"
+    " AND e.run_at <= ?2 AND e.blockers = 0"
+    " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)"
+)
+#: How many jobs a limited claim may start: as many as wanted (?3), within the queue's
+#: limit of running jobs and its rate; none when paused.
+_LIMITED_ALLOWED = (
+    "(SELECT CASE WHEN q.paused THEN 0 ELSE max(0, min(?3,"
+    " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
+    " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
+    " AND lease_until IS NOT NULL) END,"
+    " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
+    " FROM queues AS q WHERE q.name = ?1)"
+)
+_KINDS_JSON = "(?6 IS NULL OR {kind} IN (SELECT value FROM json_each(?6)))"
+_CLAIM_SET = (
+    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+    " progress = 0, progress_message = NULL, error = NULL"
+)
+
+
 def _claim_limited(pick: str) -> str:
     return (
-        "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-        " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-        " progress = 0, progress_message = NULL, error = NULL"
-        f" WHERE id {pick} (SELECT id FROM jobs AS c WHERE status = 'queued'"
-        " AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
-        " AND (?6 IS NULL OR kind IN (SELECT value FROM json_each(?6)))"
-        " AND (limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
-        "(?7 IS NULL OR (SELECT count(*) FROM jobs AS r WHERE r.status = 'running'"
-        " AND r.queue = ?1 AND r.limit_key = c.limit_key AND r.lease_until IS NOT NULL) < ?7)"
-        " AND (?8 IS NULL OR (SELECT count(*) FROM key_starts AS s WHERE s.queue = ?1"
-        " AND s.limit_key = c.limit_key AND s.at > ?2 - ?9) < ?8)"
-        " AND c.id = (SELECT e.id FROM jobs AS e INDEXED BY jobs_key_queued"
-        " WHERE e.status = 'queued' AND e.queue = ?1 AND e.limit_key = c.limit_key"
-        " AND e.run_at <= ?2 AND e.blockers = 0"
-        " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)))"
-        " ORDER BY priority DESC, run_at, id"
-        " LIMIT (SELECT CASE WHEN q.paused THEN 0 ELSE max(0, min(?3,"
-        " CASE WHEN q.concurrency_limit IS NULL THEN ?3 ELSE q.concurrency_limit"
-        " - (SELECT count(*) FROM jobs WHERE status = 'running' AND queue = ?1"
-        " AND lease_until IS NOT NULL) END,"
-        " CASE WHEN q.rate_count IS NULL THEN ?3 ELSE q.rate_count - q.rate_used END)) END"
-        " FROM queues AS q WHERE q.name = ?1))"
+        f"{_CLAIM_SET} WHERE id {pick} (SELECT id FROM"
+        " (SELECT id, limit_key, priority, run_at FROM jobs INDEXED BY jobs_claimable"
+        " WHERE status = 'queued' AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
+        f" AND {_KINDS_JSON.format(kind='kind')}"
+        " ORDER BY priority DESC, run_at, id LIMIT ?10) AS c"
+        " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
+        f"{_KEY_ROOM.format(key='c.limit_key')}"
+        f" AND c.id = {_KEY_HEAD.format(key='c.limit_key')})"
+        f" ORDER BY priority DESC, run_at, id LIMIT {_LIMITED_ALLOWED})"
         f" RETURNING {_CLAIMED}"
     )
 
@@ -251,9 +272,45 @@ def _claim_limited(pick: str) -> str:
 #: its key has room (running jobs, starts in the window) and only as the first due
 #: job of its key (the claim order, kept per key: one step down ``jobs_key_queued``;
 #: and at most one per key per statement, which each statement's counts then
-#: include). By ``one``, as ``CLAIM``: a lone job is picked with ``=``, which spares
-#: SQLite a temporary table.
+#: include). It looks at the first ?10 due jobs in claim order only: a key at its
+#: limit with a backlog in front would have every claim read and refuse all of it;
+#: when these do not give as many as wanted, ``CLAIM_BY_KEY`` looks further. By
+#: ``one``, as ``CLAIM``: a lone job is picked with ``=``, which spares SQLite a
+#: temporary table.
 CLAIM_LIMITED = {one: _claim_limited("=" if one else "IN") for one in (True, False)}
+
+
+def _claim_by_key(pick: str) -> str:
+    return (
+        f"{_CLAIM_SET} WHERE id {pick} (WITH RECURSIVE keys(k) AS ("
+        "SELECT (SELECT limit_key FROM jobs INDEXED BY jobs_key_queued"
+        " WHERE status = 'queued' AND queue = ?1 AND limit_key IS NOT NULL"
+        " ORDER BY limit_key LIMIT 1)"
+        " UNION ALL SELECT (SELECT limit_key FROM jobs INDEXED BY jobs_key_queued"
+        " WHERE status = 'queued' AND queue = ?1 AND limit_key > keys.k"
+        " ORDER BY limit_key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL)"
+        " SELECT id FROM (SELECT j.id, j.limit_key, j.priority, j.run_at"
+        f" FROM keys JOIN jobs AS j ON j.id = {_KEY_HEAD.format(key='keys.k')}"
+        f" WHERE keys.k IS NOT NULL AND {_KINDS_JSON.format(kind='j.kind')}"
+        " UNION ALL SELECT * FROM (SELECT id, limit_key, priority, run_at"
+        " FROM jobs INDEXED BY jobs_unkeyed_queued WHERE status = 'queued' AND queue = ?1"
+        " AND limit_key IS NULL AND run_at <= ?2 AND blockers = 0"
+        f" AND {_KINDS_JSON.format(kind='kind')}"
+        " ORDER BY priority DESC, run_at, id LIMIT ?3)) AS c"
+        f" WHERE c.limit_key IS NULL OR ({_KEY_ROOM.format(key='c.limit_key')})"
+        f" ORDER BY priority DESC, run_at, id LIMIT {_LIMITED_ALLOWED})"
+        f" RETURNING {_CLAIMED}"
+    )
+
+
+#: ``CLAIM_LIMITED`` of a queue with per-key settings, walking keys rather than jobs:
+#: each key's first due job (one step from one key to the next along
+#: ``jobs_key_queued``, a skip scan, and one down to its first due job), taken while
+#: the key has room, beside the queue's first due jobs without a key (along
+#: ``jobs_unkeyed_queued``), the best of them in claim order. What it reads grows with the
+#: queue's keys and what it hands out, not with the backlog of a key at its limit.
+#: By ``one``, as ``CLAIM``.
+CLAIM_BY_KEY = {one: _claim_by_key("=" if one else "IN") for one in (True, False)}
 #: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``; with a
 #: rate, also its count of the starts kept (NULL without, so that a queue with no
 #: limits reads all NULLs).

@@ -56,6 +56,9 @@ _NO_LIMITS = (None, None, None, None, None, None)
 #: Starts a store records for a queue between two deletions of those its windows no
 #: longer count (see ``_claim_limited``).
 _FORGET_EVERY = 64
+#: Due jobs past the ones wanted that a limited claim looks at in claim order before
+#: it walks the queue's keys instead (``_sql.CLAIM_BY_KEY``).
+_LOOK_AHEAD = 16
 #: Where a claimed row holds its limit key.
 _LIMIT_KEY = _sql.CLAIMED_COLUMNS.index("limit_key")
 #: Kinds, queues and settings whose model ``Job`` a store keeps (see ``_inserted``).
@@ -478,7 +481,10 @@ class SQLiteStore(listing.JobListing):
     ) -> list[Any]:
         """Claim from a queue with a rate or per-key limits, recording the starts its
         rates count. Each statement takes at most one job per key, so it runs again
-        while it takes some and more are wanted.
+        while it takes some and more are wanted. A statement looks at the first due
+        jobs in claim order; when they give fewer than wanted (a key at its limit
+        with a backlog in front), the queue's keys are walked instead, each key's
+        first due job looked at once (``CLAIM_BY_KEY``).
 
         Starts older than a window are deleted every ``_FORGET_EVERY`` starts, or
         before the queue's rate could refuse this claim: until then ``rate_used``
@@ -499,13 +505,13 @@ class SQLiteStore(listing.JobListing):
                     conn.execute(_sql.ADD_RATE_USED, (-gone, queue))
             if key_count is not None:
                 conn.execute(_sql.FORGET_KEY_STARTS, (queue, now - key_period))
-        rows: list[Any] = []
-        while wanted > len(rows):
+        settings = (per_key_limit, key_count, key_period)
+
+        def run(statement: str, asked: int, *window: int) -> list[Any]:
             taken = conn.execute(
-                _sql.CLAIM_LIMITED[wanted - len(rows) == 1],
-                (queue, now, wanted - len(rows), claim.worker, lease_until, kinds,
-                 per_key_limit, key_count, key_period),
-            ).fetchall()  # fmt: skip
+                statement,
+                (queue, now, asked, claim.worker, lease_until, kinds, *settings, *window),
+            ).fetchall()
             # Recorded before the next statement counts them.
             if rate_count is not None and taken:
                 conn.executemany(_sql.RECORD_START, [(queue, now)] * len(taken))
@@ -515,6 +521,15 @@ class SQLiteStore(listing.JobListing):
                     _sql.RECORD_KEY_START,
                     [(queue, row[_LIMIT_KEY], now) for row in taken if row[_LIMIT_KEY]],
                 )
+            return taken
+
+        rows: list[Any] = []
+        while wanted > len(rows):
+            asked = wanted - len(rows)
+            taken = run(_sql.CLAIM_LIMITED[asked == 1], asked, asked * 2 + _LOOK_AHEAD)
+            if keyed and len(taken) < asked:
+                more = asked - len(taken)
+                taken += run(_sql.CLAIM_BY_KEY[more == 1], more)
             rows += taken
             if not taken or not keyed:
                 break
