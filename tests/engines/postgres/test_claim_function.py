@@ -11,7 +11,7 @@ import pytest
 import litequeue
 from litequeue import JobStatus
 from litequeue._records import Claim, Outcome
-from litequeue.engines.postgres import _schema
+from litequeue.engines.postgres import _schema, _sql
 from litequeue.testing import drain
 
 MIGRATIONS = _schema.load_migrations()
@@ -150,3 +150,41 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'litequeue_claim'")
         assert {"enable_sort=off", "jit=off"} <= set(row.fetchall()[0][0])
+
+
+def test_the_general_limited_claim_does_not_read_a_held_keys_backlog(url: str) -> None:
+    """The claim a store runs when the function cannot (``_sql.CLAIM_LIMITED``, then
+    ``_sql.CLAIM_BY_KEY``): behind 3,000 queued jobs of a key at its limit, it takes
+    the other keys' first jobs and the unkeyed one, reading a few dozen rows."""
+    with litequeue.Queue(url) as queue:
+        queue.set_queue("default", per_key_limit=1)
+        queue.enqueue_many({"kind": "k", "payload": n, "limit_key": "hot"} for n in range(3001))
+        queue.enqueue_many(
+            [
+                {"kind": "k", "payload": 1, "limit_key": "a"},
+                {"kind": "k", "payload": 2},
+                {"kind": "k", "payload": 3, "limit_key": "b"},
+            ]
+        )
+        queue.store.claim(Claim(worker="other", queues=("default",), limit=1, lease=600))
+    params = {
+        "queue": "default",
+        "wanted": 3,
+        "window": 3 * 2 + 16,
+        "kinds": None,
+        "worker": "here",
+        "key_limit": 1,
+        "key_count": None,
+        "key_period": None,
+    }
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE litequeue_jobs")
+        with conn.transaction(force_rollback=True):
+            (now,) = conn.execute("SELECT extract(epoch FROM now())::float8").fetchone() or ()
+            params.update(now=now, lease_until=now + 600)
+            first = conn.execute(_sql.CLAIM_LIMITED, params).fetchall()
+            further = conn.execute(_sql.CLAIM_BY_KEY, params).fetchall()
+            read = _rows_read_by_index(conn)
+    assert first == []
+    assert [row[4] for row in sorted(further)] == ["1", "2", "3"]  # the payloads, by id
+    assert read < 100, f"the claim read {read} jobs"
