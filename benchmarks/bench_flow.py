@@ -4,6 +4,7 @@ worker held back by a rate limit. Run on demand, never in the test suite::
     python benchmarks/bench_flow.py [--n 3000] [--rounds 3] [--finished 1000,1000000]
     python benchmarks/bench_flow.py --start-pg           # on a throwaway PostgreSQL server
     python benchmarks/bench_flow.py --db postgresql://user@host:port/db
+    python benchmarks/bench_flow.py --backlog 10000,100000 [--n 1000]
 
 Each variant claims and finishes ``n`` jobs one claim at a time (the outcome of one
 recorded in the transaction that claims the next, as a worker with concurrency 1
@@ -27,6 +28,14 @@ times N jobs enqueued to the free one by this process, a few tenths of a second 
 SRC`` runs each held-back measure twice, alternating in a shuffled order, the second
 time with the worker's ``litequeue`` from ``SRC`` (the ``src`` folder of another tree:
 old code against new); ``--skip-claims`` measures only the held-back worker.
+
+``--backlog 10000,100000`` measures instead a queue with ``per_key_limit=1`` where one
+key ("hot") is at its limit, one job running elsewhere, with that many of its jobs
+queued in front of ``max(n, 1000)`` jobs spread over 1,000 other keys: each of ``n``
+claims (one job, the previous one's outcome recorded with it) must pass the held
+key's backlog, and is
+timed against the same claims with no backlog (``0`` is always run), rounds
+interleaved as above.
 
 On PostgreSQL (``--db URL``, whose user may ``CREATE DATABASE``, or ``--start-pg``) the
 finished rows are made once per size in a template database (as ``bench_pg.py``'s
@@ -96,6 +105,59 @@ def claim_loop(path: Path | str, variant: str, n: int) -> tuple[float, float]:
     q.close()
     assert done == n, (variant, done)
     return elapsed / n, cpu / n
+
+
+def backlog_loop(path: Path | str, backlog: int, n: int) -> tuple[float, float]:
+    """Seconds per claim, wall-clock and CPU, of ``n`` jobs of the ``max(n, 1000)``
+    queued over 1,000 keys behind ``backlog`` jobs of a key held at ``per_key_limit=1``."""
+    q = litequeue.Queue(path, durability="normal")
+    q.set_queue("default", per_key_limit=1)
+    store = q.store
+    if backlog:
+        q.enqueue_many(
+            {"kind": "noop", "payload": i, "limit_key": "hot"} for i in range(backlog + 1)
+        )
+        held = Claim(worker="elsewhere", queues=("default",), limit=1, lease=3600.0)
+        assert store.claim(held)[0], "the held key's first job was not claimed"
+    q.enqueue_many(
+        {"kind": "noop", "payload": i, "limit_key": f"k{i % 1000}"} for i in range(max(n, 1000))
+    )
+    claim = Claim(worker="bench", queues=("default",), limit=1, lease=30.0, kinds=None)
+    outcomes: list[Outcome] = []
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        claimed, _, _ = store.claim(claim, outcomes)
+        (running,) = claimed
+        assert running.job.limit_key != "hot"
+        outcomes = [
+            Outcome(job_id=running.job_id, run_id=running.run_id, status="succeeded",
+                    result="null", attempt=running.attempt)
+        ]  # fmt: skip
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    q.close()
+    return elapsed / n, cpu / n
+
+
+def backlogs(where: Files | Databases, args: argparse.Namespace) -> None:
+    sizes = [0, *(int(x) for x in args.backlog.split(","))]
+    wall: dict[int, list[float]] = {size: [] for size in sizes}
+    cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):
+        for size in random.sample(sizes, len(sizes)):
+            with where.empty(f"backlog_{size}") as target:
+                took, used = backlog_loop(target, size, args.n)
+            wall[size].append(took)
+            cpu[size].append(used)
+    print(f"{args.n:,} claims behind a held key's backlog, beside 1,000 keys", flush=True)
+    for label, measured in (("wall", wall), ("cpu", cpu)):
+        for size, times in measured.items():
+            ratios = [t / b for t, b in zip(times, measured[0], strict=True)]
+            print(
+                f"  {label:4} backlog {size:>7,} {statistics.median(times) * 1e6:9.1f} µs a claim"
+                f"  x{statistics.median(ratios):.2f} no backlog"
+                f"  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})",
+                flush=True,
+            )
 
 
 #: The held-back worker: serves the queues named in its second argument.
@@ -279,6 +341,7 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=0, help="free-queue jobs to time")
     parser.add_argument("--baseline", help="another tree's src folder, for the held-back worker")
     parser.add_argument("--skip-claims", action="store_true", help="the held-back worker only")
+    parser.add_argument("--backlog", help="held keys' backlogs to claim behind, e.g. 10000,100000")
     parser.add_argument("--db", help="a postgresql:// URL whose user may CREATE DATABASE")
     parser.add_argument("--start-pg", action="store_true", help="a throwaway server: .ci/postgres")
     args = parser.parse_args()
@@ -302,6 +365,9 @@ def main() -> None:
 
 def run(where: Files | Databases, args: argparse.Namespace) -> None:
     print("engine:", "SQLite" if isinstance(where, Files) else "PostgreSQL")
+    if args.backlog:
+        backlogs(where, args)
+        return
     if not args.skip_claims:
         claims(where, args)
     held_back(where, args)

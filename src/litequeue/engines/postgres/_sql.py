@@ -509,42 +509,52 @@ CLAIM_LIMITED = (
     f" AND c.blockers = 0 AND {_KINDS.format(kind='c.kind')}"
     " ORDER BY c.priority DESC, c.run_at, c.id LIMIT %(window)s),"
     " picked AS (SELECT c.id FROM seen AS c WHERE c.limit_key IS NULL"
-    " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL) OR ("
-    f"{_KEY_ROOM.format(key='c.limit_key')}"
-    " AND c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
+    " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL)"
+    " OR (c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
     " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
-    " AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1))"
+    " AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)"
+    f" AND {_KEY_ROOM.format(key='c.limit_key')})"
     " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed))," + _START_PICKED
 )
+_FIRST_OF_KEY = (
+    " CROSS JOIN LATERAL (SELECT e.limit_key, e.id, e.priority, e.run_at, e.blockers, e.kind"
+    " FROM litequeue_jobs AS e WHERE e.status = 'queued' AND e.queue = %(queue)s"
+)
 #: ``CLAIM_LIMITED`` of a queue with per-key settings, walking keys rather than jobs:
-#: each key's first due job (from one key to the next along
-#: ``litequeue_jobs_key_queued``, a skip scan, and one step down to its first due
-#: job), taken while the key has room, beside the queue's first due jobs without a
-#: key (along ``litequeue_jobs_unkeyed_queued``), the best of them in claim order.
-#: What it reads grows with the queue's keys and what it hands out, not with the
-#: backlog of a key at its limit.
+#: each key's first queued job (from one key to the next along
+#: ``litequeue_jobs_key_queued``, a skip scan), or its first due one when that one is
+#: not, beside the queue's first due jobs without a key (along
+#: ``litequeue_jobs_unkeyed_queued``), in claim order, taken while their keys have
+#: room (looked at in that order, as far as needed: ``OFFSET 0`` keeps the look out of
+#: the sort's input). What it reads grows with the queue's keys and what it hands
+#: out, not with the backlog of a key at its limit.
 CLAIM_BY_KEY = (
     "WITH RECURSIVE "
     + _LIMITED_ALLOWED.removeprefix("WITH ")
-    + " keys(k) AS (SELECT (SELECT e.limit_key FROM litequeue_jobs AS e"
-    " WHERE e.status = 'queued' AND e.queue = %(queue)s AND e.limit_key IS NOT NULL"
-    " ORDER BY e.limit_key LIMIT 1)"
-    " UNION ALL SELECT (SELECT e.limit_key FROM litequeue_jobs AS e"
-    " WHERE e.status = 'queued' AND e.queue = %(queue)s AND e.limit_key > keys.k"
-    " ORDER BY e.limit_key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL),"
-    " heads AS (SELECT h.id, h.limit_key, h.priority, h.run_at FROM keys"
-    " CROSS JOIN LATERAL (SELECT e.id, e.limit_key, e.priority, e.run_at, e.kind"
+    + " firsts AS ((SELECT e.limit_key AS k, e.id, e.priority, e.run_at, e.blockers, e.kind"
     " FROM litequeue_jobs AS e WHERE e.status = 'queued' AND e.queue = %(queue)s"
-    " AND e.limit_key = keys.k AND e.run_at <= %(now)s AND e.blockers = 0"
+    " AND e.limit_key IS NOT NULL"
+    " ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1)"
+    f" UNION ALL SELECT n.* FROM firsts AS f{_FIRST_OF_KEY}"
+    " AND e.limit_key > f.k"
+    " ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1) AS n),"
+    " heads AS (SELECT f.id, f.k, f.priority, f.run_at, f.kind FROM firsts AS f"
+    " WHERE f.run_at <= %(now)s AND f.blockers = 0"
+    " UNION ALL SELECT h.id, h.limit_key, h.priority, h.run_at, h.kind"
+    f" FROM firsts AS f{_FIRST_OF_KEY}"
+    " AND e.limit_key = f.k AND e.run_at <= %(now)s AND e.blockers = 0"
     " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h"
-    f" WHERE keys.k IS NOT NULL AND {_KINDS.format(kind='h.kind')}),"
-    " unkeyed AS (SELECT u.id, u.limit_key, u.priority, u.run_at FROM litequeue_jobs AS u"
-    " WHERE u.status = 'queued' AND u.queue = %(queue)s AND u.limit_key IS NULL"
-    f" AND u.run_at <= %(now)s AND u.blockers = 0 AND {_KINDS.format(kind='u.kind')}"
+    " WHERE NOT (f.run_at <= %(now)s AND f.blockers = 0)),"
+    " unkeyed AS (SELECT u.id, u.limit_key AS k, u.priority, u.run_at"
+    " FROM litequeue_jobs AS u WHERE u.status = 'queued' AND u.queue = %(queue)s"
+    " AND u.limit_key IS NULL AND u.run_at <= %(now)s AND u.blockers = 0"
+    f" AND {_KINDS.format(kind='u.kind')}"
     " ORDER BY u.priority DESC, u.run_at, u.id LIMIT %(wanted)s),"
-    " picked AS (SELECT c.id FROM (SELECT * FROM heads UNION ALL SELECT * FROM unkeyed)"
-    f" AS c WHERE c.limit_key IS NULL OR ({_KEY_ROOM.format(key='c.limit_key')})"
-    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed))," + _START_PICKED
+    " picked AS (SELECT c.id FROM (SELECT h.id, h.k, h.priority, h.run_at FROM heads AS h"
+    f" WHERE {_KINDS.format(kind='h.kind')} UNION ALL SELECT * FROM unkeyed"
+    " ORDER BY priority DESC, run_at, id OFFSET 0) AS c"
+    f" WHERE c.k IS NULL OR ({_KEY_ROOM.format(key='c.k')})"
+    " LIMIT (SELECT n FROM allowed))," + _START_PICKED
 )
 #: Claims counted by the queue's rate, and its count of them (one statement).
 RECORD_STARTS = (

@@ -256,9 +256,9 @@ def _claim_limited(pick: str) -> str:
         " WHERE status = 'queued' AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
         f" AND {_KINDS_JSON.format(kind='kind')}"
         " ORDER BY priority DESC, run_at, id LIMIT ?10) AS c"
-        " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL) OR ("
-        f"{_KEY_ROOM.format(key='c.limit_key')}"
-        f" AND c.id = {_KEY_HEAD.format(key='c.limit_key')})"
+        " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL)"
+        f" OR (c.id = {_KEY_HEAD.format(key='c.limit_key')}"
+        f" AND {_KEY_ROOM.format(key='c.limit_key')})"
         f" ORDER BY priority DESC, run_at, id LIMIT {_LIMITED_ALLOWED})"
         f" RETURNING {_CLAIMED}"
     )
@@ -280,36 +280,50 @@ def _claim_limited(pick: str) -> str:
 CLAIM_LIMITED = {one: _claim_limited("=" if one else "IN") for one in (True, False)}
 
 
+_FIRST_COLUMNS = "limit_key, id, priority, run_at, blockers, kind"
+
+
 def _claim_by_key(pick: str) -> str:
     return (
-        f"{_CLAIM_SET} WHERE id {pick} (WITH RECURSIVE keys(k) AS ("
-        "SELECT (SELECT limit_key FROM jobs INDEXED BY jobs_key_queued"
+        f"{_CLAIM_SET} WHERE id {pick} (WITH RECURSIVE"
+        # Each key's first queued job, stepping from one key to the next.
+        f" firsts(k, id, priority, run_at, blockers, kind) AS (SELECT {_FIRST_COLUMNS}"
+        " FROM jobs WHERE id = (SELECT id FROM jobs INDEXED BY jobs_key_queued"
         " WHERE status = 'queued' AND queue = ?1 AND limit_key IS NOT NULL"
-        " ORDER BY limit_key LIMIT 1)"
-        " UNION ALL SELECT (SELECT limit_key FROM jobs INDEXED BY jobs_key_queued"
-        " WHERE status = 'queued' AND queue = ?1 AND limit_key > keys.k"
-        " ORDER BY limit_key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL)"
-        " SELECT id FROM (SELECT j.id, j.limit_key, j.priority, j.run_at"
-        f" FROM keys JOIN jobs AS j ON j.id = {_KEY_HEAD.format(key='keys.k')}"
-        f" WHERE keys.k IS NOT NULL AND {_KINDS_JSON.format(kind='j.kind')}"
+        " ORDER BY limit_key, priority DESC, run_at, id LIMIT 1)"
+        " UNION ALL SELECT j.limit_key, j.id, j.priority, j.run_at, j.blockers, j.kind"
+        " FROM firsts JOIN jobs AS j ON j.id = (SELECT e.id FROM jobs AS e"
+        " INDEXED BY jobs_key_queued WHERE e.status = 'queued' AND e.queue = ?1"
+        " AND e.limit_key > firsts.k"
+        " ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1)),"
+        # Its first due job: that one, or (delayed, waiting for others) one further.
+        " heads(id, k, priority, run_at, kind) AS (SELECT id, k, priority, run_at, kind"
+        " FROM firsts WHERE run_at <= ?2 AND blockers = 0"
+        " UNION ALL SELECT h.id, h.limit_key, h.priority, h.run_at, h.kind FROM firsts"
+        f" JOIN jobs AS h ON h.id = {_KEY_HEAD.format(key='firsts.k')}"
+        " WHERE NOT (firsts.run_at <= ?2 AND firsts.blockers = 0))"
+        # In claim order with the unkeyed jobs; the keys' room looked at in that order.
+        " SELECT id FROM (SELECT id, k, priority, run_at FROM heads"
+        f" WHERE {_KINDS_JSON.format(kind='kind')}"
         " UNION ALL SELECT * FROM (SELECT id, limit_key, priority, run_at"
         " FROM jobs INDEXED BY jobs_unkeyed_queued WHERE status = 'queued' AND queue = ?1"
         " AND limit_key IS NULL AND run_at <= ?2 AND blockers = 0"
         f" AND {_KINDS_JSON.format(kind='kind')}"
-        " ORDER BY priority DESC, run_at, id LIMIT ?3)) AS c"
-        f" WHERE c.limit_key IS NULL OR ({_KEY_ROOM.format(key='c.limit_key')})"
-        f" ORDER BY priority DESC, run_at, id LIMIT {_LIMITED_ALLOWED})"
+        " ORDER BY priority DESC, run_at, id LIMIT ?3)"
+        " ORDER BY 3 DESC, 4, 1 LIMIT -1) AS c"
+        f" WHERE c.k IS NULL OR ({_KEY_ROOM.format(key='c.k')})"
+        f" LIMIT {_LIMITED_ALLOWED})"
         f" RETURNING {_CLAIMED}"
     )
 
 
 #: ``CLAIM_LIMITED`` of a queue with per-key settings, walking keys rather than jobs:
-#: each key's first due job (one step from one key to the next along
-#: ``jobs_key_queued``, a skip scan, and one down to its first due job), taken while
-#: the key has room, beside the queue's first due jobs without a key (along
-#: ``jobs_unkeyed_queued``), the best of them in claim order. What it reads grows with the
-#: queue's keys and what it hands out, not with the backlog of a key at its limit.
-#: By ``one``, as ``CLAIM``.
+#: each key's first queued job (from one key to the next along ``jobs_key_queued``,
+#: a skip scan), or its first due one when that one is not, beside the queue's first
+#: due jobs without a key (along ``jobs_unkeyed_queued``), in claim order, taken while
+#: their keys have room (looked at in that order, as far as needed). What it reads
+#: grows with the queue's keys and what it hands out, not with the backlog of a key
+#: at its limit. By ``one``, as ``CLAIM``.
 CLAIM_BY_KEY = {one: _claim_by_key("=" if one else "IN") for one in (True, False)}
 #: A queue's flow-control settings: whether its claim is ``CLAIM_LIMITED``; with a
 #: rate, also its count of the starts kept (NULL without, so that a queue with no

@@ -6,12 +6,15 @@
 --
 -- Now a statement looks at the first 2n + 16 due jobs in claim order (n the jobs it
 -- may still take), which is all a claim reads when keys have room; when those give
--- fewer than n, a second statement walks the queue's keys instead: from one key to
--- the next along litequeue_jobs_key_queued (a skip scan), each key's first due job
--- taken while the key has room, beside the queue's first due jobs without a key,
--- found along a new index of their own (litequeue_jobs_claimable holds every queued
--- job in one order, where only reading them tells whether one without a key is among
--- them). What a claim reads then grows with the queue's keys and what it hands out.
+-- fewer than n, a second statement walks the queue's keys instead: from one key's
+-- first queued job to the next key's along litequeue_jobs_key_queued (a skip scan;
+-- a key whose first job is not due looks one step further for its first due one),
+-- beside the queue's first due jobs without a key, found along a new index of their
+-- own (litequeue_jobs_claimable holds every queued job in one order, where only
+-- reading them tells whether one without a key is among them); in claim order, each
+-- taken while its key has room, looked at as far as needed. What a claim reads then
+-- grows with the queue's keys and what it hands out. An enqueue of a job without a
+-- key writes one index more.
 -- The rules are the same: the claim order within a key and across keys, the key's
 -- room (running jobs, starts in the per-key window), the queue's limit and rate, at
 -- most one job per key per statement, each statement counting the ones before it.
@@ -232,7 +235,11 @@ BEGIN
                 ),
                 picked AS (
                     SELECT c.id FROM seen AS c WHERE c.limit_key IS NULL OR NOT v_keyed OR (
-                    (v_limits.per_key_limit IS NULL OR (SELECT count(*)
+                    c.id = (SELECT e.id FROM litequeue_jobs AS e
+                        WHERE e.status = 'queued' AND e.queue = v_queue
+                        AND e.limit_key = c.limit_key AND e.run_at <= v_now AND e.blockers = 0
+                        ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)
+                    AND (v_limits.per_key_limit IS NULL OR (SELECT count(*)
                         FROM litequeue_jobs AS r WHERE r.status = 'running'
                         AND r.queue = v_queue AND r.limit_key = c.limit_key
                         AND r.lease_until IS NOT NULL) < v_limits.per_key_limit)
@@ -240,11 +247,7 @@ BEGIN
                         FROM litequeue_key_starts AS s WHERE s.queue = v_queue
                         AND s.limit_key = c.limit_key
                         AND s.at > v_now - v_limits.key_rate_period)
-                        < v_limits.key_rate_count)
-                    AND c.id = (SELECT e.id FROM litequeue_jobs AS e
-                        WHERE e.status = 'queued' AND e.queue = v_queue
-                        AND e.limit_key = c.limit_key AND e.run_at <= v_now AND e.blockers = 0
-                        ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1))
+                        < v_limits.key_rate_count))
                     ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed)
                 ),
                 locked AS (
@@ -278,45 +281,59 @@ BEGIN
                         ELSE q.rate_count - v_used END)) END AS n
                     FROM q
                 ),
-                keys(k) AS (
-                    SELECT (SELECT e.limit_key FROM litequeue_jobs AS e
-                        WHERE e.status = 'queued' AND e.queue = v_queue
-                        AND e.limit_key IS NOT NULL ORDER BY e.limit_key LIMIT 1)
+                firsts AS (
+                    (SELECT e.limit_key AS k, e.id, e.priority, e.run_at, e.blockers, e.kind
+                    FROM litequeue_jobs AS e WHERE e.status = 'queued' AND e.queue = v_queue
+                        AND e.limit_key IS NOT NULL
+                    ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1)
                     UNION ALL
-                    SELECT (SELECT e.limit_key FROM litequeue_jobs AS e
-                        WHERE e.status = 'queued' AND e.queue = v_queue
-                        AND e.limit_key > keys.k ORDER BY e.limit_key LIMIT 1)
-                    FROM keys WHERE keys.k IS NOT NULL
+                    SELECT n.* FROM firsts AS f CROSS JOIN LATERAL (
+                        SELECT e.limit_key, e.id, e.priority, e.run_at, e.blockers, e.kind
+                        FROM litequeue_jobs AS e WHERE e.status = 'queued'
+                            AND e.queue = v_queue AND e.limit_key > f.k
+                        ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1) AS n
                 ),
                 heads AS (
-                    SELECT h.id, h.limit_key, h.priority, h.run_at FROM keys
-                    CROSS JOIN LATERAL (SELECT e.id, e.limit_key, e.priority, e.run_at, e.kind
+                    SELECT f.id, f.k, f.priority, f.run_at, f.kind FROM firsts AS f
+                    WHERE f.run_at <= v_now AND f.blockers = 0
+                    UNION ALL
+                    SELECT h.id, h.limit_key, h.priority, h.run_at, h.kind
+                    FROM firsts AS f CROSS JOIN LATERAL (
+                        SELECT e.id, e.limit_key, e.priority, e.run_at, e.kind
                         FROM litequeue_jobs AS e WHERE e.status = 'queued'
-                        AND e.queue = v_queue AND e.limit_key = keys.k AND e.run_at <= v_now
-                        AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h
-                    WHERE keys.k IS NOT NULL AND (p_kinds IS NULL OR h.kind = ANY(p_kinds))
+                            AND e.queue = v_queue AND e.limit_key = f.k
+                            AND e.run_at <= v_now AND e.blockers = 0
+                        ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h
+                    WHERE NOT (f.run_at <= v_now AND f.blockers = 0)
                 ),
                 unkeyed AS (
-                    SELECT u.id, u.limit_key, u.priority, u.run_at FROM litequeue_jobs AS u
+                    SELECT u.id, u.limit_key AS k, u.priority, u.run_at
+                    FROM litequeue_jobs AS u
                     WHERE u.status = 'queued' AND u.queue = v_queue AND u.limit_key IS NULL
                         AND u.run_at <= v_now AND u.blockers = 0
                         AND (p_kinds IS NULL OR u.kind = ANY(p_kinds))
                     ORDER BY u.priority DESC, u.run_at, u.id
                     LIMIT p_wanted - cardinality(v_rows)
                 ),
+                -- The keys' room looked at in claim order, as far as needed (OFFSET 0
+                -- keeps the look out of the sort's input).
                 picked AS (
-                    SELECT c.id FROM (SELECT * FROM heads UNION ALL SELECT * FROM unkeyed) AS c
-                    WHERE c.limit_key IS NULL OR (
+                    SELECT c.id FROM (
+                        SELECT h.id, h.k, h.priority, h.run_at FROM heads AS h
+                        WHERE p_kinds IS NULL OR h.kind = ANY(p_kinds)
+                        UNION ALL SELECT * FROM unkeyed
+                        ORDER BY priority DESC, run_at, id OFFSET 0) AS c
+                    WHERE c.k IS NULL OR (
                     (v_limits.per_key_limit IS NULL OR (SELECT count(*)
                         FROM litequeue_jobs AS r WHERE r.status = 'running'
-                        AND r.queue = v_queue AND r.limit_key = c.limit_key
+                        AND r.queue = v_queue AND r.limit_key = c.k
                         AND r.lease_until IS NOT NULL) < v_limits.per_key_limit)
                     AND (v_limits.key_rate_count IS NULL OR (SELECT count(*)
                         FROM litequeue_key_starts AS s WHERE s.queue = v_queue
-                        AND s.limit_key = c.limit_key
+                        AND s.limit_key = c.k
                         AND s.at > v_now - v_limits.key_rate_period)
                         < v_limits.key_rate_count))
-                    ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed)
+                    LIMIT (SELECT n FROM allowed)
                 ),
                 locked AS (
                     SELECT j.id FROM litequeue_jobs AS j WHERE j.id IN (SELECT id FROM picked)
