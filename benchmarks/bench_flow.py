@@ -31,9 +31,9 @@ old code against new); ``--skip-claims`` measures only the held-back worker.
 
 ``--backlog 10000,100000`` measures instead a queue with ``per_key_limit=1`` where one
 key ("hot") is at its limit, one job running elsewhere, with that many of its jobs
-queued in front of ``max(n, 1000)`` jobs spread over 1,000 other keys: each of ``n``
-claims (one job, the previous one's outcome recorded with it) must pass the held
-key's backlog, and is
+queued in front of ``n + 1000`` jobs spread over 1,000 other keys: each of ``n``
+claims (one job, the previous one's outcome recorded with it; every key keeps a job
+queued) must pass the held key's backlog, and is
 timed against the same claims with no backlog (``0`` is always run), rounds
 interleaved as above.
 
@@ -108,8 +108,9 @@ def claim_loop(path: Path | str, variant: str, n: int) -> tuple[float, float]:
 
 
 def backlog_loop(path: Path | str, backlog: int, n: int) -> tuple[float, float]:
-    """Seconds per claim, wall-clock and CPU, of ``n`` jobs of the ``max(n, 1000)``
-    queued over 1,000 keys behind ``backlog`` jobs of a key held at ``per_key_limit=1``."""
+    """Seconds per claim, wall-clock and CPU, of ``n`` jobs of the ``n + 1000`` queued
+    over 1,000 keys (every key keeps a job queued) behind ``backlog`` jobs of a key held
+    at ``per_key_limit=1``."""
     q = litequeue.Queue(path, durability="normal")
     q.set_queue("default", per_key_limit=1)
     store = q.store
@@ -120,7 +121,7 @@ def backlog_loop(path: Path | str, backlog: int, n: int) -> tuple[float, float]:
         held = Claim(worker="elsewhere", queues=("default",), limit=1, lease=3600.0)
         assert store.claim(held)[0], "the held key's first job was not claimed"
     q.enqueue_many(
-        {"kind": "noop", "payload": i, "limit_key": f"k{i % 1000}"} for i in range(max(n, 1000))
+        {"kind": "noop", "payload": i, "limit_key": f"k{i % 1000}"} for i in range(n + 1000)
     )
     claim = Claim(worker="bench", queues=("default",), limit=1, lease=30.0, kinds=None)
     outcomes: list[Outcome] = []

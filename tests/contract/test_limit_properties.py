@@ -71,6 +71,12 @@ class LimitMachine(RuleBasedStateMachine):
             {"kind": "k", "limit_key": key, "priority": priority} for key, priority in jobs
         )
 
+    @rule(key=st.sampled_from(KEYS[1:]), count=st.integers(15, 40))
+    def enqueue_backlog(self, key: str, count: int) -> None:
+        """A backlog of one key, longer than a claim looks at in claim order before it
+        walks the keys instead."""
+        self.queue.enqueue_many({"kind": "k", "limit_key": key} for _ in range(count))
+
     @rule(size=st.integers(1, 4))
     def claim(self, size: int) -> None:
         before = self.queue.jobs(status="queued", limit=10_000)

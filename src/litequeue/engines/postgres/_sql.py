@@ -500,8 +500,9 @@ _START_PICKED = (
 #: ``CLAIM_LIMITED``): the queue's limit and rate cap how many go; while it has per-key
 #: settings, a keyed job goes only while its key has room, and only as its key's
 #: first due job (at most one per key per statement). It looks at the first
-#: ``window`` due jobs in claim order; when they give fewer than wanted,
-#: ``CLAIM_BY_KEY`` walks the keys.
+#: ``window`` due jobs in claim order (and in that order, with no sort of its own,
+#: which would look at all of them, only as far as it takes jobs); when they give
+#: fewer than wanted, ``CLAIM_BY_KEY`` walks the keys.
 CLAIM_LIMITED = (
     _LIMITED_ALLOWED
     + " seen AS (SELECT c.id, c.limit_key, c.priority, c.run_at FROM litequeue_jobs AS c"
@@ -514,7 +515,7 @@ CLAIM_LIMITED = (
     " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
     " AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)"
     f" AND {_KEY_ROOM.format(key='c.limit_key')})"
-    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT (SELECT n FROM allowed))," + _START_PICKED
+    " LIMIT (SELECT n FROM allowed))," + _START_PICKED
 )
 _FIRST_OF_KEY = (
     " CROSS JOIN LATERAL (SELECT e.limit_key, e.id, e.priority, e.run_at, e.blockers, e.kind"

@@ -259,7 +259,9 @@ def _claim_limited(pick: str) -> str:
         " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL)"
         f" OR (c.id = {_KEY_HEAD.format(key='c.limit_key')}"
         f" AND {_KEY_ROOM.format(key='c.limit_key')})"
-        f" ORDER BY priority DESC, run_at, id LIMIT {_LIMITED_ALLOWED})"
+        # No ORDER BY: the window comes in claim order, and a sort would look at all
+        # of it where the walk stops at the last job it may take.
+        f" LIMIT {_LIMITED_ALLOWED})"
         f" RETURNING {_CLAIMED}"
     )
 
