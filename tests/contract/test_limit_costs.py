@@ -108,3 +108,27 @@ def test_a_claim_that_finds_only_a_held_keys_backlog_reads_little(
     payloads, read = _claim_and_measure(queue, db_path, "held")
     assert payloads in ([], [None])
     assert read < (300 if engine == "sqlite" else 100), read
+
+
+def test_a_claim_past_a_held_keys_backlog_keeps_each_keys_turn_and_the_kinds(
+    queue: litequeue.Queue,
+) -> None:
+    """Behind a held key's backlog longer than a claim looks at in claim order, each
+    other key still goes by its first due job: past a delayed one and one waiting for
+    another job, and not at all when that job is of a kind the worker does not ask
+    for; a job without a key goes in claim order beside them."""
+    queue.set_queue("default", per_key_limit=1)
+    queue.enqueue_many({"kind": "k", "payload": n, "limit_key": "hot"} for n in range(41))
+    queue.store.claim(Claim(worker="other", queues=("default",), limit=1, lease=600))
+    elsewhere = queue.enqueue("k", "first", queue="elsewhere")
+    queue.enqueue("k", "late-1", limit_key="late", delay=3600)
+    queue.enqueue("k", "late-2", limit_key="late")
+    queue.enqueue("k", "dep-1", limit_key="dep", depends_on=[elsewhere.id])
+    queue.enqueue("k", "dep-2", limit_key="dep")
+    queue.enqueue("odd", "odd-1", limit_key="odd")
+    queue.enqueue("k", "odd-2", limit_key="odd")
+    queue.enqueue("k", "free")
+    claim = Claim(worker="here", queues=("default",), limit=5, lease=600, kinds=("k",))
+    claimed, _, _ = queue.store.claim(claim)
+    assert [job.payload for job in claimed] == ["late-2", "dep-2", "free"]
+    assert queue.store.claim(claim)[0] == []
