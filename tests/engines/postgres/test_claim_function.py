@@ -155,7 +155,14 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
 def test_the_general_limited_claim_does_not_read_a_held_keys_backlog(url: str) -> None:
     """The claim a store runs when the function cannot (``_sql.CLAIM_LIMITED``, then
     ``_sql.CLAIM_BY_KEY``): behind 3,000 queued jobs of a key at its limit, it takes
-    the other keys' first jobs and the unkeyed one, reading a few dozen rows."""
+    the other keys' first jobs and the unkeyed one, reading a few dozen rows, also
+    planned from statistics taken while every job was finished."""
+    with litequeue.Queue(url) as queue:
+        queue.handler("k")(lambda ctx, payload: None)
+        queue.enqueue_many([("k", n) for n in range(2000)])
+        drain(queue, concurrency=100)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE litequeue_jobs")
     with litequeue.Queue(url) as queue:
         queue.set_queue("default", per_key_limit=1)
         queue.enqueue_many({"kind": "k", "payload": n, "limit_key": "hot"} for n in range(3001))
@@ -177,14 +184,37 @@ def test_the_general_limited_claim_does_not_read_a_held_keys_backlog(url: str) -
         "key_count": None,
         "key_period": None,
     }
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ANALYZE litequeue_jobs")
-        with conn.transaction(force_rollback=True):
-            (now,) = conn.execute("SELECT extract(epoch FROM now())::float8").fetchone() or ()
-            params.update(now=now, lease_until=now + 600)
-            first = conn.execute(_sql.CLAIM_LIMITED, params).fetchall()
-            further = conn.execute(_sql.CLAIM_BY_KEY, params).fetchall()
-            read = _rows_read_by_index(conn)
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction(force_rollback=True):
+        (now,) = conn.execute("SELECT extract(epoch FROM now())::float8").fetchone() or ()
+        params.update(now=now, lease_until=now + 600)
+        first = conn.execute(_sql.CLAIM_LIMITED, params).fetchall()
+        further = conn.execute(_sql.CLAIM_BY_KEY, params).fetchall()
+        read = _rows_read_by_index(conn)
     assert first == []
     assert [row[4] for row in sorted(further)] == ["1", "2", "3"]  # the payloads, by id
     assert read < 100, f"the claim read {read} jobs"
+
+
+def test_a_limited_claim_reads_few_jobs_when_the_statistics_show_no_backlog(url: str) -> None:
+    """Analysed while every job was finished, then given a held key's backlog of
+    3,000 and a few other jobs: the per-key claim still walks indexes (its picked
+    jobs were once found by walking every queued job, and picked again for each)."""
+    with litequeue.Queue(url) as queue:
+        queue.handler("k")(lambda ctx, payload: None)
+        queue.enqueue_many([("k", n) for n in range(2000)])
+        drain(queue, concurrency=100)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE litequeue_jobs")  # as autovacuum does
+    with litequeue.Queue(url) as queue:
+        queue.set_queue("default", per_key_limit=1)
+        queue.enqueue_many({"kind": "k", "payload": n, "limit_key": "hot"} for n in range(3001))
+        queue.enqueue_many([{"kind": "k", "payload": "a", "limit_key": "a"}, ("k", "free")])
+        queue.store.claim(Claim(worker="other", queues=("default",), limit=1, lease=600))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(2):  # planned, then again from the plan kept
+            with conn.transaction(force_rollback=True):
+                before = _rows_read_by_index(conn)  # counts not yet sent on stay
+                rows = _claim(conn, NEWEST, 3, kinds=["k"])
+                read = _rows_read_by_index(conn) - before
+            assert [row[9] for row in rows] == ['"a"', '"free"']
+            assert read < 100, f"a three-job claim read {read} jobs"

@@ -486,15 +486,19 @@ _LIMITED_ALLOWED = (
     " END AS n FROM q),"
 )
 _KINDS = "(%(kinds)s::text[] IS NULL OR {kind} = ANY(%(kinds)s::text[]))"
-#: The jobs picked, locked (one that another transaction holds is left), and started.
+#: The jobs picked, locked (one that another transaction holds is left), and started;
+#: found by their ids (as an array: a join to them was planned, from statistics taken
+#: while few jobs were queued, as a walk of every queued job that picked them again
+#: for each).
 _START_PICKED = (
-    " locked AS (SELECT j.id FROM litequeue_jobs AS j WHERE j.id IN (SELECT id FROM picked)"
-    " AND j.status = 'queued' FOR UPDATE SKIP LOCKED)"
+    " locked AS (SELECT j.id FROM litequeue_jobs AS j"
+    " WHERE j.id = ANY(ARRAY(SELECT id FROM picked))"
+    " AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED)"
     " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
     " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
     " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
     " progress = 0, progress_message = NULL, error = NULL"
-    f" FROM locked WHERE j.id = locked.id RETURNING {_JOBS_J}"
+    f" WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) RETURNING {_JOBS_J}"
 )
 #: The claim of a queue with a rate or per-key limits (see the SQLite engine's
 #: ``CLAIM_LIMITED``): the queue's limit and rate cap how many go; while it has per-key
@@ -513,7 +517,7 @@ CLAIM_LIMITED = (
     " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL)"
     " OR (c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
     " AND e.queue = %(queue)s AND e.limit_key = c.limit_key AND e.run_at <= %(now)s"
-    " AND e.blockers = 0 ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)"
+    " AND e.blockers = 0 ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1)"
     f" AND {_KEY_ROOM.format(key='c.limit_key')})"
     " LIMIT (SELECT n FROM allowed))," + _START_PICKED
 )
@@ -544,7 +548,7 @@ CLAIM_BY_KEY = (
     " UNION ALL SELECT h.id, h.limit_key, h.priority, h.run_at, h.kind"
     f" FROM firsts AS f{_FIRST_OF_KEY}"
     " AND e.limit_key = f.k AND e.run_at <= %(now)s AND e.blockers = 0"
-    " ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h"
+    " ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1) AS h"
     " WHERE NOT (f.run_at <= %(now)s AND f.blockers = 0)),"
     " unkeyed AS (SELECT u.id, u.limit_key AS k, u.priority, u.run_at"
     " FROM litequeue_jobs AS u WHERE u.status = 'queued' AND u.queue = %(queue)s"

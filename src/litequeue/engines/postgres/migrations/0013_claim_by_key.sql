@@ -238,7 +238,7 @@ BEGIN
                     c.id = (SELECT e.id FROM litequeue_jobs AS e
                         WHERE e.status = 'queued' AND e.queue = v_queue
                         AND e.limit_key = c.limit_key AND e.run_at <= v_now AND e.blockers = 0
-                        ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1)
+                        ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1)
                     AND (v_limits.per_key_limit IS NULL OR (SELECT count(*)
                         FROM litequeue_jobs AS r WHERE r.status = 'running'
                         AND r.queue = v_queue AND r.limit_key = c.limit_key
@@ -251,16 +251,20 @@ BEGIN
                     -- In the window's order: a sort would look at all of it.
                     LIMIT (SELECT n FROM allowed)
                 ),
+                -- By their ids, as an array: a join to them was planned, from statistics
+                -- taken while few jobs were queued, as a walk of every queued job that
+                -- picked them again for each.
                 locked AS (
-                    SELECT j.id FROM litequeue_jobs AS j WHERE j.id IN (SELECT id FROM picked)
-                        AND j.status = 'queued' FOR UPDATE SKIP LOCKED
+                    SELECT j.id FROM litequeue_jobs AS j
+                    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+                        AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED
                 ),
                 claimed AS (
                     UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
                         run_id = nextval('litequeue_run_ids'), worker = p_worker,
                         lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
                         progress = 0, progress_message = NULL, error = NULL
-                    FROM locked WHERE j.id = locked.id
+                    WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
                     RETURNING j AS r
                 )
                 SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
@@ -304,7 +308,7 @@ BEGIN
                         FROM litequeue_jobs AS e WHERE e.status = 'queued'
                             AND e.queue = v_queue AND e.limit_key = f.k
                             AND e.run_at <= v_now AND e.blockers = 0
-                        ORDER BY e.priority DESC, e.run_at, e.id LIMIT 1) AS h
+                        ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1) AS h
                     WHERE NOT (f.run_at <= v_now AND f.blockers = 0)
                 ),
                 unkeyed AS (
@@ -336,16 +340,20 @@ BEGIN
                         < v_limits.key_rate_count))
                     LIMIT (SELECT n FROM allowed)
                 ),
+                -- By their ids, as an array: a join to them was planned, from statistics
+                -- taken while few jobs were queued, as a walk of every queued job that
+                -- picked them again for each.
                 locked AS (
-                    SELECT j.id FROM litequeue_jobs AS j WHERE j.id IN (SELECT id FROM picked)
-                        AND j.status = 'queued' FOR UPDATE SKIP LOCKED
+                    SELECT j.id FROM litequeue_jobs AS j
+                    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+                        AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED
                 ),
                 claimed AS (
                     UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
                         run_id = nextval('litequeue_run_ids'), worker = p_worker,
                         lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
                         progress = 0, progress_message = NULL, error = NULL
-                    FROM locked WHERE j.id = locked.id
+                    WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
                     RETURNING j AS r
                 )
                 SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
