@@ -4,6 +4,7 @@ statements, the commit, the hand-offs between threads.
     python benchmarks/drain_budget.py                  # 100 slots and 1 slot, 6,000 jobs
     taskset -c 1 python benchmarks/drain_budget.py --concurrency 100 --n 20000
     python benchmarks/drain_budget.py --e2e 4000       # a producer beside two workers
+    python benchmarks/drain_budget.py --e2e 300 --gap 0.01   # ... one job every 10 ms
     PYTHONPATH=/path/to/other/src python benchmarks/drain_budget.py   # another revision
 
 A pre-filled queue file (``enqueue_many``, untimed) is drained by one ``Worker`` with
@@ -19,7 +20,10 @@ rows are made while they are fetched).
 ``--e2e N``: one producer process enqueues N jobs one by one while two worker processes
 (100 slots, NORMAL) run them, as ``bench_queue.py``'s ``e2e``; each worker reports its
 CPU a job and its store calls: write transactions, the jobs each claimed, claims that
-only read (nothing to take), and ``next_due``.
+only read (nothing to take), and ``next_due``; then how long the jobs waited from
+before their enqueue to their handler's start. ``--gap S`` spaces the enqueues (idle
+workers woken one job at a time); ``--claim-cooldown S`` sets the workers'
+``claim_cooldown`` (by default, the ``Worker``'s own, so an older revision runs too).
 """
 
 from __future__ import annotations
