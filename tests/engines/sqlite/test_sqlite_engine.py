@@ -154,9 +154,8 @@ def test_next_due_does_not_read_every_delayed_job(tmp_path: Path) -> None:
 
 def test_an_enqueue_of_priority_0_writes_no_priority_index_entry(tmp_path: Path) -> None:
     """Most jobs have priority 0: the priority index leaves them out (the listing reads
-    them along the ids), so their enqueue writes seven B-trees, not eight (the
-    unkeyed jobs' claim index of migration 11 is the seventh): about seven pages of
-    the write-ahead log a commit."""
+    them along the ids), so their enqueue writes six B-trees, not seven: about six
+    pages of the write-ahead log a commit."""
     with litequeue.Queue(tmp_path / "q.db", durability="normal") as queue:
         queue.enqueue("k", 0)
         conn = queue.store._conn
@@ -165,7 +164,7 @@ def test_an_enqueue_of_priority_0_writes_no_priority_index_entry(tmp_path: Path)
         for i in range(100):  # under the log's bound (5 MiB), past which it starts over
             queue.enqueue("k", i)
         frames = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
-        assert frames / 100 < 7.7  # six made 6.08 before migration 11
+        assert frames / 100 < 6.7  # seven B-trees made 7.3
         queue.enqueue("k", "urgent", priority=5)
         held = conn.execute("SELECT id FROM jobs INDEXED BY jobs_by_priority WHERE priority <> 0")
         assert [row[0] for row in held] == [102]

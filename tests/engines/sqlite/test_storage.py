@@ -573,7 +573,9 @@ def test_a_file_of_the_previous_version_upgrades_and_lists_each_status(db_path: 
     assert all(expected.values())
     with sqlite3.connect(db_path) as conn:  # the indexes of version 8
         conn.executescript(
-            "DROP INDEX jobs_unkeyed_queued;"
+            "DROP INDEX jobs_keyed_claimable; DROP INDEX jobs_claimable;"
+            " CREATE INDEX jobs_claimable ON jobs (queue, priority DESC, run_at, id)"
+            " WHERE status = 'queued';"
             " DROP INDEX jobs_queued; DROP INDEX jobs_failed_or_cancelled;"
             " CREATE INDEX jobs_status ON jobs (status, id); PRAGMA user_version = 8;"
         )
@@ -596,7 +598,9 @@ def test_a_file_of_version_9_upgrades_to_a_priority_index_without_priority_0(
         )
     with sqlite3.connect(db_path) as conn:  # the priority index of version 9
         conn.executescript(
-            "DROP INDEX jobs_unkeyed_queued;"
+            "DROP INDEX jobs_keyed_claimable; DROP INDEX jobs_claimable;"
+            " CREATE INDEX jobs_claimable ON jobs (queue, priority DESC, run_at, id)"
+            " WHERE status = 'queued';"
             " DROP INDEX jobs_by_priority; CREATE INDEX jobs_by_priority ON jobs (priority, id);"
             " PRAGMA user_version = 9;"
         )

@@ -171,19 +171,32 @@ IS_BATCH = f"SELECT {_BATCH_PARENT} FROM jobs WHERE id = ?"
 # -- claim and finish -------------------------------------------------------------------
 
 
+def _due(where: str, columns: str = "id, priority, run_at") -> str:
+    """A queue's (?1) due jobs (at ?2) with no dependency left that pass ``where``, in
+    claim order: the unkeyed ones along ``jobs_claimable`` and the keyed ones along
+    ``jobs_keyed_claimable``, merged (each a walk of its index that stops when the
+    merge has what it takes)."""
+    due = "status = 'queued' AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
+    return (
+        f"SELECT {columns} FROM jobs INDEXED BY jobs_claimable"
+        f" WHERE {due} AND limit_key IS NULL{where}"
+        f" UNION ALL SELECT {columns} FROM jobs INDEXED BY jobs_keyed_claimable"
+        f" WHERE {due} AND limit_key IS NOT NULL{where}"
+        " ORDER BY priority DESC, run_at, id"
+    )
+
+
 def _claim(pick: str, kinds: str) -> str:
     return (
         "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
         " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
         " progress = 0, progress_message = NULL, error = NULL"
-        f" WHERE id {pick} (SELECT id FROM jobs WHERE status = 'queued'"
-        f" AND queue = ?1 AND run_at <= ?2 AND blockers = 0{kinds}"
-        " ORDER BY priority DESC, run_at, id"
+        f" WHERE id {pick} (SELECT id FROM ({_due(kinds)}"
         " LIMIT (SELECT CASE WHEN q.paused THEN 0"
         " WHEN q.concurrency_limit IS NULL THEN ?3"
         " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
         " WHERE status = 'running' AND queue = ?1 AND lease_until IS NOT NULL))) END"
-        " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name)))"
+        " FROM (SELECT ?1 AS name) LEFT JOIN queues AS q USING (name))))"
         f" RETURNING {_CLAIMED}"
     )
 
@@ -252,10 +265,8 @@ _CLAIM_SET = (
 def _claim_limited(pick: str) -> str:
     return (
         f"{_CLAIM_SET} WHERE id {pick} (SELECT id FROM"
-        " (SELECT id, limit_key, priority, run_at FROM jobs INDEXED BY jobs_claimable"
-        " WHERE status = 'queued' AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
-        f" AND {_KINDS_JSON.format(kind='kind')}"
-        " ORDER BY priority DESC, run_at, id LIMIT ?10) AS c"
+        f" ({_due(' AND ' + _KINDS_JSON.format(kind='kind'), 'id, limit_key, priority, run_at')}"
+        " LIMIT ?10) AS c"
         " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL)"
         f" OR (c.id = {_KEY_HEAD.format(key='c.limit_key')}"
         f" AND {_KEY_ROOM.format(key='c.limit_key')})"
@@ -308,7 +319,7 @@ def _claim_by_key(pick: str) -> str:
         " SELECT id FROM (SELECT id, k, priority, run_at FROM heads"
         f" WHERE {_KINDS_JSON.format(kind='kind')}"
         " UNION ALL SELECT * FROM (SELECT id, limit_key, priority, run_at"
-        " FROM jobs INDEXED BY jobs_unkeyed_queued WHERE status = 'queued' AND queue = ?1"
+        " FROM jobs INDEXED BY jobs_claimable WHERE status = 'queued' AND queue = ?1"
         " AND limit_key IS NULL AND run_at <= ?2 AND blockers = 0"
         f" AND {_KINDS_JSON.format(kind='kind')}"
         " ORDER BY priority DESC, run_at, id LIMIT ?3)"
@@ -322,7 +333,7 @@ def _claim_by_key(pick: str) -> str:
 #: ``CLAIM_LIMITED`` of a queue with per-key settings, walking keys rather than jobs:
 #: each key's first queued job (from one key to the next along ``jobs_key_queued``,
 #: a skip scan), or its first due one when that one is not, beside the queue's first
-#: due jobs without a key (along ``jobs_unkeyed_queued``), in claim order, taken while
+#: due jobs without a key (along ``jobs_claimable``), in claim order, taken while
 #: their keys have room (looked at in that order, as far as needed). What it reads
 #: grows with the queue's keys and what it hands out, not with the backlog of a key
 #: at its limit. By ``one``, as ``CLAIM``.
@@ -547,7 +558,11 @@ def worth_claiming(queues: int) -> str:
     kinds, now, version = (f"?{queues + n}" for n in (1, 2, 3))
     return (
         "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_claimable WHERE status = 'queued'"
-        f" AND queue IN ({marks}) AND run_at <= {now} AND blockers = 0"
+        f" AND limit_key IS NULL AND queue IN ({marks}) AND run_at <= {now} AND blockers = 0"
+        f" AND ({kinds} IS NULL OR kind IN (SELECT value FROM json_each({kinds}))))"
+        " OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_keyed_claimable"
+        f" WHERE status = 'queued' AND limit_key IS NOT NULL AND queue IN ({marks})"
+        f" AND run_at <= {now} AND blockers = 0"
         f" AND ({kinds} IS NULL OR kind IN (SELECT value FROM json_each({kinds}))))"
         " OR EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_leases"
         f" WHERE status = 'running' AND lease_until < {now})"
