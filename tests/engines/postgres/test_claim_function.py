@@ -21,6 +21,12 @@ PINNED = next(m.version for m in MIGRATIONS if m.name == "claim_in_index_order")
 #: The claim function as it was first written, and the migration that walks keys.
 FIRST_CLAIM = next(m for m in MIGRATIONS if m.name == "claim_function")
 BY_KEY = next(m.version for m in MIGRATIONS if m.name == "claim_by_key")
+#: The claim-order index as it was before that migration split it.
+UNSPLIT_CLAIMABLE = (
+    "DROP INDEX litequeue_jobs_keyed_claimable; DROP INDEX litequeue_jobs_claimable;"
+    " CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs (queue, priority DESC, run_at, id)"
+    " WHERE status = 'queued'"
+)
 
 CLAIM = (
     "SELECT * FROM litequeue_claim(%s, '{default}', %s, %s, 30, %s::bigint[],"
@@ -132,7 +138,7 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
     # the version before it is made by undoing it and the migrations after it
     assert (PINNED, BY_KEY) == (NEWEST - 2, NEWEST)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP INDEX litequeue_jobs_unkeyed_queued")
+        conn.execute(UNSPLIT_CLAIMABLE)
         conn.execute(FIRST_CLAIM.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
         conn.execute("DROP TRIGGER litequeue_version_changed ON litequeue_schema_version")
         conn.execute("DROP FUNCTION litequeue_version_changed, litequeue_current_version")

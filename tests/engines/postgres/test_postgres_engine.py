@@ -529,7 +529,9 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
     ]
     _sql(
         url,
-        "DROP INDEX litequeue_jobs_unkeyed_queued;"
+        "DROP INDEX litequeue_jobs_keyed_claimable; DROP INDEX litequeue_jobs_claimable;"
+        " CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs"
+        " (queue, priority DESC, run_at, id) WHERE status = 'queued';"
         " DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
         " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
         " DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"

@@ -217,11 +217,18 @@ CLAIM = (
     " AND lease_until IS NOT NULL))) END AS n"
     " FROM (SELECT %(queue)s::text AS name) AS w"
     " LEFT JOIN litequeue_queues AS q USING (name)),"
-    " picked AS (SELECT id FROM litequeue_jobs WHERE status = 'queued'"
-    " AND queue = %(queue)s AND run_at <= %(now)s AND blockers = 0"
-    " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))"
-    " ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed)"
-    " FOR UPDATE SKIP LOCKED)"
+    # The unkeyed and the keyed due jobs, each along its claim-order index, merged.
+    " picked AS (SELECT id FROM ("
+    + " UNION ALL ".join(
+        "SELECT * FROM (SELECT id, priority, run_at FROM litequeue_jobs"
+        f" WHERE status = 'queued' AND limit_key IS {keyed} AND queue = %(queue)s"
+        " AND run_at <= %(now)s AND blockers = 0"
+        " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))"
+        " ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed)"
+        f" FOR UPDATE SKIP LOCKED) AS {arm}"
+        for keyed, arm in (("NULL", "u"), ("NOT NULL", "k"))
+    )
+    + ") AS c ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed))"
     " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
     " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
     " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
@@ -509,10 +516,16 @@ _START_PICKED = (
 #: fewer than wanted, ``CLAIM_BY_KEY`` walks the keys.
 CLAIM_LIMITED = (
     _LIMITED_ALLOWED
-    + " seen AS (SELECT c.id, c.limit_key, c.priority, c.run_at FROM litequeue_jobs AS c"
-    " WHERE c.status = 'queued' AND c.queue = %(queue)s AND c.run_at <= %(now)s"
-    f" AND c.blockers = 0 AND {_KINDS.format(kind='c.kind')}"
-    " ORDER BY c.priority DESC, c.run_at, c.id LIMIT %(window)s),"
+    + " seen AS (SELECT * FROM ("
+    + " UNION ALL ".join(
+        "SELECT * FROM (SELECT c.id, c.limit_key, c.priority, c.run_at"
+        f" FROM litequeue_jobs AS c WHERE c.status = 'queued' AND c.limit_key IS {keyed}"
+        " AND c.queue = %(queue)s AND c.run_at <= %(now)s AND c.blockers = 0"
+        f" AND {_KINDS.format(kind='c.kind')}"
+        f" ORDER BY c.priority DESC, c.run_at, c.id LIMIT %(window)s) AS {arm}"
+        for keyed, arm in (("NULL", "u"), ("NOT NULL", "k"))
+    )
+    + ") AS w ORDER BY priority DESC, run_at, id LIMIT %(window)s),"
     " picked AS (SELECT c.id FROM seen AS c WHERE c.limit_key IS NULL"
     " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL)"
     " OR (c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
@@ -529,7 +542,7 @@ _FIRST_OF_KEY = (
 #: each key's first queued job (from one key to the next along
 #: ``litequeue_jobs_key_queued``, a skip scan), or its first due one when that one is
 #: not, beside the queue's first due jobs without a key (along
-#: ``litequeue_jobs_unkeyed_queued``), in claim order, taken while their keys have
+#: ``litequeue_jobs_claimable``), in claim order, taken while their keys have
 #: room (looked at in that order, as far as needed: ``OFFSET 0`` keeps the look out of
 #: the sort's input). What it reads grows with the queue's keys and what it hands
 #: out, not with the backlog of a key at its limit.

@@ -9,20 +9,27 @@
 -- fewer than n, a second statement walks the queue's keys instead: from one key's
 -- first queued job to the next key's along litequeue_jobs_key_queued (a skip scan;
 -- a key whose first job is not due looks one step further for its first due one),
--- beside the queue's first due jobs without a key, found along a new index of their
--- own (litequeue_jobs_claimable holds every queued job in one order, where only
--- reading them tells whether one without a key is among them); in claim order, each
--- taken while its key has room, looked at as far as needed. What a claim reads then
--- grows with the queue's keys and what it hands out. An enqueue of a job without a
--- key writes one index more.
+-- beside the queue's first due jobs without a key; in claim order, each taken while
+-- its key has room, looked at as far as needed. What a claim reads then grows with
+-- the queue's keys and what it hands out.
+--
+-- The jobs without a key are found along litequeue_jobs_claimable, which now holds
+-- them only (in one index of every queued job, only reading them told whether one
+-- without a key was among them); those with one have a claim-order index of their
+-- own, litequeue_jobs_keyed_claimable. Each queued job is in one of the two, as it was
+-- in the one: an enqueue writes as many index entries as before. The plain claim and
+-- the limited claim's window read the two merged in claim order.
 -- The rules are the same: the claim order within a key and across keys, the key's
 -- room (running jobs, starts in the per-key window), the queue's limit and rate, at
 -- most one job per key per statement, each statement counting the ones before it.
 --
 -- 0008's function otherwise, with the settings 0011 gave it (a replaced function
 -- keeps only the settings of its new definition).
-CREATE INDEX litequeue_jobs_unkeyed_queued ON litequeue_jobs (queue, priority DESC, run_at, id)
+DROP INDEX litequeue_jobs_claimable;
+CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs (queue, priority DESC, run_at, id)
     WHERE status = 'queued' AND limit_key IS NULL;
+CREATE INDEX litequeue_jobs_keyed_claimable ON litequeue_jobs (queue, priority DESC, run_at, id)
+    WHERE status = 'queued' AND limit_key IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION litequeue_claim(
     p_worker text,
@@ -162,12 +169,25 @@ BEGIN
                 END IF;
             END IF;
             CONTINUE WHEN v_found AND v_limits.paused OR v_n <= 0;
+            -- The unkeyed and the keyed due jobs, each along its claim-order index,
+            -- merged (_sql.CLAIM).
             WITH picked AS (
-                SELECT c.id FROM litequeue_jobs AS c WHERE c.status = 'queued'
-                    AND c.queue = v_queue AND c.run_at <= v_now AND c.blockers = 0
-                    AND (p_kinds IS NULL OR c.kind = ANY(p_kinds))
+                SELECT c.id FROM (
+                    SELECT * FROM (SELECT u.id, u.priority, u.run_at FROM litequeue_jobs AS u
+                        WHERE u.status = 'queued' AND u.limit_key IS NULL
+                            AND u.queue = v_queue AND u.run_at <= v_now AND u.blockers = 0
+                            AND (p_kinds IS NULL OR u.kind = ANY(p_kinds))
+                        ORDER BY u.priority DESC, u.run_at, u.id LIMIT v_n
+                        FOR UPDATE SKIP LOCKED) AS u
+                    UNION ALL
+                    SELECT * FROM (SELECT k.id, k.priority, k.run_at FROM litequeue_jobs AS k
+                        WHERE k.status = 'queued' AND k.limit_key IS NOT NULL
+                            AND k.queue = v_queue AND k.run_at <= v_now AND k.blockers = 0
+                            AND (p_kinds IS NULL OR k.kind = ANY(p_kinds))
+                        ORDER BY k.priority DESC, k.run_at, k.id LIMIT v_n
+                        FOR UPDATE SKIP LOCKED) AS k
+                ) AS c
                 ORDER BY c.priority DESC, c.run_at, c.id LIMIT v_n
-                FOR UPDATE SKIP LOCKED
             ),
             claimed AS (
                 UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
@@ -227,10 +247,24 @@ BEGIN
                     FROM q
                 ),
                 seen AS (
-                    SELECT c.id, c.limit_key, c.priority, c.run_at FROM litequeue_jobs AS c
-                    WHERE c.status = 'queued' AND c.queue = v_queue AND c.run_at <= v_now
-                        AND c.blockers = 0 AND (p_kinds IS NULL OR c.kind = ANY(p_kinds))
-                    ORDER BY c.priority DESC, c.run_at, c.id
+                    SELECT * FROM (
+                        SELECT * FROM (SELECT c.id, c.limit_key, c.priority, c.run_at
+                            FROM litequeue_jobs AS c
+                            WHERE c.status = 'queued' AND c.limit_key IS NULL
+                                AND c.queue = v_queue AND c.run_at <= v_now AND c.blockers = 0
+                                AND (p_kinds IS NULL OR c.kind = ANY(p_kinds))
+                            ORDER BY c.priority DESC, c.run_at, c.id
+                            LIMIT 2 * (p_wanted - cardinality(v_rows)) + 16) AS u
+                        UNION ALL
+                        SELECT * FROM (SELECT c.id, c.limit_key, c.priority, c.run_at
+                            FROM litequeue_jobs AS c
+                            WHERE c.status = 'queued' AND c.limit_key IS NOT NULL
+                                AND c.queue = v_queue AND c.run_at <= v_now AND c.blockers = 0
+                                AND (p_kinds IS NULL OR c.kind = ANY(p_kinds))
+                            ORDER BY c.priority DESC, c.run_at, c.id
+                            LIMIT 2 * (p_wanted - cardinality(v_rows)) + 16) AS k
+                    ) AS w
+                    ORDER BY w.priority DESC, w.run_at, w.id
                     LIMIT 2 * (p_wanted - cardinality(v_rows)) + 16
                 ),
                 picked AS (
