@@ -577,6 +577,8 @@ class PostgresStore(listing.JobListing):
         """``claim`` after recording ``successes``, in one statement (``CLAIM_AT_ONCE``);
         ``None`` when the job lifecycle must decide, and ``claim`` runs its general
         path (nothing of this call stays)."""
+        # In ascending job id order: the function finds each by a binary search.
+        successes = sorted(successes, key=_job_id)
         params = {
             "worker": claim.worker,
             "queues": list(claim.queues),
@@ -976,6 +978,10 @@ def _one_statement(new: NewJob) -> bool:
     """Whether ``_sql.enqueue_one`` inserts ``new``: no parent to count it, no
     dependencies, no key to take over."""
     return new.parent_id is None and not new.depends_on and not new.force
+
+
+def _job_id(outcome: Outcome) -> int:
+    return outcome.job_id
 
 
 #: A claim of no job: ``finish`` records successes through ``CLAIM_AT_ONCE`` too.
