@@ -234,3 +234,19 @@ def test_a_database_before_the_binary_search_upgrades_and_its_attempts_finish(ur
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'litequeue_claim'")
         assert {"enable_sort=off", "jit=off"} <= set(row.fetchall()[0][0])
+
+
+def test_a_batch_claim_hands_its_jobs_out_in_claim_order(url: str) -> None:
+    """Best priority first, then the earliest due, then the oldest: the rows of a
+    claim of many come back in that order, the order their started events take."""
+    with litequeue.Queue(url) as queue:
+        made = queue.enqueue_many(
+            [{"kind": "k", "payload": n, "priority": (n * 7) % 5} for n in range(60)]
+        )
+        claim = Claim(worker="w", queues=("default",), limit=60, lease=600)
+        got, _, written = queue.store.claim(claim)
+        best_first = sorted(made, key=lambda job: (-job.priority, job.run_at, job.id))
+        assert [r.job_id for r in got] == [job.id for job in best_first]
+        started = [event for event in written if event.type.value == "started"]
+        assert [event.job_id for event in started] == [job.id for job in best_first]
+        assert [event.seq for event in started] == sorted(event.seq for event in started)
