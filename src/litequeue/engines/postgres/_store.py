@@ -14,6 +14,7 @@ one another, and a connection that broke is replaced.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -577,8 +578,11 @@ class PostgresStore(listing.JobListing):
         """``claim`` after recording ``successes``, in one statement (``CLAIM_AT_ONCE``);
         ``None`` when the job lifecycle must decide, and ``claim`` runs its general
         path (nothing of this call stays)."""
-        # In ascending job id order: the function finds each by a binary search.
+        # In ascending job id order: the function finds each by a binary search, so
+        # two answers of one job (a late one beside the current one) go the general way.
         successes = sorted(successes, key=_job_id)
+        if any(a.job_id == b.job_id for a, b in itertools.pairwise(successes)):
+            return None
         params = {
             "worker": claim.worker,
             "queues": list(claim.queues),

@@ -8,9 +8,8 @@
 --   ascending job id order and each is found by a binary search (width_bucket); a job
 --   whose id is not at the position found (arguments out of order) is not recorded,
 --   as a success with the wrong run id is not.
--- - The successes' aggregates are no longer each sorted into the order given: the run
---   ids, attempts, ids and event texts of one aggregate row come in one order, and
---   the caller reads the successes recorded by run id.
+-- - The successes' aggregates read one sort into the order given (ascending job ids)
+--   where each sorted its rows again.
 -- - The claimed rows are sorted once into claim order, and the three aggregates read
 --   that order, where each sorted the rows again; the rows handed back are not sorted
 --   again by their position (a sort of every claimed job's 35 columns).
@@ -100,13 +99,16 @@ BEGIN
             WHERE j.id = ANY(p_ids) AND p_ids[width_bucket(j.id, p_ids)] = j.id
                 AND j.run_id = p_runs[width_bucket(j.id, p_ids)]
                 AND j.status = 'running' AND j.lease_until >= v_now
-            RETURNING j.id, j.run_id, j.attempt, j.children, j.parent_id, j.has_dependants
+            RETURNING j.id, j.run_id, j.attempt, j.children, j.parent_id, j.has_dependants,
+                width_bucket(j.id, p_ids) AS n
         )
-        SELECT array_agg(run_id), array_agg(attempt),
-            array_agg(id), array_agg(id) FILTER (WHERE has_dependants),
-            bool_or(children > 0 OR parent_id IS NOT NULL),
-            array_agg('{"attempt":' || attempt || '}')
-        INTO v_runs, v_attempts, v_done, v_depended, v_special, v_ev_data FROM done;
+        -- One sort, in the order given, read by the aggregates alike.
+        SELECT array_agg(d.run_id), array_agg(d.attempt),
+            array_agg(d.id), array_agg(d.id) FILTER (WHERE d.has_dependants),
+            bool_or(d.children > 0 OR d.parent_id IS NOT NULL),
+            array_agg('{"attempt":' || d.attempt || '}')
+        INTO v_runs, v_attempts, v_done, v_depended, v_special, v_ev_data
+        FROM (SELECT * FROM done ORDER BY done.n) AS d;
         IF v_special THEN
             RAISE EXCEPTION 'a job with a parent or children succeeded: the general'
                 ' claim records it' USING ERRCODE = 'LQ001';
