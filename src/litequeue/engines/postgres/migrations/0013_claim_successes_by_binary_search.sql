@@ -1,13 +1,14 @@
 -- The claim function of 0008 (with 0011's settings), with less work per success and
 -- per claimed job in a batch (server instructions a job of a 100-job drain, callgrind,
--- benchmarks/README.md "Run 15": 298k -> 255k):
+-- benchmarks/README.md "Run 15": 298k -> 257k):
 --
 -- - Each success found its run id, result and handler version by array_position over
 --   the call's arrays, four linear searches a job (quadratic in the batch: 8% of the
 --   server's instructions at 100 a call). The caller now sends the successes in
 --   ascending job id order and each is found by a binary search (width_bucket); a job
 --   whose id is not at the position found (arguments out of order) is not recorded,
---   as a success with the wrong run id is not.
+--   as a success with the wrong run id is not; two answers of one job in one call go
+--   to the general path instead.
 -- - The successes' aggregates read one sort into the order given (ascending job ids)
 --   where each sorted its rows again.
 -- - The claimed rows are sorted once into claim order, and the three aggregates read
