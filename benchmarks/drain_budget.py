@@ -4,6 +4,7 @@ statements, the commit, the hand-offs between threads.
     python benchmarks/drain_budget.py                  # 100 slots and 1 slot, 6,000 jobs
     taskset -c 1 python benchmarks/drain_budget.py --concurrency 100 --n 20000
     python benchmarks/drain_budget.py --e2e 4000       # a producer beside two workers
+    python benchmarks/drain_budget.py --e2e 300 --gap 0.01   # ... one job every 10 ms
     PYTHONPATH=/path/to/other/src python benchmarks/drain_budget.py   # another revision
 
 A pre-filled queue file (``enqueue_many``, untimed) is drained by one ``Worker`` with
@@ -19,7 +20,10 @@ rows are made while they are fetched).
 ``--e2e N``: one producer process enqueues N jobs one by one while two worker processes
 (100 slots, NORMAL) run them, as ``bench_queue.py``'s ``e2e``; each worker reports its
 CPU a job and its store calls: write transactions, the jobs each claimed, claims that
-only read (nothing to take), and ``next_due``.
+only read (nothing to take), and ``next_due``; then how long the jobs waited from
+before their enqueue to their handler's start. ``--gap S`` spaces the enqueues (idle
+workers woken one job at a time); ``--claim-cooldown S`` sets the workers'
+``claim_cooldown`` (by default, the ``Worker``'s own, so an older revision runs too).
 """
 
 from __future__ import annotations
@@ -268,12 +272,19 @@ def report(concurrency: int, n: int, workdir: Path) -> None:
     print(f"  (each timed call adds ~{timer_cost():.2f} us)")
 
 
-def e2e_worker(db: str, go: Path, done: Path) -> None:
+def e2e_worker(db: str, go: Path, done: Path, cooldown: str) -> None:
     """A worker process of ``--e2e``: runs until the producer is done and nothing is
-    queued or running; prints its figures as JSON."""
+    queued or running; prints its figures as JSON. ``cooldown``: its ``claim_cooldown``
+    in seconds, or empty for the default (a revision without the setting)."""
     queue = litequeue.Queue(db, durability="normal", autoload_plugins=False)
     ran: list[int] = []
-    queue.handler("noop")(lambda ctx, payload: ran.append(payload["i"]))
+    waits: list[float] = []  # from before the producer's enqueue to the handler's start
+
+    @queue.handler("noop")
+    def noop(ctx: Any, payload: dict[str, Any]) -> None:
+        waits.append(time.time() - payload["t"])
+        ran.append(payload["i"])
+
     store = queue.store
     claims: list[tuple[int, int, float, bool]] = []  # claimed, recorded, CPU s, read only
     due = [0, 0.0]
@@ -300,7 +311,8 @@ def e2e_worker(db: str, go: Path, done: Path) -> None:
             due[1] += time.thread_time() - start
 
     store.claim, store._worth_claiming, store.next_due = timed_claim, timed_worth, timed_next_due  # type: ignore[method-assign]
-    worker = litequeue.Worker(queue, concurrency=100)
+    settings = {"claim_cooldown": float(cooldown)} if cooldown else {}
+    worker = litequeue.Worker(queue, concurrency=100, **settings)
 
     def stop_when_done() -> None:
         while not done.exists():
@@ -315,38 +327,54 @@ def e2e_worker(db: str, go: Path, done: Path) -> None:
     cpu = time.process_time()
     worker.run()
     cpu = time.process_time() - cpu
-    print(json.dumps({"jobs": len(ran), "cpu": cpu, "claims": claims, "due": due}))
+    print(json.dumps({"jobs": len(ran), "cpu": cpu, "claims": claims, "due": due, "waits": waits}))
 
 
-def e2e_producer(db: str, n: int, go: Path, done: Path) -> None:
+def e2e_producer(db: str, n: int, go: Path, done: Path, gap: float) -> None:
+    """Enqueue ``n`` jobs one by one, ``gap`` seconds apart (0: as fast as it can)."""
     queue = litequeue.Queue(db, durability="normal", autoload_plugins=False)
     while not go.exists():
         time.sleep(0.0005)
     start = time.perf_counter()
     for i in range(n):
-        queue.enqueue("noop", {"i": i})
+        queue.enqueue("noop", {"i": i, "t": time.time()})
+        if gap:
+            time.sleep(gap)
     print(json.dumps({"rate": n / (time.perf_counter() - start)}))
     done.touch()
 
 
-def e2e(n: int, workdir: Path) -> None:
+def e2e(n: int, workdir: Path, cooldown: float | None, gap: float) -> None:
     db, go, done = workdir / "e2e.db", workdir / "go", workdir / "done"
     litequeue.Queue(db, durability="normal", autoload_plugins=False).close()
     me = [sys.executable, __file__]
     workers = [
-        subprocess.Popen([*me, "e2e-worker", str(db), str(go), str(done)], stdout=subprocess.PIPE)
+        subprocess.Popen(
+            [
+                *me,
+                "e2e-worker",
+                str(db),
+                str(go),
+                str(done),
+                "" if cooldown is None else str(cooldown),
+            ],
+            stdout=subprocess.PIPE,
+        )
         for _ in range(2)
     ]
     producer = subprocess.Popen(
-        [*me, "e2e-producer", str(db), str(n), str(go), str(done)], stdout=subprocess.PIPE
+        [*me, "e2e-producer", str(db), str(n), str(go), str(done), str(gap)],
+        stdout=subprocess.PIPE,
     )
     time.sleep(1.0)  # the interpreters start
     go.touch()
     made = json.loads(producer.communicate()[0])
     print(f"\ne2e, {n} jobs: the producer enqueued {made['rate']:,.0f} jobs/s")
+    waits: list[float] = []
     for process in workers:
         got = json.loads(process.communicate()[0])
         jobs, claims = got["jobs"], got["claims"]
+        waits.extend(got["waits"])
         reads = [c for c in claims if c[3]]
         writes = [c for c in claims if not c[3]]
         taken = [c[0] for c in writes]
@@ -366,23 +394,36 @@ def e2e(n: int, workdir: Path) -> None:
             f" next_due {got['due'][0] / jobs:.2f} calls a job,"
             f" {got['due'][1] / jobs * 1e6:.1f} us a job"
         )
+    ms = sorted(wait * 1000 for wait in waits)
+    print(
+        f"  enqueue to start: p50 {statistics.median(ms):.2f} ms,"
+        f" p99 {ms[round(0.99 * (len(ms) - 1))]:.2f} ms, max {ms[-1]:.2f} ms"
+    )
 
 
 def main() -> None:
     if sys.argv[1:2] == ["e2e-worker"]:
-        return e2e_worker(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        return e2e_worker(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])
     if sys.argv[1:2] == ["e2e-producer"]:
-        return e2e_producer(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]))
+        return e2e_producer(
+            sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]), float(sys.argv[6])
+        )
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, action="append")
     parser.add_argument("--e2e", type=int, metavar="N", help="a producer beside two workers")
     parser.add_argument("--tmp", type=Path, default=None)
+    parser.add_argument(
+        "--claim-cooldown", type=float, metavar="S", help="the e2e workers' claim_cooldown"
+    )
+    parser.add_argument(
+        "--gap", type=float, default=0.0, metavar="S", help="seconds between the e2e enqueues"
+    )
     args = parser.parse_args()
     print(f"litequeue {Path(litequeue.__file__).parent}, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(dir=args.tmp) as workdir:
         if args.e2e:
-            e2e(args.e2e, Path(workdir))
+            e2e(args.e2e, Path(workdir), args.claim_cooldown, args.gap)
             return
         for concurrency in args.concurrency or [100, 1]:
             report(concurrency, args.n, Path(workdir))

@@ -104,6 +104,12 @@ class Worker:
         I/O). Once it has claimed nothing for ``IDLE_AFTER`` s, every ``IDLE_POLL``
         s instead (``LONG_IDLE_POLL`` after ``LONG_IDLE_AFTER`` s), whichever is
         longer; not at all while every queue it serves is held (``HELD_LOOK``).
+    :param claim_cooldown: the least seconds between two claims of a busy worker (one
+        whose last claim took some jobs and left slots free), so that under a steady
+        trickle each transaction claims many jobs and records many answers; answers
+        wait for the next claim at most this long. A claim that filled every free
+        slot is followed at once, and a worker whose last claim found nothing claims
+        at once when a job comes. ``0`` claims whenever something came.
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
@@ -152,6 +158,7 @@ class Worker:
         heartbeat: float | None = None,
         grace: float = 30.0,
         poll_interval: float = 0.002,
+        claim_cooldown: float = 0.005,
         max_jobs_per_child: int = 100,
         prune_interval: float | None = 3600.0,
         name: str | None = None,
@@ -177,6 +184,7 @@ class Worker:
         )
         self.grace = seconds(grace, "grace")
         self.poll_interval = seconds(poll_interval, "poll_interval", zero=False)
+        self.claim_cooldown = seconds(claim_cooldown, "claim_cooldown")
         self.prune_interval = (
             None
             if prune_interval is None
@@ -300,6 +308,8 @@ class Worker:
         # and when to read it (again).
         held: bool | None = False
         held_look = 0.0
+        # Until when a claim waits, and the answers with it (see claim_cooldown).
+        cool_until = 0.0
         self._keep_known()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
@@ -311,8 +321,9 @@ class Worker:
                 next_schedules = time.monotonic() + wait
             with self._state_lock:
                 free = self.concurrency - len(self._inflight)
-                if outcomes or (want and free > 0):
+                if (outcomes or (want and free > 0)) and time.monotonic() >= cool_until:
                     asked = free if want else 0
+                    claim_at = time.monotonic()
                     try:
                         claimed = self._commit(outcomes, asked)
                     except StoreError as exc:
@@ -330,6 +341,8 @@ class Worker:
                     self._store_failures = 0
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
+                    # Busy: the next claim waits, so that it takes what comes meanwhile.
+                    cool_until = claim_at + self.claim_cooldown if claimed and not want else 0.0
                     held = False
                     if claimed:
                         busy_at = time.monotonic()
@@ -346,11 +359,14 @@ class Worker:
                 self._keep_known()
                 next_beat = now + self.heartbeat_interval
             outcomes.extend(self._expire_timeouts())
-            if outcomes:
+            cooling = now < cool_until
+            if outcomes and not cooling:
                 continue  # record timed-out attempts before waiting any longer
             timeout = min(self._next_timeout(), next_beat - now, max(0.0, next_schedules - now))
             version = None
-            if not want and self.concurrency > len(self._inflight):
+            if cooling and (outcomes or want):
+                got = self._wait(min(timeout, cool_until - now))  # answers ride with the claim
+            elif not want and self.concurrency > len(self._inflight):
                 timeout = min(timeout, max(0.0, next_due - time.time()))
                 if held is None and now >= held_look:
                     held, held_look = self._queues_held(), now + self.HELD_LOOK

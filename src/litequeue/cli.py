@@ -327,6 +327,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             lease=args.lease,
             grace=args.grace,
+            claim_cooldown=args.claim_cooldown,
         )
         if not args.quiet:
             queue.subscribe(_Reporter(queue, as_json=args.json))
@@ -956,6 +957,7 @@ def _add_worker(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=_positive_int, default=1, metavar="N")
     p.add_argument("--lease", type=_positive_seconds, default=30.0, metavar="S")
     p.add_argument("--grace", type=_seconds, default=30.0, metavar="S")
+    p.add_argument("--claim-cooldown", type=_seconds, default=0.005, metavar="S")
     p.add_argument("--until-empty", action="store_true", help="stop when nothing is due")
     p.add_argument("--quiet", action="store_true", help="no line per finished job")
 

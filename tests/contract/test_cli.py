@@ -250,6 +250,20 @@ def test_worker_json_lines_and_quiet(capsys: Capsys, db_path: Path) -> None:
     )
 
 
+def test_worker_takes_a_claim_cooldown(capsys: Capsys, db_path: Path) -> None:
+    db = str(db_path)
+    run(capsys, "--db", db, "enqueue", "cli.add", '{"numbers": [1]}')
+    code, _, err = run(
+        capsys, "--db", db, "worker", "--plugin", PLUGIN, "--until-empty", "--quiet",
+        "--concurrency", "4", "--claim-cooldown", "0.05",
+    )  # fmt: skip
+    assert code == 0, err
+    assert run_json(capsys, db_path, "show", "1")["job"]["status"] == "succeeded"
+    code, _, err = run(capsys, "--db", db, "worker", "--claim-cooldown", "-1")
+    assert code == 2
+    assert "--claim-cooldown: expected seconds >= 0, not '-1'" in err
+
+
 def test_worker_without_handlers_warns(capsys: Capsys, db: Path) -> None:
     code, _, err = run(capsys, "--db", str(db), "worker", "--until-empty")
     assert code == 0

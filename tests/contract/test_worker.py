@@ -780,6 +780,7 @@ def test_worker_hooks_are_called(db_path: Path) -> None:
         {"grace": -1},
         {"heartbeat": 0},
         {"poll_interval": float("nan")},
+        {"claim_cooldown": -0.001},
         {"max_jobs_per_child": 0},
         {"prune_interval": -5},
     ],
