@@ -109,7 +109,8 @@ class Worker:
         trickle each transaction claims many jobs and records many answers; answers
         wait for the next claim at most this long. A claim that filled every free
         slot is followed at once, and a worker whose last claim found nothing claims
-        at once when a job comes. ``0`` claims whenever something came.
+        at once when a job comes. ``0`` claims whenever something came; so does a
+        worker serving a queue with a concurrency or per-key limit (see ``_cooldown``).
     :param max_jobs_per_child: child processes are replaced after this many jobs.
     :param prune_interval: seconds between ``queue.prune()`` calls (old events, and
         finished jobs if the queue has a ``job_retention``); ``None`` never prunes.
@@ -311,6 +312,7 @@ class Worker:
         # Until when a claim waits, and the answers with it (see claim_cooldown).
         cool_until = 0.0
         self._keep_known()
+        cooldown = self._cooldown()
         while not self._stopping.is_set():
             if self.prune_interval is not None and time.monotonic() >= next_prune:
                 self._prune()
@@ -342,7 +344,7 @@ class Worker:
                     outcomes = []
                     want = asked > 0 and len(claimed) == asked
                     # Busy: the next claim waits, so that it takes what comes meanwhile.
-                    cool_until = claim_at + self.claim_cooldown if claimed and not want else 0.0
+                    cool_until = claim_at + cooldown if claimed and not want else 0.0
                     held = False
                     if claimed:
                         busy_at = time.monotonic()
@@ -357,6 +359,7 @@ class Worker:
             if now >= next_beat:
                 self._heartbeat()
                 self._keep_known()
+                cooldown = self._cooldown()
                 next_beat = now + self.heartbeat_interval
             outcomes.extend(self._expire_timeouts())
             cooling = now < cool_until
@@ -454,6 +457,19 @@ class Worker:
         except StoreError as exc:
             self._passing_or_stop(exc)
             return False
+
+    def _cooldown(self) -> float:
+        """``claim_cooldown``, or none while a queue here caps its running jobs (read at
+        each heartbeat): there a claim comes up short while due jobs wait, and each
+        answer frees room that the next claim should fill at once, not a cooldown later
+        (a limit of 1 with jobs of 1 ms would otherwise run 200 a second)."""
+        if not self.claim_cooldown:
+            return 0.0
+        try:
+            return 0.0 if self._store.queues_capped(self.queues) else self.claim_cooldown
+        except StoreError as exc:
+            self._passing_or_stop(exc)
+            return 0.0
 
     def _next_due(self) -> float:
         """When the next delayed job becomes due (or a lease runs out); soon, when the

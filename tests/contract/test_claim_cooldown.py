@@ -104,3 +104,32 @@ def test_a_claim_that_fills_every_free_slot_is_followed_at_once(db_path: Path | 
         # Ten of ten claimed: the next claim (the answers, and nothing left) comes at once.
         assert worker.run(until_empty=True) == 10
         assert time.monotonic() - started < 5.0
+
+
+def test_a_queue_that_caps_its_running_jobs_is_claimed_without_a_cooldown(
+    db_path: Path | str,
+) -> None:
+    """There a claim comes up short while due jobs wait, and each answer frees the room
+    the next claim fills: twenty jobs one at a time, not one a cooldown."""
+    with litequeue.Queue(db_path) as queue:
+        queue.handler("noop")(lambda ctx, payload: None)
+        queue.set_queue("default", limit=1)
+        queue.enqueue_many([("noop", None) for _ in range(20)])
+        worker = litequeue.Worker(queue, concurrency=4, claim_cooldown=1.0)
+        started = time.monotonic()
+        assert worker.run(until_empty=True) == 20
+        assert time.monotonic() - started < 10.0  # 19 cooldowns or more otherwise
+
+
+def test_the_store_says_which_queues_cap_their_running_jobs(queue: litequeue.Queue) -> None:
+    store = queue.store
+    assert not store.queues_capped(["a", "b"])  # no settings
+    queue.set_queue("a", rate="5/s", paused=True)
+    assert not store.queues_capped(["a", "b"])  # neither a rate nor a pause caps them
+    queue.set_queue("b", per_key_limit=2)
+    assert store.queues_capped(["a", "b"])
+    assert not store.queues_capped(["a"])
+    queue.set_queue("a", limit=3)
+    assert store.queues_capped(["a"])
+    queue.set_queue("a", limit=None)
+    assert not store.queues_capped(["a"])

@@ -341,6 +341,11 @@ class Store(Protocol):
         when the window lets a start out). A per-key rate or limit never holds a
         whole queue: a job of another key may come."""
 
+    def queues_capped(self, queues: Sequence[str]) -> bool:
+        """Whether any of ``queues`` caps its running jobs (a concurrency limit or a
+        per-key limit): there a claim may come up short while due jobs wait, and the
+        next answer frees room for them."""
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         """Whether due jobs of ``queues`` (and ``kinds``, unless ``None``) with no
         dependency left wait in a queue that is not paused and has a rate or per-key

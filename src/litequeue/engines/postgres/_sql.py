@@ -551,6 +551,11 @@ QUEUES_HELD = (
     " AND q.rate_used - (SELECT count(*) FROM litequeue_starts AS s WHERE s.queue = q.name"
     " AND s.at <= extract(epoch FROM now())::float8 - q.rate_period) >= q.rate_count))"
 )
+#: Whether any of these queues caps its running jobs: a concurrency or per-key limit.
+QUEUES_CAPPED = (
+    "SELECT EXISTS (SELECT 1 FROM litequeue_queues WHERE name = ANY(%(queues)s::text[])"
+    " AND (concurrency_limit IS NOT NULL OR per_key_limit IS NOT NULL)) AS capped"
+)
 #: Whether due jobs of these queues (and kinds), with no dependency left, wait in a
 #: queue that is not paused and has a rate or per-key limits; not a keyed job behind a
 #: due job of its key of a kind not listed (the caller will never start that one).

@@ -655,6 +655,9 @@ class PostgresStore(listing.JobListing):
         rows = self._read(_sql.QUEUES_HELD, {"queues": distinct})
         return int(rows[0]["held"]) == len(distinct)
 
+    def queues_capped(self, queues: Sequence[str]) -> bool:
+        return bool(self._read(_sql.QUEUES_CAPPED, {"queues": list(queues)})[0]["capped"])
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         listed = None if kinds is None else list(kinds)
         rows = self._read(_sql.HELD_BACK, {"queues": list(queues), "kinds": listed})

@@ -315,6 +315,16 @@ def queues_held(queues: int) -> str:
     )
 
 
+def queues_capped(queues: int) -> str:
+    """Whether any of ``queues`` queues caps its running jobs: a concurrency limit or a
+    per-key limit."""
+    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM queues WHERE name IN ({marks})"
+        " AND (concurrency_limit IS NOT NULL OR per_key_limit IS NOT NULL))"
+    )
+
+
 def held_back(queues: int) -> str:
     """Whether due jobs of ``queues`` queues (of the kinds in the JSON list after them,
     NULL for any), with no dependency left, wait in a queue that is not paused and has

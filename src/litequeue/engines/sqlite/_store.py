@@ -547,6 +547,10 @@ class SQLiteStore(listing.JobListing):
         sql = _sql.queues_held(len(distinct))
         return int(self._read(sql, (*distinct, time.time()))[0][0]) == len(distinct)
 
+    def queues_capped(self, queues: Sequence[str]) -> bool:
+        """Whether any of ``queues`` has a concurrency or per-key limit."""
+        return bool(self._read(_sql.queues_capped(len(queues)), tuple(queues))[0][0])
+
     def held_back(self, queues: Sequence[str], kinds: Sequence[str] | None = None) -> bool:
         """Whether due jobs of ``queues`` (and ``kinds``) wait only for a rate or
         per-key limit of their queue (see ``_sql.held_back``)."""
