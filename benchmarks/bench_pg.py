@@ -49,7 +49,8 @@ VENVS = HERE / ".venvs"
 DRIVERS = HERE / "pg_drivers.py"
 Result = dict[str, Any]
 
-SYSTEMS = ["litequeue", "raw", "oban", "procrastinate", "pgqueuer", "huey"]
+SYSTEMS = ["litequeue", "raw", "raw-events", "oban", "procrastinate", "pgqueuer", "huey"]
+FLOORS = ["raw", "raw-events"]
 PEERS = ["oban", "procrastinate", "pgqueuer", "huey"]
 
 # Each peer's pinned packages, installed into its own venv; oban needs Python >= 3.12.
@@ -65,6 +66,7 @@ PEER_PACKAGES = {
 CONC = {
     "litequeue": (1, 100),  # Worker(concurrency=...): up to that many jobs per claim
     "raw": (1, 100),  # rows per SKIP LOCKED claim
+    "raw-events": (1, 100),  # raw, plus a started / succeeded event row a job
     "oban": (10, 50),  # queue limit: 10 is Oban's documented example
     "procrastinate": (1, 10),  # worker concurrency: default 1
     "pgqueuer": (10, 100),  # PgQueuer.run(batch_size=...): default 10
@@ -85,7 +87,7 @@ class Op:
 
 
 ALL = tuple(SYSTEMS)
-OURS = ("litequeue", "raw")
+OURS = ("litequeue", "raw", "raw-events")
 OPS = [
     Op("enqueue1", "N jobs, one call (one transaction) each", ALL),
     Op("batch", "N jobs, 1000 per bulk call", tuple(s for s in ALL if s != "huey")),
@@ -224,6 +226,10 @@ class Server:
         queries = {
             "litequeue": ["SELECT status::text, count(*) FROM litequeue_jobs GROUP BY 1"],
             "raw": ["SELECT status, count(*) FROM jobs GROUP BY 1"],
+            "raw-events": [
+                "SELECT status, count(*) FROM jobs GROUP BY 1",
+                "SELECT 'event:' || type, count(*) FROM events GROUP BY 1",
+            ],
             "oban": ["SELECT state::text, count(*) FROM oban_jobs GROUP BY 1"],
             "procrastinate": ["SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY 1"],
             "pgqueuer": [
@@ -422,7 +428,7 @@ def _timed(
         return
 
     conc = CONC[system][1 if op.batch else 0]
-    notify = system == "raw" and op.name == "latency"
+    notify = system in FLOORS and op.name == "latency"
     go = children.path("go")
     recs = [children.path(f"rec{w}") for w in range(op.workers)]
     readies = [children.path(f"ready{w}") for w in range(op.workers)]

@@ -9,7 +9,9 @@ a fresh database each, until the queue is empty:
   do only what the contract asks of a drain: the claim's ``UPDATE`` with a ``started``
   event a job, then the success's ``UPDATE`` with a ``succeeded`` event a job (no event
   lock, no wake-up, no fencing, no lease check, no ``Job``; three columns back);
-- ``raw``: ``bench_pg.py``'s raw psycopg floor (claim + ack, no events).
+- ``raw``: ``bench_pg.py``'s raw psycopg floor (claim + ack, no events);
+- ``raw-events``: ``bench_pg.py``'s raw-events floor (raw, plus a ``started`` and a
+  ``succeeded`` event row a job, each written by the statement of its change).
 
 Per job: wall time, the client's CPU (this process), the CPU of the server process
 serving the loop (``/proc/PID/stat``; the server must run on this machine), of the
@@ -240,20 +242,25 @@ def raw_setup(n: int) -> Callable[[str], None]:
     return setup
 
 
-def raw_loop(dsn: str, started: Callable[[], None]) -> int:
-    conn = psycopg.connect(dsn, autocommit=True)
-    started()
-    calls = 0
-    while True:
-        rows = conn.execute(pg_drivers.RAW_CLAIM, (PER_CLAIM,)).fetchall()
-        calls += 1
-        if not rows:
-            break
-        for _id, payload in rows:
-            payload["i"]
-        conn.execute(pg_drivers.RAW_ACK_MANY, ([r[0] for r in rows],))
-    conn.close()
-    return calls
+def raw_loop(claim: str, ack: str) -> Loop:
+    """A loop of a raw floor's claim and acknowledgement statements."""
+
+    def loop(dsn: str, started: Callable[[], None]) -> int:
+        conn = psycopg.connect(dsn, autocommit=True)
+        started()
+        calls = 0
+        while True:
+            rows = conn.execute(claim, (PER_CLAIM,)).fetchall()
+            calls += 1
+            if not rows:
+                break
+            for _id, payload in rows:
+                payload["i"]
+            conn.execute(ack, ([r[0] for r in rows],))
+        conn.close()
+        return calls
+
+    return loop
 
 
 def main() -> None:
@@ -261,14 +268,18 @@ def main() -> None:
     ap.add_argument("url", help="a PostgreSQL URL whose user may CREATE DATABASE")
     ap.add_argument("--n", type=int, default=20_000, help="jobs a loop")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--systems", default="litequeue,floor,raw")
+    ap.add_argument("--systems", default="litequeue,floor,raw,raw-events")
     ap.add_argument("--pg-wal", help="the server's pg_wal folder, for WAL records by kind")
     a = ap.parse_args()
     budget = Budget(a.url, a.n, a.pg_wal)
     runs = {
         "litequeue": (litequeue_setup(a.n), litequeue_loop),
         "floor": (litequeue_setup(a.n), floor_loop),
-        "raw": (raw_setup(a.n), raw_loop),
+        "raw": (raw_setup(a.n), raw_loop(pg_drivers.RAW_CLAIM, pg_drivers.RAW_ACK_MANY)),
+        "raw-events": (
+            raw_setup(a.n),
+            raw_loop(pg_drivers.RAW_EVENTS_CLAIM, pg_drivers.RAW_EVENTS_ACK_MANY),
+        ),
     }
     for _ in range(a.rounds):
         for name in a.systems.split(","):

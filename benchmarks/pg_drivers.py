@@ -112,6 +112,24 @@ RAW_CLAIM = (
 )
 RAW_ACK_ONE = "UPDATE jobs SET status = 'done' WHERE id = %s AND status = 'running'"
 RAW_ACK_MANY = "UPDATE jobs SET status = 'done' WHERE id = ANY(%s) AND status = 'running'"
+# raw-events: the same statements, plus the event row DESIGN.md asks of every state change,
+# written by the same statement (so in the same transaction) as the change.
+RAW_EVENTS_CLAIM = (
+    "WITH c AS (SELECT id FROM jobs WHERE status = 'available' ORDER BY id "
+    "LIMIT %s FOR UPDATE SKIP LOCKED), "
+    "u AS (UPDATE jobs j SET status = 'running' FROM c WHERE j.id = c.id "
+    "RETURNING j.id, j.payload), "
+    "e AS (INSERT INTO events (job_id, type) SELECT id, 'started' FROM u) "
+    "SELECT id, payload FROM u"
+)
+RAW_EVENTS_ACK_ONE = (
+    "WITH u AS (UPDATE jobs SET status = 'done' WHERE id = %s AND status = 'running' "
+    "RETURNING id) INSERT INTO events (job_id, type) SELECT id, 'succeeded' FROM u"
+)
+RAW_EVENTS_ACK_MANY = (
+    "WITH u AS (UPDATE jobs SET status = 'done' WHERE id = ANY(%s) AND status = 'running' "
+    "RETURNING id) INSERT INTO events (job_id, type) SELECT id, 'succeeded' FROM u"
+)
 RAW_FINISHED = (
     "INSERT INTO jobs (status, payload, created_at) "
     "SELECT 'done', jsonb_build_object('i', -g), now() - interval '1 hour' "
@@ -120,11 +138,17 @@ RAW_FINISHED = (
 
 
 def raw(args: Args) -> Args:
+    """The floor: plain psycopg, autocommit; ``raw-events`` also writes the claim's and the
+    ack's event rows (its enqueue, like raw's, already writes the ``enqueued`` one)."""
     import psycopg
     from psycopg.types.json import Jsonb
 
     conn = psycopg.connect(args["dsn"], autocommit=True)
     role = args["role"]
+    events = args["system"] == "raw-events"
+    claim_sql = RAW_EVENTS_CLAIM if events else RAW_CLAIM
+    ack_one = RAW_EVENTS_ACK_ONE if events else RAW_ACK_ONE
+    ack_many = RAW_EVENTS_ACK_MANY if events else RAW_ACK_MANY
     if role == "setup":
         conn.execute(RAW_SCHEMA)
         if args.get("finished"):
@@ -162,7 +186,7 @@ def raw(args: Args) -> Args:
             listen.execute("LISTEN jobs_new")
         _ready(args)
         while not stop:
-            rows = conn.execute(RAW_CLAIM, (per_claim,)).fetchall()
+            rows = conn.execute(claim_sql, (per_claim,)).fetchall()
             if not rows:
                 if listen is not None:
                     for _ in listen.notifies(timeout=0.1, stop_after=1):
@@ -173,9 +197,9 @@ def raw(args: Args) -> Args:
             for _id, payload in rows:
                 record(payload["i"])
             if len(rows) == 1:
-                conn.execute(RAW_ACK_ONE, (rows[0][0],))
+                conn.execute(ack_one, (rows[0][0],))
             else:
-                conn.execute(RAW_ACK_MANY, ([r[0] for r in rows],))
+                conn.execute(ack_many, ([r[0] for r in rows],))
         return {}
     raise SystemExit(f"raw: unknown role {role!r}")
 
@@ -473,6 +497,7 @@ def huey(args: Args) -> Args:
 
 DRIVERS: dict[str, Callable[[Args], Args]] = {
     "raw": raw,
+    "raw-events": raw,
     "litequeue": litequeue,
     "oban": oban,
     "procrastinate": procrastinate,

@@ -602,9 +602,10 @@ def test_a_late_answer_among_many_is_refused_and_the_others_recorded(
         assert jobs[outcome.job_id].result == outcome.job_id
 
 
+@pytest.mark.parametrize("late_first", [False, True])
 @pytest.mark.parametrize("attempt_known", [False, True])
 def test_a_late_answer_recorded_with_the_current_one_is_still_refused(
-    queue: litequeue.Queue, attempt_known: bool
+    queue: litequeue.Queue, attempt_known: bool, late_first: bool
 ) -> None:
     # A worker records a batch of answers at once; one of them comes from an attempt
     # whose lease ran out, of a job another attempt now holds and answers too. With
@@ -622,7 +623,7 @@ def test_a_late_answer_recorded_with_the_current_one_is_still_refused(
             result=f'"{r.attempt}"',
             attempt=r.attempt if attempt_known else 0,
         )
-        for r in (alive, dead)
+        for r in ((dead, alive) if late_first else (alive, dead))
     ]
     accepted, _ = queue.store.finish(answers)
     assert [o.run_id for o in accepted] == [alive.run_id]

@@ -18,8 +18,10 @@ MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
 #: The migration that pins the claim's statements to the order of an index.
 PINNED = next(m.version for m in MIGRATIONS if m.name == "claim_in_index_order")
-#: The claim function as it was first written, and the migration that walks keys.
-FIRST_CLAIM = next(m for m in MIGRATIONS if m.name == "claim_function")
+#: The migration that made the function, the one that made it find successes by a
+#: binary search, and the one that walks keys.
+FIRST = next(m for m in MIGRATIONS if m.name == "claim_function")
+SEARCHED = next(m.version for m in MIGRATIONS if m.name == "claim_successes_by_binary_search")
 BY_KEY = next(m.version for m in MIGRATIONS if m.name == "claim_by_key")
 #: The claim-order index as it was before that migration split it.
 UNSPLIT_CLAIMABLE = (
@@ -136,10 +138,10 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
     # the version before it is made by undoing it and the migrations after it
-    assert (PINNED, BY_KEY) == (NEWEST - 2, NEWEST)
+    assert (PINNED, SEARCHED, BY_KEY) == (NEWEST - 3, NEWEST - 1, NEWEST)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(UNSPLIT_CLAIMABLE)
-        conn.execute(FIRST_CLAIM.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+        conn.execute(FIRST.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
         conn.execute("DROP TRIGGER litequeue_version_changed ON litequeue_schema_version")
         conn.execute("DROP FUNCTION litequeue_version_changed, litequeue_current_version")
         conn.execute("ALTER FUNCTION litequeue_claim RESET enable_sort")
@@ -224,3 +226,104 @@ def test_a_limited_claim_reads_few_jobs_when_the_statistics_show_no_backlog(url:
                 read = _rows_read_by_index(conn) - before
             assert [row[9] for row in rows] == ['"a"', '"free"']
             assert read < 100, f"a three-job claim read {read} jobs"
+
+
+def _finish(conn: psycopg.Connection[Any], done: list[tuple[int, int, str]]) -> Any:
+    """The function's first row after recording ``done`` (job id, run id, result) as
+    successes in the order given, claiming nothing."""
+    ids, runs, results = (list(column) for column in zip(*done, strict=True))
+    args = ("w", None, 0, ids, runs, results, [None] * len(ids), NEWEST)
+    return conn.execute(CLAIM, args).fetchall()[0]
+
+
+def test_successes_reported_in_any_order_each_record_their_own_result(url: str) -> None:
+    """A worker's answers arrive in the order its handlers end: each success is
+    recorded with its own result, whatever that order."""
+    with litequeue.Queue(url) as queue:
+        queue.enqueue_many([("k", {"n": n}) for n in range(40)])
+        claim = Claim(worker="w", queues=("default",), limit=40, lease=600)
+        got = queue.store.claim(claim)[0]
+        answers = [
+            Outcome(r.job_id, r.run_id, "succeeded", f'"{r.job_id}"', attempt=1)
+            for r in reversed(got)
+        ]
+        accepted = queue.store.finish(answers)[0]
+        assert sorted(o.job_id for o in accepted) == sorted(r.job_id for r in got)
+        for job in queue.jobs(status=[JobStatus.SUCCEEDED], limit=100):
+            assert job.result == str(job.id)
+        succeeded = [e for e in queue.events() if e.type.value == "succeeded"]
+        assert sorted(e.job_id for e in succeeded) == sorted(r.job_id for r in got)
+
+
+def test_successes_out_of_order_are_not_recorded_on_another_job(url: str) -> None:
+    """Given out of order, the function's binary search may not find a success: it
+    then leaves the job running, never records one job's result on another."""
+    with litequeue.Queue(url) as queue:
+        queue.enqueue_many([("k", {"n": n}) for n in range(5)])
+        got = queue.store.claim(Claim(worker="w", queues=("default",), limit=5, lease=600))[0]
+    done = [(r.job_id, r.run_id, f'"{r.job_id}"') for r in reversed(got)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        first = _finish(conn, done)
+        recorded = dict(
+            conn.execute(
+                "SELECT id, result FROM litequeue_jobs WHERE status = 'succeeded'"
+            ).fetchall()
+        )
+    assert len(first[2]) == len(recorded) < len(done)
+    assert all(result == f'"{job_id}"' for job_id, result in recorded.items())
+
+
+def test_a_database_before_the_binary_search_upgrades_and_its_attempts_finish(url: str) -> None:
+    """From the version before the successes' binary search, with jobs of every
+    status: the upgrade keeps them, and attempts claimed before it finish after it,
+    answered out of order, each with its own result."""
+    with litequeue.Queue(url) as queue:
+        queue.handler("ok")(lambda ctx, payload: None)
+        queue.handler("bad", max_attempts=1)(lambda ctx, payload: 1 / 0)
+        queue.enqueue_many([(kind, {"n": n}) for n in range(3) for kind in ("ok", "bad")])
+        queue.cancel(queue.enqueue("gone", {}).id)
+        drain(queue)
+        queue.enqueue("ok", {}, queue="later")
+        queue.enqueue_many([("ok", {"n": n}) for n in range(4)], queue="hold")
+        claim = Claim(worker="w", queues=("hold",), limit=4, lease=600)
+        running = queue.store.claim(claim)[0]
+        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+    assert all(expected.values())
+    with psycopg.connect(url, autocommit=True) as conn:  # the function as 0008 and 0011 left it
+        conn.execute(UNSPLIT_CLAIMABLE)  # and the index as it was before the key walk
+        conn.execute(FIRST.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
+        conn.execute("ALTER FUNCTION litequeue_claim SET enable_sort = off")
+        conn.execute("ALTER FUNCTION litequeue_claim SET jit = off")
+        conn.execute("UPDATE litequeue_schema_version SET version = %s", (SEARCHED - 1,))
+    with litequeue.Queue(url) as queue:
+        queue.handler("ok")(lambda ctx, payload: None)
+        assert queue.schema_version() == NEWEST
+        assert {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus} == expected
+        answers = [
+            Outcome(r.job_id, r.run_id, "succeeded", f'"{r.job_id}"', attempt=1)
+            for r in reversed(running)
+        ]
+        assert len(queue.store.finish(answers)[0]) == len(answers)
+        for attempt in running:
+            job = queue.get(attempt.job_id)
+            assert (job.status, job.result) == (JobStatus.SUCCEEDED, str(job.id))
+        assert drain(queue, queues=("later",)) == 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT proconfig FROM pg_proc WHERE proname = 'litequeue_claim'")
+        assert {"enable_sort=off", "jit=off"} <= set(row.fetchall()[0][0])
+
+
+def test_a_batch_claim_hands_its_jobs_out_in_claim_order(url: str) -> None:
+    """Best priority first, then the earliest due, then the oldest: the rows of a
+    claim of many come back in that order, the order their started events take."""
+    with litequeue.Queue(url) as queue:
+        made = queue.enqueue_many(
+            [{"kind": "k", "payload": n, "priority": (n * 7) % 5} for n in range(60)]
+        )
+        claim = Claim(worker="w", queues=("default",), limit=60, lease=600)
+        got, _, written = queue.store.claim(claim)
+        best_first = sorted(made, key=lambda job: (-job.priority, job.run_at, job.id))
+        assert [r.job_id for r in got] == [job.id for job in best_first]
+        started = [event for event in written if event.type.value == "started"]
+        assert [event.job_id for event in started] == [job.id for job in best_first]
+        assert [event.seq for event in started] == sorted(event.seq for event in started)

@@ -521,12 +521,16 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
         expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
     assert all(expected.values())
     # The version before the status indexes: their migration and those after it (the
-    # claim function's settings, the version constant, the key walk's index) undone.
+    # claim function's settings, the version constant, the claim function's binary
+    # search, the key walk's indexes) undone.
     assert [m.name for m in MIGRATIONS[STATUS_INDEXES:]] == [
         "claim_in_index_order",
         "version_constant",
+        "claim_successes_by_binary_search",
         "claim_by_key",
     ]
+    claim_function = next(m for m in MIGRATIONS if m.name == "claim_function")
+    _sql(url, claim_function.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
     _sql(
         url,
         "DROP INDEX litequeue_jobs_keyed_claimable; DROP INDEX litequeue_jobs_claimable;"

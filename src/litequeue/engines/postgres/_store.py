@@ -14,6 +14,7 @@ one another, and a connection that broke is replaced.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -592,6 +593,11 @@ class PostgresStore(listing.JobListing):
         """``claim`` after recording ``successes``, in one statement (``CLAIM_AT_ONCE``);
         ``None`` when the job lifecycle must decide, and ``claim`` runs its general
         path (nothing of this call stays)."""
+        # In ascending job id order: the function finds each by a binary search, so
+        # two answers of one job (a late one beside the current one) go the general way.
+        successes = sorted(successes, key=_job_id)
+        if any(a.job_id == b.job_id for a, b in itertools.pairwise(successes)):
+            return None
         params = {
             "worker": claim.worker,
             "queues": list(claim.queues),
@@ -994,6 +1000,10 @@ def _one_statement(new: NewJob) -> bool:
     """Whether ``_sql.enqueue_one`` inserts ``new``: no parent to count it, no
     dependencies, no key to take over."""
     return new.parent_id is None and not new.depends_on and not new.force
+
+
+def _job_id(outcome: Outcome) -> int:
+    return outcome.job_id
 
 
 #: A claim of no job: ``finish`` records successes through ``CLAIM_AT_ONCE`` too.

@@ -23,7 +23,7 @@
 -- room (running jobs, starts in the per-key window), the queue's limit and rate, at
 -- most one job per key per statement, each statement counting the ones before it.
 --
--- 0008's function otherwise, with the settings 0011 gave it (a replaced function
+-- 0013's function otherwise (with the settings 0011 gave it: a replaced function
 -- keeps only the settings of its new definition).
 DROP INDEX litequeue_jobs_claimable;
 CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs (queue, priority DESC, run_at, id)
@@ -58,8 +58,8 @@ CREATE OR REPLACE FUNCTION litequeue_claim(
     depends_on text, blockers bigint, limit_key text
 )
 LANGUAGE plpgsql
--- Its statements are planned once per connection, not at every call: a custom plan
--- of the claim's statements cost more server time than running them.
+-- As 0008 and 0011 set it: generic plans, sorts only where no index gives the order,
+-- no JIT.
 SET plan_cache_mode = force_generic_plan
 SET enable_sort = off
 SET jit = off
@@ -106,24 +106,29 @@ BEGIN
             USING ERRCODE = 'LQ001';
     END IF;
 
-    -- Successes, fenced by run id and lease (_sql.SUCCEED).
+    -- Successes, fenced by run id and lease (_sql.SUCCEED). p_ids come in ascending
+    -- order: each success finds its run id and result by a binary search
+    -- (width_bucket), and one not found at its own position is not recorded.
     IF cardinality(p_ids) > 0 THEN
         WITH done AS (
             UPDATE litequeue_jobs AS j SET status = 'succeeded',
-                result = p_results[array_position(p_ids, j.id)],
-                handler_version = p_versions[array_position(p_ids, j.id)], error = NULL,
+                result = p_results[width_bucket(j.id, p_ids)],
+                handler_version = p_versions[width_bucket(j.id, p_ids)], error = NULL,
                 lease_until = NULL, worker = NULL, progress = 100, finished_at = v_now,
                 updated_at = v_now
-            WHERE j.id = ANY(p_ids) AND j.run_id = p_runs[array_position(p_ids, j.id)]
+            WHERE j.id = ANY(p_ids) AND p_ids[width_bucket(j.id, p_ids)] = j.id
+                AND j.run_id = p_runs[width_bucket(j.id, p_ids)]
                 AND j.status = 'running' AND j.lease_until >= v_now
             RETURNING j.id, j.run_id, j.attempt, j.children, j.parent_id, j.has_dependants,
-                array_position(p_ids, j.id) AS n
+                width_bucket(j.id, p_ids) AS n
         )
-        SELECT array_agg(run_id ORDER BY n), array_agg(attempt ORDER BY n),
-            array_agg(id ORDER BY n), array_agg(id) FILTER (WHERE has_dependants),
-            bool_or(children > 0 OR parent_id IS NOT NULL),
-            array_agg('{"attempt":' || attempt || '}' ORDER BY n)
-        INTO v_runs, v_attempts, v_done, v_depended, v_special, v_ev_data FROM done;
+        -- One sort, in the order given, read by the aggregates alike.
+        SELECT array_agg(d.run_id), array_agg(d.attempt),
+            array_agg(d.id), array_agg(d.id) FILTER (WHERE d.has_dependants),
+            bool_or(d.children > 0 OR d.parent_id IS NOT NULL),
+            array_agg('{"attempt":' || d.attempt || '}')
+        INTO v_runs, v_attempts, v_done, v_depended, v_special, v_ev_data
+        FROM (SELECT * FROM done ORDER BY done.n) AS d;
         IF v_special THEN
             RAISE EXCEPTION 'a job with a parent or children succeeded: the general'
                 ' claim records it' USING ERRCODE = 'LQ001';
@@ -197,11 +202,12 @@ BEGIN
                 WHERE j.id = ANY(ARRAY(SELECT c.id FROM picked AS c))
                 RETURNING j AS r
             )
-            SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
-                    ORDER BY (r).priority DESC, (r).run_at, (r).id)
-            INTO v_got, v_got_ids, v_got_data FROM claimed;
+            -- One sort, in claim order, read by the three aggregates alike.
+            SELECT array_agg(s.r), array_agg((s.r).id),
+                array_agg('{"attempt":' || (s.r).attempt || ',"worker":' || v_worker || '}')
+            INTO v_got, v_got_ids, v_got_data
+            FROM (SELECT c.r FROM claimed AS c
+                ORDER BY (c.r).priority DESC, (c.r).run_at, (c.r).id) AS s;
             IF v_got IS NOT NULL THEN
                 v_rows := v_rows || v_got;
                 v_ev_jobs := v_ev_jobs || v_got_ids;
@@ -444,6 +450,8 @@ BEGIN
         SELECT array_agg(seq ORDER BY seq) INTO v_seqs FROM written;
     END IF;
     END work;
+    -- In claim order without a sort: a join on true from one row has one plan, a
+    -- nested loop whose inner side, the unnest, gives the array's order.
     RETURN QUERY
     SELECT v_now, v_schema,
         CASE WHEN j.ordinality IS NULL OR j.ordinality = 1 THEN coalesce(v_runs, '{}') END,
@@ -455,7 +463,6 @@ BEGIN
         j.unique_key, j.tags, j.handler_version, j.created_at, j.updated_at, j.started_at,
         j.finished_at, j.lease_until, j.run_id, j.depends_on, j.blockers, j.limit_key
     FROM (SELECT 1) AS one
-    LEFT JOIN unnest(v_rows) WITH ORDINALITY AS j ON true
-    ORDER BY j.ordinality;
+    LEFT JOIN unnest(v_rows) WITH ORDINALITY AS j ON true;
 END
 $$;
