@@ -91,6 +91,8 @@ DECLARE
     v_was_used bigint;
     v_round integer;
     v_by_key boolean;
+    v_allowed bigint;
+    v_picked bigint[];
     v_gone bigint;
     v_seqs bigint[];
     v_worker text := to_json(p_worker)::text;
@@ -239,20 +241,20 @@ BEGIN
             v_round := cardinality(v_rows);
             v_by_key := false;
             LOOP
+            -- How many this statement may start: as many as still wanted, within the
+            -- queue's limit of running jobs and its rate; none when paused.
+            SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(
+                p_wanted - cardinality(v_rows),
+                CASE WHEN q.concurrency_limit IS NULL THEN p_wanted
+                ELSE q.concurrency_limit - (SELECT count(*) FROM litequeue_jobs
+                    WHERE status = 'running' AND queue = v_queue
+                    AND lease_until IS NOT NULL) END,
+                CASE WHEN q.rate_count IS NULL THEN p_wanted
+                ELSE q.rate_count - v_used END)) END
+            INTO v_allowed FROM litequeue_queues AS q WHERE q.name = v_queue;
             IF NOT v_by_key THEN
-                WITH q AS (SELECT * FROM litequeue_queues WHERE name = v_queue),
-                allowed AS (
-                    SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(
-                        p_wanted - cardinality(v_rows),
-                        CASE WHEN q.concurrency_limit IS NULL THEN p_wanted
-                        ELSE q.concurrency_limit - (SELECT count(*) FROM litequeue_jobs
-                            WHERE status = 'running' AND queue = v_queue
-                            AND lease_until IS NOT NULL) END,
-                        CASE WHEN q.rate_count IS NULL THEN p_wanted
-                        ELSE q.rate_count - v_used END)) END AS n
-                    FROM q
-                ),
-                seen AS (
+                v_picked := ARRAY(
+                WITH seen AS (
                     SELECT * FROM (
                         SELECT * FROM (SELECT c.id, c.limit_key, c.priority, c.run_at
                             FROM litequeue_jobs AS c
@@ -289,44 +291,12 @@ BEGIN
                         AND s.at > v_now - v_limits.key_rate_period)
                         < v_limits.key_rate_count))
                     -- In the window's order: a sort would look at all of it.
-                    LIMIT (SELECT n FROM allowed)
-                ),
-                -- By their ids, as an array: a join to them was planned, from statistics
-                -- taken while few jobs were queued, as a walk of every queued job that
-                -- picked them again for each.
-                locked AS (
-                    SELECT j.id FROM litequeue_jobs AS j
-                    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-                        AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED
-                ),
-                claimed AS (
-                    UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
-                        run_id = nextval('litequeue_run_ids'), worker = p_worker,
-                        lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
-                        progress = 0, progress_message = NULL, error = NULL
-                    WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
-                    RETURNING j AS r
+                    LIMIT v_allowed
                 )
-                SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
-                        ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg((r).limit_key ORDER BY (r).priority DESC, (r).run_at, (r).id)
-                INTO v_got, v_got_ids, v_got_data, v_got_keys FROM claimed;
+                SELECT id FROM picked);
             ELSE
-                WITH RECURSIVE q AS (SELECT * FROM litequeue_queues WHERE name = v_queue),
-                allowed AS (
-                    SELECT CASE WHEN q.paused THEN 0 ELSE greatest(0, least(
-                        p_wanted - cardinality(v_rows),
-                        CASE WHEN q.concurrency_limit IS NULL THEN p_wanted
-                        ELSE q.concurrency_limit - (SELECT count(*) FROM litequeue_jobs
-                            WHERE status = 'running' AND queue = v_queue
-                            AND lease_until IS NOT NULL) END,
-                        CASE WHEN q.rate_count IS NULL THEN p_wanted
-                        ELSE q.rate_count - v_used END)) END AS n
-                    FROM q
-                ),
-                firsts AS (
+                v_picked := ARRAY(
+                WITH RECURSIVE firsts AS (
                     (SELECT e.limit_key AS k, e.id, e.priority, e.run_at, e.blockers, e.kind
                     FROM litequeue_jobs AS e WHERE e.status = 'queued' AND e.queue = v_queue
                         AND e.limit_key IS NOT NULL
@@ -378,31 +348,32 @@ BEGIN
                         AND s.limit_key = c.k
                         AND s.at > v_now - v_limits.key_rate_period)
                         < v_limits.key_rate_count))
-                    LIMIT (SELECT n FROM allowed)
-                ),
-                -- By their ids, as an array: a join to them was planned, from statistics
-                -- taken while few jobs were queued, as a walk of every queued job that
-                -- picked them again for each.
-                locked AS (
-                    SELECT j.id FROM litequeue_jobs AS j
-                    WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-                        AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED
-                ),
-                claimed AS (
-                    UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
-                        run_id = nextval('litequeue_run_ids'), worker = p_worker,
-                        lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
-                        progress = 0, progress_message = NULL, error = NULL
-                    WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
-                    RETURNING j AS r
+                    LIMIT v_allowed
                 )
-                SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
-                        ORDER BY (r).priority DESC, (r).run_at, (r).id),
-                    array_agg((r).limit_key ORDER BY (r).priority DESC, (r).run_at, (r).id)
-                INTO v_got, v_got_ids, v_got_data, v_got_keys FROM claimed;
+                SELECT id FROM picked);
             END IF;
+            -- The picked jobs locked and started by their ids, as an array: a join to
+            -- them was planned, from statistics taken while few jobs were queued, as a
+            -- walk of every queued job that picked them again for each.
+            WITH locked AS (
+                SELECT j.id FROM litequeue_jobs AS j
+                WHERE j.id = ANY(v_picked)
+                    AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED
+            ),
+            claimed AS (
+                UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,
+                    run_id = nextval('litequeue_run_ids'), worker = p_worker,
+                    lease_until = v_now + p_lease, started_at = v_now, updated_at = v_now,
+                    progress = 0, progress_message = NULL, error = NULL
+                WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
+                RETURNING j AS r
+            )
+            SELECT array_agg(r ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg((r).id ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg('{"attempt":' || (r).attempt || ',"worker":' || v_worker || '}'
+                    ORDER BY (r).priority DESC, (r).run_at, (r).id),
+                array_agg((r).limit_key ORDER BY (r).priority DESC, (r).run_at, (r).id)
+            INTO v_got, v_got_ids, v_got_data, v_got_keys FROM claimed;
             IF v_got IS NOT NULL THEN
                 -- Recorded before the next statement counts them (_sql.RECORD_STARTS
                 -- and _sql.RECORD_KEY_STARTS).
