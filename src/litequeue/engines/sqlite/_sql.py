@@ -171,27 +171,44 @@ IS_BATCH = f"SELECT {_BATCH_PARENT} FROM jobs WHERE id = ?"
 # -- claim and finish -------------------------------------------------------------------
 
 
-def _due(where: str, columns: str = "id, priority, run_at") -> str:
-    """A queue's (?1) due jobs (at ?2) with no dependency left that pass ``where``, in
-    claim order: the unkeyed ones along ``jobs_claimable`` and the keyed ones along
-    ``jobs_keyed_claimable``, merged (each a walk of its index that stops when the
-    merge has what it takes)."""
-    due = "status = 'queued' AND queue = ?1 AND run_at <= ?2 AND blockers = 0"
+def _numbered_marks(count: int) -> str:
+    """Parameters ``?1`` to ``?count``, comma-separated: a statement's first ``count``
+    arguments, which it may name again further on."""
+    return ", ".join(f"?{number}" for number in range(1, count + 1))
+
+
+def _due_along(keyed: bool, where: str, columns: str) -> str:
+    """A queue's (?1) due jobs (at ?2) with no dependency left that pass ``where``,
+    without a key (along ``jobs_claimable``) or with one (``jobs_keyed_claimable``);
+    each index holds its jobs in claim order."""
+    index, key = ("jobs_keyed_claimable", "NOT NULL") if keyed else ("jobs_claimable", "NULL")
     return (
-        f"SELECT {columns} FROM jobs INDEXED BY jobs_claimable"
-        f" WHERE {due} AND limit_key IS NULL{where}"
-        f" UNION ALL SELECT {columns} FROM jobs INDEXED BY jobs_keyed_claimable"
-        f" WHERE {due} AND limit_key IS NOT NULL{where}"
+        f"SELECT {columns} FROM jobs INDEXED BY {index} WHERE status = 'queued'"
+        f" AND queue = ?1 AND run_at <= ?2 AND blockers = 0 AND limit_key IS {key}{where}"
+    )
+
+
+def _due(where: str, columns: str = "id, priority, run_at") -> str:
+    """``_due_along`` of the unkeyed and of the keyed jobs, merged in claim order (each
+    a walk of its index that stops when the merge has what it takes)."""
+    return (
+        f"{_due_along(False, where, columns)} UNION ALL {_due_along(True, where, columns)}"
         " ORDER BY priority DESC, run_at, id"
     )
 
 
+#: A claimed job's new attempt: running, leased to worker ?4 until ?5 from ?2 (see
+#: ``CLAIM``).
+_CLAIM_SET = (
+    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
+    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
+    " progress = 0, progress_message = NULL, error = NULL"
+)
+
+
 def _claim(pick: str, kinds: str) -> str:
     return (
-        "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-        " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-        " progress = 0, progress_message = NULL, error = NULL"
-        f" WHERE id {pick} (SELECT id FROM ({_due(kinds)}"
+        f"{_CLAIM_SET} WHERE id {pick} (SELECT id FROM ({_due(kinds)}"
         " LIMIT (SELECT CASE WHEN q.paused THEN 0"
         " WHEN q.concurrency_limit IS NULL THEN ?3"
         " ELSE max(0, min(?3, q.concurrency_limit - (SELECT count(*) FROM jobs"
@@ -255,17 +272,13 @@ _LIMITED_ALLOWED = (
     " FROM queues AS q WHERE q.name = ?1)"
 )
 _KINDS_JSON = "(?6 IS NULL OR {kind} IN (SELECT value FROM json_each(?6)))"
-_CLAIM_SET = (
-    "UPDATE jobs SET status = 'running', attempt = attempt + 1, run_id = random(),"
-    " worker = ?4, lease_until = ?5, started_at = ?2, updated_at = ?2,"
-    " progress = 0, progress_message = NULL, error = NULL"
-)
+_KINDS_WHERE = " AND " + _KINDS_JSON.format(kind="kind")
 
 
 def _claim_limited(pick: str) -> str:
     return (
         f"{_CLAIM_SET} WHERE id {pick} (SELECT id FROM"
-        f" ({_due(' AND ' + _KINDS_JSON.format(kind='kind'), 'id, limit_key, priority, run_at')}"
+        f" ({_due(_KINDS_WHERE, 'id, limit_key, priority, run_at')}"
         " LIMIT ?10) AS c"
         " WHERE c.limit_key IS NULL OR (?7 IS NULL AND ?8 IS NULL)"
         f" OR (c.id = {_KEY_HEAD.format(key='c.limit_key')}"
@@ -318,10 +331,8 @@ def _claim_by_key(pick: str) -> str:
         # In claim order with the unkeyed jobs; the keys' room looked at in that order.
         " SELECT id FROM (SELECT id, k, priority, run_at FROM heads"
         f" WHERE {_KINDS_JSON.format(kind='kind')}"
-        " UNION ALL SELECT * FROM (SELECT id, limit_key, priority, run_at"
-        " FROM jobs INDEXED BY jobs_claimable WHERE status = 'queued' AND queue = ?1"
-        " AND limit_key IS NULL AND run_at <= ?2 AND blockers = 0"
-        f" AND {_KINDS_JSON.format(kind='kind')}"
+        " UNION ALL SELECT * FROM"
+        f" ({_due_along(False, _KINDS_WHERE, 'id, limit_key, priority, run_at')}"
         " ORDER BY priority DESC, run_at, id LIMIT ?3)"
         " ORDER BY 3 DESC, 4, 1 LIMIT -1) AS c"
         f" WHERE c.k IS NULL OR ({_KEY_ROOM.format(key='c.k')})"
@@ -369,7 +380,7 @@ RECOUNT_RATE_USED = (
 def next_window(queues: int) -> str:
     """When the rate window of one of ``queues`` queues next lets a start out: the
     oldest start it counts, plus its length (POSIX seconds; the last ``?`` is now)."""
-    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    marks = _numbered_marks(queues)
     now = f"?{queues + 1}"
     return (
         "SELECT min(t) FROM (SELECT min(s.at) + q.rate_period AS t FROM starts AS s"
@@ -389,7 +400,7 @@ def queues_held(queues: int) -> str:
     or with as many starts in their rate's window as it allows (``rate_used`` less the
     starts that left the window: few, since a claim the count could refuse deletes
     them first). The last ``?`` is now."""
-    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    marks = _numbered_marks(queues)
     now = f"?{queues + 1}"
     return (
         f"SELECT count(*) FROM queues AS q WHERE q.name IN ({marks})"
@@ -402,7 +413,7 @@ def queues_held(queues: int) -> str:
 def queues_capped(queues: int) -> str:
     """Whether any of ``queues`` queues caps its running jobs: a concurrency limit or a
     per-key limit."""
-    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    marks = _numbered_marks(queues)
     return (
         f"SELECT EXISTS (SELECT 1 FROM queues WHERE name IN ({marks})"
         " AND (concurrency_limit IS NOT NULL OR per_key_limit IS NOT NULL))"
@@ -554,7 +565,7 @@ def worth_claiming(queues: int) -> str:
     queued job, a lease run out; or the file is past the schema version (the last
     ``?``) and a write would be refused. More than a claim takes (paused queues,
     limits): only a no here counts."""
-    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    marks = _numbered_marks(queues)
     kinds, now, version = (f"?{queues + n}" for n in (1, 2, 3))
     return (
         "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_claimable WHERE status = 'queued'"
@@ -724,7 +735,7 @@ REMOVE_SCHEDULE = "DELETE FROM schedules WHERE name = ? RETURNING name"
 def due_schedules(queues: int) -> str:
     """The unpaused schedules of ``queues`` queues whose next slot has passed (the
     last ``?`` is now): what a scheduler enqueues."""
-    marks = ", ".join(f"?{number}" for number in range(1, queues + 1))
+    marks = _numbered_marks(queues)
     return (
         "SELECT name, kind, cron, payload, timezone, queue, catch_up, next_slot FROM schedules"
         f" WHERE NOT paused AND queue IN ({marks}) AND next_slot <= ?{queues + 1} ORDER BY name"
