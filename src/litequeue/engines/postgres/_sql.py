@@ -205,10 +205,44 @@ LOCK_LIMITED_QUEUE = (
     "SELECT concurrency_limit FROM litequeue_queues"
     " WHERE name = %s AND concurrency_limit IS NOT NULL FOR UPDATE"
 )
+_KINDS = "(%(kinds)s::text[] IS NULL OR {kind} = ANY(%(kinds)s::text[]))"
+
+
+def _due_along(keyed: bool, columns: str, limit: str, lock: str = "") -> str:
+    """A queue's due jobs with no dependency left, of the kinds asked for, without a
+    key (along ``litequeue_jobs_claimable``) or with one (along
+    ``litequeue_jobs_keyed_claimable``): the first ``limit`` in claim order."""
+    return (
+        f"SELECT {columns} FROM litequeue_jobs WHERE status = 'queued'"
+        f" AND limit_key IS {'NOT NULL' if keyed else 'NULL'} AND queue = %(queue)s"
+        f" AND run_at <= %(now)s AND blockers = 0 AND {_KINDS.format(kind='kind')}"
+        f" ORDER BY priority DESC, run_at, id LIMIT {limit}{lock}"
+    )
+
+
+def _due(columns: str, limit: str, lock: str = "") -> str:
+    """``_due_along`` of the unkeyed and of the keyed jobs, side by side (to be merged
+    in claim order)."""
+    return " UNION ALL ".join(
+        f"SELECT * FROM ({_due_along(keyed, columns, limit, lock)}) AS {arm}"
+        for keyed, arm in ((False, "u"), (True, "k"))
+    )
+
+
+#: How many a claim may start (its ``allowed`` CTE); rows another claim has locked
+#: left for it.
+_ALLOWED_N, _SKIP_LOCKED = "(SELECT n FROM allowed)", " FOR UPDATE SKIP LOCKED"
+#: A claimed job's new attempt (``j``): running, leased, started now; a new run starts
+#: clean (an earlier run's error and progress stay in the event log only).
+_START_ATTEMPT = (
+    " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
+    " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
+    " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
+    " progress = 0, progress_message = NULL, error = NULL"
+)
 #: The claim, one statement: the best due jobs of a queue, of the kinds asked for
 #: (NULL: any), as many as wanted and as the queue allows (none when paused; within
-#: its limit of running jobs), skipping rows another claim has locked. A new run
-#: starts clean: an earlier run's error and progress stay in the event log only.
+#: its limit of running jobs), skipping rows another claim has locked.
 CLAIM = (
     "WITH allowed AS ("
     " SELECT CASE WHEN q.paused THEN 0 WHEN q.concurrency_limit IS NULL THEN %(wanted)s"
@@ -218,21 +252,8 @@ CLAIM = (
     " FROM (SELECT %(queue)s::text AS name) AS w"
     " LEFT JOIN litequeue_queues AS q USING (name)),"
     # The unkeyed and the keyed due jobs, each along its claim-order index, merged.
-    " picked AS (SELECT id FROM ("
-    + " UNION ALL ".join(
-        "SELECT * FROM (SELECT id, priority, run_at FROM litequeue_jobs"
-        f" WHERE status = 'queued' AND limit_key IS {keyed} AND queue = %(queue)s"
-        " AND run_at <= %(now)s AND blockers = 0"
-        " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))"
-        " ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed)"
-        f" FOR UPDATE SKIP LOCKED) AS {arm}"
-        for keyed, arm in (("NULL", "u"), ("NOT NULL", "k"))
-    )
-    + ") AS c ORDER BY priority DESC, run_at, id LIMIT (SELECT n FROM allowed))"
-    " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
-    " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
-    " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
-    " progress = 0, progress_message = NULL, error = NULL"
+    f" picked AS (SELECT id FROM ({_due('id, priority, run_at', _ALLOWED_N, _SKIP_LOCKED)})"
+    f" AS c ORDER BY priority DESC, run_at, id LIMIT {_ALLOWED_N}){_START_ATTEMPT}"
     # By id, from an array: a join with the CTE (whose size the planner cannot know
     # from a LIMIT parameter) may be planned as a hash of the whole table.
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) RETURNING {_JOBS_J}"
@@ -492,7 +513,6 @@ _LIMITED_ALLOWED = (
     " CASE WHEN q.rate_count IS NULL THEN %(wanted)s ELSE q.rate_count - q.rate_used END))"
     " END AS n FROM q),"
 )
-_KINDS = "(%(kinds)s::text[] IS NULL OR {kind} = ANY(%(kinds)s::text[]))"
 #: The jobs picked, locked (one that another transaction holds is left), and started;
 #: found by their ids (as an array: a join to them was planned, from statistics taken
 #: while few jobs were queued, as a walk of every queued job that picked them again
@@ -500,11 +520,7 @@ _KINDS = "(%(kinds)s::text[] IS NULL OR {kind} = ANY(%(kinds)s::text[]))"
 _START_PICKED = (
     " locked AS (SELECT j.id FROM litequeue_jobs AS j"
     " WHERE j.id = ANY(ARRAY(SELECT id FROM picked))"
-    " AND coalesce(j.status, '') = 'queued' FOR UPDATE SKIP LOCKED)"
-    " UPDATE litequeue_jobs AS j SET status = 'running', attempt = j.attempt + 1,"
-    " run_id = nextval('litequeue_run_ids'), worker = %(worker)s,"
-    " lease_until = %(lease_until)s, started_at = %(now)s, updated_at = %(now)s,"
-    " progress = 0, progress_message = NULL, error = NULL"
+    f" AND coalesce(j.status, '') = 'queued'{_SKIP_LOCKED}){_START_ATTEMPT}"
     f" WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) RETURNING {_JOBS_J}"
 )
 #: The claim of a queue with a rate or per-key limits (see the SQLite engine's
@@ -516,16 +532,8 @@ _START_PICKED = (
 #: fewer than wanted, ``CLAIM_BY_KEY`` walks the keys.
 CLAIM_LIMITED = (
     _LIMITED_ALLOWED
-    + " seen AS (SELECT * FROM ("
-    + " UNION ALL ".join(
-        "SELECT * FROM (SELECT c.id, c.limit_key, c.priority, c.run_at"
-        f" FROM litequeue_jobs AS c WHERE c.status = 'queued' AND c.limit_key IS {keyed}"
-        " AND c.queue = %(queue)s AND c.run_at <= %(now)s AND c.blockers = 0"
-        f" AND {_KINDS.format(kind='c.kind')}"
-        f" ORDER BY c.priority DESC, c.run_at, c.id LIMIT %(window)s) AS {arm}"
-        for keyed, arm in (("NULL", "u"), ("NOT NULL", "k"))
-    )
-    + ") AS w ORDER BY priority DESC, run_at, id LIMIT %(window)s),"
+    + f" seen AS (SELECT * FROM ({_due('id, limit_key, priority, run_at', '%(window)s')})"
+    " AS w ORDER BY priority DESC, run_at, id LIMIT %(window)s),"
     " picked AS (SELECT c.id FROM seen AS c WHERE c.limit_key IS NULL"
     " OR (%(key_limit)s::bigint IS NULL AND %(key_count)s::bigint IS NULL)"
     " OR (c.id = (SELECT e.id FROM litequeue_jobs AS e WHERE e.status = 'queued'"
@@ -563,11 +571,7 @@ CLAIM_BY_KEY = (
     " AND e.limit_key = f.k AND e.run_at <= %(now)s AND e.blockers = 0"
     " ORDER BY e.limit_key, e.priority DESC, e.run_at, e.id LIMIT 1) AS h"
     " WHERE NOT (f.run_at <= %(now)s AND f.blockers = 0)),"
-    " unkeyed AS (SELECT u.id, u.limit_key AS k, u.priority, u.run_at"
-    " FROM litequeue_jobs AS u WHERE u.status = 'queued' AND u.queue = %(queue)s"
-    " AND u.limit_key IS NULL AND u.run_at <= %(now)s AND u.blockers = 0"
-    f" AND {_KINDS.format(kind='u.kind')}"
-    " ORDER BY u.priority DESC, u.run_at, u.id LIMIT %(wanted)s),"
+    f" unkeyed AS ({_due_along(False, 'id, limit_key AS k, priority, run_at', '%(wanted)s')}),"
     " picked AS (SELECT c.id FROM (SELECT h.id, h.k, h.priority, h.run_at FROM heads AS h"
     f" WHERE {_KINDS.format(kind='h.kind')} UNION ALL SELECT * FROM unkeyed"
     " ORDER BY priority DESC, run_at, id OFFSET 0) AS c"
