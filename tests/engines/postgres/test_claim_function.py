@@ -14,6 +14,8 @@ from litequeue._records import Claim, Outcome
 from litequeue.engines.postgres import _schema, _sql
 from litequeue.testing import drain
 
+from .upgrades import UNSPLIT_CLAIMABLE, finished_jobs, ids_by_status
+
 MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
 #: The migration that pins the claim's statements to the order of an index.
@@ -23,12 +25,6 @@ PINNED = next(m.version for m in MIGRATIONS if m.name == "claim_in_index_order")
 FIRST = next(m for m in MIGRATIONS if m.name == "claim_function")
 SEARCHED = next(m.version for m in MIGRATIONS if m.name == "claim_successes_by_binary_search")
 BY_KEY = next(m.version for m in MIGRATIONS if m.name == "claim_by_key")
-#: The claim-order index as it was before that migration split it.
-UNSPLIT_CLAIMABLE = (
-    "DROP INDEX litequeue_jobs_keyed_claimable; DROP INDEX litequeue_jobs_claimable;"
-    " CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs (queue, priority DESC, run_at, id)"
-    " WHERE status = 'queued'"
-)
 
 CLAIM = (
     "SELECT * FROM litequeue_claim(%s, '{default}', %s, %s, 30, %s::bigint[],"
@@ -127,15 +123,11 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
     """From the version before the claim's plans were pinned, with jobs of every
     status: the upgrade keeps them, and a job claimed before it finishes after it."""
     with litequeue.Queue(url) as queue:
-        queue.handler("ok")(lambda ctx, payload: None)
-        queue.handler("bad", max_attempts=1)(lambda ctx, payload: 1 / 0)
-        queue.enqueue_many([(kind, {"n": n}) for n in range(3) for kind in ("ok", "bad")])
-        queue.cancel(queue.enqueue("gone", {}).id)
-        drain(queue)
+        finished_jobs(queue)
         queue.enqueue("ok", {}, queue="later")
         held = queue.enqueue("ok", {}, queue="hold")
         [running] = queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))[0]
-        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+        expected = ids_by_status(queue)
     assert all(expected.values())
     # the version before it is made by undoing it and the migrations after it
     assert (PINNED, SEARCHED, BY_KEY) == (NEWEST - 3, NEWEST - 1, NEWEST)
@@ -150,7 +142,7 @@ def test_a_database_of_the_version_before_upgrades_its_claim_function(url: str) 
     with litequeue.Queue(url) as queue:
         queue.handler("ok")(lambda ctx, payload: None)
         assert queue.schema_version() == NEWEST
-        assert {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus} == expected
+        assert ids_by_status(queue) == expected
         success = Outcome(held.id, running.run_id, "succeeded", "null", attempt=1)
         assert queue.store.finish([success])[0] == [success]
         assert queue.get(held.id).status is JobStatus.SUCCEEDED
@@ -278,16 +270,12 @@ def test_a_database_before_the_binary_search_upgrades_and_its_attempts_finish(ur
     status: the upgrade keeps them, and attempts claimed before it finish after it,
     answered out of order, each with its own result."""
     with litequeue.Queue(url) as queue:
-        queue.handler("ok")(lambda ctx, payload: None)
-        queue.handler("bad", max_attempts=1)(lambda ctx, payload: 1 / 0)
-        queue.enqueue_many([(kind, {"n": n}) for n in range(3) for kind in ("ok", "bad")])
-        queue.cancel(queue.enqueue("gone", {}).id)
-        drain(queue)
+        finished_jobs(queue)
         queue.enqueue("ok", {}, queue="later")
         queue.enqueue_many([("ok", {"n": n}) for n in range(4)], queue="hold")
         claim = Claim(worker="w", queues=("hold",), limit=4, lease=600)
         running = queue.store.claim(claim)[0]
-        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+        expected = ids_by_status(queue)
     assert all(expected.values())
     with psycopg.connect(url, autocommit=True) as conn:  # the function as 0008 and 0011 left it
         conn.execute(UNSPLIT_CLAIMABLE)  # and the index as it was before the key walk
@@ -298,7 +286,7 @@ def test_a_database_before_the_binary_search_upgrades_and_its_attempts_finish(ur
     with litequeue.Queue(url) as queue:
         queue.handler("ok")(lambda ctx, payload: None)
         assert queue.schema_version() == NEWEST
-        assert {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus} == expected
+        assert ids_by_status(queue) == expected
         answers = [
             Outcome(r.job_id, r.run_id, "succeeded", f'"{r.job_id}"', attempt=1)
             for r in reversed(running)

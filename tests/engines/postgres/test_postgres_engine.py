@@ -24,6 +24,8 @@ from litequeue.engines.listing import Order
 from litequeue.engines.postgres import _schema
 from litequeue.testing import drain
 
+from .upgrades import UNSPLIT_CLAIMABLE, finished_jobs, ids_by_status
+
 MIGRATIONS = _schema.load_migrations()
 NEWEST = len(MIGRATIONS)
 #: The migration of the partial indexes of statuses.
@@ -510,15 +512,11 @@ def test_no_index_but_the_primary_key_holds_every_job(queue: litequeue.Queue, ur
 
 def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: str) -> None:
     with litequeue.Queue(url) as queue:
-        queue.handler("ok")(lambda ctx, p: None)
-        queue.handler("bad", max_attempts=1)(lambda ctx, p: 1 / 0)
-        queue.enqueue_many([(kind, {"n": n}) for n in range(4) for kind in ("ok", "bad")])
-        queue.cancel(queue.enqueue("gone", {}).id)
-        drain(queue)
+        finished_jobs(queue, each=4)
         queue.enqueue("waits", {}, queue="later", priority=2)
         queue.enqueue("held", {}, queue="hold")
         queue.store.claim(Claim(worker="w", queues=("hold",), limit=1, lease=600))
-        expected = {s: [j.id for j in queue.jobs(status=[s])] for s in JobStatus}
+        expected = ids_by_status(queue)
     assert all(expected.values())
     # The version before the status indexes: their migration and those after it (the
     # claim function's settings, the version constant, the claim function's binary
@@ -533,9 +531,7 @@ def test_a_database_of_the_previous_version_upgrades_and_lists_each_status(url: 
     _sql(url, claim_function.sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"))
     _sql(
         url,
-        "DROP INDEX litequeue_jobs_keyed_claimable; DROP INDEX litequeue_jobs_claimable;"
-        " CREATE INDEX litequeue_jobs_claimable ON litequeue_jobs"
-        " (queue, priority DESC, run_at, id) WHERE status = 'queued';"
+        f"{UNSPLIT_CLAIMABLE};"
         " DROP TRIGGER litequeue_version_changed ON litequeue_schema_version;"
         " DROP FUNCTION litequeue_version_changed, litequeue_current_version;"
         " DROP INDEX litequeue_jobs_queued, litequeue_jobs_queued_by_priority,"
